@@ -1,0 +1,302 @@
+/*
+ * tmem.h - transcendent memory in userspace: the public contract.
+ *
+ * A `struct tmem` is one store of memory of unknown, changing size (the
+ * "hypervisor"). Guests (`struct tmem_client`) reach it only by copying
+ * pages in and out through handles:
+ *
+ *     handle = (pool id, object id, page index)
+ *              pool id: small int, per client (as in Xen)
+ *              object id: 192 bits (struct tmem_oid), e.g. an inode number
+ *              page index: 32 bits, e.g. the page offset in the file
+ *
+ * Pools are persistent (a put may be refused, but an accepted page stays
+ * until flushed: frontswap) or ephemeral (an accepted page may vanish at any
+ * moment: cleancache), and private (one client) or shared (every client that
+ * names the same 128-bit uuid sees the same pages).
+ *
+ * Semantics (the seeds' rules; docs/core.md explains each one):
+ *  - A put copies the page; the caller's buffer is not referenced afterwards.
+ *    Any put may be refused (-ENOSPC and friends): callers must cope.
+ *  - Persistent: every accepted put is returned by every later get of the
+ *    handle until flush_page/flush_object/destroy_pool, whatever happens to
+ *    the capacity. Gets are non-destructive unless the pool was created with
+ *    TMEM_POOL_EXCLUSIVE_GETS.
+ *  - Ephemeral: a page may disappear at any time. A get to a private
+ *    ephemeral pool is destructive (as if followed by flush_page); a get to a
+ *    shared pool is not.
+ *  - put-put-get: after put(h,D1), put(h,D2), a get never returns D1, even
+ *    when the second put failed (the failed put removes the old copy).
+ *  - get-get: once a get of h fails, later gets of h fail until a new put.
+ *  - No ordering is guaranteed between threads acting on one handle at once.
+ *
+ * Errors: functions return 0 (or a pool id >= 0) on success and a negative
+ * errno on failure:
+ *   -EINVAL  bad argument, unknown or destroyed pool id
+ *   -ENOENT  get/flush found nothing under that handle
+ *   -ENOSPC  put refused: no room (or hysteresis, or frozen client; the
+ *            statistics say which)
+ *   -ENOMEM  allocation failure
+ *
+ * Thread safety: every function may be called from any number of threads at
+ * once, with two exceptions stated at the functions themselves: the
+ * destructors (tmem_destroy, tmem_client_destroy) must not race with other
+ * calls on what they destroy.
+ */
+#ifndef TMEM_H
+#define TMEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tmem;        /* one store: the "hypervisor" */
+struct tmem_client; /* one guest; pool ids are per client */
+
+/* A 192-bit object id (Xen's struct tmem_oid). */
+struct tmem_oid {
+    uint64_t oid[3];
+};
+
+/* ------------------------------------------------------------ pool flags */
+#define TMEM_POOL_PERSIST        0x1u /* persistent; without it: ephemeral */
+#define TMEM_POOL_SHARED         0x2u /* shared by uuid; without it: private */
+#define TMEM_POOL_EXCLUSIVE_GETS 0x4u /* persistent only: a get also flushes */
+/*
+ * As in the Xen ABI, bits 4..7 of the flags may carry (log2(page size) - 12);
+ * zero means "the store's page size". Any other value must match the store's
+ * page size, else tmem_new_pool() fails with -EINVAL.
+ */
+#define TMEM_POOL_PAGESIZE_SHIFT 4
+#define TMEM_POOL_PAGESIZE_MASK  0xf0u
+
+/* Capacity value meaning "no limit". */
+#define TMEM_CAPACITY_UNLIMITED UINT64_MAX
+
+/* Largest number of pools one client may hold open at once. */
+#define TMEM_MAX_POOLS_PER_CLIENT 256
+
+/* ----------------------------------------------------------- configuration */
+struct tmem_config {
+    /* Budget in bytes: page data plus metadata (see tmem_stats). Default:
+     * TMEM_CAPACITY_UNLIMITED. Changeable later with tmem_set_capacity. */
+    uint64_t capacity_bytes;
+    /* Page size in bytes: a power of two from 512 to 32768. Default 4096. */
+    uint32_t page_size;
+    /* lz4-compress pages (default true). */
+    bool compress;
+    /* A page whose lz4 size exceeds this many bytes is stored raw.
+     * 0 = default (3/4 of the page size). */
+    uint32_t compress_threshold;
+    /* Share identical pages between handles (default true). */
+    bool dedup;
+    /* Store pages whose bytes are all one 64-bit word as the word alone
+     * (default true). */
+    bool same_filled;
+    /* Hysteresis as zswap's accept threshold (default false): once a put is
+     * refused for lack of room, refuse every put until usage falls below
+     * accept_threshold_percent of the capacity. */
+    bool hysteresis;
+    uint32_t accept_threshold_percent; /* 1..100, default 90 */
+};
+
+/* Fill *cfg with the defaults described above. */
+void tmem_config_init(struct tmem_config *cfg);
+
+/* ------------------------------------------------------------ store, clients */
+
+/*
+ * Create a store. cfg NULL means defaults. Returns NULL (errno set to EINVAL
+ * or ENOMEM) on a bad configuration or allocation failure.
+ */
+struct tmem *tmem_create(const struct tmem_config *cfg);
+
+/*
+ * Free the store and everything in it (clients, pools, pages). No other call
+ * on this store or its clients may be running or made afterwards.
+ * tm may be NULL.
+ */
+void tmem_destroy(struct tmem *tm);
+
+/*
+ * Register a guest. name (copied; may be NULL) appears in statistics.
+ * Returns NULL with errno ENOMEM on failure.
+ */
+struct tmem_client *tmem_client_create(struct tmem *tm, const char *name);
+
+/*
+ * Unregister a guest: destroys its pools (a shared pool lives on while other
+ * clients hold it). No other call on this client may be running or made
+ * afterwards. c may be NULL.
+ */
+void tmem_client_destroy(struct tmem_client *c);
+
+/* The client's store. */
+struct tmem *tmem_client_store(const struct tmem_client *c);
+
+/*
+ * Freeze (frozen = true) or thaw a client, as Xen's freeze/thaw: while
+ * frozen every put fails with -ENOSPC (counted as failed_puts_frozen) and
+ * still removes an older copy under the same handle; gets and flushes work.
+ */
+void tmem_client_set_frozen(struct tmem_client *c, bool frozen);
+
+/*
+ * Persistent pressure (frontswap shrink / zswap writeback). When the store
+ * is over its capacity and no ephemeral page is left to evict, it asks the
+ * clients that hold persistent pages to take some back: the callback is
+ * called with the pool id and the number of bytes wanted, and should move
+ * pages elsewhere (e.g. to a swap device) with tmem_get + tmem_flush_page.
+ * It returns the number of pages it flushed (>= 0) or a negative errno.
+ *
+ * The callback runs in the thread that called tmem_set_capacity (or
+ * tmem_reclaim), with no lock of the store held; it may call any function
+ * of this API except destroying its client. The caller of tmem_set_capacity
+ * must therefore not hold a lock that the callback takes.
+ * fn NULL unregisters. Returns 0.
+ */
+typedef long (*tmem_pressure_fn)(void *arg, struct tmem_client *c, int pool_id,
+                                 uint64_t bytes_wanted);
+int tmem_client_set_pressure_callback(struct tmem_client *c, tmem_pressure_fn fn,
+                                      void *arg);
+
+/* ------------------------------------------------------------------ pools */
+
+/*
+ * Create a pool for client c. flags: TMEM_POOL_* bits. uuid: for a shared
+ * pool, the 16-byte shared secret (must not be NULL); ignored for a private
+ * pool. Joining an existing shared pool with different persistence flags
+ * fails with -EINVAL.
+ * Returns the pool id (>= 0) or -EINVAL (bad flags/uuid), -EMFILE (client
+ * has TMEM_MAX_POOLS_PER_CLIENT pools), -ENOMEM.
+ */
+int tmem_new_pool(struct tmem_client *c, uint32_t flags, const uint8_t uuid[16]);
+
+/*
+ * Destroy the client's pool: every later operation on pool_id fails with
+ * -EINVAL (until the id is reused by a new pool). The pages go when the last
+ * client holding the pool destroys it. Returns 0 or -EINVAL.
+ */
+int tmem_destroy_pool(struct tmem_client *c, int pool_id);
+
+/* ------------------------------------------------------------ page ops */
+
+/*
+ * Copy page_size bytes from page into the store under the handle.
+ * Returns 0, or -ENOSPC (no room / hysteresis / frozen), -ENOMEM, -EINVAL.
+ * On any failure an older copy under the same handle is removed.
+ * The store never keeps a reference to page.
+ */
+int tmem_put(struct tmem_client *c, int pool_id, const struct tmem_oid *oid,
+             uint32_t index, const void *page);
+
+/*
+ * Copy the page stored under the handle into page (page_size bytes).
+ * Returns 0, -ENOENT (nothing there: never stored, flushed, evicted, or
+ * taken by an earlier destructive get), -EINVAL. On failure page is
+ * untouched.
+ */
+int tmem_get(struct tmem_client *c, int pool_id, const struct tmem_oid *oid,
+             uint32_t index, void *page);
+
+/* Remove the page under the handle. Returns 0, -ENOENT, -EINVAL. */
+int tmem_flush_page(struct tmem_client *c, int pool_id, const struct tmem_oid *oid,
+                    uint32_t index);
+
+/* Remove every page of the object. Returns 0 (pages were removed),
+ * -ENOENT (the object held none), -EINVAL. */
+int tmem_flush_object(struct tmem_client *c, int pool_id, const struct tmem_oid *oid);
+
+/* ---------------------------------------------------------- capacity */
+
+/*
+ * Change the budget (bytes; TMEM_CAPACITY_UNLIMITED for none) at any time
+ * from any thread. A smaller value evicts ephemeral pages at once, least
+ * recently used first, until the store fits; if persistent pages still keep
+ * it over, the pressure callbacks are asked for them (see above). Persistent
+ * pages are never dropped by the store itself. Returns 0; the store may stay
+ * over the new budget if clients do not give pages back (new puts are then
+ * refused until it fits).
+ */
+int tmem_set_capacity(struct tmem *tm, uint64_t bytes);
+
+/* The current budget in bytes. */
+uint64_t tmem_capacity(const struct tmem *tm);
+
+/*
+ * Evict ephemeral pages and call pressure callbacks until the store fits its
+ * budget, as tmem_set_capacity does. Returns the number of pages removed.
+ */
+long tmem_reclaim(struct tmem *tm);
+
+/* The store's page size in bytes. */
+uint32_t tmem_page_size(const struct tmem *tm);
+
+/* ---------------------------------------------------------- statistics */
+
+/* Why a put failed: one counter each. */
+enum tmem_put_failure {
+    TMEM_PUT_FAIL_NO_ROOM,    /* budget full and nothing ephemeral to evict */
+    TMEM_PUT_FAIL_HYSTERESIS, /* refused while usage above the accept threshold */
+    TMEM_PUT_FAIL_FROZEN,     /* client frozen */
+    TMEM_PUT_FAIL_ALLOC,      /* allocator failure */
+    TMEM_PUT_FAIL_COUNT
+};
+
+/*
+ * Statistics of the store, a client or a pool. Event counters count since
+ * creation; gauges (pages_*, *_bytes) are current values.
+ * Identities (checked by tests):
+ *   puts        = succ_puts + failed_puts
+ *   failed_puts = sum of failed_puts_reason[]
+ *   gets        = succ_gets + failed_gets
+ *   pages       = pages_raw + pages_compressed + pages_same_filled + pages_deduplicated
+ *   succ_puts   = pages + dup_puts_replaced + pages_flushed + pages_evicted
+ *                 + pages_got_exclusive + pages_pool_destroyed
+ *   (dup_puts_flushed counts pages removed by failed puts; they are in
+ *    pages_flushed too.)
+ *   store counters = the sum over clients (live and destroyed).
+ */
+struct tmem_stats {
+    uint64_t puts, succ_puts, failed_puts;
+    uint64_t failed_puts_reason[TMEM_PUT_FAIL_COUNT];
+    uint64_t dup_puts_replaced; /* a put replaced an older copy */
+    uint64_t dup_puts_flushed;  /* a failed put removed an older copy */
+    uint64_t gets, succ_gets, failed_gets;
+    uint64_t flush_pages, flush_objects;  /* calls */
+    uint64_t pages_flushed;      /* pages removed by flushes and failed puts */
+    uint64_t pages_evicted;      /* ephemeral pages dropped for room */
+    uint64_t pages_got_exclusive;/* pages removed by destructive gets */
+    uint64_t pages_pool_destroyed;
+    uint64_t pressure_calls, pressure_pages; /* persistent pressure callbacks */
+    /* gauges */
+    uint64_t pages;              /* handles holding a page */
+    uint64_t pages_raw, pages_compressed, pages_same_filled, pages_deduplicated;
+    uint64_t data_bytes;         /* allocator bytes held for page data */
+    uint64_t compressed_payload_bytes; /* bytes of the stored (compressed) forms */
+    uint64_t metadata_bytes;     /* allocator bytes of everything else */
+    uint64_t capacity_bytes;     /* store only (others: 0) */
+    uint64_t allocator_bytes;    /* store only: the jemalloc arena's own count
+                                    (0 without jemalloc) */
+    uint64_t pools, clients;     /* store: live clients and pools; client: pools */
+};
+
+/* Fill *out with the store's, client's or pool's statistics.
+ * Returns 0, or -EINVAL for an unknown pool id. */
+int tmem_stats(const struct tmem *tm, struct tmem_stats *out);
+int tmem_client_stats(const struct tmem_client *c, struct tmem_stats *out);
+int tmem_pool_stats(const struct tmem_client *c, int pool_id, struct tmem_stats *out);
+
+/* Write a human-readable (json = false) or JSON (json = true) rendering of
+ * *st to buf (NUL-terminated, truncated to size). Returns the length the
+ * full text needs, as snprintf does. */
+int tmem_stats_format(const struct tmem_stats *st, bool json, char *buf, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TMEM_H */
