@@ -1,0 +1,174 @@
+/*
+ * tmem_dedup.c - sharing identical pages between handles.
+ *
+ * Models: KSM-style deduplication inside the store. The first page stored
+ * with some contents is the "owner" of the data; later puts of identical
+ * contents (in any pool of any client) become DEDUP records that point at
+ * the owner, which counts them in refs (itself included while it is still a
+ * handle). Flushing one handle never disturbs another: an owner whose own
+ * handle goes while others still use the data is "detached" (it leaves its
+ * tree and the LRU, its record stays) and is freed with the last reference.
+ *
+ * Candidates are found by a 32-bit hash of the stored bytes (after
+ * compression), and always confirmed by comparing the bytes: the hash alone
+ * is never trusted.
+ *
+ * Data structures: 16 shards chosen by hash; each an open-addressing table
+ * of owner page ids (linear probing, backward-shift deletion, doubled past
+ * 13/16 load, freed when empty). An owner's kind/len/value/hash never change
+ * while it is in the table.
+ *
+ * Locking: shard->lock protects the table and the refs of the owners in it.
+ * Taken with or without a stripe lock held; never together with lru_lock.
+ */
+#include "core/tmem_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+static inline struct tmem_dedup_shard *tmem_dedup_shard_of(struct tmem *tm, uint32_t hash)
+{
+    return &tm->dedup[hash % TMEM_DEDUP_SHARDS];
+}
+
+static inline uint32_t tmem_dedup_home(const struct tmem_dedup_shard *sh, uint32_t hash)
+{
+    return (hash / TMEM_DEDUP_SHARDS) & (sh->capacity - 1);
+}
+
+int tmem_dedup_init(struct tmem *tm)
+{
+    for (uint32_t i = 0; i < TMEM_DEDUP_SHARDS; i++) {
+        memset(&tm->dedup[i], 0, sizeof(tm->dedup[i]));
+        if (pthread_mutex_init(&tm->dedup[i].lock, NULL) != 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+void tmem_dedup_fini(struct tmem *tm)
+{
+    for (uint32_t i = 0; i < TMEM_DEDUP_SHARDS; i++) {
+        tmem_memory_free(tm, tm->dedup[i].slots, TMEM_MEM_METADATA, NULL);
+        pthread_mutex_destroy(&tm->dedup[i].lock);
+    }
+}
+
+static bool tmem_dedup_same_bytes(struct tmem *tm, const struct tmem_page *owner, uint32_t hash,
+                                  uint8_t kind, const void *bytes, uint16_t len)
+{
+    (void)tm;
+    return owner->hash == hash && owner->kind == kind && owner->len == len &&
+           memcmp((const void *)(uintptr_t)tmem_page_value(owner), bytes, len) == 0;
+}
+
+uint32_t tmem_dedup_find_and_ref(struct tmem *tm, uint32_t hash, uint8_t kind,
+                                 const void *bytes, uint16_t len)
+{
+    struct tmem_dedup_shard *sh = tmem_dedup_shard_of(tm, hash);
+    uint32_t found = 0;
+
+    pthread_mutex_lock(&sh->lock);
+    if (sh->capacity == 0)
+        goto out;
+    for (uint32_t i = tmem_dedup_home(sh, hash);; i = (i + 1) & (sh->capacity - 1)) {
+        uint32_t id = sh->slots[i];
+        struct tmem_page *owner;
+        if (!id)
+            break;
+        owner = tmem_page_record(tm, id);
+        if (tmem_dedup_same_bytes(tm, owner, hash, kind, bytes, len)) {
+            owner->refs++;
+            found = id;
+            break;
+        }
+    }
+out:
+    pthread_mutex_unlock(&sh->lock);
+    return found;
+}
+
+static void tmem_dedup_place(struct tmem *tm, struct tmem_dedup_shard *sh, uint32_t id)
+{
+    uint32_t i = tmem_dedup_home(sh, tmem_page_record(tm, id)->hash);
+    while (sh->slots[i])
+        i = (i + 1) & (sh->capacity - 1);
+    sh->slots[i] = id;
+}
+
+static int tmem_dedup_grow(struct tmem *tm, struct tmem_dedup_shard *sh)
+{
+    uint32_t old_capacity = sh->capacity;
+    uint32_t *old = sh->slots;
+    uint32_t capacity = old_capacity ? 2 * old_capacity : 64;
+    uint32_t *slots = tmem_memory_zalloc(tm, capacity * sizeof(uint32_t), TMEM_MEM_METADATA, NULL);
+
+    if (!slots)
+        return -ENOMEM;
+    sh->slots = slots;
+    sh->capacity = capacity;
+    for (uint32_t i = 0; i < old_capacity; i++)
+        if (old[i])
+            tmem_dedup_place(tm, sh, old[i]);
+    tmem_memory_free(tm, old, TMEM_MEM_METADATA, NULL);
+    return 0;
+}
+
+int tmem_dedup_insert(struct tmem *tm, uint32_t owner_id)
+{
+    struct tmem_page *owner = tmem_page_record(tm, owner_id);
+    struct tmem_dedup_shard *sh = tmem_dedup_shard_of(tm, owner->hash);
+    int rc = 0;
+
+    pthread_mutex_lock(&sh->lock);
+    if ((sh->count + 1) * 16 > sh->capacity * 13) {
+        rc = tmem_dedup_grow(tm, sh);
+        if (rc)
+            goto out;
+    }
+    owner->refs = 1;
+    tmem_dedup_place(tm, sh, owner_id);
+    sh->count++;
+out:
+    pthread_mutex_unlock(&sh->lock);
+    return rc;
+}
+
+/* Remove id from the table, shifting back the entries that probed past it. */
+static void tmem_dedup_delete(struct tmem *tm, struct tmem_dedup_shard *sh, uint32_t id)
+{
+    uint32_t mask = sh->capacity - 1;
+    uint32_t i = tmem_dedup_home(sh, tmem_page_record(tm, id)->hash);
+
+    while (sh->slots[i] != id)
+        i = (i + 1) & mask;
+    for (uint32_t j = (i + 1) & mask; sh->slots[j]; j = (j + 1) & mask) {
+        uint32_t k = tmem_dedup_home(sh, tmem_page_record(tm, sh->slots[j])->hash);
+        /* Move slots[j] into the hole at i unless its home lies in (i, j]. */
+        bool home_between = i <= j ? (k > i && k <= j) : (k > i || k <= j);
+        if (!home_between) {
+            sh->slots[i] = sh->slots[j];
+            i = j;
+        }
+    }
+    sh->slots[i] = 0;
+    if (--sh->count == 0) {
+        tmem_memory_free(tm, sh->slots, TMEM_MEM_METADATA, NULL);
+        sh->slots = NULL;
+        sh->capacity = 0;
+    }
+}
+
+bool tmem_dedup_release(struct tmem *tm, uint32_t owner_id)
+{
+    struct tmem_page *owner = tmem_page_record(tm, owner_id);
+    struct tmem_dedup_shard *sh = tmem_dedup_shard_of(tm, owner->hash);
+    bool last;
+
+    pthread_mutex_lock(&sh->lock);
+    last = --owner->refs == 0;
+    if (last)
+        tmem_dedup_delete(tm, sh, owner_id);
+    pthread_mutex_unlock(&sh->lock);
+    return last;
+}

@@ -1,0 +1,310 @@
+/*
+ * tmem_index.c - finding a page from its handle: objects and radix trees.
+ *
+ * Models the seed design (Xen tmem / zcache): a pool hashes its objects,
+ * and each object indexes its pages with a radix tree, so lookups stay fast
+ * with millions of pages and very sparse 192-bit object ids.
+ *
+ * Data structures:
+ *  - pool->stripes[64]: the oid hash picks a stripe; each stripe is a
+ *    chained hash table of object records (object->next links ids) that
+ *    doubles when it holds more objects than buckets.
+ *  - object->root: a radix tree of height 1..6 over the 32-bit page index,
+ *    6 bits a level. Leaves are 64 page ids (256 bytes); interior nodes are
+ *    64 pointers (512 bytes). A node is freed as soon as it is empty, an
+ *    object as soon as its tree is empty.
+ *
+ * Locking: every function here runs with the stripe's lock held (the
+ * stripe that tmem_stripe_of() gives for the object's oid).
+ */
+#include "core/tmem_internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+struct tmem_radix_leaf {
+    uint32_t slot[TMEM_RADIX_FANOUT];
+};
+
+struct tmem_radix_node {
+    void *child[TMEM_RADIX_FANOUT];
+};
+
+uint32_t tmem_oid_hash(const struct tmem_oid *oid)
+{
+    uint64_t h = oid->oid[0] * 0x9e3779b97f4a7c15ull;
+    h ^= (oid->oid[1] + 0x632be59bd9b4e019ull) * 0xc2b2ae3d27d4eb4full;
+    h ^= (oid->oid[2] + 0x85ebca77c2b2ae63ull) * 0x165667b19e3779f9ull;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+
+struct tmem_stripe *tmem_stripe_of(struct tmem_pool *pool, const struct tmem_oid *oid)
+{
+    return &pool->stripes[tmem_oid_hash(oid) & (TMEM_STRIPES - 1)];
+}
+
+static inline uint32_t tmem_bucket_of(const struct tmem_stripe *st, const struct tmem_oid *oid)
+{
+    return (tmem_oid_hash(oid) / TMEM_STRIPES) & (st->bucket_count - 1);
+}
+
+static inline bool tmem_oid_equal(const struct tmem_oid *a, const struct tmem_oid *b)
+{
+    return a->oid[0] == b->oid[0] && a->oid[1] == b->oid[1] && a->oid[2] == b->oid[2];
+}
+
+uint32_t tmem_index_find_object(struct tmem *tm, struct tmem_stripe *st,
+                                struct tmem_pool *pool, const struct tmem_oid *oid)
+{
+    (void)pool;
+    if (st->bucket_count == 0)
+        return 0;
+    for (uint32_t id = st->buckets[tmem_bucket_of(st, oid)]; id;) {
+        struct tmem_object *obj = tmem_object_record(tm, id);
+        if (tmem_oid_equal(&obj->oid, oid))
+            return id;
+        id = obj->next;
+    }
+    return 0;
+}
+
+/* Double the stripe's bucket array (or create it). 0 or -ENOMEM. */
+static int tmem_index_grow_buckets(struct tmem *tm, struct tmem_stripe *st,
+                                   struct tmem_pool *pool)
+{
+    uint32_t old_count = st->bucket_count;
+    uint32_t new_count = old_count ? 2 * old_count : 8;
+    uint32_t *old = st->buckets;
+    uint32_t *buckets = tmem_memory_zalloc(tm, new_count * sizeof(uint32_t),
+                                           TMEM_MEM_METADATA, &pool->gauges);
+    if (!buckets)
+        return -ENOMEM;
+    st->buckets = buckets;
+    st->bucket_count = new_count;
+    for (uint32_t b = 0; b < old_count; b++) {
+        uint32_t id = old[b];
+        while (id) {
+            struct tmem_object *obj = tmem_object_record(tm, id);
+            uint32_t next = obj->next;
+            uint32_t nb = tmem_bucket_of(st, &obj->oid);
+            obj->next = buckets[nb];
+            buckets[nb] = id;
+            id = next;
+        }
+    }
+    tmem_memory_free(tm, old, TMEM_MEM_METADATA, &pool->gauges);
+    return 0;
+}
+
+uint32_t tmem_index_create_object(struct tmem *tm, struct tmem_stripe *st,
+                                  struct tmem_pool *pool, const struct tmem_oid *oid)
+{
+    uint32_t id, b;
+    struct tmem_object *obj;
+
+    if (st->objects >= st->bucket_count && tmem_index_grow_buckets(tm, st, pool) != 0 &&
+        st->bucket_count == 0)
+        return 0;
+    id = tmem_slab_alloc(&tm->objects);
+    if (!id)
+        return 0;
+    obj = tmem_object_record(tm, id);
+    obj->oid = *oid;
+    obj->pool = pool;
+    b = tmem_bucket_of(st, oid);
+    obj->next = st->buckets[b];
+    st->buckets[b] = id;
+    st->objects++;
+    tmem_gauge_add(&pool->gauges, TMEM_G_METADATA_BYTES, sizeof(struct tmem_object));
+    return id;
+}
+
+void tmem_index_free_object_if_empty(struct tmem *tm, struct tmem_stripe *st,
+                                     uint32_t object_id)
+{
+    struct tmem_object *obj = tmem_object_record(tm, object_id);
+    struct tmem_pool *pool = obj->pool;
+    uint32_t *link;
+
+    if (obj->root)
+        return;
+    link = &st->buckets[tmem_bucket_of(st, &obj->oid)];
+    while (*link != object_id)
+        link = &tmem_object_record(tm, *link)->next;
+    *link = obj->next;
+    st->objects--;
+    tmem_slab_free(&tm->objects, object_id);
+    tmem_gauge_add(&pool->gauges, TMEM_G_METADATA_BYTES, -(int64_t)sizeof(struct tmem_object));
+}
+
+/* Does the tree of this height cover index? */
+static inline bool tmem_radix_covers(uint32_t height, uint32_t index)
+{
+    return height >= TMEM_RADIX_MAX_HEIGHT ||
+           ((uint64_t)index >> (TMEM_RADIX_BITS * height)) == 0;
+}
+
+static inline uint32_t tmem_radix_offset(uint32_t index, uint32_t level)
+{
+    return (uint32_t)(((uint64_t)index >> (TMEM_RADIX_BITS * level)) & (TMEM_RADIX_FANOUT - 1));
+}
+
+uint32_t tmem_index_lookup(const struct tmem_object *obj, uint32_t index)
+{
+    void *n = obj->root;
+    uint32_t h = obj->height;
+
+    if (!n || !tmem_radix_covers(h, index))
+        return 0;
+    for (; h > 1; h--) {
+        n = ((struct tmem_radix_node *)n)->child[tmem_radix_offset(index, h - 1)];
+        if (!n)
+            return 0;
+    }
+    return ((struct tmem_radix_leaf *)n)->slot[index & (TMEM_RADIX_FANOUT - 1)];
+}
+
+static void *tmem_radix_alloc(struct tmem *tm, struct tmem_object *obj, bool leaf)
+{
+    return tmem_memory_zalloc(tm, leaf ? sizeof(struct tmem_radix_leaf)
+                                       : sizeof(struct tmem_radix_node),
+                              TMEM_MEM_METADATA, &obj->pool->gauges);
+}
+
+static void tmem_radix_free(struct tmem *tm, struct tmem_object *obj, void *n)
+{
+    tmem_memory_free(tm, n, TMEM_MEM_METADATA, &obj->pool->gauges);
+}
+
+int tmem_index_insert(struct tmem *tm, struct tmem_object *obj, uint32_t index,
+                      uint32_t page_id)
+{
+    void **slot;
+
+    if (!obj->root) {
+        obj->root = tmem_radix_alloc(tm, obj, true);
+        if (!obj->root)
+            return -ENOMEM;
+        obj->height = 1;
+    }
+    while (!tmem_radix_covers(obj->height, index)) {
+        struct tmem_radix_node *top = tmem_radix_alloc(tm, obj, false);
+        if (!top)
+            return -ENOMEM;
+        top->child[0] = obj->root;
+        obj->root = top;
+        obj->height++;
+    }
+    slot = &obj->root;
+    for (uint32_t h = obj->height; h > 1; h--) {
+        struct tmem_radix_node *node = *slot;
+        slot = &node->child[tmem_radix_offset(index, h - 1)];
+        if (!*slot) {
+            *slot = tmem_radix_alloc(tm, obj, h == 2);
+            if (!*slot)
+                return -ENOMEM;
+        }
+    }
+    ((struct tmem_radix_leaf *)*slot)->slot[index & (TMEM_RADIX_FANOUT - 1)] = page_id;
+    return 0;
+}
+
+static bool tmem_radix_leaf_empty(const struct tmem_radix_leaf *leaf)
+{
+    for (uint32_t i = 0; i < TMEM_RADIX_FANOUT; i++)
+        if (leaf->slot[i])
+            return false;
+    return true;
+}
+
+static bool tmem_radix_node_empty(const struct tmem_radix_node *node)
+{
+    for (uint32_t i = 0; i < TMEM_RADIX_FANOUT; i++)
+        if (node->child[i])
+            return false;
+    return true;
+}
+
+uint32_t tmem_index_remove(struct tmem *tm, struct tmem_object *obj, uint32_t index)
+{
+    void **path[TMEM_RADIX_MAX_HEIGHT]; /* path[h-1]: the pointer to the level-h node */
+    struct tmem_radix_leaf *leaf;
+    uint32_t h = obj->height, id;
+    void **slot = &obj->root;
+
+    if (!obj->root || !tmem_radix_covers(h, index))
+        return 0;
+    for (; h > 1; h--) {
+        path[h - 1] = slot;
+        slot = &((struct tmem_radix_node *)*slot)->child[tmem_radix_offset(index, h - 1)];
+        if (!*slot)
+            return 0;
+    }
+    path[0] = slot;
+    leaf = *slot;
+    id = leaf->slot[index & (TMEM_RADIX_FANOUT - 1)];
+    if (!id)
+        return 0;
+    leaf->slot[index & (TMEM_RADIX_FANOUT - 1)] = 0;
+
+    /* Free the nodes the removal emptied, bottom up. */
+    if (!tmem_radix_leaf_empty(leaf))
+        return id;
+    tmem_radix_free(tm, obj, leaf);
+    *path[0] = NULL;
+    for (h = 2; h <= obj->height; h++) {
+        struct tmem_radix_node *node = *path[h - 1];
+        if (!tmem_radix_node_empty(node))
+            return id;
+        tmem_radix_free(tm, obj, node);
+        *path[h - 1] = NULL;
+    }
+    obj->height = 0; /* the root itself went */
+    return id;
+}
+
+static uint64_t tmem_radix_remove_subtree(struct tmem *tm, struct tmem_object *obj, void *n,
+                                          uint32_t h, void (*fn)(void *, uint32_t), void *arg)
+{
+    uint64_t count = 0;
+
+    if (h == 1) {
+        struct tmem_radix_leaf *leaf = n;
+        for (uint32_t i = 0; i < TMEM_RADIX_FANOUT; i++) {
+            if (leaf->slot[i]) {
+                uint32_t id = leaf->slot[i];
+                leaf->slot[i] = 0;
+                fn(arg, id);
+                count++;
+            }
+        }
+    } else {
+        struct tmem_radix_node *node = n;
+        for (uint32_t i = 0; i < TMEM_RADIX_FANOUT; i++)
+            if (node->child[i])
+                count += tmem_radix_remove_subtree(tm, obj, node->child[i], h - 1, fn, arg);
+    }
+    tmem_radix_free(tm, obj, n);
+    return count;
+}
+
+uint64_t tmem_index_remove_all(struct tmem *tm, struct tmem_object *obj,
+                               void (*fn)(void *arg, uint32_t page_id), void *arg)
+{
+    uint64_t count = 0;
+    if (obj->root)
+        count = tmem_radix_remove_subtree(tm, obj, obj->root, obj->height, fn, arg);
+    obj->root = NULL;
+    obj->height = 0;
+    return count;
+}
+
+void tmem_index_stripe_fini(struct tmem *tm, struct tmem_stripe *st, struct tmem_pool *pool)
+{
+    tmem_memory_free(tm, st->buckets, TMEM_MEM_METADATA, &pool->gauges);
+    st->buckets = NULL;
+    st->bucket_count = 0;
+}

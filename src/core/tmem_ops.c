@@ -1,0 +1,325 @@
+/*
+ * tmem_ops.c - put, get, flush_page, flush_object: the page-copy API.
+ *
+ * A put turns the caller's page into a record outside any lock first:
+ * same-filled pages become their word, others are lz4-compressed into a
+ * stack buffer (kept raw above the threshold), hashed and looked up for an
+ * identical owner to share. It then reserves room (evicting ephemeral
+ * pages, tmem_capacity.c), and only then takes the object's stripe lock to
+ * swap the record into the radix tree. Every failure path removes an older
+ * copy under the handle (put-put-get coherency).
+ *
+ * A get copies the page out under the stripe lock (decompressing from the
+ * owner for shared data), then flushes it if the pool's gets are exclusive,
+ * or moves it to the LRU head if it is ephemeral.
+ *
+ * Locking: client->lock shared for the whole call, then the stripe lock;
+ * see tmem_internal.h for the full order.
+ */
+#include "core/tmem_internal.h"
+
+#include <errno.h>
+#include <lz4.h>
+#include <string.h>
+
+#define TMEM_COMPRESS_BUFFER LZ4_COMPRESSBOUND(TMEM_MAX_PAGE_SIZE)
+
+/* What a put will store, decided before any lock is taken. */
+struct tmem_put_plan {
+    uint8_t kind;
+    uint16_t len;
+    uint64_t word;              /* SAME */
+    const void *bytes;          /* RAW / COMPRESSED: what to copy */
+    uint32_t hash;
+    uint32_t owner;             /* DEDUP: the owner we hold a reference on */
+    uint64_t reserved;
+};
+
+static void tmem_put_plan_make(struct tmem *tm, const void *page, unsigned char *buffer,
+                               struct tmem_put_plan *plan)
+{
+    const struct tmem_config *cfg = &tm->cfg;
+    int clen;
+
+    memset(plan, 0, sizeof(*plan));
+    if (cfg->same_filled && tmem_codec_same_filled(page, cfg->page_size, &plan->word)) {
+        plan->kind = TMEM_KIND_SAME;
+        return;
+    }
+    plan->kind = TMEM_KIND_RAW;
+    plan->bytes = page;
+    plan->len = (uint16_t)cfg->page_size;
+    if (cfg->compress) {
+        clen = LZ4_compress_default(page, (char *)buffer, (int)cfg->page_size,
+                                    (int)cfg->compress_threshold);
+        if (clen > 0) {
+            plan->kind = TMEM_KIND_COMPRESSED;
+            plan->bytes = buffer;
+            plan->len = (uint16_t)clen;
+        }
+    }
+    if (cfg->dedup) {
+        plan->hash = tmem_codec_hash(plan->bytes, plan->len);
+        plan->owner = tmem_dedup_find_and_ref(tm, plan->hash, plan->kind, plan->bytes, plan->len);
+    }
+}
+
+/* Drop what a plan holds when the put does not happen. */
+static void tmem_put_plan_abandon(struct tmem *tm, struct tmem_put_plan *plan)
+{
+    if (plan->owner)
+        tmem_page_drop_owner_ref(tm, plan->owner);
+    plan->owner = 0;
+}
+
+/* A record holding the plan's page, or 0 on allocation failure. */
+static uint32_t tmem_put_plan_record(struct tmem *tm, struct tmem_put_plan *plan)
+{
+    uint32_t id = tmem_slab_alloc(&tm->pages);
+    struct tmem_page *p;
+    void *data;
+
+    if (!id)
+        return 0;
+    p = tmem_page_record(tm, id);
+    if (plan->kind == TMEM_KIND_SAME) {
+        p->kind = TMEM_KIND_SAME;
+        tmem_page_set_value(p, plan->word);
+    } else if (plan->owner) {
+        p->kind = TMEM_KIND_DEDUP;
+        tmem_page_set_value(p, plan->owner);
+        plan->owner = 0; /* the record holds the reference now */
+    } else {
+        data = tmem_memory_alloc(tm, plan->len, TMEM_MEM_DATA, NULL);
+        if (!data) {
+            tmem_slab_free(&tm->pages, id);
+            return 0;
+        }
+        memcpy(data, plan->bytes, plan->len);
+        p->kind = plan->kind;
+        p->len = plan->len;
+        p->hash = plan->hash;
+        tmem_page_set_value(p, (uint64_t)(uintptr_t)data);
+        tmem_gauge_add(&tm->gauges, TMEM_G_PAYLOAD_BYTES, plan->len);
+    }
+    return id;
+}
+
+/* Remove the page under (obj, index) if any; stripe locked. */
+static bool tmem_remove_handle(struct tmem *tm, struct tmem_pool *pool, struct tmem_client *c,
+                               struct tmem_stripe *st, uint32_t object_id, uint32_t index,
+                               enum tmem_counter why)
+{
+    uint32_t old = tmem_index_remove(tm, tmem_object_record(tm, object_id), index);
+    if (old)
+        tmem_page_release(tm, pool, c, old, why);
+    tmem_index_free_object_if_empty(tm, st, object_id);
+    return old != 0;
+}
+
+/* A failed put: count why, and remove an older copy (put-put-get). */
+static int tmem_put_fail(struct tmem *tm, struct tmem_pool *pool, struct tmem_client *c,
+                         const struct tmem_oid *oid, uint32_t index, enum tmem_counter reason)
+{
+    struct tmem_stripe *st = tmem_stripe_of(pool, oid);
+    uint32_t object_id;
+
+    tmem_count(&pool->counters, reason, 1);
+    tmem_count(&c->counters, reason, 1);
+    pthread_mutex_lock(&st->lock);
+    object_id = tmem_index_find_object(tm, st, pool, oid);
+    if (object_id &&
+        tmem_remove_handle(tm, pool, c, st, object_id, index, TMEM_C_PAGES_FLUSHED)) {
+        tmem_count(&pool->counters, TMEM_C_DUP_FLUSHED, 1);
+        tmem_count(&c->counters, TMEM_C_DUP_FLUSHED, 1);
+    }
+    pthread_mutex_unlock(&st->lock);
+    return reason == TMEM_C_FAIL_ALLOC ? -ENOMEM : -ENOSPC;
+}
+
+/* Put the record under the handle, replacing an older copy; stripe locked.
+ * 0 or -ENOMEM (then the record is freed and the older copy gone). */
+static int tmem_put_insert(struct tmem *tm, struct tmem_pool *pool, struct tmem_client *c,
+                           struct tmem_stripe *st, const struct tmem_oid *oid, uint32_t index,
+                           uint32_t id)
+{
+    struct tmem_page *p = tmem_page_record(tm, id);
+    uint32_t object_id = tmem_index_find_object(tm, st, pool, oid);
+    struct tmem_object *obj;
+    uint32_t old;
+
+    if (!object_id)
+        object_id = tmem_index_create_object(tm, st, pool, oid);
+    if (!object_id)
+        goto fail;
+    obj = tmem_object_record(tm, object_id);
+    old = tmem_index_remove(tm, obj, index);
+    if (old)
+        tmem_page_release(tm, pool, c, old, TMEM_C_DUP_REPLACED);
+    p->object = object_id;
+    p->index = index;
+    if (tmem_index_insert(tm, obj, index, id) != 0) {
+        tmem_index_free_object_if_empty(tm, st, object_id);
+        goto fail;
+    }
+    tmem_page_account(tm, pool, p, 1);
+    if (!tmem_pool_is_persistent(pool))
+        tmem_lru_add(tm, id);
+    if (tm->cfg.dedup && (p->kind == TMEM_KIND_RAW || p->kind == TMEM_KIND_COMPRESSED))
+        tmem_dedup_insert(tm, id); /* on ENOMEM the page is simply not shared */
+    return 0;
+fail:
+    tmem_page_free_unlinked(tm, id);
+    return -ENOMEM;
+}
+
+int tmem_put(struct tmem_client *c, int pool_id, const struct tmem_oid *oid, uint32_t index,
+             const void *page)
+{
+    unsigned char buffer[TMEM_COMPRESS_BUFFER];
+    struct tmem_put_plan plan;
+    struct tmem_pool *pool;
+    struct tmem_stripe *st;
+    struct tmem *tm;
+    enum tmem_reserve_result r;
+    uint32_t id;
+    int rc;
+
+    if (!c || !oid || !page)
+        return -EINVAL;
+    pool = tmem_client_lock_pool(c, pool_id);
+    if (!pool)
+        return -EINVAL;
+    tm = c->tm;
+    tmem_count(&pool->counters, TMEM_C_PUTS, 1);
+    tmem_count(&c->counters, TMEM_C_PUTS, 1);
+    if (atomic_load(&c->frozen)) {
+        rc = tmem_put_fail(tm, pool, c, oid, index, TMEM_C_FAIL_FROZEN);
+        goto out;
+    }
+    tmem_put_plan_make(tm, page, buffer, &plan);
+    plan.reserved = tmem_slab_growth_bytes(&tm->pages);
+    if (plan.kind != TMEM_KIND_SAME && !plan.owner)
+        plan.reserved += tmem_memory_size_class(tm, plan.len);
+    r = tmem_reserve(tm, plan.reserved);
+    if (r != TMEM_RESERVED) {
+        tmem_put_plan_abandon(tm, &plan);
+        rc = tmem_put_fail(tm, pool, c, oid, index,
+                           r == TMEM_RESERVE_HYSTERESIS ? TMEM_C_FAIL_HYSTERESIS
+                                                        : TMEM_C_FAIL_NO_ROOM);
+        goto out;
+    }
+    id = tmem_put_plan_record(tm, &plan);
+    if (!id) {
+        tmem_put_plan_abandon(tm, &plan);
+        tmem_unreserve(tm, plan.reserved);
+        rc = tmem_put_fail(tm, pool, c, oid, index, TMEM_C_FAIL_ALLOC);
+        goto out;
+    }
+    st = tmem_stripe_of(pool, oid);
+    pthread_mutex_lock(&st->lock);
+    rc = tmem_put_insert(tm, pool, c, st, oid, index, id);
+    pthread_mutex_unlock(&st->lock);
+    tmem_unreserve(tm, plan.reserved);
+    if (rc) {
+        rc = tmem_put_fail(tm, pool, c, oid, index, TMEM_C_FAIL_ALLOC);
+        goto out;
+    }
+    tmem_count(&pool->counters, TMEM_C_SUCC_PUTS, 1);
+    tmem_count(&c->counters, TMEM_C_SUCC_PUTS, 1);
+    if (tmem_usage(tm) > atomic_load(&tm->capacity))
+        tmem_trim(tm);
+out:
+    tmem_client_unlock_pools(c);
+    return rc;
+}
+
+int tmem_get(struct tmem_client *c, int pool_id, const struct tmem_oid *oid, uint32_t index,
+             void *page)
+{
+    struct tmem_pool *pool;
+    struct tmem_stripe *st;
+    struct tmem *tm;
+    uint32_t object_id, id = 0;
+    int rc;
+
+    if (!c || !oid || !page)
+        return -EINVAL;
+    pool = tmem_client_lock_pool(c, pool_id);
+    if (!pool)
+        return -EINVAL;
+    tm = c->tm;
+    tmem_count(&pool->counters, TMEM_C_GETS, 1);
+    tmem_count(&c->counters, TMEM_C_GETS, 1);
+    st = tmem_stripe_of(pool, oid);
+    pthread_mutex_lock(&st->lock);
+    object_id = tmem_index_find_object(tm, st, pool, oid);
+    if (object_id)
+        id = tmem_index_lookup(tmem_object_record(tm, object_id), index);
+    if (!id) {
+        rc = -ENOENT;
+        goto unlock;
+    }
+    rc = tmem_page_read(tm, tmem_page_record(tm, id), page);
+    if (rc)
+        goto unlock;
+    if (tmem_pool_gets_are_exclusive(pool))
+        tmem_remove_handle(tm, pool, c, st, object_id, index, TMEM_C_PAGES_GOT_EXCLUSIVE);
+    else if (!tmem_pool_is_persistent(pool))
+        tmem_lru_touch(tm, id);
+    tmem_count(&pool->counters, TMEM_C_SUCC_GETS, 1);
+    tmem_count(&c->counters, TMEM_C_SUCC_GETS, 1);
+unlock:
+    pthread_mutex_unlock(&st->lock);
+    tmem_client_unlock_pools(c);
+    return rc;
+}
+
+int tmem_flush_page(struct tmem_client *c, int pool_id, const struct tmem_oid *oid,
+                    uint32_t index)
+{
+    struct tmem_pool *pool;
+    struct tmem_stripe *st;
+    uint32_t object_id;
+    bool removed = false;
+
+    if (!c || !oid)
+        return -EINVAL;
+    pool = tmem_client_lock_pool(c, pool_id);
+    if (!pool)
+        return -EINVAL;
+    tmem_count(&pool->counters, TMEM_C_FLUSH_PAGES, 1);
+    tmem_count(&c->counters, TMEM_C_FLUSH_PAGES, 1);
+    st = tmem_stripe_of(pool, oid);
+    pthread_mutex_lock(&st->lock);
+    object_id = tmem_index_find_object(c->tm, st, pool, oid);
+    if (object_id)
+        removed = tmem_remove_handle(c->tm, pool, c, st, object_id, index, TMEM_C_PAGES_FLUSHED);
+    pthread_mutex_unlock(&st->lock);
+    tmem_client_unlock_pools(c);
+    return removed ? 0 : -ENOENT;
+}
+
+int tmem_flush_object(struct tmem_client *c, int pool_id, const struct tmem_oid *oid)
+{
+    struct tmem_pool *pool;
+    struct tmem_stripe *st;
+    uint32_t object_id;
+    uint64_t removed = 0;
+
+    if (!c || !oid)
+        return -EINVAL;
+    pool = tmem_client_lock_pool(c, pool_id);
+    if (!pool)
+        return -EINVAL;
+    tmem_count(&pool->counters, TMEM_C_FLUSH_OBJECTS, 1);
+    tmem_count(&c->counters, TMEM_C_FLUSH_OBJECTS, 1);
+    st = tmem_stripe_of(pool, oid);
+    pthread_mutex_lock(&st->lock);
+    object_id = tmem_index_find_object(c->tm, st, pool, oid);
+    if (object_id)
+        removed = tmem_object_flush(c->tm, pool, c, st, object_id, TMEM_C_PAGES_FLUSHED);
+    pthread_mutex_unlock(&st->lock);
+    tmem_client_unlock_pools(c);
+    return removed ? 0 : -ENOENT;
+}

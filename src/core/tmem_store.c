@@ -1,0 +1,370 @@
+/*
+ * tmem_store.c - the store, its clients and their pools.
+ *
+ * Models the hypervisor side of tmem: a store created with a
+ * configuration, guests registering as clients, and pools created and
+ * destroyed by them. Pool ids are per client (an index into the client's
+ * table, lowest free first, as Xen does). A shared pool is registered by its
+ * uuid on the store; every client that names the uuid gets its own id for
+ * the same pool, and the pool (with its pages) goes when the last of them
+ * destroys it.
+ *
+ * Locking: tm->clients_lock protects the client list and the shared-pool
+ * registry (with each pool's holders count); client->lock (rwlock) the
+ * client's table: page operations hold it shared for their whole duration,
+ * pool creation/destruction exclusive. Order: clients_lock -> client->lock.
+ * Destroying a pool therefore waits for the client's operations in flight;
+ * a shared pool is only freed when no client holds it, so no operation can
+ * be in flight on it. The evictor reaches pages through the LRU only, and
+ * destruction takes every page off the LRU under each stripe lock first.
+ */
+#include "core/tmem_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void tmem_config_init(struct tmem_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->capacity_bytes = TMEM_CAPACITY_UNLIMITED;
+    cfg->page_size = 4096;
+    cfg->compress = true;
+    cfg->compress_threshold = 0;
+    cfg->dedup = true;
+    cfg->same_filled = true;
+    cfg->hysteresis = false;
+    cfg->accept_threshold_percent = 90;
+}
+
+static int tmem_config_check(struct tmem_config *cfg, uint32_t *shift)
+{
+    uint32_t ps = cfg->page_size;
+
+    if (ps < TMEM_MIN_PAGE_SIZE || ps > TMEM_MAX_PAGE_SIZE || (ps & (ps - 1)))
+        return -EINVAL;
+    for (*shift = 0; (1u << *shift) < ps; (*shift)++)
+        ;
+    if (cfg->compress_threshold == 0)
+        cfg->compress_threshold = ps / 4 * 3;
+    if (cfg->compress_threshold > ps)
+        return -EINVAL;
+    if (cfg->accept_threshold_percent == 0)
+        cfg->accept_threshold_percent = 90;
+    if (cfg->accept_threshold_percent > 100)
+        return -EINVAL;
+    return 0;
+}
+
+struct tmem *tmem_create(const struct tmem_config *cfg)
+{
+    struct tmem *tm = calloc(1, sizeof(*tm));
+    int rc = -ENOMEM;
+
+    if (!tm)
+        goto fail;
+    if (cfg)
+        tm->cfg = *cfg;
+    else
+        tmem_config_init(&tm->cfg);
+    rc = tmem_config_check(&tm->cfg, &tm->page_shift);
+    if (rc)
+        goto fail_free;
+    atomic_store(&tm->capacity, tm->cfg.capacity_bytes);
+    rc = -ENOMEM;
+    if (pthread_mutex_init(&tm->clients_lock, NULL) || pthread_mutex_init(&tm->lru_lock, NULL) ||
+        pthread_mutex_init(&tm->reclaim_lock, NULL))
+        goto fail_free;
+    if (tmem_memory_init(tm))
+        goto fail_free;
+    if (tmem_slab_init(&tm->pages, tm, sizeof(struct tmem_page)) ||
+        tmem_slab_init(&tm->objects, tm, sizeof(struct tmem_object)) || tmem_dedup_init(tm))
+        goto fail_memory;
+    return tm;
+
+fail_memory:
+    tmem_memory_fini(tm);
+fail_free:
+    free(tm);
+fail:
+    errno = -rc;
+    return NULL;
+}
+
+void tmem_destroy(struct tmem *tm)
+{
+    if (!tm)
+        return;
+    while (tm->clients)
+        tmem_client_destroy(tm->clients);
+    tmem_dedup_fini(tm);
+    tmem_slab_fini(&tm->objects);
+    tmem_slab_fini(&tm->pages);
+    tmem_memory_fini(tm);
+    pthread_mutex_destroy(&tm->clients_lock);
+    pthread_mutex_destroy(&tm->lru_lock);
+    pthread_mutex_destroy(&tm->reclaim_lock);
+    free(tm);
+}
+
+uint32_t tmem_page_size(const struct tmem *tm)
+{
+    return tm->cfg.page_size;
+}
+
+/* ------------------------------------------------------------ clients */
+
+struct tmem_client *tmem_client_create(struct tmem *tm, const char *name)
+{
+    struct tmem_client *c;
+
+    if (!tm) {
+        errno = EINVAL;
+        return NULL;
+    }
+    c = tmem_memory_zalloc(tm, sizeof(*c), TMEM_MEM_METADATA, NULL);
+    if (!c) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    c->tm = tm;
+    snprintf(c->name, sizeof(c->name), "%s", name ? name : "");
+    if (pthread_rwlock_init(&c->lock, NULL) != 0) {
+        tmem_memory_free(tm, c, TMEM_MEM_METADATA, NULL);
+        errno = ENOMEM;
+        return NULL;
+    }
+    pthread_mutex_lock(&tm->clients_lock);
+    c->next = tm->clients;
+    tm->clients = c;
+    pthread_mutex_unlock(&tm->clients_lock);
+    atomic_fetch_add(&tm->clients_live, 1);
+    return c;
+}
+
+void tmem_client_destroy(struct tmem_client *c)
+{
+    struct tmem *tm;
+    struct tmem_client **link;
+
+    if (!c)
+        return;
+    tm = c->tm;
+    for (int id = 0; id < TMEM_MAX_POOLS_PER_CLIENT; id++)
+        if (c->pools[id])
+            tmem_destroy_pool(c, id);
+    pthread_mutex_lock(&tm->clients_lock);
+    for (link = &tm->clients; *link != c; link = &(*link)->next)
+        ;
+    *link = c->next;
+    /* The store's totals keep what this client did. */
+    for (int i = 0; i < TMEM_C_COUNT; i++)
+        tmem_count(&tm->orphan_counters, i, tmem_load(&c->counters.c[i]));
+    pthread_mutex_unlock(&tm->clients_lock);
+    atomic_fetch_sub(&tm->clients_live, 1);
+    pthread_rwlock_destroy(&c->lock);
+    tmem_memory_free(tm, c, TMEM_MEM_METADATA, NULL);
+}
+
+struct tmem *tmem_client_store(const struct tmem_client *c)
+{
+    return c->tm;
+}
+
+void tmem_client_set_frozen(struct tmem_client *c, bool frozen)
+{
+    atomic_store(&c->frozen, frozen);
+}
+
+int tmem_client_set_pressure_callback(struct tmem_client *c, tmem_pressure_fn fn, void *arg)
+{
+    pthread_rwlock_wrlock(&c->lock);
+    c->pressure_fn = fn;
+    c->pressure_arg = arg;
+    pthread_rwlock_unlock(&c->lock);
+    return 0;
+}
+
+struct tmem_pool *tmem_client_lock_pool(struct tmem_client *c, int pool_id)
+{
+    struct tmem_pool *pool;
+
+    if (pool_id < 0 || pool_id >= TMEM_MAX_POOLS_PER_CLIENT)
+        return NULL;
+    pthread_rwlock_rdlock(&c->lock);
+    pool = c->pools[pool_id];
+    if (!pool)
+        pthread_rwlock_unlock(&c->lock);
+    return pool;
+}
+
+void tmem_client_unlock_pools(struct tmem_client *c)
+{
+    pthread_rwlock_unlock(&c->lock);
+}
+
+/* ------------------------------------------------------------ pools */
+
+static struct tmem_pool *tmem_pool_create(struct tmem *tm, uint32_t flags, const uint8_t uuid[16],
+                                          struct tmem_client *owner)
+{
+    struct tmem_pool *pool = tmem_memory_zalloc(tm, sizeof(*pool), TMEM_MEM_METADATA, NULL);
+    uint32_t i;
+
+    if (!pool)
+        return NULL;
+    pool->tm = tm;
+    pool->flags = flags & ~TMEM_POOL_PAGESIZE_MASK;
+    if (uuid)
+        memcpy(pool->uuid, uuid, 16);
+    pool->owner = owner;
+    pool->holders = 1;
+    for (i = 0; i < TMEM_STRIPES; i++)
+        if (pthread_mutex_init(&pool->stripes[i].lock, NULL) != 0)
+            goto fail;
+    atomic_fetch_add(&tm->pools_live, 1);
+    return pool;
+fail:
+    while (i-- > 0)
+        pthread_mutex_destroy(&pool->stripes[i].lock);
+    tmem_memory_free(tm, pool, TMEM_MEM_METADATA, NULL);
+    return NULL;
+}
+
+struct tmem_flush_context {
+    struct tmem *tm;
+    struct tmem_pool *pool;
+    struct tmem_client *client;
+    enum tmem_counter why;
+};
+
+static void tmem_flush_one(void *arg, uint32_t page_id)
+{
+    struct tmem_flush_context *ctx = arg;
+    tmem_page_release(ctx->tm, ctx->pool, ctx->client, page_id, ctx->why);
+}
+
+uint64_t tmem_object_flush(struct tmem *tm, struct tmem_pool *pool, struct tmem_client *c,
+                           struct tmem_stripe *st, uint32_t object_id, enum tmem_counter why)
+{
+    struct tmem_flush_context ctx = {tm, pool, c, why};
+    uint64_t n = tmem_index_remove_all(tm, tmem_object_record(tm, object_id), tmem_flush_one, &ctx);
+    tmem_index_free_object_if_empty(tm, st, object_id);
+    return n;
+}
+
+/* Free a pool no client holds any more: every page, object and lock. */
+static void tmem_pool_free(struct tmem *tm, struct tmem_pool *pool, struct tmem_client *c)
+{
+    for (uint32_t i = 0; i < TMEM_STRIPES; i++) {
+        struct tmem_stripe *st = &pool->stripes[i];
+        pthread_mutex_lock(&st->lock);
+        for (uint32_t b = 0; b < st->bucket_count; b++)
+            while (st->buckets[b])
+                tmem_object_flush(tm, pool, c, st, st->buckets[b], TMEM_C_PAGES_POOL_DESTROYED);
+        tmem_index_stripe_fini(tm, st, pool);
+        pthread_mutex_unlock(&st->lock);
+        pthread_mutex_destroy(&st->lock);
+    }
+    atomic_fetch_sub(&tm->pools_live, 1);
+    tmem_memory_free(tm, pool, TMEM_MEM_METADATA, NULL);
+}
+
+static int tmem_pool_flags_check(const struct tmem *tm, uint32_t flags, const uint8_t uuid[16])
+{
+    uint32_t known = TMEM_POOL_PERSIST | TMEM_POOL_SHARED | TMEM_POOL_EXCLUSIVE_GETS |
+                     TMEM_POOL_PAGESIZE_MASK;
+    uint32_t size_bits = (flags & TMEM_POOL_PAGESIZE_MASK) >> TMEM_POOL_PAGESIZE_SHIFT;
+
+    if (flags & ~known)
+        return -EINVAL;
+    if ((flags & TMEM_POOL_EXCLUSIVE_GETS) &&
+        (!(flags & TMEM_POOL_PERSIST) || (flags & TMEM_POOL_SHARED)))
+        return -EINVAL;
+    if (size_bits && size_bits + 12 != tm->page_shift)
+        return -EINVAL;
+    if ((flags & TMEM_POOL_SHARED) && !uuid)
+        return -EINVAL;
+    return 0;
+}
+
+int tmem_new_pool(struct tmem_client *c, uint32_t flags, const uint8_t uuid[16])
+{
+    struct tmem *tm;
+    struct tmem_pool *pool = NULL;
+    int id, rc;
+
+    if (!c)
+        return -EINVAL;
+    tm = c->tm;
+    rc = tmem_pool_flags_check(tm, flags, uuid);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&tm->clients_lock);
+    pthread_rwlock_wrlock(&c->lock);
+    for (id = 0; id < TMEM_MAX_POOLS_PER_CLIENT && c->pools[id]; id++)
+        ;
+    if (id == TMEM_MAX_POOLS_PER_CLIENT) {
+        rc = -EMFILE;
+        goto out;
+    }
+    if (flags & TMEM_POOL_SHARED) {
+        for (pool = tm->shared_pools; pool; pool = pool->next_shared)
+            if (memcmp(pool->uuid, uuid, 16) == 0)
+                break;
+        if (pool && (pool->flags & TMEM_POOL_PERSIST) != (flags & TMEM_POOL_PERSIST)) {
+            rc = -EINVAL;
+            goto out;
+        }
+        if (pool) {
+            pool->holders++;
+        } else if ((pool = tmem_pool_create(tm, flags, uuid, NULL))) {
+            pool->next_shared = tm->shared_pools;
+            tm->shared_pools = pool;
+        }
+    } else {
+        pool = tmem_pool_create(tm, flags, NULL, c);
+    }
+    if (!pool) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    c->pools[id] = pool;
+    rc = id;
+out:
+    pthread_rwlock_unlock(&c->lock);
+    pthread_mutex_unlock(&tm->clients_lock);
+    return rc;
+}
+
+int tmem_destroy_pool(struct tmem_client *c, int pool_id)
+{
+    struct tmem *tm;
+    struct tmem_pool *pool;
+    bool last = false;
+
+    if (!c || pool_id < 0 || pool_id >= TMEM_MAX_POOLS_PER_CLIENT)
+        return -EINVAL;
+    tm = c->tm;
+    pthread_mutex_lock(&tm->clients_lock);
+    pthread_rwlock_wrlock(&c->lock);
+    pool = c->pools[pool_id];
+    if (pool) {
+        c->pools[pool_id] = NULL;
+        last = --pool->holders == 0;
+        if (last && (pool->flags & TMEM_POOL_SHARED)) {
+            struct tmem_pool **link = &tm->shared_pools;
+            while (*link != pool)
+                link = &(*link)->next_shared;
+            *link = pool->next_shared;
+        }
+    }
+    pthread_rwlock_unlock(&c->lock);
+    pthread_mutex_unlock(&tm->clients_lock);
+    if (!pool)
+        return -EINVAL;
+    if (last)
+        tmem_pool_free(tm, pool, c);
+    return 0;
+}
