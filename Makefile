@@ -68,6 +68,7 @@ include src/core/module.mk
 -include src/swapsim/module.mk
 -include src/fuse_cleancache/module.mk
 include tests/module.mk
+include tools/module.mk
 
 # ---------------------------------------------------------------- user targets
 .PHONY: all test demo bench asan tsan install clean deps check-clang

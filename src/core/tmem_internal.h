@@ -109,13 +109,13 @@ static inline uint64_t tmem_load(const _Atomic uint64_t *v)
 }
 
 /* ------------------------------------------------------------ slab */
-/* Fixed-size records addressed by 32-bit ids (0 = none); see tmem_slab.c. */
+/* Fixed-size records addressed by 32-bit ids (0 = none); see tmem_slab.c.
+ * TMEM_SHARDS shards, each with its own lock, chosen by the calling
+ * thread's CPU; a record's shard is encoded in its id. */
+#define TMEM_SHARDS 4u
 struct tmem_slab_chunk;
-struct tmem_slab {
+struct tmem_slab_shard {
     pthread_mutex_t lock;
-    struct tmem *tm;
-    uint32_t record_size;
-    uint32_t records_per_chunk;
     struct tmem_slab_chunk *partial;  /* chunks with free records */
     atomic_bool has_free;             /* partial != NULL, readable unlocked */
     uint32_t chunks;                  /* chunk slots handed out so far */
@@ -125,12 +125,23 @@ struct tmem_slab {
     struct tmem_slab_chunk **directory[1024]; /* 2 levels of 1024 chunk pointers */
 };
 
+struct tmem_slab {
+    struct tmem *tm;
+    uint32_t record_size;
+    uint32_t records_per_chunk;
+    struct tmem_slab_shard shard[TMEM_SHARDS];
+};
+
 int tmem_slab_init(struct tmem_slab *s, struct tmem *tm, uint32_t record_size);
 void tmem_slab_fini(struct tmem_slab *s);
 uint32_t tmem_slab_alloc(struct tmem_slab *s);      /* zeroed record; 0 on ENOMEM */
 void tmem_slab_free(struct tmem_slab *s, uint32_t id);
 void *tmem_slab_record(const struct tmem_slab *s, uint32_t id);
 size_t tmem_slab_growth_bytes(struct tmem_slab *s); /* bytes the next alloc may add */
+
+/* The calling thread's shard (0..TMEM_SHARDS-1): its CPU modulo
+ * TMEM_SHARDS (tmem_memory.c). */
+unsigned tmem_thread_shard(void);
 
 /* ------------------------------------------------------------ records */
 enum tmem_page_kind {
@@ -258,8 +269,8 @@ struct tmem {
                                         shared pools; destroyed clients' totals */
     _Atomic uint64_t clients_live, pools_live;
 
-    unsigned arena;                 /* jemalloc arena index */
-    bool have_arena;
+    unsigned arenas[TMEM_SHARDS];   /* jemalloc arenas, one per thread shard */
+    bool have_arenas;
 
     pthread_mutex_t clients_lock;
     struct tmem_client *clients;

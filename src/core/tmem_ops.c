@@ -22,8 +22,6 @@
 #include <lz4.h>
 #include <string.h>
 
-#define TMEM_COMPRESS_BUFFER LZ4_COMPRESSBOUND(TMEM_MAX_PAGE_SIZE)
-
 /* What a put will store, decided before any lock is taken. */
 struct tmem_put_plan {
     uint8_t kind;
@@ -173,30 +171,20 @@ fail:
     return -ENOMEM;
 }
 
-int tmem_put(struct tmem_client *c, int pool_id, const struct tmem_oid *oid, uint32_t index,
-             const void *page)
+/* The put proper, for a client that is not frozen; client->lock held. */
+static int tmem_put_store(struct tmem *tm, struct tmem_pool *pool, struct tmem_client *c,
+                          const struct tmem_oid *oid, uint32_t index, const void *page)
 {
-    unsigned char buffer[TMEM_COMPRESS_BUFFER];
+    /* lz4 writes at most compress_threshold (<= page size) bytes here; a VLA
+     * of the page size, not of the largest page size, keeps the stack probes
+     * of a big frame off the hot path. */
+    unsigned char buffer[tm->cfg.compress ? tm->cfg.page_size : 1];
     struct tmem_put_plan plan;
-    struct tmem_pool *pool;
     struct tmem_stripe *st;
-    struct tmem *tm;
     enum tmem_reserve_result r;
     uint32_t id;
     int rc;
 
-    if (!c || !oid || !page)
-        return -EINVAL;
-    pool = tmem_client_lock_pool(c, pool_id);
-    if (!pool)
-        return -EINVAL;
-    tm = c->tm;
-    tmem_count(&pool->counters, TMEM_C_PUTS, 1);
-    tmem_count(&c->counters, TMEM_C_PUTS, 1);
-    if (atomic_load(&c->frozen)) {
-        rc = tmem_put_fail(tm, pool, c, oid, index, TMEM_C_FAIL_FROZEN);
-        goto out;
-    }
     tmem_put_plan_make(tm, page, buffer, &plan);
     plan.reserved = tmem_slab_growth_bytes(&tm->pages);
     if (plan.kind != TMEM_KIND_SAME && !plan.owner)
@@ -204,32 +192,47 @@ int tmem_put(struct tmem_client *c, int pool_id, const struct tmem_oid *oid, uin
     r = tmem_reserve(tm, plan.reserved);
     if (r != TMEM_RESERVED) {
         tmem_put_plan_abandon(tm, &plan);
-        rc = tmem_put_fail(tm, pool, c, oid, index,
-                           r == TMEM_RESERVE_HYSTERESIS ? TMEM_C_FAIL_HYSTERESIS
-                                                        : TMEM_C_FAIL_NO_ROOM);
-        goto out;
+        return tmem_put_fail(tm, pool, c, oid, index,
+                             r == TMEM_RESERVE_HYSTERESIS ? TMEM_C_FAIL_HYSTERESIS
+                                                          : TMEM_C_FAIL_NO_ROOM);
     }
     id = tmem_put_plan_record(tm, &plan);
     if (!id) {
         tmem_put_plan_abandon(tm, &plan);
         tmem_unreserve(tm, plan.reserved);
-        rc = tmem_put_fail(tm, pool, c, oid, index, TMEM_C_FAIL_ALLOC);
-        goto out;
+        return tmem_put_fail(tm, pool, c, oid, index, TMEM_C_FAIL_ALLOC);
     }
     st = tmem_stripe_of(pool, oid);
     pthread_mutex_lock(&st->lock);
     rc = tmem_put_insert(tm, pool, c, st, oid, index, id);
     pthread_mutex_unlock(&st->lock);
     tmem_unreserve(tm, plan.reserved);
-    if (rc) {
-        rc = tmem_put_fail(tm, pool, c, oid, index, TMEM_C_FAIL_ALLOC);
-        goto out;
-    }
+    if (rc)
+        return tmem_put_fail(tm, pool, c, oid, index, TMEM_C_FAIL_ALLOC);
     tmem_count(&pool->counters, TMEM_C_SUCC_PUTS, 1);
     tmem_count(&c->counters, TMEM_C_SUCC_PUTS, 1);
     if (tmem_usage(tm) > atomic_load(&tm->capacity))
         tmem_trim(tm);
-out:
+    return 0;
+}
+
+int tmem_put(struct tmem_client *c, int pool_id, const struct tmem_oid *oid, uint32_t index,
+             const void *page)
+{
+    struct tmem_pool *pool;
+    int rc;
+
+    if (!c || !oid || !page)
+        return -EINVAL;
+    pool = tmem_client_lock_pool(c, pool_id);
+    if (!pool)
+        return -EINVAL;
+    tmem_count(&pool->counters, TMEM_C_PUTS, 1);
+    tmem_count(&c->counters, TMEM_C_PUTS, 1);
+    if (atomic_load(&c->frozen))
+        rc = tmem_put_fail(c->tm, pool, c, oid, index, TMEM_C_FAIL_FROZEN);
+    else
+        rc = tmem_put_store(c->tm, pool, c, oid, index, page);
     tmem_client_unlock_pools(c);
     return rc;
 }

@@ -6,16 +6,18 @@
  * owner) cost 4 bytes a link. The store keeps two slabs: page records
  * (36 bytes) and object records.
  *
- * Data structures: records live in 64 KiB chunks allocated from the store's
- * allocator (charged as metadata). id = chunk slot * records_per_chunk +
- * record + 1, so id 0 means "none". A two-level directory (1024 x 1024
- * chunk pointers, second level allocated on demand) maps a chunk slot to its
- * chunk. Each chunk keeps its own free list (threaded through the first 4
+ * Data structures: TMEM_SHARDS independent shards (a thread allocates from
+ * its own shard; a free goes to the record's shard). In a shard, records
+ * live in 64 KiB chunks allocated from the store's allocator (charged as
+ * metadata); local = chunk slot * records_per_chunk + record, and
+ * id = local * TMEM_SHARDS + shard + 1, so id 0 means "none". A two-level
+ * directory per shard (1024 x 1024 chunk pointers, second level allocated
+ * on demand) maps a chunk slot to its chunk. Each chunk keeps its own free list (threaded through the first 4
  * bytes of free records) and a bump index; chunks with free records form the
  * partial list. A chunk whose last record is freed is returned to the
  * allocator unless it is the only partial chunk, and its slot is reused.
  *
- * Locking: slab->lock protects allocation state (partial list, free lists,
+ * Locking: each shard's lock protects its allocation state (partial list, free lists,
  * directory writes). tmem_slab_record() reads the directory without the
  * lock: callers only look up live ids, whose chunk cannot go away, and the
  * id was published to them through another lock after the directory write.
@@ -47,77 +49,85 @@ int tmem_slab_init(struct tmem_slab *s, struct tmem *tm, uint32_t record_size)
     s->records_per_chunk =
         (TMEM_SLAB_CHUNK_BYTES - (uint32_t)offsetof(struct tmem_slab_chunk, records)) /
         record_size;
-    if (pthread_mutex_init(&s->lock, NULL) != 0)
-        return -ENOMEM;
+    for (unsigned i = 0; i < TMEM_SHARDS; i++)
+        if (pthread_mutex_init(&s->shard[i].lock, NULL) != 0)
+            return -ENOMEM;
     return 0;
 }
 
 void tmem_slab_fini(struct tmem_slab *s)
 {
-    for (uint32_t i = 0; i < TMEM_SLAB_DIRECTORY_FANOUT; i++) {
-        if (!s->directory[i])
-            continue;
-        for (uint32_t j = 0; j < TMEM_SLAB_DIRECTORY_FANOUT; j++)
-            tmem_memory_free(s->tm, s->directory[i][j], TMEM_MEM_METADATA, NULL);
-        tmem_memory_free(s->tm, s->directory[i], TMEM_MEM_METADATA, NULL);
+    for (unsigned k = 0; k < TMEM_SHARDS; k++) {
+        struct tmem_slab_shard *sh = &s->shard[k];
+        for (uint32_t i = 0; i < TMEM_SLAB_DIRECTORY_FANOUT; i++) {
+            if (!sh->directory[i])
+                continue;
+            for (uint32_t j = 0; j < TMEM_SLAB_DIRECTORY_FANOUT; j++)
+                tmem_memory_free(s->tm, sh->directory[i][j], TMEM_MEM_METADATA, NULL);
+            tmem_memory_free(s->tm, sh->directory[i], TMEM_MEM_METADATA, NULL);
+        }
+        tmem_memory_free(s->tm, sh->free_slots, TMEM_MEM_METADATA, NULL);
+        pthread_mutex_destroy(&sh->lock);
     }
-    tmem_memory_free(s->tm, s->free_slots, TMEM_MEM_METADATA, NULL);
-    pthread_mutex_destroy(&s->lock);
     memset(s, 0, sizeof(*s));
 }
 
-static inline struct tmem_slab_chunk *tmem_slab_chunk_at(const struct tmem_slab *s,
-                                                         uint32_t slot)
+static inline struct tmem_slab_chunk **tmem_slab_directory_entry(struct tmem_slab_shard *sh,
+                                                                 uint32_t slot)
 {
-    return s->directory[slot / TMEM_SLAB_DIRECTORY_FANOUT][slot % TMEM_SLAB_DIRECTORY_FANOUT];
+    return &sh->directory[slot / TMEM_SLAB_DIRECTORY_FANOUT][slot % TMEM_SLAB_DIRECTORY_FANOUT];
 }
 
 void *tmem_slab_record(const struct tmem_slab *s, uint32_t id)
 {
-    uint32_t n = id - 1;
-    struct tmem_slab_chunk *chunk = tmem_slab_chunk_at(s, n / s->records_per_chunk);
-    return chunk->records + (size_t)(n % s->records_per_chunk) * s->record_size;
+    uint32_t n = id - 1, local = n / TMEM_SHARDS;
+    const struct tmem_slab_shard *sh = &s->shard[n % TMEM_SHARDS];
+    uint32_t slot = local / s->records_per_chunk;
+    struct tmem_slab_chunk *chunk =
+        sh->directory[slot / TMEM_SLAB_DIRECTORY_FANOUT][slot % TMEM_SLAB_DIRECTORY_FANOUT];
+    return chunk->records + (size_t)(local % s->records_per_chunk) * s->record_size;
 }
 
-static void tmem_slab_partial_add(struct tmem_slab *s, struct tmem_slab_chunk *chunk)
+static void tmem_slab_partial_add(struct tmem_slab_shard *sh, struct tmem_slab_chunk *chunk)
 {
     chunk->prev_partial = NULL;
-    chunk->next_partial = s->partial;
-    if (s->partial)
-        s->partial->prev_partial = chunk;
-    s->partial = chunk;
+    chunk->next_partial = sh->partial;
+    if (sh->partial)
+        sh->partial->prev_partial = chunk;
+    sh->partial = chunk;
     chunk->on_partial = true;
-    atomic_store_explicit(&s->has_free, true, memory_order_relaxed);
+    atomic_store_explicit(&sh->has_free, true, memory_order_relaxed);
 }
 
-static void tmem_slab_partial_remove(struct tmem_slab *s, struct tmem_slab_chunk *chunk)
+static void tmem_slab_partial_remove(struct tmem_slab_shard *sh, struct tmem_slab_chunk *chunk)
 {
     if (chunk->prev_partial)
         chunk->prev_partial->next_partial = chunk->next_partial;
     else
-        s->partial = chunk->next_partial;
+        sh->partial = chunk->next_partial;
     if (chunk->next_partial)
         chunk->next_partial->prev_partial = chunk->prev_partial;
     chunk->on_partial = false;
-    atomic_store_explicit(&s->has_free, s->partial != NULL, memory_order_relaxed);
+    atomic_store_explicit(&sh->has_free, sh->partial != NULL, memory_order_relaxed);
 }
 
-/* A new chunk in a free directory slot; slab locked. */
-static struct tmem_slab_chunk *tmem_slab_grow(struct tmem_slab *s)
+/* A new chunk in a free directory slot; shard locked. */
+static struct tmem_slab_chunk *tmem_slab_grow(struct tmem_slab *s, struct tmem_slab_shard *sh)
 {
     uint32_t slot;
     struct tmem_slab_chunk *chunk;
     struct tmem_slab_chunk ***level;
 
-    if (s->free_slots_top > 0) {
-        slot = s->free_slots[s->free_slots_top - 1];
+    if (sh->free_slots_top > 0) {
+        slot = sh->free_slots[sh->free_slots_top - 1];
     } else {
-        slot = s->chunks;
+        slot = sh->chunks;
+        /* local ids must stay below 2^32 / TMEM_SHARDS */
         if (slot >= TMEM_SLAB_DIRECTORY_FANOUT * TMEM_SLAB_DIRECTORY_FANOUT ||
-            (uint64_t)(slot + 1) * s->records_per_chunk >= UINT32_MAX)
+            (uint64_t)(slot + 1) * s->records_per_chunk >= UINT32_MAX / TMEM_SHARDS)
             return NULL;
     }
-    level = &s->directory[slot / TMEM_SLAB_DIRECTORY_FANOUT];
+    level = &sh->directory[slot / TMEM_SLAB_DIRECTORY_FANOUT];
     if (!*level) {
         *level = tmem_memory_zalloc(s->tm, TMEM_SLAB_DIRECTORY_FANOUT * sizeof(**level),
                                     TMEM_MEM_METADATA, NULL);
@@ -129,23 +139,25 @@ static struct tmem_slab_chunk *tmem_slab_grow(struct tmem_slab *s)
         return NULL;
     memset(chunk, 0, offsetof(struct tmem_slab_chunk, records));
     chunk->slot = slot;
-    (*level)[slot % TMEM_SLAB_DIRECTORY_FANOUT] = chunk;
-    if (s->free_slots_top > 0)
-        s->free_slots_top--;
+    *tmem_slab_directory_entry(sh, slot) = chunk;
+    if (sh->free_slots_top > 0)
+        sh->free_slots_top--;
     else
-        s->chunks++;
-    tmem_slab_partial_add(s, chunk);
+        sh->chunks++;
+    tmem_slab_partial_add(sh, chunk);
     return chunk;
 }
 
 uint32_t tmem_slab_alloc(struct tmem_slab *s)
 {
+    unsigned k = tmem_thread_shard();
+    struct tmem_slab_shard *sh = &s->shard[k];
     struct tmem_slab_chunk *chunk;
     uint32_t local, id = 0;
     unsigned char *rec;
 
-    pthread_mutex_lock(&s->lock);
-    chunk = s->partial ? s->partial : tmem_slab_grow(s);
+    pthread_mutex_lock(&sh->lock);
+    chunk = sh->partial ? sh->partial : tmem_slab_grow(s, sh);
     if (!chunk)
         goto out;
     if (chunk->free_head) {
@@ -157,60 +169,62 @@ uint32_t tmem_slab_alloc(struct tmem_slab *s)
     }
     chunk->used++;
     if (chunk->used == s->records_per_chunk)
-        tmem_slab_partial_remove(s, chunk);
+        tmem_slab_partial_remove(sh, chunk);
     rec = chunk->records + (size_t)local * s->record_size;
     memset(rec, 0, s->record_size);
-    id = chunk->slot * s->records_per_chunk + local + 1;
+    id = (chunk->slot * s->records_per_chunk + local) * TMEM_SHARDS + k + 1;
 out:
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&sh->lock);
     return id;
 }
 
-/* Remember a reusable directory slot; slab locked. false on ENOMEM. */
-static bool tmem_slab_push_free_slot(struct tmem_slab *s, uint32_t slot)
+/* Remember a reusable directory slot; shard locked. false on ENOMEM. */
+static bool tmem_slab_push_free_slot(struct tmem_slab *s, struct tmem_slab_shard *sh,
+                                     uint32_t slot)
 {
-    if (s->free_slots_top == s->free_slots_capacity) {
-        uint32_t cap = s->free_slots_capacity ? 2 * s->free_slots_capacity : 16;
+    if (sh->free_slots_top == sh->free_slots_capacity) {
+        uint32_t cap = sh->free_slots_capacity ? 2 * sh->free_slots_capacity : 16;
         uint32_t *slots = tmem_memory_alloc(s->tm, cap * sizeof(uint32_t),
                                             TMEM_MEM_METADATA, NULL);
         if (!slots)
             return false;
-        if (s->free_slots_top)
-            memcpy(slots, s->free_slots, s->free_slots_top * sizeof(uint32_t));
-        tmem_memory_free(s->tm, s->free_slots, TMEM_MEM_METADATA, NULL);
-        s->free_slots = slots;
-        s->free_slots_capacity = cap;
+        if (sh->free_slots_top)
+            memcpy(slots, sh->free_slots, sh->free_slots_top * sizeof(uint32_t));
+        tmem_memory_free(s->tm, sh->free_slots, TMEM_MEM_METADATA, NULL);
+        sh->free_slots = slots;
+        sh->free_slots_capacity = cap;
     }
-    s->free_slots[s->free_slots_top++] = slot;
+    sh->free_slots[sh->free_slots_top++] = slot;
     return true;
 }
 
 void tmem_slab_free(struct tmem_slab *s, uint32_t id)
 {
-    uint32_t n = id - 1;
-    uint32_t slot = n / s->records_per_chunk, local = n % s->records_per_chunk;
+    uint32_t n = id - 1, local_id = n / TMEM_SHARDS;
+    struct tmem_slab_shard *sh = &s->shard[n % TMEM_SHARDS];
+    uint32_t slot = local_id / s->records_per_chunk, local = local_id % s->records_per_chunk;
     struct tmem_slab_chunk *chunk;
 
-    pthread_mutex_lock(&s->lock);
-    chunk = tmem_slab_chunk_at(s, slot);
+    pthread_mutex_lock(&sh->lock);
+    chunk = *tmem_slab_directory_entry(sh, slot);
     memcpy(chunk->records + (size_t)local * s->record_size, &chunk->free_head,
            sizeof(uint32_t));
     chunk->free_head = local + 1;
     chunk->used--;
     if (!chunk->on_partial)
-        tmem_slab_partial_add(s, chunk);
+        tmem_slab_partial_add(sh, chunk);
     if (chunk->used == 0 && (chunk->next_partial || chunk->prev_partial) &&
-        tmem_slab_push_free_slot(s, slot)) {
-        tmem_slab_partial_remove(s, chunk);
-        s->directory[slot / TMEM_SLAB_DIRECTORY_FANOUT][slot % TMEM_SLAB_DIRECTORY_FANOUT] = NULL;
+        tmem_slab_push_free_slot(s, sh, slot)) {
+        tmem_slab_partial_remove(sh, chunk);
+        *tmem_slab_directory_entry(sh, slot) = NULL;
         tmem_memory_free(s->tm, chunk, TMEM_MEM_METADATA, NULL);
     }
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&sh->lock);
 }
 
 size_t tmem_slab_growth_bytes(struct tmem_slab *s)
 {
-    if (atomic_load_explicit(&s->has_free, memory_order_relaxed))
+    if (atomic_load_explicit(&s->shard[tmem_thread_shard()].has_free, memory_order_relaxed))
         return 0;
     return tmem_memory_size_class(s->tm, TMEM_SLAB_CHUNK_BYTES);
 }

@@ -1,0 +1,231 @@
+/*
+ * core_bench.c - speed and footprint of the tmem core (`make bench`).
+ *
+ * Every number is a ratio against a baseline measured in the same run on
+ * the same pages, so it means the same on any machine:
+ *  1. put+get of 4 KiB pages, compression and dedup off, against copying
+ *     the same pages into and back out of a plain array (two memcpy).
+ *  2. put+get with lz4 on, against raw LZ4_compress_default +
+ *     LZ4_decompress_safe of the same pages (plus the same two copies).
+ *  3. 2-thread scaling: two threads, each its own client and pool, against
+ *     one thread doing the same work.
+ *  4. metadata bytes per stored page, default config and dedup off.
+ * Best of 3 timed rounds of each, after warm-up rounds. Usage: core_bench [pages] (default 65536).
+ */
+#include "core/tmem.h"
+
+#include <errno.h>
+#include <lz4.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PAGE 4096u
+#define RUNS 3
+#define WARMUP 2
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Page i: half text-like (compressible), half pseudo-random. */
+static void fill_page(unsigned char *p, uint64_t i)
+{
+    uint64_t x = i * 0x9e3779b97f4a7c15ull + 1;
+    for (unsigned j = 0; j < PAGE / 2; j++)
+        p[j] = (unsigned char)("the quick brown fox jumps over the lazy dog "[(j + i) % 44]);
+    for (unsigned j = PAGE / 2; j < PAGE; j += 8) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        memcpy(p + j, &x, 8);
+    }
+    memcpy(p, &i, sizeof(i)); /* every page distinct */
+}
+
+struct work {
+    struct tmem_client *client;
+    int pool;
+    unsigned char *pages;
+    size_t count;
+    int failures;
+};
+
+/* put then get every page of w through its client and pool; later rounds
+ * overwrite the same handles, so the store's memory is reused (steady
+ * state: no page faults, as the memcpy baseline after its first round). */
+static void *run_tmem(void *arg)
+{
+    struct work *w = arg;
+    unsigned char out[PAGE];
+    struct tmem_oid oid = {{(uint64_t)(uintptr_t)w, 0, 0}};
+
+    for (size_t i = 0; i < w->count; i++)
+        if (tmem_put(w->client, w->pool, &oid, (uint32_t)i, w->pages + i * PAGE) != 0)
+            w->failures++;
+    for (size_t i = 0; i < w->count; i++)
+        if (tmem_get(w->client, w->pool, &oid, (uint32_t)i, out) != 0 ||
+            memcmp(out, w->pages + i * PAGE, 16) != 0)
+            w->failures++;
+    return NULL;
+}
+
+static struct tmem *make_store(bool compress, bool dedup)
+{
+    struct tmem_config cfg;
+    tmem_config_init(&cfg);
+    cfg.compress = compress;
+    cfg.dedup = dedup;
+    return tmem_create(&cfg);
+}
+
+/* Best of RUNS timed rounds after WARMUP rounds, on one store (warm-up
+ * lets both CPUs' arenas fill, since a thread may run on either). */
+static double time_tmem(unsigned char *pages, size_t count, bool compress, int threads)
+{
+    struct tmem *tm = make_store(compress, false);
+    struct work w[2];
+    pthread_t t[2];
+    double best = 1e30;
+
+    for (int i = 0; i < threads; i++) {
+        w[i].client = tmem_client_create(tm, "bench");
+        w[i].pool = tmem_new_pool(w[i].client, TMEM_POOL_PERSIST, NULL);
+        w[i].pages = pages + (size_t)i * (count / threads) * PAGE;
+        w[i].count = count / threads;
+    }
+    for (int r = 0; r < WARMUP + RUNS; r++) {
+        double start = now_seconds(), elapsed;
+        for (int i = 0; i < threads; i++) {
+            w[i].failures = 0;
+            pthread_create(&t[i], NULL, run_tmem, &w[i]);
+        }
+        for (int i = 0; i < threads; i++) {
+            pthread_join(t[i], NULL);
+            if (w[i].failures) {
+                fprintf(stderr, "core_bench: %d put/get failures\n", w[i].failures);
+                exit(1);
+            }
+        }
+        elapsed = now_seconds() - start;
+        if (r >= WARMUP && elapsed < best)
+            best = elapsed;
+    }
+    tmem_destroy(tm);
+    return best;
+}
+
+static double time_memcpy(unsigned char *pages, unsigned char *store, size_t count)
+{
+    double best = 1e30;
+    unsigned char out[PAGE];
+    volatile unsigned sink = 0;
+    for (int r = 0; r < RUNS; r++) {
+        double start = now_seconds(), elapsed;
+        for (size_t i = 0; i < count; i++)
+            memcpy(store + i * PAGE, pages + i * PAGE, PAGE);
+        for (size_t i = 0; i < count; i++) {
+            memcpy(out, store + i * PAGE, PAGE);
+            sink += out[i % PAGE];
+        }
+        elapsed = now_seconds() - start;
+        if (elapsed < best)
+            best = elapsed;
+    }
+    (void)sink;
+    return best;
+}
+
+static double time_lz4(unsigned char *pages, unsigned char *store, size_t count)
+{
+    double best = 1e30;
+    unsigned char out[PAGE];
+    int *lens = malloc(count * sizeof(int));
+    volatile unsigned sink = 0;
+    for (int r = 0; r < RUNS; r++) {
+        double start = now_seconds(), elapsed;
+        for (size_t i = 0; i < count; i++)
+            lens[i] = LZ4_compress_default((const char *)pages + i * PAGE,
+                                           (char *)store + i * PAGE, PAGE, PAGE / 4 * 3);
+        for (size_t i = 0; i < count; i++) {
+            if (lens[i] > 0)
+                LZ4_decompress_safe((const char *)store + i * PAGE, (char *)out, lens[i], PAGE);
+            sink += out[i % PAGE];
+        }
+        elapsed = now_seconds() - start;
+        if (elapsed < best)
+            best = elapsed;
+    }
+    free(lens);
+    (void)sink;
+    return best;
+}
+
+static double metadata_per_page(unsigned char *pages, size_t count, bool dedup)
+{
+    struct tmem *tm = make_store(true, dedup);
+    struct tmem_stats st;
+    struct tmem_client *c = tmem_client_create(tm, "footprint");
+    int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
+    struct tmem_oid oid = {{7, 0, 0}};
+    double per_page;
+
+    for (size_t i = 0; i < count; i++)
+        if (tmem_put(c, pool, &oid, (uint32_t)i, pages + i * PAGE) != 0) {
+            fprintf(stderr, "core_bench: put failed\n");
+            exit(1);
+        }
+    tmem_stats(tm, &st);
+    per_page = st.pages ? (double)st.metadata_bytes / (double)st.pages : 0;
+    printf("  %-34s %8.1f bytes/page (%llu pages, metadata %llu, data %llu, allocator %llu)\n",
+           dedup ? "metadata, default (dedup on)" : "metadata, dedup off", per_page,
+           (unsigned long long)st.pages, (unsigned long long)st.metadata_bytes,
+           (unsigned long long)st.data_bytes, (unsigned long long)st.allocator_bytes);
+    tmem_destroy(tm);
+    return per_page;
+}
+
+int main(int argc, char **argv)
+{
+    size_t count = argc > 1 ? strtoull(argv[1], NULL, 10) : 65536;
+    unsigned char *pages, *store;
+    double t_memcpy, t_raw, t_lz4_base, t_lz4, t_one, t_two, meta;
+
+    if (count < 1024 || count > (1u << 24)) {
+        fprintf(stderr, "core_bench: pages must be from 1024 to 16777216, got '%s'\n", argv[1]);
+        return 2;
+    }
+    count &= ~(size_t)1;
+    pages = malloc(count * PAGE);
+    store = malloc(count * PAGE);
+    if (!pages || !store) {
+        fprintf(stderr, "core_bench: cannot allocate %zu MiB\n", 2 * count * PAGE >> 20);
+        return 1;
+    }
+    for (size_t i = 0; i < count; i++)
+        fill_page(pages + i * PAGE, i);
+
+    printf("tmem core bench: %zu pages of %u bytes (%zu MiB), best of %d\n", count, PAGE,
+           count * PAGE >> 20, RUNS);
+    t_memcpy = time_memcpy(pages, store, count);
+    t_raw = time_tmem(pages, count, false, 1);
+    printf("  %-34s %10.0f put+get/s vs memcpy %10.0f/s: %5.1f%% (target >= 60%%)\n",
+           "uncompressed put+get", count / t_raw, count / t_memcpy, 100 * t_memcpy / t_raw);
+    t_lz4_base = time_lz4(pages, store, count);
+    t_lz4 = time_tmem(pages, count, true, 1);
+    printf("  %-34s %10.0f put+get/s vs raw lz4 %9.0f/s: %5.1f%% (target >= 85%%)\n",
+           "lz4 put+get", count / t_lz4, count / t_lz4_base, 100 * t_lz4_base / t_lz4);
+    t_one = time_tmem(pages, count, true, 1);
+    t_two = time_tmem(pages, count, true, 2);
+    printf("  %-34s %10.0f put+get/s vs 1 thread %9.0f/s: x%.2f\n", "2 threads, lz4",
+           count / t_two, count / t_one, t_one / t_two);
+    meta = metadata_per_page(pages, count, true);
+    metadata_per_page(pages, count, false);
+    printf("  metadata target <= 48 bytes/page: %s\n", meta <= 48 ? "met" : "NOT met");
+    free(pages);
+    free(store);
+    return 0;
+}
