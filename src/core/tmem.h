@@ -65,7 +65,9 @@ struct tmem_oid {
 /* ------------------------------------------------------------ pool flags */
 #define TMEM_POOL_PERSIST        0x1u /* persistent; without it: ephemeral */
 #define TMEM_POOL_SHARED         0x2u /* shared by uuid; without it: private */
-#define TMEM_POOL_EXCLUSIVE_GETS 0x4u /* persistent only: a get also flushes */
+#define TMEM_POOL_EXCLUSIVE_GETS 0x4u /* private persistent only: a get also
+                                        * flushes; with any other kind
+                                        * tmem_new_pool() fails -EINVAL */
 /*
  * As in the Xen ABI, bits 4..7 of the flags may carry (log2(page size) - 12);
  * zero means "the store's page size". Any other value must match the store's
@@ -101,7 +103,7 @@ struct tmem_config {
      * refused for lack of room, refuse every put until usage falls below
      * accept_threshold_percent of the capacity. */
     bool hysteresis;
-    uint32_t accept_threshold_percent; /* 1..100, default 90 */
+    uint32_t accept_threshold_percent; /* 1..100; 0 = the default, 90 */
 };
 
 /* Fill *cfg with the defaults described above. */
@@ -259,7 +261,18 @@ enum tmem_put_failure {
  *                 + pages_got_exclusive + pages_pool_destroyed
  *   (dup_puts_flushed counts pages removed by failed puts; they are in
  *    pages_flushed too.)
- *   store counters = the sum over clients (live and destroyed).
+ * The first four hold everywhere; the last holds for the store, for every
+ * pool, and for a client that holds no shared pool (a client's gauges count
+ * every page of the pools it holds, including pages other clients put into a
+ * shared one, while its counters count only its own calls).
+ * Store event counters = the sum over live clients + the totals of destroyed
+ * clients + evictions from shared pools (which no client caused).
+ * Gauges of a client = the sum over the pools it holds now.
+ * Bytes: data_bytes + metadata_bytes is what the budget counts; for the
+ * store it equals allocator_bytes (jemalloc's own count of the store's
+ * arenas) exactly. A pool's metadata_bytes counts its records (36 bytes a
+ * page) and index nodes; the store's also counts slab slack, dedup tables
+ * and pool and client structures.
  */
 struct tmem_stats {
     uint64_t puts, succ_puts, failed_puts;
@@ -275,6 +288,10 @@ struct tmem_stats {
     uint64_t pressure_calls, pressure_pages; /* persistent pressure callbacks */
     /* gauges */
     uint64_t pages;              /* handles holding a page */
+    /* Each handle counts in exactly one kind. A handle whose content another
+     * handle already held counts as deduplicated; it stays deduplicated when
+     * that first handle is later flushed (the data itself is counted once in
+     * data_bytes either way). */
     uint64_t pages_raw, pages_compressed, pages_same_filled, pages_deduplicated;
     uint64_t data_bytes;         /* allocator bytes held for page data */
     uint64_t compressed_payload_bytes; /* bytes of the stored (compressed) forms */

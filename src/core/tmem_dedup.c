@@ -78,7 +78,7 @@ uint32_t tmem_dedup_find_and_ref(struct tmem *tm, uint32_t hash, uint8_t kind,
             break;
         owner = tmem_page_record(tm, id);
         if (tmem_dedup_same_bytes(tm, owner, hash, kind, bytes, len)) {
-            owner->refs++;
+            atomic_fetch_add_explicit(&owner->refs, 1, memory_order_relaxed);
             found = id;
             break;
         }
@@ -126,7 +126,7 @@ int tmem_dedup_insert(struct tmem *tm, uint32_t owner_id)
         if (rc)
             goto out;
     }
-    owner->refs = 1;
+    atomic_store_explicit(&owner->refs, 1, memory_order_relaxed);
     tmem_dedup_place(tm, sh, owner_id);
     sh->count++;
 out:
@@ -166,7 +166,7 @@ bool tmem_dedup_release(struct tmem *tm, uint32_t owner_id)
     bool last;
 
     pthread_mutex_lock(&sh->lock);
-    last = --owner->refs == 0;
+    last = atomic_fetch_sub_explicit(&owner->refs, 1, memory_order_relaxed) == 1;
     if (last)
         tmem_dedup_delete(tm, sh, owner_id);
     pthread_mutex_unlock(&sh->lock);

@@ -156,7 +156,7 @@ enum tmem_page_kind {
  * One handle's page (or a detached dedup owner). 36 bytes, 4-byte aligned;
  * the 64-bit value is kept as two halves and read through tmem_page_value().
  * Fields are protected by the stripe lock of the page's object, except
- * lru_prev/lru_next/on_lru (tm->lru_lock) and refs (dedup shard lock).
+ * lru_prev/lru_next/on_lru (tm->lru_lock) and refs (dedup shard lock, atomic).
  */
 struct tmem_page {
     uint32_t value_lo, value_hi;
@@ -164,7 +164,10 @@ struct tmem_page {
     uint32_t object;             /* object id; 0 = detached dedup owner */
     uint32_t index;
     uint32_t hash;               /* dedup: content hash of the stored bytes */
-    uint32_t refs;               /* dedup owners: records using the data; 0 = not in table */
+    _Atomic uint32_t refs;       /* dedup owners: records using the data; 0 = not in
+                                    table. Changed under the dedup shard lock; read
+                                    unlocked by the owner's own handle, whose
+                                    reference keeps it >= 1 */
     uint16_t len;                /* stored bytes (RAW: page size; SAME: 0) */
     uint8_t kind;                /* enum tmem_page_kind */
     uint8_t on_lru;

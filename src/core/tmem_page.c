@@ -84,7 +84,7 @@ void tmem_page_free_unlinked(struct tmem *tm, uint32_t page_id)
         /* A shared owner: detach first, since once our reference is
          * dropped another thread may free the record. */
         p->object = 0;
-        if (p->refs)
+        if (atomic_load_explicit(&p->refs, memory_order_relaxed))
             tmem_page_drop_owner_ref(tm, page_id);
         else
             tmem_page_free_data_record(tm, page_id);

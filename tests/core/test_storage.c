@@ -1,0 +1,545 @@
+/*
+ * test_storage.c - how pages are stored: lz4 compression with a threshold,
+ * raw storage of incompressible pages, same-filled pages stored as their
+ * value, deduplication of identical pages (one data copy, reference counted,
+ * byte-compared), every supported page size; each with the options on and
+ * off, always checking the byte-exact round trip.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/tmem.h"
+#include "../support/testutil.h"
+
+static const uint8_t UUID_S[16] = {0x5e, 0xed, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+
+#define ASSERT_PAGE_EQ(got, want, size, what)                                   \
+    do {                                                                        \
+        long d_ = tu_first_diff((got), (want), (size));                         \
+        if (d_ >= 0)                                                            \
+            fail_msg("%s: page differs at byte %ld", (what), d_);               \
+    } while (0)
+
+struct opts {
+    bool compress, dedup, same_filled;
+    uint32_t page_size, threshold;
+};
+
+static struct tmem *store_with(struct opts o)
+{
+    struct tmem_config cfg;
+    tmem_config_init(&cfg);
+    cfg.compress = o.compress;
+    cfg.dedup = o.dedup;
+    cfg.same_filled = o.same_filled;
+    if (o.page_size)
+        cfg.page_size = o.page_size;
+    cfg.compress_threshold = o.threshold;
+    struct tmem *tm = tmem_create(&cfg);
+    assert_non_null(tm);
+    return tm;
+}
+
+static struct tmem_stats sstats(const struct tmem *tm)
+{
+    struct tmem_stats st;
+    assert_int_equal(tmem_stats(tm, &st), 0);
+    return st;
+}
+
+static void *page_alloc(size_t ps)
+{
+    void *p = malloc(ps);
+    assert_non_null(p);
+    return p;
+}
+
+static void put_ok(struct tmem_client *c, int pool, uint64_t obj, uint32_t idx, const void *p)
+{
+    struct tmem_oid oid = tu_oid(obj, 0, 0);
+    int rc = tmem_put(c, pool, &oid, idx, p);
+    if (rc != 0)
+        fail_msg("put(obj %llu, idx %u) = %d", (unsigned long long)obj, idx, rc);
+}
+
+static void get_exact(struct tmem_client *c, int pool, uint64_t obj, uint32_t idx,
+                      const void *want, size_t ps, const char *what)
+{
+    struct tmem_oid oid = tu_oid(obj, 0, 0);
+    unsigned char *g = page_alloc(ps);
+    memset(g, 0xcc, ps);
+    int rc = tmem_get(c, pool, &oid, idx, g);
+    if (rc != 0)
+        fail_msg("%s: get(obj %llu, idx %u) = %d", what, (unsigned long long)obj, idx, rc);
+    ASSERT_PAGE_EQ(g, want, ps, what);
+    free(g);
+}
+
+static void check_kind_identity(const struct tmem_stats *st)
+{
+    assert_int_equal(st->pages, st->pages_raw + st->pages_compressed +
+                                    st->pages_same_filled + st->pages_deduplicated);
+}
+
+/* ------------------------------------------------------------ compression */
+
+static void test_compressible_pages_stored_compressed(void **state)
+{
+    (void)state;
+    for (int compress = 0; compress < 2; compress++) {
+        for (int dedup = 0; dedup < 2; dedup++) {
+            struct tmem *tm = store_with((struct opts){compress, dedup, true, 0, 0});
+            struct tmem_client *c = tmem_client_create(tm, "a");
+            size_t ps = tmem_page_size(tm);
+            int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
+            enum { N = 32 };
+            unsigned char *p = page_alloc(ps);
+            for (uint32_t i = 0; i < N; i++) {
+                tu_fill_compressible(p, ps, i);
+                put_ok(c, pool, 1, i, p);
+            }
+            struct tmem_stats st = sstats(tm);
+            check_kind_identity(&st);
+            assert_int_equal(st.pages, N);
+            if (compress) {
+                assert_int_equal(st.pages_compressed, N);
+                assert_int_equal(st.pages_raw, 0);
+                if (st.data_bytes >= N * ps / 2)
+                    fail_msg("compressible pages hold %llu data bytes for %u raw bytes",
+                             (unsigned long long)st.data_bytes, (unsigned)(N * ps));
+                assert_true(st.compressed_payload_bytes > 0);
+                assert_true(st.compressed_payload_bytes <= st.data_bytes);
+            } else {
+                assert_int_equal(st.pages_compressed, 0);
+                assert_int_equal(st.pages_raw, N);
+                assert_true(st.data_bytes >= N * ps);
+            }
+            for (uint32_t i = 0; i < N; i++) {
+                tu_fill_compressible(p, ps, i);
+                get_exact(c, pool, 1, i, p, ps, "compressible page");
+            }
+            free(p);
+            tmem_destroy(tm);
+        }
+    }
+}
+
+static void test_incompressible_pages_stored_raw(void **state)
+{
+    (void)state;
+    for (int dedup = 0; dedup < 2; dedup++) {
+        struct tmem *tm = store_with((struct opts){true, dedup, true, 0, 0});
+        struct tmem_client *c = tmem_client_create(tm, "a");
+        size_t ps = tmem_page_size(tm);
+        int pool = tmem_new_pool(c, 0, NULL);
+        enum { N = 32 };
+        unsigned char *p = page_alloc(ps);
+        for (uint32_t i = 0; i < N; i++) {
+            tu_fill_random(p, ps, 77 + i);
+            put_ok(c, pool, 2, i, p);
+        }
+        struct tmem_stats st = sstats(tm);
+        check_kind_identity(&st);
+        assert_int_equal(st.pages_raw, N);
+        assert_int_equal(st.pages_compressed, 0);
+        assert_true(st.data_bytes >= N * ps);
+        assert_true(st.data_bytes < 2 * N * ps);
+        for (uint32_t i = 0; i < N; i++) {
+            tu_fill_random(p, ps, 77 + i);
+            get_exact(c, pool, 2, i, p, ps, "incompressible page");
+        }
+        free(p);
+        tmem_destroy(tm);
+    }
+}
+
+static void test_compress_threshold_decides_raw_or_compressed(void **state)
+{
+    (void)state;
+    /* half random, half zero: lz4 gives a bit over half a page */
+    struct { uint32_t threshold_div; bool expect_compressed; } cases[] = {
+        {0, true},   /* default 3/4 of the page */
+        {4, false},  /* 1/4 of the page: too big, stored raw */
+    };
+    for (size_t k = 0; k < 2; k++) {
+        struct tmem_config cfg;
+        tmem_config_init(&cfg);
+        uint32_t thr = cases[k].threshold_div ? cfg.page_size / cases[k].threshold_div : 0;
+        struct tmem *tm = store_with((struct opts){true, true, true, 0, thr});
+        struct tmem_client *c = tmem_client_create(tm, "a");
+        size_t ps = tmem_page_size(tm);
+        int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
+        unsigned char *p = page_alloc(ps);
+        for (uint32_t i = 0; i < 8; i++) {
+            tu_fill_partly_random(p, ps, 5 + i, 50);
+            put_ok(c, pool, 3, i, p);
+        }
+        struct tmem_stats st = sstats(tm);
+        check_kind_identity(&st);
+        if (cases[k].expect_compressed) {
+            assert_int_equal(st.pages_compressed, 8);
+            assert_true(st.data_bytes < 8 * ps);
+        } else {
+            assert_int_equal(st.pages_raw, 8);
+            assert_true(st.data_bytes >= 8 * ps);
+        }
+        for (uint32_t i = 0; i < 8; i++) {
+            tu_fill_partly_random(p, ps, 5 + i, 50);
+            get_exact(c, pool, 3, i, p, ps, "half-random page");
+        }
+        free(p);
+        tmem_destroy(tm);
+    }
+}
+
+/* ------------------------------------------------------------ same-filled */
+
+static const uint64_t same_words[] = {
+    0,                          /* the zero page */
+    0xababababababababull,      /* one-byte fill */
+    0xffffffffffffffffull,
+    0x0123456789abcdefull,      /* one-word fills */
+    0xdeadbeefdeadbeefull,
+    0x8000000000000001ull,
+};
+#define NSAME (sizeof same_words / sizeof same_words[0])
+
+static void test_same_filled_pages_stored_as_value(void **state)
+{
+    (void)state;
+    for (int dedup = 0; dedup < 2; dedup++) {
+        for (int compress = 0; compress < 2; compress++) {
+            struct tmem *tm = store_with((struct opts){compress, dedup, true, 0, 0});
+            struct tmem_client *c = tmem_client_create(tm, "a");
+            size_t ps = tmem_page_size(tm);
+            int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
+            unsigned char *p = page_alloc(ps);
+            /* each fill under two handles */
+            for (uint32_t i = 0; i < NSAME; i++) {
+                tu_fill_word(p, ps, same_words[i]);
+                put_ok(c, pool, 4, i, p);
+                put_ok(c, pool, 5, i, p);
+            }
+            struct tmem_stats st = sstats(tm);
+            check_kind_identity(&st);
+            assert_int_equal(st.pages, 2 * NSAME);
+            assert_int_equal(st.pages_same_filled, 2 * NSAME);
+            if (st.data_bytes > 16 * 2 * NSAME)
+                fail_msg("same-filled pages hold %llu data bytes",
+                         (unsigned long long)st.data_bytes);
+            /* near-same-filled pages are not same-filled */
+            uint32_t n_near = 0;
+            for (uint32_t i = 0; i < NSAME; i++) {
+                size_t pos[] = {0, ps - 1, ps / 2 + 3};
+                for (size_t j = 0; j < 3; j++, n_near++) {
+                    tu_fill_word(p, ps, same_words[i]);
+                    p[pos[j]] ^= 0x01;
+                    put_ok(c, pool, 6, n_near, p);
+                }
+            }
+            st = sstats(tm);
+            check_kind_identity(&st);
+            assert_int_equal(st.pages_same_filled, 2 * NSAME);
+            assert_int_equal(st.pages, 2 * NSAME + n_near);
+            for (uint32_t i = 0; i < NSAME; i++) {
+                tu_fill_word(p, ps, same_words[i]);
+                get_exact(c, pool, 4, i, p, ps, "same-filled page");
+                get_exact(c, pool, 5, i, p, ps, "same-filled page (2nd handle)");
+            }
+            n_near = 0;
+            for (uint32_t i = 0; i < NSAME; i++) {
+                size_t pos[] = {0, ps - 1, ps / 2 + 3};
+                for (size_t j = 0; j < 3; j++, n_near++) {
+                    tu_fill_word(p, ps, same_words[i]);
+                    p[pos[j]] ^= 0x01;
+                    get_exact(c, pool, 6, n_near, p, ps, "near-same-filled page");
+                }
+            }
+            free(p);
+            tmem_destroy(tm);
+        }
+    }
+}
+
+static void test_same_filled_off_stores_pages_normally(void **state)
+{
+    (void)state;
+    for (int compress = 0; compress < 2; compress++) {
+        struct tmem *tm = store_with((struct opts){compress, false, false, 0, 0});
+        struct tmem_client *c = tmem_client_create(tm, "a");
+        size_t ps = tmem_page_size(tm);
+        int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
+        unsigned char *p = page_alloc(ps);
+        for (uint32_t i = 0; i < NSAME; i++) {
+            tu_fill_word(p, ps, same_words[i]);
+            put_ok(c, pool, 4, i, p);
+        }
+        struct tmem_stats st = sstats(tm);
+        check_kind_identity(&st);
+        assert_int_equal(st.pages_same_filled, 0);
+        if (compress)
+            assert_int_equal(st.pages_compressed, NSAME);
+        else {
+            assert_int_equal(st.pages_raw, NSAME);
+            assert_true(st.data_bytes >= NSAME * ps);
+        }
+        for (uint32_t i = 0; i < NSAME; i++) {
+            tu_fill_word(p, ps, same_words[i]);
+            get_exact(c, pool, 4, i, p, ps, "word page, same_filled off");
+        }
+        free(p);
+        tmem_destroy(tm);
+    }
+}
+
+/* ------------------------------------------------------------ dedup */
+
+/* What storing one copy of page costs, measured on a fresh store. */
+static struct tmem_stats single_copy_stats(bool dedup, const void *page)
+{
+    struct tmem *t1 = store_with((struct opts){true, dedup, true, 0, 0});
+    struct tmem_client *c1 = tmem_client_create(t1, "x");
+    int p1 = tmem_new_pool(c1, TMEM_POOL_PERSIST, NULL);
+    put_ok(c1, p1, 1, 0, page);
+    struct tmem_stats st = sstats(t1);
+    tmem_destroy(t1);
+    return st;
+}
+
+static void dedup_case(bool dedup, bool compressible)
+{
+    struct tmem *tm = store_with((struct opts){true, dedup, true, 0, 0});
+    struct tmem_client *a = tmem_client_create(tm, "a"), *b = tmem_client_create(tm, "b");
+    assert_non_null(a);
+    assert_non_null(b);
+    size_t ps = tmem_page_size(tm);
+    int pa1 = tmem_new_pool(a, TMEM_POOL_PERSIST, NULL);
+    int pa2 = tmem_new_pool(a, TMEM_POOL_SHARED, UUID_S);
+    int pa3 = tmem_new_pool(a, 0, NULL); /* private ephemeral: destructive gets */
+    int pb = tmem_new_pool(b, TMEM_POOL_PERSIST, NULL);
+    assert_true(pa1 >= 0 && pa2 >= 0 && pa3 >= 0 && pb >= 0);
+    unsigned char *d = page_alloc(ps), *other = page_alloc(ps);
+    if (compressible)
+        tu_fill_compressible(d, ps, 99);
+    else
+        tu_fill_random(d, ps, 99);
+    tu_fill_random(other, ps, 12345);
+
+    put_ok(a, pa1, 1, 0, d); /* two handles of one pool */
+    put_ok(a, pa1, 2, 7, d);
+    put_ok(a, pa2, 1, 0, d); /* another pool */
+    put_ok(a, pa3, 1, 0, d);
+    put_ok(b, pb, 1, 0, d);  /* another client */
+    struct tmem_stats st = sstats(tm);
+    check_kind_identity(&st);
+    assert_int_equal(st.pages, 5);
+    struct tmem_stats one = single_copy_stats(dedup, d);
+    struct tmem_stats one_other = single_copy_stats(dedup, other);
+    assert_true(one.data_bytes > 0);
+    if (dedup) {
+        assert_true(st.pages_deduplicated >= 4);
+        if (st.data_bytes != one.data_bytes)
+            fail_msg("5 identical pages hold %llu data bytes, one holds %llu",
+                     (unsigned long long)st.data_bytes, (unsigned long long)one.data_bytes);
+    } else {
+        assert_int_equal(st.pages_deduplicated, 0);
+        assert_int_equal(st.data_bytes, 5 * one.data_bytes);
+    }
+
+    /* flushing one keeps the others exact */
+    struct tmem_oid o1 = tu_oid(1, 0, 0), o2 = tu_oid(2, 0, 0);
+    assert_int_equal(tmem_flush_page(a, pa1, &o1, 0), 0);
+    get_exact(a, pa1, 2, 7, d, ps, "dedup: same pool after flush");
+    get_exact(a, pa2, 1, 0, d, ps, "dedup: other pool after flush");
+    get_exact(b, pb, 1, 0, d, ps, "dedup: other client after flush");
+    /* overwriting one keeps the others exact */
+    put_ok(a, pa1, 2, 7, other);
+    get_exact(a, pa1, 2, 7, other, ps, "dedup: overwritten handle");
+    get_exact(a, pa2, 1, 0, d, ps, "dedup: after overwrite of another handle");
+    /* a destructive get of one keeps the others exact */
+    get_exact(a, pa3, 1, 0, d, ps, "dedup: destructive get");
+    struct tmem_oid o1b = tu_oid(1, 0, 0);
+    unsigned char *g = page_alloc(ps);
+    assert_int_equal(tmem_get(a, pa3, &o1b, 0, g), -ENOENT);
+    get_exact(b, pb, 1, 0, d, ps, "dedup: after a destructive get of another handle");
+    /* destroying a client keeps the others exact */
+    tmem_client_destroy(b);
+    get_exact(a, pa2, 1, 0, d, ps, "dedup: after destroying the other client");
+    st = sstats(tm);
+    check_kind_identity(&st);
+    assert_int_equal(st.pages, 2); /* pa2's copy of d and pa1's `other` */
+    /* exactly one data copy of each is left: no leak, no premature free */
+    if (st.data_bytes != one.data_bytes + one_other.data_bytes)
+        fail_msg("two distinct pages left hold %llu data bytes, expected %llu + %llu",
+                 (unsigned long long)st.data_bytes, (unsigned long long)one.data_bytes,
+                 (unsigned long long)one_other.data_bytes);
+    /* the last reference is gone: no data left */
+    assert_int_equal(tmem_flush_object(a, pa2, &o1), 0);
+    assert_int_equal(tmem_flush_object(a, pa1, &o2), 0);
+    st = sstats(tm);
+    assert_int_equal(st.pages, 0);
+    assert_int_equal(st.data_bytes, 0);
+    free(d);
+    free(other);
+    free(g);
+    tmem_destroy(tm);
+}
+
+static void test_dedup_identical_pages_share_one_copy(void **state)
+{
+    (void)state;
+    for (int dedup = 0; dedup < 2; dedup++)
+        for (int compressible = 0; compressible < 2; compressible++)
+            dedup_case(dedup, compressible);
+}
+
+static void test_dedup_near_identical_pages_all_exact(void **state)
+{
+    (void)state;
+    for (int dedup = 0; dedup < 2; dedup++) {
+        for (int base_kind = 0; base_kind < 3; base_kind++) {
+            struct tmem *tm = store_with((struct opts){true, dedup, true, 0, 0});
+            struct tmem_client *c = tmem_client_create(tm, "a");
+            size_t ps = tmem_page_size(tm);
+            int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
+            unsigned char *base = page_alloc(ps), *p = page_alloc(ps);
+            if (base_kind == 0)
+                tu_fill_random(base, ps, 4242);
+            else if (base_kind == 1)
+                tu_fill_compressible(base, ps, 4242);
+            else
+                memset(base, 0, ps); /* variants of the zero page */
+            enum { NV = 300 };
+            /* variant i: one byte changed, at spread positions incl. 0 and ps-1 */
+            for (uint32_t i = 0; i < NV; i++) {
+                memcpy(p, base, ps);
+                size_t pos = (i == 0) ? 0 : (i == 1) ? ps - 1 : (size_t)i * 7919 % ps;
+                p[pos] ^= (unsigned char)(1u << (i % 8));
+                put_ok(c, pool, 10, i, p);
+                /* every third variant also as an exact duplicate */
+                if (i % 3 == 0)
+                    put_ok(c, pool, 11, i, p);
+            }
+            put_ok(c, pool, 12, 0, base);
+            for (uint32_t i = 0; i < NV; i++) {
+                memcpy(p, base, ps);
+                size_t pos = (i == 0) ? 0 : (i == 1) ? ps - 1 : (size_t)i * 7919 % ps;
+                p[pos] ^= (unsigned char)(1u << (i % 8));
+                char what[64];
+                snprintf(what, sizeof what, "variant %u (base kind %d)", i, base_kind);
+                get_exact(c, pool, 10, i, p, ps, what);
+                if (i % 3 == 0)
+                    get_exact(c, pool, 11, i, p, ps, what);
+            }
+            get_exact(c, pool, 12, 0, base, ps, "base page");
+            struct tmem_stats st = sstats(tm);
+            check_kind_identity(&st);
+            /* positions may collide (i*7919 % ps), making equal variants:
+             * count distinct pages to bound the dedup count */
+            uint64_t dups = (NV + 2) / 3; /* the exact duplicates */
+            if (dedup) {
+                assert_true(st.pages_deduplicated >= dups);
+                assert_true(st.pages_deduplicated <= dups + NV / 10);
+            } else {
+                assert_int_equal(st.pages_deduplicated, 0);
+            }
+            free(base);
+            free(p);
+            tmem_destroy(tm);
+        }
+    }
+}
+
+/* ------------------------------------------------------------ page sizes */
+
+static void test_page_sizes_512_to_32768_round_trip(void **state)
+{
+    (void)state;
+    for (uint32_t ps = 512; ps <= 32768; ps *= 2) {
+        for (int opt = 0; opt < 8; opt++) {
+            struct opts o = {opt & 1, (opt >> 1) & 1, (opt >> 2) & 1, ps, 0};
+            struct tmem *tm = store_with(o);
+            assert_int_equal(tmem_page_size(tm), ps);
+            struct tmem_client *c = tmem_client_create(tm, "a");
+            assert_non_null(c);
+            /* page-size bits: 0 always; log2(ps)-12 when >= 4096 */
+            int pools[3];
+            pools[0] = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
+            pools[1] = tmem_new_pool(c, TMEM_POOL_SHARED, UUID_S);
+            pools[2] = tmem_new_pool(c, 0, NULL);
+            for (int k = 0; k < 3; k++)
+                assert_true(pools[k] >= 0);
+            int lg = 0;
+            while ((1u << lg) < ps)
+                lg++;
+            if (ps >= 4096) {
+                uint32_t bits = (uint32_t)(lg - 12) << TMEM_POOL_PAGESIZE_SHIFT;
+                int id = tmem_new_pool(c, TMEM_POOL_PERSIST | bits, NULL);
+                if (id < 0)
+                    fail_msg("page size %u: pool with matching size bits refused: %d", ps, id);
+                assert_int_equal(tmem_destroy_pool(c, id), 0);
+            }
+            uint32_t wrong = (uint32_t)(ps == 8192 ? 2 : 1) << TMEM_POOL_PAGESIZE_SHIFT;
+            assert_int_equal(tmem_new_pool(c, TMEM_POOL_PERSIST | wrong, NULL), -EINVAL);
+
+            unsigned char *p = page_alloc(ps);
+            enum { KINDS = 7 };
+            for (int pass = 0; pass < 2; pass++) {
+                for (int k = 0; k < 3; k++) {
+                    for (uint32_t kind = 0; kind < KINDS; kind++) {
+                        for (uint32_t rep = 0; rep < 2; rep++) {
+                            uint64_t seed = ps * 31 + kind * 7 + rep;
+                            switch (kind) {
+                            case 0: tu_fill_random(p, ps, seed); break;
+                            case 1: tu_fill_compressible(p, ps, seed); break;
+                            case 2: memset(p, 0, ps); break;
+                            case 3: tu_fill_word(p, ps, 0x1122334455667788ull + rep); break;
+                            case 4: tu_fill_partly_random(p, ps, seed, 40); break;
+                            case 5: tu_fill_tagged(p, ps, kind, rep, TU_TAG_SPARSE); break;
+                            default: tu_fill_random(p, ps, 1); break; /* duplicate */
+                            }
+                            if (pass == 0) {
+                                put_ok(c, pools[k], kind, rep, p);
+                            } else {
+                                char what[96];
+                                snprintf(what, sizeof what,
+                                         "ps %u opts c%d d%d s%d pool %d kind %u rep %u", ps,
+                                         o.compress, o.dedup, o.same_filled, k, kind, rep);
+                                get_exact(c, pools[k], kind, rep, p, ps, what);
+                            }
+                        }
+                    }
+                }
+            }
+            struct tmem_stats st = sstats(tm);
+            check_kind_identity(&st);
+            /* private ephemeral gets took their pages */
+            assert_int_equal(st.pages, 2 * 2 * KINDS);
+            free(p);
+            tmem_destroy(tm);
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_compressible_pages_stored_compressed),
+        cmocka_unit_test(test_incompressible_pages_stored_raw),
+        cmocka_unit_test(test_compress_threshold_decides_raw_or_compressed),
+        cmocka_unit_test(test_same_filled_pages_stored_as_value),
+        cmocka_unit_test(test_same_filled_off_stores_pages_normally),
+        cmocka_unit_test(test_dedup_identical_pages_share_one_copy),
+        cmocka_unit_test(test_dedup_near_identical_pages_all_exact),
+        cmocka_unit_test(test_page_sizes_512_to_32768_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
