@@ -1,0 +1,891 @@
+/*
+ * guest.c - one simulated guest: page table, RAM, faults, swap-out/in,
+ * frontswap shrink and swapoff.
+ *
+ * Models: a guest kernel's anonymous memory with RAM of N frames and an
+ * address space of M virtual pages. A page is
+ *   absent    never touched, or unmapped (next touch: minor fault)
+ *   resident  in a frame; dirty (no slot), or clean with a slot whose copy
+ *             (frontswap and/or swap file) equals the frame (swap cache)
+ *   swapped   only in its slot (frontswap, swap file, or both)
+ * Invariant: a resident page without a slot is dirty, a dirty page has no
+ * slot. Writing a page frees its slot (invalidating frontswap), so a stale
+ * copy can never be loaded. Eviction of a clean page with a slot just drops
+ * the frame; a dirty page gets a slot and is stored in frontswap first, the
+ * swap file when frontswap refuses (and always, in write-through mode).
+ * Loads are non-destructive by default (the page stays clean with its
+ * slot); with exclusive loads the tmem copy is gone, so the page comes back
+ * dirty and its slot is released (the zswap exclusive-load rule).
+ * Shrink (the store's pressure callback, or self-shrink of pages untouched
+ * for a while) moves the least recently used frontswap pages to the swap
+ * file (or into free RAM) and flushes them from tmem; in write-through
+ * mode it only flushes (the file already has them).
+ *
+ * Data structures: per-page arrays (frame, slot, version, flags, and an
+ * 8-entry event history for mismatch reports); per-frame owner array, a
+ * free-frame stack and the page-replacement state (reclaim.c); the swap
+ * device (swapdev.c) and the frontswap map (fsmap.c).
+ *
+ * Locking: one mutex per guest covers everything above. The driver thread
+ * holds it for a whole access, except around the swap-out hook; the pressure
+ * callback (possibly from another thread, inside tmem_set_capacity) takes
+ * it. The guest never calls tmem_set_capacity/tmem_reclaim with it held.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "swapsim/swapsim.h"
+#include "swapsim/swapsim_internal.h"
+
+#define PT_DIRTY 0x1u
+#define HIST_LEN 8
+
+enum hist_event {
+    EV_NONE,
+    EV_NEW,        /* minor fault: page created */
+    EV_WRITE,      /* written: new version */
+    EV_STORE_FS,   /* swapped out to frontswap */
+    EV_STORE_WT,   /* swapped out to frontswap and the file */
+    EV_STORE_DISK, /* swapped out to the file */
+    EV_LOAD_FS,
+    EV_LOAD_DISK,
+    EV_DROP,       /* clean page dropped from RAM, slot kept */
+    EV_SHRINK_DISK,/* shrink moved it from frontswap to the file */
+    EV_SHRINK_RAM, /* shrink moved it from frontswap into RAM */
+    EV_SHRINK_DROP,/* shrink flushed a frontswap copy also held elsewhere */
+    EV_FREE_SLOT,
+    EV_UNMAP,
+};
+
+static const char *const ev_names[] = {
+    "-",          "new",         "write",      "store-frontswap", "store-writethrough",
+    "store-disk", "load-frontswap", "load-disk", "drop-clean",   "shrink-to-disk",
+    "shrink-to-ram", "shrink-flush", "free-slot", "unmap",
+};
+
+struct hist {
+    uint64_t at;
+    uint32_t slot;
+    uint32_t version;
+    uint8_t ev;
+};
+
+struct swapsim_guest {
+    pthread_mutex_t lock;
+    struct swapsim_guest_config cfg;
+    char name[64];
+    struct tmem_client *client;
+    int pool;
+    uint32_t page_size;
+    struct swapsim_swapdev *sd;
+    struct swapsim_fsmap map;
+    struct swapsim_reclaimer rc;
+    uint32_t *pt_frame, *pt_slot, *pt_version;
+    uint8_t *pt_flags;
+    struct hist *hist;
+    uint8_t *hist_pos;
+    uint8_t *ram;
+    uint32_t *frame_owner;
+    uint32_t *free_frames;
+    uint32_t nfree;
+    uint8_t *scratch, *expect;
+    struct swapsim_counters ctr;
+    uint64_t now;
+    bool failed, off;
+    int off_ret;
+    char error[2048];
+};
+
+static long pressure_cb(void *arg, struct tmem_client *c, int pool_id, uint64_t bytes_wanted);
+
+void swapsim_guest_config_init(struct swapsim_guest_config *gc, uint32_t ram_pages,
+                               uint32_t vpages)
+{
+    memset(gc, 0, sizeof(*gc));
+    gc->name = "guest0";
+    gc->ram_pages = ram_pages;
+    gc->vpages = vpages;
+    gc->reclaim = SWAPSIM_RECLAIM_CLOCK;
+    gc->frontswap = true;
+    gc->selfshrink_interval = 1024;
+    gc->seed = 1;
+    swapsim_content_mix_default(&gc->mix);
+}
+
+static uint8_t *frame_data(struct swapsim_guest *g, uint32_t f)
+{
+    return g->ram + (size_t)f * g->page_size;
+}
+
+static void hist_add(struct swapsim_guest *g, uint32_t v, enum hist_event ev, uint32_t slot)
+{
+    struct hist *h = &g->hist[(size_t)v * HIST_LEN + g->hist_pos[v]];
+    h->at = g->now;
+    h->slot = slot;
+    h->version = g->pt_version[v];
+    h->ev = (uint8_t)ev;
+    g->hist_pos[v] = (uint8_t)((g->hist_pos[v] + 1) % HIST_LEN);
+}
+
+__attribute__((format(printf, 2, 3))) static int fail(struct swapsim_guest *g,
+                                                      const char *fmt, ...)
+{
+    va_list ap;
+    size_t len;
+
+    va_start(ap, fmt);
+    len = (size_t)snprintf(g->error, sizeof(g->error), "%s: ", g->name);
+    if (len < sizeof(g->error))
+        vsnprintf(g->error + len, sizeof(g->error) - len, fmt, ap);
+    va_end(ap);
+    g->failed = true;
+    if (!g->cfg.quiet)
+        fprintf(stderr, "tmem-swapsim: FATAL: %s\n", g->error);
+    return -EIO;
+}
+
+static void append_history(struct swapsim_guest *g, uint32_t v, char *buf, size_t size)
+{
+    size_t len = strlen(buf);
+    for (int i = 0; i < HIST_LEN; i++) {
+        const struct hist *h = &g->hist[(size_t)v * HIST_LEN + (g->hist_pos[v] + i) % HIST_LEN];
+        if (h->ev == EV_NONE || len >= size)
+            continue;
+        char slot[16] = "-";
+        if (h->slot != SWAPSIM_NONE)
+            snprintf(slot, sizeof(slot), "%u", h->slot);
+        int n = snprintf(buf + len, size - len, " [access %" PRIu64 " %s v%u slot %s]", h->at,
+                         ev_names[h->ev], h->version, slot);
+        if (n > 0)
+            len += (size_t)n;
+    }
+}
+
+/* Check data (loaded for page v from slot, source src) against the page's
+ * expected content; a mismatch is fatal. */
+static int verify(struct swapsim_guest *g, uint32_t v, uint32_t slot, const char *src,
+                  const uint8_t *data)
+{
+    swapsim_content_fill(g->expect, g->page_size, g->cfg.seed, &g->cfg.mix, v,
+                         g->pt_version[v]);
+    g->ctr.pages_verified++;
+    if (memcmp(g->expect, data, g->page_size) == 0)
+        return 0;
+    uint32_t off = 0;
+    while (off < g->page_size && g->expect[off] == data[off])
+        off++;
+    g->ctr.mismatches++;
+    char hist[1024] = "";
+    append_history(g, v, hist, sizeof(hist));
+    return fail(g,
+                "MISMATCH loading page %u (version %u, %s) from %s slot %u at access %" PRIu64
+                ": first bad byte at offset %u (got 0x%02x, want 0x%02x); history:%s",
+                v, g->pt_version[v],
+                swapsim_content_class(g->cfg.seed, &g->cfg.mix, v, g->pt_version[v]), src, slot,
+                g->now, off, data[off], g->expect[off], hist);
+}
+
+static void count_disk_write(struct swapsim_guest *g)
+{
+    g->ctr.pswpout++;
+    g->ctr.sectors_written += g->page_size / SWAPSIM_SECTOR;
+}
+
+static void count_disk_read(struct swapsim_guest *g)
+{
+    g->ctr.pswpin++;
+    g->ctr.sectors_read += g->page_size / SWAPSIM_SECTOR;
+}
+
+/* Free page v's slot: invalidate its frontswap copy, release the slot. */
+static int release_slot(struct swapsim_guest *g, uint32_t v)
+{
+    uint32_t s = g->pt_slot[v];
+    int ret;
+
+    if (s == SWAPSIM_NONE)
+        return 0;
+    ret = swapsim_fsmap_invalidate(&g->map, s);
+    if (ret != 0)
+        return fail(g, "frontswap invalidate of page %u slot %u failed (%s): the store lost it",
+                    v, s, strerror(-ret));
+    g->map.state[s] = 0;
+    g->map.owner[s] = SWAPSIM_NONE;
+    if (swapsim_swapdev_free(g->sd, s) != 0)
+        return fail(g, "slot %u of page %u was not allocated", s, v);
+    g->pt_slot[v] = SWAPSIM_NONE;
+    hist_add(g, v, EV_FREE_SLOT, s);
+    return 0;
+}
+
+static void free_frame(struct swapsim_guest *g, uint32_t v)
+{
+    uint32_t f = g->pt_frame[v];
+    swapsim_reclaim_remove(&g->rc, f);
+    g->frame_owner[f] = SWAPSIM_NONE;
+    g->pt_frame[v] = SWAPSIM_NONE;
+    g->free_frames[g->nfree++] = f;
+}
+
+static void map_frame(struct swapsim_guest *g, uint32_t v, uint32_t f)
+{
+    g->frame_owner[f] = v;
+    g->pt_frame[v] = f;
+    swapsim_reclaim_insert(&g->rc, f);
+}
+
+/*
+ * Give back one frontswap page (the least recently used): the shrink step.
+ * Returns 1 (given back), 0 (nothing in frontswap) or -errno.
+ */
+static int shrink_one(struct swapsim_guest *g)
+{
+    uint32_t s = g->map.head;
+    uint32_t v;
+    int ret;
+
+    if (s == SWAPSIM_NONE)
+        return 0;
+    v = g->map.owner[s];
+    if (g->map.state[s] & SWAPSIM_SLOT_DISK) {
+        /* write-through: the file has it; just drop the frontswap copy */
+        ret = swapsim_fsmap_invalidate(&g->map, s);
+        if (ret != 0)
+            return fail(g, "shrink: invalidate of page %u slot %u failed (%s)", v, s,
+                        strerror(-ret));
+        hist_add(g, v, EV_SHRINK_DROP, s);
+        return 1;
+    }
+    if (g->pt_frame[v] != SWAPSIM_NONE) {
+        /* clean in RAM: the frame is the only copy needed; it turns dirty */
+        ret = release_slot(g, v);
+        if (ret != 0)
+            return ret;
+        g->pt_flags[v] |= PT_DIRTY;
+        hist_add(g, v, EV_SHRINK_DROP, s);
+        return 1;
+    }
+    /* swapped, only in frontswap: take it out */
+    ret = swapsim_fsmap_load(&g->map, s, g->scratch, g->now);
+    if (ret != 0)
+        return fail(g, "shrink: frontswap load of page %u slot %u failed (%s): page lost", v, s,
+                    strerror(-ret));
+    ret = verify(g, v, s, "frontswap (shrink)", g->scratch);
+    if (ret != 0)
+        return ret;
+    if (g->nfree > 0) {
+        uint32_t f = g->free_frames[--g->nfree];
+        memcpy(frame_data(g, f), g->scratch, g->page_size);
+        map_frame(g, v, f);
+        ret = release_slot(g, v);
+        if (ret != 0)
+            return ret;
+        g->pt_flags[v] |= PT_DIRTY;
+        g->ctr.shrink_to_ram++;
+        hist_add(g, v, EV_SHRINK_RAM, s);
+        return 1;
+    }
+    ret = swapsim_swapdev_write(g->sd, s, g->scratch);
+    if (ret != 0)
+        return fail(g, "shrink: swap file write of slot %u failed: %s", s, strerror(-ret));
+    count_disk_write(g);
+    g->map.state[s] |= SWAPSIM_SLOT_DISK;
+    ret = swapsim_fsmap_invalidate(&g->map, s);
+    if (ret != 0)
+        return fail(g, "shrink: invalidate of page %u slot %u failed (%s)", v, s, strerror(-ret));
+    hist_add(g, v, EV_SHRINK_DISK, s);
+    return 1;
+}
+
+static long shrink_locked(struct swapsim_guest *g, uint64_t pages)
+{
+    long done = 0;
+    while ((uint64_t)done < pages) {
+        int r = shrink_one(g);
+        if (r < 0)
+            return r;
+        if (r == 0)
+            break;
+        done++;
+    }
+    return done;
+}
+
+long swapsim_guest_shrink(struct swapsim_guest *g, uint64_t pages)
+{
+    long n = 0;
+    pthread_mutex_lock(&g->lock);
+    if (!g->off && !g->failed && g->pool >= 0) {
+        n = shrink_locked(g, pages);
+        if (n > 0)
+            g->ctr.shrink_pages += (uint64_t)n;
+    }
+    pthread_mutex_unlock(&g->lock);
+    return n;
+}
+
+static uint64_t store_usage(struct swapsim_guest *g)
+{
+    struct tmem_stats st;
+    if (tmem_stats(tmem_client_store(g->client), &st) != 0)
+        return 0;
+    return st.data_bytes + st.metadata_bytes;
+}
+
+/*
+ * The store's pressure callback: give back frontswap pages until the store's
+ * usage has dropped by bytes_wanted (or frontswap is empty). The page count
+ * of each round is estimated from the pool's bytes per page; usage is then
+ * measured again, since freed pages may not free all their metadata.
+ */
+static long pressure_cb(void *arg, struct tmem_client *c, int pool_id, uint64_t bytes_wanted)
+{
+    struct swapsim_guest *g = arg;
+    struct tmem_stats st;
+    uint64_t start, now, per_page, pages;
+    long total = 0, n;
+
+    (void)c;
+    if (pthread_mutex_lock(&g->lock) != 0)
+        return 0; /* called from inside one of our own accesses: cannot shrink now */
+    if (g->off || g->failed || pool_id != g->pool)
+        goto out;
+    g->ctr.shrink_calls++;
+    start = now = store_usage(g);
+    while (start - now < bytes_wanted && g->map.count > 0) {
+        per_page = g->page_size;
+        if (tmem_pool_stats(g->client, g->pool, &st) == 0 && st.pages > 0)
+            per_page = (st.data_bytes + st.metadata_bytes) / st.pages;
+        if (per_page == 0)
+            per_page = 1;
+        pages = (bytes_wanted - (start - now) + per_page - 1) / per_page;
+        n = shrink_locked(g, pages ? pages : 1);
+        if (n <= 0) {
+            if (n < 0 && total == 0)
+                total = n;
+            break;
+        }
+        total += n;
+        g->ctr.shrink_pages += (uint64_t)n;
+        now = store_usage(g);
+        if (now > start)
+            start = now;
+    }
+out:
+    pthread_mutex_unlock(&g->lock);
+    return total;
+}
+
+/* Self-shrink: give back frontswap pages not touched for selfshrink_age. */
+static int selfshrink(struct swapsim_guest *g)
+{
+    while (g->map.head != SWAPSIM_NONE &&
+           g->map.touch[g->map.head] + g->cfg.selfshrink_age < g->now) {
+        int r = shrink_one(g);
+        if (r < 0)
+            return r;
+        if (r == 0)
+            break;
+        g->ctr.selfshrink_pages++;
+    }
+    return 0;
+}
+
+/* Evict one resident page to free a frame (pushed on the free stack). */
+static int evict_one(struct swapsim_guest *g)
+{
+    uint32_t f = swapsim_reclaim_victim(&g->rc);
+    uint32_t v, s;
+    bool hooked = false;
+    int ret;
+
+    if (f == SWAPSIM_NONE)
+        return fail(g, "reclaim found no victim with RAM full (internal error)");
+    v = g->frame_owner[f];
+again:
+    if (!(g->pt_flags[v] & PT_DIRTY) && g->pt_slot[v] != SWAPSIM_NONE) {
+        if (!hooked) {
+            g->ctr.clean_drops++;
+            hist_add(g, v, EV_DROP, g->pt_slot[v]);
+        }
+        free_frame(g, v);
+        return 0;
+    }
+    ret = swapsim_swapdev_alloc(g->sd, &s);
+    if (ret != 0) {
+        fail(g, "swap device full (%u slots) swapping out page %u: make it larger",
+             swapsim_swapdev_slots(g->sd), v);
+        return -ENOSPC;
+    }
+    g->map.owner[s] = v;
+    g->map.state[s] = 0;
+    g->pt_slot[v] = s;
+    g->ctr.swap_outs++;
+    if (g->pool >= 0 && swapsim_fsmap_store(&g->map, s, frame_data(g, f), g->now) == 0) {
+        if (g->cfg.write_through) {
+            ret = swapsim_swapdev_write(g->sd, s, frame_data(g, f));
+            if (ret != 0)
+                return fail(g, "swap file write of slot %u failed: %s", s, strerror(-ret));
+            count_disk_write(g);
+            g->map.state[s] |= SWAPSIM_SLOT_DISK;
+            hist_add(g, v, EV_STORE_WT, s);
+        } else {
+            hist_add(g, v, EV_STORE_FS, s);
+        }
+    } else {
+        ret = swapsim_swapdev_write(g->sd, s, frame_data(g, f));
+        if (ret != 0)
+            return fail(g, "swap file write of slot %u failed: %s", s, strerror(-ret));
+        count_disk_write(g);
+        g->map.state[s] = SWAPSIM_SLOT_DISK;
+        hist_add(g, v, EV_STORE_DISK, s);
+    }
+    g->pt_flags[v] &= (uint8_t)~PT_DIRTY;
+    /* The page is now clean with a valid slot: a consistent state in which
+     * the hook may change the capacity (and so call our shrink). */
+    if (g->cfg.swapout_hook && !hooked) {
+        hooked = true;
+        pthread_mutex_unlock(&g->lock);
+        g->cfg.swapout_hook(g->cfg.hook_arg, g);
+        pthread_mutex_lock(&g->lock);
+        if (g->failed)
+            return -EIO;
+        goto again; /* shrink may have turned the page dirty again */
+    }
+    free_frame(g, v);
+    return 0;
+}
+
+/* Bring page v into RAM (minor or major fault). */
+static int fault_in(struct swapsim_guest *g, uint32_t v)
+{
+    uint32_t f, s;
+    uint8_t *data;
+    int ret;
+
+    if (g->nfree == 0) {
+        ret = evict_one(g);
+        if (ret != 0)
+            return ret;
+    }
+    if (g->pt_frame[v] != SWAPSIM_NONE) /* a shrink brought it back meanwhile */
+        return 0;
+    f = g->free_frames[--g->nfree];
+    data = frame_data(g, f);
+    s = g->pt_slot[v];
+    if (s == SWAPSIM_NONE) {
+        g->ctr.minor_faults++;
+        swapsim_content_fill(data, g->page_size, g->cfg.seed, &g->cfg.mix, v, g->pt_version[v]);
+        g->pt_flags[v] |= PT_DIRTY;
+        map_frame(g, v, f);
+        hist_add(g, v, EV_NEW, SWAPSIM_NONE);
+        return 0;
+    }
+    g->ctr.major_faults++;
+    uint8_t st = g->map.state[s];
+    bool from_fs = false;
+    if (st & SWAPSIM_SLOT_FS) {
+        ret = swapsim_fsmap_load(&g->map, s, data, g->now);
+        if (ret == 0) {
+            from_fs = true;
+        } else if (!(st & SWAPSIM_SLOT_DISK)) {
+            g->free_frames[g->nfree++] = f;
+            return fail(g, "frontswap load of page %u slot %u failed (%s) and the page is not "
+                        "on the swap file: page lost", v, s, strerror(-ret));
+        }
+    }
+    if (!from_fs) {
+        if (!(st & SWAPSIM_SLOT_DISK)) {
+            g->free_frames[g->nfree++] = f;
+            return fail(g, "page %u slot %u has no copy in frontswap or on the swap file", v, s);
+        }
+        ret = swapsim_swapdev_read(g->sd, s, data);
+        if (ret != 0) {
+            g->free_frames[g->nfree++] = f;
+            return fail(g, "swap file read of slot %u failed: %s", s, strerror(-ret));
+        }
+        count_disk_read(g);
+    }
+    map_frame(g, v, f);
+    hist_add(g, v, from_fs ? EV_LOAD_FS : EV_LOAD_DISK, s);
+    ret = verify(g, v, s, from_fs ? "frontswap" : "swap file", data);
+    if (ret != 0)
+        return ret;
+    if (from_fs && g->map.exclusive) {
+        /* the tmem copy is gone: the page is dirty and its slot released */
+        g->pt_flags[v] |= PT_DIRTY;
+        return release_slot(g, v);
+    }
+    g->pt_flags[v] &= (uint8_t)~PT_DIRTY;
+    return 0;
+}
+
+int swapsim_guest_access(struct swapsim_guest *g, const struct swapsim_access *acc)
+{
+    uint32_t v = acc->vpage;
+    int ret = 0;
+
+    if (v >= g->cfg.vpages)
+        return -EINVAL;
+    pthread_mutex_lock(&g->lock);
+    if (g->failed || g->off) {
+        ret = g->failed ? -EIO : -EINVAL;
+        goto out;
+    }
+    g->now++;
+    g->ctr.accesses++;
+    if (acc->op == SWAPSIM_UNMAP) {
+        g->ctr.unmaps++;
+        if (g->pt_frame[v] != SWAPSIM_NONE)
+            free_frame(g, v);
+        ret = release_slot(g, v);
+        if (ret != 0)
+            goto out;
+        g->pt_flags[v] = 0;
+        g->pt_version[v]++;
+        hist_add(g, v, EV_UNMAP, SWAPSIM_NONE);
+        goto shrink;
+    }
+    if (acc->op == SWAPSIM_WRITE)
+        g->ctr.writes++;
+    else
+        g->ctr.reads++;
+    if (g->pt_frame[v] == SWAPSIM_NONE) {
+        ret = fault_in(g, v);
+        if (ret != 0)
+            goto out;
+    }
+    swapsim_reclaim_touch(&g->rc, g->pt_frame[v]);
+    if (acc->op == SWAPSIM_WRITE) {
+        ret = release_slot(g, v);
+        if (ret != 0)
+            goto out;
+        g->pt_version[v]++;
+        g->pt_flags[v] |= PT_DIRTY;
+        swapsim_content_fill(frame_data(g, g->pt_frame[v]), g->page_size, g->cfg.seed,
+                             &g->cfg.mix, v, g->pt_version[v]);
+        hist_add(g, v, EV_WRITE, SWAPSIM_NONE);
+    }
+shrink:
+    if (g->cfg.selfshrink_age && g->pool >= 0 && g->now % g->cfg.selfshrink_interval == 0)
+        ret = selfshrink(g);
+out:
+    pthread_mutex_unlock(&g->lock);
+    return ret;
+}
+
+int swapsim_guest_create(const struct swapsim_guest_config *gc, struct tmem_client *client,
+                         struct swapsim_guest **out, char *err, size_t errlen)
+{
+    struct swapsim_guest *g = NULL;
+    uint32_t slots;
+    int ret;
+
+    *out = NULL;
+    if (gc->ram_pages == 0 || gc->vpages == 0) {
+        swapsim_seterr(err, errlen, "guest: RAM and address space must be at least one page");
+        return -EINVAL;
+    }
+    if (gc->frontswap && !client) {
+        swapsim_seterr(err, errlen, "guest: frontswap needs a tmem client");
+        return -EINVAL;
+    }
+    if ((gc->exclusive_loads || gc->write_through) && !gc->frontswap) {
+        swapsim_seterr(err, errlen, "guest: exclusive loads and write-through need frontswap");
+        return -EINVAL;
+    }
+    if (swapsim_content_mix_check(&gc->mix) != 0) {
+        swapsim_seterr(err, errlen, "guest: content mix adds up to more than 1000 per mille");
+        return -EINVAL;
+    }
+    slots = gc->swap_slots ? gc->swap_slots : gc->vpages;
+    g = calloc(1, sizeof(*g));
+    if (!g)
+        goto nomem;
+    {
+        /* error-checking: a re-entrant pressure callback (same thread, lock
+         * held) gets EDEADLK instead of deadlocking */
+        pthread_mutexattr_t attr;
+        pthread_mutexattr_init(&attr);
+        pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+        pthread_mutex_init(&g->lock, &attr);
+        pthread_mutexattr_destroy(&attr);
+    }
+    g->cfg = *gc;
+    snprintf(g->name, sizeof(g->name), "%s", gc->name ? gc->name : "guest");
+    g->cfg.name = g->name;
+    if (g->cfg.selfshrink_interval == 0)
+        g->cfg.selfshrink_interval = 1024;
+    g->client = gc->frontswap ? client : NULL;
+    g->pool = -1;
+    g->page_size = client ? tmem_page_size(tmem_client_store(client))
+                          : gc->page_size ? gc->page_size : 4096;
+    if (gc->page_size && gc->page_size != g->page_size) {
+        swapsim_seterr(err, errlen, "guest: page size %u differs from the store's %u",
+                       gc->page_size, g->page_size);
+        ret = -EINVAL;
+        goto fail;
+    }
+    if (g->page_size < 512 || g->page_size % 512) {
+        swapsim_seterr(err, errlen, "guest: page size %u is not a multiple of 512",
+                       g->page_size);
+        ret = -EINVAL;
+        goto fail;
+    }
+    if (g->cfg.ram_pages > g->cfg.vpages)
+        g->cfg.ram_pages = g->cfg.vpages;
+    uint32_t n = g->cfg.ram_pages, m = g->cfg.vpages;
+    g->pt_frame = malloc(m * sizeof(uint32_t));
+    g->pt_slot = malloc(m * sizeof(uint32_t));
+    g->pt_version = calloc(m, sizeof(uint32_t));
+    g->pt_flags = calloc(m, 1);
+    g->hist = calloc((size_t)m * HIST_LEN, sizeof(struct hist));
+    g->hist_pos = calloc(m, 1);
+    g->ram = malloc((size_t)n * g->page_size);
+    g->frame_owner = malloc(n * sizeof(uint32_t));
+    g->free_frames = malloc(n * sizeof(uint32_t));
+    g->scratch = malloc(g->page_size);
+    g->expect = malloc(g->page_size);
+    if (!g->pt_frame || !g->pt_slot || !g->pt_version || !g->pt_flags || !g->hist ||
+        !g->hist_pos || !g->ram || !g->frame_owner || !g->free_frames || !g->scratch ||
+        !g->expect)
+        goto nomem;
+    for (uint32_t i = 0; i < m; i++)
+        g->pt_frame[i] = g->pt_slot[i] = SWAPSIM_NONE;
+    for (uint32_t i = 0; i < n; i++) {
+        g->frame_owner[i] = SWAPSIM_NONE;
+        g->free_frames[i] = n - 1 - i;
+    }
+    g->nfree = n;
+    if (swapsim_reclaim_init(&g->rc, gc->reclaim, n) != 0)
+        goto nomem;
+    ret = swapsim_swapdev_create(gc->swap_dir, slots, g->page_size, &g->sd, err, errlen);
+    if (ret != 0)
+        goto fail;
+    if (g->client) {
+        uint32_t flags = TMEM_POOL_PERSIST | (gc->exclusive_loads ? TMEM_POOL_EXCLUSIVE_GETS : 0);
+        ret = tmem_new_pool(g->client, flags, NULL);
+        if (ret < 0) {
+            swapsim_seterr(err, errlen, "guest %s: cannot create the frontswap pool: %s",
+                           g->name, strerror(-ret));
+            goto fail;
+        }
+        g->pool = ret;
+    }
+    ret = swapsim_fsmap_init(&g->map, slots, g->pool >= 0 ? g->client : NULL, g->pool,
+                             gc->swap_type, gc->exclusive_loads, &g->ctr);
+    if (ret != 0)
+        goto nomem;
+    if (g->pool >= 0)
+        tmem_client_set_pressure_callback(g->client, pressure_cb, g);
+    *out = g;
+    return 0;
+nomem:
+    ret = -ENOMEM;
+    swapsim_seterr(err, errlen, "guest: out of memory");
+fail:
+    if (g) {
+        g->off = true; /* nothing to swap off */
+        if (g->pool >= 0)
+            tmem_destroy_pool(g->client, g->pool);
+        g->pool = -1;
+        swapsim_guest_destroy(g);
+    }
+    return ret;
+}
+
+int swapsim_guest_swapoff(struct swapsim_guest *g)
+{
+    int ret = 0, r;
+    struct tmem_stats st;
+
+    pthread_mutex_lock(&g->lock);
+    if (g->off) {
+        ret = g->off_ret;
+        pthread_mutex_unlock(&g->lock);
+        return ret;
+    }
+    /* try_to_unuse: every swapped page is loaded (and checked), then every
+     * slot is freed, invalidating its frontswap copy. */
+    for (uint32_t v = 0; v < g->cfg.vpages && !g->failed; v++) {
+        uint32_t s = g->pt_slot[v];
+        if (s == SWAPSIM_NONE)
+            continue;
+        if (g->pt_frame[v] == SWAPSIM_NONE) {
+            uint8_t st8 = g->map.state[s];
+            const char *src = "swap file";
+            if (st8 & SWAPSIM_SLOT_FS) {
+                r = swapsim_fsmap_load(&g->map, s, g->scratch, g->now);
+                if (r == 0) {
+                    src = "frontswap";
+                } else if (!(st8 & SWAPSIM_SLOT_DISK)) {
+                    ret = fail(g, "swapoff: frontswap load of page %u slot %u failed (%s): "
+                               "page lost", v, s, strerror(-r));
+                    break;
+                }
+            }
+            if (strcmp(src, "swap file") == 0) {
+                r = swapsim_swapdev_read(g->sd, s, g->scratch);
+                if (r != 0) {
+                    ret = fail(g, "swapoff: swap file read of slot %u failed: %s", s,
+                               strerror(-r));
+                    break;
+                }
+                count_disk_read(g);
+            }
+            r = verify(g, v, s, src, g->scratch);
+            if (r != 0) {
+                ret = r;
+                break;
+            }
+        }
+        r = release_slot(g, v);
+        if (r != 0) {
+            ret = r;
+            break;
+        }
+        if (g->pt_frame[v] != SWAPSIM_NONE)
+            g->pt_flags[v] |= PT_DIRTY;
+    }
+    if (g->failed && ret == 0)
+        ret = -EIO;
+    g->ctr.leaked_slots = swapsim_swapdev_used(g->sd);
+    g->ctr.leaked_tmem_pages = 0;
+    if (g->pool >= 0 && tmem_pool_stats(g->client, g->pool, &st) == 0)
+        g->ctr.leaked_tmem_pages = st.pages;
+    if (g->pool >= 0) {
+        r = swapsim_fsmap_invalidate_area(&g->map);
+        if (r != 0 && ret == 0)
+            ret = r;
+    }
+    g->off = true;
+    g->off_ret = ret;
+    pthread_mutex_unlock(&g->lock);
+    /* Callbacks running now see g->off and return 0. */
+    if (g->pool >= 0) {
+        tmem_client_set_pressure_callback(g->client, NULL, NULL);
+        tmem_destroy_pool(g->client, g->pool);
+    }
+    return ret;
+}
+
+void swapsim_guest_counters(struct swapsim_guest *g, struct swapsim_counters *out)
+{
+    pthread_mutex_lock(&g->lock);
+    g->ctr.slots_used = g->sd ? swapsim_swapdev_used(g->sd) : 0;
+    g->ctr.frontswap_pages = g->map.count;
+    g->ctr.resident_pages = g->cfg.ram_pages - g->nfree;
+    *out = g->ctr;
+    pthread_mutex_unlock(&g->lock);
+}
+
+const char *swapsim_guest_error(const struct swapsim_guest *g)
+{
+    return g->error;
+}
+
+struct swapsim_swapdev *swapsim_guest_swapdev(struct swapsim_guest *g)
+{
+    return g->sd;
+}
+
+int swapsim_guest_pool(const struct swapsim_guest *g)
+{
+    return g->pool;
+}
+
+int swapsim_guest_check(struct swapsim_guest *g, char *err, size_t errlen)
+{
+    uint64_t slots = 0, fs = 0, resident = 0;
+    int ret = -EFAULT;
+
+    pthread_mutex_lock(&g->lock);
+    for (uint32_t v = 0; v < g->cfg.vpages; v++) {
+        uint32_t f = g->pt_frame[v], s = g->pt_slot[v];
+        bool dirty = g->pt_flags[v] & PT_DIRTY;
+        if (f != SWAPSIM_NONE) {
+            resident++;
+            if (g->frame_owner[f] != v) {
+                swapsim_seterr(err, errlen, "page %u: frame %u owned by %u", v, f,
+                               g->frame_owner[f]);
+                goto out;
+            }
+            if (dirty == (s != SWAPSIM_NONE)) {
+                swapsim_seterr(err, errlen, "resident page %u: dirty=%d but slot=%d", v, dirty,
+                               s != SWAPSIM_NONE);
+                goto out;
+            }
+        }
+        if (s == SWAPSIM_NONE)
+            continue;
+        slots++;
+        if (!swapsim_swapdev_in_use(g->sd, s) || g->map.owner[s] != v || g->map.state[s] == 0) {
+            swapsim_seterr(err, errlen, "page %u: slot %u allocated=%d owner=%u state=%u", v, s,
+                           swapsim_swapdev_in_use(g->sd, s), g->map.owner[s], g->map.state[s]);
+            goto out;
+        }
+        if (g->map.state[s] & SWAPSIM_SLOT_FS)
+            fs++;
+        if (g->cfg.write_through && !(g->map.state[s] & SWAPSIM_SLOT_DISK)) {
+            swapsim_seterr(err, errlen, "write-through: page %u slot %u not on the swap file",
+                           v, s);
+            goto out;
+        }
+    }
+    if (slots != swapsim_swapdev_used(g->sd)) {
+        swapsim_seterr(err, errlen, "%" PRIu64 " slots referenced, %u allocated: leak", slots,
+                       swapsim_swapdev_used(g->sd));
+        goto out;
+    }
+    if (fs != g->map.count) {
+        swapsim_seterr(err, errlen, "%" PRIu64 " slots marked frontswap, LRU holds %" PRIu64,
+                       fs, g->map.count);
+        goto out;
+    }
+    if (resident + g->nfree != g->cfg.ram_pages) {
+        swapsim_seterr(err, errlen, "%" PRIu64 " resident + %u free != %u frames", resident,
+                       g->nfree, g->cfg.ram_pages);
+        goto out;
+    }
+    if (g->pool >= 0 && !g->off) {
+        struct tmem_stats st;
+        if (tmem_pool_stats(g->client, g->pool, &st) == 0 && st.pages != fs) {
+            swapsim_seterr(err, errlen,
+                           "frontswap map holds %" PRIu64 " pages, the tmem pool %" PRIu64, fs,
+                           st.pages);
+            goto out;
+        }
+    }
+    ret = 0;
+out:
+    pthread_mutex_unlock(&g->lock);
+    return ret;
+}
+
+void swapsim_guest_destroy(struct swapsim_guest *g)
+{
+    if (!g)
+        return;
+    if (!g->off && g->sd)
+        swapsim_guest_swapoff(g);
+    if (g->map.state)
+        swapsim_fsmap_fini(&g->map);
+    swapsim_reclaim_fini(&g->rc);
+    swapsim_swapdev_destroy(g->sd);
+    free(g->pt_frame);
+    free(g->pt_slot);
+    free(g->pt_version);
+    free(g->pt_flags);
+    free(g->hist);
+    free(g->hist_pos);
+    free(g->ram);
+    free(g->frame_owner);
+    free(g->free_frames);
+    free(g->scratch);
+    free(g->expect);
+    pthread_mutex_destroy(&g->lock);
+    free(g);
+}

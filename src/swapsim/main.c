@@ -1,0 +1,440 @@
+/*
+ * main.c - tmem-swapsim, the swap simulator's command line.
+ *
+ * Models: nothing itself; parses options into a struct swapsim_config,
+ * runs swapsim_run() and prints the report (text on stdout, optional JSON
+ * and CSV files). Bad options print one line naming the problem and exit 2;
+ * a failed run (mismatch, lost page, bad trace) exits 1.
+ * Data structures: the config and result on the stack. Locking: none.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "swapsim/swapsim.h"
+
+#define EXIT_USAGE 2
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: tmem-swapsim [options]\n"
+"Simulate a guest that swaps, with frontswap (a persistent tmem pool) in front\n"
+"of a real swap file; verify every page loaded; compare with plain swap.\n"
+"\n"
+"Guest and swap:\n"
+"  --ram SIZE            guest RAM (default 64M)\n"
+"  --wss SIZE            address space / working set (default 256M)\n"
+"  --swap SIZE           swap file size (default: the address space)\n"
+"  --guests N            guests sharing the store, one thread each (default 1)\n"
+"  --reclaim clock|lru   page replacement (default clock)\n"
+"  --swap-dir DIR        where the swap files go (default $TMPDIR or /tmp)\n"
+"Frontswap modes:\n"
+"  --exclusive-loads     a load frees the tmem copy (page returns dirty)\n"
+"  --write-through       every frontswap page is also written to the swap file\n"
+"  --self-shrink AGE     give back frontswap pages untouched for AGE accesses\n"
+"Store (the tmem core):\n"
+"  --capacity SIZE       store budget (default 256M; 'unlimited' allowed)\n"
+"  --schedule SPEC       capacity changes: ACCESS:SIZE[:swapout],... e.g.\n"
+"                        '300000:32M,600000:0:swapout' (':swapout' = fire inside\n"
+"                        the next swap-out of guest 0)\n"
+"  --page-size N         page size in bytes (default 4096)\n"
+"  --no-compress, --no-dedup, --no-same-filled, --hysteresis\n"
+"Workload:\n"
+"  --workload KIND       uniform, zipf, seq, phase or mix (default zipf)\n"
+"  --trace FILE          read accesses from a trace file instead (text format:\n"
+"                        '<vpage> <R|W|F> [timestamp]' per line, '#' comments)\n"
+"  --accesses N          accesses per guest (default 1000000)\n"
+"  --zipf-alpha A        Zipf exponent (default 0.99)\n"
+"  --writes PCT          share of writes (default 30)\n"
+"  --unmaps PCT          share of unmaps (default 0)\n"
+"  --phase-pages N       phase working set in pages (default wss/4)\n"
+"  --phase-length N      accesses per phase (default accesses/4)\n"
+"  --content Z,D,C       percent of zero, duplicate, compressible pages\n"
+"                        (default 10,10,50; the rest is random)\n"
+"  --seed N              seed of workload and content (default 1)\n"
+"Timing model and output:\n"
+"  --cost NAME=NS        access, fault, disk_read, disk_write, tmem_copy,\n"
+"                        compress, decompress (ns per event; repeatable)\n"
+"  --no-baseline         skip the comparison run with frontswap off\n"
+"  --json FILE           write counters (totals, baseline, samples) as JSON\n"
+"  --csv FILE            write counters over time as CSV\n"
+"  --sample-every N      sample interval in accesses (default accesses/100)\n"
+"  --bench               print simulated page faults handled per second only\n"
+"  --help                this text\n");
+}
+
+enum {
+    O_RAM = 256, O_WSS, O_SWAP, O_GUESTS, O_RECLAIM, O_SWAPDIR, O_EXCL, O_WT, O_SELFSHRINK,
+    O_CAPACITY, O_SCHEDULE, O_PAGESIZE, O_NOCOMPRESS, O_NODEDUP, O_NOSAME, O_HYST,
+    O_WORKLOAD, O_TRACE, O_ACCESSES, O_ALPHA, O_WRITES, O_UNMAPS, O_PHASEPAGES, O_PHASELEN,
+    O_CONTENT, O_SEED, O_COST, O_NOBASE, O_JSON, O_CSV, O_SAMPLE, O_BENCH, O_HELP,
+};
+
+static const struct option options[] = {
+    {"ram", required_argument, NULL, O_RAM},
+    {"wss", required_argument, NULL, O_WSS},
+    {"swap", required_argument, NULL, O_SWAP},
+    {"guests", required_argument, NULL, O_GUESTS},
+    {"reclaim", required_argument, NULL, O_RECLAIM},
+    {"swap-dir", required_argument, NULL, O_SWAPDIR},
+    {"exclusive-loads", no_argument, NULL, O_EXCL},
+    {"write-through", no_argument, NULL, O_WT},
+    {"self-shrink", required_argument, NULL, O_SELFSHRINK},
+    {"capacity", required_argument, NULL, O_CAPACITY},
+    {"schedule", required_argument, NULL, O_SCHEDULE},
+    {"page-size", required_argument, NULL, O_PAGESIZE},
+    {"no-compress", no_argument, NULL, O_NOCOMPRESS},
+    {"no-dedup", no_argument, NULL, O_NODEDUP},
+    {"no-same-filled", no_argument, NULL, O_NOSAME},
+    {"hysteresis", no_argument, NULL, O_HYST},
+    {"workload", required_argument, NULL, O_WORKLOAD},
+    {"trace", required_argument, NULL, O_TRACE},
+    {"accesses", required_argument, NULL, O_ACCESSES},
+    {"zipf-alpha", required_argument, NULL, O_ALPHA},
+    {"writes", required_argument, NULL, O_WRITES},
+    {"unmaps", required_argument, NULL, O_UNMAPS},
+    {"phase-pages", required_argument, NULL, O_PHASEPAGES},
+    {"phase-length", required_argument, NULL, O_PHASELEN},
+    {"content", required_argument, NULL, O_CONTENT},
+    {"seed", required_argument, NULL, O_SEED},
+    {"cost", required_argument, NULL, O_COST},
+    {"no-baseline", no_argument, NULL, O_NOBASE},
+    {"json", required_argument, NULL, O_JSON},
+    {"csv", required_argument, NULL, O_CSV},
+    {"sample-every", required_argument, NULL, O_SAMPLE},
+    {"bench", no_argument, NULL, O_BENCH},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static int bad(const char *opt, const char *arg, const char *what)
+{
+    fprintf(stderr, "tmem-swapsim: --%s '%s': %s (see --help)\n", opt, arg, what);
+    return EXIT_USAGE;
+}
+
+static int parse_u64_arg(const char *s, uint64_t *out, uint64_t min, uint64_t max)
+{
+    char *end;
+    unsigned long long v;
+    if (*s < '0' || *s > '9')
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int parse_pct(const char *s, uint32_t *permille)
+{
+    char *end;
+    double v;
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= 0.0) || v > 100.0)
+        return -EINVAL;
+    *permille = (uint32_t)(v * 10.0 + 0.5);
+    return 0;
+}
+
+static int set_cost(struct swapsim_costs *c, const char *arg)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } names[] = {
+        {"access", offsetof(struct swapsim_costs, access_ns)},
+        {"fault", offsetof(struct swapsim_costs, fault_ns)},
+        {"disk_read", offsetof(struct swapsim_costs, disk_read_ns)},
+        {"disk_write", offsetof(struct swapsim_costs, disk_write_ns)},
+        {"tmem_copy", offsetof(struct swapsim_costs, tmem_copy_ns)},
+        {"compress", offsetof(struct swapsim_costs, compress_ns)},
+        {"decompress", offsetof(struct swapsim_costs, decompress_ns)},
+    };
+    const char *eq = strchr(arg, '=');
+    uint64_t v;
+    if (!eq || parse_u64_arg(eq + 1, &v, 0, UINT64_MAX / 1000000) != 0)
+        return -EINVAL;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strlen(names[i].name) == (size_t)(eq - arg) &&
+            strncmp(arg, names[i].name, (size_t)(eq - arg)) == 0) {
+            memcpy((char *)c + names[i].off, &v, sizeof(v));
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+struct cli {
+    uint64_t ram, wss, swap;
+    const char *json, *csv;
+    bool bench, sample_set;
+};
+
+static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct cli *cli)
+{
+    char err[256];
+    uint64_t v;
+    int opt;
+
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        const char *a = optarg;
+        switch (opt) {
+        case O_RAM:
+            if (swapsim_parse_size(a, &cli->ram) || !cli->ram)
+                return bad("ram", a, "expected a size such as 64M");
+            break;
+        case O_WSS:
+            if (swapsim_parse_size(a, &cli->wss) || !cli->wss)
+                return bad("wss", a, "expected a size such as 256M");
+            break;
+        case O_SWAP:
+            if (swapsim_parse_size(a, &cli->swap) || !cli->swap)
+                return bad("swap", a, "expected a size such as 256M");
+            break;
+        case O_GUESTS:
+            if (parse_u64_arg(a, &v, 1, SWAPSIM_MAX_GUESTS))
+                return bad("guests", a, "expected 1 to 64");
+            cfg->guests = (uint32_t)v;
+            break;
+        case O_RECLAIM:
+            if (strcmp(a, "clock") == 0)
+                cfg->guest.reclaim = SWAPSIM_RECLAIM_CLOCK;
+            else if (strcmp(a, "lru") == 0)
+                cfg->guest.reclaim = SWAPSIM_RECLAIM_LRU;
+            else
+                return bad("reclaim", a, "expected clock or lru");
+            break;
+        case O_SWAPDIR:
+            cfg->guest.swap_dir = a;
+            break;
+        case O_EXCL:
+            cfg->guest.exclusive_loads = true;
+            break;
+        case O_WT:
+            cfg->guest.write_through = true;
+            break;
+        case O_SELFSHRINK:
+            if (parse_u64_arg(a, &v, 1, UINT64_MAX / 2))
+                return bad("self-shrink", a, "expected a positive number of accesses");
+            cfg->guest.selfshrink_age = v;
+            break;
+        case O_CAPACITY:
+            if (swapsim_parse_size(a, &cfg->tmem.capacity_bytes))
+                return bad("capacity", a, "expected a size such as 128M, 0 or unlimited");
+            break;
+        case O_SCHEDULE:
+            if (swapsim_parse_schedule(cfg, a, err, sizeof(err)))
+                return bad("schedule", a, err);
+            break;
+        case O_PAGESIZE:
+            if (parse_u64_arg(a, &v, 512, 32768) || (v & (v - 1)))
+                return bad("page-size", a, "expected a power of two from 512 to 32768");
+            cfg->tmem.page_size = (uint32_t)v;
+            break;
+        case O_NOCOMPRESS:
+            cfg->tmem.compress = false;
+            break;
+        case O_NODEDUP:
+            cfg->tmem.dedup = false;
+            break;
+        case O_NOSAME:
+            cfg->tmem.same_filled = false;
+            break;
+        case O_HYST:
+            cfg->tmem.hysteresis = true;
+            break;
+        case O_WORKLOAD:
+            if (swapsim_gen_kind_parse(a, &cfg->gen.kind))
+                return bad("workload", a, "expected uniform, zipf, seq, phase or mix");
+            break;
+        case O_TRACE:
+            cfg->trace_path = a;
+            break;
+        case O_ACCESSES:
+            if (parse_u64_arg(a, &cfg->gen.accesses, 1, UINT64_MAX / 2))
+                return bad("accesses", a, "expected a positive number");
+            break;
+        case O_ALPHA: {
+            char *end;
+            errno = 0;
+            cfg->gen.zipf_alpha = strtod(a, &end);
+            if (errno || end == a || *end || !(cfg->gen.zipf_alpha > 0) ||
+                cfg->gen.zipf_alpha > 10)
+                return bad("zipf-alpha", a, "expected a number in (0, 10]");
+            break;
+        }
+        case O_WRITES:
+            if (parse_pct(a, &cfg->gen.write_permille))
+                return bad("writes", a, "expected a percentage 0..100");
+            break;
+        case O_UNMAPS:
+            if (parse_pct(a, &cfg->gen.unmap_permille))
+                return bad("unmaps", a, "expected a percentage 0..100");
+            break;
+        case O_PHASEPAGES:
+            if (parse_u64_arg(a, &v, 1, UINT32_MAX))
+                return bad("phase-pages", a, "expected a positive number of pages");
+            cfg->gen.phase_pages = (uint32_t)v;
+            break;
+        case O_PHASELEN:
+            if (parse_u64_arg(a, &cfg->gen.phase_length, 1, UINT64_MAX))
+                return bad("phase-length", a, "expected a positive number of accesses");
+            break;
+        case O_CONTENT: {
+            double z, d, c;
+            char extra;
+            if (sscanf(a, "%lf,%lf,%lf%c", &z, &d, &c, &extra) != 3 || z < 0 || d < 0 ||
+                c < 0 || z + d + c > 100.0001)
+                return bad("content", a, "expected Z,D,C percentages adding up to <= 100");
+            cfg->guest.mix.zero_permille = (uint32_t)(z * 10 + 0.5);
+            cfg->guest.mix.dup_permille = (uint32_t)(d * 10 + 0.5);
+            cfg->guest.mix.compressible_permille = (uint32_t)(c * 10 + 0.5);
+            if (swapsim_content_mix_check(&cfg->guest.mix))
+                return bad("content", a, "percentages add up to more than 100");
+            break;
+        }
+        case O_SEED:
+            if (parse_u64_arg(a, &v, 0, UINT64_MAX))
+                return bad("seed", a, "expected a number");
+            cfg->gen.seed = cfg->guest.seed = v;
+            break;
+        case O_COST:
+            if (set_cost(&cfg->costs, a))
+                return bad("cost", a,
+                           "expected NAME=NS with NAME one of access, fault, disk_read, "
+                           "disk_write, tmem_copy, compress, decompress");
+            break;
+        case O_NOBASE:
+            cfg->baseline = false;
+            break;
+        case O_JSON:
+            cli->json = a;
+            break;
+        case O_CSV:
+            cli->csv = a;
+            break;
+        case O_SAMPLE:
+            if (parse_u64_arg(a, &cfg->sample_every, 1, UINT64_MAX))
+                return bad("sample-every", a, "expected a positive number of accesses");
+            cli->sample_set = true;
+            break;
+        case O_BENCH:
+            cli->bench = true;
+            break;
+        case O_HELP:
+        case 'h':
+            usage(stdout);
+            exit(0);
+        case ':':
+            fprintf(stderr, "tmem-swapsim: %s needs an argument (see --help)\n",
+                    argv[optind - 1]);
+            return EXIT_USAGE;
+        default:
+            fprintf(stderr, "tmem-swapsim: unknown option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "tmem-swapsim: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct swapsim_config cfg;
+    struct swapsim_result res;
+    struct cli cli = {.ram = 64ULL << 20, .wss = 256ULL << 20};
+    char err[2048] = "";
+    FILE *f;
+    uint32_t ps;
+    int ret;
+
+    swapsim_config_init(&cfg);
+    ret = parse_args(argc, argv, &cfg, &cli);
+    if (ret != 0)
+        return ret;
+    ps = cfg.tmem.page_size ? cfg.tmem.page_size : 4096;
+    if (cli.ram < ps || cli.ram / ps > UINT32_MAX) {
+        fprintf(stderr, "tmem-swapsim: --ram: must be between one page and 2^32 pages\n");
+        return EXIT_USAGE;
+    }
+    if (cli.wss / ps <= cli.ram / ps || cli.wss / ps > UINT32_MAX) {
+        fprintf(stderr, "tmem-swapsim: --wss: the address space (%" PRIu64
+                        " pages) must be larger than RAM (%" PRIu64 " pages)\n",
+                cli.wss / ps, cli.ram / ps);
+        return EXIT_USAGE;
+    }
+    cfg.guest.ram_pages = (uint32_t)(cli.ram / ps);
+    cfg.guest.vpages = (uint32_t)(cli.wss / ps);
+    if (cli.swap) {
+        if (cli.swap / ps == 0 || cli.swap / ps > UINT32_MAX) {
+            fprintf(stderr, "tmem-swapsim: --swap: must be between one page and 2^32 pages\n");
+            return EXIT_USAGE;
+        }
+        cfg.guest.swap_slots = (uint32_t)(cli.swap / ps);
+    }
+    cfg.gen.vpages = cfg.guest.vpages;
+    cfg.guest.quiet = true; /* fatal reports come back in err, printed once below */
+    if ((cli.json || cli.csv) && !cli.sample_set)
+        cfg.sample_every = cfg.gen.accesses / 100 ? cfg.gen.accesses / 100 : 1;
+    if (cli.bench)
+        cfg.baseline = false;
+
+    ret = swapsim_run(&cfg, &res, err, sizeof(err));
+    if (ret != 0) {
+        fprintf(stderr, "tmem-swapsim: %s\n", err);
+        swapsim_result_free(&res);
+        return 1;
+    }
+    if (cli.bench) {
+        printf("tmem-swapsim bench: %" PRIu64 " faults in %.3f s: %.0f simulated page faults "
+               "handled per second (%" PRIu64 " pages verified, %" PRIu64 " mismatches)\n",
+               res.faults, res.wall_seconds,
+               res.wall_seconds > 0 ? (double)res.faults / res.wall_seconds : 0.0,
+               res.total.pages_verified, res.total.mismatches);
+    } else {
+        swapsim_report_text(stdout, &cfg, &res);
+    }
+    if (cli.json) {
+        f = fopen(cli.json, "w");
+        if (!f) {
+            fprintf(stderr, "tmem-swapsim: --json %s: %s\n", cli.json, strerror(errno));
+            ret = 1;
+        } else {
+            swapsim_report_json(f, &cfg, &res);
+            if (fclose(f) != 0)
+                ret = 1;
+        }
+    }
+    if (cli.csv) {
+        f = fopen(cli.csv, "w");
+        if (!f) {
+            fprintf(stderr, "tmem-swapsim: --csv %s: %s\n", cli.csv, strerror(errno));
+            ret = 1;
+        } else {
+            swapsim_report_csv(f, &res);
+            if (fclose(f) != 0)
+                ret = 1;
+        }
+    }
+    if (res.total.mismatches || res.total.leaked_slots || res.total.leaked_tmem_pages ||
+        res.store_pages_after) {
+        fprintf(stderr, "tmem-swapsim: run ended with %" PRIu64 " mismatches, %" PRIu64
+                        " leaked slots, %" PRIu64 " leaked tmem pages\n",
+                res.total.mismatches, res.total.leaked_slots,
+                res.total.leaked_tmem_pages + res.store_pages_after);
+        ret = 1;
+    }
+    swapsim_result_free(&res);
+    return ret;
+}

@@ -1,0 +1,177 @@
+/*
+ * report.c - rendering a run: text summary, JSON, CSV.
+ *
+ * Models: the seeds' way of telling the result ("X% faster, Y% fewer
+ * sectors read") plus every counter, for a human (text) or a script (JSON
+ * with totals, baseline, per guest and samples; CSV of samples over time).
+ * Data structures: a table of (name, offset) for the counters, so the three
+ * renderings list the same fields in the same order. Locking: none.
+ */
+#include <inttypes.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "swapsim/swapsim.h"
+
+#define F(name) {#name, offsetof(struct swapsim_counters, name)}
+static const struct {
+    const char *name;
+    size_t off;
+} fields[] = {
+    F(accesses),      F(reads),          F(writes),          F(unmaps),
+    F(minor_faults),  F(major_faults),   F(swap_outs),       F(clean_drops),
+    F(succ_stores),   F(failed_stores),  F(loads),           F(failed_loads),
+    F(invalidates),   F(invalidate_areas), F(pswpin),        F(pswpout),
+    F(sectors_read),  F(sectors_written), F(shrink_calls),   F(shrink_pages),
+    F(shrink_to_ram), F(selfshrink_pages), F(pages_verified), F(mismatches),
+    F(slots_used),    F(frontswap_pages), F(resident_pages), F(leaked_slots),
+    F(leaked_tmem_pages), F(sim_ns),
+};
+#undef F
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+_Static_assert(sizeof(struct swapsim_counters) == NFIELDS * sizeof(uint64_t),
+               "every counter must be in the fields table");
+
+static uint64_t field(const struct swapsim_counters *c, size_t i)
+{
+    uint64_t v;
+    memcpy(&v, (const char *)c + fields[i].off, sizeof(v));
+    return v;
+}
+
+void swapsim_counters_add(struct swapsim_counters *a, const struct swapsim_counters *b)
+{
+    for (size_t i = 0; i < NFIELDS; i++) {
+        uint64_t v = field(a, i) + field(b, i);
+        memcpy((char *)a + fields[i].off, &v, sizeof(v));
+    }
+}
+
+static double pct_less(uint64_t with, uint64_t without)
+{
+    return without ? 100.0 * ((double)without - (double)with) / (double)without : 0.0;
+}
+
+static const char *mode_name(const struct swapsim_config *cfg)
+{
+    if (cfg->guest.write_through)
+        return cfg->guest.exclusive_loads ? "write-through, exclusive loads" : "write-through";
+    return cfg->guest.exclusive_loads ? "exclusive loads" : "default";
+}
+
+void swapsim_report_text(FILE *f, const struct swapsim_config *cfg,
+                         const struct swapsim_result *res)
+{
+    const struct swapsim_counters *t = &res->total, *b = &res->baseline;
+    uint32_t ps = cfg->tmem.page_size ? cfg->tmem.page_size : 4096;
+
+    fprintf(f, "tmem-swapsim: %u guest(s), RAM %u pages, address space %u pages (%u MiB / %u MiB),"
+               " page %u B\n",
+            res->guests, cfg->guest.ram_pages, cfg->guest.vpages,
+            (uint32_t)((uint64_t)cfg->guest.ram_pages * ps >> 20),
+            (uint32_t)((uint64_t)cfg->guest.vpages * ps >> 20), ps);
+    fprintf(f, "  workload %s, frontswap mode %s, reclaim %s, store capacity %s%" PRIu64 "%s"
+               ", %u capacity event(s)\n",
+            cfg->trace_path ? cfg->trace_path : swapsim_gen_kind_name(cfg->gen.kind),
+            mode_name(cfg), cfg->guest.reclaim == SWAPSIM_RECLAIM_LRU ? "lru" : "clock",
+            cfg->tmem.capacity_bytes == TMEM_CAPACITY_UNLIMITED ? "unlimited" : "",
+            cfg->tmem.capacity_bytes == TMEM_CAPACITY_UNLIMITED ? (uint64_t)0
+                                                               : cfg->tmem.capacity_bytes >> 20,
+            cfg->tmem.capacity_bytes == TMEM_CAPACITY_UNLIMITED ? "" : " MiB", cfg->nevents);
+    fprintf(f, "  accesses %" PRIu64 " (reads %" PRIu64 ", writes %" PRIu64 ", unmaps %" PRIu64
+               "), faults: minor %" PRIu64 ", major %" PRIu64 "\n",
+            t->accesses, t->reads, t->writes, t->unmaps, t->minor_faults, t->major_faults);
+    fprintf(f, "  frontswap: succ_stores %" PRIu64 ", failed_stores %" PRIu64 ", loads %" PRIu64
+               ", invalidates %" PRIu64 "\n",
+            t->succ_stores, t->failed_stores, t->loads, t->invalidates);
+    fprintf(f, "  swap device: pswpin %" PRIu64 " (%" PRIu64 " sectors), pswpout %" PRIu64
+               " (%" PRIu64 " sectors); swap-outs %" PRIu64 ", clean drops %" PRIu64 "\n",
+            t->pswpin, t->sectors_read, t->pswpout, t->sectors_written, t->swap_outs,
+            t->clean_drops);
+    fprintf(f, "  shrink: calls %" PRIu64 ", pages returned %" PRIu64 " (%" PRIu64
+               " into RAM), self-shrink pages %" PRIu64 "\n",
+            t->shrink_calls, t->shrink_pages, t->shrink_to_ram, t->selfshrink_pages);
+    fprintf(f, "  store: puts %" PRIu64 " (failed %" PRIu64 "), pages now %" PRIu64
+               " after swapoff, compressed payload at end of run %" PRIu64 " B\n",
+            res->store.puts, res->store.failed_puts, res->store_pages_after,
+            res->store.compressed_payload_bytes);
+    fprintf(f, "  pages verified %" PRIu64 ", mismatches %" PRIu64 ", leaked slots %" PRIu64
+               ", leaked tmem pages %" PRIu64 "\n",
+            t->pages_verified, t->mismatches, t->leaked_slots, t->leaked_tmem_pages);
+    fprintf(f, "  wall time %.2f s: %.0f simulated page faults handled per second\n",
+            res->wall_seconds,
+            res->wall_seconds > 0 ? (double)res->faults / res->wall_seconds : 0.0);
+    if (res->have_baseline) {
+        fprintf(f, "  simulated time: %.3f s with frontswap, %.3f s without\n", t->sim_ns / 1e9,
+                b->sim_ns / 1e9);
+        /* as the seeds count it: the share of the run time saved */
+        double faster = pct_less(t->sim_ns, b->sim_ns);
+        fprintf(f, "frontswap: %.1f%% faster, %.1f%% fewer sectors read, %.1f%% fewer sectors "
+                   "written (%" PRIu64 " vs %" PRIu64 " read, %" PRIu64 " vs %" PRIu64
+                   " written)\n",
+                faster, pct_less(t->sectors_read, b->sectors_read),
+                pct_less(t->sectors_written, b->sectors_written), t->sectors_read,
+                b->sectors_read, t->sectors_written, b->sectors_written);
+    } else {
+        fprintf(f, "  simulated time: %.3f s with frontswap (no baseline run)\n",
+                t->sim_ns / 1e9);
+    }
+}
+
+static void json_counters(FILE *f, const struct swapsim_counters *c)
+{
+    fputc('{', f);
+    for (size_t i = 0; i < NFIELDS; i++)
+        fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", fields[i].name, field(c, i));
+    fputc('}', f);
+}
+
+void swapsim_report_json(FILE *f, const struct swapsim_config *cfg,
+                         const struct swapsim_result *res)
+{
+    fprintf(f, "{\n  \"config\": {\"guests\": %u, \"ram_pages\": %u, \"vpages\": %u, "
+               "\"workload\": \"%s\", \"mode\": \"%s\", \"capacity_bytes\": %" PRIu64
+               ", \"events\": %u, \"accesses\": %" PRIu64 ", \"seed\": %" PRIu64 "},\n",
+            res->guests, cfg->guest.ram_pages, cfg->guest.vpages,
+            cfg->trace_path ? "trace" : swapsim_gen_kind_name(cfg->gen.kind), mode_name(cfg),
+            cfg->tmem.capacity_bytes, cfg->nevents, cfg->gen.accesses, cfg->gen.seed);
+    fprintf(f, "  \"wall_seconds\": %.6f,\n  \"faults_per_second\": %.1f,\n", res->wall_seconds,
+            res->wall_seconds > 0 ? (double)res->faults / res->wall_seconds : 0.0);
+    fprintf(f, "  \"store_pages_after_swapoff\": %" PRIu64 ",\n  \"total\": ",
+            res->store_pages_after);
+    json_counters(f, &res->total);
+    if (res->have_baseline) {
+        fprintf(f, ",\n  \"baseline\": ");
+        json_counters(f, &res->baseline);
+    }
+    fprintf(f, ",\n  \"guests\": [");
+    for (uint32_t i = 0; i < res->guests; i++) {
+        fprintf(f, "%s\n    ", i ? "," : "");
+        json_counters(f, &res->per_guest[i]);
+    }
+    fprintf(f, "\n  ],\n  \"samples\": [");
+    for (size_t i = 0; i < res->nsamples; i++) {
+        const struct swapsim_sample *s = &res->samples[i];
+        fprintf(f, "%s\n    {\"guest\": %u, \"at\": %" PRIu64 ", \"capacity\": %" PRIu64
+                   ", \"counters\": ",
+                i ? "," : "", s->guest, s->at, s->capacity);
+        json_counters(f, &s->c);
+        fputc('}', f);
+    }
+    fprintf(f, "\n  ]\n}\n");
+}
+
+void swapsim_report_csv(FILE *f, const struct swapsim_result *res)
+{
+    fprintf(f, "guest,at,capacity");
+    for (size_t i = 0; i < NFIELDS; i++)
+        fprintf(f, ",%s", fields[i].name);
+    fputc('\n', f);
+    for (size_t n = 0; n < res->nsamples; n++) {
+        const struct swapsim_sample *s = &res->samples[n];
+        fprintf(f, "%u,%" PRIu64 ",%" PRIu64, s->guest, s->at, s->capacity);
+        for (size_t i = 0; i < NFIELDS; i++)
+            fprintf(f, ",%" PRIu64, field(&s->c, i));
+        fputc('\n', f);
+    }
+}

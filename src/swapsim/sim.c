@@ -1,0 +1,409 @@
+/*
+ * sim.c - the simulation runner: store, guests, workloads, capacity
+ * schedule, swapoff, and the baseline run.
+ *
+ * Models: a host running one or more guests on one tmem store (the
+ * "hypervisor"), whose capacity changes during the run as the schedule
+ * says (before an access, or in the middle of a swap-out: a shrink request
+ * at the worst moment). The same run is then repeated with frontswap off
+ * (plain swap) so the report can compare the two.
+ * Data structures: a run context (the store, per guest: client, guest,
+ * workload, samples) living for one run. Threads: one per guest when there
+ * are several; guest 0's thread fires the capacity schedule (so events keep
+ * their place in guest 0's access stream). The schedule cursor is touched
+ * by that thread only; an atomic stop flag ends every guest after an error.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "swapsim/swapsim.h"
+#include "swapsim/swapsim_internal.h"
+
+void swapsim_config_init(struct swapsim_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->guests = 1;
+    swapsim_guest_config_init(&cfg->guest, 16384, 65536); /* 64 MiB RAM, 256 MiB */
+    swapsim_gen_config_init(&cfg->gen, 65536, 1000000);
+    tmem_config_init(&cfg->tmem);
+    cfg->tmem.capacity_bytes = 256ULL << 20;
+    swapsim_costs_default(&cfg->costs);
+    cfg->baseline = true;
+}
+
+int swapsim_parse_size(const char *text, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    uint64_t mult = 1;
+
+    if (strcmp(text, "unlimited") == 0 || strcmp(text, "inf") == 0) {
+        *out = TMEM_CAPACITY_UNLIMITED;
+        return 0;
+    }
+    if (*text < '0' || *text > '9')
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(text, &end, 10);
+    if (errno != 0)
+        return -EINVAL;
+    switch (*end) {
+    case 'k': case 'K': mult = 1ULL << 10; end++; break;
+    case 'm': case 'M': mult = 1ULL << 20; end++; break;
+    case 'g': case 'G': mult = 1ULL << 30; end++; break;
+    case 't': case 'T': mult = 1ULL << 40; end++; break;
+    default: break;
+    }
+    if (mult > 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0))
+        end += strlen(end);
+    if (*end != '\0' || (v != 0 && mult > UINT64_MAX / v))
+        return -EINVAL;
+    *out = v * mult;
+    return 0;
+}
+
+int swapsim_parse_schedule(struct swapsim_config *cfg, const char *text, char *err,
+                           size_t errlen)
+{
+    char *copy = strdup(text), *save = NULL, *item;
+    int ret = 0;
+
+    if (!copy)
+        return -ENOMEM;
+    cfg->nevents = 0;
+    for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        struct swapsim_cap_event ev = {0};
+        char *c1 = strchr(item, ':'), *c2, *end;
+        if (!c1) {
+            swapsim_seterr(err, errlen, "schedule item '%s': expected ACCESS:SIZE[:swapout]",
+                           item);
+            ret = -EINVAL;
+            goto out;
+        }
+        *c1 = '\0';
+        c2 = strchr(c1 + 1, ':');
+        if (c2) {
+            *c2 = '\0';
+            if (strcmp(c2 + 1, "swapout") != 0) {
+                swapsim_seterr(err, errlen, "schedule item '%s:%s:%s': the only flag is "
+                               "'swapout'", item, c1 + 1, c2 + 1);
+                ret = -EINVAL;
+                goto out;
+            }
+            ev.during_swapout = true;
+        }
+        errno = 0;
+        ev.at = strtoull(item, &end, 10);
+        if (*item < '0' || *item > '9' || *end || errno) {
+            swapsim_seterr(err, errlen, "schedule item '%s': bad access number '%s'", item, item);
+            ret = -EINVAL;
+            goto out;
+        }
+        if (swapsim_parse_size(c1 + 1, &ev.bytes) != 0) {
+            swapsim_seterr(err, errlen, "schedule item at %s: bad size '%s' (e.g. 64M, 0, "
+                           "unlimited)", item, c1 + 1);
+            ret = -EINVAL;
+            goto out;
+        }
+        if (cfg->nevents >= SWAPSIM_MAX_EVENTS) {
+            swapsim_seterr(err, errlen, "schedule: more than %d events", SWAPSIM_MAX_EVENTS);
+            ret = -EINVAL;
+            goto out;
+        }
+        if (cfg->nevents && ev.at < cfg->events[cfg->nevents - 1].at) {
+            swapsim_seterr(err, errlen, "schedule: events must be in access order (%" PRIu64
+                           " after %" PRIu64 ")", ev.at, cfg->events[cfg->nevents - 1].at);
+            ret = -EINVAL;
+            goto out;
+        }
+        cfg->events[cfg->nevents++] = ev;
+    }
+out:
+    free(copy);
+    return ret;
+}
+
+struct run_guest {
+    struct run_ctx *ctx;
+    uint32_t index;
+    struct tmem_client *client;
+    struct swapsim_guest *guest;
+    struct swapsim_workload *wl;
+    struct swapsim_sample *samples;
+    size_t nsamples, cap;
+    int ret;
+    char err[2048];
+};
+
+struct run_ctx {
+    const struct swapsim_config *cfg;
+    bool frontswap;
+    struct tmem *tm;
+    struct run_guest *rg;
+    uint32_t next_event; /* guest 0's thread only */
+    uint64_t pos;        /* guest 0's current access number */
+    atomic_int stop;
+};
+
+/* Fire due events; in_swapout: also the armed during-swapout ones. */
+static void fire_events(struct run_ctx *ctx, bool in_swapout)
+{
+    const struct swapsim_config *cfg = ctx->cfg;
+    while (ctx->next_event < cfg->nevents) {
+        const struct swapsim_cap_event *ev = &cfg->events[ctx->next_event];
+        if (ev->at > ctx->pos || (ev->during_swapout && !in_swapout))
+            break;
+        ctx->next_event++;
+        if (ctx->tm)
+            tmem_set_capacity(ctx->tm, ev->bytes);
+    }
+}
+
+static void swapout_hook(void *arg, struct swapsim_guest *g)
+{
+    (void)g;
+    fire_events(arg, true);
+}
+
+static int add_sample(struct run_guest *rg, uint64_t at)
+{
+    if (rg->nsamples == rg->cap) {
+        size_t cap = rg->cap ? rg->cap * 2 : 64;
+        struct swapsim_sample *s = realloc(rg->samples, cap * sizeof(*s));
+        if (!s)
+            return -ENOMEM;
+        rg->samples = s;
+        rg->cap = cap;
+    }
+    struct swapsim_sample *s = &rg->samples[rg->nsamples++];
+    s->guest = rg->index;
+    s->at = at;
+    s->capacity = rg->ctx->tm ? tmem_capacity(rg->ctx->tm) : 0;
+    swapsim_guest_counters(rg->guest, &s->c);
+    return 0;
+}
+
+static void *drive(void *arg)
+{
+    struct run_guest *rg = arg;
+    struct run_ctx *ctx = rg->ctx;
+    struct swapsim_access acc;
+    uint64_t n = 0;
+    int r;
+
+    while (!atomic_load(&ctx->stop)) {
+        if (rg->index == 0) {
+            ctx->pos = n;
+            fire_events(ctx, false);
+        }
+        r = swapsim_workload_next(rg->wl, &acc);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            rg->ret = r;
+            snprintf(rg->err, sizeof(rg->err), "%s", swapsim_workload_error(rg->wl));
+            goto fail;
+        }
+        r = swapsim_guest_access(rg->guest, &acc);
+        if (r != 0) {
+            rg->ret = r;
+            if (r == -EINVAL)
+                snprintf(rg->err, sizeof(rg->err), "access %" PRIu64 ": page %u out of range",
+                         n, acc.vpage);
+            else
+                snprintf(rg->err, sizeof(rg->err), "%s", swapsim_guest_error(rg->guest));
+            goto fail;
+        }
+        n++;
+        if (ctx->cfg->sample_every && n % ctx->cfg->sample_every == 0 && ctx->frontswap &&
+            add_sample(rg, n) != 0) {
+            rg->ret = -ENOMEM;
+            snprintf(rg->err, sizeof(rg->err), "out of memory for samples");
+            goto fail;
+        }
+    }
+    return NULL;
+fail:
+    atomic_store(&ctx->stop, 1);
+    return NULL;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swapsim_result *res,
+                    char *err, size_t errlen)
+{
+    struct run_ctx ctx = {.cfg = cfg, .frontswap = frontswap};
+    struct swapsim_counters *sum = frontswap ? &res->total : &res->baseline;
+    pthread_t threads[SWAPSIM_MAX_GUESTS];
+    uint32_t started = 0;
+    double t0;
+    int ret = 0;
+
+    atomic_init(&ctx.stop, 0);
+    ctx.rg = calloc(cfg->guests, sizeof(*ctx.rg));
+    if (!ctx.rg) {
+        swapsim_seterr(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    if (frontswap) {
+        ctx.tm = tmem_create(&cfg->tmem);
+        if (!ctx.tm) {
+            ret = -errno;
+            swapsim_seterr(err, errlen, "cannot create the tmem store: %s", strerror(errno));
+            goto out;
+        }
+    }
+    for (uint32_t i = 0; i < cfg->guests; i++) {
+        struct run_guest *rg = &ctx.rg[i];
+        struct swapsim_guest_config gc = cfg->guest;
+        char name[32];
+        snprintf(name, sizeof(name), "guest%u", i);
+        rg->ctx = &ctx;
+        rg->index = i;
+        gc.name = name;
+        gc.swap_type = i;
+        gc.seed = cfg->guest.seed + i;
+        gc.frontswap = frontswap;
+        gc.page_size = cfg->tmem.page_size ? cfg->tmem.page_size : 4096;
+        if (!frontswap)
+            gc.exclusive_loads = gc.write_through = false;
+        gc.swapout_hook = (i == 0 && frontswap) ? swapout_hook : NULL;
+        gc.hook_arg = &ctx;
+        if (frontswap) {
+            rg->client = tmem_client_create(ctx.tm, name);
+            if (!rg->client) {
+                ret = -ENOMEM;
+                swapsim_seterr(err, errlen, "cannot create tmem client %s", name);
+                goto out;
+            }
+        }
+        ret = swapsim_guest_create(&gc, rg->client, &rg->guest, err, errlen);
+        if (ret != 0)
+            goto out;
+        if (cfg->trace_path) {
+            ret = swapsim_trace_open(cfg->trace_path, gc.vpages, &rg->wl, err, errlen);
+        } else {
+            struct swapsim_gen_config gen = cfg->gen;
+            gen.vpages = gc.vpages;
+            gen.seed = cfg->gen.seed + i;
+            ret = swapsim_gen_create(&gen, &rg->wl, err, errlen);
+        }
+        if (ret != 0)
+            goto out;
+    }
+    t0 = now_seconds();
+    if (cfg->guests == 1) {
+        drive(&ctx.rg[0]);
+    } else {
+        for (; started < cfg->guests; started++) {
+            if (pthread_create(&threads[started], NULL, drive, &ctx.rg[started]) != 0) {
+                atomic_store(&ctx.stop, 1);
+                ret = -EAGAIN;
+                swapsim_seterr(err, errlen, "cannot start guest thread %u", started);
+                break;
+            }
+        }
+        for (uint32_t i = 0; i < started; i++)
+            pthread_join(threads[i], NULL);
+        if (ret != 0)
+            goto out;
+    }
+    if (frontswap)
+        res->wall_seconds = now_seconds() - t0;
+    for (uint32_t i = 0; i < cfg->guests; i++) {
+        if (ctx.rg[i].ret != 0) {
+            ret = ctx.rg[i].ret;
+            /* guest errors carry the guest's name already */
+            if (strncmp(ctx.rg[i].err, "guest", 5) == 0)
+                swapsim_seterr(err, errlen, "%s", ctx.rg[i].err);
+            else
+                swapsim_seterr(err, errlen, "guest%u: %s", i, ctx.rg[i].err);
+            goto out;
+        }
+    }
+    if (frontswap)
+        tmem_stats(ctx.tm, &res->store);
+    memset(sum, 0, sizeof(*sum));
+    for (uint32_t i = 0; i < cfg->guests; i++) {
+        struct swapsim_counters c;
+        int r = swapsim_guest_swapoff(ctx.rg[i].guest);
+        swapsim_guest_counters(ctx.rg[i].guest, &c);
+        c.sim_ns = swapsim_costs_eval(&cfg->costs, &c, frontswap && cfg->tmem.compress);
+        if (r != 0 && ret == 0) {
+            ret = r;
+            swapsim_seterr(err, errlen, "swapoff: %s", swapsim_guest_error(ctx.rg[i].guest));
+        }
+        if (frontswap)
+            res->per_guest[i] = c;
+        swapsim_counters_add(sum, &c);
+    }
+    if (frontswap) {
+        struct tmem_stats st;
+        tmem_stats(ctx.tm, &st);
+        res->store_pages_after = st.pages;
+        res->faults = sum->minor_faults + sum->major_faults;
+        for (uint32_t i = 0; i < cfg->guests; i++) {
+            struct run_guest *rg = &ctx.rg[i];
+            if (!rg->nsamples)
+                continue;
+            struct swapsim_sample *s =
+                realloc(res->samples, (res->nsamples + rg->nsamples) * sizeof(*s));
+            if (!s) {
+                ret = -ENOMEM;
+                goto out;
+            }
+            memcpy(s + res->nsamples, rg->samples, rg->nsamples * sizeof(*s));
+            res->samples = s;
+            res->nsamples += rg->nsamples;
+        }
+    }
+out:
+    for (uint32_t i = 0; i < cfg->guests; i++) {
+        struct run_guest *rg = &ctx.rg[i];
+        swapsim_guest_destroy(rg->guest);
+        swapsim_workload_destroy(rg->wl);
+        tmem_client_destroy(rg->client);
+        free(rg->samples);
+    }
+    free(ctx.rg);
+    tmem_destroy(ctx.tm);
+    return ret;
+}
+
+int swapsim_run(const struct swapsim_config *cfg, struct swapsim_result *res, char *err,
+                size_t errlen)
+{
+    int ret;
+
+    memset(res, 0, sizeof(*res));
+    if (cfg->guests == 0 || cfg->guests > SWAPSIM_MAX_GUESTS) {
+        swapsim_seterr(err, errlen, "guests must be 1..%d", SWAPSIM_MAX_GUESTS);
+        return -EINVAL;
+    }
+    res->guests = cfg->guests;
+    ret = run_once(cfg, true, res, err, errlen);
+    if (ret != 0 || !cfg->baseline)
+        return ret;
+    ret = run_once(cfg, false, res, err, errlen);
+    if (ret == 0)
+        res->have_baseline = true;
+    return ret;
+}
+
+void swapsim_result_free(struct swapsim_result *res)
+{
+    free(res->samples);
+    res->samples = NULL;
+    res->nsamples = 0;
+}

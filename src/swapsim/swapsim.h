@@ -1,0 +1,393 @@
+/*
+ * swapsim.h - the swap simulator's public interface.
+ *
+ * A simulated guest has RAM of N page frames, an address space of M > N
+ * virtual pages and a real swap file; frontswap (one persistent private
+ * tmem pool per swap area, in a shared `struct tmem` store) sits in front
+ * of the swap file. Workloads (built-in generators or trace files) drive
+ * page accesses; every page loaded back is checked against its expected
+ * content. docs/swapsim.md describes the model, the modes and the counters.
+ *
+ * Conventions for every function below:
+ *  - Return 0 (or a documented value >= 0) on success, a negative errno on
+ *    failure. Functions taking `char *err, size_t errlen` write one line
+ *    naming what went wrong there (err may be NULL).
+ *  - An object is owned by whoever created it and freed by the matching
+ *    *_destroy / *_close function, which accepts NULL.
+ *  - Thread safety: a swapsim_guest may be driven by one thread while other
+ *    threads (through tmem_set_capacity on the shared store) call its
+ *    pressure callback: the guest serialises both with its own mutex. Other
+ *    objects (swap device, workloads, readers, reports) are not thread-safe:
+ *    one thread each.
+ */
+#ifndef SWAPSIM_H
+#define SWAPSIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/tmem.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SWAPSIM_NONE UINT32_MAX /* "no frame / no slot / no page" */
+#define SWAPSIM_SECTOR 512u     /* bytes per disk sector in the counters */
+
+/* =============================================================== content */
+
+/* Mix of page contents, in per mille (the rest is incompressible). */
+struct swapsim_content_mix {
+    uint32_t zero_permille;         /* all-zero pages */
+    uint32_t dup_permille;          /* one of 64 shared patterns (dedup) */
+    uint32_t compressible_permille; /* repetitive, lz4 gains ~3x */
+};
+
+/* Defaults: 10% zero, 10% duplicate, 50% compressible, 30% random. */
+void swapsim_content_mix_default(struct swapsim_content_mix *mix);
+
+/* Check the mix (sum <= 1000). Returns 0 or -EINVAL. */
+int swapsim_content_mix_check(const struct swapsim_content_mix *mix);
+
+/*
+ * Fill page (page_size bytes, a multiple of 8) with the content of virtual
+ * page vpage at version `version` for the given seed. Deterministic: the
+ * same arguments always give the same bytes. Thread-safe.
+ */
+void swapsim_content_fill(void *page, uint32_t page_size, uint64_t seed,
+                          const struct swapsim_content_mix *mix, uint32_t vpage,
+                          uint32_t version);
+
+/* The content class ("zero", "dup", "compressible", "random") of a page. */
+const char *swapsim_content_class(uint64_t seed, const struct swapsim_content_mix *mix,
+                                  uint32_t vpage, uint32_t version);
+
+/* =========================================================== swap device */
+
+/*
+ * A swap device: a real file (unlinked at once, so nothing is left behind)
+ * of `slots` pages, a slot allocator (bitmap, next-fit) and I/O counters.
+ * Not thread-safe: owned by one guest, used under its lock.
+ */
+struct swapsim_swapdev;
+
+/*
+ * Create a swap file of slots pages of page_size bytes in directory dir
+ * (NULL: $TMPDIR or /tmp). *out receives the device. Returns 0, -EINVAL
+ * (slots == 0), -errno of open/ftruncate, -ENOMEM.
+ */
+int swapsim_swapdev_create(const char *dir, uint32_t slots, uint32_t page_size,
+                           struct swapsim_swapdev **out, char *err, size_t errlen);
+void swapsim_swapdev_destroy(struct swapsim_swapdev *sd);
+
+/* Allocate a free slot into *slot. Returns 0 or -ENOSPC (device full). */
+int swapsim_swapdev_alloc(struct swapsim_swapdev *sd, uint32_t *slot);
+/* Free a slot. Returns 0, or -EINVAL if it was not allocated. */
+int swapsim_swapdev_free(struct swapsim_swapdev *sd, uint32_t slot);
+/* True if slot is allocated. */
+bool swapsim_swapdev_in_use(const struct swapsim_swapdev *sd, uint32_t slot);
+/* Number of allocated slots / total slots. */
+uint32_t swapsim_swapdev_used(const struct swapsim_swapdev *sd);
+uint32_t swapsim_swapdev_slots(const struct swapsim_swapdev *sd);
+
+/* Write / read one page at slot (pwrite/pread, retried on short I/O).
+ * Returns 0, -EINVAL (slot out of range), -EIO or -errno. */
+int swapsim_swapdev_write(struct swapsim_swapdev *sd, uint32_t slot, const void *page);
+int swapsim_swapdev_read(struct swapsim_swapdev *sd, uint32_t slot, void *page);
+/* Overwrite a slot's bytes directly (tests: simulate on-disk corruption). */
+int swapsim_swapdev_corrupt(struct swapsim_swapdev *sd, uint32_t slot);
+
+/* ============================================================= workloads */
+
+enum swapsim_op {
+    SWAPSIM_READ = 0,
+    SWAPSIM_WRITE = 1,
+    SWAPSIM_UNMAP = 2, /* the page is freed (munmap / exit): its slot goes */
+};
+
+struct swapsim_access {
+    uint32_t vpage;
+    enum swapsim_op op;
+    uint64_t timestamp; /* from a trace, or 0 */
+};
+
+/*
+ * A workload: anything producing a stream of accesses. next() returns 1 and
+ * fills *acc, 0 at the end of the stream, or a negative errno (with a line
+ * in the workload's error text, see swapsim_workload_error).
+ */
+struct swapsim_workload;
+struct swapsim_workload_ops {
+    const char *name;
+    int (*next)(struct swapsim_workload *w, struct swapsim_access *acc);
+    void (*destroy)(struct swapsim_workload *w);
+};
+struct swapsim_workload {
+    const struct swapsim_workload_ops *ops;
+    char error[1536];
+};
+
+enum swapsim_gen_kind {
+    SWAPSIM_GEN_UNIFORM,
+    SWAPSIM_GEN_ZIPF,
+    SWAPSIM_GEN_SEQ,   /* sequential scans over the address space */
+    SWAPSIM_GEN_PHASE, /* uniform inside a working set that moves per phase */
+    SWAPSIM_GEN_MIX,   /* zipf 60%, seq 20%, phase 20%, interleaved */
+};
+
+struct swapsim_gen_config {
+    enum swapsim_gen_kind kind;
+    uint32_t vpages;          /* address space: pages 0..vpages-1 */
+    uint64_t accesses;        /* stream length */
+    uint64_t seed;
+    uint32_t write_permille;  /* share of writes (default 300) */
+    uint32_t unmap_permille;  /* share of unmaps (default 0) */
+    double zipf_alpha;        /* default 0.99 */
+    uint32_t phase_pages;     /* working set per phase (default vpages/4) */
+    uint64_t phase_length;    /* accesses per phase (default accesses/4) */
+};
+
+/* Fill *gc with defaults for a vpages-page space and `accesses` accesses. */
+void swapsim_gen_config_init(struct swapsim_gen_config *gc, uint32_t vpages,
+                             uint64_t accesses);
+/* Parse a generator name ("uniform", "zipf", "seq", "phase", "mix").
+ * Returns 0 or -EINVAL. */
+int swapsim_gen_kind_parse(const char *name, enum swapsim_gen_kind *out);
+const char *swapsim_gen_kind_name(enum swapsim_gen_kind kind);
+
+/* Create a seeded, reproducible generator. Returns 0, -EINVAL (bad
+ * parameter, named in err), -ENOMEM. */
+int swapsim_gen_create(const struct swapsim_gen_config *gc, struct swapsim_workload **out,
+                       char *err, size_t errlen);
+
+/*
+ * Open a trace file as a workload. The format is detected from the first
+ * bytes; the text format (docs/swapsim.md) is one access per line:
+ *     <vpage> <R|W|F> [timestamp]      # comment
+ * vpage decimal or 0x-hex, < vpages. A later binary format plugs in behind
+ * the same interface. Errors (unreadable file, bad line) are reported as
+ * "FILE:LINE: what is wrong" in err or in the workload's error text.
+ * Returns 0, -errno of fopen, -EINVAL, -ENOTSUP (unknown binary format).
+ */
+int swapsim_trace_open(const char *path, uint32_t vpages, struct swapsim_workload **out,
+                       char *err, size_t errlen);
+
+/* Pull the next access (see ops->next). */
+int swapsim_workload_next(struct swapsim_workload *w, struct swapsim_access *acc);
+const char *swapsim_workload_error(const struct swapsim_workload *w);
+void swapsim_workload_destroy(struct swapsim_workload *w);
+
+/* ================================================================ guest */
+
+enum swapsim_reclaim { SWAPSIM_RECLAIM_CLOCK, SWAPSIM_RECLAIM_LRU };
+
+struct swapsim_guest;
+
+/* Called by the guest in the middle of a swap-out (page stored, frame not
+ * yet released), with the guest's lock released: used to inject capacity
+ * changes, i.e. shrink requests, at the worst moment. */
+typedef void (*swapsim_swapout_hook)(void *arg, struct swapsim_guest *g);
+
+struct swapsim_guest_config {
+    const char *name;        /* for messages and the tmem client (copied) */
+    uint32_t ram_pages;      /* N frames */
+    uint32_t vpages;         /* M virtual pages */
+    uint32_t swap_slots;     /* swap file size (default: vpages) */
+    uint32_t swap_type;      /* frontswap "type": the object id (default 0) */
+    uint32_t page_size;      /* 0: the store's (4096 without a store); with a
+                                store it must equal the store's page size */
+    const char *swap_dir;    /* NULL: $TMPDIR or /tmp */
+    enum swapsim_reclaim reclaim;
+    bool frontswap;          /* false: plain swap (the baseline) */
+    bool exclusive_loads;    /* TMEM_POOL_EXCLUSIVE_GETS: a load frees the copy */
+    bool write_through;      /* every frontswap page also written to the file */
+    uint64_t selfshrink_age; /* give back frontswap pages not touched for this
+                                many accesses (0: off) */
+    uint64_t selfshrink_interval; /* check every this many accesses (default 1024) */
+    uint64_t seed;           /* content seed */
+    struct swapsim_content_mix mix;
+    swapsim_swapout_hook swapout_hook; /* may be NULL */
+    void *hook_arg;
+    bool quiet;              /* do not print mismatch reports to stderr */
+};
+
+void swapsim_guest_config_init(struct swapsim_guest_config *gc, uint32_t ram_pages,
+                               uint32_t vpages);
+
+/* Counters (kernel names where they exist). Event counters and gauges. */
+struct swapsim_counters {
+    uint64_t accesses, reads, writes, unmaps;
+    uint64_t minor_faults;   /* first touch of a page */
+    uint64_t major_faults;   /* fault on a swapped page */
+    uint64_t swap_outs;      /* pages that needed a swap copy at eviction */
+    uint64_t clean_drops;    /* evictions of clean pages with a valid slot */
+    /* frontswap (debugfs names) */
+    uint64_t succ_stores, failed_stores, loads, failed_loads, invalidates;
+    uint64_t invalidate_areas;
+    /* swap device (pswpin / pswpout in pages, and sectors) */
+    uint64_t pswpin, pswpout, sectors_read, sectors_written;
+    /* shrink */
+    uint64_t shrink_calls, shrink_pages, shrink_to_ram, selfshrink_pages;
+    /* correctness */
+    uint64_t pages_verified, mismatches;
+    /* gauges */
+    uint64_t slots_used, frontswap_pages, resident_pages;
+    uint64_t leaked_slots, leaked_tmem_pages; /* set by swapoff */
+    /* simulated time in ns (see struct swapsim_costs) */
+    uint64_t sim_ns;
+};
+
+/* Simulated costs in nanoseconds. */
+struct swapsim_costs {
+    uint64_t access_ns;      /* every access (default 50) */
+    uint64_t fault_ns;       /* kernel overhead per fault (default 1000) */
+    uint64_t disk_read_ns;   /* per page read (default 100000: an SSD under load) */
+    uint64_t disk_write_ns;  /* per page written (default 100000) */
+    uint64_t tmem_copy_ns;   /* per tmem put/get: hypercall + copy (default 1000) */
+    uint64_t compress_ns;    /* per put when the store compresses (default 4000) */
+    uint64_t decompress_ns;  /* per get when the store compresses (default 1500) */
+};
+void swapsim_costs_default(struct swapsim_costs *costs);
+/* Simulated time of counters c (for a store compressing or not). */
+uint64_t swapsim_costs_eval(const struct swapsim_costs *costs,
+                            const struct swapsim_counters *c, bool compress);
+
+/*
+ * Create a guest. client: its tmem client (borrowed; must outlive the
+ * guest); may be NULL when gc->frontswap is false. The guest creates its
+ * frontswap pool (TMEM_POOL_PERSIST [| TMEM_POOL_EXCLUSIVE_GETS]), registers
+ * the client's pressure callback and creates its swap file. The pressure
+ * callback is per client, so give each guest a client of its own.
+ * Returns 0, -EINVAL (bad config, named in err), -ENOMEM, or the error of
+ * tmem_new_pool / the swap file.
+ */
+int swapsim_guest_create(const struct swapsim_guest_config *gc, struct tmem_client *client,
+                         struct swapsim_guest **out, char *err, size_t errlen);
+
+/*
+ * Perform one access (fault in, reclaim, swap-out as needed). Returns 0;
+ * -EIO on a content mismatch or a lost page (fatal: the report is printed
+ * to stderr unless quiet and kept in swapsim_guest_error); -ENOSPC when the
+ * swap device is full; -EINVAL for vpage >= vpages; -errno of swap I/O.
+ * After an error the guest only accepts swapoff/destroy.
+ */
+int swapsim_guest_access(struct swapsim_guest *g, const struct swapsim_access *acc);
+
+/*
+ * Give frontswap pages back, as the pressure callback does: move up to
+ * `pages` of the least recently used frontswap pages to the swap file (or
+ * into free RAM) and flush them from tmem. Returns pages given back (>= 0)
+ * or a negative errno.
+ */
+long swapsim_guest_shrink(struct swapsim_guest *g, uint64_t pages);
+
+/*
+ * Swapoff and exit: load and verify every swapped page, free every slot
+ * (invalidating frontswap copies), then record leaked_slots (slots still in
+ * use) and leaked_tmem_pages (pages still in the pool), invalidate the area
+ * (flush_object), unregister the pressure callback and destroy the pool.
+ * Returns 0 or the first error (-EIO on a mismatch). Idempotent.
+ */
+int swapsim_guest_swapoff(struct swapsim_guest *g);
+
+/* Copy the counters (taken under the guest lock). */
+void swapsim_guest_counters(struct swapsim_guest *g, struct swapsim_counters *out);
+/* The last fatal error text ("" if none). */
+const char *swapsim_guest_error(const struct swapsim_guest *g);
+/* The guest's swap device (tests), frontswap pool id (-1 if none). */
+struct swapsim_swapdev *swapsim_guest_swapdev(struct swapsim_guest *g);
+int swapsim_guest_pool(const struct swapsim_guest *g);
+/* Check internal invariants (page table vs frames vs slots vs frontswap
+ * map). Returns 0 or -EFAULT with the broken rule in err. Tests only. */
+int swapsim_guest_check(struct swapsim_guest *g, char *err, size_t errlen);
+/* Destroy (calls swapoff first if needed). Not concurrent with any other
+ * call on g, nor with tmem_set_capacity on its store. */
+void swapsim_guest_destroy(struct swapsim_guest *g);
+
+/* ============================================================ simulation */
+
+/* A capacity change at access `at` of guest 0; during_swapout: fire inside
+ * the next swap-out after that point instead of before the access. */
+struct swapsim_cap_event {
+    uint64_t at;
+    uint64_t bytes; /* TMEM_CAPACITY_UNLIMITED allowed */
+    bool during_swapout;
+};
+
+#define SWAPSIM_MAX_EVENTS 64
+#define SWAPSIM_MAX_GUESTS 64
+
+struct swapsim_config {
+    uint32_t guests;        /* default 1; each runs in its own thread */
+    struct swapsim_guest_config guest; /* template; name/swap_type per guest */
+    struct swapsim_gen_config gen;     /* used when trace_path is NULL */
+    const char *trace_path;            /* trace file workload (every guest) */
+    struct tmem_config tmem;           /* the shared store */
+    struct swapsim_cap_event events[SWAPSIM_MAX_EVENTS];
+    uint32_t nevents;
+    struct swapsim_costs costs;
+    bool baseline;          /* also run with frontswap off to compare (default) */
+    uint64_t sample_every;  /* counters-over-time interval in accesses (0: off) */
+};
+
+void swapsim_config_init(struct swapsim_config *cfg);
+
+/* Parse "ACCESS:SIZE[:swapout][,...]" (SIZE: bytes, K/M/G suffix or
+ * "unlimited") into cfg->events. Returns 0 or -EINVAL (naming the bad item). */
+int swapsim_parse_schedule(struct swapsim_config *cfg, const char *text, char *err,
+                           size_t errlen);
+/* Parse a size ("64M", "4096", "1G", "unlimited"). Returns 0 or -EINVAL. */
+int swapsim_parse_size(const char *text, uint64_t *out);
+
+/* One counters sample of guest `guest` at access `at`. */
+struct swapsim_sample {
+    uint32_t guest;
+    uint64_t at;
+    uint64_t capacity;
+    struct swapsim_counters c;
+};
+
+struct swapsim_result {
+    uint32_t guests;
+    struct swapsim_counters per_guest[SWAPSIM_MAX_GUESTS];
+    struct swapsim_counters total;       /* sum over guests, frontswap on */
+    struct swapsim_counters baseline;    /* sum over guests, frontswap off */
+    bool have_baseline;
+    struct tmem_stats store;             /* store stats before teardown */
+    uint64_t store_pages_after;          /* store pages after every swapoff */
+    double wall_seconds;                 /* frontswap run only */
+    uint64_t faults;                     /* minor + major, frontswap run */
+    struct swapsim_sample *samples;      /* owned; free with swapsim_result_free */
+    size_t nsamples;
+};
+
+/*
+ * Run the simulation: create the store and guests, drive each guest with
+ * its workload (guest i uses seed + i), fire the capacity schedule, swapoff,
+ * and (cfg->baseline) the same run again with frontswap off.
+ * Returns 0, or the first error (message in err; -EIO for a mismatch).
+ */
+int swapsim_run(const struct swapsim_config *cfg, struct swapsim_result *res, char *err,
+                size_t errlen);
+void swapsim_result_free(struct swapsim_result *res);
+
+/* ================================================================ report */
+
+/* Sum b into a (gauges too). */
+void swapsim_counters_add(struct swapsim_counters *a, const struct swapsim_counters *b);
+/* Human summary, with the headline "X% faster, Y% fewer sectors ..." */
+void swapsim_report_text(FILE *f, const struct swapsim_config *cfg,
+                         const struct swapsim_result *res);
+/* JSON object: config summary, totals, baseline, per guest, samples. */
+void swapsim_report_json(FILE *f, const struct swapsim_config *cfg,
+                         const struct swapsim_result *res);
+/* CSV: header, then one row per sample. */
+void swapsim_report_csv(FILE *f, const struct swapsim_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SWAPSIM_H */

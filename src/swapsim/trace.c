@@ -1,0 +1,194 @@
+/*
+ * trace.c - trace files behind the workload (reader) interface.
+ *
+ * Models: recorded page-access streams. swapsim_trace_open() sniffs the
+ * first bytes and picks a reader; every reader is a struct swapsim_workload,
+ * so the simulator does not care where accesses come from. Readers:
+ *   text (below). A binary format ("TMSWBIN1" magic) is reserved: it is
+ *   recognised and refused with -ENOTSUP until its reader is written.
+ * Text format, one access per line:
+ *     <vpage> <R|W|F> [timestamp]
+ *   vpage: decimal or 0x-hex, below the address-space size;
+ *   R read, W write, F free (unmap); case-insensitive;
+ *   timestamp: optional unsigned integer (any unit; carried, not used);
+ *   '#' starts a comment; blank lines are ignored.
+ * Any malformed line stops the run with "FILE:LINE: what is wrong".
+ * Data structures: a FILE* and a line buffer. Locking: none (one thread).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "swapsim/swapsim.h"
+#include "swapsim/swapsim_internal.h"
+
+#define BINARY_MAGIC "TMSWBIN1"
+
+struct text_reader {
+    struct swapsim_workload base;
+    FILE *f;
+    char path[1024];
+    uint32_t vpages;
+    uint64_t line;
+    char buf[4096];
+};
+
+static int parse_u64(const char **p, uint64_t *out)
+{
+    const char *s = *p;
+    char *end;
+    if (!isdigit((unsigned char)*s))
+        return -EINVAL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno != 0 || end == s)
+        return -EINVAL;
+    *out = v;
+    *p = end;
+    return 0;
+}
+
+static int text_next(struct swapsim_workload *w, struct swapsim_access *acc)
+{
+    struct text_reader *t = (struct text_reader *)w;
+
+    while (fgets(t->buf, sizeof(t->buf), t->f)) {
+        char *hash, *p = t->buf;
+        uint64_t vpage, ts = 0;
+        t->line++;
+        if (!strchr(t->buf, '\n') && !feof(t->f)) {
+            snprintf(w->error, sizeof(w->error), "%s:%llu: line too long", t->path,
+                     (unsigned long long)t->line);
+            return -EINVAL;
+        }
+        hash = strchr(p, '#');
+        if (hash)
+            *hash = '\0';
+        for (size_t n = strlen(p); n > 0 && isspace((unsigned char)p[n - 1]); n--)
+            p[n - 1] = '\0';
+        while (isspace((unsigned char)*p))
+            p++;
+        if (*p == '\0')
+            continue;
+        const char *q = p;
+        if (parse_u64(&q, &vpage) != 0) {
+            snprintf(w->error, sizeof(w->error),
+                     "%s:%llu: expected a virtual page number, got '%.40s'", t->path,
+                     (unsigned long long)t->line, p);
+            return -EINVAL;
+        }
+        if (vpage >= t->vpages) {
+            snprintf(w->error, sizeof(w->error),
+                     "%s:%llu: virtual page %llu out of range (address space is %u pages)",
+                     t->path, (unsigned long long)t->line, (unsigned long long)vpage,
+                     t->vpages);
+            return -EINVAL;
+        }
+        if (*q && !isspace((unsigned char)*q)) {
+            snprintf(w->error, sizeof(w->error), "%s:%llu: bad virtual page number '%.40s'",
+                     t->path, (unsigned long long)t->line, p);
+            return -EINVAL;
+        }
+        while (isspace((unsigned char)*q))
+            q++;
+        char op = (char)toupper((unsigned char)*q);
+        if ((op != 'R' && op != 'W' && op != 'F') ||
+            (q[1] != '\0' && !isspace((unsigned char)q[1]))) {
+            snprintf(w->error, sizeof(w->error),
+                     "%s:%llu: bad operation '%.20s' (expected R, W or F)", t->path,
+                     (unsigned long long)t->line, *q ? q : "(missing)");
+            return -EINVAL;
+        }
+        q++;
+        while (isspace((unsigned char)*q))
+            q++;
+        if (*q) {
+            const char *ts_start = q;
+            if (parse_u64(&q, &ts) != 0 || (*q && !isspace((unsigned char)*q))) {
+                snprintf(w->error, sizeof(w->error), "%s:%llu: bad timestamp '%.40s'", t->path,
+                         (unsigned long long)t->line, ts_start);
+                return -EINVAL;
+            }
+            while (isspace((unsigned char)*q))
+                q++;
+            if (*q) {
+                snprintf(w->error, sizeof(w->error), "%s:%llu: unexpected text '%.40s'",
+                         t->path, (unsigned long long)t->line, q);
+                return -EINVAL;
+            }
+        }
+        acc->vpage = (uint32_t)vpage;
+        acc->op = op == 'R' ? SWAPSIM_READ : op == 'W' ? SWAPSIM_WRITE : SWAPSIM_UNMAP;
+        acc->timestamp = ts;
+        return 1;
+    }
+    if (ferror(t->f)) {
+        snprintf(w->error, sizeof(w->error), "%s:%llu: read error", t->path,
+                 (unsigned long long)t->line);
+        return -EIO;
+    }
+    return 0;
+}
+
+static void text_destroy(struct swapsim_workload *w)
+{
+    struct text_reader *t = (struct text_reader *)w;
+    if (t->f)
+        fclose(t->f);
+    free(t);
+}
+
+static const struct swapsim_workload_ops text_ops = {
+    .name = "text trace",
+    .next = text_next,
+    .destroy = text_destroy,
+};
+
+int swapsim_trace_open(const char *path, uint32_t vpages, struct swapsim_workload **out,
+                       char *err, size_t errlen)
+{
+    struct text_reader *t = NULL;
+    unsigned char head[512];
+    size_t n;
+    int ret;
+
+    *out = NULL;
+    t = calloc(1, sizeof(*t));
+    if (!t) {
+        swapsim_seterr(err, errlen, "%s: out of memory", path);
+        return -ENOMEM;
+    }
+    t->base.ops = &text_ops;
+    snprintf(t->path, sizeof(t->path), "%s", path);
+    t->vpages = vpages;
+    t->f = fopen(path, "r");
+    if (!t->f) {
+        ret = -errno;
+        swapsim_seterr(err, errlen, "%s: cannot open trace: %s", path, strerror(errno));
+        goto fail;
+    }
+    n = fread(head, 1, sizeof(head), t->f);
+    if (ferror(t->f)) {
+        ret = -EIO;
+        swapsim_seterr(err, errlen, "%s: cannot read trace", path);
+        goto fail;
+    }
+    if (n >= 8 && memcmp(head, BINARY_MAGIC, 8) == 0) {
+        ret = -ENOTSUP;
+        swapsim_seterr(err, errlen, "%s: binary trace format not supported yet", path);
+        goto fail;
+    }
+    if (memchr(head, '\0', n)) {
+        ret = -EINVAL;
+        swapsim_seterr(err, errlen, "%s: not a text trace (binary data in the first %zu bytes)",
+                       path, n);
+        goto fail;
+    }
+    rewind(t->f);
+    *out = &t->base;
+    return 0;
+fail:
+    text_destroy(&t->base);
+    return ret;
+}
