@@ -1,0 +1,175 @@
+/*
+ * ccfs_ctl.c - the control directory: the testbed's debugfs for one mount.
+ *
+ * Models: /sys/kernel/debug/cleancache (counters readable while mounted)
+ * plus the hypervisor's knobs the experiments need: changing the tmem
+ * capacity under a running workload and simulating memory pressure (the
+ * guest dropping its clean pages into cleancache).
+ *
+ * Data: a static table of names (constant); the content of a readable file
+ * is rendered at open into the handle (so a reader sees one consistent
+ * text). Locking: none of its own; calls ccfs_io / tmem, which lock.
+ */
+#include "fuse_cleancache/ccfs_ctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const ccfs_ctl_names[CCFS_CTL_NR] = {
+    [CCFS_CTL_DIR] = "",
+    [CCFS_CTL_STATS] = "stats",
+    [CCFS_CTL_STATS_JSON] = "stats.json",
+    [CCFS_CTL_CAPACITY] = "capacity",
+    [CCFS_CTL_DROP] = "drop_caches",
+    [CCFS_CTL_NOENT] = "",
+};
+
+const char *ccfs_ctl_name(int which)
+{
+    if (which <= CCFS_CTL_DIR || which >= CCFS_CTL_NOENT)
+        return NULL;
+    return ccfs_ctl_names[which];
+}
+
+bool ccfs_ctl_is_name(const struct ccfs_fs *fs, const char *name)
+{
+    const char *ctl = fs->opts->ctl;
+    return ctl && *ctl && strcmp(name, ctl) == 0;
+}
+
+int ccfs_ctl_match(const struct ccfs_fs *fs, const char *path)
+{
+    const char *ctl = fs->opts->ctl;
+    size_t n;
+    int i;
+
+    if (!path || !ctl || !*ctl || path[0] != '/')
+        return CCFS_CTL_NONE;
+    n = strlen(ctl);
+    if (strncmp(path + 1, ctl, n) != 0)
+        return CCFS_CTL_NONE;
+    path += 1 + n;
+    if (*path == '\0')
+        return CCFS_CTL_DIR;
+    if (*path != '/')
+        return CCFS_CTL_NONE;
+    path++;
+    for (i = CCFS_CTL_STATS; i < CCFS_CTL_NOENT; i++)
+        if (strcmp(path, ccfs_ctl_names[i]) == 0)
+            return i;
+    return CCFS_CTL_NOENT;
+}
+
+int ccfs_ctl_getattr(const struct ccfs_fs *fs, int which, struct stat *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->st_uid = getuid();
+    st->st_gid = getgid();
+    st->st_ino = 0x7fff0000u + (unsigned)which; /* only for display */
+    switch (which) {
+    case CCFS_CTL_DIR:
+        st->st_mode = S_IFDIR | 0555;
+        st->st_nlink = 2;
+        return 0;
+    case CCFS_CTL_STATS:
+    case CCFS_CTL_STATS_JSON:
+        st->st_mode = S_IFREG | 0444;
+        break;
+    case CCFS_CTL_CAPACITY:
+        st->st_mode = S_IFREG | 0644;
+        break;
+    case CCFS_CTL_DROP:
+        st->st_mode = S_IFREG | 0200;
+        break;
+    default:
+        return -ENOENT;
+    }
+    st->st_nlink = 1;
+    st->st_size = 0; /* content is generated; read until EOF */
+    return 0;
+}
+
+int ccfs_ctl_open(struct ccfs_fs *fs, int which, int flags, struct ccfs_fh *fh)
+{
+    int acc = flags & O_ACCMODE;
+
+    fh->kind = CCFS_FH_CTL;
+    fh->fd = -1;
+    fh->ctl = which;
+    switch (which) {
+    case CCFS_CTL_STATS:
+    case CCFS_CTL_STATS_JSON:
+        if (acc != O_RDONLY)
+            return -EACCES;
+        fh->buf = ccfs_fs_stats_text(fs, which == CCFS_CTL_STATS_JSON);
+        if (!fh->buf)
+            return -ENOMEM;
+        fh->len = strlen(fh->buf);
+        return 0;
+    case CCFS_CTL_CAPACITY: {
+        uint64_t cap = tmem_capacity(fs->tm);
+        char tmp[32];
+        if (cap == TMEM_CAPACITY_UNLIMITED)
+            snprintf(tmp, sizeof(tmp), "unlimited\n");
+        else
+            snprintf(tmp, sizeof(tmp), "%" PRIu64 "\n", cap);
+        fh->buf = strdup(tmp);
+        if (!fh->buf)
+            return -ENOMEM;
+        fh->len = strlen(fh->buf);
+        return 0;
+    }
+    case CCFS_CTL_DROP:
+        if (acc == O_RDONLY)
+            return -EACCES;
+        return 0;
+    default:
+        return -ENOENT;
+    }
+}
+
+ssize_t ccfs_ctl_read(const struct ccfs_fh *fh, char *buf, size_t size, off_t off)
+{
+    if (!fh->buf || off < 0 || (size_t)off >= fh->len)
+        return 0;
+    if (size > fh->len - (size_t)off)
+        size = fh->len - (size_t)off;
+    memcpy(buf, fh->buf + off, size);
+    return (ssize_t)size;
+}
+
+ssize_t ccfs_ctl_write(struct ccfs_fs *fs, struct ccfs_fh *fh, const char *buf, size_t size)
+{
+    char cmd[64];
+    size_t n = size;
+    uint64_t v;
+
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        n--;
+    if (n == 0 || n >= sizeof(cmd))
+        return -EINVAL;
+    memcpy(cmd, buf, n);
+    cmd[n] = '\0';
+    switch (fh->ctl) {
+    case CCFS_CTL_CAPACITY:
+        if (ccfs_parse_size(cmd, true, &v) < 0)
+            return -EINVAL;
+        (void)tmem_set_capacity(fs->tm, v);
+        return (ssize_t)size;
+    case CCFS_CTL_DROP:
+        if (strcmp(cmd, "1") && strcmp(cmd, "2") && strcmp(cmd, "3"))
+            return -EINVAL;
+        if (cmd[0] == '1' || cmd[0] == '3')
+            (void)ccfs_io_shrink_guest(&fs->io);
+        if (cmd[0] == '2' || cmd[0] == '3')
+            ccfs_io_drop_cleancache(&fs->io);
+        return (ssize_t)size;
+    default:
+        return -EACCES;
+    }
+}

@@ -1,0 +1,48 @@
+/*
+ * ccfs_ctl.h - the control directory of a tmemfs mount ("/.tmemfs" by
+ * default; -o ctl=NAME). It is not listed by readdir of the root and
+ * shadows a backing entry of the same name. Files:
+ *   stats        (r)  counters, one "name value" line each (debugfs style)
+ *   stats.json   (r)  the same as one JSON object
+ *   capacity     (rw) the tmem store capacity in bytes ("unlimited");
+ *                     writing a size (K/M/G suffix) calls tmem_set_capacity
+ *   drop_caches  (w)  1: evict the guest cache into cleancache (memory
+ *                     pressure); 2: drop the cleancache pool; 3: both
+ */
+#ifndef CCFS_CTL_H
+#define CCFS_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "fuse_cleancache/ccfs_fs.h"
+
+enum ccfs_ctl_file {
+    CCFS_CTL_NONE = -1,   /* not a control path */
+    CCFS_CTL_DIR = 0,     /* the directory itself */
+    CCFS_CTL_STATS,
+    CCFS_CTL_STATS_JSON,
+    CCFS_CTL_CAPACITY,
+    CCFS_CTL_DROP,
+    CCFS_CTL_NOENT,       /* inside the directory, no such file */
+    CCFS_CTL_NR
+};
+
+/* Classify a FUSE path. NULL path or disabled control: CCFS_CTL_NONE. */
+int ccfs_ctl_match(const struct ccfs_fs *fs, const char *path);
+/* Is name (a root directory entry) the control directory's name? */
+bool ccfs_ctl_is_name(const struct ccfs_fs *fs, const char *name);
+/* Attributes of a control path (0 or -ENOENT). */
+int ccfs_ctl_getattr(const struct ccfs_fs *fs, int which, struct stat *st);
+/* Open: snapshot the content of readable files into fh. 0 or -errno. */
+int ccfs_ctl_open(struct ccfs_fs *fs, int which, int flags, struct ccfs_fh *fh);
+/* Read from the snapshot. Returns bytes. */
+ssize_t ccfs_ctl_read(const struct ccfs_fh *fh, char *buf, size_t size, off_t off);
+/* Write a command. Returns size or -errno (-EINVAL for a bad value). */
+ssize_t ccfs_ctl_write(struct ccfs_fs *fs, struct ccfs_fh *fh, const char *buf, size_t size);
+/* The names of the files, for readdir of the control directory. */
+const char *ccfs_ctl_name(int which);
+
+#endif /* CCFS_CTL_H */

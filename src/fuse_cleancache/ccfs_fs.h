@@ -1,0 +1,70 @@
+/*
+ * ccfs_fs.h - one mounted tmemfs: the context every FUSE operation gets
+ * (fuse_get_context()->private_data), its set-up/tear-down, and the open
+ * handle type.
+ */
+#ifndef CCFS_FS_H
+#define CCFS_FS_H
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/tmem.h"
+#include "fuse_cleancache/ccfs_io.h"
+#include "fuse_cleancache/ccfs_obj.h"
+#include "fuse_cleancache/ccfs_opts.h"
+#include "fuse_cleancache/ccfs_stats.h"
+
+struct ccfs_fs {
+    int rootfd;                   /* SOURCE, O_PATH directory */
+    const struct ccfs_opts *opts;
+    struct tmem *tm;              /* the store ("hypervisor"), owned */
+    struct tmem_client *client;   /* this mount as a guest */
+    struct ccfs_stats stats;
+    struct ccfs_io io;
+    bool io_ready;
+    struct ccfs_objtab *objs;
+};
+
+enum ccfs_fh_kind { CCFS_FH_FILE, CCFS_FH_DIR, CCFS_FH_CTL, CCFS_FH_CTLDIR };
+
+/* An open file or directory (fuse_file_info.fh). */
+struct ccfs_fh {
+    enum ccfs_fh_kind kind;
+    int fd;                 /* backing descriptor (-1 for control files) */
+    bool reg;               /* regular file: goes through the caches */
+    bool append;            /* opened O_APPEND */
+    bool pinned;            /* holds an object-table pin */
+    struct tmem_oid oid;
+    /* directories */
+    DIR *dp;
+    struct dirent *entry;
+    off_t offset;
+    bool is_root;
+    /* control files */
+    int ctl;                /* enum ccfs_ctl_file */
+    char *buf;
+    size_t len;
+};
+
+/*
+ * Create the store (capacity, page size, compression, dedup from o), this
+ * mount's client, the guest cache, cleancache (init_fs or init_shared_fs;
+ * none with cleancache=off), the read/write path and the object table.
+ * On failure prints one line to err, undoes everything and returns -1.
+ */
+int ccfs_fs_setup(struct ccfs_fs *fs, const struct ccfs_opts *o, int rootfd, FILE *err);
+
+/* Undo ccfs_fs_setup (destroys the pool: invalidate_fs). Safe on a
+ * zeroed or partly set-up fs. Does not close rootfd. */
+void ccfs_fs_teardown(struct ccfs_fs *fs);
+
+/* Render the statistics (text or JSON) into a malloc'ed string (NULL on
+ * allocation failure). */
+char *ccfs_fs_stats_text(struct ccfs_fs *fs, bool json);
+
+/* The FUSE operation table. */
+const struct fuse_operations *ccfs_fuse_ops(void);
+
+#endif /* CCFS_FS_H */

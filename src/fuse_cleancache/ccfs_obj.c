@@ -1,0 +1,344 @@
+/*
+ * ccfs_obj.c - file oids and the object table (outside-change detection).
+ *
+ * Models: what the kernel gets for free and a FUSE daemon does not: knowing
+ * that the file behind an inode changed. The record per oid holds the last
+ * seen (size, mtime, ctime); a difference at open/getattr/read means the
+ * backing file was changed outside the mount, and the object is flushed
+ * from the guest cache and cleancache before any page of it is served.
+ *
+ * Data: a chained hash table (power-of-two buckets) of malloc'ed records,
+ * plus a list in creation order used to find an eviction victim (the
+ * oldest record with no pin and no modification in flight). Evicting a
+ * record flushes its object, keeping the invariant "cached => recorded".
+ *
+ * Locking: t->lock (mutex) guards the table and records. It may be held
+ * while calling into ccfs_io (which takes io->lock): lock order is
+ * objtab lock -> io lock. Nothing here is called with io->lock held.
+ */
+#include "fuse_cleancache/ccfs_obj.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+void ccfs_oid_from_statx(const struct statx *stx, struct tmem_oid *oid)
+{
+    oid->oid[0] = makedev(stx->stx_dev_major, stx->stx_dev_minor);
+    oid->oid[1] = stx->stx_ino;
+    oid->oid[2] = 0;
+    if (stx->stx_mask & STATX_BTIME)
+        oid->oid[2] = (uint64_t)stx->stx_btime.tv_sec * 1000000000ULL +
+                      stx->stx_btime.tv_nsec;
+}
+
+#define CCFS_STATX_MASK (STATX_BASIC_STATS | STATX_BTIME)
+
+int ccfs_statx(int dirfd, const char *path, int flags, struct statx *stx)
+{
+    if (statx(dirfd, path, AT_SYMLINK_NOFOLLOW | flags, CCFS_STATX_MASK, stx) < 0)
+        return -errno;
+    return 0;
+}
+
+int ccfs_fstatx(int fd, struct statx *stx)
+{
+    return ccfs_statx(fd, "", AT_EMPTY_PATH, stx);
+}
+
+void ccfs_statx_to_stat(const struct statx *stx, struct stat *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->st_dev = makedev(stx->stx_dev_major, stx->stx_dev_minor);
+    st->st_ino = stx->stx_ino;
+    st->st_mode = stx->stx_mode;
+    st->st_nlink = stx->stx_nlink;
+    st->st_uid = stx->stx_uid;
+    st->st_gid = stx->stx_gid;
+    st->st_rdev = makedev(stx->stx_rdev_major, stx->stx_rdev_minor);
+    st->st_size = (off_t)stx->stx_size;
+    st->st_blksize = stx->stx_blksize;
+    st->st_blocks = (blkcnt_t)stx->stx_blocks;
+    st->st_atim.tv_sec = stx->stx_atime.tv_sec;
+    st->st_atim.tv_nsec = stx->stx_atime.tv_nsec;
+    st->st_mtim.tv_sec = stx->stx_mtime.tv_sec;
+    st->st_mtim.tv_nsec = stx->stx_mtime.tv_nsec;
+    st->st_ctim.tv_sec = stx->stx_ctime.tv_sec;
+    st->st_ctim.tv_nsec = stx->stx_ctime.tv_nsec;
+}
+
+struct ccfs_snap {
+    uint64_t size;
+    int64_t mtime_sec, ctime_sec;
+    uint32_t mtime_nsec, ctime_nsec;
+};
+
+struct ccfs_rec {
+    struct tmem_oid oid;
+    struct ccfs_snap snap;
+    bool has_snap;
+    unsigned pins;     /* open handles */
+    unsigned writers;  /* changes through the mount in flight */
+    struct ccfs_rec *hnext;
+    struct ccfs_rec *prev, *next; /* creation order */
+};
+
+struct ccfs_objtab {
+    pthread_mutex_t lock;
+    struct ccfs_rec **buckets;
+    size_t nbuckets;
+    size_t count, max;
+    struct ccfs_rec *oldest, *newest;
+    struct ccfs_io *io;
+    struct ccfs_stats *stats;
+};
+
+static void ccfs_snap_of(const struct statx *stx, struct ccfs_snap *s)
+{
+    s->size = stx->stx_size;
+    s->mtime_sec = stx->stx_mtime.tv_sec;
+    s->mtime_nsec = stx->stx_mtime.tv_nsec;
+    s->ctime_sec = stx->stx_ctime.tv_sec;
+    s->ctime_nsec = stx->stx_ctime.tv_nsec;
+}
+
+static bool ccfs_snap_equal(const struct ccfs_snap *a, const struct ccfs_snap *b)
+{
+    return a->size == b->size && a->mtime_sec == b->mtime_sec &&
+           a->mtime_nsec == b->mtime_nsec && a->ctime_sec == b->ctime_sec &&
+           a->ctime_nsec == b->ctime_nsec;
+}
+
+static size_t ccfs_obj_bucket(const struct ccfs_objtab *t, const struct tmem_oid *oid)
+{
+    uint64_t h = oid->oid[1] * 0x9e3779b97f4a7c15ULL ^ oid->oid[0] ^ (oid->oid[2] >> 7);
+    h ^= h >> 31;
+    return (size_t)(h & (t->nbuckets - 1));
+}
+
+struct ccfs_objtab *ccfs_objtab_create(size_t max_records, struct ccfs_io *io,
+                                       struct ccfs_stats *stats)
+{
+    struct ccfs_objtab *t;
+
+    if (max_records == 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    t->nbuckets = 1024;
+    while (t->nbuckets < max_records && t->nbuckets < ((size_t)1 << 24))
+        t->nbuckets <<= 1;
+    t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+    if (!t->buckets || pthread_mutex_init(&t->lock, NULL) != 0) {
+        free(t->buckets);
+        free(t);
+        errno = ENOMEM;
+        return NULL;
+    }
+    t->max = max_records;
+    t->io = io;
+    t->stats = stats;
+    return t;
+}
+
+void ccfs_objtab_destroy(struct ccfs_objtab *t)
+{
+    struct ccfs_rec *r, *n;
+
+    if (!t)
+        return;
+    for (r = t->oldest; r; r = n) {
+        n = r->next;
+        free(r);
+    }
+    free(t->buckets);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+}
+
+static struct ccfs_rec *ccfs_obj_find(struct ccfs_objtab *t, const struct tmem_oid *oid)
+{
+    struct ccfs_rec *r = t->buckets[ccfs_obj_bucket(t, oid)];
+
+    while (r && !ccfs_oid_equal(&r->oid, oid))
+        r = r->hnext;
+    return r;
+}
+
+static void ccfs_obj_unlink(struct ccfs_objtab *t, struct ccfs_rec *r)
+{
+    struct ccfs_rec **pp = &t->buckets[ccfs_obj_bucket(t, &r->oid)];
+
+    while (*pp != r)
+        pp = &(*pp)->hnext;
+    *pp = r->hnext;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        t->oldest = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    else
+        t->newest = r->prev;
+    t->count--;
+    free(r);
+}
+
+/* Evict the oldest idle record when over the limit (flushing its object). */
+static void ccfs_obj_trim(struct ccfs_objtab *t)
+{
+    struct ccfs_rec *r = t->oldest;
+
+    while (t->count > t->max && r) {
+        struct ccfs_rec *n = r->next;
+        if (r->pins == 0 && r->writers == 0) {
+            ccfs_io_invalidate_object(t->io, &r->oid);
+            ccfs_obj_unlink(t, r);
+        }
+        r = n;
+    }
+}
+
+/* Find or create (under t->lock). */
+static struct ccfs_rec *ccfs_obj_get(struct ccfs_objtab *t, const struct tmem_oid *oid)
+{
+    struct ccfs_rec *r = ccfs_obj_find(t, oid);
+    size_t b;
+
+    if (r)
+        return r;
+    r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->oid = *oid;
+    b = ccfs_obj_bucket(t, oid);
+    r->hnext = t->buckets[b];
+    t->buckets[b] = r;
+    r->prev = t->newest;
+    if (t->newest)
+        t->newest->next = r;
+    else
+        t->oldest = r;
+    t->newest = r;
+    t->count++;
+    return r;
+}
+
+/* The check of ccfs_objtab_check on record r (under t->lock). */
+static int ccfs_obj_check_locked(struct ccfs_objtab *t, struct ccfs_rec *r,
+                                 const struct statx *stx)
+{
+    struct ccfs_snap now;
+    int flushed = 0;
+
+    if (r->writers != 0)
+        return 0;
+    ccfs_snap_of(stx, &now);
+    if (r->has_snap && !ccfs_snap_equal(&r->snap, &now)) {
+        ccfs_io_invalidate_object(t->io, &r->oid);
+        ccfs_stats_add(t->stats, CCFS_OUTSIDE_CHANGES, 1);
+        flushed = 1;
+    }
+    r->snap = now;
+    r->has_snap = true;
+    return flushed;
+}
+
+int ccfs_objtab_check(struct ccfs_objtab *t, const struct statx *stx, bool pin)
+{
+    struct tmem_oid oid;
+    struct ccfs_rec *r;
+    int flushed;
+
+    ccfs_oid_from_statx(stx, &oid);
+    pthread_mutex_lock(&t->lock);
+    r = ccfs_obj_get(t, &oid);
+    if (!r) {
+        pthread_mutex_unlock(&t->lock);
+        return -ENOMEM;
+    }
+    flushed = ccfs_obj_check_locked(t, r, stx);
+    if (pin)
+        r->pins++;
+    ccfs_obj_trim(t);
+    pthread_mutex_unlock(&t->lock);
+    return flushed;
+}
+
+void ccfs_objtab_unpin(struct ccfs_objtab *t, const struct tmem_oid *oid)
+{
+    struct ccfs_rec *r;
+
+    pthread_mutex_lock(&t->lock);
+    r = ccfs_obj_find(t, oid);
+    if (r && r->pins > 0)
+        r->pins--;
+    ccfs_obj_trim(t);
+    pthread_mutex_unlock(&t->lock);
+}
+
+int ccfs_objtab_begin_modify(struct ccfs_objtab *t, const struct statx *before)
+{
+    struct tmem_oid oid;
+    struct ccfs_rec *r;
+
+    ccfs_oid_from_statx(before, &oid);
+    pthread_mutex_lock(&t->lock);
+    r = ccfs_obj_get(t, &oid);
+    if (r) {
+        (void)ccfs_obj_check_locked(t, r, before);
+        r->writers++;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return r ? 0 : -ENOMEM;
+}
+
+void ccfs_objtab_end_modify(struct ccfs_objtab *t, const struct tmem_oid *oid,
+                            const struct statx *after)
+{
+    struct ccfs_rec *r;
+
+    pthread_mutex_lock(&t->lock);
+    r = ccfs_obj_find(t, oid);
+    if (r) {
+        if (r->writers > 0)
+            r->writers--;
+        if (after) {
+            ccfs_snap_of(after, &r->snap);
+            r->has_snap = true;
+        } else {
+            ccfs_io_invalidate_object(t->io, oid);
+            r->has_snap = false;
+        }
+    }
+    ccfs_obj_trim(t);
+    pthread_mutex_unlock(&t->lock);
+}
+
+void ccfs_objtab_forget(struct ccfs_objtab *t, const struct tmem_oid *oid)
+{
+    struct ccfs_rec *r;
+
+    pthread_mutex_lock(&t->lock);
+    ccfs_io_invalidate_object(t->io, oid);
+    r = ccfs_obj_find(t, oid);
+    if (r && r->pins == 0 && r->writers == 0)
+        ccfs_obj_unlink(t, r);
+    pthread_mutex_unlock(&t->lock);
+}
+
+size_t ccfs_objtab_count(struct ccfs_objtab *t)
+{
+    size_t n;
+
+    pthread_mutex_lock(&t->lock);
+    n = t->count;
+    pthread_mutex_unlock(&t->lock);
+    return n;
+}

@@ -1,0 +1,82 @@
+/*
+ * ccfs_obj.h - file object ids and outside-change detection.
+ *
+ * A backing file's tmem object id is (st_dev, st_ino, generation), the
+ * generation being the file's birth time in nanoseconds (statx btime; 0
+ * where the backing filesystem does not report one). A file replaced by a
+ * new one therefore gets a new oid even if the inode number is reused.
+ *
+ * The object table remembers, per oid with pages possibly cached, the
+ * backing file's (size, mtime, ctime) as last seen. ccfs_objtab_check()
+ * (called on open, getattr and read) compares a fresh statx with it and
+ * flushes the object from both caches on any difference: a change made
+ * outside the mount. Changes made through the mount bracket themselves
+ * with begin/end_modify so they are not mistaken for outside changes.
+ *
+ * Invariant: a file with pages in either cache has a record (records of
+ * open files are pinned; evicting an unpinned record flushes its object
+ * first). All functions are thread-safe.
+ */
+#ifndef CCFS_OBJ_H
+#define CCFS_OBJ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "core/tmem.h"
+#include "fuse_cleancache/ccfs_io.h"
+#include "fuse_cleancache/ccfs_stats.h"
+
+/* The oid of the file stx describes (needs STATX_INO; uses STATX_BTIME). */
+void ccfs_oid_from_statx(const struct statx *stx, struct tmem_oid *oid);
+
+/* statx(dirfd, path, AT_SYMLINK_NOFOLLOW | flags) asking for what tmemfs
+ * needs (basic stats + btime). Returns 0 or -errno. */
+int ccfs_statx(int dirfd, const char *path, int flags, struct statx *stx);
+/* Same for an open descriptor. */
+int ccfs_fstatx(int fd, struct statx *stx);
+/* Convert to struct stat. */
+void ccfs_statx_to_stat(const struct statx *stx, struct stat *st);
+
+struct ccfs_objtab;
+
+/* A table of at most max_records unpinned records (pinned ones may exceed
+ * it) over io. NULL with errno on failure. */
+struct ccfs_objtab *ccfs_objtab_create(size_t max_records, struct ccfs_io *io,
+                                       struct ccfs_stats *stats);
+void ccfs_objtab_destroy(struct ccfs_objtab *t);
+
+/*
+ * Outside-change check for a regular file described by stx (fresh). If the
+ * record exists, no change through the mount is in flight, and size, mtime
+ * or ctime differ from the record: flush the object (outside_changes++).
+ * The record is then created/updated with stx. pin: also take a pin (an
+ * open handle; undo with ccfs_objtab_unpin). Returns 1 if the object was
+ * flushed, 0 if not, -ENOMEM.
+ */
+int ccfs_objtab_check(struct ccfs_objtab *t, const struct statx *stx, bool pin);
+
+/* Drop a pin taken by ccfs_objtab_check(pin = true). */
+void ccfs_objtab_unpin(struct ccfs_objtab *t, const struct tmem_oid *oid);
+
+/* A change through the mount to the regular file described by before (a
+ * fresh statx) begins: first the outside-change check is done on before
+ * (so an earlier outside change is not absorbed), then checks skip the
+ * object until the matching end. Returns 0 or -ENOMEM (then do not call
+ * end). */
+int ccfs_objtab_begin_modify(struct ccfs_objtab *t, const struct statx *before);
+/* ... ends: the record takes after (the file's attributes after the
+ * change). With after NULL (attributes unknown) the object is flushed and
+ * the next check adopts what it sees. */
+void ccfs_objtab_end_modify(struct ccfs_objtab *t, const struct tmem_oid *oid,
+                            const struct statx *after);
+
+/* The file is gone (last link removed, or replaced): flush the object from
+ * both caches and forget the record unless pinned. */
+void ccfs_objtab_forget(struct ccfs_objtab *t, const struct tmem_oid *oid);
+
+/* Number of records (for tests). */
+size_t ccfs_objtab_count(struct ccfs_objtab *t);
+
+#endif /* CCFS_OBJ_H */

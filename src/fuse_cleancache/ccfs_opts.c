@@ -1,0 +1,361 @@
+/*
+ * ccfs_opts.c - parsing and checking the tmemfs command line.
+ *
+ * Models: a mount helper's option handling. fuse_opt_parse() collects our
+ * -o name=value options as strings (so a bad value is reported by us, in
+ * one line) and the two positional arguments; libfuse's own options (-o
+ * allow_other, -o ro, ...) stay in the argument list for fuse_new(), which
+ * rejects unknown ones.
+ *
+ * Data: struct ccfs_opts (caller-owned) and a private struct of raw
+ * strings used only during parsing. Locking: none (single-threaded, at
+ * start-up).
+ */
+#include "fuse_cleancache/ccfs_opts.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct ccfs_raw {
+    char *cache_size, *capacity, *cleancache, *compress, *dedup, *page_size;
+    char *shared_uuid, *stats_json, *ctl, *policy, *max_objects;
+    int kcache, nonempty;
+    int help, version, foreground, single_thread, debug;
+    char *pos[2];
+    int npos, extra_pos;
+};
+
+enum { CCFS_KEY_HELP, CCFS_KEY_VERSION, CCFS_KEY_FG, CCFS_KEY_ST, CCFS_KEY_DEBUG };
+
+#define CCFS_OPT(t, p) { t, offsetof(struct ccfs_raw, p), 1 }
+#define CCFS_OPTS(name, field) { name "=%s", offsetof(struct ccfs_raw, field), 0 }
+
+static const struct fuse_opt ccfs_opt_spec[] = {
+    CCFS_OPTS("cache_size", cache_size),
+    CCFS_OPTS("capacity", capacity),
+    CCFS_OPTS("cleancache", cleancache),
+    CCFS_OPTS("compress", compress),
+    CCFS_OPTS("dedup", dedup),
+    CCFS_OPTS("page_size", page_size),
+    CCFS_OPTS("shared_uuid", shared_uuid),
+    CCFS_OPTS("stats_json", stats_json),
+    CCFS_OPTS("ctl", ctl),
+    CCFS_OPTS("policy", policy),
+    CCFS_OPTS("max_objects", max_objects),
+    CCFS_OPT("kcache", kcache),
+    CCFS_OPT("nonempty", nonempty),
+    FUSE_OPT_KEY("-h", CCFS_KEY_HELP),
+    FUSE_OPT_KEY("--help", CCFS_KEY_HELP),
+    FUSE_OPT_KEY("-V", CCFS_KEY_VERSION),
+    FUSE_OPT_KEY("--version", CCFS_KEY_VERSION),
+    FUSE_OPT_KEY("-f", CCFS_KEY_FG),
+    FUSE_OPT_KEY("-s", CCFS_KEY_ST),
+    FUSE_OPT_KEY("-d", CCFS_KEY_DEBUG),
+    FUSE_OPT_KEY("debug", CCFS_KEY_DEBUG),
+    FUSE_OPT_END
+};
+
+static int ccfs_opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+    struct ccfs_raw *r = data;
+
+    (void)outargs;
+    switch (key) {
+    case FUSE_OPT_KEY_NONOPT:
+        if (r->npos < 2) {
+            r->pos[r->npos++] = strdup(arg);
+        } else {
+            r->extra_pos++;
+        }
+        return 0;
+    case CCFS_KEY_HELP:
+        r->help = 1;
+        return 0;
+    case CCFS_KEY_VERSION:
+        r->version = 1;
+        return 0;
+    case CCFS_KEY_FG:
+        r->foreground = 1;
+        return 0;
+    case CCFS_KEY_ST:
+        r->single_thread = 1;
+        return 0;
+    case CCFS_KEY_DEBUG:
+        r->debug = 1;
+        r->foreground = 1;
+        return 1; /* keep: libfuse turns on its debug output */
+    default:
+        return 1;
+    }
+}
+
+int ccfs_parse_size(const char *s, bool allow_unlimited, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    uint64_t mult = 1;
+
+    if (!s || !*s)
+        return -1;
+    if (allow_unlimited && (strcmp(s, "unlimited") == 0 || strcmp(s, "max") == 0)) {
+        *out = UINT64_MAX;
+        return 0;
+    }
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno)
+        return -1;
+    switch (toupper((unsigned char)*end)) {
+    case 'K': mult = 1ULL << 10; end++; break;
+    case 'M': mult = 1ULL << 20; end++; break;
+    case 'G': mult = 1ULL << 30; end++; break;
+    case 'T': mult = 1ULL << 40; end++; break;
+    default: break;
+    }
+    if (mult > 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0))
+        end += strlen(end);
+    if (*end)
+        return -1;
+    if (v > UINT64_MAX / mult)
+        return -1;
+    *out = (uint64_t)v * mult;
+    return 0;
+}
+
+int ccfs_parse_uuid(const char *s, uint8_t uuid[16])
+{
+    int n = 0;
+
+    for (; *s; s++) {
+        int hi;
+        if (*s == '-')
+            continue;
+        if (!isxdigit((unsigned char)*s) || n >= 32)
+            return -1;
+        hi = isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10);
+        if (n % 2 == 0)
+            uuid[n / 2] = (uint8_t)(hi << 4);
+        else
+            uuid[n / 2] |= (uint8_t)hi;
+        n++;
+    }
+    return n == 32 ? 0 : -1;
+}
+
+static int ccfs_parse_bool(const char *s, bool *out)
+{
+    if (!strcmp(s, "on") || !strcmp(s, "1") || !strcmp(s, "yes") || !strcmp(s, "true")) {
+        *out = true;
+        return 0;
+    }
+    if (!strcmp(s, "off") || !strcmp(s, "0") || !strcmp(s, "no") || !strcmp(s, "false")) {
+        *out = false;
+        return 0;
+    }
+    return -1;
+}
+
+static void ccfs_raw_free(struct ccfs_raw *r)
+{
+    free(r->cache_size);
+    free(r->capacity);
+    free(r->cleancache);
+    free(r->compress);
+    free(r->dedup);
+    free(r->page_size);
+    free(r->shared_uuid);
+    free(r->stats_json);
+    free(r->ctl);
+    free(r->policy);
+    free(r->max_objects);
+    free(r->pos[0]);
+    free(r->pos[1]);
+}
+
+#define CCFS_BAD(...) do { fprintf(err, "tmemfs: " __VA_ARGS__); fputc('\n', err); \
+                           goto out; } while (0)
+
+int ccfs_opts_parse(struct fuse_args *args, struct ccfs_opts *o, FILE *err)
+{
+    struct ccfs_raw r;
+    uint64_t v;
+    int rc = -1;
+
+    memset(&r, 0, sizeof(r));
+    memset(o, 0, sizeof(*o));
+    o->cache_size = 16ULL << 20;
+    o->capacity = UINT64_MAX;
+    o->cleancache = o->compress = o->dedup = true;
+    o->page_size = 4096;
+    o->policy = CCFS_POLICY_CLOCK;
+    o->max_objects = 65536;
+
+    if (fuse_opt_parse(args, &r, ccfs_opt_spec, ccfs_opt_proc) != 0)
+        CCFS_BAD("invalid command line (see --help)");
+    o->show_help = r.help;
+    o->show_version = r.version;
+    o->foreground = r.foreground;
+    o->single_thread = r.single_thread;
+    o->debug = r.debug;
+    o->kcache = r.kcache;
+    o->nonempty = r.nonempty;
+    if (o->show_help || o->show_version) {
+        rc = 0;
+        goto out;
+    }
+    if (r.extra_pos)
+        CCFS_BAD("too many arguments (usage: tmemfs [options] SOURCE MOUNTPOINT)");
+    if (r.npos < 2)
+        CCFS_BAD("missing %s (usage: tmemfs [options] SOURCE MOUNTPOINT)",
+                 r.npos == 0 ? "SOURCE and MOUNTPOINT" : "MOUNTPOINT");
+    if (r.page_size) {
+        if (ccfs_parse_size(r.page_size, false, &v) < 0 || v < 512 || v > 32768 ||
+            (v & (v - 1)))
+            CCFS_BAD("bad page_size '%s' (a power of two from 512 to 32768)", r.page_size);
+        o->page_size = (uint32_t)v;
+    }
+    if (r.cache_size) {
+        if (ccfs_parse_size(r.cache_size, false, &v) < 0 || v < o->page_size)
+            CCFS_BAD("bad cache_size '%s' (bytes, K/M/G suffix, at least one page)",
+                     r.cache_size);
+        o->cache_size = v;
+    }
+    if (o->cache_size / o->page_size >= UINT32_MAX)
+        CCFS_BAD("cache_size too large");
+    if (r.capacity && ccfs_parse_size(r.capacity, true, &o->capacity) < 0)
+        CCFS_BAD("bad capacity '%s' (bytes, K/M/G suffix, or 'unlimited')", r.capacity);
+    if (r.cleancache && ccfs_parse_bool(r.cleancache, &o->cleancache) < 0)
+        CCFS_BAD("bad cleancache '%s' (on or off)", r.cleancache);
+    if (r.compress && ccfs_parse_bool(r.compress, &o->compress) < 0)
+        CCFS_BAD("bad compress '%s' (on or off)", r.compress);
+    if (r.dedup && ccfs_parse_bool(r.dedup, &o->dedup) < 0)
+        CCFS_BAD("bad dedup '%s' (on or off)", r.dedup);
+    if (r.shared_uuid) {
+        if (ccfs_parse_uuid(r.shared_uuid, o->uuid) < 0)
+            CCFS_BAD("bad shared_uuid '%s' (32 hex digits)", r.shared_uuid);
+        o->shared = true;
+    }
+    if (r.policy) {
+        if (!strcmp(r.policy, "clock"))
+            o->policy = CCFS_POLICY_CLOCK;
+        else if (!strcmp(r.policy, "lru"))
+            o->policy = CCFS_POLICY_LRU;
+        else
+            CCFS_BAD("bad policy '%s' (clock or lru)", r.policy);
+    }
+    if (r.max_objects) {
+        if (ccfs_parse_size(r.max_objects, false, &v) < 0 || v == 0)
+            CCFS_BAD("bad max_objects '%s'", r.max_objects);
+        o->max_objects = v;
+    }
+    if (r.ctl) {
+        if (strchr(r.ctl, '/') || !strcmp(r.ctl, ".") || !strcmp(r.ctl, ".."))
+            CCFS_BAD("bad ctl '%s' (a file name, or empty to disable)", r.ctl);
+        o->ctl = r.ctl;
+        r.ctl = NULL;
+    } else {
+        o->ctl = strdup(".tmemfs");
+    }
+    o->stats_json = r.stats_json;
+    r.stats_json = NULL;
+    o->source = r.pos[0];
+    o->mountpoint = r.pos[1];
+    r.pos[0] = r.pos[1] = NULL;
+    rc = 0;
+out:
+    ccfs_raw_free(&r);
+    if (rc != 0)
+        ccfs_opts_free(o);
+    return rc;
+}
+
+int ccfs_opts_validate(const struct ccfs_opts *o, FILE *err)
+{
+    struct stat st;
+    char src[PATH_MAX], mnt[PATH_MAX];
+    size_t sl;
+    DIR *d = NULL;
+    struct dirent *de;
+    int rc = -1;
+
+    if (stat(o->source, &st) < 0)
+        CCFS_BAD("SOURCE %s: %s", o->source, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        CCFS_BAD("SOURCE %s: not a directory", o->source);
+    if (stat(o->mountpoint, &st) < 0)
+        CCFS_BAD("MOUNTPOINT %s: %s", o->mountpoint, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        CCFS_BAD("MOUNTPOINT %s: not a directory", o->mountpoint);
+    if (!realpath(o->source, src) || !realpath(o->mountpoint, mnt))
+        CCFS_BAD("cannot resolve paths: %s", strerror(errno));
+    sl = strlen(src);
+    if (strncmp(src, mnt, sl) == 0 && (mnt[sl] == '/' || mnt[sl] == '\0' || sl == 1))
+        CCFS_BAD("MOUNTPOINT %s is SOURCE or inside it", o->mountpoint);
+    if (!o->nonempty) {
+        d = opendir(o->mountpoint);
+        if (!d)
+            CCFS_BAD("MOUNTPOINT %s: %s", o->mountpoint, strerror(errno));
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+                CCFS_BAD("MOUNTPOINT %s is not empty (use -o nonempty)", o->mountpoint);
+        }
+    }
+    rc = 0;
+out:
+    if (d)
+        closedir(d);
+    return rc;
+}
+
+void ccfs_opts_usage(FILE *out, const char *prog)
+{
+    fprintf(out,
+"usage: %s [options] SOURCE MOUNTPOINT\n"
+"\n"
+"Passthrough FUSE mount of SOURCE with a bounded guest page cache whose\n"
+"evicted clean pages go to a tmem cleancache pool (docs/fuse_cleancache.md).\n"
+"\n"
+"tmemfs options (-o name=value, comma-separated):\n"
+"    -o cache_size=SIZE      guest page cache size (default 16M; K/M/G suffixes)\n"
+"    -o capacity=SIZE        tmem store capacity (default unlimited)\n"
+"    -o cleancache=on|off    use cleancache (default on)\n"
+"    -o compress=on|off      lz4-compress pages in tmem (default on)\n"
+"    -o dedup=on|off         deduplicate identical pages in tmem (default on)\n"
+"    -o page_size=N          page size, power of two 512..32768 (default 4096)\n"
+"    -o shared_uuid=HEX32    init_shared_fs: shared ephemeral pool named by uuid\n"
+"                            (default: private pool, init_fs)\n"
+"    -o policy=clock|lru     guest cache replacement (default clock)\n"
+"    -o max_objects=N        outside-change table size (default 65536)\n"
+"    -o stats_json=PATH      write the final statistics as JSON at unmount\n"
+"    -o ctl=NAME             control directory in the mount root (default\n"
+"                            .tmemfs; empty disables): stats, stats.json,\n"
+"                            capacity (rw), drop_caches (w: 1 guest->cleancache,\n"
+"                            2 drop cleancache, 3 both)\n"
+"    -o kcache               let the kernel page cache work (no direct I/O)\n"
+"    -o nonempty             allow a non-empty MOUNTPOINT\n"
+"\n"
+"general options:\n"
+"    -h, --help              print this help (and libfuse's options)\n"
+"    -V, --version           print the version\n"
+"    -f                      stay in the foreground\n"
+"    -s                      single-threaded\n"
+"    -d, -o debug            libfuse debug output (implies -f)\n",
+            prog);
+}
+
+void ccfs_opts_free(struct ccfs_opts *o)
+{
+    free(o->source);
+    free(o->mountpoint);
+    free(o->stats_json);
+    free(o->ctl);
+    o->source = o->mountpoint = o->stats_json = o->ctl = NULL;
+}

@@ -1,0 +1,64 @@
+/*
+ * ccfs_opts.h - tmemfs command line: `tmemfs [options] SOURCE MOUNTPOINT`.
+ * Our options are -o name=value (so fstab / mount -t fuse.tmemfs work);
+ * anything else is left in the argument list for libfuse.
+ */
+#ifndef CCFS_OPTS_H
+#define CCFS_OPTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fuse_cleancache/ccfs_pcache.h"
+
+#define FUSE_USE_VERSION 314
+#include <fuse.h>
+
+struct ccfs_opts {
+    char *source;          /* SOURCE as given */
+    char *mountpoint;      /* MOUNTPOINT as given */
+    uint64_t cache_size;   /* guest page cache bytes (default 16 MiB) */
+    uint64_t capacity;     /* tmem store capacity bytes (default unlimited) */
+    bool cleancache;       /* default on */
+    bool compress, dedup;  /* tmem store features (default on) */
+    uint32_t page_size;    /* default 4096 */
+    bool shared;           /* shared pool (shared_uuid given) */
+    uint8_t uuid[16];
+    char *stats_json;      /* write final JSON stats here (NULL: no) */
+    char *ctl;             /* control directory name (default ".tmemfs") */
+    bool kcache;           /* let the kernel page cache work (no direct_io) */
+    enum ccfs_policy policy;
+    uint64_t max_objects;  /* object table size (default 65536) */
+    bool nonempty;         /* allow a non-empty MOUNTPOINT */
+    bool foreground, single_thread, debug;
+    bool show_help, show_version;
+};
+
+/*
+ * Parse args (argv-style, argv[0] = program). Our options are removed from
+ * args; libfuse's stay. On error writes one line "tmemfs: ..." to err and
+ * returns -1; else 0. Strings in o are malloc'ed (ccfs_opts_free).
+ */
+int ccfs_opts_parse(struct fuse_args *args, struct ccfs_opts *o, FILE *err);
+
+/*
+ * Check SOURCE (an existing directory) and MOUNTPOINT (an existing, empty
+ * unless nonempty, directory not inside SOURCE). One-line error to err and
+ * -1 on failure, else 0.
+ */
+int ccfs_opts_validate(const struct ccfs_opts *o, FILE *err);
+
+/* Print the usage and our options. */
+void ccfs_opts_usage(FILE *out, const char *prog);
+
+void ccfs_opts_free(struct ccfs_opts *o);
+
+/* Parse "123", "16M", "1G", ... (binary suffixes K M G T, optional "iB"/"B").
+ * Returns 0 or -1. "unlimited" only if allow_unlimited (-> UINT64_MAX). */
+int ccfs_parse_size(const char *s, bool allow_unlimited, uint64_t *out);
+
+/* Parse a 128-bit uuid: 32 hex digits, dashes allowed. Returns 0 or -1. */
+int ccfs_parse_uuid(const char *s, uint8_t uuid[16]);
+
+#endif /* CCFS_OPTS_H */
