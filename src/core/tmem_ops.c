@@ -278,9 +278,16 @@ unlock:
     return rc;
 }
 
-int tmem_flush_page(struct tmem_client *c, int pool_id, const struct tmem_oid *oid,
-                    uint32_t index)
+/*
+ * The frame of flush_page and flush_object: count the call (calls counter
+ * 'counter'), find the object under the stripe lock and remove its page
+ * 'index' (whole_object false) or every page (true). 0 when something was
+ * removed, -ENOENT when nothing was there, -EINVAL for bad arguments.
+ */
+static int tmem_flush(struct tmem_client *c, int pool_id, const struct tmem_oid *oid,
+                      uint32_t index, bool whole_object)
 {
+    enum tmem_counter counter = whole_object ? TMEM_C_FLUSH_OBJECTS : TMEM_C_FLUSH_PAGES;
     struct tmem_pool *pool;
     struct tmem_stripe *st;
     uint32_t object_id;
@@ -291,38 +298,27 @@ int tmem_flush_page(struct tmem_client *c, int pool_id, const struct tmem_oid *o
     pool = tmem_client_lock_pool(c, pool_id);
     if (!pool)
         return -EINVAL;
-    tmem_count(&pool->counters, TMEM_C_FLUSH_PAGES, 1);
-    tmem_count(&c->counters, TMEM_C_FLUSH_PAGES, 1);
+    tmem_count(&pool->counters, counter, 1);
+    tmem_count(&c->counters, counter, 1);
     st = tmem_stripe_of(pool, oid);
     pthread_mutex_lock(&st->lock);
     object_id = tmem_index_find_object(c->tm, st, pool, oid);
-    if (object_id)
+    if (object_id && whole_object)
+        removed = tmem_object_flush(c->tm, pool, c, st, object_id, TMEM_C_PAGES_FLUSHED) > 0;
+    else if (object_id)
         removed = tmem_remove_handle(c->tm, pool, c, st, object_id, index, TMEM_C_PAGES_FLUSHED);
     pthread_mutex_unlock(&st->lock);
     tmem_client_unlock_pools(c);
     return removed ? 0 : -ENOENT;
 }
 
+int tmem_flush_page(struct tmem_client *c, int pool_id, const struct tmem_oid *oid,
+                    uint32_t index)
+{
+    return tmem_flush(c, pool_id, oid, index, false);
+}
+
 int tmem_flush_object(struct tmem_client *c, int pool_id, const struct tmem_oid *oid)
 {
-    struct tmem_pool *pool;
-    struct tmem_stripe *st;
-    uint32_t object_id;
-    uint64_t removed = 0;
-
-    if (!c || !oid)
-        return -EINVAL;
-    pool = tmem_client_lock_pool(c, pool_id);
-    if (!pool)
-        return -EINVAL;
-    tmem_count(&pool->counters, TMEM_C_FLUSH_OBJECTS, 1);
-    tmem_count(&c->counters, TMEM_C_FLUSH_OBJECTS, 1);
-    st = tmem_stripe_of(pool, oid);
-    pthread_mutex_lock(&st->lock);
-    object_id = tmem_index_find_object(c->tm, st, pool, oid);
-    if (object_id)
-        removed = tmem_object_flush(c->tm, pool, c, st, object_id, TMEM_C_PAGES_FLUSHED);
-    pthread_mutex_unlock(&st->lock);
-    tmem_client_unlock_pools(c);
-    return removed ? 0 : -ENOENT;
+    return tmem_flush(c, pool_id, oid, 0, true);
 }

@@ -12,6 +12,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -138,15 +140,18 @@ uint32_t swapsim_swapdev_slots(const struct swapsim_swapdev *sd)
     return sd->slots;
 }
 
-int swapsim_swapdev_write(struct swapsim_swapdev *sd, uint32_t slot, const void *page)
+/* Move one whole page between page and slot (pread or pwrite), retrying
+ * short transfers and EINTR. Returns 0 or -errno (-EIO: end of file). */
+static int swapsim_swapdev_transfer(struct swapsim_swapdev *sd, uint32_t slot, char *page,
+                                    bool write)
 {
-    const char *p = page;
     size_t done = 0;
     if (slot >= sd->slots)
         return -EINVAL;
     while (done < sd->page_size) {
-        ssize_t n = pwrite(sd->fd, p + done, sd->page_size - done,
-                           (off_t)slot * sd->page_size + (off_t)done);
+        off_t at = (off_t)slot * sd->page_size + (off_t)done;
+        ssize_t n = write ? pwrite(sd->fd, page + done, sd->page_size - done, at)
+                          : pread(sd->fd, page + done, sd->page_size - done, at);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -156,22 +161,14 @@ int swapsim_swapdev_write(struct swapsim_swapdev *sd, uint32_t slot, const void 
     return 0;
 }
 
+int swapsim_swapdev_write(struct swapsim_swapdev *sd, uint32_t slot, const void *page)
+{
+    return swapsim_swapdev_transfer(sd, slot, (char *)(uintptr_t)page, true);
+}
+
 int swapsim_swapdev_read(struct swapsim_swapdev *sd, uint32_t slot, void *page)
 {
-    char *p = page;
-    size_t done = 0;
-    if (slot >= sd->slots)
-        return -EINVAL;
-    while (done < sd->page_size) {
-        ssize_t n = pread(sd->fd, p + done, sd->page_size - done,
-                          (off_t)slot * sd->page_size + (off_t)done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return n < 0 ? -errno : -EIO;
-        done += (size_t)n;
-    }
-    return 0;
+    return swapsim_swapdev_transfer(sd, slot, page, false);
 }
 
 int swapsim_swapdev_corrupt(struct swapsim_swapdev *sd, uint32_t slot)

@@ -8,33 +8,22 @@
 # Environment: TMEMFS_BIN (default build/tmemfs), FIO_SIZE (default 64M).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-TMEMFS_BIN=${TMEMFS_BIN:-$here/../../build/tmemfs}
 [ $# -ge 2 ] || { echo "usage: $0 DIR JOB.fio [tmemfs options...]" >&2; exit 2; }
 dir=$1 job=$2
 shift 2
 [ -d "$dir" ] || { echo "tmemfs-fio: $dir: not a directory" >&2; exit 2; }
 [ -f "$job" ] || { echo "tmemfs-fio: $job: no such job file" >&2; exit 2; }
+. "$here/tmemfs-lib.sh"
 mnt=$(mktemp -d /tmp/tmemfs-fio.XXXXXX)
 out=$(mktemp /tmp/tmemfs-fio-out.XXXXXX)
-pid=
-cleanup() {
-    mountpoint -q "$mnt" && { fusermount3 -u "$mnt" || fusermount3 -u -z "$mnt"; }
-    [ -n "$pid" ] && wait "$pid" 2>/dev/null
-    rmdir "$mnt" 2>/dev/null; rm -f "$out" "$out.json"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-"$TMEMFS_BIN" -f "$@" -o stats_json="$out.json" "$dir" "$mnt" 2>/dev/null &
-pid=$!
-for _ in $(seq 100); do mountpoint -q "$mnt" && break; sleep 0.05; done
-mountpoint -q "$mnt" || { echo "tmemfs-fio: mount failed" >&2; exit 1; }
+extra_cleanup='rmdir "$mnt" 2>/dev/null; rm -f "$out" "$out.json"'
+tmemfs_mount "$dir" "$@" -o stats_json="$out.json"
 TMEMFS_DIR=$mnt FIO_SIZE=${FIO_SIZE:-64M} fio "$job" >"$out" 2>&1
 rc=$?
-fusermount3 -u "$mnt"; wait "$pid"; pid=
+tmemfs_umount
 grep -E "^ *(READ|WRITE):" "$out" | sed 's/^ */fio /'
 [ $rc -eq 0 ] || { cat "$out" >&2; echo "tmemfs-fio: fio failed" >&2; exit 1; }
-json=$(cat "$out.json")
-get() { printf '%s' "$json" | tr ',{}' '\n\n\n' | awk -F: -v k="\"$1\"" '$1 == k { print $2 }'; }
+get() { json_counter "$out.json" "$1"; }
 gh=$(get guest_hits) gm=$(get guest_misses) sg=$(get succ_gets) fg=$(get failed_gets)
 awk -v gh="$gh" -v gm="$gm" -v sg="$sg" -v fg="$fg" -v br="$(get backing_pages_read)" \
     -v bb="$(get backing_bytes_read)" -v puts="$(get puts)" 'BEGIN {

@@ -1,0 +1,49 @@
+# tmemfs-lib.sh - what the tools/fio scripts share (sourced, not run):
+# mounting tmemfs in the background, unmounting, cleaning up on exit, and
+# reading one counter out of the JSON statistics tmemfs writes at unmount.
+#
+# The sourcing script sets: mnt (the mount point), and optionally work (a
+# scratch directory removed at exit) and extra_cleanup (a command run at
+# exit). TMEMFS_BIN defaults to build/tmemfs of this checkout.
+
+TMEMFS_BIN=${TMEMFS_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/tmemfs}
+tmemfs_pid=
+
+# Exit 0 with a loud SKIPPED line when /dev/fuse cannot be opened. $1: what.
+tmemfs_require_fuse() {
+    if ! (exec 9<>/dev/fuse) 2>/dev/null; then echo "SKIPPED: $1: /dev/fuse unusable"; exit 0; fi
+}
+
+tmemfs_cleanup() {
+    [ -n "${mnt:-}" ] && mountpoint -q "$mnt" && { fusermount3 -u "$mnt" || fusermount3 -u -z "$mnt"; }
+    [ -n "$tmemfs_pid" ] && wait "$tmemfs_pid" 2>/dev/null
+    [ -n "${extra_cleanup:-}" ] && eval "$extra_cleanup"
+    [ -n "${work:-}" ] && rm -rf "$work"
+    return 0
+}
+trap tmemfs_cleanup EXIT
+trap 'exit 1' INT TERM
+
+# tmemfs_mount SOURCE [tmemfs options...]: mount SOURCE on $mnt in the
+# background (foreground daemon, stderr discarded) and wait until it is up.
+tmemfs_mount() {
+    local src=$1
+    shift
+    "$TMEMFS_BIN" -f "$@" "$src" "$mnt" 2>/dev/null &
+    tmemfs_pid=$!
+    for _ in $(seq 100); do mountpoint -q "$mnt" && return 0; sleep 0.05; done
+    echo "$(basename "$0"): tmemfs mount of $src on $mnt failed" >&2
+    exit 1
+}
+
+# Unmount $mnt and wait for the daemon (it writes its stats_json then).
+tmemfs_umount() {
+    fusermount3 -u "$mnt"
+    wait "$tmemfs_pid"
+    tmemfs_pid=
+}
+
+# json_counter FILE NAME: the value of "NAME" in a tmemfs stats JSON file.
+json_counter() {
+    tr ',{}' '\n\n\n' <"$1" | awk -F: -v k="\"$2\"" '$1 == k { print $2 }'
+}
