@@ -6,8 +6,11 @@
  *   stats.json   (r)  the same as one JSON object
  *   capacity     (rw) the tmem store capacity in bytes ("unlimited");
  *                     writing a size (K/M/G suffix) calls tmem_set_capacity
- *   drop_caches  (w)  1: evict the guest cache into cleancache (memory
- *                     pressure); 2: drop the cleancache pool; 3: both
+ *                     (on the one store every mount of the process uses)
+ *   drop_caches  (w)  1: evict this mount's guest cache into cleancache
+ *                     (memory pressure); 2: drop the cleancache pool (in a
+ *                     sharing group: the shared pool, for every member);
+ *                     3: both
  */
 #ifndef CCFS_CTL_H
 #define CCFS_CTL_H

@@ -1,15 +1,17 @@
 /*
- * ccfs_fs.c - set-up and tear-down of one mount's state, and its stats.
+ * ccfs_fs.c - the store, set-up and tear-down of one mount's state, and
+ * its stats.
  *
- * Models: a guest booting with cleancache: the store ("hypervisor") is
- * created with the mount's options, the mount registers as one client and
+ * Models: guests booting with cleancache on one hypervisor: the store is
+ * created once with the options, each mount registers as one client and
  * calls init_fs (private ephemeral pool) or init_shared_fs (shared pool by
- * uuid); at unmount the pool is destroyed (invalidate_fs) and the client
- * and store go away.
+ * uuid; the mounts on it form a sharing group, ccfs_group.h); at unmount
+ * the pool is destroyed (invalidate_fs: a shared pool lives on while
+ * another mount holds it) and the client goes away; the store goes last.
  *
  * Data: struct ccfs_fs (see ccfs_fs.h), owned by main. Locking: set-up and
- * tear-down run single-threaded (before the FUSE loop starts / after it
- * ends); ccfs_fs_stats_text may run from any thread (it locks via io).
+ * tear-down run single-threaded (before the FUSE loops start / after they
+ * all end); ccfs_fs_stats_text may run from any thread (it locks via io).
  */
 #include "fuse_cleancache/ccfs_fs.h"
 
@@ -20,9 +22,25 @@
 #include "fuse_cleancache/ccfs_cc.h"
 #include "fuse_cleancache/ccfs_pcache.h"
 
-int ccfs_fs_setup(struct ccfs_fs *fs, const struct ccfs_opts *o, int rootfd, FILE *err)
+struct tmem *ccfs_store_create(const struct ccfs_opts *o, FILE *err)
 {
     struct tmem_config cfg;
+    struct tmem *tm;
+
+    tmem_config_init(&cfg);
+    cfg.capacity_bytes = o->capacity;
+    cfg.page_size = o->page_size;
+    cfg.compress = o->compress;
+    cfg.dedup = o->dedup;
+    tm = tmem_create(&cfg);
+    if (!tm)
+        fprintf(err, "tmemfs: cannot create the tmem store: %s\n", strerror(errno));
+    return tm;
+}
+
+int ccfs_fs_setup(struct ccfs_fs *fs, const struct ccfs_opts *o, size_t i, struct tmem *tm,
+                  struct ccfs_group *group, bool named, int rootfd, FILE *err)
+{
     struct ccfs_pcache *pc = NULL;
     struct ccfs_cc cc;
     int rc;
@@ -30,18 +48,11 @@ int ccfs_fs_setup(struct ccfs_fs *fs, const struct ccfs_opts *o, int rootfd, FIL
     memset(fs, 0, sizeof(*fs));
     fs->rootfd = rootfd;
     fs->opts = o;
+    fs->mountpoint = o->mountpoints[i];
+    fs->named = named;
+    fs->tm = tm;
     ccfs_stats_init(&fs->stats);
 
-    tmem_config_init(&cfg);
-    cfg.capacity_bytes = o->capacity;
-    cfg.page_size = o->page_size;
-    cfg.compress = o->compress;
-    cfg.dedup = o->dedup;
-    fs->tm = tmem_create(&cfg);
-    if (!fs->tm) {
-        fprintf(err, "tmemfs: cannot create the tmem store: %s\n", strerror(errno));
-        goto fail;
-    }
     fs->client = tmem_client_create(fs->tm, "tmemfs");
     if (!fs->client) {
         fprintf(err, "tmemfs: cannot create the tmem client: %s\n", strerror(errno));
@@ -64,7 +75,7 @@ int ccfs_fs_setup(struct ccfs_fs *fs, const struct ccfs_opts *o, int rootfd, FIL
         fprintf(err, "tmemfs: cleancache init failed: %s\n", strerror(-rc));
         goto fail;
     }
-    rc = ccfs_io_init(&fs->io, pc, &cc, &fs->stats);
+    rc = ccfs_io_init_shared(&fs->io, pc, &cc, &fs->stats, cc.pool_id >= 0 ? group : NULL);
     if (rc < 0) {
         ccfs_cc_invalidate_fs(&cc);
         fprintf(err, "tmemfs: %s\n", strerror(-rc));
@@ -93,8 +104,32 @@ void ccfs_fs_teardown(struct ccfs_fs *fs)
     fs->io_ready = false;
     tmem_client_destroy(fs->client);
     fs->client = NULL;
-    tmem_destroy(fs->tm);
     fs->tm = NULL;
+}
+
+/* s as a quoted, escaped JSON string (malloc'ed; NULL on failure). */
+static char *ccfs_json_quote(const char *s)
+{
+    size_t n = strlen(s), k = 0;
+    char *q = malloc(6 * n + 3);
+    const unsigned char *p;
+
+    if (!q)
+        return NULL;
+    q[k++] = '"';
+    for (p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            q[k++] = '\\';
+            q[k++] = (char)*p;
+        } else if (*p < 0x20) {
+            k += (size_t)sprintf(q + k, "\\u%04x", *p);
+        } else {
+            q[k++] = (char)*p;
+        }
+    }
+    q[k++] = '"';
+    q[k] = '\0';
+    return q;
 }
 
 char *ccfs_fs_stats_text(struct ccfs_fs *fs, bool json)
@@ -113,5 +148,13 @@ char *ccfs_fs_stats_text(struct ccfs_fs *fs, bool json)
     if (!buf)
         return NULL;
     (void)ccfs_stats_format(&fs->stats, &g, json, buf, (size_t)n + 1);
+    if (json && fs->named && buf[0] == '{') {
+        char *q = ccfs_json_quote(fs->mountpoint), *named = NULL;
+        if (!q || asprintf(&named, "{\"mountpoint\":%s,%s", q, buf + 1) < 0)
+            named = NULL;
+        free(q);
+        free(buf);
+        buf = named;
+    }
     return buf;
 }

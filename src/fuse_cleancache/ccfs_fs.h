@@ -1,7 +1,9 @@
 /*
  * ccfs_fs.h - one mounted tmemfs: the context every FUSE operation gets
  * (fuse_get_context()->private_data), its set-up/tear-down, and the open
- * handle type.
+ * handle type. One process may run several mounts (guests) on one tmem
+ * store (the "hypervisor", created once by ccfs_store_create); mounts
+ * with a shared pool form a sharing group (ccfs_group.h).
  */
 #ifndef CCFS_FS_H
 #define CCFS_FS_H
@@ -11,6 +13,7 @@
 #include <stdio.h>
 
 #include "core/tmem.h"
+#include "fuse_cleancache/ccfs_group.h"
 #include "fuse_cleancache/ccfs_io.h"
 #include "fuse_cleancache/ccfs_obj.h"
 #include "fuse_cleancache/ccfs_opts.h"
@@ -18,8 +21,10 @@
 
 struct ccfs_fs {
     int rootfd;                   /* SOURCE, O_PATH directory */
-    const struct ccfs_opts *opts;
-    struct tmem *tm;              /* the store ("hypervisor"), owned */
+    const struct ccfs_opts *opts; /* shared by every mount of the process */
+    const char *mountpoint;       /* this mount's MOUNTPOINT as given */
+    bool named;                   /* JSON statistics name the mountpoint */
+    struct tmem *tm;              /* the store ("hypervisor"), shared, not owned */
     struct tmem_client *client;   /* this mount as a guest */
     struct ccfs_stats stats;
     struct ccfs_io io;
@@ -49,19 +54,35 @@ struct ccfs_fh {
 };
 
 /*
- * Create the store (capacity, page size, compression, dedup from o), this
- * mount's client, the guest cache, cleancache (init_fs or init_shared_fs;
- * none with cleancache=off), the read/write path and the object table.
- * On failure prints one line to err, undoes everything and returns -1.
+ * Create the tmem store every mount of the process uses (capacity, page
+ * size, compression, dedup from o). On failure prints one line to err and
+ * returns NULL. Free with tmem_destroy after every ccfs_fs_teardown.
  */
-int ccfs_fs_setup(struct ccfs_fs *fs, const struct ccfs_opts *o, int rootfd, FILE *err);
+struct tmem *ccfs_store_create(const struct ccfs_opts *o, FILE *err);
 
-/* Undo ccfs_fs_setup (destroys the pool: invalidate_fs). Safe on a
- * zeroed or partly set-up fs. Does not close rootfd. */
+/*
+ * Set up mount number i of o (SOURCE o->sources[i], open as rootfd) on
+ * the store tm: its client, the guest cache, cleancache (init_fs, or
+ * init_shared_fs with o->shared; none with cleancache=off), the
+ * read/write path and the object table. group: the sharing group of the
+ * mounts on the shared pool (NULL: none; pass one only with o->shared and
+ * cleancache on). named: JSON statistics carry "mountpoint" (several
+ * mounts). fs must not move in memory afterwards. Single-threaded with
+ * respect to every member of group. On failure prints one line to err,
+ * undoes everything and returns -1.
+ */
+int ccfs_fs_setup(struct ccfs_fs *fs, const struct ccfs_opts *o, size_t i, struct tmem *tm,
+                  struct ccfs_group *group, bool named, int rootfd, FILE *err);
+
+/* Undo ccfs_fs_setup (destroys the pool: invalidate_fs; leaves the
+ * group). Safe on a zeroed or partly set-up fs. Does not close rootfd or
+ * destroy the store. No FUSE loop of this mount or of a mount of its
+ * group may be running. */
 void ccfs_fs_teardown(struct ccfs_fs *fs);
 
 /* Render the statistics (text or JSON) into a malloc'ed string (NULL on
- * allocation failure). */
+ * allocation failure). With fs->named the JSON object begins with
+ * "mountpoint":"MOUNTPOINT". */
 char *ccfs_fs_stats_text(struct ccfs_fs *fs, bool json);
 
 /* The FUSE operation table. */

@@ -12,17 +12,32 @@
  *
  * Staleness rule (why no read returns stale data): every change made
  * through this module happens on the backing file first and is followed,
- * under io->lock, by invalidation of both caches and a bump of the oid's
- * stripe sequence io->seq[]. A read records the sequence under the lock
- * before reading the backing file and inserts what it read only if the
- * sequence is unchanged; so a page read before a write can never be
+ * under the io lock, by invalidation of both caches and a bump of the
+ * oid's stripe sequence io->seq[]. A read records the sequence under the
+ * lock before reading the backing file and inserts what it read only if
+ * the sequence is unchanged; so a page read before a write can never be
  * cached after that write's invalidation.
  *
- * Locking: io->lock (a mutex) guards the guest cache, the cleancache pool
- * id and seq[]; every tmem call of the cleancache glue is made under it
- * (tmem calls no callback for ephemeral pools, so this cannot deadlock).
- * Backing-file I/O is done without the lock. Lock order of tmemfs:
- * ccfs_objtab lock -> io->lock -> (tmem's internal locks).
+ * Sharing groups (ccfs_group.h): the mounts of one process that share a
+ * cleancache pool. Each member keeps its own guest cache, sequences and
+ * pool handle, but io->lock of every member points to the one group lock,
+ * and an invalidation through any member, under that lock, drops the
+ * pages from every member's guest cache, bumps every member's sequence
+ * and flushes the shared pool (once: it is one pool). So no member can
+ * put back into the pool a page that a change through another member has
+ * invalidated (its guest copy is gone), no member's in-flight read can
+ * insert pre-change data (its sequence moved), and every get, put and
+ * invalidation of the group is serialised: the staleness rule holds for
+ * the group as for one mount (what ocfs2's cluster locks do for shared
+ * cleancache between nodes).
+ *
+ * Locking: *io->lock (a mutex: io->own_lock, or the group lock) guards the
+ * guest cache, the cleancache pool id and seq[] of the io (of every
+ * member, in a group) and the group's member list; every tmem call of the
+ * cleancache glue is made under it (tmem calls no callback for ephemeral
+ * pools, so this cannot deadlock). Backing-file I/O is done without the
+ * lock. Lock order of tmemfs: ccfs_objtab lock -> io lock -> (tmem's
+ * internal locks).
  */
 #include "fuse_cleancache/ccfs_io.h"
 
@@ -40,21 +55,72 @@ static size_t ccfs_stripe(const struct tmem_oid *oid)
     return (size_t)(h % CCFS_SEQ_STRIPES);
 }
 
-int ccfs_io_init(struct ccfs_io *io, struct ccfs_pcache *pc, const struct ccfs_cc *cc,
-                 struct ccfs_stats *stats)
+int ccfs_io_init_shared(struct ccfs_io *io, struct ccfs_pcache *pc, const struct ccfs_cc *cc,
+                        struct ccfs_stats *stats, struct ccfs_group *g)
 {
     int rc;
 
     memset(io, 0, sizeof(*io));
-    rc = pthread_mutex_init(&io->lock, NULL);
+    rc = pthread_mutex_init(&io->own_lock, NULL);
     if (rc != 0)
         return -rc;
+    io->lock = &io->own_lock;
     io->pc = pc;
     io->cc = *cc;
     io->stats = stats;
     io->page_size = ccfs_pcache_page_size(pc);
     io->inode_threshold = 1024;
+    if (g) {
+        pthread_mutex_lock(&g->lock);
+        io->group = g;
+        io->lock = &g->lock;
+        io->gnext = g->ios;
+        g->ios = io;
+        g->nios++;
+        pthread_mutex_unlock(&g->lock);
+    }
     return 0;
+}
+
+int ccfs_io_init(struct ccfs_io *io, struct ccfs_pcache *pc, const struct ccfs_cc *cc,
+                 struct ccfs_stats *stats)
+{
+    return ccfs_io_init_shared(io, pc, cc, stats, NULL);
+}
+
+/* The members an invalidation through io acts on: the group's, or io
+ * alone. Walk with: for (m = ccfs_first(io); m; m = ccfs_next(io, m)).
+ * Under *io->lock. */
+static struct ccfs_io *ccfs_first(struct ccfs_io *io)
+{
+    return io->group ? io->group->ios : io;
+}
+
+static struct ccfs_io *ccfs_next(const struct ccfs_io *io, const struct ccfs_io *m)
+{
+    return io->group ? m->gnext : NULL;
+}
+
+/*
+ * The cleancache instance to flush the (shared) pool through (under
+ * *io->lock): io's own, or, if io's pool is disabled (a failed re-init),
+ * another member's with io's counters (tmp holds that copy). NULL if no
+ * member has a pool.
+ */
+static struct ccfs_cc *ccfs_flush_cc(struct ccfs_io *io, struct ccfs_cc *tmp)
+{
+    struct ccfs_io *m;
+
+    if (io->cc.pool_id >= 0)
+        return &io->cc;
+    for (m = ccfs_first(io); m; m = ccfs_next(io, m)) {
+        if (m->cc.pool_id >= 0) {
+            *tmp = m->cc;
+            tmp->stats = io->stats;
+            return tmp;
+        }
+    }
+    return NULL;
 }
 
 static uint32_t ccfs_ps(const struct ccfs_io *io)
@@ -64,12 +130,26 @@ static uint32_t ccfs_ps(const struct ccfs_io *io)
 
 void ccfs_io_destroy(struct ccfs_io *io)
 {
-    pthread_mutex_lock(&io->lock);
+    struct ccfs_group *g = io->group;
+
+    pthread_mutex_lock(io->lock);
+    if (g) {
+        struct ccfs_io **pp = &g->ios;
+        while (*pp && *pp != io)
+            pp = &(*pp)->gnext;
+        if (*pp) {
+            *pp = io->gnext;
+            g->nios--;
+        }
+        io->gnext = NULL;
+    }
     ccfs_cc_invalidate_fs(&io->cc);
     ccfs_pcache_destroy(io->pc);
     io->pc = NULL;
-    pthread_mutex_unlock(&io->lock);
-    pthread_mutex_destroy(&io->lock);
+    pthread_mutex_unlock(io->lock);
+    io->group = NULL;
+    io->lock = &io->own_lock;
+    pthread_mutex_destroy(&io->own_lock);
 }
 
 /* Eviction hook: a clean page leaves the guest cache -> cleancache. */
@@ -82,7 +162,7 @@ static void ccfs_io_evict(void *arg, const struct tmem_oid *oid, uint32_t index,
     ccfs_cc_put_page(&io->cc, oid, index, page);
 }
 
-/* Insert under io->lock. */
+/* Insert under *io->lock. */
 static void ccfs_io_insert_locked(struct ccfs_io *io, const struct tmem_oid *oid,
                                   uint32_t index, const void *page)
 {
@@ -145,7 +225,7 @@ ssize_t ccfs_io_read(struct ccfs_io *io, const struct tmem_oid *oid, int fd,
     }
 
     /* Pass 1 (locked): guest cache, then cleancache. */
-    pthread_mutex_lock(&io->lock);
+    pthread_mutex_lock(io->lock);
     seq0 = io->seq[stripe];
     for (i = 0; i < npages; i++) {
         uint32_t idx = (uint32_t)(first + i);
@@ -162,7 +242,7 @@ ssize_t ccfs_io_read(struct ccfs_io *io, const struct tmem_oid *oid, int fd,
             ccfs_io_insert_locked(io, oid, idx, tmp + i * ps);
         }
     }
-    pthread_mutex_unlock(&io->lock);
+    pthread_mutex_unlock(io->lock);
 
     /* Pass 2 (unlocked): runs of missing pages from the backing file. */
     for (i = 0; i < npages;) {
@@ -185,14 +265,16 @@ ssize_t ccfs_io_read(struct ccfs_io *io, const struct tmem_oid *oid, int fd,
         i = j;
     }
 
-    /* Pass 3 (locked): insert what was read unless an invalidation raced. */
-    pthread_mutex_lock(&io->lock);
+    /* Pass 3 (locked): insert what was read unless an invalidation raced
+     * (through this io or, in a group, through any member: each bumps
+     * every member's sequence). */
+    pthread_mutex_lock(io->lock);
     if (io->seq[stripe] == seq0) {
         for (i = 0; i < npages; i++)
             if (!have[i])
                 ccfs_io_insert_locked(io, oid, (uint32_t)(first + i), tmp + i * ps);
     }
-    pthread_mutex_unlock(&io->lock);
+    pthread_mutex_unlock(io->lock);
 
     memcpy(buf, tmp + (off - first * ps), (size_t)(end - off));
     ret = (ssize_t)(end - off);
@@ -202,27 +284,44 @@ out:
     return ret;
 }
 
+/* Under *io->lock: drop pages [first, last] of oid from the guest cache
+ * of every member (io alone, or its group) and bump every member's
+ * sequence for oid; each member counts its own guest_invalidates. */
+static void ccfs_io_drop_guest_locked(struct ccfs_io *io, const struct tmem_oid *oid,
+                                      uint32_t first, uint32_t last)
+{
+    size_t stripe = ccfs_stripe(oid), n;
+    struct ccfs_io *m;
+
+    for (m = ccfs_first(io); m; m = ccfs_next(io, m)) {
+        m->seq[stripe]++;
+        n = ccfs_pcache_invalidate_range(m->pc, oid, first, last);
+        ccfs_stats_add(m->stats, CCFS_GUEST_INVALIDATES, n);
+    }
+}
+
 /* Invalidate pages [first, last] (last may be UINT64_MAX: to the end). */
 static void ccfs_io_invalidate_pages(struct ccfs_io *io, const struct tmem_oid *oid,
                                      uint64_t first, uint64_t last)
 {
-    size_t n;
+    struct ccfs_cc tmp, *cc;
 
     if (first > UINT32_MAX || first > last)
         return;
-    pthread_mutex_lock(&io->lock);
-    io->seq[ccfs_stripe(oid)]++;
-    n = ccfs_pcache_invalidate_range(io->pc, oid, (uint32_t)first,
-                                     last > UINT32_MAX ? UINT32_MAX : (uint32_t)last);
-    ccfs_stats_add(io->stats, CCFS_GUEST_INVALIDATES, n);
-    if (last - first >= io->inode_threshold) {
-        ccfs_cc_invalidate_inode(&io->cc, oid);
+    pthread_mutex_lock(io->lock);
+    ccfs_io_drop_guest_locked(io, oid, (uint32_t)first,
+                              last > UINT32_MAX ? UINT32_MAX : (uint32_t)last);
+    cc = ccfs_flush_cc(io, &tmp);
+    if (!cc) {
+        /* cleancache off (or no pool): nothing more to flush */
+    } else if (last - first >= io->inode_threshold) {
+        ccfs_cc_invalidate_inode(cc, oid);
     } else {
         uint64_t i;
         for (i = first; i <= last; i++)
-            ccfs_cc_invalidate_page(&io->cc, oid, (uint32_t)i);
+            ccfs_cc_invalidate_page(cc, oid, (uint32_t)i);
     }
-    pthread_mutex_unlock(&io->lock);
+    pthread_mutex_unlock(io->lock);
 }
 
 void ccfs_io_invalidate_range(struct ccfs_io *io, const struct tmem_oid *oid, uint64_t off,
@@ -242,14 +341,25 @@ void ccfs_io_invalidate_range(struct ccfs_io *io, const struct tmem_oid *oid, ui
 
 void ccfs_io_invalidate_object(struct ccfs_io *io, const struct tmem_oid *oid)
 {
-    size_t n;
+    struct ccfs_cc tmp, *cc;
 
-    pthread_mutex_lock(&io->lock);
-    io->seq[ccfs_stripe(oid)]++;
-    n = ccfs_pcache_invalidate_object(io->pc, oid);
-    ccfs_stats_add(io->stats, CCFS_GUEST_INVALIDATES, n);
-    ccfs_cc_invalidate_inode(&io->cc, oid);
-    pthread_mutex_unlock(&io->lock);
+    pthread_mutex_lock(io->lock);
+    ccfs_io_drop_guest_locked(io, oid, 0, UINT32_MAX);
+    cc = ccfs_flush_cc(io, &tmp);
+    if (cc)
+        ccfs_cc_invalidate_inode(cc, oid);
+    pthread_mutex_unlock(io->lock);
+}
+
+void ccfs_io_invalidate_cleancache_object(struct ccfs_io *io, const struct tmem_oid *oid)
+{
+    struct ccfs_cc tmp, *cc;
+
+    pthread_mutex_lock(io->lock);
+    cc = ccfs_flush_cc(io, &tmp);
+    if (cc)
+        ccfs_cc_invalidate_inode(cc, oid);
+    pthread_mutex_unlock(io->lock);
 }
 
 ssize_t ccfs_io_write(struct ccfs_io *io, const struct tmem_oid *oid, int fd,
@@ -309,30 +419,37 @@ size_t ccfs_io_shrink_guest(struct ccfs_io *io)
 {
     size_t n;
 
-    pthread_mutex_lock(&io->lock);
+    pthread_mutex_lock(io->lock);
     n = ccfs_pcache_evict_all(io->pc, ccfs_io_evict, io);
-    pthread_mutex_unlock(&io->lock);
+    pthread_mutex_unlock(io->lock);
     return n;
 }
 
 void ccfs_io_drop_cleancache(struct ccfs_io *io)
 {
-    pthread_mutex_lock(&io->lock);
+    struct ccfs_io *m;
+    size_t i;
+
+    pthread_mutex_lock(io->lock);
     if (io->cc.pool_id >= 0) {
-        struct tmem_client *c = io->cc.client;
-        size_t i;
-        for (i = 0; i < CCFS_SEQ_STRIPES; i++)
-            io->seq[i]++;
-        ccfs_cc_invalidate_fs(&io->cc);
-        (void)ccfs_cc_reinit(&io->cc, c, ccfs_ps(io));
+        /* Every member leaves the pool first, so a shared pool's pages
+         * really go (the last client out destroys it); then all rejoin a
+         * fresh one. */
+        for (m = ccfs_first(io); m; m = ccfs_next(io, m)) {
+            for (i = 0; i < CCFS_SEQ_STRIPES; i++)
+                m->seq[i]++;
+            ccfs_cc_invalidate_fs(&m->cc);
+        }
+        for (m = ccfs_first(io); m; m = ccfs_next(io, m))
+            (void)ccfs_cc_reinit(&m->cc, m->cc.client, ccfs_ps(m));
     }
-    pthread_mutex_unlock(&io->lock);
+    pthread_mutex_unlock(io->lock);
 }
 
 void ccfs_io_gauges(struct ccfs_io *io, struct ccfs_gauges *g)
 {
     memset(g, 0, sizeof(*g));
-    pthread_mutex_lock(&io->lock);
+    pthread_mutex_lock(io->lock);
     g->guest_pages = ccfs_pcache_count(io->pc);
     g->guest_capacity = ccfs_pcache_capacity(io->pc);
     g->page_size = ccfs_ps(io);
@@ -342,5 +459,5 @@ void ccfs_io_gauges(struct ccfs_io *io, struct ccfs_gauges *g)
         (void)tmem_pool_stats(io->cc.client, io->cc.pool_id, &g->pool);
         (void)tmem_stats(tmem_client_store(io->cc.client), &g->store);
     }
-    pthread_mutex_unlock(&io->lock);
+    pthread_mutex_unlock(io->lock);
 }

@@ -7,6 +7,16 @@
  * All functions are thread-safe. Page index = file offset / page size;
  * pages past index UINT32_MAX are never cached (as the seeds' shim refuses
  * an index that does not fit 32 bits).
+ *
+ * An io is alone (a private pool, or cleancache off: its own lock) or a
+ * member of a sharing group (ccfs_group.h: mounts sharing one cleancache
+ * pool). A member uses the group's one lock, and every invalidation
+ * through it (write, truncate, invalidate_range, invalidate_object,
+ * drop_cleancache) acts on every member: their guest caches and
+ * invalidation sequences and the shared pool, atomically with respect to
+ * every member's reads and evictions. Hence the staleness rule below
+ * holds across the group: once a change through any member has returned,
+ * no later read through any member returns data older than it.
  */
 #ifndef CCFS_IO_H
 #define CCFS_IO_H
@@ -17,13 +27,19 @@
 
 #include "core/tmem.h"
 #include "fuse_cleancache/ccfs_cc.h"
+#include "fuse_cleancache/ccfs_group.h"
 #include "fuse_cleancache/ccfs_pcache.h"
 #include "fuse_cleancache/ccfs_stats.h"
 
 #define CCFS_SEQ_STRIPES 256
 
 struct ccfs_io {
-    pthread_mutex_t lock;       /* guards pc, cc's pool id, seq[] */
+    /* &own_lock, or the group lock (group->lock) of a sharing group.
+     * Guards pc, cc's pool id and seq[] (of every member, in a group). */
+    pthread_mutex_t *lock;
+    pthread_mutex_t own_lock;
+    struct ccfs_group *group;   /* NULL: alone */
+    struct ccfs_io *gnext;      /* next member of group */
     struct ccfs_pcache *pc;     /* owned */
     struct ccfs_cc cc;
     struct ccfs_stats *stats;
@@ -39,10 +55,22 @@ struct ccfs_io {
 /*
  * Set up io over a guest cache pc (io takes ownership) and an initialised
  * cleancache instance cc (copied; may be disabled). Returns 0 or -errno.
+ * io must not move in memory until ccfs_io_destroy.
  */
 int ccfs_io_init(struct ccfs_io *io, struct ccfs_pcache *pc, const struct ccfs_cc *cc,
                  struct ccfs_stats *stats);
-/* Destroy the guest cache and the lock; cleancache: invalidate_fs. */
+/*
+ * The same, and join the sharing group g (NULL: alone, as ccfs_io_init).
+ * Every member of g must have cleancache instances on the same shared pool
+ * (init_shared_fs with one uuid, on one store) and the same page size.
+ * Must not run concurrently with any call on a member of g.
+ */
+int ccfs_io_init_shared(struct ccfs_io *io, struct ccfs_pcache *pc, const struct ccfs_cc *cc,
+                        struct ccfs_stats *stats, struct ccfs_group *g);
+/* Leave the group (if any), destroy the guest cache and the lock;
+ * cleancache: invalidate_fs (a shared pool lives on while other clients
+ * hold it). Must not run concurrently with any call on io or, in a group,
+ * on another member. */
 void ccfs_io_destroy(struct ccfs_io *io);
 
 /*
@@ -74,10 +102,17 @@ void ccfs_io_invalidate_range(struct ccfs_io *io, const struct tmem_oid *oid, ui
 /* Invalidate every page of oid in both caches (invalidate_inode). */
 void ccfs_io_invalidate_object(struct ccfs_io *io, const struct tmem_oid *oid);
 
-/* Memory pressure: evict every guest page to cleancache. Returns the count. */
+/* Flush oid from cleancache only (invalidate_inode), guest caches left
+ * alone: for pages of a shared pool that no object-table record covers
+ * any more (ccfs_objtab_destroy of a group member). */
+void ccfs_io_invalidate_cleancache_object(struct ccfs_io *io, const struct tmem_oid *oid);
+
+/* Memory pressure: evict every page of this io's guest cache to
+ * cleancache (other members of a group are not touched). Returns the count. */
 size_t ccfs_io_shrink_guest(struct ccfs_io *io);
 
-/* Drop the whole cleancache pool (invalidate_fs) and start a fresh one. */
+/* Drop the whole cleancache pool (invalidate_fs) and start a fresh one.
+ * In a group every member does so (the shared pool really goes away). */
 void ccfs_io_drop_cleancache(struct ccfs_io *io);
 
 /* Fill the guest-cache and tmem fields of g. */

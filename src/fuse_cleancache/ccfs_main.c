@@ -1,27 +1,107 @@
 /*
- * ccfs_main.c - tmemfs: `tmemfs [options] SOURCE MOUNTPOINT`.
+ * ccfs_main.c - tmemfs: `tmemfs [options] SOURCE MOUNTPOINT [SOURCE2 MOUNTPOINT2 ...]`.
  *
- * Models: booting a guest with cleancache over a dataset: parse and check
- * the command line (one-line errors, non-zero exit), create the tmem store
- * and this mount's client/pool (ccfs_fs_setup), mount, run libfuse's
- * multi-threaded loop until fusermount3 -u / SIGINT / SIGTERM / SIGHUP,
- * unmount, then print the final statistics (text and one JSON line on
- * stderr; JSON also to -o stats_json=PATH) and tear everything down.
+ * Models: booting guests with cleancache over datasets on one hypervisor:
+ * parse and check the command line (one-line errors, exit status 1),
+ * create the one tmem store, then per SOURCE MOUNTPOINT pair one mount
+ * (its client, pool, guest cache, object table: ccfs_fs_setup; with
+ * shared_uuid all mounts join one sharing group, ccfs_group.h), mount them
+ * all, daemonize (unless -f), run the FUSE loops until they end, then print
+ * the final statistics of every mount (text and one JSON line each on
+ * stderr; JSON also to -o stats_json=PATH: one object for one mount, an
+ * array for several) and tear everything down, the store last.
  *
- * Data: everything lives on main's stack (struct ccfs_opts, struct
- * ccfs_fs); no globals. Locking: single-threaded except inside the loop.
+ * One mount: libfuse's loop runs in the main thread with libfuse's signal
+ * handlers (fuse_set_signal_handlers), exactly as a classic FUSE daemon.
+ *
+ * Several mounts: libfuse 3.14's signal handlers serve one session only,
+ * so each mount's loop (fuse_loop_mt, or fuse_loop with -s) runs in a
+ * thread of its own and SIGINT/SIGTERM/SIGHUP are blocked in every thread
+ * and taken by a signal thread with sigwait(). On a signal it marks the
+ * run as stopping and sends CCFS_WAKE_SIG to each loop thread still
+ * running; that thread's handler calls fuse_session_exit() on its own
+ * session (what libfuse's own handler does) and interrupts the loop's
+ * wait (sem_wait in fuse_loop_mt, read in fuse_loop: the handler has no
+ * SA_RESTART), so the loop returns and the thread unmounts its mount. The
+ * wake is repeated every 100 ms until every loop has ended, since a wake
+ * that lands just before the loop blocks would be lost. `fusermount3 -u`
+ * of one mount ends only that mount's loop (the kernel ends its
+ * connection); the process goes on until every loop has ended. Each
+ * mount's state lives until then (its object-table records keep covering
+ * the pages it put into a shared pool), and the statistics are printed
+ * for all mounts at exit.
+ *
+ * Data: the options and an array of struct ccfs_mount (one per pair),
+ * owned by main; struct ccfs_run for the threads. The only globals are
+ * the thread-local session of a loop thread and the "stopping" flag the
+ * wake handler reads (async-signal-safe atomics).
+ *
+ * Locking: run->lock guards run->stopping/done/nended and each mount's
+ * `ended`; the signal thread holds it while it sends wakes, and a loop
+ * thread sets `ended` under it as its last act, so a wake never targets a
+ * thread that has exited. Lock order: run->lock is taken alone.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fuse_cleancache/ccfs_fs.h"
+#include "fuse_cleancache/ccfs_group.h"
 #include "fuse_cleancache/ccfs_opts.h"
 
+#include <fuse_lowlevel.h> /* fuse_session_exit */
+
 #define CCFS_VERSION "0.1"
+
+/* Sent by the signal thread to a loop thread to stop its loop. */
+#define CCFS_WAKE_SIG SIGUSR1
+
+struct ccfs_run;
+
+/* One SOURCE MOUNTPOINT pair. */
+struct ccfs_mount {
+    struct ccfs_fs fs;
+    bool set_up;
+    int rootfd;
+    struct fuse_args args;      /* this mount's copy of libfuse's arguments */
+    struct fuse *f;
+    bool mounted;               /* fuse_mount done, fuse_unmount not yet */
+    bool ran;                   /* was mounted: print its statistics */
+    pthread_t thread;
+    bool started;
+    bool ended;                 /* under run->lock */
+    int loop_rc;
+    struct ccfs_run *run;
+};
+
+/* The threads of a several-mount run. */
+struct ccfs_run {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;        /* a loop ended */
+    struct ccfs_mount *m;
+    size_t n, nended;
+    bool done;                  /* every loop ended: the signal thread quits */
+    const struct ccfs_opts *o;
+};
+
+/* The session of the loop running in this thread (NULL elsewhere). */
+static _Thread_local struct fuse_session *ccfs_loop_se;
+/* Set once a stop signal arrived: the wake handler then exits its loop. */
+static atomic_int ccfs_stopping;
+
+static void ccfs_wake_handler(int sig)
+{
+    (void)sig;
+    if (atomic_load(&ccfs_stopping) && ccfs_loop_se)
+        fuse_session_exit(ccfs_loop_se);
+}
 
 /* Write the final JSON statistics to path. Returns 0 or -1 (message). */
 static int ccfs_write_json(const char *path, const char *json)
@@ -42,33 +122,280 @@ static int ccfs_write_json(const char *path, const char *json)
     return rc;
 }
 
-static void ccfs_final_stats(struct ccfs_fs *fs, const struct ccfs_opts *o)
+/* Print the final statistics of every mount that ran; write stats_json
+ * (one mount: its object; several: an array of objects). */
+static void ccfs_final_stats(struct ccfs_mount *m, size_t n, const struct ccfs_opts *o)
 {
-    char *text = ccfs_fs_stats_text(fs, false);
-    char *json = ccfs_fs_stats_text(fs, true);
+    char *all = NULL;
+    size_t len = 0, i;
+    bool first = true, failed = false;
 
-    if (text)
-        fprintf(stderr, "tmemfs: final statistics for %s:\n%s", o->mountpoint, text);
-    if (json) {
-        fprintf(stderr, "tmemfs-stats-json: %s", json);
-        if (o->stats_json)
-            (void)ccfs_write_json(o->stats_json, json);
+    for (i = 0; i < n; i++) {
+        char *text, *json;
+
+        if (!m[i].ran)
+            continue;
+        text = ccfs_fs_stats_text(&m[i].fs, false);
+        json = ccfs_fs_stats_text(&m[i].fs, true);
+        if (text)
+            fprintf(stderr, "tmemfs: final statistics for %s:\n%s", m[i].fs.mountpoint, text);
+        if (json) {
+            size_t jl = strlen(json);
+            char *grown;
+
+            fprintf(stderr, "tmemfs-stats-json: %s", json);
+            /* "[" obj ("," obj)* "]\n"; each obj without its newline */
+            while (jl > 0 && json[jl - 1] == '\n')
+                jl--;
+            grown = realloc(all, len + jl + 4);
+            if (grown) {
+                all = grown;
+                all[len++] = first ? '[' : ',';
+                memcpy(all + len, json, jl);
+                len += jl;
+                first = false;
+            } else {
+                failed = true;
+            }
+        } else {
+            failed = true;
+        }
+        free(text);
+        free(json);
     }
-    free(text);
-    free(json);
+    if (o->stats_json && failed) {
+        fprintf(stderr, "tmemfs: stats_json %s: out of memory\n", o->stats_json);
+    } else if (o->stats_json && all) {
+        if (n == 1) {
+            memmove(all, all + 1, len - 1); /* one mount: the object alone */
+            memcpy(all + len - 1, "\n", 2);
+        } else {
+            memcpy(all + len, "]\n", 3);
+        }
+        (void)ccfs_write_json(o->stats_json, all);
+    }
+    free(all);
+}
+
+/* Copy the argument list (fuse_new consumes its argument). 0 or -1. */
+static int ccfs_args_copy(const struct fuse_args *from, struct fuse_args *to)
+{
+    int i;
+
+    *to = (struct fuse_args)FUSE_ARGS_INIT(0, NULL);
+    for (i = 0; i < from->argc; i++) {
+        if (fuse_opt_add_arg(to, from->argv[i]) != 0) {
+            fuse_opt_free_args(to);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* --------------------------------------------------- several mounts */
+
+/* A loop thread: run mount m's loop, then unmount it. */
+static void *ccfs_loop_thread(void *arg)
+{
+    struct ccfs_mount *m = arg;
+    struct ccfs_run *run = m->run;
+    struct fuse_loop_config *lc = NULL;
+    sigset_t wake;
+    int res = -1;
+
+    sigemptyset(&wake);
+    sigaddset(&wake, CCFS_WAKE_SIG);
+    ccfs_loop_se = fuse_get_session(m->f);
+    pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
+    if (run->o->single_thread) {
+        res = fuse_loop(m->f);
+    } else {
+        lc = fuse_loop_cfg_create();
+        if (lc) {
+            fuse_loop_cfg_set_clone_fd(lc, 0);
+            fuse_loop_cfg_set_max_threads(lc, 16);
+            res = fuse_loop_mt(m->f, lc);
+            fuse_loop_cfg_destroy(lc);
+        }
+    }
+    /* No more wakes here: fuse_unmount may wait for fusermount3. */
+    pthread_sigmask(SIG_BLOCK, &wake, NULL);
+    ccfs_loop_se = NULL;
+    fuse_unmount(m->f);
+    pthread_mutex_lock(&run->lock);
+    m->loop_rc = res;
+    m->mounted = false;
+    m->ended = true;
+    run->nended++;
+    pthread_cond_broadcast(&run->cond);
+    pthread_mutex_unlock(&run->lock);
+    return NULL;
+}
+
+/* The signal thread: sigwait for SIGINT/SIGTERM/SIGHUP; on one, stop
+ * every loop; quit when run->done. */
+static void *ccfs_signal_thread(void *arg)
+{
+    struct ccfs_run *run = arg;
+    sigset_t set;
+    size_t i;
+    int sig;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    for (;;) {
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        pthread_mutex_lock(&run->lock);
+        if (run->done) {
+            pthread_mutex_unlock(&run->lock);
+            break;
+        }
+        atomic_store(&ccfs_stopping, 1);
+        while (run->nended < run->n) {
+            struct timespec until;
+
+            for (i = 0; i < run->n; i++)
+                if (run->m[i].started && !run->m[i].ended)
+                    pthread_kill(run->m[i].thread, CCFS_WAKE_SIG);
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 100 * 1000 * 1000;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            (void)pthread_cond_timedwait(&run->cond, &run->lock, &until);
+        }
+        pthread_mutex_unlock(&run->lock);
+    }
+    return NULL;
+}
+
+/* Run every mount's loop in a thread until all have ended. Returns the
+ * exit status (0, or 1 if a loop failed). */
+static int ccfs_run_several(struct ccfs_mount *m, size_t n, const struct ccfs_opts *o)
+{
+    struct ccfs_run run;
+    struct sigaction sa;
+    sigset_t block;
+    pthread_t sigthr;
+    bool sig_started = false;
+    size_t i;
+    int rc = 0;
+
+    memset(&run, 0, sizeof(run));
+    run.m = m;
+    run.n = n;
+    run.o = o;
+    if (pthread_mutex_init(&run.lock, NULL) != 0)
+        return 1;
+    if (pthread_cond_init(&run.cond, NULL) != 0) {
+        pthread_mutex_destroy(&run.lock);
+        return 1;
+    }
+    /* Blocked in every thread from here on (threads inherit the mask);
+     * the signal thread takes them with sigwait. Never unblocked again:
+     * a late signal must not kill the process while it prints stats. */
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, CCFS_WAKE_SIG);
+    pthread_sigmask(SIG_BLOCK, &block, NULL);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    (void)sigaction(SIGPIPE, &sa, NULL);
+    sa.sa_handler = ccfs_wake_handler;
+    sa.sa_flags = 0; /* no SA_RESTART: the loop's wait returns EINTR */
+    (void)sigaction(CCFS_WAKE_SIG, &sa, NULL);
+
+    if (pthread_create(&sigthr, NULL, ccfs_signal_thread, &run) != 0) {
+        fprintf(stderr, "tmemfs: cannot start the signal thread\n");
+        rc = 1;
+        goto out;
+    }
+    sig_started = true;
+    for (i = 0; i < n; i++) {
+        m[i].run = &run;
+        pthread_mutex_lock(&run.lock);
+        if (pthread_create(&m[i].thread, NULL, ccfs_loop_thread, &m[i]) == 0) {
+            m[i].started = true;
+        } else {
+            fprintf(stderr, "tmemfs: cannot start the loop of %s\n", m[i].fs.mountpoint);
+            m[i].ended = true; /* never ran: left mounted, unmounted by main */
+            run.nended++;
+            rc = 1;
+        }
+        pthread_mutex_unlock(&run.lock);
+    }
+    if (rc != 0)
+        (void)kill(getpid(), SIGTERM); /* stop the loops that did start */
+    for (i = 0; i < n; i++) {
+        if (!m[i].started)
+            continue;
+        pthread_join(m[i].thread, NULL);
+        if (m[i].loop_rc < 0)
+            rc = 1;
+    }
+out:
+    if (sig_started) {
+        pthread_mutex_lock(&run.lock);
+        run.done = true;
+        pthread_mutex_unlock(&run.lock);
+        pthread_kill(sigthr, SIGTERM);
+        pthread_join(sigthr, NULL);
+    }
+    pthread_cond_destroy(&run.cond);
+    pthread_mutex_destroy(&run.lock);
+    return rc;
+}
+
+/* ------------------------------------------------------------ main */
+
+/* One mount: libfuse's loop in this thread, libfuse's signal handlers. */
+static int ccfs_run_one(struct ccfs_mount *m, const struct ccfs_opts *o)
+{
+    struct fuse_loop_config *lc = NULL;
+    struct fuse_session *se = fuse_get_session(m->f);
+    int res;
+
+    if (fuse_set_signal_handlers(se) != 0)
+        return 1;
+    if (o->single_thread) {
+        res = fuse_loop(m->f);
+    } else {
+        lc = fuse_loop_cfg_create();
+        if (!lc) {
+            fuse_remove_signal_handlers(se);
+            return 1;
+        }
+        fuse_loop_cfg_set_clone_fd(lc, 0);
+        fuse_loop_cfg_set_max_threads(lc, 16);
+        res = fuse_loop_mt(m->f, lc);
+    }
+    fuse_remove_signal_handlers(se);
+    fuse_unmount(m->f);
+    m->mounted = false;
+    if (lc)
+        fuse_loop_cfg_destroy(lc);
+    /* 0: unmounted; > 0: the signal that stopped us; < 0: an error. */
+    return res < 0 ? 1 : 0;
 }
 
 int main(int argc, char *argv[])
 {
     struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
     struct ccfs_opts o;
-    struct ccfs_fs fs;
-    struct fuse *f = NULL;
-    struct fuse_loop_config *lc = NULL;
-    bool parsed = false, set_up = false, mounted = false, handlers = false;
-    int rootfd = -1, rc = 1, res;
+    struct ccfs_mount *m = NULL;
+    struct tmem *tm = NULL;
+    struct ccfs_group *group = NULL;
+    bool parsed = false;
+    size_t n = 0, i;
+    int rc = 1;
 
-    memset(&fs, 0, sizeof(fs));
     if (ccfs_opts_parse(&args, &o, stderr) < 0)
         goto out;
     parsed = true;
@@ -87,52 +414,71 @@ int main(int argc, char *argv[])
     }
     if (ccfs_opts_validate(&o, stderr) < 0)
         goto out;
-    rootfd = open(o.source, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (rootfd < 0) {
-        fprintf(stderr, "tmemfs: SOURCE %s: %s\n", o.source, strerror(errno));
+    n = o.nmounts;
+    m = calloc(n, sizeof(*m));
+    if (!m) {
+        fprintf(stderr, "tmemfs: out of memory\n");
         goto out;
     }
-    if (ccfs_fs_setup(&fs, &o, rootfd, stderr) < 0)
+    for (i = 0; i < n; i++)
+        m[i].rootfd = -1;
+    tm = ccfs_store_create(&o, stderr);
+    if (!tm)
         goto out;
-    set_up = true;
-    f = fuse_new(&args, ccfs_fuse_ops(), sizeof(struct fuse_operations), &fs);
-    if (!f)
-        goto out; /* libfuse printed why (e.g. an unknown option) */
-    if (fuse_mount(f, o.mountpoint) != 0)
-        goto out;
-    mounted = true;
+    if (o.shared && o.cleancache) {
+        group = ccfs_group_create();
+        if (!group) {
+            fprintf(stderr, "tmemfs: cannot create the sharing group: %s\n", strerror(errno));
+            goto out;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        m[i].rootfd = open(o.sources[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (m[i].rootfd < 0) {
+            fprintf(stderr, "tmemfs: SOURCE %s: %s\n", o.sources[i], strerror(errno));
+            goto out;
+        }
+        if (ccfs_fs_setup(&m[i].fs, &o, i, tm, group, n > 1, m[i].rootfd, stderr) < 0)
+            goto out;
+        m[i].set_up = true;
+        if (ccfs_args_copy(&args, &m[i].args) < 0) {
+            fprintf(stderr, "tmemfs: out of memory\n");
+            goto out;
+        }
+        m[i].f = fuse_new(&m[i].args, ccfs_fuse_ops(), sizeof(struct fuse_operations),
+                          &m[i].fs);
+        if (!m[i].f)
+            goto out; /* libfuse printed why (e.g. an unknown option) */
+    }
+    for (i = 0; i < n; i++) {
+        /* Absolute: the daemon chdirs to "/" before it unmounts. */
+        if (fuse_mount(m[i].f, o.mount_paths[i]) != 0)
+            goto out;
+        m[i].mounted = m[i].ran = true;
+    }
     if (fuse_daemonize(o.foreground) != 0)
         goto out;
-    if (fuse_set_signal_handlers(fuse_get_session(f)) != 0)
-        goto out;
-    handlers = true;
-    if (o.single_thread) {
-        res = fuse_loop(f);
-    } else {
-        lc = fuse_loop_cfg_create();
-        if (!lc)
-            goto out;
-        fuse_loop_cfg_set_clone_fd(lc, 0);
-        fuse_loop_cfg_set_max_threads(lc, 16);
-        res = fuse_loop_mt(f, lc);
-    }
-    /* 0: unmounted; > 0: the signal that stopped us; < 0: an error. */
-    rc = res < 0 ? 1 : 0;
+    rc = n == 1 ? ccfs_run_one(&m[0], &o) : ccfs_run_several(m, n, &o);
 out:
-    if (handlers)
-        fuse_remove_signal_handlers(fuse_get_session(f));
-    if (mounted)
-        fuse_unmount(f);
-    if (mounted && set_up)
-        ccfs_final_stats(&fs, &o);
-    if (f)
-        fuse_destroy(f);
-    if (lc)
-        fuse_loop_cfg_destroy(lc);
-    if (set_up)
-        ccfs_fs_teardown(&fs);
-    if (rootfd >= 0)
-        close(rootfd);
+    for (i = 0; m && i < n; i++) {
+        if (m[i].mounted)
+            fuse_unmount(m[i].f);
+        m[i].mounted = false;
+    }
+    if (m)
+        ccfs_final_stats(m, n, &o);
+    for (i = 0; m && i < n; i++) {
+        if (m[i].f)
+            fuse_destroy(m[i].f);
+        fuse_opt_free_args(&m[i].args);
+        if (m[i].set_up)
+            ccfs_fs_teardown(&m[i].fs);
+        if (m[i].rootfd >= 0)
+            close(m[i].rootfd);
+    }
+    free(m);
+    ccfs_group_destroy(group);
+    tmem_destroy(tm);
     if (parsed)
         ccfs_opts_free(&o);
     fuse_opt_free_args(&args);

@@ -12,9 +12,35 @@
  * oldest record with no pin and no modification in flight). Evicting a
  * record flushes its object, keeping the invariant "cached => recorded".
  *
+ * Sharing groups (ccfs_group.h): the tables of mounts that share a
+ * cleancache pool each keep their own records (own pins, own in-flight
+ * changes) but act as one table for change detection, since a page one
+ * member put into the shared pool may be got by another:
+ *  - a check (open/getattr/read) through any member compares the fresh
+ *    statx with the record of every member that has one, and any
+ *    difference flushes the object from the whole group (ccfs_io
+ *    invalidations are group-wide) and updates that record; so an outside
+ *    change is caught even by a member that never saw the file before;
+ *  - begin_modify does the same check with the "before" attributes, and
+ *    end_modify gives every member's idle record the "after" attributes
+ *    (the change was invalidated group-wide), so a change through one
+ *    member is not an outside change for the others;
+ *  - while a change to the file through any member is in flight, checks
+ *    through every member skip it (as one table skips a file with a
+ *    change through its own mount in flight);
+ *  - a table leaving the group flushes from the shared pool every object
+ *    it records that no other member records (those pool pages would no
+ *    longer be covered by any record).
+ * Group invariant: a page in any member's guest cache has a record in
+ * that member; a page in the shared pool has a record in some member.
+ *
  * Locking: t->lock (mutex) guards the table and records. It may be held
- * while calling into ccfs_io (which takes io->lock): lock order is
- * objtab lock -> io lock. Nothing here is called with io->lock held.
+ * while calling into ccfs_io (which takes the io lock): lock order is
+ * objtab lock -> io lock. Tables' locks are never nested: the peers of a
+ * group are visited one at a time, with no table lock held in between.
+ * Nothing here is called with an io lock held. The group's list of tables
+ * changes only at create/destroy, which must not run concurrently with
+ * any call on a table of the group (see ccfs_group.h).
  */
 #include "fuse_cleancache/ccfs_obj.h"
 
@@ -94,6 +120,8 @@ struct ccfs_objtab {
     struct ccfs_rec *oldest, *newest;
     struct ccfs_io *io;
     struct ccfs_stats *stats;
+    struct ccfs_group *group;   /* io's sharing group, NULL if alone */
+    struct ccfs_objtab *gnext;  /* next table of the group */
 };
 
 static void ccfs_snap_of(const struct statx *stx, struct ccfs_snap *s)
@@ -144,7 +172,31 @@ struct ccfs_objtab *ccfs_objtab_create(size_t max_records, struct ccfs_io *io,
     t->max = max_records;
     t->io = io;
     t->stats = stats;
+    t->group = io->group;
+    if (t->group) {
+        t->gnext = t->group->tabs;
+        t->group->tabs = t;
+        t->group->ntabs++;
+    }
     return t;
+}
+
+static struct ccfs_rec *ccfs_obj_find(struct ccfs_objtab *t, const struct tmem_oid *oid);
+
+/* Does another table of t's group record oid? */
+static bool ccfs_obj_peer_has(struct ccfs_objtab *t, const struct tmem_oid *oid)
+{
+    struct ccfs_objtab *p;
+    bool has = false;
+
+    for (p = t->group ? t->group->tabs : NULL; p && !has; p = p->gnext) {
+        if (p == t)
+            continue;
+        pthread_mutex_lock(&p->lock);
+        has = ccfs_obj_find(p, oid) != NULL;
+        pthread_mutex_unlock(&p->lock);
+    }
+    return has;
 }
 
 void ccfs_objtab_destroy(struct ccfs_objtab *t)
@@ -153,6 +205,21 @@ void ccfs_objtab_destroy(struct ccfs_objtab *t)
 
     if (!t)
         return;
+    if (t->group) {
+        struct ccfs_objtab **pp = &t->group->tabs;
+        while (*pp && *pp != t)
+            pp = &(*pp)->gnext;
+        if (*pp) {
+            *pp = t->gnext;
+            t->group->ntabs--;
+        }
+        /* Pool pages of objects only this table recorded would be covered
+         * by no record any more: flush them from the shared pool. */
+        for (r = t->oldest; r && t->group->tabs; r = r->next)
+            if (!ccfs_obj_peer_has(t, &r->oid))
+                ccfs_io_invalidate_cleancache_object(t->io, &r->oid);
+        t->group = NULL;
+    }
     for (r = t->oldest; r; r = n) {
         n = r->next;
         free(r);
@@ -230,45 +297,108 @@ static struct ccfs_rec *ccfs_obj_get(struct ccfs_objtab *t, const struct tmem_oi
     return r;
 }
 
-/* The check of ccfs_objtab_check on record r (under t->lock). */
-static int ccfs_obj_check_locked(struct ccfs_objtab *t, struct ccfs_rec *r,
-                                 const struct statx *stx)
+/*
+ * The check of ccfs_objtab_check on record r (under t->lock): true if r
+ * is idle and its attributes differ from stx; the object is then flushed
+ * (from the whole group) unless *flushed says an earlier step of the same
+ * check did it, and *flushed is set. r takes stx either way.
+ */
+static bool ccfs_obj_check_locked(struct ccfs_objtab *t, struct ccfs_rec *r,
+                                  const struct statx *stx, bool *flushed)
 {
     struct ccfs_snap now;
-    int flushed = 0;
+    bool differs;
 
     if (r->writers != 0)
-        return 0;
+        return false;
     ccfs_snap_of(stx, &now);
-    if (r->has_snap && !ccfs_snap_equal(&r->snap, &now)) {
+    differs = r->has_snap && !ccfs_snap_equal(&r->snap, &now);
+    if (differs && !*flushed) {
         ccfs_io_invalidate_object(t->io, &r->oid);
-        ccfs_stats_add(t->stats, CCFS_OUTSIDE_CHANGES, 1);
-        flushed = 1;
+        *flushed = true;
     }
     r->snap = now;
     r->has_snap = true;
-    return flushed;
+    return differs;
+}
+
+/* Is a change to oid through another member of t's group in flight? Its
+ * end will invalidate the group and give every idle record its result,
+ * so checks skip the object meanwhile, as for a change through t itself. */
+static bool ccfs_obj_peer_busy(struct ccfs_objtab *t, const struct tmem_oid *oid)
+{
+    struct ccfs_objtab *p;
+    struct ccfs_rec *r;
+    bool busy = false;
+
+    for (p = t->group ? t->group->tabs : NULL; p && !busy; p = p->gnext) {
+        if (p == t)
+            continue;
+        pthread_mutex_lock(&p->lock);
+        r = ccfs_obj_find(p, oid);
+        busy = r && r->writers != 0;
+        pthread_mutex_unlock(&p->lock);
+    }
+    return busy;
+}
+
+/* The check on the records the other tables of t's group hold for oid
+ * (none are created). Sets *flushed if the object was flushed. */
+static void ccfs_obj_check_peers(struct ccfs_objtab *t, const struct tmem_oid *oid,
+                                 const struct statx *stx, bool *flushed)
+{
+    struct ccfs_objtab *p;
+    struct ccfs_rec *r;
+
+    for (p = t->group ? t->group->tabs : NULL; p; p = p->gnext) {
+        if (p == t)
+            continue;
+        pthread_mutex_lock(&p->lock);
+        r = ccfs_obj_find(p, oid);
+        if (r)
+            (void)ccfs_obj_check_locked(p, r, stx, flushed);
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
+/*
+ * The check shared by ccfs_objtab_check and ccfs_objtab_begin_modify:
+ * compare stx with the group's other records of the file (unless a change
+ * through a member is in flight) and with t's own, creating t's record.
+ * Returns t's record (NULL: no memory) with t->lock HELD; *oid is the
+ * file's oid, *flushed whether an outside change flushed it.
+ */
+static struct ccfs_rec *ccfs_obj_check_group(struct ccfs_objtab *t, const struct statx *stx,
+                                             struct tmem_oid *oid, bool *flushed)
+{
+    struct ccfs_rec *r;
+    bool busy;
+
+    ccfs_oid_from_statx(stx, oid);
+    busy = ccfs_obj_peer_busy(t, oid);
+    if (!busy)
+        ccfs_obj_check_peers(t, oid, stx, flushed);
+    pthread_mutex_lock(&t->lock);
+    r = ccfs_obj_get(t, oid);
+    if (r && !busy)
+        (void)ccfs_obj_check_locked(t, r, stx, flushed);
+    return r;
 }
 
 int ccfs_objtab_check(struct ccfs_objtab *t, const struct statx *stx, bool pin)
 {
     struct tmem_oid oid;
-    struct ccfs_rec *r;
-    int flushed;
+    bool flushed = false;
+    struct ccfs_rec *r = ccfs_obj_check_group(t, stx, &oid, &flushed);
 
-    ccfs_oid_from_statx(stx, &oid);
-    pthread_mutex_lock(&t->lock);
-    r = ccfs_obj_get(t, &oid);
-    if (!r) {
-        pthread_mutex_unlock(&t->lock);
-        return -ENOMEM;
-    }
-    flushed = ccfs_obj_check_locked(t, r, stx);
-    if (pin)
+    if (r && pin)
         r->pins++;
-    ccfs_obj_trim(t);
+    if (r)
+        ccfs_obj_trim(t);
     pthread_mutex_unlock(&t->lock);
-    return flushed;
+    if (flushed)
+        ccfs_stats_add(t->stats, CCFS_OUTSIDE_CHANGES, 1);
+    return !r ? -ENOMEM : flushed ? 1 : 0;
 }
 
 void ccfs_objtab_unpin(struct ccfs_objtab *t, const struct tmem_oid *oid)
@@ -286,24 +416,40 @@ void ccfs_objtab_unpin(struct ccfs_objtab *t, const struct tmem_oid *oid)
 int ccfs_objtab_begin_modify(struct ccfs_objtab *t, const struct statx *before)
 {
     struct tmem_oid oid;
-    struct ccfs_rec *r;
+    bool flushed = false;
+    struct ccfs_rec *r = ccfs_obj_check_group(t, before, &oid, &flushed);
 
-    ccfs_oid_from_statx(before, &oid);
-    pthread_mutex_lock(&t->lock);
-    r = ccfs_obj_get(t, &oid);
-    if (r) {
-        (void)ccfs_obj_check_locked(t, r, before);
+    if (r)
         r->writers++;
-    }
     pthread_mutex_unlock(&t->lock);
+    if (flushed)
+        ccfs_stats_add(t->stats, CCFS_OUTSIDE_CHANGES, 1);
     return r ? 0 : -ENOMEM;
 }
 
 void ccfs_objtab_end_modify(struct ccfs_objtab *t, const struct tmem_oid *oid,
                             const struct statx *after)
 {
+    struct ccfs_objtab *p;
     struct ccfs_rec *r;
 
+    /* The change was invalidated in the whole group: the other members'
+     * idle records take its result too (a member with its own change in
+     * flight records that change's result at its own end). Done before
+     * this record stops counting the change as in flight, so no check
+     * through another member sees an idle, outdated record meanwhile. */
+    for (p = t->group ? t->group->tabs : NULL; p; p = p->gnext) {
+        if (p == t)
+            continue;
+        pthread_mutex_lock(&p->lock);
+        r = ccfs_obj_find(p, oid);
+        if (r && r->writers == 0) {
+            if (after)
+                ccfs_snap_of(after, &r->snap);
+            r->has_snap = after != NULL;
+        }
+        pthread_mutex_unlock(&p->lock);
+    }
     pthread_mutex_lock(&t->lock);
     r = ccfs_obj_find(t, oid);
     if (r) {

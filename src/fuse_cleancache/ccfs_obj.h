@@ -16,6 +16,11 @@
  * Invariant: a file with pages in either cache has a record (records of
  * open files are pinned; evicting an unpinned record flushes its object
  * first). All functions are thread-safe.
+ *
+ * When io is in a sharing group (ccfs_group.h), the table joins the group:
+ * checks through any member compare against every member's record and a
+ * change through one member is not an outside change for the others (see
+ * ccfs_obj.c for the exact rules).
  */
 #ifndef CCFS_OBJ_H
 #define CCFS_OBJ_H
@@ -42,9 +47,15 @@ void ccfs_statx_to_stat(const struct statx *stx, struct stat *st);
 struct ccfs_objtab;
 
 /* A table of at most max_records unpinned records (pinned ones may exceed
- * it) over io. NULL with errno on failure. */
+ * it) over io; it joins io's sharing group, if any (then this must not run
+ * concurrently with any call on a table of the group). NULL with errno on
+ * failure. */
 struct ccfs_objtab *ccfs_objtab_create(size_t max_records, struct ccfs_io *io,
                                        struct ccfs_stats *stats);
+/* Free the table (t may be NULL). In a group it leaves first, flushing
+ * from the shared pool the objects no other member records; must not run
+ * concurrently with any call on a table of the group. io must still be
+ * set up. */
 void ccfs_objtab_destroy(struct ccfs_objtab *t);
 
 /*
@@ -52,8 +63,11 @@ void ccfs_objtab_destroy(struct ccfs_objtab *t);
  * record exists, no change through the mount is in flight, and size, mtime
  * or ctime differ from the record: flush the object (outside_changes++).
  * The record is then created/updated with stx. pin: also take a pin (an
- * open handle; undo with ccfs_objtab_unpin). Returns 1 if the object was
- * flushed, 0 if not, -ENOMEM.
+ * open handle; undo with ccfs_objtab_unpin). In a group the idle records
+ * other members hold for the file are compared (and updated) too, and a
+ * difference in any of them flushes the object (outside_changes++ once,
+ * in this table's counters). Returns 1 if the object was flushed, 0 if
+ * not, -ENOMEM.
  */
 int ccfs_objtab_check(struct ccfs_objtab *t, const struct statx *stx, bool pin);
 
@@ -67,8 +81,9 @@ void ccfs_objtab_unpin(struct ccfs_objtab *t, const struct tmem_oid *oid);
  * end). */
 int ccfs_objtab_begin_modify(struct ccfs_objtab *t, const struct statx *before);
 /* ... ends: the record takes after (the file's attributes after the
- * change). With after NULL (attributes unknown) the object is flushed and
- * the next check adopts what it sees. */
+ * change); so do the idle records other members of a group hold for it.
+ * With after NULL (attributes unknown) the object is flushed and the next
+ * check adopts what it sees. */
 void ccfs_objtab_end_modify(struct ccfs_objtab *t, const struct tmem_oid *oid,
                             const struct statx *after);
 

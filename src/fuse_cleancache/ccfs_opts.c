@@ -3,9 +3,9 @@
  *
  * Models: a mount helper's option handling. fuse_opt_parse() collects our
  * -o name=value options as strings (so a bad value is reported by us, in
- * one line) and the two positional arguments; libfuse's own options (-o
- * allow_other, -o ro, ...) stay in the argument list for fuse_new(), which
- * rejects unknown ones.
+ * one line) and the positional arguments (SOURCE MOUNTPOINT pairs: one
+ * mount each); libfuse's own options (-o allow_other, -o ro, ...) stay in
+ * the argument list for fuse_new(), which rejects unknown ones.
  *
  * Data: struct ccfs_opts (caller-owned) and a private struct of raw
  * strings used only during parsing. Locking: none (single-threaded, at
@@ -21,14 +21,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct ccfs_raw {
     char *cache_size, *capacity, *cleancache, *compress, *dedup, *page_size;
     char *shared_uuid, *stats_json, *ctl, *policy, *max_objects;
     int kcache, nonempty;
     int help, version, foreground, single_thread, debug;
-    char *pos[2];
-    int npos, extra_pos;
+    char **pos;            /* positional arguments (malloc'ed) */
+    size_t npos, cap;
+    int nomem;
 };
 
 enum { CCFS_KEY_HELP, CCFS_KEY_VERSION, CCFS_KEY_FG, CCFS_KEY_ST, CCFS_KEY_DEBUG };
@@ -68,11 +70,22 @@ static int ccfs_opt_proc(void *data, const char *arg, int key, struct fuse_args 
     (void)outargs;
     switch (key) {
     case FUSE_OPT_KEY_NONOPT:
-        if (r->npos < 2) {
-            r->pos[r->npos++] = strdup(arg);
-        } else {
-            r->extra_pos++;
+        if (r->npos == r->cap) {
+            size_t cap = r->cap ? 2 * r->cap : 4;
+            char **p = realloc(r->pos, cap * sizeof(*p));
+            if (!p) {
+                r->nomem = 1;
+                return -1;
+            }
+            r->pos = p;
+            r->cap = cap;
         }
+        r->pos[r->npos] = strdup(arg);
+        if (!r->pos[r->npos]) {
+            r->nomem = 1;
+            return -1;
+        }
+        r->npos++;
         return 0;
     case CCFS_KEY_HELP:
         r->help = 1;
@@ -165,6 +178,8 @@ static int ccfs_parse_bool(const char *s, bool *out)
 
 static void ccfs_raw_free(struct ccfs_raw *r)
 {
+    size_t i;
+
     free(r->cache_size);
     free(r->capacity);
     free(r->cleancache);
@@ -176,9 +191,12 @@ static void ccfs_raw_free(struct ccfs_raw *r)
     free(r->ctl);
     free(r->policy);
     free(r->max_objects);
-    free(r->pos[0]);
-    free(r->pos[1]);
+    for (i = 0; i < r->npos; i++)
+        free(r->pos[i]);
+    free(r->pos);
 }
+
+#define CCFS_USAGE "usage: tmemfs [options] SOURCE MOUNTPOINT [SOURCE2 MOUNTPOINT2 ...]"
 
 #define CCFS_BAD(...) do { fprintf(err, "tmemfs: " __VA_ARGS__); fputc('\n', err); \
                            goto out; } while (0)
@@ -187,6 +205,7 @@ int ccfs_opts_parse(struct fuse_args *args, struct ccfs_opts *o, FILE *err)
 {
     struct ccfs_raw r;
     uint64_t v;
+    size_t i;
     int rc = -1;
 
     memset(&r, 0, sizeof(r));
@@ -199,7 +218,7 @@ int ccfs_opts_parse(struct fuse_args *args, struct ccfs_opts *o, FILE *err)
     o->max_objects = 65536;
 
     if (fuse_opt_parse(args, &r, ccfs_opt_spec, ccfs_opt_proc) != 0)
-        CCFS_BAD("invalid command line (see --help)");
+        CCFS_BAD("%s", r.nomem ? "out of memory" : "invalid command line (see --help)");
     o->show_help = r.help;
     o->show_version = r.version;
     o->foreground = r.foreground;
@@ -211,11 +230,12 @@ int ccfs_opts_parse(struct fuse_args *args, struct ccfs_opts *o, FILE *err)
         rc = 0;
         goto out;
     }
-    if (r.extra_pos)
-        CCFS_BAD("too many arguments (usage: tmemfs [options] SOURCE MOUNTPOINT)");
     if (r.npos < 2)
-        CCFS_BAD("missing %s (usage: tmemfs [options] SOURCE MOUNTPOINT)",
+        CCFS_BAD("missing %s (" CCFS_USAGE ")",
                  r.npos == 0 ? "SOURCE and MOUNTPOINT" : "MOUNTPOINT");
+    if (r.npos % 2)
+        CCFS_BAD("odd number of arguments: SOURCE %s has no MOUNTPOINT (" CCFS_USAGE ")",
+                 r.pos[r.npos - 1]);
     if (r.page_size) {
         if (ccfs_parse_size(r.page_size, false, &v) < 0 || v < 512 || v > 32768 ||
             (v & (v - 1)))
@@ -266,9 +286,19 @@ int ccfs_opts_parse(struct fuse_args *args, struct ccfs_opts *o, FILE *err)
     }
     o->stats_json = r.stats_json;
     r.stats_json = NULL;
-    o->source = r.pos[0];
-    o->mountpoint = r.pos[1];
-    r.pos[0] = r.pos[1] = NULL;
+    o->nmounts = r.npos / 2;
+    o->sources = calloc(o->nmounts, sizeof(char *));
+    o->mountpoints = calloc(o->nmounts, sizeof(char *));
+    o->mount_paths = calloc(o->nmounts, sizeof(char *));
+    if (!o->sources || !o->mountpoints || !o->mount_paths)
+        CCFS_BAD("out of memory");
+    for (i = 0; i < o->nmounts; i++) {
+        o->sources[i] = r.pos[2 * i];
+        o->mountpoints[i] = r.pos[2 * i + 1];
+        r.pos[2 * i] = r.pos[2 * i + 1] = NULL;
+    }
+    o->source = o->sources[0];
+    o->mountpoint = o->mountpoints[0];
     rc = 0;
 out:
     ccfs_raw_free(&r);
@@ -277,35 +307,43 @@ out:
     return rc;
 }
 
-int ccfs_opts_validate(const struct ccfs_opts *o, FILE *err)
+/* Is path (resolved) dir itself or inside it (resolved)? */
+static bool ccfs_path_under(const char *dir, const char *path)
 {
+    size_t n = strlen(dir);
+
+    return strncmp(dir, path, n) == 0 && (path[n] == '/' || path[n] == '\0' || n == 1);
+}
+
+/* Check pair i; its resolved SOURCE and MOUNTPOINT go to src, mnt. */
+static int ccfs_validate_pair(const struct ccfs_opts *o, size_t i, char *src, char *mnt,
+                              FILE *err)
+{
+    const char *source = o->sources[i], *mountpoint = o->mountpoints[i];
     struct stat st;
-    char src[PATH_MAX], mnt[PATH_MAX];
-    size_t sl;
     DIR *d = NULL;
     struct dirent *de;
     int rc = -1;
 
-    if (stat(o->source, &st) < 0)
-        CCFS_BAD("SOURCE %s: %s", o->source, strerror(errno));
+    if (stat(source, &st) < 0)
+        CCFS_BAD("SOURCE %s: %s", source, strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        CCFS_BAD("SOURCE %s: not a directory", o->source);
-    if (stat(o->mountpoint, &st) < 0)
-        CCFS_BAD("MOUNTPOINT %s: %s", o->mountpoint, strerror(errno));
+        CCFS_BAD("SOURCE %s: not a directory", source);
+    if (stat(mountpoint, &st) < 0)
+        CCFS_BAD("MOUNTPOINT %s: %s", mountpoint, strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        CCFS_BAD("MOUNTPOINT %s: not a directory", o->mountpoint);
-    if (!realpath(o->source, src) || !realpath(o->mountpoint, mnt))
+        CCFS_BAD("MOUNTPOINT %s: not a directory", mountpoint);
+    if (!realpath(source, src) || !realpath(mountpoint, mnt))
         CCFS_BAD("cannot resolve paths: %s", strerror(errno));
-    sl = strlen(src);
-    if (strncmp(src, mnt, sl) == 0 && (mnt[sl] == '/' || mnt[sl] == '\0' || sl == 1))
-        CCFS_BAD("MOUNTPOINT %s is SOURCE or inside it", o->mountpoint);
+    if (ccfs_path_under(src, mnt))
+        CCFS_BAD("MOUNTPOINT %s is SOURCE or inside it", mountpoint);
     if (!o->nonempty) {
-        d = opendir(o->mountpoint);
+        d = opendir(mountpoint);
         if (!d)
-            CCFS_BAD("MOUNTPOINT %s: %s", o->mountpoint, strerror(errno));
+            CCFS_BAD("MOUNTPOINT %s: %s", mountpoint, strerror(errno));
         while ((de = readdir(d)) != NULL) {
             if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-                CCFS_BAD("MOUNTPOINT %s is not empty (use -o nonempty)", o->mountpoint);
+                CCFS_BAD("MOUNTPOINT %s is not empty (use -o nonempty)", mountpoint);
         }
     }
     rc = 0;
@@ -315,13 +353,71 @@ out:
     return rc;
 }
 
+int ccfs_opts_validate(struct ccfs_opts *o, FILE *err)
+{
+    char (*src)[PATH_MAX] = NULL, (*mnt)[PATH_MAX] = NULL;
+    char cwd[PATH_MAX];
+    size_t i, j;
+    int rc = -1;
+
+    src = calloc(o->nmounts, sizeof(*src));
+    mnt = calloc(o->nmounts, sizeof(*mnt));
+    if (!src || !mnt)
+        CCFS_BAD("out of memory");
+    for (i = 0; i < o->nmounts; i++)
+        if (ccfs_validate_pair(o, i, src[i], mnt[i], err) < 0)
+            goto out;
+    /* Several mounts: none may serve another's SOURCE or MOUNTPOINT. */
+    for (i = 0; i < o->nmounts; i++) {
+        for (j = 0; j < o->nmounts; j++) {
+            if (j == i)
+                continue;
+            if (ccfs_path_under(src[j], mnt[i]))
+                CCFS_BAD("MOUNTPOINT %s is SOURCE %s or inside it", o->mountpoints[i],
+                         o->sources[j]);
+            if (ccfs_path_under(mnt[j], mnt[i]))
+                CCFS_BAD("MOUNTPOINT %s is MOUNTPOINT %s or inside it", o->mountpoints[i],
+                         o->mountpoints[j]);
+        }
+    }
+    for (i = 0; i < o->nmounts; i++) {
+        free(o->mount_paths[i]);
+        o->mount_paths[i] = strdup(mnt[i]);
+        if (!o->mount_paths[i])
+            CCFS_BAD("out of memory");
+    }
+    if (o->stats_json && o->stats_json[0] != '/') {
+        char *abs;
+        if (!getcwd(cwd, sizeof(cwd)))
+            CCFS_BAD("stats_json %s: cannot resolve: %s", o->stats_json, strerror(errno));
+        if (asprintf(&abs, "%s/%s", cwd, o->stats_json) < 0)
+            CCFS_BAD("out of memory");
+        free(o->stats_json);
+        o->stats_json = abs;
+    }
+    rc = 0;
+out:
+    free(src);
+    free(mnt);
+    return rc;
+}
+
 void ccfs_opts_usage(FILE *out, const char *prog)
 {
     fprintf(out,
-"usage: %s [options] SOURCE MOUNTPOINT\n"
+"usage: %s [options] SOURCE MOUNTPOINT [SOURCE2 MOUNTPOINT2 ...]\n"
 "\n"
 "Passthrough FUSE mount of SOURCE with a bounded guest page cache whose\n"
 "evicted clean pages go to a tmem cleancache pool (docs/fuse_cleancache.md).\n"
+"\n"
+"Each extra SOURCE MOUNTPOINT pair is one more mount (guest) in the same\n"
+"process, with the same options: its own guest cache, tmem client, control\n"
+"directory and statistics, all on one tmem store (capacity set through any\n"
+"mount applies to the store). With -o shared_uuid every mount joins the same\n"
+"shared pool, so mounts of the same files share clean pages (kept coherent\n"
+"by one lock for the group); without it each has its own private pool.\n"
+"SIGINT/SIGTERM/SIGHUP unmount every mount; fusermount3 -u ends only that\n"
+"mount; the daemon exits when all are gone, with statistics per mount.\n"
 "\n"
 "tmemfs options (-o name=value, comma-separated):\n"
 "    -o cache_size=SIZE      guest page cache size (default 16M; K/M/G suffixes)\n"
@@ -335,6 +431,7 @@ void ccfs_opts_usage(FILE *out, const char *prog)
 "    -o policy=clock|lru     guest cache replacement (default clock)\n"
 "    -o max_objects=N        outside-change table size (default 65536)\n"
 "    -o stats_json=PATH      write the final statistics as JSON at unmount\n"
+"                            (several mounts: an array, one object each)\n"
 "    -o ctl=NAME             control directory in the mount root (default\n"
 "                            .tmemfs; empty disables): stats, stats.json,\n"
 "                            capacity (rw), drop_caches (w: 1 guest->cleancache,\n"
@@ -353,9 +450,22 @@ void ccfs_opts_usage(FILE *out, const char *prog)
 
 void ccfs_opts_free(struct ccfs_opts *o)
 {
-    free(o->source);
-    free(o->mountpoint);
+    size_t i;
+
+    for (i = 0; i < o->nmounts; i++) {
+        if (o->sources)
+            free(o->sources[i]);
+        if (o->mountpoints)
+            free(o->mountpoints[i]);
+        if (o->mount_paths)
+            free(o->mount_paths[i]);
+    }
+    free(o->sources);
+    free(o->mountpoints);
+    free(o->mount_paths);
     free(o->stats_json);
     free(o->ctl);
+    o->sources = o->mountpoints = o->mount_paths = NULL;
+    o->nmounts = 0;
     o->source = o->mountpoint = o->stats_json = o->ctl = NULL;
 }

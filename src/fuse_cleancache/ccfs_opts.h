@@ -1,7 +1,10 @@
 /*
- * ccfs_opts.h - tmemfs command line: `tmemfs [options] SOURCE MOUNTPOINT`.
+ * ccfs_opts.h - tmemfs command line:
+ * `tmemfs [options] SOURCE MOUNTPOINT [SOURCE2 MOUNTPOINT2 ...]`.
  * Our options are -o name=value (so fstab / mount -t fuse.tmemfs work);
- * anything else is left in the argument list for libfuse.
+ * anything else is left in the argument list for libfuse. Each extra
+ * SOURCE MOUNTPOINT pair is one more mount in the same process, with the
+ * same options, on the same tmem store.
  */
 #ifndef CCFS_OPTS_H
 #define CCFS_OPTS_H
@@ -16,8 +19,12 @@
 #include <fuse.h>
 
 struct ccfs_opts {
-    char *source;          /* SOURCE as given */
-    char *mountpoint;      /* MOUNTPOINT as given */
+    size_t nmounts;        /* SOURCE MOUNTPOINT pairs (>= 1) */
+    char **sources;        /* SOURCEs as given [nmounts] */
+    char **mountpoints;    /* MOUNTPOINTs as given [nmounts] */
+    char **mount_paths;    /* absolute MOUNTPOINTs (set by ccfs_opts_validate) */
+    char *source;          /* the first SOURCE (sources[0]) */
+    char *mountpoint;      /* the first MOUNTPOINT (mountpoints[0]) */
     uint64_t cache_size;   /* guest page cache bytes (default 16 MiB) */
     uint64_t capacity;     /* tmem store capacity bytes (default unlimited) */
     bool cleancache;       /* default on */
@@ -25,7 +32,8 @@ struct ccfs_opts {
     uint32_t page_size;    /* default 4096 */
     bool shared;           /* shared pool (shared_uuid given) */
     uint8_t uuid[16];
-    char *stats_json;      /* write final JSON stats here (NULL: no) */
+    char *stats_json;      /* write final JSON stats here (NULL: no);
+                              made absolute by ccfs_opts_validate */
     char *ctl;             /* control directory name (default ".tmemfs") */
     bool kcache;           /* let the kernel page cache work (no direct_io) */
     enum ccfs_policy policy;
@@ -43,11 +51,14 @@ struct ccfs_opts {
 int ccfs_opts_parse(struct fuse_args *args, struct ccfs_opts *o, FILE *err);
 
 /*
- * Check SOURCE (an existing directory) and MOUNTPOINT (an existing, empty
- * unless nonempty, directory not inside SOURCE). One-line error to err and
- * -1 on failure, else 0.
+ * Check every pair: SOURCE an existing directory, MOUNTPOINT an existing,
+ * empty unless nonempty, directory not inside SOURCE; with several pairs
+ * also no MOUNTPOINT inside any SOURCE or equal to / inside another
+ * MOUNTPOINT. Fills o->mount_paths (libfuse and the daemon chdir to "/")
+ * and makes o->stats_json absolute. One-line error to err and -1 on
+ * failure, else 0.
  */
-int ccfs_opts_validate(const struct ccfs_opts *o, FILE *err);
+int ccfs_opts_validate(struct ccfs_opts *o, FILE *err);
 
 /* Print the usage and our options. */
 void ccfs_opts_usage(FILE *out, const char *prog);

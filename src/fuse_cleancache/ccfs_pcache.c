@@ -16,8 +16,10 @@
  *    hand passes). A sequential scan therefore evicts in FIFO order.
  *  - LRU: a doubly linked list, most recent at head; victim = tail.
  *
- * Locking: none here. ccfs_io owns the only instance and holds its mutex
- * around every call (see ccfs_io.c for the lock order).
+ * Locking: none here. ccfs_io owns each instance and holds its io lock
+ * (the mount's own, or its sharing group's, which other members' group
+ * invalidations also take) around every call (see ccfs_io.c for the lock
+ * order).
  */
 #include "fuse_cleancache/ccfs_pcache.h"
 

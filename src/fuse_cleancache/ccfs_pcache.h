@@ -2,7 +2,8 @@
  * ccfs_pcache.h - the guest page cache of tmemfs: a bounded set of clean
  * pages keyed by (file oid, page index), replaced by CLOCK or LRU.
  *
- * Not thread-safe: the caller (ccfs_io) serialises every call with its lock.
+ * Not thread-safe: the caller (ccfs_io) serialises every call with its io
+ * lock (a mount's own, or its sharing group's).
  * Page pointers returned stay valid until the next call that modifies the
  * cache.
  */

@@ -6,9 +6,15 @@
  * (unlimited -> small -> 0 -> back) and the guest cache is pushed into
  * cleancache (drop_caches) through the mount's control directory.
  *
- * usage: ccfs_mix DIR CTLDIR SEED OPS
+ * usage: ccfs_mix DIR CTLDIR SEED OPS [DIR2 CTLDIR2]
  *   DIR     a directory inside the mount (created files live there)
  *   CTLDIR  the mount's control directory ("-" to skip capacity changes)
+ *   DIR2, CTLDIR2  two-mount mode: the same directory seen through a
+ *           second mount (of the same backing tree); every operation picks
+ *           one of the two views at random (a rename stays in one view),
+ *           capacity changes and drop_caches go to either control
+ *           directory, and every read, through either view, is checked
+ *           against the one model.
  * Exits 0 when every check passed, 1 on the first mismatch (printed).
  */
 #include <errno.h>
@@ -142,17 +148,20 @@ int main(int argc, char **argv)
 {
     struct mix_file files[MIX_FILES];
     unsigned char *wbuf;
-    const char *dir, *ctldir;
+    const char *dir, *ctldir, *dirs[2], *ctldirs[2];
     long ops, op;
-    int i, rc = 1;
+    int i, nviews, rc = 1;
     static const char *const caps[] = { "unlimited", "65536", "0", "262144", "unlimited" };
 
-    if (argc != 5) {
-        fprintf(stderr, "usage: ccfs_mix DIR CTLDIR SEED OPS\n");
+    if (argc != 5 && argc != 7) {
+        fprintf(stderr, "usage: ccfs_mix DIR CTLDIR SEED OPS [DIR2 CTLDIR2]\n");
         return 2;
     }
-    dir = argv[1];
-    ctldir = argv[2];
+    dirs[0] = argv[1];
+    ctldirs[0] = argv[2];
+    nviews = argc == 7 ? 2 : 1;
+    dirs[1] = nviews == 2 ? argv[5] : argv[1];
+    ctldirs[1] = nviews == 2 ? argv[6] : argv[2];
     mix_rng = strtoull(argv[3], NULL, 0);
     ops = strtol(argv[4], NULL, 0);
     wbuf = malloc(MIX_MAXIO);
@@ -169,6 +178,16 @@ int main(int argc, char **argv)
 
         i = (int)mix_below(MIX_FILES);
         f = &files[i];
+        /* One mount: no extra random draw, so a seed gives the same run
+         * as before two-mount mode existed. */
+        if (nviews == 2) {
+            int v = (int)mix_below(2);
+            dir = dirs[v];
+            ctldir = ctldirs[v];
+        } else {
+            dir = dirs[0];
+            ctldir = ctldirs[0];
+        }
         mix_path(p, sizeof(p), dir, i);
         if (op % 50 == 25 && mix_ctl(ctldir, "capacity", caps[(op / 50) % 5]) < 0) {
             fprintf(stderr, "ccfs_mix: cannot set capacity\n");
@@ -258,20 +277,23 @@ int main(int argc, char **argv)
             f->size = 0;
         }
     }
-    (void)mix_ctl(ctldir, "capacity", "unlimited");
-    for (i = 0; i < MIX_FILES; i++) {
-        char p[4096];
-        struct stat st;
-        mix_path(p, sizeof(p), dir, i);
-        if (files[i].exists) {
-            if (mix_check_read(ops, dir, i, &files[i], 0, MIX_MAX))
+    (void)mix_ctl(ctldirs[0], "capacity", "unlimited");
+    for (int v = 0; v < nviews; v++) {
+        for (i = 0; i < MIX_FILES; i++) {
+            char p[4096];
+            struct stat st;
+            mix_path(p, sizeof(p), dirs[v], i);
+            if (files[i].exists) {
+                if (mix_check_read(ops, dirs[v], i, &files[i], 0, MIX_MAX))
+                    goto out;
+            } else if (lstat(p, &st) == 0 || errno != ENOENT) {
+                mix_fail(ops, "final lstat", i, "exists but the model says it was removed");
                 goto out;
-        } else if (lstat(p, &st) == 0 || errno != ENOENT) {
-            mix_fail(ops, "final lstat", i, "exists but the model says it was removed");
-            goto out;
+            }
         }
     }
-    printf("ccfs_mix: %ld operations, every read matched the model\n", ops);
+    printf("ccfs_mix: %ld operations%s, every read matched the model\n", ops,
+           nviews == 2 ? " through two mounts" : "");
     rc = 0;
 out:
     for (i = 0; i < MIX_FILES; i++)

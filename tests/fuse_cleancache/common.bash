@@ -60,6 +60,38 @@ ccfs_mount() {
     ccfs_fail "mount of $src on $mnt failed"
 }
 
+# ccfs_mount_multi LOG [tmemfs options...] -- SRC MNT [SRC MNT ...]: one
+# tmemfs process (foreground, in the background) serving every pair; its
+# stderr goes to LOG; waits until every MNT is mounted. The daemon's pid is
+# left in CCFS_MULTI_PID (registered once per MNT for the EXIT trap).
+ccfs_mount_multi() {
+    local log=$1 i m ok
+    local opts=() pairs=() mnts=()
+    shift
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+    [ $# -gt 0 ] && shift
+    pairs=("$@")
+    for ((i = 1; i < ${#pairs[@]}; i += 2)); do
+        mkdir -p "${pairs[$i]}"
+        mnts+=("${pairs[$i]}")
+    done
+    "$TMEMFS_BIN" -f "${opts[@]+"${opts[@]}"}" "${pairs[@]}" 2>"$log" &
+    CCFS_MULTI_PID=$!
+    for m in "${mnts[@]}"; do
+        CCFS_PIDS+=("$CCFS_MULTI_PID")
+        CCFS_MOUNTS+=("$m")
+    done
+    for i in $(seq 1 100); do
+        ok=1
+        for m in "${mnts[@]}"; do mountpoint -q "$m" || ok=0; done
+        [ "$ok" = 1 ] && return 0
+        kill -0 "$CCFS_MULTI_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    cat "$log" >&2
+    ccfs_fail "mount of ${mnts[*]} by one daemon failed"
+}
+
 # ccfs_umount MNT: unmount, wait for the daemon, check its exit status.
 ccfs_umount() {
     local mnt=$1 idx pid rc

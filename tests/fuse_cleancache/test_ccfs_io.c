@@ -1,7 +1,9 @@
 /*
  * test_ccfs_io.c - the read/write path over the real tmem core and a real
  * temporary file, without FUSE: exact cleancache counters, invalidation by
- * write and truncate, capacity 0, outside-change detection (object table).
+ * write and truncate, capacity 0, outside-change detection (object table),
+ * and sharing groups (two mounts on one shared pool: exact sharing,
+ * group-wide invalidation, group-wide outside-change detection).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "fuse_cleancache/ccfs_group.h"
 #include "fuse_cleancache/ccfs_io.h"
 #include "fuse_cleancache/ccfs_obj.h"
 
@@ -187,6 +190,307 @@ static void test_objtab_detects_outside_change(void **state)
     fx_free(f);
 }
 
+
+/* ------------------------------------------------------ sharing groups */
+
+static const uint8_t UUID[16] = { 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+
+/* Two mounts (A = m[0], B = m[1]) of one file on one store: each its own
+ * client, stats, guest cache of guest_pages and io; shared: one shared
+ * pool and one sharing group, else a private pool each. */
+struct gmember {
+    struct tmem_client *c;
+    struct ccfs_stats st;
+    struct ccfs_io io;
+};
+
+struct gfx {
+    struct tmem *tm;
+    struct ccfs_group *g;
+    struct gmember m[2];
+    int fd;
+    char path[64];
+    struct tmem_oid oid;
+    unsigned char *data;
+};
+
+static struct gfx *gfx_new(size_t guest_pages, size_t file_pages, bool shared)
+{
+    struct gfx *f = calloc(1, sizeof(*f));
+    struct ccfs_cc cc;
+    size_t i;
+    int k;
+
+    f->tm = tmem_create(NULL);
+    assert_non_null(f->tm);
+    if (shared) {
+        f->g = ccfs_group_create();
+        assert_non_null(f->g);
+    }
+    for (k = 0; k < 2; k++) {
+        struct gmember *m = &f->m[k];
+        m->c = tmem_client_create(f->tm, k ? "B" : "A");
+        ccfs_stats_init(&m->st);
+        if (shared)
+            assert_int_equal(ccfs_cc_init_shared_fs(&cc, m->c, UUID, PS, &m->st), 0);
+        else
+            assert_int_equal(ccfs_cc_init_fs(&cc, m->c, PS, &m->st), 0);
+        assert_int_equal(ccfs_io_init_shared(&m->io,
+                                             ccfs_pcache_create(guest_pages, PS, CCFS_POLICY_CLOCK),
+                                             &cc, &m->st, f->g), 0);
+    }
+    strcpy(f->path, "/tmp/test_ccfs_io.XXXXXX");
+    f->fd = mkstemp(f->path);
+    assert_true(f->fd >= 0);
+    f->data = malloc(file_pages * PS);
+    for (i = 0; i < file_pages * PS; i++)
+        f->data[i] = (unsigned char)(i * 13 + i / PS);
+    assert_int_equal(pwrite(f->fd, f->data, file_pages * PS, 0), (ssize_t)(file_pages * PS));
+    f->oid.oid[0] = 7;
+    f->oid.oid[1] = 8;
+    return f;
+}
+
+static void gfx_free(struct gfx *f)
+{
+    int k;
+
+    for (k = 0; k < 2; k++) {
+        ccfs_io_destroy(&f->m[k].io);
+        tmem_client_destroy(f->m[k].c);
+    }
+    ccfs_group_destroy(f->g);
+    tmem_destroy(f->tm);
+    close(f->fd);
+    unlink(f->path);
+    free(f->data);
+    free(f);
+}
+
+/* Read the whole file through member k (8-page requests) and compare. */
+static void gread_all(struct gfx *f, int k, size_t pages)
+{
+    unsigned char *buf = malloc(pages * PS);
+    size_t off;
+
+    for (off = 0; off < pages * PS; off += 8 * PS)
+        assert_int_equal(ccfs_io_read(&f->m[k].io, &f->oid, f->fd, pages * PS,
+                                      (char *)buf + off, 8 * PS, off), 8 * PS);
+    assert_memory_equal(buf, f->data, pages * PS);
+    free(buf);
+}
+
+#define GCNT(f, k, c) ccfs_stats_get(&(f)->m[k].st, c)
+
+static uint64_t pool_pages(struct gfx *f, int k)
+{
+    struct tmem_stats ps;
+
+    assert_int_equal(tmem_pool_stats(f->m[k].c, f->m[k].io.cc.pool_id, &ps), 0);
+    return ps.pages;
+}
+
+/* Rule: with a shared pool, B gets exactly the pages A evicted: A reads
+ * K pages through K/2 guest pages (pages 0..K/2-1 evicted into the pool);
+ * B then reads the file: K/2 cleancache hits, K/2 backing pages. */
+static void test_group_b_gets_what_a_evicted(void **state)
+{
+    struct gfx *f = gfx_new(K / 2, K, true);
+
+    (void)state;
+    gread_all(f, 0, K);
+    assert_int_equal(GCNT(f, 0, CCFS_PUTS), K / 2);
+    assert_int_equal(pool_pages(f, 1), K / 2);
+    gread_all(f, 1, K);
+    assert_int_equal(GCNT(f, 1, CCFS_SUCC_GETS), K / 2);
+    assert_int_equal(GCNT(f, 1, CCFS_FAILED_GETS), K / 2);
+    assert_int_equal(GCNT(f, 1, CCFS_BACKING_PAGES_READ), K / 2);
+    gfx_free(f);
+}
+
+/* Rule: with private pools, B gets nothing A evicted. */
+static void test_private_pools_share_nothing(void **state)
+{
+    struct gfx *f = gfx_new(K / 2, K, false);
+
+    (void)state;
+    gread_all(f, 0, K);
+    gread_all(f, 1, K);
+    assert_int_equal(GCNT(f, 1, CCFS_SUCC_GETS), 0);
+    assert_int_equal(GCNT(f, 1, CCFS_BACKING_PAGES_READ), K);
+    gfx_free(f);
+}
+
+/* Rule: a write through A drops the written pages from B's guest cache
+ * too (and bumps B's sequence), so B cannot put its old copy back into
+ * the shared pool, and both read the new bytes. */
+static void test_group_write_through_a_drops_b_guest_page(void **state)
+{
+    struct gfx *f = gfx_new(K, K, true); /* guest caches hold the whole file */
+    const char msg[] = "WRITTEN THROUGH A";
+    uint64_t seq_b;
+    size_t stripe_probe;
+
+    (void)state;
+    gread_all(f, 1, K); /* B caches every page (old data) */
+    gread_all(f, 0, K); /* A too */
+    seq_b = 0;
+    for (stripe_probe = 0; stripe_probe < CCFS_SEQ_STRIPES; stripe_probe++)
+        seq_b += f->m[1].io.seq[stripe_probe];
+    assert_int_equal(ccfs_io_write(&f->m[0].io, &f->oid, f->fd, msg, sizeof(msg), 3 * PS + 10,
+                                   0), (ssize_t)sizeof(msg));
+    memcpy(f->data + 3 * PS + 10, msg, sizeof(msg));
+    assert_int_equal(GCNT(f, 1, CCFS_GUEST_INVALIDATES), 1);
+    assert_int_equal(GCNT(f, 0, CCFS_GUEST_INVALIDATES), 1);
+    for (stripe_probe = 0; stripe_probe < CCFS_SEQ_STRIPES; stripe_probe++)
+        seq_b -= f->m[1].io.seq[stripe_probe];
+    assert_true(seq_b != 0); /* B's sequence moved */
+    /* Memory pressure on B: its pages go to the shared pool; page 3 is not
+     * among them any more. */
+    assert_int_equal(ccfs_io_shrink_guest(&f->m[1].io), K - 1);
+    assert_int_equal(ccfs_io_shrink_guest(&f->m[0].io), K - 1);
+    gread_all(f, 0, K);
+    gread_all(f, 1, K);
+    assert_int_equal(GCNT(f, 0, CCFS_BACKING_PAGES_READ), K + 1); /* only page 3 again */
+    gfx_free(f);
+}
+
+/* Rule: invalidations through B flush the pages A put into the shared pool
+ * (truncate, invalidate_object) and drop A's guest pages. */
+static void test_group_truncate_and_object_flush_reach_a(void **state)
+{
+    struct gfx *f = gfx_new(K / 2, K, true);
+    size_t cut = 2 * PS + 5;
+
+    (void)state;
+    gread_all(f, 0, K); /* pool: 0..K/2-1 (A's evictions), A guest: K/2..K-1 */
+    assert_int_equal(ccfs_io_truncate(&f->m[1].io, &f->oid, f->fd, cut), 0);
+    assert_int_equal(ccfs_io_truncate(&f->m[1].io, &f->oid, f->fd, K * PS), 0);
+    memset(f->data + cut, 0, K * PS - cut);
+    assert_int_equal(GCNT(f, 0, CCFS_GUEST_INVALIDATES), K / 2);
+    assert_int_equal(pool_pages(f, 0), 2); /* pages 0 and 1 stay */
+    gread_all(f, 0, K);
+    gread_all(f, 1, K);
+    ccfs_io_invalidate_object(&f->m[1].io, &f->oid);
+    assert_int_equal(pool_pages(f, 0), 0);
+    assert_int_equal(GCNT(f, 0, CCFS_GUEST_INVALIDATES) + GCNT(f, 1, CCFS_GUEST_INVALIDATES),
+                     K / 2 + K / 2 + K / 2);
+    gfx_free(f);
+}
+
+/* Rule: drop_caches 2 through one member drops the shared pool for all
+ * (every member leaves it, then all rejoin a fresh, empty one). */
+static void test_group_drop_cleancache_drops_shared_pool(void **state)
+{
+    struct gfx *f = gfx_new(K / 2, K, true);
+
+    (void)state;
+    gread_all(f, 0, K);
+    assert_int_equal(pool_pages(f, 1), K / 2);
+    ccfs_io_drop_cleancache(&f->m[0].io);
+    assert_true(f->m[0].io.cc.pool_id >= 0);
+    assert_true(f->m[1].io.cc.pool_id >= 0);
+    assert_int_equal(pool_pages(f, 1), 0);
+    gread_all(f, 1, K);
+    assert_int_equal(GCNT(f, 1, CCFS_SUCC_GETS), 0);
+    /* A: pages 0..K/2-1 come from what B put into the new pool; their
+     * insertion evicts A's guest pages K/2..K-1 into it, read back next. */
+    gread_all(f, 0, K);
+    assert_int_equal(GCNT(f, 0, CCFS_SUCC_GETS), K);
+    assert_int_equal(GCNT(f, 0, CCFS_BACKING_PAGES_READ), K);
+    gfx_free(f);
+}
+
+/* Rule: an outside change is caught by a member that never saw the file
+ * (B, no record) because A's record differs: the pages A put are flushed. */
+static void test_group_outside_change_seen_by_new_member(void **state)
+{
+    struct gfx *f = gfx_new(K / 2, K, true);
+    struct ccfs_objtab *ta = ccfs_objtab_create(16, &f->m[0].io, &f->m[0].st);
+    struct ccfs_objtab *tb = ccfs_objtab_create(16, &f->m[1].io, &f->m[1].st);
+    struct statx stx;
+
+    (void)state;
+    assert_int_equal(ccfs_fstatx(f->fd, &stx), 0);
+    ccfs_oid_from_statx(&stx, &f->oid);
+    assert_int_equal(ccfs_objtab_check(ta, &stx, false), 0);
+    gread_all(f, 0, K);
+    assert_int_equal(pool_pages(f, 1), K / 2);
+    stx.stx_mtime.tv_nsec ^= 1; /* "changed outside" */
+    assert_int_equal(ccfs_objtab_check(tb, &stx, false), 1);
+    assert_int_equal(GCNT(f, 1, CCFS_OUTSIDE_CHANGES), 1);
+    assert_int_equal(GCNT(f, 0, CCFS_OUTSIDE_CHANGES), 0);
+    assert_int_equal(pool_pages(f, 1), 0);
+    assert_int_equal(GCNT(f, 0, CCFS_GUEST_INVALIDATES), K / 2);
+    /* A's record took the new attributes: no second flush through A. */
+    assert_int_equal(ccfs_objtab_check(ta, &stx, false), 0);
+    assert_int_equal(ccfs_objtab_count(ta), 1);
+    assert_int_equal(ccfs_objtab_count(tb), 1);
+    ccfs_objtab_destroy(tb);
+    ccfs_objtab_destroy(ta);
+    gfx_free(f);
+}
+
+/* Rule: a change through A is no outside change for B (B's checks skip
+ * the file while it is in flight; end_modify gives B's idle record the
+ * result), while B still catches a real one. */
+static void test_group_change_through_a_not_outside_for_b(void **state)
+{
+    struct gfx *f = gfx_new(K / 2, K, true);
+    struct ccfs_objtab *ta = ccfs_objtab_create(16, &f->m[0].io, &f->m[0].st);
+    struct ccfs_objtab *tb = ccfs_objtab_create(16, &f->m[1].io, &f->m[1].st);
+    struct statx stx;
+
+    (void)state;
+    assert_int_equal(ccfs_fstatx(f->fd, &stx), 0);
+    ccfs_oid_from_statx(&stx, &f->oid);
+    assert_int_equal(ccfs_objtab_check(tb, &stx, false), 0);
+    assert_int_equal(ccfs_objtab_begin_modify(ta, &stx), 0);
+    stx.stx_size += 100;
+    stx.stx_mtime.tv_sec += 1;
+    /* While A's change is in flight B does not take it for an outside one. */
+    assert_int_equal(ccfs_objtab_check(tb, &stx, false), 0);
+    ccfs_objtab_end_modify(ta, &f->oid, &stx);
+    assert_int_equal(ccfs_objtab_check(tb, &stx, false), 0);
+    assert_int_equal(ccfs_objtab_check(ta, &stx, false), 0);
+    stx.stx_ctime.tv_sec += 1;
+    assert_int_equal(ccfs_objtab_check(tb, &stx, false), 1);
+    assert_int_equal(GCNT(f, 0, CCFS_OUTSIDE_CHANGES) + GCNT(f, 1, CCFS_OUTSIDE_CHANGES), 1);
+    ccfs_objtab_destroy(tb);
+    ccfs_objtab_destroy(ta);
+    gfx_free(f);
+}
+
+/* Rule: a table leaving the group flushes from the shared pool the
+ * objects no other member records (no record would cover them), and
+ * leaves alone those another member records. */
+static void test_group_leaving_table_flushes_uncovered_objects(void **state)
+{
+    struct gfx *f = gfx_new(K / 2, K, true);
+    struct ccfs_objtab *ta = ccfs_objtab_create(16, &f->m[0].io, &f->m[0].st);
+    struct ccfs_objtab *tb = ccfs_objtab_create(16, &f->m[1].io, &f->m[1].st);
+    struct statx stx;
+
+    (void)state;
+    assert_int_equal(ccfs_fstatx(f->fd, &stx), 0);
+    ccfs_oid_from_statx(&stx, &f->oid);
+    assert_int_equal(ccfs_objtab_check(ta, &stx, false), 0);
+    assert_int_equal(ccfs_objtab_check(tb, &stx, false), 0);
+    gread_all(f, 0, K);
+    assert_int_equal(pool_pages(f, 1), K / 2);
+    ccfs_objtab_destroy(ta); /* B records the file: pages stay */
+    assert_int_equal(pool_pages(f, 1), K / 2);
+    ta = ccfs_objtab_create(16, &f->m[0].io, &f->m[0].st);
+    assert_int_equal(ccfs_objtab_check(ta, &stx, false), 0);
+    ccfs_objtab_destroy(tb); /* A records it again: pages stay */
+    assert_int_equal(pool_pages(f, 1), K / 2);
+    tb = ccfs_objtab_create(16, &f->m[1].io, &f->m[1].st);
+    ccfs_objtab_destroy(ta); /* nobody else records it: flushed */
+    assert_int_equal(pool_pages(f, 1), 0);
+    ccfs_objtab_destroy(tb);
+    gfx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +499,14 @@ int main(void)
         cmocka_unit_test(test_write_invalidates_both_caches),
         cmocka_unit_test(test_truncate_then_grow_reads_zeros),
         cmocka_unit_test(test_objtab_detects_outside_change),
+        cmocka_unit_test(test_group_b_gets_what_a_evicted),
+        cmocka_unit_test(test_private_pools_share_nothing),
+        cmocka_unit_test(test_group_write_through_a_drops_b_guest_page),
+        cmocka_unit_test(test_group_truncate_and_object_flush_reach_a),
+        cmocka_unit_test(test_group_drop_cleancache_drops_shared_pool),
+        cmocka_unit_test(test_group_outside_change_seen_by_new_member),
+        cmocka_unit_test(test_group_change_through_a_not_outside_for_b),
+        cmocka_unit_test(test_group_leaving_table_flushes_uncovered_objects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
