@@ -36,10 +36,11 @@ DEMO_CMDS += tools/fio/tmemfs-reread-demo.sh
 BENCH_CMDS += tools/fio/tmemfs-bench.sh
 
 # Helper programs the integration tests run (not tests themselves).
-CCFS_HELPER_SOURCES := tests/fuse_cleancache/ccfs_mix.c
+CCFS_HELPER_SOURCES := tests/fuse_cleancache/ccfs_mix.c tests/fuse_cleancache/ccfs_syscalls.c
 CCFS_HELPERS := $(CCFS_HELPER_SOURCES:tests/fuse_cleancache/%.c=$(BUILD)/tests/fuse_cleancache/%)
 ALL_SOURCES += $(CCFS_HELPER_SOURCES)
 export CCFS_MIX_BIN := $(abspath $(BUILD)/tests/fuse_cleancache/ccfs_mix)
+export CCFS_SYSCALLS_BIN := $(abspath $(BUILD)/tests/fuse_cleancache/ccfs_syscalls)
 _all: $(CCFS_HELPERS)
 
 $(CCFS_HELPERS): $(BUILD)/tests/fuse_cleancache/%: $(BUILD)/tests/fuse_cleancache/%.o
