@@ -10,7 +10,8 @@
  *  3. 2-thread scaling: two threads, each its own client and pool, against
  *     one thread doing the same work.
  *  4. metadata bytes per stored page, default config and dedup off.
- * Best of 3 timed rounds of each, after warm-up rounds. Usage: core_bench [pages] (default 65536).
+ * Best of 3 timed rounds of each, after warm-up rounds, every thread
+ * pinned to a CPU. Usage: core_bench [pages] (default 65536).
  */
 #include "core/tmem.h"
 
@@ -21,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sched.h>
+#include <unistd.h>
 
 #define PAGE 4096u
 #define RUNS 3
@@ -46,12 +49,29 @@ static void fill_page(unsigned char *p, uint64_t i)
     memcpy(p, &i, sizeof(i)); /* every page distinct */
 }
 
+/*
+ * Pin the calling thread to one CPU (modulo the CPUs there are). Every
+ * timed thread is pinned, so a round runs on the CPU whose store shard
+ * (jemalloc arena, slab shard) the warm-up rounds filled, and the rounds
+ * measure the steady state, not the first touch of fresh memory on
+ * whichever CPU the scheduler picked this time.
+ */
+static void pin_to_cpu(int cpu)
+{
+    cpu_set_t set;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    CPU_ZERO(&set);
+    CPU_SET(n > 0 ? cpu % (int)n : 0, &set);
+    (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
 struct work {
     struct tmem_client *client;
     int pool;
     unsigned char *pages;
     size_t count;
     int failures;
+    int cpu;
 };
 
 /* put then get every page of w through its client and pool; later rounds
@@ -60,6 +80,7 @@ struct work {
 static void *run_tmem(void *arg)
 {
     struct work *w = arg;
+    pin_to_cpu(w->cpu);
     unsigned char out[PAGE];
     struct tmem_oid oid = {{(uint64_t)(uintptr_t)w, 0, 0}};
 
@@ -96,6 +117,7 @@ static double time_tmem(unsigned char *pages, size_t count, bool compress, int t
         w[i].pool = tmem_new_pool(w[i].client, TMEM_POOL_PERSIST, NULL);
         w[i].pages = pages + (size_t)i * (count / threads) * PAGE;
         w[i].count = count / threads;
+        w[i].cpu = i;
     }
     for (int r = 0; r < WARMUP + RUNS; r++) {
         double start = now_seconds(), elapsed;
@@ -199,6 +221,7 @@ int main(int argc, char **argv)
         return 2;
     }
     count &= ~(size_t)1;
+    pin_to_cpu(0); /* the baselines run on CPU 0, as one-thread rounds do */
     pages = malloc(count * PAGE);
     store = malloc(count * PAGE);
     if (!pages || !store) {
