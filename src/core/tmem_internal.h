@@ -274,6 +274,15 @@ struct tmem {
 
     unsigned arenas[TMEM_SHARDS];   /* jemalloc arenas, one per thread shard */
     bool have_arenas;
+    struct tmem_tcache_shard {      /* jemalloc explicit thread caches (tmem_memory.c) */
+        union {
+            struct {
+                pthread_mutex_t lock; /* one user at a time, as jemalloc requires */
+                unsigned id;
+            };
+            char pad[64];
+        };
+    } tcaches[TMEM_SHARDS];
 
     pthread_mutex_t clients_lock;
     struct tmem_client *clients;

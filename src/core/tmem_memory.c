@@ -9,18 +9,28 @@
  *
  * With jemalloc the store has dedicated arenas (created at tmem_create,
  * destroyed at tmem_destroy), one per thread shard so that two threads do
- * not meet on one arena's bin locks, and it bypasses the thread caches, so
- * the arenas' own statistics ("stats.arenas.<i>.{small,large}.allocated")
- * give the store's bytes exactly; tmem_stats reports both counts so they can
- * be compared. Sanitizer builds (TMEM_USE_JEMALLOC=0) use libc malloc.
+ * not meet on one arena's bin locks. It does not use jemalloc's automatic
+ * thread caches (they are shared by every arena of the process, so the
+ * store's regions would mix with the program's and destroying an arena
+ * would be unsafe) but one explicit tcache per shard ("tcache.create"),
+ * used under that shard's tcache lock (jemalloc allows one user at a time):
+ * most allocations and frees are then a cache pop or push instead of a
+ * trip through the arena's bins. The caches only ever hold regions of the
+ * store's own arenas; they are flushed before the arenas' statistics
+ * ("stats.arenas.<i>.{small,large}.allocated") are read, so those give the
+ * store's bytes exactly, and destroyed before the arenas. tmem_stats
+ * reports both counts so they can be compared. Regions sitting in a cache
+ * between a free and the next allocation are not charged to the budget
+ * (at most jemalloc's per-bin cache size per shard).
+ * Sanitizer builds (TMEM_USE_JEMALLOC=0) use libc malloc.
  *
  * Shards: a thread allocates from the arena and slab shard of the CPU it
  * runs on (cpu % TMEM_SHARDS, as jemalloc's per-CPU arenas do), so threads
  * on different CPUs rarely meet on one lock, and a thread that comes and
  * goes reuses the memory of its CPU's shard.
  *
- * Locking: none here; gauges are relaxed atomics, the allocator is
- * thread-safe.
+ * Locking: a shard's tcache lock is held only around one jemalloc call
+ * (a leaf lock: nothing else is taken under it); gauges are relaxed atomics.
  */
 #include "core/tmem_internal.h"
 
@@ -32,9 +42,7 @@
 
 #if TMEM_USE_JEMALLOC
 #include <jemalloc/jemalloc.h>
-#define TMEM_MALLOCX_FLAGS(tm) \
-    (MALLOCX_ARENA((tm)->arenas[tmem_thread_shard()]) | MALLOCX_TCACHE_NONE)
-/* Freeing and sizing find the owning arena by themselves. */
+/* Sizing finds the owning arena by itself and uses no cache. */
 #define TMEM_MALLOCX_ANY MALLOCX_TCACHE_NONE
 #else
 #include <malloc.h>
@@ -47,10 +55,16 @@ unsigned tmem_thread_shard(void)
 }
 
 #if TMEM_USE_JEMALLOC
-static void tmem_memory_destroy_arenas(struct tmem *tm, unsigned count)
+/* Destroy the first 'caches' tcaches (their regions go back to their
+ * arenas), then the first 'arenas' arenas. */
+static void tmem_memory_destroy_shards(struct tmem *tm, unsigned caches, unsigned arenas)
 {
     char name[64];
-    for (unsigned i = 0; i < count; i++) {
+    for (unsigned i = 0; i < caches; i++) {
+        mallctl("tcache.destroy", NULL, NULL, &tm->tcaches[i].id, sizeof(tm->tcaches[i].id));
+        pthread_mutex_destroy(&tm->tcaches[i].lock);
+    }
+    for (unsigned i = 0; i < arenas; i++) {
         snprintf(name, sizeof(name), "arena.%u.destroy", tm->arenas[i]);
         mallctl(name, NULL, NULL, NULL, 0);
     }
@@ -60,14 +74,26 @@ static void tmem_memory_destroy_arenas(struct tmem *tm, unsigned count)
 int tmem_memory_init(struct tmem *tm)
 {
 #if TMEM_USE_JEMALLOC
-    for (unsigned i = 0; i < TMEM_SHARDS; i++) {
-        size_t len = sizeof(tm->arenas[i]);
-        if (mallctl("arenas.create", &tm->arenas[i], &len, NULL, 0) != 0) {
-            tmem_memory_destroy_arenas(tm, i);
-            return -ENOMEM;
+    unsigned arenas = 0, caches = 0;
+    for (; arenas < TMEM_SHARDS; arenas++) {
+        size_t len = sizeof(tm->arenas[arenas]);
+        if (mallctl("arenas.create", &tm->arenas[arenas], &len, NULL, 0) != 0)
+            goto fail;
+    }
+    for (; caches < TMEM_SHARDS; caches++) {
+        size_t len = sizeof(tm->tcaches[caches].id);
+        if (mallctl("tcache.create", &tm->tcaches[caches].id, &len, NULL, 0) != 0)
+            goto fail;
+        if (pthread_mutex_init(&tm->tcaches[caches].lock, NULL) != 0) {
+            mallctl("tcache.destroy", NULL, NULL, &tm->tcaches[caches].id, sizeof(unsigned));
+            goto fail;
         }
     }
     tm->have_arenas = true;
+    return 0;
+fail:
+    tmem_memory_destroy_shards(tm, caches, arenas);
+    return -ENOMEM;
 #else
     tm->have_arenas = false;
 #endif
@@ -78,7 +104,7 @@ void tmem_memory_fini(struct tmem *tm)
 {
 #if TMEM_USE_JEMALLOC
     if (tm->have_arenas)
-        tmem_memory_destroy_arenas(tm, TMEM_SHARDS);
+        tmem_memory_destroy_shards(tm, TMEM_SHARDS, TMEM_SHARDS);
     tm->have_arenas = false;
 #else
     (void)tm;
@@ -99,7 +125,11 @@ void *tmem_memory_alloc(struct tmem *tm, size_t size, enum tmem_mem_kind kind,
     void *p;
     size_t usable;
 #if TMEM_USE_JEMALLOC
-    p = mallocx(size ? size : 1, TMEM_MALLOCX_FLAGS(tm));
+    unsigned shard = tmem_thread_shard();
+    struct tmem_tcache_shard *tc = &tm->tcaches[shard];
+    pthread_mutex_lock(&tc->lock);
+    p = mallocx(size ? size : 1, MALLOCX_ARENA(tm->arenas[shard]) | MALLOCX_TCACHE(tc->id));
+    pthread_mutex_unlock(&tc->lock);
     if (!p)
         return NULL;
     usable = sallocx(p, TMEM_MALLOCX_ANY);
@@ -129,7 +159,10 @@ void tmem_memory_free(struct tmem *tm, void *p, enum tmem_mem_kind kind,
         return;
 #if TMEM_USE_JEMALLOC
     size_t usable = sallocx(p, TMEM_MALLOCX_ANY);
-    dallocx(p, TMEM_MALLOCX_ANY);
+    struct tmem_tcache_shard *tc = &tm->tcaches[tmem_thread_shard()];
+    pthread_mutex_lock(&tc->lock);
+    dallocx(p, MALLOCX_TCACHE(tc->id));
+    pthread_mutex_unlock(&tc->lock);
 #else
     size_t usable = malloc_usable_size(p);
     free(p);
@@ -140,7 +173,8 @@ void tmem_memory_free(struct tmem *tm, void *p, enum tmem_mem_kind kind,
 size_t tmem_memory_size_class(const struct tmem *tm, size_t size)
 {
 #if TMEM_USE_JEMALLOC
-    return nallocx(size ? size : 1, TMEM_MALLOCX_FLAGS(tm));
+    (void)tm;
+    return nallocx(size ? size : 1, TMEM_MALLOCX_ANY);
 #else
     (void)tm;
     return size;
@@ -154,6 +188,13 @@ uint64_t tmem_memory_allocator_bytes(struct tmem *tm)
     size_t len = sizeof(epoch);
     char name[96];
 
+    /* Regions cached for reuse count as allocated in the arenas' stats:
+     * hand them back first, so the count is the store's live bytes. */
+    for (unsigned i = 0; i < TMEM_SHARDS; i++) {
+        pthread_mutex_lock(&tm->tcaches[i].lock);
+        mallctl("tcache.flush", NULL, NULL, &tm->tcaches[i].id, sizeof(tm->tcaches[i].id));
+        pthread_mutex_unlock(&tm->tcaches[i].lock);
+    }
     mallctl("epoch", &epoch, &len, &epoch, len);
     for (unsigned i = 0; i < TMEM_SHARDS; i++) {
         static const char *const kinds[] = {"small", "large"};

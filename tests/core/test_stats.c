@@ -453,6 +453,11 @@ static void check_clients_and_store(struct world *w)
     struct tmem_stats st;
     assert_int_equal(tmem_stats(w->tm, &st), 0);
     check_identities(&st, "store");
+    /* jemalloc builds: the arenas' own count is exactly what the budget counts */
+    if (st.allocator_bytes != 0 && st.allocator_bytes != st.data_bytes + st.metadata_bytes)
+        fail_msg("store: allocator_bytes %llu != data_bytes %llu + metadata_bytes %llu",
+                 (unsigned long long)st.allocator_bytes, (unsigned long long)st.data_bytes,
+                 (unsigned long long)st.metadata_bytes);
     check_events(&st, &sum, "store (sum over clients, live and destroyed)");
     assert_int_equal(st.clients, live_clients);
     assert_int_equal(st.pools, live_pools);
