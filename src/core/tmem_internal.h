@@ -50,7 +50,6 @@
 
 /* ------------------------------------------------------------ counters */
 enum tmem_counter {
-    TMEM_C_PUTS,
     TMEM_C_SUCC_PUTS,
     TMEM_C_FAIL_NO_ROOM, /* keep the four failures in enum tmem_put_failure order */
     TMEM_C_FAIL_HYSTERESIS,
@@ -58,7 +57,8 @@ enum tmem_counter {
     TMEM_C_FAIL_ALLOC,
     TMEM_C_DUP_REPLACED,
     TMEM_C_DUP_FLUSHED,
-    TMEM_C_GETS,
+    TMEM_C_FAILED_GETS,  /* puts and gets are not counted: they are the sums
+                            of their successes and failures (tmem_stats.c) */
     TMEM_C_SUCC_GETS,
     TMEM_C_FLUSH_PAGES,
     TMEM_C_FLUSH_OBJECTS,

@@ -227,8 +227,6 @@ int tmem_put(struct tmem_client *c, int pool_id, const struct tmem_oid *oid, uin
     pool = tmem_client_lock_pool(c, pool_id);
     if (!pool)
         return -EINVAL;
-    tmem_count(&pool->counters, TMEM_C_PUTS, 1);
-    tmem_count(&c->counters, TMEM_C_PUTS, 1);
     if (atomic_load(&c->frozen))
         rc = tmem_put_fail(c->tm, pool, c, oid, index, TMEM_C_FAIL_FROZEN);
     else
@@ -252,8 +250,6 @@ int tmem_get(struct tmem_client *c, int pool_id, const struct tmem_oid *oid, uin
     if (!pool)
         return -EINVAL;
     tm = c->tm;
-    tmem_count(&pool->counters, TMEM_C_GETS, 1);
-    tmem_count(&c->counters, TMEM_C_GETS, 1);
     st = tmem_stripe_of(pool, oid);
     pthread_mutex_lock(&st->lock);
     object_id = tmem_index_find_object(tm, st, pool, oid);
@@ -270,10 +266,11 @@ int tmem_get(struct tmem_client *c, int pool_id, const struct tmem_oid *oid, uin
         tmem_remove_handle(tm, pool, c, st, object_id, index, TMEM_C_PAGES_GOT_EXCLUSIVE);
     else if (!tmem_pool_is_persistent(pool))
         tmem_lru_touch(tm, id);
-    tmem_count(&pool->counters, TMEM_C_SUCC_GETS, 1);
-    tmem_count(&c->counters, TMEM_C_SUCC_GETS, 1);
 unlock:
     pthread_mutex_unlock(&st->lock);
+    /* gets is succ_gets + failed_gets (tmem_stats.c): one count a get */
+    tmem_count(&pool->counters, rc ? TMEM_C_FAILED_GETS : TMEM_C_SUCC_GETS, 1);
+    tmem_count(&c->counters, rc ? TMEM_C_FAILED_GETS : TMEM_C_SUCC_GETS, 1);
     tmem_client_unlock_pools(c);
     return rc;
 }

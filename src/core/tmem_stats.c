@@ -24,13 +24,12 @@
 static void tmem_stats_add_counters(struct tmem_stats *out, const struct tmem_counters *ctr)
 {
     const _Atomic uint64_t *c = ctr->c;
-    out->puts += tmem_load(&c[TMEM_C_PUTS]);
     out->succ_puts += tmem_load(&c[TMEM_C_SUCC_PUTS]);
     for (int i = 0; i < TMEM_PUT_FAIL_COUNT; i++)
         out->failed_puts_reason[i] += tmem_load(&c[TMEM_C_FAIL_NO_ROOM + i]);
     out->dup_puts_replaced += tmem_load(&c[TMEM_C_DUP_REPLACED]);
     out->dup_puts_flushed += tmem_load(&c[TMEM_C_DUP_FLUSHED]);
-    out->gets += tmem_load(&c[TMEM_C_GETS]);
+    out->failed_gets += tmem_load(&c[TMEM_C_FAILED_GETS]);
     out->succ_gets += tmem_load(&c[TMEM_C_SUCC_GETS]);
     out->flush_pages += tmem_load(&c[TMEM_C_FLUSH_PAGES]);
     out->flush_objects += tmem_load(&c[TMEM_C_FLUSH_OBJECTS]);
@@ -60,7 +59,8 @@ static void tmem_stats_finish(struct tmem_stats *out)
     out->failed_puts = 0;
     for (int i = 0; i < TMEM_PUT_FAIL_COUNT; i++)
         out->failed_puts += out->failed_puts_reason[i];
-    out->failed_gets = out->gets - out->succ_gets;
+    out->puts = out->succ_puts + out->failed_puts;
+    out->gets = out->succ_gets + out->failed_gets;
     out->pages = out->pages_raw + out->pages_compressed + out->pages_same_filled +
                  out->pages_deduplicated;
 }
