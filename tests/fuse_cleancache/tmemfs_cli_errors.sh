@@ -1,7 +1,9 @@
 #!/bin/bash
 # Rule: bad input (unknown or malformed option, missing SOURCE, missing or
 # non-empty MOUNTPOINT, too few arguments) gives a one-line error on stderr
-# and a non-zero exit, without mounting anything. Needs no /dev/fuse.
+# and a non-zero exit, without mounting anything (needs no /dev/fuse); and
+# the fstab path (mount.fuse3, options after the positionals) mounts with
+# the options given (skipped, loudly, without /dev/fuse).
 source "$(dirname "$0")/common.bash"
 [ -x "$TMEMFS_BIN" ] || ccfs_fail "tmemfs binary $TMEMFS_BIN not built"
 CCFS_WORK=$(mktemp -d /tmp/tmemfs-test.XXXXXX)
@@ -40,3 +42,24 @@ for o in cache_size capacity cleancache compress dedup page_size shared_uuid pol
     grep -q -- "$o" "$W/help" || ccfs_fail "--help does not list $o"
 done
 ccfs_pass "--help lists every option"
+# fstab / `mount -t fuse.tmemfs` path: mount.fuse3 runs
+# `tmemfs SOURCE MOUNTPOINT -o opts` (options after the positionals).
+MOUNT_FUSE=$(command -v mount.fuse3 || echo /sbin/mount.fuse3)
+if ! (exec 9<>/dev/fuse) 2>/dev/null; then
+    echo "SKIPPED: fstab-style mount check: /dev/fuse unusable (the error checks above ran)"
+elif [ -x "$MOUNT_FUSE" ]; then
+    mkdir -p "$W/fstab-src" "$W/fstab-m"
+    echo fstab >"$W/fstab-src/f"
+    "$MOUNT_FUSE" "$TMEMFS_BIN#$W/fstab-src" "$W/fstab-m" -o cache_size=1M,capacity=8M ||
+        ccfs_fail "mount.fuse3 (the fstab path) could not mount tmemfs"
+    CCFS_MOUNTS+=("$W/fstab-m")
+    ccfs_expect "read through a mount.fuse3 mount" "$(cat "$W/fstab-m/f")" fstab
+    ccfs_expect "cache_size from -o after the positionals" \
+        "$(awk '$1 == "guest_capacity_pages" { print $2 }' "$W/fstab-m/.tmemfs/stats")" 256
+    ccfs_expect "capacity from -o after the positionals" \
+        "$(awk '$1 == "tmem_capacity_bytes" { print $2 }' "$W/fstab-m/.tmemfs/stats")" 8388608
+    fusermount3 -u "$W/fstab-m" || ccfs_fail "fusermount3 -u of the mount.fuse3 mount"
+    ccfs_pass "mount.fuse3 $TMEMFS_BIN#SOURCE MOUNTPOINT -o ... (fstab style) mounts with the options"
+else
+    echo "note: mount.fuse3 not installed; fstab-style mount not checked"
+fi
