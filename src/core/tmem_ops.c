@@ -33,6 +33,28 @@ struct tmem_put_plan {
     uint64_t reserved;
 };
 
+/*
+ * lz4-compress page into buffer (at most max bytes); 0 if it does not fit.
+ * Each thread keeps one lz4 stream (16 KiB, as zswap keeps one compression
+ * context per CPU) and starts every page as a new chain with
+ * LZ4_resetStream_fast, so a page costs no 16 KiB table initialisation
+ * (LZ4_compress_default's price) and is still an independent block that
+ * LZ4_decompress_safe reads alone.
+ */
+static int tmem_compress_page(const void *page, unsigned char *buffer, uint32_t size, uint32_t max)
+{
+    static _Thread_local LZ4_stream_t stream;
+    static _Thread_local bool stream_ready;
+
+    if (!stream_ready) {
+        LZ4_initStream(&stream, sizeof(stream));
+        stream_ready = true;
+    } else {
+        LZ4_resetStream_fast(&stream);
+    }
+    return LZ4_compress_fast_continue(&stream, page, (char *)buffer, (int)size, (int)max, 1);
+}
+
 static void tmem_put_plan_make(struct tmem *tm, const void *page, unsigned char *buffer,
                                struct tmem_put_plan *plan)
 {
@@ -48,8 +70,7 @@ static void tmem_put_plan_make(struct tmem *tm, const void *page, unsigned char 
     plan->bytes = page;
     plan->len = (uint16_t)cfg->page_size;
     if (cfg->compress) {
-        clen = LZ4_compress_default(page, (char *)buffer, (int)cfg->page_size,
-                                    (int)cfg->compress_threshold);
+        clen = tmem_compress_page(page, buffer, cfg->page_size, cfg->compress_threshold);
         if (clen > 0) {
             plan->kind = TMEM_KIND_COMPRESSED;
             plan->bytes = buffer;
