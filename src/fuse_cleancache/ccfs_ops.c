@@ -556,6 +556,17 @@ static int ccfs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
     return ccfs_open_fd(fs, fd, flags, true, fi);
 }
 
+/* A read or write at off needs an open file (not a directory) and off >= 0:
+ * 0, or the errno to return. */
+static int ccfs_check_data_fh(const struct ccfs_fh *fh, off_t off)
+{
+    if (!fh)
+        return -EBADF;
+    if (fh->kind != CCFS_FH_FILE)
+        return -EISDIR;
+    return off < 0 ? -EINVAL : 0;
+}
+
 static int ccfs_read(const char *path, char *buf, size_t size, off_t off,
                      struct fuse_file_info *fi)
 {
@@ -566,14 +577,11 @@ static int ccfs_read(const char *path, char *buf, size_t size, off_t off,
     int rc;
 
     (void)path;
-    if (!fh)
-        return -EBADF;
-    if (fh->kind == CCFS_FH_CTL)
+    if (fh && fh->kind == CCFS_FH_CTL)
         return (int)ccfs_ctl_read(fh, buf, size, off);
-    if (fh->kind != CCFS_FH_FILE)
-        return -EISDIR;
-    if (off < 0)
-        return -EINVAL;
+    rc = ccfs_check_data_fh(fh, off);
+    if (rc < 0)
+        return rc;
     if (!fh->reg) {
         n = pread(fh->fd, buf, size, off);
         return n < 0 ? -errno : (int)n;
@@ -593,16 +601,14 @@ static int ccfs_write(const char *path, const char *buf, size_t size, off_t off,
     struct ccfs_fh *fh = ccfs_fh_of(fi);
     struct ccfs_mod m = { 0 };
     ssize_t n;
+    int rc;
 
     (void)path;
-    if (!fh)
-        return -EBADF;
-    if (fh->kind == CCFS_FH_CTL)
+    if (fh && fh->kind == CCFS_FH_CTL)
         return (int)ccfs_ctl_write(fs, fh, buf, size);
-    if (fh->kind != CCFS_FH_FILE)
-        return -EISDIR;
-    if (off < 0)
-        return -EINVAL;
+    rc = ccfs_check_data_fh(fh, off);
+    if (rc < 0)
+        return rc;
     if (!fh->reg) {
         n = pwrite(fh->fd, buf, size, off);
         return n < 0 ? -errno : (int)n;
