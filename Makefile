@@ -128,6 +128,10 @@ install: all
 clean:
 	rm -rf build
 
+# Keep every object, also those only chained through pattern rules (test
+# and helper objects): no "rm *.o" after a build, no needless rebuilds.
+.SECONDARY:
+
 # Generic compile rule: src/x/y.c -> $(BUILD)/src/x/y.o
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
