@@ -11,3 +11,4 @@ $(BUILD)/tests/core/%: $(BUILD)/tests/core/%.o $(TEST_SUPPORT_OBJECTS) $(CORE_LI
 	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(TEST_SUPPORT_OBJECTS) $(CORE_LIBS) $(CMOCKA_LIBS)
 
 EXTRA_CFLAGS_tests/core/ = $(CMOCKA_CFLAGS)
+EXTRA_CFLAGS_tests/support/ = $(CMOCKA_CFLAGS)

@@ -80,20 +80,6 @@ static int pool_of_kind(struct tmem_client *c, uint32_t flags)
     return pool_new(c, flags, (flags & TMEM_POOL_SHARED) ? UUID_A : NULL);
 }
 
-static void *page_alloc(size_t ps)
-{
-    void *p = malloc(ps);
-    assert_non_null(p);
-    return p;
-}
-
-static struct tmem_stats sstats(const struct tmem *tm)
-{
-    struct tmem_stats st;
-    assert_int_equal(tmem_stats(tm, &st), 0);
-    return st;
-}
-
 static struct tmem_stats pstats(const struct tmem_client *c, int pool)
 {
     struct tmem_stats st;
@@ -119,7 +105,7 @@ static void fill_kind(void *page, size_t ps, int kind, uint64_t seed)
 static void put_random_pages(struct tmem_client *c, int pool, const struct tmem_oid *oid,
                              uint32_t first, uint32_t n, uint64_t seed_base, size_t ps)
 {
-    unsigned char *p = page_alloc(ps);
+    unsigned char *p = tu_page_alloc(ps);
     for (uint32_t i = first; i < first + n; i++) {
         tu_fill_random(p, ps, seed_base + i);
         int rc = tmem_put(c, pool, oid, i, p);
@@ -134,7 +120,7 @@ static void put_random_pages(struct tmem_client *c, int pool, const struct tmem_
 static int check_random_page(struct tmem_client *c, int pool, const struct tmem_oid *oid,
                              uint32_t i, uint64_t seed_base, size_t ps)
 {
-    unsigned char *want = page_alloc(ps), *got = page_alloc(ps);
+    unsigned char *want = tu_page_alloc(ps), *got = tu_page_alloc(ps);
     tu_fill_random(want, ps, seed_base + i);
     memset(got, 0x5a, ps);
     int rc = tmem_get(c, pool, oid, i, got);
@@ -158,7 +144,7 @@ static void test_put_copies_the_caller_buffer(void **state)
     struct tmem *tm = store_new(TMEM_CAPACITY_UNLIMITED);
     struct tmem_client *c = client_new(tm, "a");
     size_t ps = tmem_page_size(tm);
-    unsigned char *buf = page_alloc(ps), *orig = page_alloc(ps), *got = page_alloc(ps);
+    unsigned char *buf = tu_page_alloc(ps), *orig = tu_page_alloc(ps), *got = tu_page_alloc(ps);
     for (size_t k = 0; k < NKINDS; k++) {
         int pool = pool_of_kind(c, ALL_KINDS[k]);
         struct tmem_oid oid = tu_oid(7, k, 0);
@@ -283,7 +269,7 @@ static void test_put_put_get_never_returns_first_copy(void **state)
     struct tmem *tm = store_new(TMEM_CAPACITY_UNLIMITED);
     struct tmem_client *c = client_new(tm, "a");
     size_t ps = tmem_page_size(tm);
-    unsigned char *d1 = page_alloc(ps), *d2 = page_alloc(ps), *got = page_alloc(ps);
+    unsigned char *d1 = tu_page_alloc(ps), *d2 = tu_page_alloc(ps), *got = tu_page_alloc(ps);
     for (size_t k = 0; k < NKINDS; k++) {
         int pool = pool_of_kind(c, ALL_KINDS[k]);
         bool persist = ALL_KINDS[k] & TMEM_POOL_PERSIST;
@@ -336,7 +322,7 @@ static void test_put_put_get_when_second_put_fails(void **state)
     struct tmem *tm = store_new(TMEM_CAPACITY_UNLIMITED);
     struct tmem_client *c = client_new(tm, "a");
     size_t ps = tmem_page_size(tm);
-    unsigned char *d1 = page_alloc(ps), *d2 = page_alloc(ps), *got = page_alloc(ps);
+    unsigned char *d1 = tu_page_alloc(ps), *d2 = tu_page_alloc(ps), *got = tu_page_alloc(ps);
 
     /* (a) frozen client: every pool kind, D2 different from and equal to D1 */
     for (size_t k = 0; k < NKINDS; k++) {
@@ -434,7 +420,7 @@ static void test_get_get_coherency(void **state)
     int pp = pool_new(c, TMEM_POOL_PERSIST, NULL);
     put_random_pages(c, pp, &oid, 0, 1, 70, ps);
     tmem_client_set_frozen(c, true);
-    unsigned char *p = page_alloc(ps);
+    unsigned char *p = tu_page_alloc(ps);
     tu_fill_random(p, ps, 71);
     assert_int_equal(tmem_put(c, pp, &oid, 0, p), -ENOSPC);
     tmem_client_set_frozen(c, false);
@@ -486,7 +472,7 @@ static void test_flush_object_makes_all_its_pages_miss(void **state)
         struct tmem_oid a = tu_oid(5, 6, 7), b = tu_oid(5, 6, 8);
         /* sparse indices, including the extremes of the 32-bit range */
         const uint32_t idx[] = {0, 1, 63, 64, 4095, 1u << 20, UINT32_MAX - 1, UINT32_MAX};
-        unsigned char *p = page_alloc(ps);
+        unsigned char *p = tu_page_alloc(ps);
         for (size_t i = 0; i < 8; i++) {
             tu_fill_random(p, ps, 900 + i);
             assert_int_equal(tmem_put(c, pool, &a, idx[i], p), 0);
@@ -495,7 +481,7 @@ static void test_flush_object_makes_all_its_pages_miss(void **state)
         free(p);
         assert_int_equal(tmem_flush_object(c, pool, &a), 0);
         for (size_t i = 0; i < 8; i++) {
-            unsigned char *g = page_alloc(ps), *w = page_alloc(ps);
+            unsigned char *g = tu_page_alloc(ps), *w = tu_page_alloc(ps);
             tu_fill_random(w, ps, 900 + i);
             assert_int_equal(tmem_get(c, pool, &a, idx[i], g), -ENOENT);
             int rc = tmem_get(c, pool, &b, idx[i], g);
@@ -557,7 +543,7 @@ static void test_destroy_pool_invalidates_id(void **state)
     struct tmem *tm = store_new(TMEM_CAPACITY_UNLIMITED);
     struct tmem_client *c = client_new(tm, "a");
     size_t ps = tmem_page_size(tm);
-    unsigned char *p = page_alloc(ps);
+    unsigned char *p = tu_page_alloc(ps);
     for (size_t k = 0; k < NKINDS; k++) {
         int pool = pool_of_kind(c, ALL_KINDS[k]);
         struct tmem_oid oid = tu_oid(8, 8, 8);
@@ -571,7 +557,7 @@ static void test_destroy_pool_invalidates_id(void **state)
         assert_int_equal(tmem_flush_object(c, pool, &oid), -EINVAL);
         assert_int_equal(tmem_pool_stats(c, pool, &st), -EINVAL);
         assert_int_equal(tmem_destroy_pool(c, pool), -EINVAL);
-        st = sstats(tm);
+        st = tu_store_stats(tm);
         assert_int_equal(st.pages, 0);
         assert_int_equal(st.data_bytes, 0);
         assert_int_equal(st.pages_pool_destroyed, 4 * (k + 1));
@@ -624,7 +610,7 @@ static void test_shared_pool_same_uuid_sees_same_pages(void **state)
         assert_int_equal(tmem_destroy_pool(z, pz), 0);
         tmem_client_destroy(b);
         tmem_client_destroy(z);
-        struct tmem_stats st = sstats(tm);
+        struct tmem_stats st = tu_store_stats(tm);
         assert_int_equal(st.pages, 0);
         assert_int_equal(st.data_bytes, 0);
         assert_int_equal(st.clients, 0);
@@ -660,7 +646,7 @@ static void test_other_uuid_and_private_pools_invisible(void **state)
     }
     /* a pool id b does not hold is invalid for b, even if a holds it */
     int pa = pool_new(a, TMEM_POOL_PERSIST, NULL);
-    unsigned char *p = page_alloc(ps);
+    unsigned char *p = tu_page_alloc(ps);
     for (int id = 0; id <= pa; id++) {
         struct tmem_stats st;
         if (tmem_pool_stats(b, id, &st) == 0)
@@ -681,7 +667,7 @@ static void test_bad_arguments_return_einval(void **state)
     struct tmem_client *c = client_new(tm, "a");
     size_t ps = tmem_page_size(tm);
     assert_int_equal(ps, 4096);
-    unsigned char *p = page_alloc(ps);
+    unsigned char *p = tu_page_alloc(ps);
     tu_fill_random(p, ps, 1);
     struct tmem_oid oid = tu_oid(1, 1, 1);
     struct tmem_stats st;
@@ -821,9 +807,9 @@ static uint64_t fill_lru_pool(struct tmem *tm, struct tmem_client *c, int pool,
                               const struct tmem_oid *oid, uint32_t n, uint64_t seed)
 {
     size_t ps = tmem_page_size(tm);
-    uint64_t d0 = sstats(tm).data_bytes;
+    uint64_t d0 = tu_store_stats(tm).data_bytes;
     put_random_pages(c, pool, oid, 0, n, seed, ps);
-    uint64_t dn = sstats(tm).data_bytes;
+    uint64_t dn = tu_store_stats(tm).data_bytes;
     assert_true(dn > d0);
     uint64_t per = (dn - d0) / n;
     assert_true(per >= ps); /* random pages are stored raw */
@@ -884,7 +870,7 @@ static void test_capacity_shrink_evicts_lru_first(void **state)
     if (k < N / 8 || k > N / 4 + 1)
         fail_msg("shrinking by %d pages' data evicted %u pages", N / 4, k);
     assert_int_equal(evicted, k);
-    assert_int_equal(sstats(tm).capacity_bytes, cap);
+    assert_int_equal(tu_store_stats(tm).capacity_bytes, cap);
     tmem_destroy(tm);
 }
 
@@ -909,7 +895,7 @@ static void test_full_store_put_evicts_ephemeral_lru_first(void **state)
         assert_int_equal(tmem_set_capacity(tm, cap), 0);
         assert_int_equal(pstats(c, pool).pages_evicted, 0);
         assert_int_equal(check_random_page(c, pool, &oid, 0, 7000, ps), 0); /* touch */
-        unsigned char *p = page_alloc(ps);
+        unsigned char *p = tu_page_alloc(ps);
         for (uint32_t i = 0; i < NEW; i++) {
             tu_fill_random(p, ps, 9000 + i);
             int rc = mode ? tmem_put(pc, pp, &poid, i, p) : tmem_put(c, pool, &oid, N + i, p);
@@ -930,7 +916,7 @@ static void test_full_store_put_evicts_ephemeral_lru_first(void **state)
             fail_msg("%s: putting %d pages into a full store evicted %u", mode_name[mode],
                      NEW, k);
         /* the new pages are there and exact */
-        unsigned char *w = page_alloc(ps), *g = page_alloc(ps);
+        unsigned char *w = tu_page_alloc(ps), *g = tu_page_alloc(ps);
         for (uint32_t i = 0; i < NEW; i++) {
             tu_fill_random(w, ps, 9000 + i);
             int rc = mode ? tmem_get(pc, pp, &poid, i, g) : tmem_get(c, pool, &oid, N + i, g);
@@ -953,8 +939,8 @@ static void test_lru_order_is_store_wide_across_clients(void **state)
     int pb = pool_new(b, 0, NULL);
     struct tmem_oid oid = tu_oid(1, 0, 0);
     enum { N = 32 }; /* per client, put alternately: a0 b0 a1 b1 ... */
-    unsigned char *p = page_alloc(ps);
-    uint64_t d0 = sstats(tm).data_bytes;
+    unsigned char *p = tu_page_alloc(ps);
+    uint64_t d0 = tu_store_stats(tm).data_bytes;
     for (uint32_t i = 0; i < N; i++) {
         tu_fill_random(p, ps, 100 + i);
         assert_int_equal(tmem_put(a, pa, &oid, i, p), 0);
@@ -963,7 +949,7 @@ static void test_lru_order_is_store_wide_across_clients(void **state)
     }
     free(p);
     uint64_t un = tu_usage(tm);
-    uint64_t per = (sstats(tm).data_bytes - d0) / (2 * N); /* see fill_lru_pool */
+    uint64_t per = (tu_store_stats(tm).data_bytes - d0) / (2 * N); /* see fill_lru_pool */
     uint64_t cap = un - per * N; /* at most half must go */
     assert_int_equal(tmem_set_capacity(tm, cap), 0);
     assert_true(tu_usage(tm) <= cap);
@@ -997,13 +983,13 @@ static void test_persistent_put_rejected_when_nothing_to_evict(void **state)
     struct tmem_oid oid = tu_oid(1, 0, 0);
     put_random_pages(c, pool, &oid, 0, 8, 100, ps);
     assert_int_equal(tmem_set_capacity(tm, tu_usage(tm)), 0);
-    unsigned char *p = page_alloc(ps);
+    unsigned char *p = tu_page_alloc(ps);
     tu_fill_random(p, ps, 12345);
-    struct tmem_stats before = sstats(tm);
+    struct tmem_stats before = tu_store_stats(tm);
     assert_int_equal(tmem_put(c, pool, &oid, 100, p), -ENOSPC);
     struct tmem_oid oid2 = tu_oid(2, 0, 0);
     assert_int_equal(tmem_put(c, epool, &oid2, 0, p), -ENOSPC);
-    struct tmem_stats after = sstats(tm);
+    struct tmem_stats after = tu_store_stats(tm);
     assert_int_equal(after.failed_puts_reason[TMEM_PUT_FAIL_NO_ROOM],
                      before.failed_puts_reason[TMEM_PUT_FAIL_NO_ROOM] + 2);
     assert_int_equal(after.failed_puts, before.failed_puts + 2);
@@ -1025,7 +1011,7 @@ static void test_persistent_pages_survive_capacity_drop_to_zero(void **state)
     size_t ps = tmem_page_size(tm);
     uint32_t pf[] = {TMEM_POOL_PERSIST, TMEM_POOL_PERSIST | TMEM_POOL_SHARED};
     int pools[2];
-    unsigned char *p = page_alloc(ps), *g = page_alloc(ps);
+    unsigned char *p = tu_page_alloc(ps), *g = tu_page_alloc(ps);
     struct tmem_oid oid = tu_oid(3, 3, 3);
     for (int k = 0; k < 2; k++) {
         pools[k] = pool_of_kind(c, pf[k]);
@@ -1074,7 +1060,7 @@ static void test_persistent_pages_never_evicted_by_core(void **state)
     uint64_t u = tu_usage(tm);
     /* room for about 4 more pages */
     assert_int_equal(tmem_set_capacity(tm, u + 4 * (ps + ps / 8)), 0);
-    unsigned char *p = page_alloc(ps);
+    unsigned char *p = tu_page_alloc(ps);
     int ok = 0, refused = 0;
     for (uint32_t i = 0; i < 64; i++) {
         tu_fill_random(p, ps, 50000 + i);
@@ -1133,8 +1119,8 @@ static void test_freeze_fails_puts_removes_old_copy_keeps_gets(void **state)
     put_random_pages(c, pp, &oid, 0, 4, 10, ps);
     put_random_pages(c, sp, &oid, 0, 2, 20, ps);
     tmem_client_set_frozen(c, true);
-    struct tmem_stats before = sstats(tm);
-    unsigned char *p = page_alloc(ps);
+    struct tmem_stats before = tu_store_stats(tm);
+    unsigned char *p = tu_page_alloc(ps);
     tu_fill_random(p, ps, 999);
     assert_int_equal(tmem_put(c, pp, &oid, 0, p), -ENOSPC);  /* old copy removed */
     assert_int_equal(tmem_put(c, pp, &oid, 50, p), -ENOSPC); /* new handle */
@@ -1150,7 +1136,7 @@ static void test_freeze_fails_puts_removes_old_copy_keeps_gets(void **state)
     assert_int_equal(check_random_page(c, pp, &oid, 2, 10, ps), -ENOENT);
     /* another client is not frozen */
     put_random_pages(other, op, &oid, 0, 1, 30, ps);
-    struct tmem_stats after = sstats(tm);
+    struct tmem_stats after = tu_store_stats(tm);
     assert_int_equal(after.failed_puts_reason[TMEM_PUT_FAIL_FROZEN],
                      before.failed_puts_reason[TMEM_PUT_FAIL_FROZEN] + 3);
     assert_int_equal(after.failed_puts_reason[TMEM_PUT_FAIL_NO_ROOM],
@@ -1186,10 +1172,10 @@ static void test_hysteresis_refuses_until_below_threshold(void **state)
     uint64_t cap = tu_usage(tm);
     uint64_t per = (cap - u0) / N;
     assert_int_equal(tmem_set_capacity(tm, cap), 0);
-    unsigned char *p = page_alloc(ps);
+    unsigned char *p = tu_page_alloc(ps);
     tu_fill_random(p, ps, 100);
     assert_int_equal(tmem_put(c, pool, &oid, 100, p), -ENOSPC);
-    struct tmem_stats st = sstats(tm);
+    struct tmem_stats st = tu_store_stats(tm);
     assert_int_equal(st.failed_puts_reason[TMEM_PUT_FAIL_NO_ROOM], 1);
     assert_int_equal(st.failed_puts_reason[TMEM_PUT_FAIL_HYSTERESIS], 0);
     /* free a quarter: there is room again, but usage is above 50% */
@@ -1202,7 +1188,7 @@ static void test_hysteresis_refuses_until_below_threshold(void **state)
     assert_int_equal(tmem_put(c, pool, &oid, 101, p), -ENOSPC);
     tu_fill_random(p, ps, 102);
     assert_int_equal(tmem_put(c, pool, &oid, 102, p), -ENOSPC);
-    st = sstats(tm);
+    st = tu_store_stats(tm);
     assert_int_equal(st.failed_puts_reason[TMEM_PUT_FAIL_HYSTERESIS], 2);
     assert_int_equal(st.failed_puts_reason[TMEM_PUT_FAIL_NO_ROOM], 1);
     /* flush until clearly below 50%, then puts are accepted */
@@ -1230,7 +1216,7 @@ static void test_hysteresis_refuses_until_below_threshold(void **state)
     if (at_refusal * 100 < cap * 90)
         fail_msg("after the recovery puts were refused at %llu of %llu bytes",
                  (unsigned long long)at_refusal, (unsigned long long)cap);
-    st = sstats(tm);
+    st = tu_store_stats(tm);
     assert_int_equal(st.failed_puts_reason[TMEM_PUT_FAIL_NO_ROOM], 2);
     assert_int_equal(st.failed_puts_reason[TMEM_PUT_FAIL_HYSTERESIS], 2);
     free(p);
@@ -1247,13 +1233,13 @@ static void test_no_hysteresis_accepts_as_soon_as_room(void **state)
     struct tmem_oid oid = tu_oid(1, 0, 0);
     put_random_pages(c, pool, &oid, 0, 20, 0, ps);
     assert_int_equal(tmem_set_capacity(tm, tu_usage(tm)), 0);
-    unsigned char *p = page_alloc(ps);
+    unsigned char *p = tu_page_alloc(ps);
     tu_fill_random(p, ps, 555);
     assert_int_equal(tmem_put(c, pool, &oid, 100, p), -ENOSPC);
     assert_int_equal(tmem_flush_page(c, pool, &oid, 0), 0);
     assert_int_equal(tmem_flush_page(c, pool, &oid, 1), 0);
     assert_int_equal(tmem_put(c, pool, &oid, 101, p), 0);
-    assert_int_equal(sstats(tm).failed_puts_reason[TMEM_PUT_FAIL_HYSTERESIS], 0);
+    assert_int_equal(tu_store_stats(tm).failed_puts_reason[TMEM_PUT_FAIL_HYSTERESIS], 0);
     free(p);
     tmem_destroy(tm);
 }
@@ -1313,13 +1299,13 @@ static void pressure_setup(struct pressure_ctx *x)
     put_random_pages(x->c, x->epool, &x->oid, 0, 4, 20000, x->ps);
     for (int i = 0; i < PR_N; i++) {
         x->in_tmem[i] = true;
-        x->swap[i] = page_alloc(x->ps);
+        x->swap[i] = tu_page_alloc(x->ps);
     }
 }
 
 static void pressure_check_all_pages(struct pressure_ctx *x)
 {
-    unsigned char *w = page_alloc(x->ps);
+    unsigned char *w = tu_page_alloc(x->ps);
     for (int i = 0; i < PR_N; i++) {
         if (x->in_tmem[i]) {
             assert_int_equal(check_random_page(x->c, x->pool, &x->oid, (uint32_t)i, 10000,
@@ -1357,7 +1343,7 @@ static void test_pressure_callback_asked_for_persistent_pages(void **state)
         fail_msg("after set_capacity(%llu) with a cooperative callback usage is %llu",
                  (unsigned long long)cap, (unsigned long long)u);
     assert_true(x.flushed > 0 && x.flushed < PR_N);
-    struct tmem_stats st = sstats(x.tm);
+    struct tmem_stats st = tu_store_stats(x.tm);
     assert_int_equal(st.pressure_calls, x.calls);
     assert_int_equal(st.pressure_pages, x.flushed);
     pressure_check_all_pages(&x);
@@ -1375,7 +1361,7 @@ static void test_reclaim_calls_pressure_callback(void **state)
     assert_int_equal(tmem_set_capacity(x.tm, cap), 0);
     assert_true(tu_usage(x.tm) > cap);
     pressure_check_all_pages(&x);
-    unsigned char *p = page_alloc(x.ps);
+    unsigned char *p = tu_page_alloc(x.ps);
     tu_fill_random(p, x.ps, 1);
     assert_int_equal(tmem_put(x.c, x.pool, &x.oid, 1000, p), -ENOSPC);
     /* register, then tmem_reclaim honours the budget */
@@ -1421,7 +1407,7 @@ static void test_pressure_callback_that_gives_nothing_does_not_hang(void **state
     /* over budget, nothing lost, new puts refused */
     assert_true(tu_usage(x.tm) > cap);
     pressure_check_all_pages(&x);
-    unsigned char *p = page_alloc(x.ps);
+    unsigned char *p = tu_page_alloc(x.ps);
     tu_fill_random(p, x.ps, 3);
     assert_int_equal(tmem_put(x.c, x.pool, &x.oid, 999, p), -ENOSPC);
     free(p);
@@ -1443,19 +1429,19 @@ static void test_budget_counts_data_and_metadata(void **state)
     size_t ps = tmem_page_size(tm);
     assert_int_equal(ps, 512);
     int pool = pool_new(c, TMEM_POOL_PERSIST, NULL);
-    struct tmem_stats s0 = sstats(tm);
+    struct tmem_stats s0 = tu_store_stats(tm);
     assert_int_equal(s0.pages, 0);
     assert_int_equal(s0.data_bytes, 0);
     assert_true(s0.capacity_bytes == TMEM_CAPACITY_UNLIMITED);
 
     /* 32 random pages, one object each */
-    unsigned char *p = page_alloc(ps);
+    unsigned char *p = tu_page_alloc(ps);
     for (uint32_t i = 0; i < 32; i++) {
         struct tmem_oid oid = tu_oid(1000 + i, 0, 0);
         tu_fill_random(p, ps, i);
         assert_int_equal(tmem_put(c, pool, &oid, 0, p), 0);
     }
-    struct tmem_stats s1 = sstats(tm);
+    struct tmem_stats s1 = tu_store_stats(tm);
     assert_int_equal(s1.pages_raw, 32);
     assert_true(s1.data_bytes >= 32 * ps);
     assert_true(s1.data_bytes <= 2 * 32 * ps);
@@ -1468,7 +1454,7 @@ static void test_budget_counts_data_and_metadata(void **state)
     /* budget = current usage + exactly 20 pages of data + 16 bytes */
     uint64_t cap = tu_usage(tm) + 20 * ps + 16;
     assert_int_equal(tmem_set_capacity(tm, cap), 0);
-    assert_true(sstats(tm).capacity_bytes == cap);
+    assert_true(tu_store_stats(tm).capacity_bytes == cap);
     uint32_t n = 0;
     for (;;) {
         struct tmem_oid oid = tu_oid(5000 + n, 0, 0);
@@ -1489,7 +1475,7 @@ static void test_budget_counts_data_and_metadata(void **state)
         fail_msg("%u pages accepted: metadata is not charged to the budget", n);
     if (n < 10)
         fail_msg("only %u pages accepted in a budget with room for 20 pages' data", n);
-    struct tmem_stats s2 = sstats(tm);
+    struct tmem_stats s2 = tu_store_stats(tm);
     assert_true(s2.metadata_bytes > s1.metadata_bytes);
     free(p);
     tmem_destroy(tm);

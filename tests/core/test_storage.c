@@ -48,20 +48,6 @@ static struct tmem *store_with(struct opts o)
     return tm;
 }
 
-static struct tmem_stats sstats(const struct tmem *tm)
-{
-    struct tmem_stats st;
-    assert_int_equal(tmem_stats(tm, &st), 0);
-    return st;
-}
-
-static void *page_alloc(size_t ps)
-{
-    void *p = malloc(ps);
-    assert_non_null(p);
-    return p;
-}
-
 static void put_ok(struct tmem_client *c, int pool, uint64_t obj, uint32_t idx, const void *p)
 {
     struct tmem_oid oid = tu_oid(obj, 0, 0);
@@ -74,7 +60,7 @@ static void get_exact(struct tmem_client *c, int pool, uint64_t obj, uint32_t id
                       const void *want, size_t ps, const char *what)
 {
     struct tmem_oid oid = tu_oid(obj, 0, 0);
-    unsigned char *g = page_alloc(ps);
+    unsigned char *g = tu_page_alloc(ps);
     memset(g, 0xcc, ps);
     int rc = tmem_get(c, pool, &oid, idx, g);
     if (rc != 0)
@@ -101,12 +87,12 @@ static void test_compressible_pages_stored_compressed(void **state)
             size_t ps = tmem_page_size(tm);
             int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
             enum { N = 32 };
-            unsigned char *p = page_alloc(ps);
+            unsigned char *p = tu_page_alloc(ps);
             for (uint32_t i = 0; i < N; i++) {
                 tu_fill_compressible(p, ps, i);
                 put_ok(c, pool, 1, i, p);
             }
-            struct tmem_stats st = sstats(tm);
+            struct tmem_stats st = tu_store_stats(tm);
             check_kind_identity(&st);
             assert_int_equal(st.pages, N);
             if (compress) {
@@ -141,12 +127,12 @@ static void test_incompressible_pages_stored_raw(void **state)
         size_t ps = tmem_page_size(tm);
         int pool = tmem_new_pool(c, 0, NULL);
         enum { N = 32 };
-        unsigned char *p = page_alloc(ps);
+        unsigned char *p = tu_page_alloc(ps);
         for (uint32_t i = 0; i < N; i++) {
             tu_fill_random(p, ps, 77 + i);
             put_ok(c, pool, 2, i, p);
         }
-        struct tmem_stats st = sstats(tm);
+        struct tmem_stats st = tu_store_stats(tm);
         check_kind_identity(&st);
         assert_int_equal(st.pages_raw, N);
         assert_int_equal(st.pages_compressed, 0);
@@ -177,12 +163,12 @@ static void test_compress_threshold_decides_raw_or_compressed(void **state)
         struct tmem_client *c = tmem_client_create(tm, "a");
         size_t ps = tmem_page_size(tm);
         int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
-        unsigned char *p = page_alloc(ps);
+        unsigned char *p = tu_page_alloc(ps);
         for (uint32_t i = 0; i < 8; i++) {
             tu_fill_partly_random(p, ps, 5 + i, 50);
             put_ok(c, pool, 3, i, p);
         }
-        struct tmem_stats st = sstats(tm);
+        struct tmem_stats st = tu_store_stats(tm);
         check_kind_identity(&st);
         if (cases[k].expect_compressed) {
             assert_int_equal(st.pages_compressed, 8);
@@ -221,14 +207,14 @@ static void test_same_filled_pages_stored_as_value(void **state)
             struct tmem_client *c = tmem_client_create(tm, "a");
             size_t ps = tmem_page_size(tm);
             int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
-            unsigned char *p = page_alloc(ps);
+            unsigned char *p = tu_page_alloc(ps);
             /* each fill under two handles */
             for (uint32_t i = 0; i < NSAME; i++) {
                 tu_fill_word(p, ps, same_words[i]);
                 put_ok(c, pool, 4, i, p);
                 put_ok(c, pool, 5, i, p);
             }
-            struct tmem_stats st = sstats(tm);
+            struct tmem_stats st = tu_store_stats(tm);
             check_kind_identity(&st);
             assert_int_equal(st.pages, 2 * NSAME);
             assert_int_equal(st.pages_same_filled, 2 * NSAME);
@@ -245,7 +231,7 @@ static void test_same_filled_pages_stored_as_value(void **state)
                     put_ok(c, pool, 6, n_near, p);
                 }
             }
-            st = sstats(tm);
+            st = tu_store_stats(tm);
             check_kind_identity(&st);
             assert_int_equal(st.pages_same_filled, 2 * NSAME);
             assert_int_equal(st.pages, 2 * NSAME + n_near);
@@ -277,12 +263,12 @@ static void test_same_filled_off_stores_pages_normally(void **state)
         struct tmem_client *c = tmem_client_create(tm, "a");
         size_t ps = tmem_page_size(tm);
         int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
-        unsigned char *p = page_alloc(ps);
+        unsigned char *p = tu_page_alloc(ps);
         for (uint32_t i = 0; i < NSAME; i++) {
             tu_fill_word(p, ps, same_words[i]);
             put_ok(c, pool, 4, i, p);
         }
-        struct tmem_stats st = sstats(tm);
+        struct tmem_stats st = tu_store_stats(tm);
         check_kind_identity(&st);
         assert_int_equal(st.pages_same_filled, 0);
         if (compress)
@@ -309,7 +295,7 @@ static struct tmem_stats single_copy_stats(bool dedup, const void *page)
     struct tmem_client *c1 = tmem_client_create(t1, "x");
     int p1 = tmem_new_pool(c1, TMEM_POOL_PERSIST, NULL);
     put_ok(c1, p1, 1, 0, page);
-    struct tmem_stats st = sstats(t1);
+    struct tmem_stats st = tu_store_stats(t1);
     tmem_destroy(t1);
     return st;
 }
@@ -326,7 +312,7 @@ static void dedup_case(bool dedup, bool compressible)
     int pa3 = tmem_new_pool(a, 0, NULL); /* private ephemeral: destructive gets */
     int pb = tmem_new_pool(b, TMEM_POOL_PERSIST, NULL);
     assert_true(pa1 >= 0 && pa2 >= 0 && pa3 >= 0 && pb >= 0);
-    unsigned char *d = page_alloc(ps), *other = page_alloc(ps);
+    unsigned char *d = tu_page_alloc(ps), *other = tu_page_alloc(ps);
     if (compressible)
         tu_fill_compressible(d, ps, 99);
     else
@@ -338,7 +324,7 @@ static void dedup_case(bool dedup, bool compressible)
     put_ok(a, pa2, 1, 0, d); /* another pool */
     put_ok(a, pa3, 1, 0, d);
     put_ok(b, pb, 1, 0, d);  /* another client */
-    struct tmem_stats st = sstats(tm);
+    struct tmem_stats st = tu_store_stats(tm);
     check_kind_identity(&st);
     assert_int_equal(st.pages, 5);
     struct tmem_stats one = single_copy_stats(dedup, d);
@@ -367,13 +353,13 @@ static void dedup_case(bool dedup, bool compressible)
     /* a destructive get of one keeps the others exact */
     get_exact(a, pa3, 1, 0, d, ps, "dedup: destructive get");
     struct tmem_oid o1b = tu_oid(1, 0, 0);
-    unsigned char *g = page_alloc(ps);
+    unsigned char *g = tu_page_alloc(ps);
     assert_int_equal(tmem_get(a, pa3, &o1b, 0, g), -ENOENT);
     get_exact(b, pb, 1, 0, d, ps, "dedup: after a destructive get of another handle");
     /* destroying a client keeps the others exact */
     tmem_client_destroy(b);
     get_exact(a, pa2, 1, 0, d, ps, "dedup: after destroying the other client");
-    st = sstats(tm);
+    st = tu_store_stats(tm);
     check_kind_identity(&st);
     assert_int_equal(st.pages, 2); /* pa2's copy of d and pa1's `other` */
     /* exactly one data copy of each is left: no leak, no premature free */
@@ -384,7 +370,7 @@ static void dedup_case(bool dedup, bool compressible)
     /* the last reference is gone: no data left */
     assert_int_equal(tmem_flush_object(a, pa2, &o1), 0);
     assert_int_equal(tmem_flush_object(a, pa1, &o2), 0);
-    st = sstats(tm);
+    st = tu_store_stats(tm);
     assert_int_equal(st.pages, 0);
     assert_int_equal(st.data_bytes, 0);
     free(d);
@@ -410,7 +396,7 @@ static void test_dedup_near_identical_pages_all_exact(void **state)
             struct tmem_client *c = tmem_client_create(tm, "a");
             size_t ps = tmem_page_size(tm);
             int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
-            unsigned char *base = page_alloc(ps), *p = page_alloc(ps);
+            unsigned char *base = tu_page_alloc(ps), *p = tu_page_alloc(ps);
             if (base_kind == 0)
                 tu_fill_random(base, ps, 4242);
             else if (base_kind == 1)
@@ -440,7 +426,7 @@ static void test_dedup_near_identical_pages_all_exact(void **state)
                     get_exact(c, pool, 11, i, p, ps, what);
             }
             get_exact(c, pool, 12, 0, base, ps, "base page");
-            struct tmem_stats st = sstats(tm);
+            struct tmem_stats st = tu_store_stats(tm);
             check_kind_identity(&st);
             /* positions may collide (i*7919 % ps), making equal variants:
              * count distinct pages to bound the dedup count */
@@ -490,7 +476,7 @@ static void test_page_sizes_512_to_32768_round_trip(void **state)
             uint32_t wrong = (uint32_t)(ps == 8192 ? 2 : 1) << TMEM_POOL_PAGESIZE_SHIFT;
             assert_int_equal(tmem_new_pool(c, TMEM_POOL_PERSIST | wrong, NULL), -EINVAL);
 
-            unsigned char *p = page_alloc(ps);
+            unsigned char *p = tu_page_alloc(ps);
             enum { KINDS = 7 };
             for (int pass = 0; pass < 2; pass++) {
                 for (int k = 0; k < 3; k++) {
@@ -519,7 +505,7 @@ static void test_page_sizes_512_to_32768_round_trip(void **state)
                     }
                 }
             }
-            struct tmem_stats st = sstats(tm);
+            struct tmem_stats st = tu_store_stats(tm);
             check_kind_identity(&st);
             /* private ephemeral gets took their pages */
             assert_int_equal(st.pages, 2 * 2 * KINDS);

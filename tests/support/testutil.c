@@ -1,6 +1,13 @@
 /* testutil.c - see testutil.h. */
 #include "testutil.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -165,4 +172,18 @@ double tu_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void *tu_page_alloc(size_t size)
+{
+    void *p = malloc(size);
+    assert_non_null(p);
+    return p;
+}
+
+struct tmem_stats tu_store_stats(const struct tmem *tm)
+{
+    struct tmem_stats st;
+    assert_int_equal(tmem_stats(tm, &st), 0);
+    return st;
 }

@@ -56,6 +56,11 @@ void tu_fill_versioned(void *page, size_t size, uint64_t key, uint64_t version);
 /* Index of the first differing byte, or -1 if equal. */
 long tu_first_diff(const void *a, const void *b, size_t size);
 
+/* cmocka helpers (fail the running test instead of returning an error):
+ * a page-sized malloc'ed buffer; the store's statistics. */
+void *tu_page_alloc(size_t size);
+struct tmem_stats tu_store_stats(const struct tmem *tm);
+
 /* Positive integer from the environment, or dflt. */
 long tu_env_long(const char *name, long dflt);
 /* Monotonic time in seconds. */
