@@ -26,7 +26,9 @@
  *   4. tm->lru_lock           lru_prev/lru_next/on_lru of every page, LRU ends
  *      tm->dedup shard lock   refs of dedup owners, the dedup table
  *                             (3 -> 4 only; lru and dedup never nest)
- *   5. slab->lock             innermost: record allocation
+ *   5. slab->lock             record allocation
+ *   6. tcaches[i].lock        innermost: held around one jemalloc call
+ *                             (tmem_memory.c); nothing is taken under it
  * The evictor holds lru_lock and only *trylocks* a stripe (the kernel's
  * list_lru walk does the same), so it never waits against the order.
  * Counters and usage gauges are relaxed atomics.
