@@ -47,6 +47,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
@@ -322,24 +323,57 @@ static bool ccfs_obj_check_locked(struct ccfs_objtab *t, struct ccfs_rec *r,
     return differs;
 }
 
+/*
+ * Visit the record every other table of t's group holds for oid (tables
+ * without one are skipped; none is created), each under its own table's
+ * lock, one at a time (table locks never nest). The visit returns true to
+ * stop the walk; so does ccfs_obj_for_each_peer_record.
+ */
+typedef bool ccfs_peer_visit(struct ccfs_objtab *p, struct ccfs_rec *r, void *arg);
+
+static bool ccfs_obj_for_each_peer_record(struct ccfs_objtab *t, const struct tmem_oid *oid,
+                                          ccfs_peer_visit *visit, void *arg)
+{
+    struct ccfs_objtab *p;
+    struct ccfs_rec *r;
+    bool stop = false;
+
+    for (p = t->group ? t->group->tabs : NULL; p && !stop; p = p->gnext) {
+        if (p == t)
+            continue;
+        pthread_mutex_lock(&p->lock);
+        r = ccfs_obj_find(p, oid);
+        stop = r && visit(p, r, arg);
+        pthread_mutex_unlock(&p->lock);
+    }
+    return stop;
+}
+
+static bool ccfs_obj_visit_busy(struct ccfs_objtab *p, struct ccfs_rec *r, void *arg)
+{
+    (void)p;
+    (void)arg;
+    return r->writers != 0;
+}
+
 /* Is a change to oid through another member of t's group in flight? Its
  * end will invalidate the group and give every idle record its result,
  * so checks skip the object meanwhile, as for a change through t itself. */
 static bool ccfs_obj_peer_busy(struct ccfs_objtab *t, const struct tmem_oid *oid)
 {
-    struct ccfs_objtab *p;
-    struct ccfs_rec *r;
-    bool busy = false;
+    return ccfs_obj_for_each_peer_record(t, oid, ccfs_obj_visit_busy, NULL);
+}
 
-    for (p = t->group ? t->group->tabs : NULL; p && !busy; p = p->gnext) {
-        if (p == t)
-            continue;
-        pthread_mutex_lock(&p->lock);
-        r = ccfs_obj_find(p, oid);
-        busy = r && r->writers != 0;
-        pthread_mutex_unlock(&p->lock);
-    }
-    return busy;
+struct ccfs_peer_check {
+    const struct statx *stx;
+    bool *flushed;
+};
+
+static bool ccfs_obj_visit_check(struct ccfs_objtab *p, struct ccfs_rec *r, void *arg)
+{
+    struct ccfs_peer_check *c = arg;
+    (void)ccfs_obj_check_locked(p, r, c->stx, c->flushed);
+    return false;
 }
 
 /* The check on the records the other tables of t's group hold for oid
@@ -347,18 +381,22 @@ static bool ccfs_obj_peer_busy(struct ccfs_objtab *t, const struct tmem_oid *oid
 static void ccfs_obj_check_peers(struct ccfs_objtab *t, const struct tmem_oid *oid,
                                  const struct statx *stx, bool *flushed)
 {
-    struct ccfs_objtab *p;
-    struct ccfs_rec *r;
+    struct ccfs_peer_check c = { stx, flushed };
+    (void)ccfs_obj_for_each_peer_record(t, oid, ccfs_obj_visit_check, &c);
+}
 
-    for (p = t->group ? t->group->tabs : NULL; p; p = p->gnext) {
-        if (p == t)
-            continue;
-        pthread_mutex_lock(&p->lock);
-        r = ccfs_obj_find(p, oid);
-        if (r)
-            (void)ccfs_obj_check_locked(p, r, stx, flushed);
-        pthread_mutex_unlock(&p->lock);
+/* An idle peer record takes the result of a change made through another
+ * member (arg: the statx after it, or NULL when it is unknown). */
+static bool ccfs_obj_visit_take_result(struct ccfs_objtab *p, struct ccfs_rec *r, void *arg)
+{
+    const struct statx *after = arg;
+    (void)p;
+    if (r->writers == 0) {
+        if (after)
+            ccfs_snap_of(after, &r->snap);
+        r->has_snap = after != NULL;
     }
+    return false;
 }
 
 /*
@@ -430,7 +468,6 @@ int ccfs_objtab_begin_modify(struct ccfs_objtab *t, const struct statx *before)
 void ccfs_objtab_end_modify(struct ccfs_objtab *t, const struct tmem_oid *oid,
                             const struct statx *after)
 {
-    struct ccfs_objtab *p;
     struct ccfs_rec *r;
 
     /* The change was invalidated in the whole group: the other members'
@@ -438,18 +475,8 @@ void ccfs_objtab_end_modify(struct ccfs_objtab *t, const struct tmem_oid *oid,
      * flight records that change's result at its own end). Done before
      * this record stops counting the change as in flight, so no check
      * through another member sees an idle, outdated record meanwhile. */
-    for (p = t->group ? t->group->tabs : NULL; p; p = p->gnext) {
-        if (p == t)
-            continue;
-        pthread_mutex_lock(&p->lock);
-        r = ccfs_obj_find(p, oid);
-        if (r && r->writers == 0) {
-            if (after)
-                ccfs_snap_of(after, &r->snap);
-            r->has_snap = after != NULL;
-        }
-        pthread_mutex_unlock(&p->lock);
-    }
+    (void)ccfs_obj_for_each_peer_record(t, oid, ccfs_obj_visit_take_result,
+                                        (void *)(uintptr_t)after);
     pthread_mutex_lock(&t->lock);
     r = ccfs_obj_find(t, oid);
     if (r) {
