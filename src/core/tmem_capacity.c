@@ -70,7 +70,18 @@ enum tmem_reserve_result tmem_reserve(struct tmem *tm, uint64_t bytes)
 
 void tmem_unreserve(struct tmem *tm, uint64_t bytes)
 {
-    atomic_fetch_sub(&tm->reserved, bytes);
+    if (bytes)
+        atomic_fetch_sub(&tm->reserved, bytes);
+}
+
+bool tmem_capacity_is_unlimited(struct tmem *tm)
+{
+    if (atomic_load(&tm->capacity) != TMEM_CAPACITY_UNLIMITED)
+        return false;
+    /* what tmem_reserve does when it finds the latch set and no limit */
+    if (atomic_load_explicit(&tm->full, memory_order_relaxed))
+        atomic_store(&tm->full, false);
+    return true;
 }
 
 long tmem_trim(struct tmem *tm)
@@ -98,10 +109,14 @@ struct tmem_pressure_target {
 
 static uint64_t tmem_pool_page_count(const struct tmem_pool *pool)
 {
-    return tmem_load(&pool->gauges.g[TMEM_G_PAGES_RAW]) +
-           tmem_load(&pool->gauges.g[TMEM_G_PAGES_COMPRESSED]) +
-           tmem_load(&pool->gauges.g[TMEM_G_PAGES_SAME_FILLED]) +
-           tmem_load(&pool->gauges.g[TMEM_G_PAGES_DEDUPLICATED]);
+    uint64_t pages = 0;
+    for (uint32_t i = 0; i < TMEM_STRIPES; i++) {
+        const _Atomic uint64_t *g = pool->stripes[i].gauges.g;
+        pages += tmem_load(&g[TMEM_G_PAGES_RAW]) + tmem_load(&g[TMEM_G_PAGES_COMPRESSED]) +
+                 tmem_load(&g[TMEM_G_PAGES_SAME_FILLED]) +
+                 tmem_load(&g[TMEM_G_PAGES_DEDUPLICATED]);
+    }
+    return pages;
 }
 
 /* The persistent pools with pages, of clients with a callback.

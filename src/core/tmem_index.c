@@ -72,14 +72,13 @@ uint32_t tmem_index_find_object(struct tmem *tm, struct tmem_stripe *st,
 }
 
 /* Double the stripe's bucket array (or create it). 0 or -ENOMEM. */
-static int tmem_index_grow_buckets(struct tmem *tm, struct tmem_stripe *st,
-                                   struct tmem_pool *pool)
+static int tmem_index_grow_buckets(struct tmem *tm, struct tmem_stripe *st)
 {
     uint32_t old_count = st->bucket_count;
     uint32_t new_count = old_count ? 2 * old_count : 8;
     uint32_t *old = st->buckets;
     uint32_t *buckets = tmem_memory_zalloc(tm, new_count * sizeof(uint32_t),
-                                           TMEM_MEM_METADATA, &pool->gauges);
+                                           TMEM_MEM_METADATA, &st->gauges);
     if (!buckets)
         return -ENOMEM;
     st->buckets = buckets;
@@ -95,7 +94,7 @@ static int tmem_index_grow_buckets(struct tmem *tm, struct tmem_stripe *st,
             id = next;
         }
     }
-    tmem_memory_free(tm, old, TMEM_MEM_METADATA, &pool->gauges);
+    tmem_memory_free(tm, old, TMEM_MEM_METADATA, &st->gauges);
     return 0;
 }
 
@@ -105,7 +104,7 @@ uint32_t tmem_index_create_object(struct tmem *tm, struct tmem_stripe *st,
     uint32_t id, b;
     struct tmem_object *obj;
 
-    if (st->objects >= st->bucket_count && tmem_index_grow_buckets(tm, st, pool) != 0 &&
+    if (st->objects >= st->bucket_count && tmem_index_grow_buckets(tm, st) != 0 &&
         st->bucket_count == 0)
         return 0;
     id = tmem_slab_alloc(&tm->objects);
@@ -118,7 +117,7 @@ uint32_t tmem_index_create_object(struct tmem *tm, struct tmem_stripe *st,
     obj->next = st->buckets[b];
     st->buckets[b] = id;
     st->objects++;
-    tmem_gauge_add(&pool->gauges, TMEM_G_METADATA_BYTES, sizeof(struct tmem_object));
+    tmem_add_owned(&st->gauges.g[TMEM_G_METADATA_BYTES], sizeof(struct tmem_object));
     return id;
 }
 
@@ -126,7 +125,6 @@ void tmem_index_free_object_if_empty(struct tmem *tm, struct tmem_stripe *st,
                                      uint32_t object_id)
 {
     struct tmem_object *obj = tmem_object_record(tm, object_id);
-    struct tmem_pool *pool = obj->pool;
     uint32_t *link;
 
     if (obj->root)
@@ -137,7 +135,7 @@ void tmem_index_free_object_if_empty(struct tmem *tm, struct tmem_stripe *st,
     *link = obj->next;
     st->objects--;
     tmem_slab_free(&tm->objects, object_id);
-    tmem_gauge_add(&pool->gauges, TMEM_G_METADATA_BYTES, -(int64_t)sizeof(struct tmem_object));
+    tmem_add_owned(&st->gauges.g[TMEM_G_METADATA_BYTES], -(uint64_t)sizeof(struct tmem_object));
 }
 
 /* Does the tree of this height cover index? */
@@ -167,16 +165,18 @@ uint32_t tmem_index_lookup(const struct tmem_object *obj, uint32_t index)
     return ((struct tmem_radix_leaf *)n)->slot[index & (TMEM_RADIX_FANOUT - 1)];
 }
 
+/* Tree nodes are charged to the pool through the object's stripe (locked;
+ * found again from the oid: nodes come and go once per 64 pages at most). */
 static void *tmem_radix_alloc(struct tmem *tm, struct tmem_object *obj, bool leaf)
 {
     return tmem_memory_zalloc(tm, leaf ? sizeof(struct tmem_radix_leaf)
                                        : sizeof(struct tmem_radix_node),
-                              TMEM_MEM_METADATA, &obj->pool->gauges);
+                              TMEM_MEM_METADATA, &tmem_stripe_of(obj->pool, &obj->oid)->gauges);
 }
 
 static void tmem_radix_free(struct tmem *tm, struct tmem_object *obj, void *n)
 {
-    tmem_memory_free(tm, n, TMEM_MEM_METADATA, &obj->pool->gauges);
+    tmem_memory_free(tm, n, TMEM_MEM_METADATA, &tmem_stripe_of(obj->pool, &obj->oid)->gauges);
 }
 
 int tmem_index_insert(struct tmem *tm, struct tmem_object *obj, uint32_t index,
@@ -302,9 +302,9 @@ uint64_t tmem_index_remove_all(struct tmem *tm, struct tmem_object *obj,
     return count;
 }
 
-void tmem_index_stripe_fini(struct tmem *tm, struct tmem_stripe *st, struct tmem_pool *pool)
+void tmem_index_stripe_fini(struct tmem *tm, struct tmem_stripe *st)
 {
-    tmem_memory_free(tm, st->buckets, TMEM_MEM_METADATA, &pool->gauges);
+    tmem_memory_free(tm, st->buckets, TMEM_MEM_METADATA, &st->gauges);
     st->buckets = NULL;
     st->bucket_count = 0;
 }

@@ -110,6 +110,18 @@ static inline uint64_t tmem_load(const _Atomic uint64_t *v)
     return atomic_load_explicit(v, memory_order_relaxed);
 }
 
+/*
+ * Add n to a value that only one thread at a time writes (a stripe's
+ * statistics, written under the stripe lock): a plain load and store, no
+ * locked instruction, still atomic so that readers without the lock see a
+ * whole value. A put+get used to pay ~15 locked adds on shared counters.
+ */
+static inline void tmem_add_owned(_Atomic uint64_t *v, uint64_t n)
+{
+    atomic_store_explicit(v, atomic_load_explicit(v, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
 /* ------------------------------------------------------------ slab */
 /* Fixed-size records addressed by 32-bit ids (0 = none); see tmem_slab.c.
  * TMEM_SHARDS shards, each with its own lock, chosen by the calling
@@ -197,8 +209,16 @@ struct tmem_object {
 };
 
 /* ------------------------------------------------------------ pools */
-/* Padded to a cache line so that stripes do not share one (no alignment is
- * required of the allocator). */
+/*
+ * A lock stripe of a pool: its objects, and the pool's statistics for the
+ * events under this lock. Counters and gauges are written only with the
+ * stripe lock held (tmem_add_owned: no locked instruction) and read
+ * without it; a pool's statistics are the sum over its stripes. The store's
+ * data and payload bytes that the events under the lock change are summed
+ * in pending_* and applied at tmem_stripe_unlock, so that a put replacing a
+ * page of the same size changes no store-wide value. The lock and the index
+ * fields fill the first cache line, so stripes do not share one.
+ */
 struct tmem_stripe {
     union {
         struct {
@@ -209,6 +229,10 @@ struct tmem_stripe {
         };
         char cache_line_pad[64];
     };
+    int64_t pending_data_bytes;    /* store DATA bytes, not yet applied */
+    int64_t pending_payload_bytes; /* store PAYLOAD bytes, not yet applied */
+    struct tmem_counters counters;
+    struct tmem_gauges gauges;
 };
 
 struct tmem_pool {
@@ -218,9 +242,7 @@ struct tmem_pool {
     struct tmem_client *owner;  /* private pools; NULL for shared */
     int holders;                /* clients holding it (tm->clients_lock) */
     struct tmem_pool *next_shared; /* tm->shared_pools list (clients_lock) */
-    struct tmem_counters counters;
-    struct tmem_gauges gauges;
-    struct tmem_stripe stripes[TMEM_STRIPES];
+    struct tmem_stripe stripes[TMEM_STRIPES]; /* also hold the pool's statistics */
 };
 
 static inline bool tmem_pool_is_persistent(const struct tmem_pool *p)
@@ -245,7 +267,10 @@ struct tmem_client {
     atomic_bool frozen;
     tmem_pressure_fn pressure_fn;   /* lock */
     void *pressure_arg;
-    struct tmem_counters counters;
+    struct tmem_counters counters;  /* its calls on shared pools, pressure, and the
+                                       totals of its destroyed private pools (a
+                                       live private pool's events are counted in
+                                       the pool's stripes only: tmem_count_event) */
     struct tmem_client *next;       /* tm->clients (clients_lock) */
 };
 
@@ -269,7 +294,8 @@ struct tmem {
     _Atomic uint64_t capacity;
     _Atomic uint64_t reserved;      /* bytes promised to puts in flight */
     atomic_bool full;               /* hysteresis latch */
-    struct tmem_gauges gauges;      /* store-wide usage, pages by kind */
+    struct tmem_gauges gauges;      /* store-wide DATA, METADATA and PAYLOAD bytes
+                                       (pages by kind: the sum over pools) */
     struct tmem_counters orphan_counters; /* events with no client: evictions in
                                         shared pools; destroyed clients' totals */
     _Atomic uint64_t clients_live, pools_live;
@@ -299,6 +325,43 @@ struct tmem {
     struct tmem_dedup_shard dedup[TMEM_DEDUP_SHARDS];
 };
 
+/* ------------------------------------------------------------ stripes */
+static inline void tmem_stripe_lock(struct tmem_stripe *st)
+{
+    pthread_mutex_lock(&st->lock);
+}
+
+/* Apply the store-wide byte changes made under the lock, then unlock. */
+static inline void tmem_stripe_unlock(struct tmem *tm, struct tmem_stripe *st)
+{
+    if (st->pending_data_bytes) {
+        tmem_gauge_add(&tm->gauges, TMEM_G_DATA_BYTES, st->pending_data_bytes);
+        st->pending_data_bytes = 0;
+    }
+    if (st->pending_payload_bytes) {
+        tmem_gauge_add(&tm->gauges, TMEM_G_PAYLOAD_BYTES, st->pending_payload_bytes);
+        st->pending_payload_bytes = 0;
+    }
+    pthread_mutex_unlock(&st->lock);
+}
+
+/*
+ * Count n events of counter i in pool, whose stripe st is locked, for
+ * client c (NULL: no client, as an eviction). A private pool's events are
+ * counted once, in the stripe: its owner's statistics add its pools'
+ * stripes up. A shared pool's are also counted for the client that caused
+ * them (atomically: several clients share the pool), or for the store's
+ * orphan counters when none did.
+ */
+static inline void tmem_count_event(struct tmem *tm, struct tmem_pool *pool,
+                                    struct tmem_stripe *st, struct tmem_client *c,
+                                    enum tmem_counter i, uint64_t n)
+{
+    tmem_add_owned(&st->counters.c[i], n);
+    if (!pool->owner)
+        tmem_count(c ? &c->counters : &tm->orphan_counters, i, n);
+}
+
 static inline struct tmem_page *tmem_page_record(const struct tmem *tm, uint32_t id)
 {
     return (struct tmem_page *)tmem_slab_record(&tm->pages, id);
@@ -312,18 +375,21 @@ static inline struct tmem_object *tmem_object_record(const struct tmem *tm, uint
 /* ------------------------------------------------------------ memory */
 /* The store's allocator: a dedicated jemalloc arena (libc under sanitizers).
  * Every byte is charged to the store's DATA or METADATA gauge at its
- * allocator size class (and to pool_gauges when not NULL). */
+ * allocator size class (and to stripe_gauges, of a locked stripe, when not
+ * NULL). Page data is allocated uncharged: the caller charges
+ * tmem_memory_size_class(len) for it (tmem_charge_page_data). */
 enum tmem_mem_kind { TMEM_MEM_DATA, TMEM_MEM_METADATA };
 int tmem_memory_init(struct tmem *tm);
 void tmem_memory_fini(struct tmem *tm);
 void *tmem_memory_alloc(struct tmem *tm, size_t size, enum tmem_mem_kind kind,
-                        struct tmem_gauges *pool_gauges);
+                        struct tmem_gauges *stripe_gauges);
 void *tmem_memory_zalloc(struct tmem *tm, size_t size, enum tmem_mem_kind kind,
-                         struct tmem_gauges *pool_gauges);
+                         struct tmem_gauges *stripe_gauges);
 void tmem_memory_free(struct tmem *tm, void *p, enum tmem_mem_kind kind,
-                      struct tmem_gauges *pool_gauges);
+                      struct tmem_gauges *stripe_gauges);
+void *tmem_memory_alloc_data(struct tmem *tm, size_t len);      /* NULL on ENOMEM */
+void tmem_memory_free_data(struct tmem *tm, void *p, size_t len); /* len as allocated */
 size_t tmem_memory_size_class(const struct tmem *tm, size_t size);
-size_t tmem_memory_usable_size(const struct tmem *tm, const void *p);
 uint64_t tmem_memory_allocator_bytes(struct tmem *tm);
 uint64_t tmem_usage(const struct tmem *tm); /* data + metadata bytes */
 
@@ -348,7 +414,7 @@ uint32_t tmem_index_remove(struct tmem *tm, struct tmem_object *obj, uint32_t in
 /* Remove every page of the object, calling fn on each id (stripe locked). */
 uint64_t tmem_index_remove_all(struct tmem *tm, struct tmem_object *obj,
                                void (*fn)(void *arg, uint32_t page_id), void *arg);
-void tmem_index_stripe_fini(struct tmem *tm, struct tmem_stripe *st, struct tmem_pool *pool);
+void tmem_index_stripe_fini(struct tmem *tm, struct tmem_stripe *st);
 
 /* ------------------------------------------------------------ dedup */
 int tmem_dedup_init(struct tmem *tm);
@@ -369,21 +435,33 @@ enum tmem_evict_result { TMEM_EVICTED, TMEM_EVICT_BUSY, TMEM_EVICT_EMPTY };
 enum tmem_evict_result tmem_evict_one(struct tmem *tm);
 
 /* ------------------------------------------------------------ pages */
-/* Remove a page record that was just unlinked from its radix tree: off the
- * LRU, its data released (dedup-aware), counted under `why` (a TMEM_C_PAGES_*
- * or TMEM_C_DUP_REPLACED counter) for the pool and client. Stripe locked. */
-void tmem_page_release(struct tmem *tm, struct tmem_pool *pool, struct tmem_client *c,
-                       uint32_t page_id, enum tmem_counter why);
+/*
+ * Charge (sign 1) or uncharge (-1) the store for the data of a RAW or
+ * COMPRESSED record of stored length len: DATA at the allocator's size
+ * class, PAYLOAD at len. With st (locked) the change waits in the stripe's
+ * pending sums until tmem_stripe_unlock; with NULL it is applied now.
+ */
+void tmem_charge_page_data(struct tmem *tm, struct tmem_stripe *st, uint16_t len, int sign);
+
+/* Remove a page record that was just unlinked from its radix tree (stripe
+ * st locked): off the LRU, its data released (dedup-aware), counted under
+ * `why` (a TMEM_C_PAGES_* or TMEM_C_DUP_REPLACED counter) for the pool and
+ * client c. */
+void tmem_page_release(struct tmem *tm, struct tmem_pool *pool, struct tmem_stripe *st,
+                       struct tmem_client *c, uint32_t page_id, enum tmem_counter why);
 
 /* Free a record that is in no tree and no pool's gauges; a dedup owner's
- * data goes with the last reference. Any lock (or none) may be held. */
-void tmem_page_free_unlinked(struct tmem *tm, uint32_t page_id);
-/* Drop a reference on a dedup owner, freeing it with the last one. */
-void tmem_page_drop_owner_ref(struct tmem *tm, uint32_t owner_id);
+ * data goes with the last reference. Any lock (or none) may be held; st is
+ * the locked stripe whose pending sums take the data's uncharge, or NULL. */
+void tmem_page_free_unlinked(struct tmem *tm, struct tmem_stripe *st, uint32_t page_id);
+/* Drop a reference on a dedup owner, freeing it with the last one (st as
+ * for tmem_page_free_unlinked). */
+void tmem_page_drop_owner_ref(struct tmem *tm, struct tmem_stripe *st, uint32_t owner_id);
 
-/* Add (sign 1) or remove (sign -1) a handle's page from its pool's and the
- * store's gauges: kind count, record bytes, and (owners) data bytes. */
-void tmem_page_account(struct tmem *tm, struct tmem_pool *pool, const struct tmem_page *p,
+/* Add (sign 1) or remove (sign -1) a handle's page from its pool's gauges
+ * in stripe st (locked): kind count, record bytes, and (owners) data and
+ * payload bytes. */
+void tmem_page_account(struct tmem *tm, struct tmem_stripe *st, const struct tmem_page *p,
                        int sign);
 
 /* Copy the page's contents into buf (page_size bytes). 0 or -EIO. */
@@ -393,6 +471,9 @@ int tmem_page_read(struct tmem *tm, const struct tmem_page *p, void *buf);
 enum tmem_reserve_result { TMEM_RESERVED, TMEM_RESERVE_NO_ROOM, TMEM_RESERVE_HYSTERESIS };
 enum tmem_reserve_result tmem_reserve(struct tmem *tm, uint64_t bytes);
 void tmem_unreserve(struct tmem *tm, uint64_t bytes);
+/* True when the capacity is unlimited now (then a put need not reserve);
+ * clears the hysteresis latch, as tmem_reserve would. */
+bool tmem_capacity_is_unlimited(struct tmem *tm);
 /* Evict ephemeral pages while usage exceeds capacity; returns pages evicted. */
 long tmem_trim(struct tmem *tm);
 

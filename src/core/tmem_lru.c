@@ -98,9 +98,9 @@ enum tmem_evict_result tmem_evict_one(struct tmem *tm)
         tmem_lru_unlink(tm, p);
         pthread_mutex_unlock(&tm->lru_lock);
         tmem_index_remove(tm, obj, p->index);
-        tmem_page_release(tm, pool, pool->owner, id, TMEM_C_PAGES_EVICTED);
+        tmem_page_release(tm, pool, st, NULL, id, TMEM_C_PAGES_EVICTED);
         tmem_index_free_object_if_empty(tm, st, object_id);
-        pthread_mutex_unlock(&st->lock);
+        tmem_stripe_unlock(tm, st);
         return TMEM_EVICTED;
     }
     pthread_mutex_unlock(&tm->lru_lock);

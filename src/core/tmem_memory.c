@@ -5,7 +5,12 @@
  * allocation of the store goes through here and is charged at the
  * allocator's own size class (jemalloc's sallocx, or malloc_usable_size
  * under sanitizers) to one of two store gauges: DATA (page contents) or
- * METADATA (everything else), and optionally to a pool's gauges.
+ * METADATA (everything else), and optionally to a pool's gauges (those of
+ * a locked stripe). Page data is the exception that keeps the hot path
+ * short: tmem_memory_alloc_data/free_data charge nothing and take the size
+ * from the caller, who charges tmem_memory_size_class(len) (the size class
+ * jemalloc guarantees sallocx reports; the requested size under libc)
+ * through its stripe (tmem_page.c), so a put pays no size lookup.
  *
  * With jemalloc the store has dedicated arenas (created at tmem_create,
  * destroyed at tmem_destroy), one per thread shard so that two threads do
@@ -30,7 +35,8 @@
  * goes reuses the memory of its CPU's shard.
  *
  * Locking: a shard's tcache lock is held only around one jemalloc call
- * (a leaf lock: nothing else is taken under it); gauges are relaxed atomics.
+ * (a leaf lock: nothing else is taken under it); store gauges are relaxed
+ * atomics, stripe gauges are written under their stripe lock.
  */
 #include "core/tmem_internal.h"
 
@@ -112,22 +118,59 @@ void tmem_memory_fini(struct tmem *tm)
 }
 
 static void tmem_memory_charge(struct tmem *tm, size_t bytes, int sign,
-                               enum tmem_mem_kind kind, struct tmem_gauges *pool_gauges)
+                               enum tmem_mem_kind kind, struct tmem_gauges *stripe_gauges)
 {
     enum tmem_gauge g = kind == TMEM_MEM_DATA ? TMEM_G_DATA_BYTES : TMEM_G_METADATA_BYTES;
     tmem_gauge_add(&tm->gauges, g, sign * (int64_t)bytes);
-    tmem_gauge_add(pool_gauges, g, sign * (int64_t)bytes);
+    if (stripe_gauges)
+        tmem_add_owned(&stripe_gauges->g[g], (uint64_t)(sign * (int64_t)bytes));
+}
+
+#if TMEM_USE_JEMALLOC
+/* The calling thread's shard cache, locked; unlock with the returned pointer. */
+static struct tmem_tcache_shard *tmem_memory_lock_cache(struct tmem *tm, unsigned shard)
+{
+    struct tmem_tcache_shard *tc = &tm->tcaches[shard];
+    pthread_mutex_lock(&tc->lock);
+    return tc;
+}
+#endif
+
+void *tmem_memory_alloc_data(struct tmem *tm, size_t len)
+{
+#if TMEM_USE_JEMALLOC
+    unsigned shard = tmem_thread_shard();
+    struct tmem_tcache_shard *tc = tmem_memory_lock_cache(tm, shard);
+    void *p = mallocx(len ? len : 1, MALLOCX_ARENA(tm->arenas[shard]) | MALLOCX_TCACHE(tc->id));
+    pthread_mutex_unlock(&tc->lock);
+    return p;
+#else
+    (void)tm;
+    return malloc(len ? len : 1);
+#endif
+}
+
+void tmem_memory_free_data(struct tmem *tm, void *p, size_t len)
+{
+#if TMEM_USE_JEMALLOC
+    struct tmem_tcache_shard *tc = tmem_memory_lock_cache(tm, tmem_thread_shard());
+    sdallocx(p, len ? len : 1, MALLOCX_TCACHE(tc->id));
+    pthread_mutex_unlock(&tc->lock);
+#else
+    (void)tm;
+    (void)len;
+    free(p);
+#endif
 }
 
 void *tmem_memory_alloc(struct tmem *tm, size_t size, enum tmem_mem_kind kind,
-                        struct tmem_gauges *pool_gauges)
+                        struct tmem_gauges *stripe_gauges)
 {
     void *p;
     size_t usable;
 #if TMEM_USE_JEMALLOC
     unsigned shard = tmem_thread_shard();
-    struct tmem_tcache_shard *tc = &tm->tcaches[shard];
-    pthread_mutex_lock(&tc->lock);
+    struct tmem_tcache_shard *tc = tmem_memory_lock_cache(tm, shard);
     p = mallocx(size ? size : 1, MALLOCX_ARENA(tm->arenas[shard]) | MALLOCX_TCACHE(tc->id));
     pthread_mutex_unlock(&tc->lock);
     if (!p)
@@ -139,35 +182,34 @@ void *tmem_memory_alloc(struct tmem *tm, size_t size, enum tmem_mem_kind kind,
         return NULL;
     usable = malloc_usable_size(p);
 #endif
-    tmem_memory_charge(tm, usable, 1, kind, pool_gauges);
+    tmem_memory_charge(tm, usable, 1, kind, stripe_gauges);
     return p;
 }
 
 void *tmem_memory_zalloc(struct tmem *tm, size_t size, enum tmem_mem_kind kind,
-                         struct tmem_gauges *pool_gauges)
+                         struct tmem_gauges *stripe_gauges)
 {
-    void *p = tmem_memory_alloc(tm, size, kind, pool_gauges);
+    void *p = tmem_memory_alloc(tm, size, kind, stripe_gauges);
     if (p)
         memset(p, 0, size);
     return p;
 }
 
 void tmem_memory_free(struct tmem *tm, void *p, enum tmem_mem_kind kind,
-                      struct tmem_gauges *pool_gauges)
+                      struct tmem_gauges *stripe_gauges)
 {
     if (!p)
         return;
 #if TMEM_USE_JEMALLOC
     size_t usable = sallocx(p, TMEM_MALLOCX_ANY);
-    struct tmem_tcache_shard *tc = &tm->tcaches[tmem_thread_shard()];
-    pthread_mutex_lock(&tc->lock);
+    struct tmem_tcache_shard *tc = tmem_memory_lock_cache(tm, tmem_thread_shard());
     dallocx(p, MALLOCX_TCACHE(tc->id));
     pthread_mutex_unlock(&tc->lock);
 #else
     size_t usable = malloc_usable_size(p);
     free(p);
 #endif
-    tmem_memory_charge(tm, usable, -1, kind, pool_gauges);
+    tmem_memory_charge(tm, usable, -1, kind, stripe_gauges);
 }
 
 size_t tmem_memory_size_class(const struct tmem *tm, size_t size)
@@ -217,15 +259,4 @@ uint64_t tmem_usage(const struct tmem *tm)
 {
     return tmem_load(&tm->gauges.g[TMEM_G_DATA_BYTES]) +
            tmem_load(&tm->gauges.g[TMEM_G_METADATA_BYTES]);
-}
-
-size_t tmem_memory_usable_size(const struct tmem *tm, const void *p)
-{
-#if TMEM_USE_JEMALLOC
-    (void)tm;
-    return sallocx((void *)p, TMEM_MALLOCX_ANY);
-#else
-    (void)tm;
-    return malloc_usable_size((void *)p);
-#endif
 }

@@ -9,6 +9,12 @@
  * swap the record into the radix tree. Every failure path removes an older
  * copy under the handle (put-put-get coherency).
  *
+ * Every call counts itself under the stripe lock it takes anyway (a
+ * private pool's statistics live in its stripes, tmem_count_event), and
+ * the store-wide byte gauges change once, at the unlock, by the net of
+ * what the call allocated and freed: a put that replaces a page of the
+ * same size makes no locked update of shared statistics at all.
+ *
  * A get copies the page out under the stripe lock (decompressing from the
  * owner for shared data), then flushes it if the pool's gets are exclusive,
  * or moves it to the LRU head if it is ephemeral.
@@ -87,11 +93,30 @@ static void tmem_put_plan_make(struct tmem *tm, const void *page, unsigned char 
 static void tmem_put_plan_abandon(struct tmem *tm, struct tmem_put_plan *plan)
 {
     if (plan->owner)
-        tmem_page_drop_owner_ref(tm, plan->owner);
+        tmem_page_drop_owner_ref(tm, NULL, plan->owner);
     plan->owner = 0;
 }
 
-/* A record holding the plan's page, or 0 on allocation failure. */
+/*
+ * Reserve room for what the plan will allocate: its data at the allocator's
+ * size class, and a slab chunk if the record slab is full (tmem_capacity.c).
+ * A store without a limit reserves nothing (plan->reserved stays 0): no put
+ * can be refused, and when the capacity drops while the put runs, the put
+ * trims after it lands, exactly as it does for its index nodes.
+ */
+static enum tmem_reserve_result tmem_put_reserve(struct tmem *tm, struct tmem_put_plan *plan)
+{
+    plan->reserved = 0;
+    if (tmem_capacity_is_unlimited(tm))
+        return TMEM_RESERVED;
+    plan->reserved = tmem_slab_growth_bytes(&tm->pages);
+    if (plan->kind != TMEM_KIND_SAME && !plan->owner)
+        plan->reserved += tmem_memory_size_class(tm, plan->len);
+    return tmem_reserve(tm, plan->reserved);
+}
+
+/* A record holding the plan's page, or 0 on allocation failure. Its data
+ * is not charged yet: tmem_put_insert does that under the stripe lock. */
 static uint32_t tmem_put_plan_record(struct tmem *tm, struct tmem_put_plan *plan)
 {
     uint32_t id = tmem_slab_alloc(&tm->pages);
@@ -109,7 +134,7 @@ static uint32_t tmem_put_plan_record(struct tmem *tm, struct tmem_put_plan *plan
         tmem_page_set_value(p, plan->owner);
         plan->owner = 0; /* the record holds the reference now */
     } else {
-        data = tmem_memory_alloc(tm, plan->len, TMEM_MEM_DATA, NULL);
+        data = tmem_memory_alloc_data(tm, plan->len);
         if (!data) {
             tmem_slab_free(&tm->pages, id);
             return 0;
@@ -119,7 +144,6 @@ static uint32_t tmem_put_plan_record(struct tmem *tm, struct tmem_put_plan *plan
         p->len = plan->len;
         p->hash = plan->hash;
         tmem_page_set_value(p, (uint64_t)(uintptr_t)data);
-        tmem_gauge_add(&tm->gauges, TMEM_G_PAYLOAD_BYTES, plan->len);
     }
     return id;
 }
@@ -131,7 +155,7 @@ static bool tmem_remove_handle(struct tmem *tm, struct tmem_pool *pool, struct t
 {
     uint32_t old = tmem_index_remove(tm, tmem_object_record(tm, object_id), index);
     if (old)
-        tmem_page_release(tm, pool, c, old, why);
+        tmem_page_release(tm, pool, st, c, old, why);
     tmem_index_free_object_if_empty(tm, st, object_id);
     return old != 0;
 }
@@ -143,21 +167,18 @@ static int tmem_put_fail(struct tmem *tm, struct tmem_pool *pool, struct tmem_cl
     struct tmem_stripe *st = tmem_stripe_of(pool, oid);
     uint32_t object_id;
 
-    tmem_count(&pool->counters, reason, 1);
-    tmem_count(&c->counters, reason, 1);
-    pthread_mutex_lock(&st->lock);
+    tmem_stripe_lock(st);
+    tmem_count_event(tm, pool, st, c, reason, 1);
     object_id = tmem_index_find_object(tm, st, pool, oid);
-    if (object_id &&
-        tmem_remove_handle(tm, pool, c, st, object_id, index, TMEM_C_PAGES_FLUSHED)) {
-        tmem_count(&pool->counters, TMEM_C_DUP_FLUSHED, 1);
-        tmem_count(&c->counters, TMEM_C_DUP_FLUSHED, 1);
-    }
-    pthread_mutex_unlock(&st->lock);
+    if (object_id && tmem_remove_handle(tm, pool, c, st, object_id, index, TMEM_C_PAGES_FLUSHED))
+        tmem_count_event(tm, pool, st, c, TMEM_C_DUP_FLUSHED, 1);
+    tmem_stripe_unlock(tm, st);
     return reason == TMEM_C_FAIL_ALLOC ? -ENOMEM : -ENOSPC;
 }
 
-/* Put the record under the handle, replacing an older copy; stripe locked.
- * 0 or -ENOMEM (then the record is freed and the older copy gone). */
+/* Put the record under the handle, replacing an older copy, and count the
+ * put; stripe locked. 0 or -ENOMEM (then the record is freed and the older
+ * copy gone). */
 static int tmem_put_insert(struct tmem *tm, struct tmem_pool *pool, struct tmem_client *c,
                            struct tmem_stripe *st, const struct tmem_oid *oid, uint32_t index,
                            uint32_t id)
@@ -167,6 +188,8 @@ static int tmem_put_insert(struct tmem *tm, struct tmem_pool *pool, struct tmem_
     struct tmem_object *obj;
     uint32_t old;
 
+    if (p->kind == TMEM_KIND_RAW || p->kind == TMEM_KIND_COMPRESSED)
+        tmem_charge_page_data(tm, st, p->len, 1);
     if (!object_id)
         object_id = tmem_index_create_object(tm, st, pool, oid);
     if (!object_id)
@@ -174,21 +197,22 @@ static int tmem_put_insert(struct tmem *tm, struct tmem_pool *pool, struct tmem_
     obj = tmem_object_record(tm, object_id);
     old = tmem_index_remove(tm, obj, index);
     if (old)
-        tmem_page_release(tm, pool, c, old, TMEM_C_DUP_REPLACED);
+        tmem_page_release(tm, pool, st, c, old, TMEM_C_DUP_REPLACED);
     p->object = object_id;
     p->index = index;
     if (tmem_index_insert(tm, obj, index, id) != 0) {
         tmem_index_free_object_if_empty(tm, st, object_id);
         goto fail;
     }
-    tmem_page_account(tm, pool, p, 1);
+    tmem_page_account(tm, st, p, 1);
     if (!tmem_pool_is_persistent(pool))
         tmem_lru_add(tm, id);
     if (tm->cfg.dedup && (p->kind == TMEM_KIND_RAW || p->kind == TMEM_KIND_COMPRESSED))
         tmem_dedup_insert(tm, id); /* on ENOMEM the page is simply not shared */
+    tmem_count_event(tm, pool, st, c, TMEM_C_SUCC_PUTS, 1);
     return 0;
 fail:
-    tmem_page_free_unlinked(tm, id);
+    tmem_page_free_unlinked(tm, st, id);
     return -ENOMEM;
 }
 
@@ -207,10 +231,7 @@ static int tmem_put_store(struct tmem *tm, struct tmem_pool *pool, struct tmem_c
     int rc;
 
     tmem_put_plan_make(tm, page, buffer, &plan);
-    plan.reserved = tmem_slab_growth_bytes(&tm->pages);
-    if (plan.kind != TMEM_KIND_SAME && !plan.owner)
-        plan.reserved += tmem_memory_size_class(tm, plan.len);
-    r = tmem_reserve(tm, plan.reserved);
+    r = tmem_put_reserve(tm, &plan);
     if (r != TMEM_RESERVED) {
         tmem_put_plan_abandon(tm, &plan);
         return tmem_put_fail(tm, pool, c, oid, index,
@@ -224,14 +245,12 @@ static int tmem_put_store(struct tmem *tm, struct tmem_pool *pool, struct tmem_c
         return tmem_put_fail(tm, pool, c, oid, index, TMEM_C_FAIL_ALLOC);
     }
     st = tmem_stripe_of(pool, oid);
-    pthread_mutex_lock(&st->lock);
+    tmem_stripe_lock(st);
     rc = tmem_put_insert(tm, pool, c, st, oid, index, id);
-    pthread_mutex_unlock(&st->lock);
+    tmem_stripe_unlock(tm, st);
     tmem_unreserve(tm, plan.reserved);
     if (rc)
         return tmem_put_fail(tm, pool, c, oid, index, TMEM_C_FAIL_ALLOC);
-    tmem_count(&pool->counters, TMEM_C_SUCC_PUTS, 1);
-    tmem_count(&c->counters, TMEM_C_SUCC_PUTS, 1);
     if (tmem_usage(tm) > atomic_load(&tm->capacity))
         tmem_trim(tm);
     return 0;
@@ -272,7 +291,7 @@ int tmem_get(struct tmem_client *c, int pool_id, const struct tmem_oid *oid, uin
         return -EINVAL;
     tm = c->tm;
     st = tmem_stripe_of(pool, oid);
-    pthread_mutex_lock(&st->lock);
+    tmem_stripe_lock(st);
     object_id = tmem_index_find_object(tm, st, pool, oid);
     if (object_id)
         id = tmem_index_lookup(tmem_object_record(tm, object_id), index);
@@ -288,10 +307,9 @@ int tmem_get(struct tmem_client *c, int pool_id, const struct tmem_oid *oid, uin
     else if (!tmem_pool_is_persistent(pool))
         tmem_lru_touch(tm, id);
 unlock:
-    pthread_mutex_unlock(&st->lock);
     /* gets is succ_gets + failed_gets (tmem_stats.c): one count a get */
-    tmem_count(&pool->counters, rc ? TMEM_C_FAILED_GETS : TMEM_C_SUCC_GETS, 1);
-    tmem_count(&c->counters, rc ? TMEM_C_FAILED_GETS : TMEM_C_SUCC_GETS, 1);
+    tmem_count_event(tm, pool, st, c, rc ? TMEM_C_FAILED_GETS : TMEM_C_SUCC_GETS, 1);
+    tmem_stripe_unlock(tm, st);
     tmem_client_unlock_pools(c);
     return rc;
 }
@@ -316,16 +334,15 @@ static int tmem_flush(struct tmem_client *c, int pool_id, const struct tmem_oid 
     pool = tmem_client_lock_pool(c, pool_id);
     if (!pool)
         return -EINVAL;
-    tmem_count(&pool->counters, counter, 1);
-    tmem_count(&c->counters, counter, 1);
     st = tmem_stripe_of(pool, oid);
-    pthread_mutex_lock(&st->lock);
+    tmem_stripe_lock(st);
+    tmem_count_event(c->tm, pool, st, c, counter, 1);
     object_id = tmem_index_find_object(c->tm, st, pool, oid);
     if (object_id && whole_object)
         removed = tmem_object_flush(c->tm, pool, c, st, object_id, TMEM_C_PAGES_FLUSHED) > 0;
     else if (object_id)
         removed = tmem_remove_handle(c->tm, pool, c, st, object_id, index, TMEM_C_PAGES_FLUSHED);
-    pthread_mutex_unlock(&st->lock);
+    tmem_stripe_unlock(c->tm, st);
     tmem_client_unlock_pools(c);
     return removed ? 0 : -ENOENT;
 }

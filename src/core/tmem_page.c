@@ -9,8 +9,10 @@
  *   DEDUP       value =  id of an owner record (RAW or COMPRESSED) whose data
  *               it shares
  * Release keeps the gauges exact: the handle's kind gauge, its pool's
- * record/data bytes; the data of a dedup owner whose handle goes while
- * others still use it is re-charged to the store alone ("detached").
+ * record/data bytes (in the stripe); the data of a dedup owner whose handle
+ * goes while others still use it stays charged to the store alone
+ * ("detached"). Store DATA/PAYLOAD bytes change through the stripe's
+ * pending sums (tmem_charge_page_data), applied once at the unlock.
  *
  * Locking: called with the page's stripe lock held; takes lru_lock and a
  * dedup shard lock inside it (never both at once).
@@ -38,35 +40,49 @@ static inline void *tmem_page_data(const struct tmem_page *p)
     return (void *)(uintptr_t)tmem_page_value(p);
 }
 
-void tmem_page_account(struct tmem *tm, struct tmem_pool *pool, const struct tmem_page *p,
+void tmem_charge_page_data(struct tmem *tm, struct tmem_stripe *st, uint16_t len, int sign)
+{
+    int64_t bytes = sign * (int64_t)tmem_memory_size_class(tm, len);
+
+    if (st) {
+        st->pending_data_bytes += bytes;
+        st->pending_payload_bytes += sign * (int64_t)len;
+    } else {
+        tmem_gauge_add(&tm->gauges, TMEM_G_DATA_BYTES, bytes);
+        tmem_gauge_add(&tm->gauges, TMEM_G_PAYLOAD_BYTES, sign * (int64_t)len);
+    }
+}
+
+void tmem_page_account(struct tmem *tm, struct tmem_stripe *st, const struct tmem_page *p,
                        int sign)
 {
-    tmem_gauge_add(&pool->gauges, tmem_kind_gauge[p->kind], sign);
-    tmem_gauge_add(&tm->gauges, tmem_kind_gauge[p->kind], sign);
-    tmem_gauge_add(&pool->gauges, TMEM_G_METADATA_BYTES, sign * (int64_t)sizeof(*p));
+    _Atomic uint64_t *g = st->gauges.g;
+
+    tmem_add_owned(&g[tmem_kind_gauge[p->kind]], (uint64_t)(int64_t)sign);
+    tmem_add_owned(&g[TMEM_G_METADATA_BYTES], (uint64_t)(sign * (int64_t)sizeof(*p)));
     if (tmem_kind_has_data(p->kind)) {
-        tmem_gauge_add(&pool->gauges, TMEM_G_DATA_BYTES,
-                       sign * (int64_t)tmem_memory_usable_size(tm, tmem_page_data(p)));
-        tmem_gauge_add(&pool->gauges, TMEM_G_PAYLOAD_BYTES, sign * (int64_t)p->len);
+        tmem_add_owned(&g[TMEM_G_DATA_BYTES],
+                       (uint64_t)(sign * (int64_t)tmem_memory_size_class(tm, p->len)));
+        tmem_add_owned(&g[TMEM_G_PAYLOAD_BYTES], (uint64_t)(sign * (int64_t)p->len));
     }
 }
 
 /* Free an owner's data and its record (no pool is charged for them any more). */
-static void tmem_page_free_data_record(struct tmem *tm, uint32_t id)
+static void tmem_page_free_data_record(struct tmem *tm, struct tmem_stripe *st, uint32_t id)
 {
     struct tmem_page *p = tmem_page_record(tm, id);
-    tmem_gauge_add(&tm->gauges, TMEM_G_PAYLOAD_BYTES, -(int64_t)p->len);
-    tmem_memory_free(tm, tmem_page_data(p), TMEM_MEM_DATA, NULL);
+    tmem_charge_page_data(tm, st, p->len, -1);
+    tmem_memory_free_data(tm, tmem_page_data(p), p->len);
     tmem_slab_free(&tm->pages, id);
 }
 
-void tmem_page_drop_owner_ref(struct tmem *tm, uint32_t owner_id)
+void tmem_page_drop_owner_ref(struct tmem *tm, struct tmem_stripe *st, uint32_t owner_id)
 {
     if (tmem_dedup_release(tm, owner_id))
-        tmem_page_free_data_record(tm, owner_id);
+        tmem_page_free_data_record(tm, st, owner_id);
 }
 
-void tmem_page_free_unlinked(struct tmem *tm, uint32_t page_id)
+void tmem_page_free_unlinked(struct tmem *tm, struct tmem_stripe *st, uint32_t page_id)
 {
     struct tmem_page *p = tmem_page_record(tm, page_id);
 
@@ -77,7 +93,7 @@ void tmem_page_free_unlinked(struct tmem *tm, uint32_t page_id)
     case TMEM_KIND_DEDUP: {
         uint32_t owner = (uint32_t)tmem_page_value(p);
         tmem_slab_free(&tm->pages, page_id);
-        tmem_page_drop_owner_ref(tm, owner);
+        tmem_page_drop_owner_ref(tm, st, owner);
         break;
     }
     default:
@@ -85,25 +101,23 @@ void tmem_page_free_unlinked(struct tmem *tm, uint32_t page_id)
          * dropped another thread may free the record. */
         p->object = 0;
         if (atomic_load_explicit(&p->refs, memory_order_relaxed))
-            tmem_page_drop_owner_ref(tm, page_id);
+            tmem_page_drop_owner_ref(tm, st, page_id);
         else
-            tmem_page_free_data_record(tm, page_id);
+            tmem_page_free_data_record(tm, st, page_id);
         break;
     }
 }
 
-void tmem_page_release(struct tmem *tm, struct tmem_pool *pool, struct tmem_client *c,
-                       uint32_t page_id, enum tmem_counter why)
+void tmem_page_release(struct tmem *tm, struct tmem_pool *pool, struct tmem_stripe *st,
+                       struct tmem_client *c, uint32_t page_id, enum tmem_counter why)
 {
     struct tmem_page *p = tmem_page_record(tm, page_id);
-    struct tmem_counters *client_counters = c ? &c->counters : &tm->orphan_counters;
 
     if (!tmem_pool_is_persistent(pool))
         tmem_lru_remove(tm, page_id);
-    tmem_count(&pool->counters, why, 1);
-    tmem_count(client_counters, why, 1);
-    tmem_page_account(tm, pool, p, -1);
-    tmem_page_free_unlinked(tm, page_id);
+    tmem_count_event(tm, pool, st, c, why, 1);
+    tmem_page_account(tm, st, p, -1);
+    tmem_page_free_unlinked(tm, st, page_id);
 }
 
 int tmem_page_read(struct tmem *tm, const struct tmem_page *p, void *buf)

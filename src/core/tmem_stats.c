@@ -2,15 +2,20 @@
  * tmem_stats.c - statistics of the store, a client, a pool, and their text
  * and JSON renderings.
  *
- * Event counters live per client and per pool (each call counts in both);
- * events with no calling client (evictions in shared pools) and the totals
- * of destroyed clients go to the store's orphan counters, so the store's
- * counters are the orphan counters plus the sum over live clients. Gauges
- * live per pool and for the store; a client's gauges are the sum over the
- * pools it holds.
+ * Where the numbers live (tmem_internal.h, tmem_count_event):
+ *  - A pool's counters and gauges are spread over its 64 stripes, each
+ *    written under its stripe lock; a pool's statistics are their sum.
+ *  - A client's counters: its own counters (calls on shared pools,
+ *    pressure, totals of its destroyed private pools) plus the stripes of
+ *    its live private pools. Its gauges: the sum over the pools it holds.
+ *  - The store's counters: its orphan counters (events with no client,
+ *    totals of destroyed clients) plus every live client's. Its pages by
+ *    kind: the sum over live pools (each shared pool once); its data,
+ *    metadata and payload bytes: its own gauges, which admission reads.
  *
- * Locking: clients_lock for the client list, client->lock shared for a
- * client's pool table; the values themselves are relaxed atomics, so a
+ * Locking: clients_lock for the client list and the pool tables (pool
+ * tables change only with it held), or client->lock shared for one
+ * client's table; the values themselves are read as relaxed atomics, so a
  * snapshot taken while operations run is only approximately consistent.
  */
 #include "core/tmem_internal.h"
@@ -41,16 +46,54 @@ static void tmem_stats_add_counters(struct tmem_stats *out, const struct tmem_co
     out->pressure_pages += tmem_load(&c[TMEM_C_PRESSURE_PAGES]);
 }
 
-static void tmem_stats_add_gauges(struct tmem_stats *out, const struct tmem_gauges *gauges)
+static void tmem_stats_add_page_kinds(struct tmem_stats *out, const struct tmem_gauges *gauges)
 {
     const _Atomic uint64_t *g = gauges->g;
     out->pages_raw += tmem_load(&g[TMEM_G_PAGES_RAW]);
     out->pages_compressed += tmem_load(&g[TMEM_G_PAGES_COMPRESSED]);
     out->pages_same_filled += tmem_load(&g[TMEM_G_PAGES_SAME_FILLED]);
     out->pages_deduplicated += tmem_load(&g[TMEM_G_PAGES_DEDUPLICATED]);
+}
+
+static void tmem_stats_add_gauges(struct tmem_stats *out, const struct tmem_gauges *gauges)
+{
+    const _Atomic uint64_t *g = gauges->g;
+    tmem_stats_add_page_kinds(out, gauges);
     out->data_bytes += tmem_load(&g[TMEM_G_DATA_BYTES]);
     out->compressed_payload_bytes += tmem_load(&g[TMEM_G_PAYLOAD_BYTES]);
     out->metadata_bytes += tmem_load(&g[TMEM_G_METADATA_BYTES]);
+}
+
+/* What to add of a pool's stripes. */
+enum tmem_stats_part { TMEM_STATS_COUNTERS = 1, TMEM_STATS_GAUGES = 2, TMEM_STATS_PAGE_KINDS = 4 };
+
+static void tmem_stats_add_pool(struct tmem_stats *out, const struct tmem_pool *pool, int parts)
+{
+    for (uint32_t i = 0; i < TMEM_STRIPES; i++) {
+        const struct tmem_stripe *st = &pool->stripes[i];
+        if (parts & TMEM_STATS_COUNTERS)
+            tmem_stats_add_counters(out, &st->counters);
+        if (parts & TMEM_STATS_GAUGES)
+            tmem_stats_add_gauges(out, &st->gauges);
+        if (parts & TMEM_STATS_PAGE_KINDS)
+            tmem_stats_add_page_kinds(out, &st->gauges);
+    }
+}
+
+/* A client's own counters, plus owned_parts of each private pool it owns
+ * and shared_parts of each shared pool it holds; its pool table held
+ * stable by the caller. */
+static void tmem_stats_add_client(struct tmem_stats *out, const struct tmem_client *c,
+                                  int owned_parts, int shared_parts)
+{
+    tmem_stats_add_counters(out, &c->counters);
+    for (int id = 0; id < TMEM_MAX_POOLS_PER_CLIENT; id++) {
+        const struct tmem_pool *pool = c->pools[id];
+        if (!pool)
+            continue;
+        tmem_stats_add_pool(out, pool, pool->owner == c ? owned_parts : shared_parts);
+        out->pools++;
+    }
 }
 
 /* The derived fields. */
@@ -75,9 +118,13 @@ int tmem_stats(const struct tmem *ctm, struct tmem_stats *out)
     pthread_mutex_lock(&tm->clients_lock);
     tmem_stats_add_counters(out, &tm->orphan_counters);
     for (struct tmem_client *c = tm->clients; c; c = c->next)
-        tmem_stats_add_counters(out, &c->counters);
+        tmem_stats_add_client(out, c, TMEM_STATS_COUNTERS | TMEM_STATS_PAGE_KINDS, 0);
+    for (struct tmem_pool *pool = tm->shared_pools; pool; pool = pool->next_shared)
+        tmem_stats_add_pool(out, pool, TMEM_STATS_PAGE_KINDS);
     pthread_mutex_unlock(&tm->clients_lock);
-    tmem_stats_add_gauges(out, &tm->gauges);
+    out->data_bytes = tmem_load(&tm->gauges.g[TMEM_G_DATA_BYTES]);
+    out->compressed_payload_bytes = tmem_load(&tm->gauges.g[TMEM_G_PAYLOAD_BYTES]);
+    out->metadata_bytes = tmem_load(&tm->gauges.g[TMEM_G_METADATA_BYTES]);
     out->capacity_bytes = atomic_load(&tm->capacity);
     out->allocator_bytes = tmem_memory_allocator_bytes(tm);
     out->clients = atomic_load(&tm->clients_live);
@@ -93,14 +140,8 @@ int tmem_client_stats(const struct tmem_client *cc, struct tmem_stats *out)
     if (!c || !out)
         return -EINVAL;
     memset(out, 0, sizeof(*out));
-    tmem_stats_add_counters(out, &c->counters);
     pthread_rwlock_rdlock(&c->lock);
-    for (int id = 0; id < TMEM_MAX_POOLS_PER_CLIENT; id++) {
-        if (c->pools[id]) {
-            tmem_stats_add_gauges(out, &c->pools[id]->gauges);
-            out->pools++;
-        }
-    }
+    tmem_stats_add_client(out, c, TMEM_STATS_COUNTERS | TMEM_STATS_GAUGES, TMEM_STATS_GAUGES);
     pthread_rwlock_unlock(&c->lock);
     tmem_stats_finish(out);
     return 0;
@@ -117,8 +158,7 @@ int tmem_pool_stats(const struct tmem_client *cc, int pool_id, struct tmem_stats
     if (!pool)
         return -EINVAL;
     memset(out, 0, sizeof(*out));
-    tmem_stats_add_counters(out, &pool->counters);
-    tmem_stats_add_gauges(out, &pool->gauges);
+    tmem_stats_add_pool(out, pool, TMEM_STATS_COUNTERS | TMEM_STATS_GAUGES);
     tmem_client_unlock_pools(c);
     out->pools = 1;
     tmem_stats_finish(out);

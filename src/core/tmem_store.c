@@ -235,6 +235,7 @@ fail:
 struct tmem_flush_context {
     struct tmem *tm;
     struct tmem_pool *pool;
+    struct tmem_stripe *stripe;
     struct tmem_client *client;
     enum tmem_counter why;
 };
@@ -242,16 +243,37 @@ struct tmem_flush_context {
 static void tmem_flush_one(void *arg, uint32_t page_id)
 {
     struct tmem_flush_context *ctx = arg;
-    tmem_page_release(ctx->tm, ctx->pool, ctx->client, page_id, ctx->why);
+    tmem_page_release(ctx->tm, ctx->pool, ctx->stripe, ctx->client, page_id, ctx->why);
 }
 
 uint64_t tmem_object_flush(struct tmem *tm, struct tmem_pool *pool, struct tmem_client *c,
                            struct tmem_stripe *st, uint32_t object_id, enum tmem_counter why)
 {
-    struct tmem_flush_context ctx = {tm, pool, c, why};
+    struct tmem_flush_context ctx = {tm, pool, st, c, why};
     uint64_t n = tmem_index_remove_all(tm, tmem_object_record(tm, object_id), tmem_flush_one, &ctx);
     tmem_index_free_object_if_empty(tm, st, object_id);
     return n;
+}
+
+/*
+ * Move a private pool's event counts from its stripes to its owner's
+ * counters, which keep them once the pool is gone (tmem_stats.c adds a
+ * live private pool's stripes to its owner). Called with the pool out of
+ * the owner's table, once under the owner's lock held exclusive (so no
+ * statistics reader sees the counts twice or not at all) and once more
+ * after the pool's pages are gone (evictions may count in between).
+ */
+static void tmem_pool_fold_counters(struct tmem *tm, struct tmem_pool *pool)
+{
+    for (uint32_t i = 0; i < TMEM_STRIPES; i++) {
+        struct tmem_stripe *st = &pool->stripes[i];
+        tmem_stripe_lock(st);
+        for (int k = 0; k < TMEM_C_COUNT; k++) {
+            tmem_count(&pool->owner->counters, k, tmem_load(&st->counters.c[k]));
+            atomic_store_explicit(&st->counters.c[k], 0, memory_order_relaxed);
+        }
+        tmem_stripe_unlock(tm, st);
+    }
 }
 
 /* Free a pool no client holds any more: every page, object and lock. */
@@ -259,14 +281,17 @@ static void tmem_pool_free(struct tmem *tm, struct tmem_pool *pool, struct tmem_
 {
     for (uint32_t i = 0; i < TMEM_STRIPES; i++) {
         struct tmem_stripe *st = &pool->stripes[i];
-        pthread_mutex_lock(&st->lock);
+        tmem_stripe_lock(st);
         for (uint32_t b = 0; b < st->bucket_count; b++)
             while (st->buckets[b])
                 tmem_object_flush(tm, pool, c, st, st->buckets[b], TMEM_C_PAGES_POOL_DESTROYED);
-        tmem_index_stripe_fini(tm, st, pool);
-        pthread_mutex_unlock(&st->lock);
-        pthread_mutex_destroy(&st->lock);
+        tmem_index_stripe_fini(tm, st);
+        tmem_stripe_unlock(tm, st);
     }
+    if (pool->owner)
+        tmem_pool_fold_counters(tm, pool);
+    for (uint32_t i = 0; i < TMEM_STRIPES; i++)
+        pthread_mutex_destroy(&pool->stripes[i].lock);
     atomic_fetch_sub(&tm->pools_live, 1);
     tmem_memory_free(tm, pool, TMEM_MEM_METADATA, NULL);
 }
@@ -352,6 +377,8 @@ int tmem_destroy_pool(struct tmem_client *c, int pool_id)
     pool = c->pools[pool_id];
     if (pool) {
         c->pools[pool_id] = NULL;
+        if (pool->owner)
+            tmem_pool_fold_counters(tm, pool);
         last = --pool->holders == 0;
         if (last && (pool->flags & TMEM_POOL_SHARED)) {
             struct tmem_pool **link = &tm->shared_pools;

@@ -1166,15 +1166,15 @@ static void test_hysteresis_refuses_until_below_threshold(void **state)
     size_t ps = tmem_page_size(tm);
     int pool = pool_new(c, TMEM_POOL_PERSIST, NULL);
     struct tmem_oid oid = tu_oid(1, 0, 0);
-    enum { N = 40 };
+    enum { N = 200 }; /* pages: their bytes dwarf the pool's and slab's fixed ones */
     uint64_t u0 = tu_usage(tm);
     put_random_pages(c, pool, &oid, 0, N, 0, ps);
     uint64_t cap = tu_usage(tm);
     uint64_t per = (cap - u0) / N;
     assert_int_equal(tmem_set_capacity(tm, cap), 0);
     unsigned char *p = tu_page_alloc(ps);
-    tu_fill_random(p, ps, 100);
-    assert_int_equal(tmem_put(c, pool, &oid, 100, p), -ENOSPC);
+    tu_fill_random(p, ps, N + 100);
+    assert_int_equal(tmem_put(c, pool, &oid, N + 100, p), -ENOSPC);
     struct tmem_stats st = tu_store_stats(tm);
     assert_int_equal(st.failed_puts_reason[TMEM_PUT_FAIL_NO_ROOM], 1);
     assert_int_equal(st.failed_puts_reason[TMEM_PUT_FAIL_HYSTERESIS], 0);
@@ -1184,10 +1184,10 @@ static void test_hysteresis_refuses_until_below_threshold(void **state)
     uint64_t u = tu_usage(tm);
     assert_true(u + 2 * per <= cap);
     assert_true(u * 100 >= cap * 50);
-    tu_fill_random(p, ps, 101);
-    assert_int_equal(tmem_put(c, pool, &oid, 101, p), -ENOSPC);
-    tu_fill_random(p, ps, 102);
-    assert_int_equal(tmem_put(c, pool, &oid, 102, p), -ENOSPC);
+    tu_fill_random(p, ps, N + 101);
+    assert_int_equal(tmem_put(c, pool, &oid, N + 101, p), -ENOSPC);
+    tu_fill_random(p, ps, N + 102);
+    assert_int_equal(tmem_put(c, pool, &oid, N + 102, p), -ENOSPC);
     st = tu_store_stats(tm);
     assert_int_equal(st.failed_puts_reason[TMEM_PUT_FAIL_HYSTERESIS], 2);
     assert_int_equal(st.failed_puts_reason[TMEM_PUT_FAIL_NO_ROOM], 1);
@@ -1198,14 +1198,14 @@ static void test_hysteresis_refuses_until_below_threshold(void **state)
         assert_int_equal(tmem_flush_page(c, pool, &oid, i++), 0);
     }
     assert_int_equal(tmem_flush_page(c, pool, &oid, i++), 0); /* one page of margin */
-    tu_fill_random(p, ps, 103);
-    assert_int_equal(tmem_put(c, pool, &oid, 103, p), 0);
+    tu_fill_random(p, ps, N + 103);
+    assert_int_equal(tmem_put(c, pool, &oid, N + 103, p), 0);
     /* and keep being accepted above the threshold, up to the budget */
     uint32_t more = 0;
     int rc;
     for (;;) {
-        tu_fill_random(p, ps, 200 + more);
-        rc = tmem_put(c, pool, &oid, 200 + more, p);
+        tu_fill_random(p, ps, N + 200 + more);
+        rc = tmem_put(c, pool, &oid, N + 200 + more, p);
         if (rc != 0)
             break;
         more++;
