@@ -14,9 +14,16 @@
  * is never trusted.
  *
  * Data structures: 16 shards chosen by hash; each an open-addressing table
- * of owner page ids (linear probing, backward-shift deletion, doubled past
- * 13/16 load, freed when empty). An owner's kind/len/value/hash never change
- * while it is in the table.
+ * of owner page ids (linear probing, backward-shift deletion, freed when
+ * empty). A table grows by half past 13/16 load, not by doubling, so it
+ * stays between 54% and 81% full: at 4 bytes a slot that is 5 to 7.4 bytes
+ * a page (doubling would leave it 41% full, nearly 10 bytes a page, right
+ * after growing). The capacity is then no power of two: a hash maps to its
+ * home slot by multiplication ("fastrange": hash * capacity >> bits),
+ * which keeps the order of hashes, as linear probing wants.
+ * An owner's kind/len/value/hash never change while it is in the table.
+ * Its refs saturate at TMEM_DEDUP_MAX_REFS (16 bits in the record): a full
+ * owner is passed over, and the next identical page becomes a second owner.
  *
  * Locking: shard->lock protects the table and the refs of the owners in it.
  * Taken with or without a stripe lock held; never together with lru_lock.
@@ -31,9 +38,19 @@ static inline struct tmem_dedup_shard *tmem_dedup_shard_of(struct tmem *tm, uint
     return &tm->dedup[hash % TMEM_DEDUP_SHARDS];
 }
 
+/* The hash bits left after choosing the shard (28: TMEM_DEDUP_SHARDS is 16). */
+#define TMEM_DEDUP_HOME_BITS 28
+_Static_assert(TMEM_DEDUP_SHARDS == 16, "TMEM_DEDUP_HOME_BITS assumes 16 shards");
+
 static inline uint32_t tmem_dedup_home(const struct tmem_dedup_shard *sh, uint32_t hash)
 {
-    return (hash / TMEM_DEDUP_SHARDS) & (sh->capacity - 1);
+    return (uint32_t)(((uint64_t)(hash / TMEM_DEDUP_SHARDS) * sh->capacity) >>
+                      TMEM_DEDUP_HOME_BITS);
+}
+
+static inline uint32_t tmem_dedup_next(const struct tmem_dedup_shard *sh, uint32_t i)
+{
+    return i + 1 == sh->capacity ? 0 : i + 1;
 }
 
 int tmem_dedup_init(struct tmem *tm)
@@ -55,15 +72,15 @@ void tmem_dedup_fini(struct tmem *tm)
 }
 
 static bool tmem_dedup_same_bytes(struct tmem *tm, const struct tmem_page *owner, uint32_t hash,
-                                  uint8_t kind, const void *bytes, uint16_t len)
+                                  uint8_t kind, const void *bytes, uint32_t len)
 {
-    (void)tm;
-    return owner->hash == hash && owner->kind == kind && owner->len == len &&
+    return owner->hash == hash && tmem_page_kind(owner) == kind &&
+           tmem_page_stored_len(tm, owner) == len &&
            memcmp((const void *)(uintptr_t)tmem_page_value(owner), bytes, len) == 0;
 }
 
 uint32_t tmem_dedup_find_and_ref(struct tmem *tm, uint32_t hash, uint8_t kind,
-                                 const void *bytes, uint16_t len)
+                                 const void *bytes, uint32_t len)
 {
     struct tmem_dedup_shard *sh = tmem_dedup_shard_of(tm, hash);
     uint32_t found = 0;
@@ -71,13 +88,14 @@ uint32_t tmem_dedup_find_and_ref(struct tmem *tm, uint32_t hash, uint8_t kind,
     pthread_mutex_lock(&sh->lock);
     if (sh->capacity == 0)
         goto out;
-    for (uint32_t i = tmem_dedup_home(sh, hash);; i = (i + 1) & (sh->capacity - 1)) {
+    for (uint32_t i = tmem_dedup_home(sh, hash);; i = tmem_dedup_next(sh, i)) {
         uint32_t id = sh->slots[i];
         struct tmem_page *owner;
         if (!id)
             break;
         owner = tmem_page_record(tm, id);
-        if (tmem_dedup_same_bytes(tm, owner, hash, kind, bytes, len)) {
+        if (atomic_load_explicit(&owner->refs, memory_order_relaxed) < TMEM_DEDUP_MAX_REFS &&
+            tmem_dedup_same_bytes(tm, owner, hash, kind, bytes, len)) {
             atomic_fetch_add_explicit(&owner->refs, 1, memory_order_relaxed);
             found = id;
             break;
@@ -92,7 +110,7 @@ static void tmem_dedup_place(struct tmem *tm, struct tmem_dedup_shard *sh, uint3
 {
     uint32_t i = tmem_dedup_home(sh, tmem_page_record(tm, id)->hash);
     while (sh->slots[i])
-        i = (i + 1) & (sh->capacity - 1);
+        i = tmem_dedup_next(sh, i);
     sh->slots[i] = id;
 }
 
@@ -100,8 +118,9 @@ static int tmem_dedup_grow(struct tmem *tm, struct tmem_dedup_shard *sh)
 {
     uint32_t old_capacity = sh->capacity;
     uint32_t *old = sh->slots;
-    uint32_t capacity = old_capacity ? 2 * old_capacity : 64;
-    uint32_t *slots = tmem_memory_zalloc(tm, capacity * sizeof(uint32_t), TMEM_MEM_METADATA, NULL);
+    uint32_t capacity = old_capacity ? old_capacity + old_capacity / 2 : 64;
+    uint32_t *slots = tmem_memory_zalloc(tm, (size_t)capacity * sizeof(uint32_t),
+                                         TMEM_MEM_METADATA, NULL);
 
     if (!slots)
         return -ENOMEM;
@@ -121,7 +140,7 @@ int tmem_dedup_insert(struct tmem *tm, uint32_t owner_id)
     int rc = 0;
 
     pthread_mutex_lock(&sh->lock);
-    if ((sh->count + 1) * 16 > sh->capacity * 13) {
+    if ((uint64_t)(sh->count + 1) * 16 > (uint64_t)sh->capacity * 13) {
         rc = tmem_dedup_grow(tm, sh);
         if (rc)
             goto out;
@@ -137,12 +156,11 @@ out:
 /* Remove id from the table, shifting back the entries that probed past it. */
 static void tmem_dedup_delete(struct tmem *tm, struct tmem_dedup_shard *sh, uint32_t id)
 {
-    uint32_t mask = sh->capacity - 1;
     uint32_t i = tmem_dedup_home(sh, tmem_page_record(tm, id)->hash);
 
     while (sh->slots[i] != id)
-        i = (i + 1) & mask;
-    for (uint32_t j = (i + 1) & mask; sh->slots[j]; j = (j + 1) & mask) {
+        i = tmem_dedup_next(sh, i);
+    for (uint32_t j = tmem_dedup_next(sh, i); sh->slots[j]; j = tmem_dedup_next(sh, j)) {
         uint32_t k = tmem_dedup_home(sh, tmem_page_record(tm, sh->slots[j])->hash);
         /* Move slots[j] into the hole at i unless its home lies in (i, j]. */
         bool home_between = i <= j ? (k > i && k <= j) : (k > i || k <= j);

@@ -9,13 +9,14 @@
  *      +- struct tmem_pool . 64 lock stripes; each stripe is a hash table of
  *         |                  objects (chained through object ids)
  *         +- object ........ 192-bit oid + a radix tree (64-way) of page ids
- *            +- page ....... 36-byte record in the page slab: the data
+ *            +- page ....... 32-byte record in the page slab: the data
  *                            pointer (or fill word, or dedup owner), LRU
- *                            links, object id, index, dedup hash/refs
+ *                            links, object id, index, dedup hash/refs,
+ *                            kind and length
  *
  * Records are addressed by 32-bit ids (slab), which keeps per-page metadata
- * small: a page costs its 36-byte record, 4 bytes of radix leaf and about
- * 6 bytes of dedup table.
+ * small: a page costs its 32-byte record, 4 bytes of radix leaf and 5 to 7
+ * bytes of dedup table.
  *
  * Lock order (outermost first); never take an earlier lock while holding a
  * later one, except by trylock:
@@ -23,7 +24,7 @@
  *   2. client->lock (rwlock)  the client's pool table; ops hold it shared
  *   3. stripe->lock           objects, radix trees and page records of the
  *                             stripe's objects (except the fields below)
- *   4. tm->lru_lock           lru_prev/lru_next/on_lru of every page, LRU ends
+ *   4. tm->lru_lock           lru_prev/lru_next of every page, LRU ends
  *      tm->dedup shard lock   refs of dedup owners, the dedup table
  *                             (3 -> 4 only; lru and dedup never nest)
  *   5. slab->lock             record allocation
@@ -167,26 +168,47 @@ enum tmem_page_kind {
 };
 
 /*
- * One handle's page (or a detached dedup owner). 36 bytes, 4-byte aligned;
- * the 64-bit value is kept as two halves and read through tmem_page_value().
- * Fields are protected by the stripe lock of the page's object, except
- * lru_prev/lru_next/on_lru (tm->lru_lock) and refs (dedup shard lock, atomic).
+ * One handle's page (or a detached dedup owner). 32 bytes, 4-byte aligned;
+ * the 64-bit value is kept as two halves and read through tmem_page_value(),
+ * kind and stored length are packed in `shape` (tmem_page_kind,
+ * tmem_page_stored_len). Fields are protected by the stripe lock of the
+ * page's object, except lru_prev/lru_next (tm->lru_lock) and refs (dedup
+ * shard lock, atomic).
  */
 struct tmem_page {
     uint32_t value_lo, value_hi;
-    uint32_t lru_prev, lru_next; /* page ids towards the LRU head / tail */
+    uint32_t lru_prev, lru_next; /* page ids towards the LRU head / tail; a page is
+                                    on the LRU iff lru_prev != 0 or it is the head */
     uint32_t object;             /* object id; 0 = detached dedup owner */
     uint32_t index;
     uint32_t hash;               /* dedup: content hash of the stored bytes */
-    _Atomic uint32_t refs;       /* dedup owners: records using the data; 0 = not in
-                                    table. Changed under the dedup shard lock; read
+    _Atomic uint16_t refs;       /* dedup owners: records using the data, at most
+                                    TMEM_DEDUP_MAX_REFS; 0 = not in the table.
+                                    Changed under the dedup shard lock; read
                                     unlocked by the owner's own handle, whose
                                     reference keeps it >= 1 */
-    uint16_t len;                /* stored bytes (RAW: page size; SAME: 0) */
-    uint8_t kind;                /* enum tmem_page_kind */
-    uint8_t on_lru;
+    uint16_t shape;              /* 0: unused record; 1..0x7fff: COMPRESSED of that
+                                    many bytes; TMEM_SHAPE_KIND | kind: the others */
 };
-_Static_assert(sizeof(struct tmem_page) == 36, "page record must stay 36 bytes");
+_Static_assert(sizeof(struct tmem_page) == 32, "page record must stay 32 bytes");
+
+#define TMEM_SHAPE_KIND 0x8000u
+#define TMEM_DEDUP_MAX_REFS UINT16_MAX /* a full owner is passed over: the next
+                                          identical put becomes a new owner */
+
+static inline uint8_t tmem_page_kind(const struct tmem_page *p)
+{
+    if (p->shape & TMEM_SHAPE_KIND)
+        return (uint8_t)(p->shape & ~TMEM_SHAPE_KIND);
+    return p->shape ? TMEM_KIND_COMPRESSED : TMEM_KIND_FREE;
+}
+
+/* Set kind and stored length (COMPRESSED: 1 .. 0x7fff bytes, less than any
+ * page; RAW: the page size, implied; SAME, DEDUP: none). */
+static inline void tmem_page_set_shape(struct tmem_page *p, uint8_t kind, uint32_t len)
+{
+    p->shape = kind == TMEM_KIND_COMPRESSED ? (uint16_t)len : (uint16_t)(TMEM_SHAPE_KIND | kind);
+}
 
 static inline uint64_t tmem_page_value(const struct tmem_page *p)
 {
@@ -280,7 +302,7 @@ struct tmem_dedup_shard {
         struct {
             pthread_mutex_t lock;
             uint32_t *slots;   /* open addressing, linear probing; owner page ids */
-            uint32_t capacity; /* 0 or a power of two */
+            uint32_t capacity; /* 0, or 64 grown by half at a time */
             uint32_t count;
         };
         char cache_line_pad[64];
@@ -362,6 +384,19 @@ static inline void tmem_count_event(struct tmem *tm, struct tmem_pool *pool,
         tmem_count(c ? &c->counters : &tm->orphan_counters, i, n);
 }
 
+/* Bytes of data a RAW or COMPRESSED record holds (0 for the others). */
+static inline uint32_t tmem_page_stored_len(const struct tmem *tm, const struct tmem_page *p)
+{
+    switch (tmem_page_kind(p)) {
+    case TMEM_KIND_RAW:
+        return tm->cfg.page_size;
+    case TMEM_KIND_COMPRESSED:
+        return p->shape;
+    default:
+        return 0;
+    }
+}
+
 static inline struct tmem_page *tmem_page_record(const struct tmem *tm, uint32_t id)
 {
     return (struct tmem_page *)tmem_slab_record(&tm->pages, id);
@@ -421,7 +456,7 @@ int tmem_dedup_init(struct tmem *tm);
 void tmem_dedup_fini(struct tmem *tm);
 /* Find an owner whose stored bytes equal (kind, bytes, len); take a ref. */
 uint32_t tmem_dedup_find_and_ref(struct tmem *tm, uint32_t hash, uint8_t kind,
-                                 const void *bytes, uint16_t len);
+                                 const void *bytes, uint32_t len);
 /* Enter a new owner (refs becomes 1). Returns 0 or -ENOMEM (then not shared). */
 int tmem_dedup_insert(struct tmem *tm, uint32_t owner_id);
 /* Drop one ref; true when it was the last (the owner left the table). */
@@ -441,7 +476,7 @@ enum tmem_evict_result tmem_evict_one(struct tmem *tm);
  * class, PAYLOAD at len. With st (locked) the change waits in the stripe's
  * pending sums until tmem_stripe_unlock; with NULL it is applied now.
  */
-void tmem_charge_page_data(struct tmem *tm, struct tmem_stripe *st, uint16_t len, int sign);
+void tmem_charge_page_data(struct tmem *tm, struct tmem_stripe *st, uint32_t len, int sign);
 
 /* Remove a page record that was just unlinked from its radix tree (stripe
  * st locked): off the LRU, its data released (dedup-aware), counted under

@@ -30,7 +30,12 @@ static void tmem_lru_unlink(struct tmem *tm, struct tmem_page *p)
     else
         tm->lru_tail = p->lru_prev;
     p->lru_prev = p->lru_next = 0;
-    p->on_lru = 0;
+}
+
+/* Is the page on the list? lru_lock held. */
+static bool tmem_lru_holds(const struct tmem *tm, uint32_t id, const struct tmem_page *p)
+{
+    return p->lru_prev != 0 || tm->lru_head == id;
 }
 
 static void tmem_lru_push_head(struct tmem *tm, uint32_t id, struct tmem_page *p)
@@ -42,7 +47,6 @@ static void tmem_lru_push_head(struct tmem *tm, uint32_t id, struct tmem_page *p
     else
         tm->lru_tail = id;
     tm->lru_head = id;
-    p->on_lru = 1;
 }
 
 void tmem_lru_add(struct tmem *tm, uint32_t page_id)
@@ -57,7 +61,7 @@ void tmem_lru_touch(struct tmem *tm, uint32_t page_id)
 {
     struct tmem_page *p = tmem_page_record(tm, page_id);
     pthread_mutex_lock(&tm->lru_lock);
-    if (p->on_lru && tm->lru_head != page_id) {
+    if (p->lru_prev != 0) { /* on the list, and not already its head */
         tmem_lru_unlink(tm, p);
         tmem_lru_push_head(tm, page_id, p);
     }
@@ -68,7 +72,7 @@ void tmem_lru_remove(struct tmem *tm, uint32_t page_id)
 {
     struct tmem_page *p = tmem_page_record(tm, page_id);
     pthread_mutex_lock(&tm->lru_lock);
-    if (p->on_lru)
+    if (tmem_lru_holds(tm, page_id, p))
         tmem_lru_unlink(tm, p);
     pthread_mutex_unlock(&tm->lru_lock);
 }

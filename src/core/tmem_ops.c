@@ -31,7 +31,7 @@
 /* What a put will store, decided before any lock is taken. */
 struct tmem_put_plan {
     uint8_t kind;
-    uint16_t len;
+    uint32_t len;
     uint64_t word;              /* SAME */
     const void *bytes;          /* RAW / COMPRESSED: what to copy */
     uint32_t hash;
@@ -74,13 +74,16 @@ static void tmem_put_plan_make(struct tmem *tm, const void *page, unsigned char 
     }
     plan->kind = TMEM_KIND_RAW;
     plan->bytes = page;
-    plan->len = (uint16_t)cfg->page_size;
+    plan->len = cfg->page_size;
     if (cfg->compress) {
-        clen = tmem_compress_page(page, buffer, cfg->page_size, cfg->compress_threshold);
+        /* kept compressed only when smaller than the page (tmem_page_set_shape) */
+        clen = tmem_compress_page(page, buffer, cfg->page_size,
+                                  cfg->compress_threshold < cfg->page_size ? cfg->compress_threshold
+                                                                           : cfg->page_size - 1);
         if (clen > 0) {
             plan->kind = TMEM_KIND_COMPRESSED;
             plan->bytes = buffer;
-            plan->len = (uint16_t)clen;
+            plan->len = (uint32_t)clen;
         }
     }
     if (cfg->dedup) {
@@ -127,10 +130,10 @@ static uint32_t tmem_put_plan_record(struct tmem *tm, struct tmem_put_plan *plan
         return 0;
     p = tmem_page_record(tm, id);
     if (plan->kind == TMEM_KIND_SAME) {
-        p->kind = TMEM_KIND_SAME;
+        tmem_page_set_shape(p, TMEM_KIND_SAME, 0);
         tmem_page_set_value(p, plan->word);
     } else if (plan->owner) {
-        p->kind = TMEM_KIND_DEDUP;
+        tmem_page_set_shape(p, TMEM_KIND_DEDUP, 0);
         tmem_page_set_value(p, plan->owner);
         plan->owner = 0; /* the record holds the reference now */
     } else {
@@ -140,8 +143,7 @@ static uint32_t tmem_put_plan_record(struct tmem *tm, struct tmem_put_plan *plan
             return 0;
         }
         memcpy(data, plan->bytes, plan->len);
-        p->kind = plan->kind;
-        p->len = plan->len;
+        tmem_page_set_shape(p, plan->kind, plan->len);
         p->hash = plan->hash;
         tmem_page_set_value(p, (uint64_t)(uintptr_t)data);
     }
@@ -185,11 +187,12 @@ static int tmem_put_insert(struct tmem *tm, struct tmem_pool *pool, struct tmem_
 {
     struct tmem_page *p = tmem_page_record(tm, id);
     uint32_t object_id = tmem_index_find_object(tm, st, pool, oid);
+    uint32_t stored_len = tmem_page_stored_len(tm, p); /* 0: no data of its own */
     struct tmem_object *obj;
     uint32_t old;
 
-    if (p->kind == TMEM_KIND_RAW || p->kind == TMEM_KIND_COMPRESSED)
-        tmem_charge_page_data(tm, st, p->len, 1);
+    if (stored_len)
+        tmem_charge_page_data(tm, st, stored_len, 1);
     if (!object_id)
         object_id = tmem_index_create_object(tm, st, pool, oid);
     if (!object_id)
@@ -207,7 +210,7 @@ static int tmem_put_insert(struct tmem *tm, struct tmem_pool *pool, struct tmem_
     tmem_page_account(tm, st, p, 1);
     if (!tmem_pool_is_persistent(pool))
         tmem_lru_add(tm, id);
-    if (tm->cfg.dedup && (p->kind == TMEM_KIND_RAW || p->kind == TMEM_KIND_COMPRESSED))
+    if (tm->cfg.dedup && stored_len)
         tmem_dedup_insert(tm, id); /* on ENOMEM the page is simply not shared */
     tmem_count_event(tm, pool, st, c, TMEM_C_SUCC_PUTS, 1);
     return 0;

@@ -30,17 +30,12 @@ static const enum tmem_gauge tmem_kind_gauge[] = {
     [TMEM_KIND_DEDUP] = TMEM_G_PAGES_DEDUPLICATED,
 };
 
-static inline bool tmem_kind_has_data(uint8_t kind)
-{
-    return kind == TMEM_KIND_RAW || kind == TMEM_KIND_COMPRESSED;
-}
-
 static inline void *tmem_page_data(const struct tmem_page *p)
 {
     return (void *)(uintptr_t)tmem_page_value(p);
 }
 
-void tmem_charge_page_data(struct tmem *tm, struct tmem_stripe *st, uint16_t len, int sign)
+void tmem_charge_page_data(struct tmem *tm, struct tmem_stripe *st, uint32_t len, int sign)
 {
     int64_t bytes = sign * (int64_t)tmem_memory_size_class(tm, len);
 
@@ -57,13 +52,14 @@ void tmem_page_account(struct tmem *tm, struct tmem_stripe *st, const struct tme
                        int sign)
 {
     _Atomic uint64_t *g = st->gauges.g;
+    uint32_t len = tmem_page_stored_len(tm, p);
 
-    tmem_add_owned(&g[tmem_kind_gauge[p->kind]], (uint64_t)(int64_t)sign);
+    tmem_add_owned(&g[tmem_kind_gauge[tmem_page_kind(p)]], (uint64_t)(int64_t)sign);
     tmem_add_owned(&g[TMEM_G_METADATA_BYTES], (uint64_t)(sign * (int64_t)sizeof(*p)));
-    if (tmem_kind_has_data(p->kind)) {
+    if (len) {
         tmem_add_owned(&g[TMEM_G_DATA_BYTES],
-                       (uint64_t)(sign * (int64_t)tmem_memory_size_class(tm, p->len)));
-        tmem_add_owned(&g[TMEM_G_PAYLOAD_BYTES], (uint64_t)(sign * (int64_t)p->len));
+                       (uint64_t)(sign * (int64_t)tmem_memory_size_class(tm, len)));
+        tmem_add_owned(&g[TMEM_G_PAYLOAD_BYTES], (uint64_t)(sign * (int64_t)len));
     }
 }
 
@@ -71,8 +67,9 @@ void tmem_page_account(struct tmem *tm, struct tmem_stripe *st, const struct tme
 static void tmem_page_free_data_record(struct tmem *tm, struct tmem_stripe *st, uint32_t id)
 {
     struct tmem_page *p = tmem_page_record(tm, id);
-    tmem_charge_page_data(tm, st, p->len, -1);
-    tmem_memory_free_data(tm, tmem_page_data(p), p->len);
+    uint32_t len = tmem_page_stored_len(tm, p);
+    tmem_charge_page_data(tm, st, len, -1);
+    tmem_memory_free_data(tm, tmem_page_data(p), len);
     tmem_slab_free(&tm->pages, id);
 }
 
@@ -86,7 +83,7 @@ void tmem_page_free_unlinked(struct tmem *tm, struct tmem_stripe *st, uint32_t p
 {
     struct tmem_page *p = tmem_page_record(tm, page_id);
 
-    switch (p->kind) {
+    switch (tmem_page_kind(p)) {
     case TMEM_KIND_SAME:
         tmem_slab_free(&tm->pages, page_id);
         break;
@@ -124,7 +121,7 @@ int tmem_page_read(struct tmem *tm, const struct tmem_page *p, void *buf)
 {
     uint32_t size = tm->cfg.page_size;
 
-    switch (p->kind) {
+    switch (tmem_page_kind(p)) {
     case TMEM_KIND_SAME:
         tmem_codec_fill(buf, size, tmem_page_value(p));
         return 0;
@@ -132,7 +129,8 @@ int tmem_page_read(struct tmem *tm, const struct tmem_page *p, void *buf)
         memcpy(buf, tmem_page_data(p), size);
         return 0;
     case TMEM_KIND_COMPRESSED:
-        if (LZ4_decompress_safe(tmem_page_data(p), buf, p->len, (int)size) != (int)size)
+        if (LZ4_decompress_safe(tmem_page_data(p), buf, (int)tmem_page_stored_len(tm, p),
+                                (int)size) != (int)size)
             return -EIO;
         return 0;
     case TMEM_KIND_DEDUP:

@@ -444,6 +444,111 @@ static void test_dedup_near_identical_pages_all_exact(void **state)
     }
 }
 
+/*
+ * Rule: a deduplicated page is found again however the dedup table has
+ * grown and shrunk (tables grow by half, not by doubling, and delete by
+ * backward shift), and the data of identical pages is stored once.
+ */
+static void test_dedup_table_finds_owners_through_growth_and_removal(void **state)
+{
+    (void)state;
+    enum { N = 6000 }; /* ~375 owners a shard: five growths of each table */
+    struct tmem *tm = store_with((struct opts){false, true, true, 0, 0});
+    struct tmem_client *c = tmem_client_create(tm, "a");
+    int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
+    size_t ps = tmem_page_size(tm);
+    unsigned char *p = tu_page_alloc(ps);
+    struct tmem_stats one, st;
+
+    tu_fill_random(p, ps, 0);
+    one = single_copy_stats(true, p);
+    for (uint64_t obj = 1; obj <= 2; obj++) /* A = 1 owns, B = 2 shares */
+        for (uint32_t i = 0; i < N; i++) {
+            tu_fill_random(p, ps, i);
+            put_ok(c, pool, obj, i, p);
+        }
+    st = tu_store_stats(tm);
+    assert_int_equal(st.pages_deduplicated, N);
+    assert_int_equal(st.data_bytes, N * one.data_bytes);
+    /* flush half of A in a scrambled order: those owners stay for B */
+    for (uint32_t k = 0; k < N / 2; k++) {
+        struct tmem_oid a = tu_oid(1, 0, 0);
+        assert_int_equal(tmem_flush_page(c, pool, &a, (k * 7919u) % N), 0);
+    }
+    for (uint32_t i = 0; i < N; i++) { /* C = 3: every page found again */
+        tu_fill_random(p, ps, i);
+        put_ok(c, pool, 3, i, p);
+    }
+    st = tu_store_stats(tm);
+    assert_int_equal(st.pages_deduplicated, 2 * N);
+    assert_int_equal(st.data_bytes, N * one.data_bytes);
+    /* drop B and C: the owners A flushed leave the table, the rest stay */
+    for (uint64_t obj = 2; obj <= 3; obj++) {
+        struct tmem_oid o = tu_oid(obj, 0, 0);
+        assert_int_equal(tmem_flush_object(c, pool, &o), 0);
+    }
+    st = tu_store_stats(tm);
+    assert_int_equal(st.pages, N / 2);
+    assert_int_equal(st.data_bytes, (N / 2) * one.data_bytes);
+    for (uint32_t i = 0; i < N; i++) { /* D = 4: only A's remaining pages dedup */
+        tu_fill_random(p, ps, i);
+        put_ok(c, pool, 4, i, p);
+        char what[48];
+        snprintf(what, sizeof what, "page %u after the table shrank", i);
+        get_exact(c, pool, 4, i, p, ps, what);
+    }
+    st = tu_store_stats(tm);
+    assert_int_equal(st.pages_deduplicated, N / 2);
+    assert_int_equal(st.data_bytes, N * one.data_bytes);
+    for (uint64_t obj = 1; obj <= 4; obj += 3) {
+        struct tmem_oid o = tu_oid(obj, 0, 0);
+        assert_int_equal(tmem_flush_object(c, pool, &o), 0);
+    }
+    st = tu_store_stats(tm);
+    assert_int_equal(st.pages, 0);
+    assert_int_equal(st.data_bytes, 0);
+    free(p);
+    tmem_destroy(tm);
+}
+
+/*
+ * Rule: an owner's reference count is bounded (16 bits in its record); a
+ * page identical to a full owner becomes a second owner, and every handle
+ * stays exact.
+ */
+static void test_dedup_full_owner_makes_a_second_owner(void **state)
+{
+    (void)state;
+    enum { N = 70000, MAX_REFS = 65535 };
+    struct tmem *tm = store_with((struct opts){false, true, true, 0, 0});
+    struct tmem_client *c = tmem_client_create(tm, "a");
+    int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
+    size_t ps = tmem_page_size(tm);
+    unsigned char *p = tu_page_alloc(ps);
+    struct tmem_stats one, st;
+    struct tmem_oid o = tu_oid(1, 0, 0);
+
+    tu_fill_random(p, ps, 77);
+    one = single_copy_stats(true, p);
+    for (uint32_t i = 0; i < N; i++)
+        put_ok(c, pool, 1, i, p);
+    st = tu_store_stats(tm);
+    assert_int_equal(st.pages, N);
+    assert_int_equal(st.pages_deduplicated, N - 2); /* two owners */
+    assert_int_equal(st.data_bytes, 2 * one.data_bytes);
+    static const uint32_t probe[] = {0, 1, MAX_REFS - 1, MAX_REFS, MAX_REFS + 1, N - 1};
+    for (size_t k = 0; k < sizeof probe / sizeof probe[0]; k++)
+        get_exact(c, pool, 1, probe[k], p, ps, "identical page");
+    assert_int_equal(tmem_flush_page(c, pool, &o, 0), 0); /* the first owner's handle */
+    get_exact(c, pool, 1, 1, p, ps, "identical page after its owner's handle went");
+    assert_int_equal(tmem_flush_object(c, pool, &o), 0);
+    st = tu_store_stats(tm);
+    assert_int_equal(st.pages, 0);
+    assert_int_equal(st.data_bytes, 0);
+    free(p);
+    tmem_destroy(tm);
+}
+
 /* ------------------------------------------------------------ page sizes */
 
 static void test_page_sizes_512_to_32768_round_trip(void **state)
@@ -525,6 +630,8 @@ int main(void)
         cmocka_unit_test(test_same_filled_off_stores_pages_normally),
         cmocka_unit_test(test_dedup_identical_pages_share_one_copy),
         cmocka_unit_test(test_dedup_near_identical_pages_all_exact),
+        cmocka_unit_test(test_dedup_table_finds_owners_through_growth_and_removal),
+        cmocka_unit_test(test_dedup_full_owner_makes_a_second_owner),
         cmocka_unit_test(test_page_sizes_512_to_32768_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
