@@ -11,7 +11,8 @@
  *  3. 2-thread scaling: two threads, each its own client and pool, against
  *     one thread doing the same work.
  *  4. metadata bytes per stored page, default config and dedup off.
- * Best of 3 timed rounds of each, after warm-up rounds, every thread
+ * Best of RUNS timed rounds of each, after warm-up rounds, the store's
+ * rounds interleaved with its baselines' (time_against), every thread
  * pinned to a CPU. Usage: core_bench [pages] (default 65536).
  */
 #include "core/tmem.h"
@@ -104,100 +105,170 @@ static struct tmem *make_store(bool compress, bool dedup)
     return tmem_create(&cfg);
 }
 
-/* Best of RUNS timed rounds after WARMUP rounds, on one store (warm-up
- * lets both CPUs' arenas fill, since a thread may run on either). */
-static double time_tmem(unsigned char *pages, size_t count, bool compress, int threads)
-{
-    struct tmem *tm = make_store(compress, false);
+/* One store and its 1 or 2 working threads' clients and pools. */
+struct tmem_run {
+    struct tmem *tm;
     struct work w[2];
-    pthread_t t[2];
-    double best = 1e30;
+    int threads;
+};
 
+static void tmem_run_open(struct tmem_run *run, unsigned char *pages, size_t count, bool compress,
+                          int threads)
+{
+    run->tm = make_store(compress, false);
+    run->threads = threads;
     for (int i = 0; i < threads; i++) {
-        w[i].client = tmem_client_create(tm, "bench");
-        w[i].pool = tmem_new_pool(w[i].client, TMEM_POOL_PERSIST, NULL);
-        w[i].pages = pages + (size_t)i * (count / threads) * PAGE;
-        w[i].count = count / threads;
-        w[i].cpu = i;
+        struct work *w = &run->w[i];
+        w->client = tmem_client_create(run->tm, "bench");
+        w->pool = tmem_new_pool(w->client, TMEM_POOL_PERSIST, NULL);
+        w->pages = pages + (size_t)i * (count / threads) * PAGE;
+        w->count = count / threads;
+        w->cpu = i;
     }
-    for (int r = 0; r < WARMUP + RUNS; r++) {
-        double start = now_seconds(), elapsed;
-        for (int i = 0; i < threads; i++) {
-            w[i].failures = 0;
-            pthread_create(&t[i], NULL, run_tmem, &w[i]);
-        }
-        for (int i = 0; i < threads; i++) {
-            pthread_join(t[i], NULL);
-            if (w[i].failures) {
-                fprintf(stderr, "core_bench: %d put/get failures\n", w[i].failures);
-                exit(1);
-            }
-        }
-        elapsed = now_seconds() - start;
-        if (r >= WARMUP && elapsed < best)
-            best = elapsed;
-    }
-    tmem_destroy(tm);
-    return best;
 }
 
-static double time_memcpy(unsigned char *pages, unsigned char *store, size_t count)
+/* One round: every thread puts then gets its pages; the elapsed seconds. */
+static double tmem_run_round(struct tmem_run *run)
 {
-    double best = 1e30;
+    pthread_t t[2];
+    double start = now_seconds();
+
+    for (int i = 0; i < run->threads; i++) {
+        run->w[i].failures = 0;
+        pthread_create(&t[i], NULL, run_tmem, &run->w[i]);
+    }
+    for (int i = 0; i < run->threads; i++) {
+        pthread_join(t[i], NULL);
+        if (run->w[i].failures) {
+            fprintf(stderr, "core_bench: %d put/get failures\n", run->w[i].failures);
+            exit(1);
+        }
+    }
+    return now_seconds() - start;
+}
+
+/* A timed baseline round over the same pages. */
+typedef double (*baseline_round_fn)(unsigned char *pages, unsigned char *store, size_t count);
+
+static double memcpy_round(unsigned char *pages, unsigned char *store, size_t count)
+{
     unsigned char out[PAGE];
     volatile unsigned sink = 0;
-    for (int r = 0; r < RUNS; r++) {
-        double start = now_seconds(), elapsed;
-        for (size_t i = 0; i < count; i++)
-            memcpy(store + i * PAGE, pages + i * PAGE, PAGE);
-        for (size_t i = 0; i < count; i++) {
-            memcpy(out, store + i * PAGE, PAGE);
-            sink += out[i % PAGE];
-        }
-        elapsed = now_seconds() - start;
-        if (elapsed < best)
-            best = elapsed;
+    double start = now_seconds();
+
+    for (size_t i = 0; i < count; i++)
+        memcpy(store + i * PAGE, pages + i * PAGE, PAGE);
+    for (size_t i = 0; i < count; i++) {
+        memcpy(out, store + i * PAGE, PAGE);
+        sink += out[i % PAGE];
     }
     (void)sink;
-    return best;
+    return now_seconds() - start;
 }
 
 /* Raw lz4 of the same pages: compress into a plain array, decompress into
  * one page. reuse_stream false: LZ4_compress_default (a fresh 16 KiB table
  * every page, what a plain caller pays); true: one stream restarted with
  * LZ4_resetStream_fast, as the store does (tmem_ops.c). */
-static double time_lz4(unsigned char *pages, unsigned char *store, size_t count, bool reuse_stream)
+static double lz4_round(unsigned char *pages, unsigned char *store, size_t count, bool reuse_stream)
 {
     static LZ4_stream_t stream;
-    double best = 1e30;
+    static int *lens;
+    static size_t lens_count;
     unsigned char out[PAGE];
-    int *lens = malloc(count * sizeof(int));
     volatile unsigned sink = 0;
-    for (int r = 0; r < RUNS; r++) {
-        double start = now_seconds(), elapsed;
-        LZ4_initStream(&stream, sizeof(stream));
-        for (size_t i = 0; i < count; i++) {
-            const char *src = (const char *)pages + i * PAGE;
-            char *dst = (char *)store + i * PAGE;
-            if (reuse_stream) {
-                LZ4_resetStream_fast(&stream);
-                lens[i] = LZ4_compress_fast_continue(&stream, src, dst, PAGE, PAGE / 4 * 3, 1);
-            } else {
-                lens[i] = LZ4_compress_default(src, dst, PAGE, PAGE / 4 * 3);
-            }
+    double start;
+
+    if (lens_count < count) {
+        free(lens);
+        lens = malloc(count * sizeof(int));
+        lens_count = lens ? count : 0;
+        if (!lens) {
+            fprintf(stderr, "core_bench: out of memory\n");
+            exit(1);
         }
-        for (size_t i = 0; i < count; i++) {
-            if (lens[i] > 0)
-                LZ4_decompress_safe((const char *)store + i * PAGE, (char *)out, lens[i], PAGE);
-            sink += out[i % PAGE];
-        }
-        elapsed = now_seconds() - start;
-        if (elapsed < best)
-            best = elapsed;
     }
-    free(lens);
+    start = now_seconds();
+    LZ4_initStream(&stream, sizeof(stream));
+    for (size_t i = 0; i < count; i++) {
+        const char *src = (const char *)pages + i * PAGE;
+        char *dst = (char *)store + i * PAGE;
+        if (reuse_stream) {
+            LZ4_resetStream_fast(&stream);
+            lens[i] = LZ4_compress_fast_continue(&stream, src, dst, PAGE, PAGE / 4 * 3, 1);
+        } else {
+            lens[i] = LZ4_compress_default(src, dst, PAGE, PAGE / 4 * 3);
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (lens[i] > 0)
+            LZ4_decompress_safe((const char *)store + i * PAGE, (char *)out, lens[i], PAGE);
+        sink += out[i % PAGE];
+    }
     (void)sink;
-    return best;
+    return now_seconds() - start;
+}
+
+static double lz4_default_round(unsigned char *pages, unsigned char *store, size_t count)
+{
+    return lz4_round(pages, store, count, false);
+}
+
+static double lz4_stream_round(unsigned char *pages, unsigned char *store, size_t count)
+{
+    return lz4_round(pages, store, count, true);
+}
+
+/*
+ * The best of RUNS rounds of a tmem run (compress, threads) and of each
+ * baseline, after WARMUP rounds, the rounds interleaved (baselines, then
+ * the store, RUNS times) so that every number sees the same machine: on a
+ * shared host memory bandwidth drifts from second to second, and timing
+ * all of one side first and all of the other after would put the drift in
+ * the ratio. best[k] is baseline k's best round; returns the store's.
+ */
+static double time_against(unsigned char *pages, unsigned char *store, size_t count,
+                           bool compress, int threads, const baseline_round_fn *baselines,
+                           int nbaselines, double *best)
+{
+    struct tmem_run run;
+    double best_tmem = 1e30;
+
+    for (int k = 0; k < nbaselines; k++)
+        best[k] = 1e30;
+    tmem_run_open(&run, pages, count, compress, threads);
+    for (int r = 0; r < WARMUP + RUNS; r++) {
+        for (int k = 0; k < nbaselines; k++) {
+            double t = baselines[k](pages, store, count);
+            if (r >= WARMUP && t < best[k])
+                best[k] = t;
+        }
+        double t = tmem_run_round(&run);
+        if (r >= WARMUP && t < best_tmem)
+            best_tmem = t;
+    }
+    tmem_destroy(run.tm);
+    return best_tmem;
+}
+
+/* 2-thread scaling: a one-thread and a two-thread run of lz4 put+get over
+ * the same pages, their rounds interleaved; best of each in *one, *two. */
+static void time_scaling(unsigned char *pages, size_t count, double *one, double *two)
+{
+    struct tmem_run single, pair;
+
+    *one = *two = 1e30;
+    tmem_run_open(&single, pages, count, true, 1);
+    tmem_run_open(&pair, pages, count, true, 2);
+    for (int r = 0; r < WARMUP + RUNS; r++) {
+        double t1 = tmem_run_round(&single), t2 = tmem_run_round(&pair);
+        if (r >= WARMUP && t1 < *one)
+            *one = t1;
+        if (r >= WARMUP && t2 < *two)
+            *two = t2;
+    }
+    tmem_destroy(single.tm);
+    tmem_destroy(pair.tm);
 }
 
 static double metadata_per_page(unsigned char *pages, size_t count, bool dedup)
@@ -245,21 +316,26 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < count; i++)
         fill_page(pages + i * PAGE, i);
 
-    printf("tmem core bench: %zu pages of %u bytes (%zu MiB), best of %d\n", count, PAGE,
-           count * PAGE >> 20, RUNS);
-    t_memcpy = time_memcpy(pages, store, count);
-    t_raw = time_tmem(pages, count, false, 1);
+    printf("tmem core bench: %zu pages of %u bytes (%zu MiB), best of %d interleaved rounds\n",
+           count, PAGE, count * PAGE >> 20, RUNS);
+    {
+        static const baseline_round_fn copy[] = {memcpy_round};
+        t_raw = time_against(pages, store, count, false, 1, copy, 1, &t_memcpy);
+    }
     printf("  %-34s %10.0f put+get/s vs memcpy %10.0f/s: %5.1f%% (target >= 60%%)\n",
            "uncompressed put+get", count / t_raw, count / t_memcpy, 100 * t_memcpy / t_raw);
-    t_lz4_base = time_lz4(pages, store, count, false);
-    t_lz4_stream = time_lz4(pages, store, count, true);
-    t_lz4 = time_tmem(pages, count, true, 1);
+    {
+        static const baseline_round_fn lz4[] = {lz4_default_round, lz4_stream_round};
+        double best[2];
+        t_lz4 = time_against(pages, store, count, true, 1, lz4, 2, best);
+        t_lz4_base = best[0];
+        t_lz4_stream = best[1];
+    }
     printf("  %-34s %10.0f put+get/s vs raw lz4 %9.0f/s: %5.1f%% (target >= 85%%)\n",
            "lz4 put+get", count / t_lz4, count / t_lz4_base, 100 * t_lz4_base / t_lz4);
     printf("  %-34s %10.0f put+get/s vs raw lz4 %9.0f/s: %5.1f%% (same stream reuse as the store)\n",
            "lz4 put+get", count / t_lz4, count / t_lz4_stream, 100 * t_lz4_stream / t_lz4);
-    t_one = time_tmem(pages, count, true, 1);
-    t_two = time_tmem(pages, count, true, 2);
+    time_scaling(pages, count, &t_one, &t_two);
     printf("  %-34s %10.0f put+get/s vs 1 thread %9.0f/s: x%.2f\n", "2 threads, lz4",
            count / t_two, count / t_one, t_one / t_two);
     meta = metadata_per_page(pages, count, true);
