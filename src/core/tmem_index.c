@@ -179,10 +179,13 @@ static void tmem_radix_free(struct tmem *tm, struct tmem_object *obj, void *n)
     tmem_memory_free(tm, n, TMEM_MEM_METADATA, &tmem_stripe_of(obj->pool, &obj->oid)->gauges);
 }
 
-int tmem_index_insert(struct tmem *tm, struct tmem_object *obj, uint32_t index,
-                      uint32_t page_id)
+int tmem_index_replace(struct tmem *tm, struct tmem_object *obj, uint32_t index,
+                       uint32_t page_id, uint32_t *old_id)
 {
     void **slot;
+    uint32_t *leaf_slot;
+
+    *old_id = 0;
 
     if (!obj->root) {
         obj->root = tmem_radix_alloc(tm, obj, true);
@@ -208,7 +211,9 @@ int tmem_index_insert(struct tmem *tm, struct tmem_object *obj, uint32_t index,
                 return -ENOMEM;
         }
     }
-    ((struct tmem_radix_leaf *)*slot)->slot[index & (TMEM_RADIX_FANOUT - 1)] = page_id;
+    leaf_slot = &((struct tmem_radix_leaf *)*slot)->slot[index & (TMEM_RADIX_FANOUT - 1)];
+    *old_id = *leaf_slot;
+    *leaf_slot = page_id;
     return 0;
 }
 

@@ -313,6 +313,7 @@ struct tmem_dedup_shard {
 struct tmem {
     struct tmem_config cfg;
     uint32_t page_shift;
+    size_t page_size_class;         /* allocator size of page_size bytes (tmem_memory.c) */
     _Atomic uint64_t capacity;
     _Atomic uint64_t reserved;      /* bytes promised to puts in flight */
     atomic_bool full;               /* hysteresis latch */
@@ -443,8 +444,11 @@ uint32_t tmem_index_create_object(struct tmem *tm, struct tmem_stripe *st,
 void tmem_index_free_object_if_empty(struct tmem *tm, struct tmem_stripe *st,
                                      uint32_t object_id);
 uint32_t tmem_index_lookup(const struct tmem_object *obj, uint32_t index);
-int tmem_index_insert(struct tmem *tm, struct tmem_object *obj, uint32_t index,
-                      uint32_t page_id);
+/* Store page_id under index, and the id it replaces (0: none) in *old_id.
+ * -ENOMEM when a tree node could not be allocated; then nothing changed,
+ * and no page was under index (its path would have existed). */
+int tmem_index_replace(struct tmem *tm, struct tmem_object *obj, uint32_t index,
+                       uint32_t page_id, uint32_t *old_id);
 uint32_t tmem_index_remove(struct tmem *tm, struct tmem_object *obj, uint32_t index);
 /* Remove every page of the object, calling fn on each id (stripe locked). */
 uint64_t tmem_index_remove_all(struct tmem *tm, struct tmem_object *obj,

@@ -77,8 +77,18 @@ static void tmem_memory_destroy_shards(struct tmem *tm, unsigned caches, unsigne
 }
 #endif
 
+static size_t tmem_memory_lookup_size_class(size_t size)
+{
+#if TMEM_USE_JEMALLOC
+    return nallocx(size ? size : 1, TMEM_MALLOCX_ANY);
+#else
+    return size;
+#endif
+}
+
 int tmem_memory_init(struct tmem *tm)
 {
+    tm->page_size_class = tmem_memory_lookup_size_class(tm->cfg.page_size);
 #if TMEM_USE_JEMALLOC
     unsigned arenas = 0, caches = 0;
     for (; arenas < TMEM_SHARDS; arenas++) {
@@ -214,13 +224,10 @@ void tmem_memory_free(struct tmem *tm, void *p, enum tmem_mem_kind kind,
 
 size_t tmem_memory_size_class(const struct tmem *tm, size_t size)
 {
-#if TMEM_USE_JEMALLOC
-    (void)tm;
-    return nallocx(size ? size : 1, TMEM_MALLOCX_ANY);
-#else
-    (void)tm;
-    return size;
-#endif
+    /* a raw page's, asked on every put and release, is looked up once */
+    if (size == tm->cfg.page_size)
+        return tm->page_size_class;
+    return tmem_memory_lookup_size_class(size);
 }
 
 uint64_t tmem_memory_allocator_bytes(struct tmem *tm)
