@@ -270,7 +270,7 @@ enum tmem_put_failure {
  * Gauges of a client = the sum over the pools it holds now.
  * Bytes: data_bytes + metadata_bytes is what the budget counts; for the
  * store it equals allocator_bytes (jemalloc's own count of the store's
- * arenas) exactly. A pool's metadata_bytes counts its records (36 bytes a
+ * arenas) exactly. A pool's metadata_bytes counts its records (32 bytes a
  * page) and index nodes; the store's also counts slab slack, dedup tables
  * and pool and client structures.
  */

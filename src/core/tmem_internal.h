@@ -32,7 +32,9 @@
  *                             (tmem_memory.c); nothing is taken under it
  * The evictor holds lru_lock and only *trylocks* a stripe (the kernel's
  * list_lru walk does the same), so it never waits against the order.
- * Counters and usage gauges are relaxed atomics.
+ * Statistics take no lock of their own: a pool's live in its stripes and
+ * are written only under the stripe lock (tmem_add_owned, plain stores);
+ * store-wide gauges and clients' counters are relaxed atomic adds.
  */
 #ifndef TMEM_INTERNAL_H
 #define TMEM_INTERNAL_H

@@ -4,7 +4,7 @@
  * Models: a kernel kmem_cache, with ids instead of pointers so that the
  * records linking to each other (LRU neighbours, object of a page, dedup
  * owner) cost 4 bytes a link. The store keeps two slabs: page records
- * (36 bytes) and object records.
+ * (32 bytes) and object records.
  *
  * Data structures: TMEM_SHARDS independent shards (a thread allocates from
  * its own shard; a free goes to the record's shard). In a shard, records
