@@ -444,6 +444,43 @@ static void test_dedup_near_identical_pages_all_exact(void **state)
     }
 }
 
+/* A dedup-on store without compression (so stored bytes = page bytes), one
+ * client, one persistent pool, a page buffer, and what one copy costs. */
+struct dedup_store {
+    struct tmem *tm;
+    struct tmem_client *c;
+    int pool;
+    size_t ps;
+    unsigned char *page;
+    struct tmem_stats one; /* a store holding one copy of page (seed) */
+};
+
+static void dedup_store_open(struct dedup_store *d, uint64_t seed)
+{
+    d->tm = store_with((struct opts){false, true, true, 0, 0});
+    d->c = tmem_client_create(d->tm, "a");
+    d->pool = tmem_new_pool(d->c, TMEM_POOL_PERSIST, NULL);
+    assert_true(d->pool >= 0);
+    d->ps = tmem_page_size(d->tm);
+    d->page = tu_page_alloc(d->ps);
+    tu_fill_random(d->page, d->ps, seed);
+    d->one = single_copy_stats(true, d->page);
+}
+
+/* Flush the objects given, check that nothing is left, close. */
+static void dedup_store_flush_and_close(struct dedup_store *d, const uint64_t *objects, int n)
+{
+    for (int k = 0; k < n; k++) {
+        struct tmem_oid o = tu_oid(objects[k], 0, 0);
+        assert_int_equal(tmem_flush_object(d->c, d->pool, &o), 0);
+    }
+    struct tmem_stats st = tu_store_stats(d->tm);
+    assert_int_equal(st.pages, 0);
+    assert_int_equal(st.data_bytes, 0);
+    free(d->page);
+    tmem_destroy(d->tm);
+}
+
 /*
  * Rule: a deduplicated page is found again however the dedup table has
  * grown and shrunk (tables grow by half, not by doubling, and delete by
@@ -453,62 +490,49 @@ static void test_dedup_table_finds_owners_through_growth_and_removal(void **stat
 {
     (void)state;
     enum { N = 6000 }; /* ~375 owners a shard: five growths of each table */
-    struct tmem *tm = store_with((struct opts){false, true, true, 0, 0});
-    struct tmem_client *c = tmem_client_create(tm, "a");
-    int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
-    size_t ps = tmem_page_size(tm);
-    unsigned char *p = tu_page_alloc(ps);
-    struct tmem_stats one, st;
+    struct dedup_store d;
+    struct tmem_stats st;
 
-    tu_fill_random(p, ps, 0);
-    one = single_copy_stats(true, p);
+    dedup_store_open(&d, 0);
     for (uint64_t obj = 1; obj <= 2; obj++) /* A = 1 owns, B = 2 shares */
         for (uint32_t i = 0; i < N; i++) {
-            tu_fill_random(p, ps, i);
-            put_ok(c, pool, obj, i, p);
+            tu_fill_random(d.page, d.ps, i);
+            put_ok(d.c, d.pool, obj, i, d.page);
         }
-    st = tu_store_stats(tm);
+    st = tu_store_stats(d.tm);
     assert_int_equal(st.pages_deduplicated, N);
-    assert_int_equal(st.data_bytes, N * one.data_bytes);
+    assert_int_equal(st.data_bytes, N * d.one.data_bytes);
     /* flush half of A in a scrambled order: those owners stay for B */
     for (uint32_t k = 0; k < N / 2; k++) {
         struct tmem_oid a = tu_oid(1, 0, 0);
-        assert_int_equal(tmem_flush_page(c, pool, &a, (k * 7919u) % N), 0);
+        assert_int_equal(tmem_flush_page(d.c, d.pool, &a, (k * 7919u) % N), 0);
     }
     for (uint32_t i = 0; i < N; i++) { /* C = 3: every page found again */
-        tu_fill_random(p, ps, i);
-        put_ok(c, pool, 3, i, p);
+        tu_fill_random(d.page, d.ps, i);
+        put_ok(d.c, d.pool, 3, i, d.page);
     }
-    st = tu_store_stats(tm);
+    st = tu_store_stats(d.tm);
     assert_int_equal(st.pages_deduplicated, 2 * N);
-    assert_int_equal(st.data_bytes, N * one.data_bytes);
+    assert_int_equal(st.data_bytes, N * d.one.data_bytes);
     /* drop B and C: the owners A flushed leave the table, the rest stay */
     for (uint64_t obj = 2; obj <= 3; obj++) {
         struct tmem_oid o = tu_oid(obj, 0, 0);
-        assert_int_equal(tmem_flush_object(c, pool, &o), 0);
+        assert_int_equal(tmem_flush_object(d.c, d.pool, &o), 0);
     }
-    st = tu_store_stats(tm);
+    st = tu_store_stats(d.tm);
     assert_int_equal(st.pages, N / 2);
-    assert_int_equal(st.data_bytes, (N / 2) * one.data_bytes);
+    assert_int_equal(st.data_bytes, (N / 2) * d.one.data_bytes);
     for (uint32_t i = 0; i < N; i++) { /* D = 4: only A's remaining pages dedup */
-        tu_fill_random(p, ps, i);
-        put_ok(c, pool, 4, i, p);
+        tu_fill_random(d.page, d.ps, i);
+        put_ok(d.c, d.pool, 4, i, d.page);
         char what[48];
         snprintf(what, sizeof what, "page %u after the table shrank", i);
-        get_exact(c, pool, 4, i, p, ps, what);
+        get_exact(d.c, d.pool, 4, i, d.page, d.ps, what);
     }
-    st = tu_store_stats(tm);
+    st = tu_store_stats(d.tm);
     assert_int_equal(st.pages_deduplicated, N / 2);
-    assert_int_equal(st.data_bytes, N * one.data_bytes);
-    for (uint64_t obj = 1; obj <= 4; obj += 3) {
-        struct tmem_oid o = tu_oid(obj, 0, 0);
-        assert_int_equal(tmem_flush_object(c, pool, &o), 0);
-    }
-    st = tu_store_stats(tm);
-    assert_int_equal(st.pages, 0);
-    assert_int_equal(st.data_bytes, 0);
-    free(p);
-    tmem_destroy(tm);
+    assert_int_equal(st.data_bytes, N * d.one.data_bytes);
+    dedup_store_flush_and_close(&d, (const uint64_t[]){1, 4}, 2);
 }
 
 /*
@@ -520,33 +544,23 @@ static void test_dedup_full_owner_makes_a_second_owner(void **state)
 {
     (void)state;
     enum { N = 70000, MAX_REFS = 65535 };
-    struct tmem *tm = store_with((struct opts){false, true, true, 0, 0});
-    struct tmem_client *c = tmem_client_create(tm, "a");
-    int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
-    size_t ps = tmem_page_size(tm);
-    unsigned char *p = tu_page_alloc(ps);
-    struct tmem_stats one, st;
+    static const uint32_t probe[] = {0, 1, MAX_REFS - 1, MAX_REFS, MAX_REFS + 1, N - 1};
     struct tmem_oid o = tu_oid(1, 0, 0);
+    struct dedup_store d;
+    struct tmem_stats st;
 
-    tu_fill_random(p, ps, 77);
-    one = single_copy_stats(true, p);
+    dedup_store_open(&d, 77);
     for (uint32_t i = 0; i < N; i++)
-        put_ok(c, pool, 1, i, p);
-    st = tu_store_stats(tm);
+        put_ok(d.c, d.pool, 1, i, d.page);
+    st = tu_store_stats(d.tm);
     assert_int_equal(st.pages, N);
     assert_int_equal(st.pages_deduplicated, N - 2); /* two owners */
-    assert_int_equal(st.data_bytes, 2 * one.data_bytes);
-    static const uint32_t probe[] = {0, 1, MAX_REFS - 1, MAX_REFS, MAX_REFS + 1, N - 1};
+    assert_int_equal(st.data_bytes, 2 * d.one.data_bytes);
     for (size_t k = 0; k < sizeof probe / sizeof probe[0]; k++)
-        get_exact(c, pool, 1, probe[k], p, ps, "identical page");
-    assert_int_equal(tmem_flush_page(c, pool, &o, 0), 0); /* the first owner's handle */
-    get_exact(c, pool, 1, 1, p, ps, "identical page after its owner's handle went");
-    assert_int_equal(tmem_flush_object(c, pool, &o), 0);
-    st = tu_store_stats(tm);
-    assert_int_equal(st.pages, 0);
-    assert_int_equal(st.data_bytes, 0);
-    free(p);
-    tmem_destroy(tm);
+        get_exact(d.c, d.pool, 1, probe[k], d.page, d.ps, "identical page");
+    assert_int_equal(tmem_flush_page(d.c, d.pool, &o, 0), 0); /* the first owner's handle */
+    get_exact(d.c, d.pool, 1, 1, d.page, d.ps, "identical page after its owner's handle went");
+    dedup_store_flush_and_close(&d, (const uint64_t[]){1}, 1);
 }
 
 /* ------------------------------------------------------------ page sizes */
