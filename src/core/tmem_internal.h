@@ -44,6 +44,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#if TMEM_USE_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
 
 #define TMEM_STRIPES 64u         /* lock stripes per pool (power of two) */
 #define TMEM_RADIX_BITS 6u
@@ -327,6 +330,13 @@ struct tmem {
 
     unsigned arenas[TMEM_SHARDS];   /* jemalloc arenas, one per thread shard */
     bool have_arenas;
+#if TMEM_USE_JEMALLOC
+    struct tmem_huge_hooks {        /* the arenas' extent hooks with cfg.huge_pages
+                                       (tmem_memory.c); they outlive the arenas */
+        extent_hooks_t hooks;       /* first: a hooks pointer is one to this */
+        extent_hooks_t *defaults;   /* jemalloc's, which these wrap */
+    } huge_hooks;
+#endif
     struct tmem_tcache_shard {      /* jemalloc explicit thread caches (tmem_memory.c) */
         union {
             struct {

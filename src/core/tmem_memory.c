@@ -47,7 +47,7 @@
 #include <string.h>
 
 #if TMEM_USE_JEMALLOC
-#include <jemalloc/jemalloc.h>
+#include <sys/mman.h>
 /* Sizing finds the owning arena by itself and uses no cache. */
 #define TMEM_MALLOCX_ANY MALLOCX_TCACHE_NONE
 #else
@@ -77,6 +77,49 @@ static void tmem_memory_destroy_shards(struct tmem *tm, unsigned caches, unsigne
 }
 #endif
 
+#if TMEM_USE_JEMALLOC
+/*
+ * Huge pages (cfg.huge_pages): the store's arenas get extent hooks that are
+ * jemalloc's own, except that memory fresh from the system is marked
+ * MADV_HUGEPAGE, so that the kernel backs it with transparent huge pages
+ * where it can ("madvise" or "always" in
+ * /sys/kernel/mm/transparent_hugepage/enabled; with "never" it is a no-op).
+ * A store grows by faulting its memory in: one fault a 2 MiB page instead
+ * of one a 4 KiB page, the way a hypervisor backs guest memory. Freed
+ * memory is purged by jemalloc as before (which splits huge pages).
+ */
+static void *tmem_extent_alloc_huge(extent_hooks_t *hooks, void *new_addr, size_t size,
+                                    size_t alignment, bool *zero, bool *commit,
+                                    unsigned arena_ind)
+{
+    extent_hooks_t *defaults = ((struct tmem_huge_hooks *)(void *)hooks)->defaults;
+    void *p = defaults->alloc(defaults, new_addr, size, alignment, zero, commit, arena_ind);
+    if (p)
+        (void)madvise(p, size, MADV_HUGEPAGE);
+    return p;
+}
+
+/* Give arena ind the huge-page hooks. The arena was created with the
+ * default hooks (jemalloc's default alloc hook needs an initialised arena). */
+static int tmem_memory_use_huge_pages(struct tmem *tm, unsigned ind)
+{
+    struct tmem_huge_hooks *h = &tm->huge_hooks;
+    extent_hooks_t *hooks = &h->hooks;
+    char name[64];
+
+    if (!h->defaults) {
+        size_t len = sizeof(h->defaults);
+        snprintf(name, sizeof(name), "arena.%u.extent_hooks", ind);
+        if (mallctl(name, &h->defaults, &len, NULL, 0) != 0)
+            return -ENOMEM;
+        h->hooks = *h->defaults;
+        h->hooks.alloc = tmem_extent_alloc_huge;
+    }
+    snprintf(name, sizeof(name), "arena.%u.extent_hooks", ind);
+    return mallctl(name, NULL, NULL, &hooks, sizeof(hooks)) == 0 ? 0 : -ENOMEM;
+}
+#endif
+
 static size_t tmem_memory_lookup_size_class(size_t size)
 {
 #if TMEM_USE_JEMALLOC
@@ -95,6 +138,10 @@ int tmem_memory_init(struct tmem *tm)
         size_t len = sizeof(tm->arenas[arenas]);
         if (mallctl("arenas.create", &tm->arenas[arenas], &len, NULL, 0) != 0)
             goto fail;
+        if (tm->cfg.huge_pages && tmem_memory_use_huge_pages(tm, tm->arenas[arenas]) != 0) {
+            arenas++; /* created: destroyed with the others */
+            goto fail;
+        }
     }
     for (; caches < TMEM_SHARDS; caches++) {
         size_t len = sizeof(tm->tcaches[caches].id);

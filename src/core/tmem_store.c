@@ -36,6 +36,7 @@ void tmem_config_init(struct tmem_config *cfg)
     cfg->same_filled = true;
     cfg->hysteresis = false;
     cfg->accept_threshold_percent = 90;
+    cfg->huge_pages = true;
 }
 
 static int tmem_config_check(struct tmem_config *cfg, uint32_t *shift)

@@ -10,7 +10,9 @@
  *     against raw lz4 reusing one stream as the store does (stricter).
  *  3. 2-thread scaling: two threads, each its own client and pool, against
  *     one thread doing the same work.
- *  4. metadata bytes per stored page, default config and dedup off.
+ *  4. store growth: puts into a fresh store (its memory faulted in), with
+ *     huge pages (the default) against 4 KiB pages.
+ *  5. metadata bytes per stored page, default config and dedup off.
  * Best of RUNS timed rounds of each, after warm-up rounds, the store's
  * rounds interleaved with its baselines' (time_against), every thread
  * pinned to a CPU. Usage: core_bench [pages] (default 65536).
@@ -96,13 +98,19 @@ static void *run_tmem(void *arg)
     return NULL;
 }
 
-static struct tmem *make_store(bool compress, bool dedup)
+static struct tmem *make_store_with(bool compress, bool dedup, bool huge_pages)
 {
     struct tmem_config cfg;
     tmem_config_init(&cfg);
     cfg.compress = compress;
     cfg.dedup = dedup;
+    cfg.huge_pages = huge_pages;
     return tmem_create(&cfg);
+}
+
+static struct tmem *make_store(bool compress, bool dedup)
+{
+    return make_store_with(compress, dedup, true);
 }
 
 /* One store and its 1 or 2 working threads' clients and pools. */
@@ -271,6 +279,39 @@ static void time_scaling(unsigned char *pages, size_t count, double *one, double
     tmem_destroy(pair.tm);
 }
 
+/* Seconds to put every page into a fresh store (uncompressed): the store
+ * grows, so the time includes faulting its memory in. */
+static double growth_round(unsigned char *pages, size_t count, bool huge_pages)
+{
+    struct tmem *tm = make_store_with(false, false, huge_pages);
+    struct tmem_client *c = tmem_client_create(tm, "growth");
+    int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
+    struct tmem_oid oid = {{9, 0, 0}};
+    double start = now_seconds(), elapsed;
+
+    for (size_t i = 0; i < count; i++)
+        if (tmem_put(c, pool, &oid, (uint32_t)i, pages + i * PAGE) != 0) {
+            fprintf(stderr, "core_bench: put failed\n");
+            exit(1);
+        }
+    elapsed = now_seconds() - start;
+    tmem_destroy(tm);
+    return elapsed;
+}
+
+/* Store growth with and without huge pages, rounds interleaved. */
+static void time_growth(unsigned char *pages, size_t count, double *huge, double *small)
+{
+    *huge = *small = 1e30;
+    for (int r = 0; r < WARMUP + RUNS; r++) {
+        double th = growth_round(pages, count, true), ts = growth_round(pages, count, false);
+        if (r >= WARMUP && th < *huge)
+            *huge = th;
+        if (r >= WARMUP && ts < *small)
+            *small = ts;
+    }
+}
+
 static double metadata_per_page(unsigned char *pages, size_t count, bool dedup)
 {
     struct tmem *tm = make_store(true, dedup);
@@ -299,7 +340,7 @@ int main(int argc, char **argv)
 {
     size_t count = argc > 1 ? strtoull(argv[1], NULL, 10) : 65536;
     unsigned char *pages, *store;
-    double t_memcpy, t_raw, t_lz4_base, t_lz4_stream, t_lz4, t_one, t_two, meta;
+    double t_memcpy, t_raw, t_lz4_base, t_lz4_stream, t_lz4, t_one, t_two, t_huge, t_small, meta;
 
     if (count < 1024 || count > (1u << 24)) {
         fprintf(stderr, "core_bench: pages must be from 1024 to 16777216, got '%s'\n", argv[1]);
@@ -338,6 +379,9 @@ int main(int argc, char **argv)
     time_scaling(pages, count, &t_one, &t_two);
     printf("  %-34s %10.0f put+get/s vs 1 thread %9.0f/s: x%.2f\n", "2 threads, lz4",
            count / t_two, count / t_one, t_one / t_two);
+    time_growth(pages, count, &t_huge, &t_small);
+    printf("  %-34s %10.0f puts/s   vs 4 KiB pages %6.0f/s: x%.2f (puts into a fresh store)\n",
+           "growth, huge pages", count / t_huge, count / t_small, t_small / t_huge);
     meta = metadata_per_page(pages, count, true);
     metadata_per_page(pages, count, false);
     printf("  metadata target <= 48 bytes/page: %s\n", meta <= 48 ? "met" : "NOT met");
