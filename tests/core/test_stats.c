@@ -180,8 +180,14 @@ static void pool_open(struct world *w, int pi)
 
 static void world_init(struct world *w, uint64_t seed)
 {
+    struct tmem_config cfg;
+
     memset(w, 0, sizeof *w);
-    w->tm = tmem_create(NULL);
+    tmem_config_init(&cfg);
+    /* odd seeds with huge-page arenas (the default), even ones without: the
+     * allocator's count must equal the budget's either way */
+    cfg.huge_pages = seed % 2 == 1;
+    w->tm = tmem_create(&cfg);
     assert_non_null(w->tm);
     w->ps = tmem_page_size(w->tm);
     w->rng = seed;
