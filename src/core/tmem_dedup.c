@@ -66,7 +66,7 @@ int tmem_dedup_init(struct tmem *tm)
 void tmem_dedup_fini(struct tmem *tm)
 {
     for (uint32_t i = 0; i < TMEM_DEDUP_SHARDS; i++) {
-        tmem_memory_free(tm, tm->dedup[i].slots, TMEM_MEM_METADATA, NULL);
+        tmem_memory_free(tm, tm->dedup[i].slots, NULL);
         pthread_mutex_destroy(&tm->dedup[i].lock);
     }
 }
@@ -119,8 +119,7 @@ static int tmem_dedup_grow(struct tmem *tm, struct tmem_dedup_shard *sh)
     uint32_t old_capacity = sh->capacity;
     uint32_t *old = sh->slots;
     uint32_t capacity = old_capacity ? old_capacity + old_capacity / 2 : 64;
-    uint32_t *slots = tmem_memory_zalloc(tm, (size_t)capacity * sizeof(uint32_t),
-                                         TMEM_MEM_METADATA, NULL);
+    uint32_t *slots = tmem_memory_zalloc(tm, (size_t)capacity * sizeof(uint32_t), NULL);
 
     if (!slots)
         return -ENOMEM;
@@ -129,7 +128,7 @@ static int tmem_dedup_grow(struct tmem *tm, struct tmem_dedup_shard *sh)
     for (uint32_t i = 0; i < old_capacity; i++)
         if (old[i])
             tmem_dedup_place(tm, sh, old[i]);
-    tmem_memory_free(tm, old, TMEM_MEM_METADATA, NULL);
+    tmem_memory_free(tm, old, NULL);
     return 0;
 }
 
@@ -171,7 +170,7 @@ static void tmem_dedup_delete(struct tmem *tm, struct tmem_dedup_shard *sh, uint
     }
     sh->slots[i] = 0;
     if (--sh->count == 0) {
-        tmem_memory_free(tm, sh->slots, TMEM_MEM_METADATA, NULL);
+        tmem_memory_free(tm, sh->slots, NULL);
         sh->slots = NULL;
         sh->capacity = 0;
     }

@@ -77,8 +77,7 @@ static int tmem_index_grow_buckets(struct tmem *tm, struct tmem_stripe *st)
     uint32_t old_count = st->bucket_count;
     uint32_t new_count = old_count ? 2 * old_count : 8;
     uint32_t *old = st->buckets;
-    uint32_t *buckets = tmem_memory_zalloc(tm, new_count * sizeof(uint32_t),
-                                           TMEM_MEM_METADATA, &st->gauges);
+    uint32_t *buckets = tmem_memory_zalloc(tm, new_count * sizeof(uint32_t), &st->gauges);
     if (!buckets)
         return -ENOMEM;
     st->buckets = buckets;
@@ -94,7 +93,7 @@ static int tmem_index_grow_buckets(struct tmem *tm, struct tmem_stripe *st)
             id = next;
         }
     }
-    tmem_memory_free(tm, old, TMEM_MEM_METADATA, &st->gauges);
+    tmem_memory_free(tm, old, &st->gauges);
     return 0;
 }
 
@@ -170,13 +169,12 @@ uint32_t tmem_index_lookup(const struct tmem_object *obj, uint32_t index)
 static void *tmem_radix_alloc(struct tmem *tm, struct tmem_object *obj, bool leaf)
 {
     return tmem_memory_zalloc(tm, leaf ? sizeof(struct tmem_radix_leaf)
-                                       : sizeof(struct tmem_radix_node),
-                              TMEM_MEM_METADATA, &tmem_stripe_of(obj->pool, &obj->oid)->gauges);
+                                       : sizeof(struct tmem_radix_node), &tmem_stripe_of(obj->pool, &obj->oid)->gauges);
 }
 
 static void tmem_radix_free(struct tmem *tm, struct tmem_object *obj, void *n)
 {
-    tmem_memory_free(tm, n, TMEM_MEM_METADATA, &tmem_stripe_of(obj->pool, &obj->oid)->gauges);
+    tmem_memory_free(tm, n, &tmem_stripe_of(obj->pool, &obj->oid)->gauges);
 }
 
 int tmem_index_replace(struct tmem *tm, struct tmem_object *obj, uint32_t index,
@@ -309,7 +307,7 @@ uint64_t tmem_index_remove_all(struct tmem *tm, struct tmem_object *obj,
 
 void tmem_index_stripe_fini(struct tmem *tm, struct tmem_stripe *st)
 {
-    tmem_memory_free(tm, st->buckets, TMEM_MEM_METADATA, &st->gauges);
+    tmem_memory_free(tm, st->buckets, &st->gauges);
     st->buckets = NULL;
     st->bucket_count = 0;
 }

@@ -421,20 +421,17 @@ static inline struct tmem_object *tmem_object_record(const struct tmem *tm, uint
 }
 
 /* ------------------------------------------------------------ memory */
-/* The store's allocator: a dedicated jemalloc arena (libc under sanitizers).
- * Every byte is charged to the store's DATA or METADATA gauge at its
- * allocator size class (and to stripe_gauges, of a locked stripe, when not
- * NULL). Page data is allocated uncharged: the caller charges
- * tmem_memory_size_class(len) for it (tmem_charge_page_data). */
-enum tmem_mem_kind { TMEM_MEM_DATA, TMEM_MEM_METADATA };
+/* The store's allocator: dedicated jemalloc arenas (libc under sanitizers).
+ * tmem_memory_alloc/zalloc/free are for metadata: every byte is charged to
+ * the store's METADATA gauge at its allocator size class (and to
+ * stripe_gauges, of a locked stripe, when not NULL). Page data is allocated
+ * uncharged: the caller charges tmem_memory_size_class(len) for it
+ * (tmem_charge_page_data). */
 int tmem_memory_init(struct tmem *tm);
 void tmem_memory_fini(struct tmem *tm);
-void *tmem_memory_alloc(struct tmem *tm, size_t size, enum tmem_mem_kind kind,
-                        struct tmem_gauges *stripe_gauges);
-void *tmem_memory_zalloc(struct tmem *tm, size_t size, enum tmem_mem_kind kind,
-                         struct tmem_gauges *stripe_gauges);
-void tmem_memory_free(struct tmem *tm, void *p, enum tmem_mem_kind kind,
-                      struct tmem_gauges *stripe_gauges);
+void *tmem_memory_alloc(struct tmem *tm, size_t size, struct tmem_gauges *stripe_gauges);
+void *tmem_memory_zalloc(struct tmem *tm, size_t size, struct tmem_gauges *stripe_gauges);
+void tmem_memory_free(struct tmem *tm, void *p, struct tmem_gauges *stripe_gauges);
 void *tmem_memory_alloc_data(struct tmem *tm, size_t len);      /* NULL on ENOMEM */
 void tmem_memory_free_data(struct tmem *tm, void *p, size_t len); /* len as allocated */
 size_t tmem_memory_size_class(const struct tmem *tm, size_t size);

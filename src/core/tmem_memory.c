@@ -2,15 +2,14 @@
  * tmem_memory.c - the store's allocator and its accounting.
  *
  * Models: the "real memory" a hypervisor would spend on tmem. Every
- * allocation of the store goes through here and is charged at the
- * allocator's own size class (jemalloc's sallocx, or malloc_usable_size
- * under sanitizers) to one of two store gauges: DATA (page contents) or
- * METADATA (everything else), and optionally to a pool's gauges (those of
- * a locked stripe). Page data is the exception that keeps the hot path
- * short: tmem_memory_alloc_data/free_data charge nothing and take the size
- * from the caller, who charges tmem_memory_size_class(len) (the size class
- * jemalloc guarantees sallocx reports; the requested size under libc)
- * through its stripe (tmem_page.c), so a put pays no size lookup.
+ * allocation of the store goes through here. Metadata (tmem_memory_alloc,
+ * zalloc, free) is charged at the allocator's own size class (jemalloc's
+ * sallocx, or malloc_usable_size under sanitizers) to the store's METADATA
+ * gauge, and optionally to a pool's (those of a locked stripe). Page data
+ * (tmem_memory_alloc_data, free_data) is charged by its caller, so that
+ * the hot path pays no size lookup: tmem_page.c charges the store's DATA
+ * gauge tmem_memory_size_class(len) through its stripe (the size class
+ * jemalloc guarantees sallocx reports; the requested size under libc).
  *
  * With jemalloc the store has dedicated arenas (created at tmem_create,
  * destroyed at tmem_destroy), one per thread shard so that two threads do
@@ -175,12 +174,12 @@ void tmem_memory_fini(struct tmem *tm)
 }
 
 static void tmem_memory_charge(struct tmem *tm, size_t bytes, int sign,
-                               enum tmem_mem_kind kind, struct tmem_gauges *stripe_gauges)
+                               struct tmem_gauges *stripe_gauges)
 {
-    enum tmem_gauge g = kind == TMEM_MEM_DATA ? TMEM_G_DATA_BYTES : TMEM_G_METADATA_BYTES;
-    tmem_gauge_add(&tm->gauges, g, sign * (int64_t)bytes);
+    tmem_gauge_add(&tm->gauges, TMEM_G_METADATA_BYTES, sign * (int64_t)bytes);
     if (stripe_gauges)
-        tmem_add_owned(&stripe_gauges->g[g], (uint64_t)(sign * (int64_t)bytes));
+        tmem_add_owned(&stripe_gauges->g[TMEM_G_METADATA_BYTES],
+                       (uint64_t)(sign * (int64_t)bytes));
 }
 
 #if TMEM_USE_JEMALLOC
@@ -220,8 +219,7 @@ void tmem_memory_free_data(struct tmem *tm, void *p, size_t len)
 #endif
 }
 
-void *tmem_memory_alloc(struct tmem *tm, size_t size, enum tmem_mem_kind kind,
-                        struct tmem_gauges *stripe_gauges)
+void *tmem_memory_alloc(struct tmem *tm, size_t size, struct tmem_gauges *stripe_gauges)
 {
     void *p;
     size_t usable;
@@ -239,21 +237,19 @@ void *tmem_memory_alloc(struct tmem *tm, size_t size, enum tmem_mem_kind kind,
         return NULL;
     usable = malloc_usable_size(p);
 #endif
-    tmem_memory_charge(tm, usable, 1, kind, stripe_gauges);
+    tmem_memory_charge(tm, usable, 1, stripe_gauges);
     return p;
 }
 
-void *tmem_memory_zalloc(struct tmem *tm, size_t size, enum tmem_mem_kind kind,
-                         struct tmem_gauges *stripe_gauges)
+void *tmem_memory_zalloc(struct tmem *tm, size_t size, struct tmem_gauges *stripe_gauges)
 {
-    void *p = tmem_memory_alloc(tm, size, kind, stripe_gauges);
+    void *p = tmem_memory_alloc(tm, size, stripe_gauges);
     if (p)
         memset(p, 0, size);
     return p;
 }
 
-void tmem_memory_free(struct tmem *tm, void *p, enum tmem_mem_kind kind,
-                      struct tmem_gauges *stripe_gauges)
+void tmem_memory_free(struct tmem *tm, void *p, struct tmem_gauges *stripe_gauges)
 {
     if (!p)
         return;
@@ -266,7 +262,7 @@ void tmem_memory_free(struct tmem *tm, void *p, enum tmem_mem_kind kind,
     size_t usable = malloc_usable_size(p);
     free(p);
 #endif
-    tmem_memory_charge(tm, usable, -1, kind, stripe_gauges);
+    tmem_memory_charge(tm, usable, -1, stripe_gauges);
 }
 
 size_t tmem_memory_size_class(const struct tmem *tm, size_t size)

@@ -92,6 +92,12 @@ static void tmem_put_plan_make(struct tmem *tm, const void *page, unsigned char 
     }
 }
 
+/* Does the plan store data of its own (RAW or COMPRESSED, not shared)? */
+static bool tmem_put_plan_has_data(const struct tmem_put_plan *plan)
+{
+    return plan->kind != TMEM_KIND_SAME && !plan->owner;
+}
+
 /* Drop what a plan holds when the put does not happen. */
 static void tmem_put_plan_abandon(struct tmem *tm, struct tmem_put_plan *plan)
 {
@@ -113,7 +119,7 @@ static enum tmem_reserve_result tmem_put_reserve(struct tmem *tm, struct tmem_pu
     if (tmem_capacity_is_unlimited(tm))
         return TMEM_RESERVED;
     plan->reserved = tmem_slab_growth_bytes(&tm->pages);
-    if (plan->kind != TMEM_KIND_SAME && !plan->owner)
+    if (tmem_put_plan_has_data(plan))
         plan->reserved += tmem_memory_size_class(tm, plan->len);
     return tmem_reserve(tm, plan->reserved);
 }
@@ -128,7 +134,7 @@ static enum tmem_reserve_result tmem_put_reserve(struct tmem *tm, struct tmem_pu
  */
 static uint32_t tmem_put_plan_record(struct tmem *tm, struct tmem_put_plan *plan)
 {
-    bool has_data = plan->kind != TMEM_KIND_SAME && !plan->owner;
+    bool has_data = tmem_put_plan_has_data(plan);
     void *data = NULL;
     struct tmem_page *p;
     uint32_t id;

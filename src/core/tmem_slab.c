@@ -63,10 +63,10 @@ void tmem_slab_fini(struct tmem_slab *s)
             if (!sh->directory[i])
                 continue;
             for (uint32_t j = 0; j < TMEM_SLAB_DIRECTORY_FANOUT; j++)
-                tmem_memory_free(s->tm, sh->directory[i][j], TMEM_MEM_METADATA, NULL);
-            tmem_memory_free(s->tm, sh->directory[i], TMEM_MEM_METADATA, NULL);
+                tmem_memory_free(s->tm, sh->directory[i][j], NULL);
+            tmem_memory_free(s->tm, sh->directory[i], NULL);
         }
-        tmem_memory_free(s->tm, sh->free_slots, TMEM_MEM_METADATA, NULL);
+        tmem_memory_free(s->tm, sh->free_slots, NULL);
         pthread_mutex_destroy(&sh->lock);
     }
     memset(s, 0, sizeof(*s));
@@ -129,12 +129,11 @@ static struct tmem_slab_chunk *tmem_slab_grow(struct tmem_slab *s, struct tmem_s
     }
     level = &sh->directory[slot / TMEM_SLAB_DIRECTORY_FANOUT];
     if (!*level) {
-        *level = tmem_memory_zalloc(s->tm, TMEM_SLAB_DIRECTORY_FANOUT * sizeof(**level),
-                                    TMEM_MEM_METADATA, NULL);
+        *level = tmem_memory_zalloc(s->tm, TMEM_SLAB_DIRECTORY_FANOUT * sizeof(**level), NULL);
         if (!*level)
             return NULL;
     }
-    chunk = tmem_memory_alloc(s->tm, TMEM_SLAB_CHUNK_BYTES, TMEM_MEM_METADATA, NULL);
+    chunk = tmem_memory_alloc(s->tm, TMEM_SLAB_CHUNK_BYTES, NULL);
     if (!chunk)
         return NULL;
     memset(chunk, 0, offsetof(struct tmem_slab_chunk, records));
@@ -184,13 +183,12 @@ static bool tmem_slab_push_free_slot(struct tmem_slab *s, struct tmem_slab_shard
 {
     if (sh->free_slots_top == sh->free_slots_capacity) {
         uint32_t cap = sh->free_slots_capacity ? 2 * sh->free_slots_capacity : 16;
-        uint32_t *slots = tmem_memory_alloc(s->tm, cap * sizeof(uint32_t),
-                                            TMEM_MEM_METADATA, NULL);
+        uint32_t *slots = tmem_memory_alloc(s->tm, cap * sizeof(uint32_t), NULL);
         if (!slots)
             return false;
         if (sh->free_slots_top)
             memcpy(slots, sh->free_slots, sh->free_slots_top * sizeof(uint32_t));
-        tmem_memory_free(s->tm, sh->free_slots, TMEM_MEM_METADATA, NULL);
+        tmem_memory_free(s->tm, sh->free_slots, NULL);
         sh->free_slots = slots;
         sh->free_slots_capacity = cap;
     }
@@ -217,7 +215,7 @@ void tmem_slab_free(struct tmem_slab *s, uint32_t id)
         tmem_slab_push_free_slot(s, sh, slot)) {
         tmem_slab_partial_remove(sh, chunk);
         *tmem_slab_directory_entry(sh, slot) = NULL;
-        tmem_memory_free(s->tm, chunk, TMEM_MEM_METADATA, NULL);
+        tmem_memory_free(s->tm, chunk, NULL);
     }
     pthread_mutex_unlock(&sh->lock);
 }

@@ -124,7 +124,7 @@ struct tmem_client *tmem_client_create(struct tmem *tm, const char *name)
         errno = EINVAL;
         return NULL;
     }
-    c = tmem_memory_zalloc(tm, sizeof(*c), TMEM_MEM_METADATA, NULL);
+    c = tmem_memory_zalloc(tm, sizeof(*c), NULL);
     if (!c) {
         errno = ENOMEM;
         return NULL;
@@ -132,7 +132,7 @@ struct tmem_client *tmem_client_create(struct tmem *tm, const char *name)
     c->tm = tm;
     snprintf(c->name, sizeof(c->name), "%s", name ? name : "");
     if (pthread_rwlock_init(&c->lock, NULL) != 0) {
-        tmem_memory_free(tm, c, TMEM_MEM_METADATA, NULL);
+        tmem_memory_free(tm, c, NULL);
         errno = ENOMEM;
         return NULL;
     }
@@ -165,7 +165,7 @@ void tmem_client_destroy(struct tmem_client *c)
     pthread_mutex_unlock(&tm->clients_lock);
     atomic_fetch_sub(&tm->clients_live, 1);
     pthread_rwlock_destroy(&c->lock);
-    tmem_memory_free(tm, c, TMEM_MEM_METADATA, NULL);
+    tmem_memory_free(tm, c, NULL);
 }
 
 struct tmem *tmem_client_store(const struct tmem_client *c)
@@ -210,7 +210,7 @@ void tmem_client_unlock_pools(struct tmem_client *c)
 static struct tmem_pool *tmem_pool_create(struct tmem *tm, uint32_t flags, const uint8_t uuid[16],
                                           struct tmem_client *owner)
 {
-    struct tmem_pool *pool = tmem_memory_zalloc(tm, sizeof(*pool), TMEM_MEM_METADATA, NULL);
+    struct tmem_pool *pool = tmem_memory_zalloc(tm, sizeof(*pool), NULL);
     uint32_t i;
 
     if (!pool)
@@ -229,7 +229,7 @@ static struct tmem_pool *tmem_pool_create(struct tmem *tm, uint32_t flags, const
 fail:
     while (i-- > 0)
         pthread_mutex_destroy(&pool->stripes[i].lock);
-    tmem_memory_free(tm, pool, TMEM_MEM_METADATA, NULL);
+    tmem_memory_free(tm, pool, NULL);
     return NULL;
 }
 
@@ -294,7 +294,7 @@ static void tmem_pool_free(struct tmem *tm, struct tmem_pool *pool, struct tmem_
     for (uint32_t i = 0; i < TMEM_STRIPES; i++)
         pthread_mutex_destroy(&pool->stripes[i].lock);
     atomic_fetch_sub(&tm->pools_live, 1);
-    tmem_memory_free(tm, pool, TMEM_MEM_METADATA, NULL);
+    tmem_memory_free(tm, pool, NULL);
 }
 
 static int tmem_pool_flags_check(const struct tmem *tm, uint32_t flags, const uint8_t uuid[16])
