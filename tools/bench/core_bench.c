@@ -6,8 +6,7 @@
  *  1. put+get of 4 KiB pages, compression and dedup off, against copying
  *     the same pages into and back out of a plain array (two memcpy).
  *  2. put+get with lz4 on, against raw LZ4_compress_default +
- *     LZ4_decompress_safe of the same pages (the target's baseline), and
- *     against raw lz4 reusing one stream as the store does (stricter).
+ *     LZ4_decompress_safe of the same pages.
  *  3. 2-thread scaling: two threads, each its own client and pool, against
  *     one thread doing the same work.
  *  4. store growth: puts into a fresh store (its memory faulted in), with
@@ -15,7 +14,14 @@
  *  5. metadata bytes per stored page, default config and dedup off.
  * Best of RUNS timed rounds of each, after warm-up rounds, the store's
  * rounds interleaved with its baselines' (time_against), every thread
- * pinned to a CPU. Usage: core_bench [pages] (default 65536).
+ * pinned to a CPU.
+ *
+ * Usage: core_bench [pages [corpus paths...]]: pages (default 65536) are
+ * cut from the files under the corpus paths (directories walked in name
+ * order), or synthetic without any; `make bench` gives it this project's
+ * own sources, documents and binaries (tools/bench/core-bench.sh), since
+ * how fast lz4 runs, and so what a store's overhead weighs against it,
+ * depends on real contents.
  */
 #include "core/tmem.h"
 
@@ -27,6 +33,8 @@
 #include <string.h>
 #include <time.h>
 #include <sched.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PAGE 4096u
@@ -40,8 +48,8 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Page i: half text-like (compressible), half pseudo-random. */
-static void fill_page(unsigned char *p, uint64_t i)
+/* Synthetic page i (no corpus given): half text-like, half pseudo-random. */
+static void fill_synthetic_page(unsigned char *p, uint64_t i)
 {
     uint64_t x = i * 0x9e3779b97f4a7c15ull + 1;
     for (unsigned j = 0; j < PAGE / 2; j++)
@@ -50,7 +58,94 @@ static void fill_page(unsigned char *p, uint64_t i)
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         memcpy(p + j, &x, 8);
     }
-    memcpy(p, &i, sizeof(i)); /* every page distinct */
+}
+
+/* The bytes of every regular file under some paths, concatenated. */
+struct corpus {
+    unsigned char *bytes;
+    size_t len, cap;
+    size_t files;
+};
+
+static void corpus_add_file(struct corpus *c, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n;
+
+    if (!f) {
+        fprintf(stderr, "core_bench: cannot read %s: %s\n", path, strerror(errno));
+        exit(2);
+    }
+    do {
+        if (c->cap - c->len < 65536) {
+            c->cap = c->cap ? 2 * c->cap : 1 << 20;
+            c->bytes = realloc(c->bytes, c->cap);
+            if (!c->bytes) {
+                fprintf(stderr, "core_bench: out of memory reading %s\n", path);
+                exit(1);
+            }
+        }
+        n = fread(c->bytes + c->len, 1, c->cap - c->len, f);
+        c->len += n;
+    } while (n > 0);
+    fclose(f);
+    c->files++;
+}
+
+static int corpus_no_dots(const struct dirent *e)
+{
+    return strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+}
+
+/* A file, or a directory walked in name order (the same pages every run). */
+static void corpus_add_path(struct corpus *c, const char *path)
+{
+    struct stat st;
+    struct dirent **entries;
+    int n;
+
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "core_bench: corpus path %s: %s\n", path, strerror(errno));
+        exit(2);
+    }
+    if (S_ISREG(st.st_mode)) {
+        corpus_add_file(c, path);
+        return;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return;
+    n = scandir(path, &entries, corpus_no_dots, alphasort);
+    if (n < 0) {
+        fprintf(stderr, "core_bench: cannot list %s: %s\n", path, strerror(errno));
+        exit(2);
+    }
+    for (int k = 0; k < n; k++) {
+        char child[4096];
+        snprintf(child, sizeof(child), "%s/%s", path, entries[k]->d_name);
+        corpus_add_path(c, child);
+        free(entries[k]);
+    }
+    free(entries);
+}
+
+/*
+ * Fill count pages: consecutive 4 KiB pieces of the corpus, over again when
+ * it runs out, or synthetic pages without one. Each page starts with its
+ * number, so no two are identical (dedup finds nothing to share) and none
+ * is same-filled.
+ */
+static void fill_pages(unsigned char *pages, size_t count, const struct corpus *c)
+{
+    size_t corpus_pages = c->len / PAGE;
+
+    for (size_t i = 0; i < count; i++) {
+        unsigned char *p = pages + i * PAGE;
+        if (corpus_pages)
+            memcpy(p, c->bytes + (i % corpus_pages) * PAGE, PAGE);
+        else
+            fill_synthetic_page(p, i);
+        memcpy(p, &i, sizeof(i));
+    }
 }
 
 /*
@@ -174,13 +269,10 @@ static double memcpy_round(unsigned char *pages, unsigned char *store, size_t co
     return now_seconds() - start;
 }
 
-/* Raw lz4 of the same pages: compress into a plain array, decompress into
- * one page. reuse_stream false: LZ4_compress_default (a fresh 16 KiB table
- * every page, what a plain caller pays); true: one stream restarted with
- * LZ4_resetStream_fast, as the store does (tmem_ops.c). */
-static double lz4_round(unsigned char *pages, unsigned char *store, size_t count, bool reuse_stream)
+/* Raw lz4 of the same pages: LZ4_compress_default into a plain array, then
+ * LZ4_decompress_safe into one page, as the store does. */
+static double lz4_round(unsigned char *pages, unsigned char *store, size_t count)
 {
-    static LZ4_stream_t stream;
     static int *lens;
     static size_t lens_count;
     unsigned char out[PAGE];
@@ -197,17 +289,9 @@ static double lz4_round(unsigned char *pages, unsigned char *store, size_t count
         }
     }
     start = now_seconds();
-    LZ4_initStream(&stream, sizeof(stream));
-    for (size_t i = 0; i < count; i++) {
-        const char *src = (const char *)pages + i * PAGE;
-        char *dst = (char *)store + i * PAGE;
-        if (reuse_stream) {
-            LZ4_resetStream_fast(&stream);
-            lens[i] = LZ4_compress_fast_continue(&stream, src, dst, PAGE, PAGE / 4 * 3, 1);
-        } else {
-            lens[i] = LZ4_compress_default(src, dst, PAGE, PAGE / 4 * 3);
-        }
-    }
+    for (size_t i = 0; i < count; i++)
+        lens[i] = LZ4_compress_default((const char *)pages + i * PAGE, (char *)store + i * PAGE,
+                                       PAGE, PAGE / 4 * 3);
     for (size_t i = 0; i < count; i++) {
         if (lens[i] > 0)
             LZ4_decompress_safe((const char *)store + i * PAGE, (char *)out, lens[i], PAGE);
@@ -215,16 +299,6 @@ static double lz4_round(unsigned char *pages, unsigned char *store, size_t count
     }
     (void)sink;
     return now_seconds() - start;
-}
-
-static double lz4_default_round(unsigned char *pages, unsigned char *store, size_t count)
-{
-    return lz4_round(pages, store, count, false);
-}
-
-static double lz4_stream_round(unsigned char *pages, unsigned char *store, size_t count)
-{
-    return lz4_round(pages, store, count, true);
 }
 
 /*
@@ -340,7 +414,8 @@ int main(int argc, char **argv)
 {
     size_t count = argc > 1 ? strtoull(argv[1], NULL, 10) : 65536;
     unsigned char *pages, *store;
-    double t_memcpy, t_raw, t_lz4_base, t_lz4_stream, t_lz4, t_one, t_two, t_huge, t_small, meta;
+    struct corpus corpus = {0};
+    double t_memcpy, t_raw, t_lz4_base, t_lz4, t_one, t_two, t_huge, t_small, meta;
 
     if (count < 1024 || count > (1u << 24)) {
         fprintf(stderr, "core_bench: pages must be from 1024 to 16777216, got '%s'\n", argv[1]);
@@ -354,11 +429,22 @@ int main(int argc, char **argv)
         fprintf(stderr, "core_bench: cannot allocate %zu MiB\n", 2 * count * PAGE >> 20);
         return 1;
     }
-    for (size_t i = 0; i < count; i++)
-        fill_page(pages + i * PAGE, i);
+    for (int k = 2; k < argc; k++)
+        corpus_add_path(&corpus, argv[k]);
+    if (argc > 2 && corpus.len < PAGE) {
+        fprintf(stderr, "core_bench: the corpus holds less than one page\n");
+        return 2;
+    }
+    fill_pages(pages, count, &corpus);
 
     printf("tmem core bench: %zu pages of %u bytes (%zu MiB), best of %d interleaved rounds\n",
            count, PAGE, count * PAGE >> 20, RUNS);
+    if (corpus.len)
+        printf("  pages: the %zu files given (%.1f MiB, %zu distinct pages), over again\n",
+               corpus.files, (double)corpus.len / (1 << 20), corpus.len / PAGE);
+    else
+        printf("  pages: synthetic, half text-like, half random (no corpus given)\n");
+    free(corpus.bytes);
     {
         static const baseline_round_fn copy[] = {memcpy_round};
         t_raw = time_against(pages, store, count, false, 1, copy, 1, &t_memcpy);
@@ -366,16 +452,11 @@ int main(int argc, char **argv)
     printf("  %-34s %10.0f put+get/s vs memcpy %10.0f/s: %5.1f%% (target >= 60%%)\n",
            "uncompressed put+get", count / t_raw, count / t_memcpy, 100 * t_memcpy / t_raw);
     {
-        static const baseline_round_fn lz4[] = {lz4_default_round, lz4_stream_round};
-        double best[2];
-        t_lz4 = time_against(pages, store, count, true, 1, lz4, 2, best);
-        t_lz4_base = best[0];
-        t_lz4_stream = best[1];
+        static const baseline_round_fn lz4[] = {lz4_round};
+        t_lz4 = time_against(pages, store, count, true, 1, lz4, 1, &t_lz4_base);
     }
     printf("  %-34s %10.0f put+get/s vs raw lz4 %9.0f/s: %5.1f%% (target >= 85%%)\n",
            "lz4 put+get", count / t_lz4, count / t_lz4_base, 100 * t_lz4_base / t_lz4);
-    printf("  %-34s %10.0f put+get/s vs raw lz4 %9.0f/s: %5.1f%% (same stream reuse as the store)\n",
-           "lz4 put+get", count / t_lz4, count / t_lz4_stream, 100 * t_lz4_stream / t_lz4);
     time_scaling(pages, count, &t_one, &t_two);
     printf("  %-34s %10.0f put+get/s vs 1 thread %9.0f/s: x%.2f\n", "2 threads, lz4",
            count / t_two, count / t_one, t_one / t_two);
