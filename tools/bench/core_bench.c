@@ -97,14 +97,15 @@ static int corpus_no_dots(const struct dirent *e)
     return strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
 }
 
-/* A file, or a directory walked in name order (the same pages every run). */
-static void corpus_add_path(struct corpus *c, const char *path)
+/* A file, or a directory walked in name order (the same pages every run);
+ * symbolic links inside a directory are not followed (no loops). */
+static void corpus_add_path(struct corpus *c, const char *path, bool top)
 {
     struct stat st;
     struct dirent **entries;
     int n;
 
-    if (stat(path, &st) != 0) {
+    if ((top ? stat(path, &st) : lstat(path, &st)) != 0) {
         fprintf(stderr, "core_bench: corpus path %s: %s\n", path, strerror(errno));
         exit(2);
     }
@@ -122,7 +123,7 @@ static void corpus_add_path(struct corpus *c, const char *path)
     for (int k = 0; k < n; k++) {
         char child[4096];
         snprintf(child, sizeof(child), "%s/%s", path, entries[k]->d_name);
-        corpus_add_path(c, child);
+        corpus_add_path(c, child, false);
         free(entries[k]);
     }
     free(entries);
@@ -430,7 +431,7 @@ int main(int argc, char **argv)
         return 1;
     }
     for (int k = 2; k < argc; k++)
-        corpus_add_path(&corpus, argv[k]);
+        corpus_add_path(&corpus, argv[k], true);
     if (argc > 2 && corpus.len < PAGE) {
         fprintf(stderr, "core_bench: the corpus holds less than one page\n");
         return 2;
