@@ -98,8 +98,9 @@ static void *tmem_extent_alloc_huge(extent_hooks_t *hooks, void *new_addr, size_
     return p;
 }
 
-/* Give arena ind the huge-page hooks. The arena was created with the
- * default hooks (jemalloc's default alloc hook needs an initialised arena). */
+/* Give arena ind the huge-page hooks; 0, or -ENOMEM when jemalloc refuses
+ * (the arena keeps its default hooks). The arena was created with the
+ * default hooks: jemalloc's default alloc hook needs an initialised arena. */
 static int tmem_memory_use_huge_pages(struct tmem *tm, unsigned ind)
 {
     struct tmem_huge_hooks *h = &tm->huge_hooks;
@@ -137,10 +138,9 @@ int tmem_memory_init(struct tmem *tm)
         size_t len = sizeof(tm->arenas[arenas]);
         if (mallctl("arenas.create", &tm->arenas[arenas], &len, NULL, 0) != 0)
             goto fail;
-        if (tm->cfg.huge_pages && tmem_memory_use_huge_pages(tm, tm->arenas[arenas]) != 0) {
-            arenas++; /* created: destroyed with the others */
-            goto fail;
-        }
+        /* huge pages are an optimisation: without them the store still works */
+        if (tm->cfg.huge_pages)
+            (void)tmem_memory_use_huge_pages(tm, tm->arenas[arenas]);
     }
     for (; caches < TMEM_SHARDS; caches++) {
         size_t len = sizeof(tm->tcaches[caches].id);
