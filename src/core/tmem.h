@@ -106,8 +106,9 @@ struct tmem_config {
     uint32_t accept_threshold_percent; /* 1..100; 0 = the default, 90 */
     /* Ask the kernel for transparent huge pages for the store's memory
      * (madvise MADV_HUGEPAGE; default true): a growing store then takes one
-     * page fault per 2 MiB instead of per 4 KiB. Without jemalloc (sanitizer
-     * builds) it has no effect. */
+     * page fault per 2 MiB instead of per 4 KiB. Best effort: where the
+     * kernel has them off, or the allocator refuses the hooks, the store
+     * works without; without jemalloc (sanitizer builds) it has no effect. */
     bool huge_pages;
 };
 
