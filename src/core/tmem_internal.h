@@ -318,7 +318,8 @@ struct tmem_dedup_shard {
 struct tmem {
     struct tmem_config cfg;
     uint32_t page_shift;
-    size_t page_size_class;         /* allocator size of page_size bytes (tmem_memory.c) */
+    uint16_t size_class_by_8[TMEM_MAX_PAGE_SIZE / 8 + 1]; /* allocator size of n bytes
+                                       up to a page, at [(n + 7) / 8] (tmem_memory.c) */
     _Atomic uint64_t capacity;
     _Atomic uint64_t reserved;      /* bytes promised to puts in flight */
     atomic_bool full;               /* hysteresis latch */

@@ -131,7 +131,10 @@ static size_t tmem_memory_lookup_size_class(size_t size)
 
 int tmem_memory_init(struct tmem *tm)
 {
-    tm->page_size_class = tmem_memory_lookup_size_class(tm->cfg.page_size);
+    /* jemalloc's size classes are multiples of 8 bytes, so n and n rounded up
+     * to 8 share one; a put and a release ask for 2 each, a table answers */
+    for (uint32_t i = 0; i <= tm->cfg.page_size / 8; i++)
+        tm->size_class_by_8[i] = (uint16_t)tmem_memory_lookup_size_class(i ? (size_t)i * 8 : 1);
 #if TMEM_USE_JEMALLOC
     unsigned arenas = 0, caches = 0;
     for (; arenas < TMEM_SHARDS; arenas++) {
@@ -267,9 +270,12 @@ void tmem_memory_free(struct tmem *tm, void *p, struct tmem_gauges *stripe_gauge
 
 size_t tmem_memory_size_class(const struct tmem *tm, size_t size)
 {
-    /* a raw page's, asked on every put and release, is looked up once */
-    if (size == tm->cfg.page_size)
-        return tm->page_size_class;
+#if TMEM_USE_JEMALLOC
+    if (size <= tm->cfg.page_size)
+        return tm->size_class_by_8[(size + 7) / 8];
+#else
+    (void)tm; /* libc: a data allocation is charged at its requested size */
+#endif
     return tmem_memory_lookup_size_class(size);
 }
 
