@@ -308,11 +308,12 @@ static double lz4_round(unsigned char *pages, unsigned char *store, size_t count
  * the store, RUNS times) so that every number sees the same machine: on a
  * shared host memory bandwidth drifts from second to second, and timing
  * all of one side first and all of the other after would put the drift in
- * the ratio. best[k] is baseline k's best round; returns the store's.
+ * the ratio. best[k] is baseline k's best round; returns the store's, and
+ * the store's statistics after the last round in *final.
  */
 static double time_against(unsigned char *pages, unsigned char *store, size_t count,
                            bool compress, int threads, const baseline_round_fn *baselines,
-                           int nbaselines, double *best)
+                           int nbaselines, double *best, struct tmem_stats *final)
 {
     struct tmem_run run;
     double best_tmem = 1e30;
@@ -330,6 +331,7 @@ static double time_against(unsigned char *pages, unsigned char *store, size_t co
         if (r >= WARMUP && t < best_tmem)
             best_tmem = t;
     }
+    tmem_stats(run.tm, final);
     tmem_destroy(run.tm);
     return best_tmem;
 }
@@ -417,6 +419,7 @@ int main(int argc, char **argv)
     unsigned char *pages, *store;
     struct corpus corpus = {0};
     double t_memcpy, t_raw, t_lz4_base, t_lz4, t_one, t_two, t_huge, t_small, meta;
+    struct tmem_stats st;
 
     if (count < 1024 || count > (1u << 24)) {
         fprintf(stderr, "core_bench: pages must be from 1024 to 16777216, got '%s'\n", argv[1]);
@@ -448,16 +451,19 @@ int main(int argc, char **argv)
     free(corpus.bytes);
     {
         static const baseline_round_fn copy[] = {memcpy_round};
-        t_raw = time_against(pages, store, count, false, 1, copy, 1, &t_memcpy);
+        t_raw = time_against(pages, store, count, false, 1, copy, 1, &t_memcpy, &st);
     }
     printf("  %-34s %10.0f put+get/s vs memcpy %10.0f/s: %5.1f%% (target >= 60%%)\n",
            "uncompressed put+get", count / t_raw, count / t_memcpy, 100 * t_memcpy / t_raw);
     {
         static const baseline_round_fn lz4[] = {lz4_round};
-        t_lz4 = time_against(pages, store, count, true, 1, lz4, 1, &t_lz4_base);
+        t_lz4 = time_against(pages, store, count, true, 1, lz4, 1, &t_lz4_base, &st);
     }
     printf("  %-34s %10.0f put+get/s vs raw lz4 %9.0f/s: %5.1f%% (target >= 85%%)\n",
            "lz4 put+get", count / t_lz4, count / t_lz4_base, 100 * t_lz4_base / t_lz4);
+    printf("  %-34s %llu of %llu pages kept compressed, %.2f bytes stored per page byte\n", "",
+           (unsigned long long)st.pages_compressed, (unsigned long long)st.pages,
+           (double)st.data_bytes / ((double)st.pages * PAGE));
     time_scaling(pages, count, &t_one, &t_two);
     printf("  %-34s %10.0f put+get/s vs 1 thread %9.0f/s: x%.2f\n", "2 threads, lz4",
            count / t_two, count / t_one, t_one / t_two);
