@@ -186,7 +186,7 @@ static void tmem_memory_charge(struct tmem *tm, size_t bytes, int sign,
 }
 
 #if TMEM_USE_JEMALLOC
-/* The calling thread's shard cache, locked; unlock with the returned pointer. */
+/* Shard `shard`'s cache, locked; unlock with the returned pointer. */
 static struct tmem_tcache_shard *tmem_memory_lock_cache(struct tmem *tm, unsigned shard)
 {
     struct tmem_tcache_shard *tc = &tm->tcaches[shard];
@@ -195,18 +195,24 @@ static struct tmem_tcache_shard *tmem_memory_lock_cache(struct tmem *tm, unsigne
 }
 #endif
 
-void *tmem_memory_alloc_data(struct tmem *tm, size_t len)
+/* An uncharged region of size bytes from the calling thread's shard. */
+static void *tmem_memory_take(struct tmem *tm, size_t size)
 {
 #if TMEM_USE_JEMALLOC
     unsigned shard = tmem_thread_shard();
     struct tmem_tcache_shard *tc = tmem_memory_lock_cache(tm, shard);
-    void *p = mallocx(len ? len : 1, MALLOCX_ARENA(tm->arenas[shard]) | MALLOCX_TCACHE(tc->id));
+    void *p = mallocx(size ? size : 1, MALLOCX_ARENA(tm->arenas[shard]) | MALLOCX_TCACHE(tc->id));
     pthread_mutex_unlock(&tc->lock);
     return p;
 #else
     (void)tm;
-    return malloc(len ? len : 1);
+    return malloc(size ? size : 1);
 #endif
+}
+
+void *tmem_memory_alloc_data(struct tmem *tm, size_t len)
+{
+    return tmem_memory_take(tm, len);
 }
 
 void tmem_memory_free_data(struct tmem *tm, void *p, size_t len)
@@ -224,23 +230,15 @@ void tmem_memory_free_data(struct tmem *tm, void *p, size_t len)
 
 void *tmem_memory_alloc(struct tmem *tm, size_t size, struct tmem_gauges *stripe_gauges)
 {
-    void *p;
-    size_t usable;
+    void *p = tmem_memory_take(tm, size);
+
+    if (!p)
+        return NULL;
 #if TMEM_USE_JEMALLOC
-    unsigned shard = tmem_thread_shard();
-    struct tmem_tcache_shard *tc = tmem_memory_lock_cache(tm, shard);
-    p = mallocx(size ? size : 1, MALLOCX_ARENA(tm->arenas[shard]) | MALLOCX_TCACHE(tc->id));
-    pthread_mutex_unlock(&tc->lock);
-    if (!p)
-        return NULL;
-    usable = sallocx(p, TMEM_MALLOCX_ANY);
+    tmem_memory_charge(tm, sallocx(p, TMEM_MALLOCX_ANY), 1, stripe_gauges);
 #else
-    p = malloc(size ? size : 1);
-    if (!p)
-        return NULL;
-    usable = malloc_usable_size(p);
+    tmem_memory_charge(tm, malloc_usable_size(p), 1, stripe_gauges);
 #endif
-    tmem_memory_charge(tm, usable, 1, stripe_gauges);
     return p;
 }
 
