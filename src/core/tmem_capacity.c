@@ -107,18 +107,6 @@ struct tmem_pressure_target {
     int pool_id;
 };
 
-static uint64_t tmem_pool_page_count(const struct tmem_pool *pool)
-{
-    uint64_t pages = 0;
-    for (uint32_t i = 0; i < TMEM_STRIPES; i++) {
-        const _Atomic uint64_t *g = pool->stripes[i].gauges.g;
-        pages += tmem_load(&g[TMEM_G_PAGES_RAW]) + tmem_load(&g[TMEM_G_PAGES_COMPRESSED]) +
-                 tmem_load(&g[TMEM_G_PAGES_SAME_FILLED]) +
-                 tmem_load(&g[TMEM_G_PAGES_DEDUPLICATED]);
-    }
-    return pages;
-}
-
 /* The persistent pools with pages, of clients with a callback.
  * Returns a malloc'd array (caller frees) and its length in *count. */
 static struct tmem_pressure_target *tmem_pressure_targets(struct tmem *tm, size_t *count)
@@ -131,7 +119,7 @@ static struct tmem_pressure_target *tmem_pressure_targets(struct tmem *tm, size_
         pthread_rwlock_rdlock(&c->lock);
         for (int id = 0; c->pressure_fn && id < TMEM_MAX_POOLS_PER_CLIENT; id++) {
             struct tmem_pool *pool = c->pools[id];
-            if (!pool || !tmem_pool_is_persistent(pool) || tmem_pool_page_count(pool) == 0)
+            if (!pool || !tmem_pool_is_persistent(pool) || tmem_pool_pages(pool) == 0)
                 continue;
             if (n == cap) {
                 size_t ncap = cap ? 2 * cap : 8;

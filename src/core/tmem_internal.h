@@ -533,6 +533,8 @@ struct tmem_pool *tmem_client_lock_pool(struct tmem_client *c, int pool_id);
 void tmem_client_unlock_pools(struct tmem_client *c);
 /* Remove every page of the object (stripe locked), counted under why for
  * pool and client c; frees the object. Returns the pages removed. */
+/* Pages a pool holds now: the sum over its stripes (tmem_stats.c). */
+uint64_t tmem_pool_pages(const struct tmem_pool *pool);
 uint64_t tmem_object_flush(struct tmem *tm, struct tmem_pool *pool, struct tmem_client *c,
                            struct tmem_stripe *st, uint32_t object_id, enum tmem_counter why);
 

@@ -69,6 +69,8 @@ enum tmem_stats_part { TMEM_STATS_COUNTERS = 1, TMEM_STATS_GAUGES = 2, TMEM_STAT
 
 static void tmem_stats_add_pool(struct tmem_stats *out, const struct tmem_pool *pool, int parts)
 {
+    if (!parts)
+        return;
     for (uint32_t i = 0; i < TMEM_STRIPES; i++) {
         const struct tmem_stripe *st = &pool->stripes[i];
         if (parts & TMEM_STATS_COUNTERS)
@@ -106,6 +108,16 @@ static void tmem_stats_finish(struct tmem_stats *out)
     out->gets = out->succ_gets + out->failed_gets;
     out->pages = out->pages_raw + out->pages_compressed + out->pages_same_filled +
                  out->pages_deduplicated;
+}
+
+uint64_t tmem_pool_pages(const struct tmem_pool *pool)
+{
+    struct tmem_stats st;
+
+    memset(&st, 0, sizeof(st));
+    tmem_stats_add_pool(&st, pool, TMEM_STATS_PAGE_KINDS);
+    tmem_stats_finish(&st);
+    return st.pages;
 }
 
 int tmem_stats(const struct tmem *ctm, struct tmem_stats *out)
