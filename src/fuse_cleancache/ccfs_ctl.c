@@ -94,10 +94,21 @@ int ccfs_ctl_getattr(const struct ccfs_fs *fs, int which, struct stat *st)
     return 0;
 }
 
-int ccfs_ctl_open(struct ccfs_fs *fs, int which, int flags, struct ccfs_fh *fh)
+/* Changing the store (capacity, drop_caches) is for root and the user who
+ * runs the daemon (the owner the control files show); anyone who can reach
+ * the mount may read the statistics. */
+static bool ccfs_ctl_may_change(uid_t caller)
+{
+    return caller == 0 || caller == getuid();
+}
+
+int ccfs_ctl_open(struct ccfs_fs *fs, int which, int flags, uid_t caller, struct ccfs_fh *fh)
 {
     int acc = flags & O_ACCMODE;
 
+    if (acc != O_RDONLY && (which == CCFS_CTL_CAPACITY || which == CCFS_CTL_DROP) &&
+        !ccfs_ctl_may_change(caller))
+        return -EACCES;
     fh->kind = CCFS_FH_CTL;
     fh->fd = -1;
     fh->ctl = which;
@@ -125,9 +136,7 @@ int ccfs_ctl_open(struct ccfs_fs *fs, int which, int flags, struct ccfs_fh *fh)
         return 0;
     }
     case CCFS_CTL_DROP:
-        if (acc == O_RDONLY)
-            return -EACCES;
-        return 0;
+        return acc == O_RDONLY ? -EACCES : 0;
     default:
         return -ENOENT;
     }

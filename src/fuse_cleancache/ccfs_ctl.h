@@ -11,6 +11,9 @@
  *                     (memory pressure); 2: drop the cleancache pool (in a
  *                     sharing group: the shared pool, for every member);
  *                     3: both
+ * Only root and the user running the daemon may write capacity and
+ * drop_caches (the files show that user as owner, modes 0644 and 0200);
+ * anyone who can reach the mount may read the statistics.
  */
 #ifndef CCFS_CTL_H
 #define CCFS_CTL_H
@@ -39,8 +42,10 @@ int ccfs_ctl_match(const struct ccfs_fs *fs, const char *path);
 bool ccfs_ctl_is_name(const struct ccfs_fs *fs, const char *name);
 /* Attributes of a control path (0 or -ENOENT). */
 int ccfs_ctl_getattr(const struct ccfs_fs *fs, int which, struct stat *st);
-/* Open: snapshot the content of readable files into fh. 0 or -errno. */
-int ccfs_ctl_open(struct ccfs_fs *fs, int which, int flags, struct ccfs_fh *fh);
+/* Open for the calling uid: snapshot the content of readable files into
+ * fh. 0 or -errno (-EACCES: a write open by a caller other than root or
+ * the daemon's user, or an access mode the file does not have). */
+int ccfs_ctl_open(struct ccfs_fs *fs, int which, int flags, uid_t caller, struct ccfs_fh *fh);
 /* Read from the snapshot. Returns bytes. */
 ssize_t ccfs_ctl_read(const struct ccfs_fh *fh, char *buf, size_t size, off_t off);
 /* Write a command. Returns size or -errno (-EINVAL for a bad value). */

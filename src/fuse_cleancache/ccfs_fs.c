@@ -52,6 +52,11 @@ int ccfs_fs_setup(struct ccfs_fs *fs, const struct ccfs_opts *o, size_t i, struc
     fs->named = named;
     fs->tm = tm;
     ccfs_stats_init(&fs->stats);
+    rc = ccfs_creds_init(&fs->creds);
+    if (rc < 0) {
+        fprintf(err, "tmemfs: cannot read the daemon's groups: %s\n", strerror(-rc));
+        goto fail;
+    }
 
     fs->client = tmem_client_create(fs->tm, "tmemfs");
     if (!fs->client) {
@@ -105,6 +110,7 @@ void ccfs_fs_teardown(struct ccfs_fs *fs)
     tmem_client_destroy(fs->client);
     fs->client = NULL;
     fs->tm = NULL;
+    ccfs_creds_destroy(&fs->creds);
 }
 
 /* s as a quoted, escaped JSON string (malloc'ed; NULL on failure). */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "core/tmem.h"
+#include "fuse_cleancache/ccfs_creds.h"
 #include "fuse_cleancache/ccfs_group.h"
 #include "fuse_cleancache/ccfs_io.h"
 #include "fuse_cleancache/ccfs_obj.h"
@@ -30,6 +31,7 @@ struct ccfs_fs {
     struct ccfs_io io;
     bool io_ready;
     struct ccfs_objtab *objs;
+    struct ccfs_creds creds;      /* the daemon's identity (ccfs_creds.h) */
 };
 
 enum ccfs_fh_kind { CCFS_FH_FILE, CCFS_FH_DIR, CCFS_FH_CTL, CCFS_FH_CTLDIR };

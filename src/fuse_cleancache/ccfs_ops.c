@@ -10,7 +10,11 @@
  *
  * Every path is resolved beneath the SOURCE dirfd with ccfs_at_open (no
  * symlink is ever followed) and the last component used with *at() calls
- * and no-follow flags. Control paths (ccfs_ctl) are answered first.
+ * and no-follow flags. Control paths (ccfs_ctl) are answered first. Every
+ * operation that names a path, creates, changes attributes or lists a
+ * directory runs with the caller's credentials (ccfs_creds.h; the
+ * ccfs_op_* wrappers at the end), so the backing filesystem refuses what
+ * it would refuse the caller.
  *
  * Data: open files and directories are struct ccfs_fh (fuse fh). Locking:
  * none here; ccfs_io and ccfs_objtab lock inside (objtab -> io). Changes to
@@ -32,6 +36,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "fuse_cleancache/ccfs_creds.h"
 #include "fuse_cleancache/ccfs_ctl.h"
 #include "fuse_cleancache/ccfs_path.h"
 
@@ -487,7 +492,7 @@ static int ccfs_open(const char *path, struct fuse_file_info *fi)
         struct ccfs_fh *fh = calloc(1, sizeof(*fh));
         if (!fh)
             return -ENOMEM;
-        rc = ccfs_ctl_open(fs, which, fi->flags, fh);
+        rc = ccfs_ctl_open(fs, which, fi->flags, fuse_get_context()->uid, fh);
         if (rc < 0) {
             free(fh->buf);
             free(fh);
@@ -912,7 +917,9 @@ static int ccfs_access(const char *path, int mask)
     rc = ccfs_at_open(fs->rootfd, path, &at);
     if (rc < 0)
         return rc;
-    rc = faccessat(at.dirfd, at.name, mask, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+    /* AT_EACCESS: check as the thread's fsuid/fsgid (the caller's), not
+     * as the daemon's real uid, which faccessat would use otherwise. */
+    rc = faccessat(at.dirfd, at.name, mask, AT_EACCESS | AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
     ccfs_at_close(&at);
     return rc;
 }
@@ -989,38 +996,101 @@ static int ccfs_flock(const char *path, struct fuse_file_info *fi, int op)
     return flock(fd, op) < 0 ? -errno : 0;
 }
 
+/* ------------------------------------------- as the caller (ccfs_creds) */
+
+static int ccfs_fuse_getgroups(void *arg, int size, gid_t list[])
+{
+    (void)arg;
+    return fuse_getgroups(size, list);
+}
+
+/*
+ * Every operation that names a path, creates, changes attributes or lists
+ * a directory runs with the caller's fsuid, fsgid and groups, so the
+ * backing filesystem refuses what it would refuse the caller. Operations
+ * on an open descriptor (read, write, fsync, flush, release, lseek, flock,
+ * fallocate, copy_file_range) need no switch: the access was checked when
+ * the caller opened it. ccfs_op_NAME runs ccfs_NAME(ARGS) as the caller.
+ */
+#define CCFS_AS_CALLER(name, params, args)                                                    \
+    static int ccfs_op_##name params                                                       \
+    {                                                                                      \
+        struct fuse_context *ctx = fuse_get_context();                                     \
+        struct ccfs_fs *fs = ctx->private_data;                                            \
+        struct ccfs_creds_scope scope;                                                     \
+        int rc = ccfs_creds_enter(&fs->creds, ctx->uid, ctx->gid, ccfs_fuse_getgroups,     \
+                                  NULL, &scope);                                           \
+        if (rc < 0)                                                                        \
+            return rc;                                                                     \
+        rc = ccfs_##name args;                                                             \
+        ccfs_creds_leave(&fs->creds, &scope);                                              \
+        return rc;                                                                         \
+    }
+
+CCFS_AS_CALLER(getattr, (const char *path, struct stat *st, struct fuse_file_info *fi),
+               (path, st, fi))
+CCFS_AS_CALLER(readlink, (const char *path, char *buf, size_t size), (path, buf, size))
+CCFS_AS_CALLER(mknod, (const char *path, mode_t mode, dev_t rdev), (path, mode, rdev))
+CCFS_AS_CALLER(mkdir, (const char *path, mode_t mode), (path, mode))
+CCFS_AS_CALLER(unlink, (const char *path), (path))
+CCFS_AS_CALLER(rmdir, (const char *path), (path))
+CCFS_AS_CALLER(symlink, (const char *target, const char *path), (target, path))
+CCFS_AS_CALLER(rename, (const char *from, const char *to, unsigned int flags), (from, to, flags))
+CCFS_AS_CALLER(link, (const char *from, const char *to), (from, to))
+CCFS_AS_CALLER(chmod, (const char *path, mode_t mode, struct fuse_file_info *fi), (path, mode, fi))
+CCFS_AS_CALLER(chown, (const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi),
+               (path, uid, gid, fi))
+CCFS_AS_CALLER(utimens, (const char *path, const struct timespec tv[2], struct fuse_file_info *fi),
+               (path, tv, fi))
+CCFS_AS_CALLER(truncate, (const char *path, off_t size, struct fuse_file_info *fi),
+               (path, size, fi))
+CCFS_AS_CALLER(open, (const char *path, struct fuse_file_info *fi), (path, fi))
+CCFS_AS_CALLER(create, (const char *path, mode_t mode, struct fuse_file_info *fi),
+               (path, mode, fi))
+CCFS_AS_CALLER(setxattr, (const char *path, const char *name, const char *value, size_t size,
+                          int flags), (path, name, value, size, flags))
+CCFS_AS_CALLER(getxattr, (const char *path, const char *name, char *value, size_t size),
+               (path, name, value, size))
+CCFS_AS_CALLER(listxattr, (const char *path, char *list, size_t size), (path, list, size))
+CCFS_AS_CALLER(removexattr, (const char *path, const char *name), (path, name))
+CCFS_AS_CALLER(opendir, (const char *path, struct fuse_file_info *fi), (path, fi))
+CCFS_AS_CALLER(readdir, (const char *path, void *buf, fuse_fill_dir_t filler, off_t offset,
+                         struct fuse_file_info *fi, enum fuse_readdir_flags flags),
+               (path, buf, filler, offset, fi, flags))
+CCFS_AS_CALLER(access, (const char *path, int mask), (path, mask))
+
 static const struct fuse_operations ccfs_ops = {
     .init = ccfs_init,
-    .getattr = ccfs_getattr,
-    .readlink = ccfs_readlink,
-    .mknod = ccfs_mknod,
-    .mkdir = ccfs_mkdir,
-    .unlink = ccfs_unlink,
-    .rmdir = ccfs_rmdir,
-    .symlink = ccfs_symlink,
-    .rename = ccfs_rename,
-    .link = ccfs_link,
-    .chmod = ccfs_chmod,
-    .chown = ccfs_chown,
-    .truncate = ccfs_truncate,
-    .open = ccfs_open,
+    .getattr = ccfs_op_getattr,
+    .readlink = ccfs_op_readlink,
+    .mknod = ccfs_op_mknod,
+    .mkdir = ccfs_op_mkdir,
+    .unlink = ccfs_op_unlink,
+    .rmdir = ccfs_op_rmdir,
+    .symlink = ccfs_op_symlink,
+    .rename = ccfs_op_rename,
+    .link = ccfs_op_link,
+    .chmod = ccfs_op_chmod,
+    .chown = ccfs_op_chown,
+    .truncate = ccfs_op_truncate,
+    .open = ccfs_op_open,
     .read = ccfs_read,
     .write = ccfs_write,
     .statfs = ccfs_statfs,
     .flush = ccfs_flush,
     .release = ccfs_release,
     .fsync = ccfs_fsync,
-    .setxattr = ccfs_setxattr,
-    .getxattr = ccfs_getxattr,
-    .listxattr = ccfs_listxattr,
-    .removexattr = ccfs_removexattr,
-    .opendir = ccfs_opendir,
-    .readdir = ccfs_readdir,
+    .setxattr = ccfs_op_setxattr,
+    .getxattr = ccfs_op_getxattr,
+    .listxattr = ccfs_op_listxattr,
+    .removexattr = ccfs_op_removexattr,
+    .opendir = ccfs_op_opendir,
+    .readdir = ccfs_op_readdir,
     .releasedir = ccfs_releasedir,
     .fsyncdir = ccfs_fsyncdir,
-    .access = ccfs_access,
-    .create = ccfs_create,
-    .utimens = ccfs_utimens,
+    .access = ccfs_op_access,
+    .create = ccfs_op_create,
+    .utimens = ccfs_op_utimens,
     .fallocate = ccfs_fallocate,
     .copy_file_range = ccfs_copy_file_range,
     .lseek = ccfs_lseek,

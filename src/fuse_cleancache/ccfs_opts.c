@@ -27,13 +27,17 @@ struct ccfs_raw {
     char *cache_size, *capacity, *cleancache, *compress, *dedup, *page_size;
     char *shared_uuid, *stats_json, *ctl, *policy, *max_objects;
     int kcache, nonempty;
+    int allow_other, default_permissions;
     int help, version, foreground, single_thread, debug;
     char **pos;            /* positional arguments (malloc'ed) */
     size_t npos, cap;
     int nomem;
 };
 
-enum { CCFS_KEY_HELP, CCFS_KEY_VERSION, CCFS_KEY_FG, CCFS_KEY_ST, CCFS_KEY_DEBUG };
+enum {
+    CCFS_KEY_HELP, CCFS_KEY_VERSION, CCFS_KEY_FG, CCFS_KEY_ST, CCFS_KEY_DEBUG,
+    CCFS_KEY_ALLOW_OTHER, CCFS_KEY_DEFAULT_PERMISSIONS
+};
 
 #define CCFS_OPT(t, p) { t, offsetof(struct ccfs_raw, p), 1 }
 #define CCFS_OPTS(name, field) { name "=%s", offsetof(struct ccfs_raw, field), 0 }
@@ -60,6 +64,8 @@ static const struct fuse_opt ccfs_opt_spec[] = {
     FUSE_OPT_KEY("-s", CCFS_KEY_ST),
     FUSE_OPT_KEY("-d", CCFS_KEY_DEBUG),
     FUSE_OPT_KEY("debug", CCFS_KEY_DEBUG),
+    FUSE_OPT_KEY("allow_other", CCFS_KEY_ALLOW_OTHER),
+    FUSE_OPT_KEY("default_permissions", CCFS_KEY_DEFAULT_PERMISSIONS),
     FUSE_OPT_END
 };
 
@@ -103,6 +109,12 @@ static int ccfs_opt_proc(void *data, const char *arg, int key, struct fuse_args 
         r->debug = 1;
         r->foreground = 1;
         return 1; /* keep: libfuse turns on its debug output */
+    case CCFS_KEY_ALLOW_OTHER:
+        r->allow_other = 1;
+        return 1; /* keep: a mount option for libfuse */
+    case CCFS_KEY_DEFAULT_PERMISSIONS:
+        r->default_permissions = 1;
+        return 1;
     default:
         return 1;
     }
@@ -226,6 +238,14 @@ int ccfs_opts_parse(struct fuse_args *args, struct ccfs_opts *o, FILE *err)
     o->debug = r.debug;
     o->kcache = r.kcache;
     o->nonempty = r.nonempty;
+    o->allow_other = r.allow_other;
+    /* Other users on the mount: the kernel checks permissions too (see
+     * ccfs_opts.h), also on names and attributes it has cached, which the
+     * daemon never sees again. */
+    if (r.allow_other && !r.default_permissions &&
+        fuse_opt_add_arg(args, "-odefault_permissions") != 0)
+        CCFS_BAD("out of memory");
+    o->default_permissions = r.allow_other || r.default_permissions;
     if (o->show_help || o->show_version) {
         rc = 0;
         goto out;
@@ -438,6 +458,12 @@ void ccfs_opts_usage(FILE *out, const char *prog)
 "                            2 drop cleancache, 3 both)\n"
 "    -o kcache               let the kernel page cache work (no direct I/O)\n"
 "    -o nonempty             allow a non-empty MOUNTPOINT\n"
+"\n"
+"security: run as root, tmemfs performs every request with the caller's\n"
+"uid, gid and groups (new files belong to their creator); -o allow_other\n"
+"(other users may use the mount) also turns on -o default_permissions (the\n"
+"kernel checks modes too). Only root and the daemon's user may write the\n"
+"control files capacity and drop_caches.\n"
 "\n"
 "general options:\n"
 "    -h, --help              print this help (and libfuse's options)\n"

@@ -2,7 +2,12 @@
  * ccfs_opts.h - tmemfs command line:
  * `tmemfs [options] SOURCE MOUNTPOINT [SOURCE2 MOUNTPOINT2 ...]`.
  * Our options are -o name=value (so fstab / mount -t fuse.tmemfs work);
- * anything else is left in the argument list for libfuse. Each extra
+ * anything else is left in the argument list for libfuse. -o allow_other
+ * (other users may use the mount) implies -o default_permissions, which is
+ * added to the list: the kernel then checks every access against the
+ * attributes too, also when it answers from its cache of names and
+ * attributes without asking the daemon (which, as root, also performs each
+ * request with the caller's credentials, ccfs_creds.h). Each extra
  * SOURCE MOUNTPOINT pair is one more mount in the same process, with the
  * same options, on the same tmem store.
  */
@@ -39,6 +44,9 @@ struct ccfs_opts {
     enum ccfs_policy policy;
     uint64_t max_objects;  /* object table size (default 65536) */
     bool nonempty;         /* allow a non-empty MOUNTPOINT */
+    bool allow_other;      /* libfuse's -o allow_other was given */
+    bool default_permissions; /* the kernel checks modes: given, or implied
+                              by allow_other (added to the fuse args) */
     bool foreground, single_thread, debug;
     bool show_help, show_version;
 };
