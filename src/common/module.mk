@@ -1,0 +1,7 @@
+# src/common: small parts every layer uses (index-linked lists, the integer
+# mixer, the size grammar, the statistics writer). Below the core: its
+# objects go into $(CORE_LIB) (libtmem.a), so everything that links the
+# core has them.
+COMMON_SOURCES := $(wildcard src/common/*.c)
+COMMON_OBJECTS := $(COMMON_SOURCES:%.c=$(BUILD)/%.o)
+ALL_SOURCES += $(COMMON_SOURCES)
