@@ -3,7 +3,7 @@
 # helpers, tests/support, go into each); tests/swapsim and
 # tests/fuse_cleancache in their parts' module.mk.
 # A test binary links the core library and, for tests/swapsim and
-# tests/fuse_cleancache, that part's library (SWAPSIM_LIB / CCFS_LIB).
+# tests/fuse_cleancache, that part's library (SWAPSIM_LIB / TMEMFS_LIB).
 CORE_TEST_SOURCES := $(wildcard tests/core/test_*.c)
 CORE_TEST_BINS := $(CORE_TEST_SOURCES:tests/core/%.c=$(BUILD)/tests/core/%)
 TEST_BINS += $(CORE_TEST_BINS)

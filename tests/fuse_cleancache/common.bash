@@ -1,70 +1,70 @@
 # common.bash - sourced by the tmemfs integration tests (tests/fuse_cleancache/*.sh).
 #
 # Environment: TMEMFS_BIN (the tmemfs binary; make exports it, default
-# build/tmemfs), CCFS_MIX_BIN (the random-mix helper, default
-# build/tests/fuse_cleancache/ccfs_mix). Every test: ccfs_begin (skips with
+# build/tmemfs), TMEMFS_MIX_BIN (the random-mix helper, default
+# build/tests/fuse_cleancache/tmemfs_mix). Every test: tmemfs_begin (skips with
 # exit 77 and a loud SKIPPED line only when /dev/fuse is unusable), mounts
-# with ccfs_mount, and relies on the EXIT trap to unmount and clean up.
+# with tmemfs_mount, and relies on the EXIT trap to unmount and clean up.
 set -u
-CCFS_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-TMEMFS_BIN=${TMEMFS_BIN:-$CCFS_REPO/build/tmemfs}
-CCFS_MIX_BIN=${CCFS_MIX_BIN:-$CCFS_REPO/build/tests/fuse_cleancache/ccfs_mix}
-CCFS_MOUNTS=()
-CCFS_PIDS=()
-CCFS_WORK=
+TMEMFS_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TMEMFS_BIN=${TMEMFS_BIN:-$TMEMFS_REPO/build/tmemfs}
+TMEMFS_MIX_BIN=${TMEMFS_MIX_BIN:-$TMEMFS_REPO/build/tests/fuse_cleancache/tmemfs_mix}
+TMEMFS_MOUNTS=()
+TMEMFS_PIDS=()
+TMEMFS_WORK=
 
-ccfs_cleanup() {
+tmemfs_cleanup() {
     local m p
-    for m in "${CCFS_MOUNTS[@]+"${CCFS_MOUNTS[@]}"}"; do
+    for m in "${TMEMFS_MOUNTS[@]+"${TMEMFS_MOUNTS[@]}"}"; do
         if mountpoint -q "$m" 2>/dev/null; then
             fusermount3 -u "$m" 2>/dev/null || fusermount3 -u -z "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
         fi
     done
-    for p in "${CCFS_PIDS[@]+"${CCFS_PIDS[@]}"}"; do
+    for p in "${TMEMFS_PIDS[@]+"${TMEMFS_PIDS[@]}"}"; do
         kill "$p" 2>/dev/null
         wait "$p" 2>/dev/null
     done
-    [ -n "$CCFS_WORK" ] && rm -rf "$CCFS_WORK"
+    [ -n "$TMEMFS_WORK" ] && rm -rf "$TMEMFS_WORK"
 }
 
-ccfs_skip() { echo "SKIPPED: $*"; echo "SKIPPED: $*" >&2; exit 77; }
-ccfs_fail() { echo "FAIL: $*" >&2; exit 1; }
-ccfs_pass() { echo "ok: $*"; }
+tmemfs_skip() { echo "SKIPPED: $*"; echo "SKIPPED: $*" >&2; exit 77; }
+tmemfs_fail() { echo "FAIL: $*" >&2; exit 1; }
+tmemfs_pass() { echo "ok: $*"; }
 
-# ccfs_begin: check prerequisites, make $CCFS_WORK, install the trap.
-ccfs_begin() {
-    [ -x "$TMEMFS_BIN" ] || ccfs_fail "tmemfs binary $TMEMFS_BIN not built"
-    [ -c /dev/fuse ] || ccfs_skip "/dev/fuse does not exist (no FUSE in this environment)"
-    ( exec 9<>/dev/fuse ) 2>/dev/null || ccfs_skip "/dev/fuse cannot be opened (no permission / not supported)"
-    command -v fusermount3 >/dev/null || ccfs_skip "fusermount3 not installed"
-    CCFS_WORK=$(mktemp -d /tmp/tmemfs-test.XXXXXX)
-    trap ccfs_cleanup EXIT
+# tmemfs_begin: check prerequisites, make $TMEMFS_WORK, install the trap.
+tmemfs_begin() {
+    [ -x "$TMEMFS_BIN" ] || tmemfs_fail "tmemfs binary $TMEMFS_BIN not built"
+    [ -c /dev/fuse ] || tmemfs_skip "/dev/fuse does not exist (no FUSE in this environment)"
+    ( exec 9<>/dev/fuse ) 2>/dev/null || tmemfs_skip "/dev/fuse cannot be opened (no permission / not supported)"
+    command -v fusermount3 >/dev/null || tmemfs_skip "fusermount3 not installed"
+    TMEMFS_WORK=$(mktemp -d /tmp/tmemfs-test.XXXXXX)
+    trap tmemfs_cleanup EXIT
     trap 'exit 1' INT TERM
 }
 
-# ccfs_mount SRC MNT [tmemfs options...]: mount in the foreground in the
+# tmemfs_mount SRC MNT [tmemfs options...]: mount in the foreground in the
 # background; log in $MNT.log; wait until mounted.
-ccfs_mount() {
+tmemfs_mount() {
     local src=$1 mnt=$2 i
     shift 2
     mkdir -p "$mnt"
     "$TMEMFS_BIN" -f "$@" "$src" "$mnt" 2>"$mnt.log" &
-    CCFS_PIDS+=($!)
-    CCFS_MOUNTS+=("$mnt")
+    TMEMFS_PIDS+=($!)
+    TMEMFS_MOUNTS+=("$mnt")
     for i in $(seq 1 100); do
         mountpoint -q "$mnt" && return 0
-        kill -0 "${CCFS_PIDS[-1]}" 2>/dev/null || break
+        kill -0 "${TMEMFS_PIDS[-1]}" 2>/dev/null || break
         sleep 0.05
     done
     cat "$mnt.log" >&2
-    ccfs_fail "mount of $src on $mnt failed"
+    tmemfs_fail "mount of $src on $mnt failed"
 }
 
-# ccfs_mount_multi LOG [tmemfs options...] -- SRC MNT [SRC MNT ...]: one
+# tmemfs_mount_multi LOG [tmemfs options...] -- SRC MNT [SRC MNT ...]: one
 # tmemfs process (foreground, in the background) serving every pair; its
 # stderr goes to LOG; waits until every MNT is mounted. The daemon's pid is
-# left in CCFS_MULTI_PID (registered once per MNT for the EXIT trap).
-ccfs_mount_multi() {
+# left in TMEMFS_MULTI_PID (registered once per MNT for the EXIT trap).
+tmemfs_mount_multi() {
     local log=$1 i m ok
     local opts=() pairs=() mnts=()
     shift
@@ -76,40 +76,40 @@ ccfs_mount_multi() {
         mnts+=("${pairs[$i]}")
     done
     "$TMEMFS_BIN" -f "${opts[@]+"${opts[@]}"}" "${pairs[@]}" 2>"$log" &
-    CCFS_MULTI_PID=$!
+    TMEMFS_MULTI_PID=$!
     for m in "${mnts[@]}"; do
-        CCFS_PIDS+=("$CCFS_MULTI_PID")
-        CCFS_MOUNTS+=("$m")
+        TMEMFS_PIDS+=("$TMEMFS_MULTI_PID")
+        TMEMFS_MOUNTS+=("$m")
     done
     for i in $(seq 1 100); do
         ok=1
         for m in "${mnts[@]}"; do mountpoint -q "$m" || ok=0; done
         [ "$ok" = 1 ] && return 0
-        kill -0 "$CCFS_MULTI_PID" 2>/dev/null || break
+        kill -0 "$TMEMFS_MULTI_PID" 2>/dev/null || break
         sleep 0.05
     done
     cat "$log" >&2
-    ccfs_fail "mount of ${mnts[*]} by one daemon failed"
+    tmemfs_fail "mount of ${mnts[*]} by one daemon failed"
 }
 
-# ccfs_umount MNT: unmount, wait for the daemon, check its exit status.
-ccfs_umount() {
+# tmemfs_umount MNT: unmount, wait for the daemon, check its exit status.
+tmemfs_umount() {
     local mnt=$1 idx pid rc
-    for idx in "${!CCFS_MOUNTS[@]}"; do
-        [ "${CCFS_MOUNTS[$idx]}" = "$mnt" ] && pid=${CCFS_PIDS[$idx]}
+    for idx in "${!TMEMFS_MOUNTS[@]}"; do
+        [ "${TMEMFS_MOUNTS[$idx]}" = "$mnt" ] && pid=${TMEMFS_PIDS[$idx]}
     done
-    fusermount3 -u "$mnt" || ccfs_fail "fusermount3 -u $mnt failed"
+    fusermount3 -u "$mnt" || tmemfs_fail "fusermount3 -u $mnt failed"
     wait "$pid"; rc=$?
-    [ "$rc" -eq 0 ] || { cat "$mnt.log" >&2; ccfs_fail "tmemfs exited $rc after unmount"; }
+    [ "$rc" -eq 0 ] || { cat "$mnt.log" >&2; tmemfs_fail "tmemfs exited $rc after unmount"; }
 }
 
-# ccfs_stat MNT NAME: one counter from the control directory.
-ccfs_stat() {
+# tmemfs_stat MNT NAME: one counter from the control directory.
+tmemfs_stat() {
     awk -v n="$2" '$1 == n { print $2; f = 1 } END { if (!f) exit 1 }' "$1/.tmemfs/stats" ||
-        ccfs_fail "counter $2 missing from $1/.tmemfs/stats"
+        tmemfs_fail "counter $2 missing from $1/.tmemfs/stats"
 }
 
-# ccfs_expect WHAT GOT WANT
-ccfs_expect() {
-    [ "$2" = "$3" ] || ccfs_fail "$1: got $2, expected $3"
+# tmemfs_expect WHAT GOT WANT
+tmemfs_expect() {
+    [ "$2" = "$3" ] || tmemfs_fail "$1: got $2, expected $3"
 }

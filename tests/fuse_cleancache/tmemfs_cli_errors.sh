@@ -5,10 +5,10 @@
 # the fstab path (mount.fuse3, options after the positionals) mounts with
 # the options given (skipped, loudly, without /dev/fuse).
 source "$(dirname "$0")/common.bash"
-[ -x "$TMEMFS_BIN" ] || ccfs_fail "tmemfs binary $TMEMFS_BIN not built"
-CCFS_WORK=$(mktemp -d /tmp/tmemfs-test.XXXXXX)
-trap ccfs_cleanup EXIT
-W=$CCFS_WORK
+[ -x "$TMEMFS_BIN" ] || tmemfs_fail "tmemfs binary $TMEMFS_BIN not built"
+TMEMFS_WORK=$(mktemp -d /tmp/tmemfs-test.XXXXXX)
+trap tmemfs_cleanup EXIT
+W=$TMEMFS_WORK
 mkdir -p "$W/src" "$W/mnt" "$W/full"
 touch "$W/full/x"
 
@@ -17,10 +17,10 @@ check_bad() { # description, args...
     shift
     out=$("$TMEMFS_BIN" "$@" 2>&1 >/dev/null); rc=$?
     lines=$(printf '%s\n' "$out" | grep -c .)
-    [ "$rc" -ne 0 ] || ccfs_fail "$what: exit status 0"
-    [ "$lines" -eq 1 ] || ccfs_fail "$what: $lines lines of error output: $out"
-    mountpoint -q "$W/mnt" && ccfs_fail "$what: something got mounted"
-    ccfs_pass "$what -> $out"
+    [ "$rc" -ne 0 ] || tmemfs_fail "$what: exit status 0"
+    [ "$lines" -eq 1 ] || tmemfs_fail "$what: $lines lines of error output: $out"
+    mountpoint -q "$W/mnt" && tmemfs_fail "$what: something got mounted"
+    tmemfs_pass "$what -> $out"
 }
 check_bad "missing SOURCE" "$W/nosuch" "$W/mnt"
 check_bad "SOURCE not a directory" "$W/full/x" "$W/mnt"
@@ -37,11 +37,11 @@ check_bad "bad shared_uuid" -o shared_uuid=xyz "$W/src" "$W/mnt"
 check_bad "bad cleancache" -o cleancache=maybe "$W/src" "$W/mnt"
 check_bad "bad policy" -o policy=random "$W/src" "$W/mnt"
 check_bad "MOUNTPOINT inside SOURCE" "$W/full" "$W/full" 
-"$TMEMFS_BIN" --help >"$W/help" 2>&1 || ccfs_fail "--help exited non-zero"
+"$TMEMFS_BIN" --help >"$W/help" 2>&1 || tmemfs_fail "--help exited non-zero"
 for o in cache_size capacity cleancache compress dedup page_size shared_uuid policy stats_json ctl kcache; do
-    grep -q -- "$o" "$W/help" || ccfs_fail "--help does not list $o"
+    grep -q -- "$o" "$W/help" || tmemfs_fail "--help does not list $o"
 done
-ccfs_pass "--help lists every option"
+tmemfs_pass "--help lists every option"
 # fstab / `mount -t fuse.tmemfs` path: mount.fuse3 runs
 # `tmemfs SOURCE MOUNTPOINT -o opts` (options after the positionals).
 MOUNT_FUSE=$(command -v mount.fuse3 || echo /sbin/mount.fuse3)
@@ -51,15 +51,15 @@ elif [ -x "$MOUNT_FUSE" ]; then
     mkdir -p "$W/fstab-src" "$W/fstab-m"
     echo fstab >"$W/fstab-src/f"
     "$MOUNT_FUSE" "$TMEMFS_BIN#$W/fstab-src" "$W/fstab-m" -o cache_size=1M,capacity=8M ||
-        ccfs_fail "mount.fuse3 (the fstab path) could not mount tmemfs"
-    CCFS_MOUNTS+=("$W/fstab-m")
-    ccfs_expect "read through a mount.fuse3 mount" "$(cat "$W/fstab-m/f")" fstab
-    ccfs_expect "cache_size from -o after the positionals" \
+        tmemfs_fail "mount.fuse3 (the fstab path) could not mount tmemfs"
+    TMEMFS_MOUNTS+=("$W/fstab-m")
+    tmemfs_expect "read through a mount.fuse3 mount" "$(cat "$W/fstab-m/f")" fstab
+    tmemfs_expect "cache_size from -o after the positionals" \
         "$(awk '$1 == "guest_capacity_pages" { print $2 }' "$W/fstab-m/.tmemfs/stats")" 256
-    ccfs_expect "capacity from -o after the positionals" \
+    tmemfs_expect "capacity from -o after the positionals" \
         "$(awk '$1 == "tmem_capacity_bytes" { print $2 }' "$W/fstab-m/.tmemfs/stats")" 8388608
-    fusermount3 -u "$W/fstab-m" || ccfs_fail "fusermount3 -u of the mount.fuse3 mount"
-    ccfs_pass "mount.fuse3 $TMEMFS_BIN#SOURCE MOUNTPOINT -o ... (fstab style) mounts with the options"
+    fusermount3 -u "$W/fstab-m" || tmemfs_fail "fusermount3 -u of the mount.fuse3 mount"
+    tmemfs_pass "mount.fuse3 $TMEMFS_BIN#SOURCE MOUNTPOINT -o ... (fstab style) mounts with the options"
 else
     echo "note: mount.fuse3 not installed; fstab-style mount not checked"
 fi

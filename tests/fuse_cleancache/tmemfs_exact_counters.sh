@@ -10,65 +10,65 @@
 #  - drop_caches=1 pushes the guest pages to cleancache: the next read is
 #    all cleancache hits.
 source "$(dirname "$0")/common.bash"
-ccfs_begin
-W=$CCFS_WORK
+tmemfs_begin
+W=$TMEMFS_WORK
 K=64
 mkdir -p "$W/src"
 head -c $((K * 4096)) /dev/urandom >"$W/src/big"
 head -c $((8 * 4096 - 100)) /dev/urandom >"$W/src/small"   # 8 pages, last partial
 
 two_reads() { # MNT: read big twice, compare content
-    cmp "$W/src/big" "$1/big" || ccfs_fail "content differs (pass 1)"
-    P1_FAILED=$(ccfs_stat "$1" failed_gets); P1_BACK=$(ccfs_stat "$1" backing_pages_read)
-    P1_PUTS=$(ccfs_stat "$1" puts)
-    cmp "$W/src/big" "$1/big" || ccfs_fail "content differs (pass 2)"
-    P2_SUCC=$(ccfs_stat "$1" succ_gets); P2_BACK=$(ccfs_stat "$1" backing_pages_read)
-    P2_PUTS=$(ccfs_stat "$1" puts); P2_HITS=$(ccfs_stat "$1" guest_hits)
+    cmp "$W/src/big" "$1/big" || tmemfs_fail "content differs (pass 1)"
+    P1_FAILED=$(tmemfs_stat "$1" failed_gets); P1_BACK=$(tmemfs_stat "$1" backing_pages_read)
+    P1_PUTS=$(tmemfs_stat "$1" puts)
+    cmp "$W/src/big" "$1/big" || tmemfs_fail "content differs (pass 2)"
+    P2_SUCC=$(tmemfs_stat "$1" succ_gets); P2_BACK=$(tmemfs_stat "$1" backing_pages_read)
+    P2_PUTS=$(tmemfs_stat "$1" puts); P2_HITS=$(tmemfs_stat "$1" guest_hits)
 }
 
 # 1. cleancache on, room in the store.
-ccfs_mount "$W/src" "$W/m1" -o cache_size=$((K / 2 * 4096)) -o stats_json="$W/m1.json"
+tmemfs_mount "$W/src" "$W/m1" -o cache_size=$((K / 2 * 4096)) -o stats_json="$W/m1.json"
 two_reads "$W/m1"
-ccfs_expect "pass 1 failed_gets" "$P1_FAILED" $K
-ccfs_expect "pass 1 backing_pages_read" "$P1_BACK" $K
-ccfs_expect "pass 1 puts" "$P1_PUTS" $((K / 2))
-ccfs_expect "pass 2 succ_gets" "$P2_SUCC" $K
-ccfs_expect "pass 2 backing_pages_read (no new backing read)" "$P2_BACK" $K
-ccfs_expect "pass 2 puts" "$P2_PUTS" $((K / 2 + K))
-ccfs_expect "guest hits" "$P2_HITS" 0
+tmemfs_expect "pass 1 failed_gets" "$P1_FAILED" $K
+tmemfs_expect "pass 1 backing_pages_read" "$P1_BACK" $K
+tmemfs_expect "pass 1 puts" "$P1_PUTS" $((K / 2))
+tmemfs_expect "pass 2 succ_gets" "$P2_SUCC" $K
+tmemfs_expect "pass 2 backing_pages_read (no new backing read)" "$P2_BACK" $K
+tmemfs_expect "pass 2 puts" "$P2_PUTS" $((K / 2 + K))
+tmemfs_expect "guest hits" "$P2_HITS" 0
 # drop_caches=1: the K/2 guest pages go to cleancache; reading them back hits.
 echo 1 >"$W/m1/.tmemfs/drop_caches"
-ccfs_expect "guest pages after drop_caches" "$(ccfs_stat "$W/m1" guest_pages)" 0
+tmemfs_expect "guest pages after drop_caches" "$(tmemfs_stat "$W/m1" guest_pages)" 0
 head -c $((K / 2 * 4096)) "$W/m1/big" | cmp - <(head -c $((K / 2 * 4096)) "$W/src/big") ||
-    ccfs_fail "content differs after drop_caches"
-ccfs_expect "succ_gets after drop_caches + read of K/2 pages" "$(ccfs_stat "$W/m1" succ_gets)" $((K + K / 2))
+    tmemfs_fail "content differs after drop_caches"
+tmemfs_expect "succ_gets after drop_caches + read of K/2 pages" "$(tmemfs_stat "$W/m1" succ_gets)" $((K + K / 2))
 # small file: second read all guest hits.
-cmp "$W/src/small" "$W/m1/small" && cmp "$W/src/small" "$W/m1/small" || ccfs_fail "small differs"
-ccfs_expect "guest hits on re-read of an 8-page file" "$(ccfs_stat "$W/m1" guest_hits)" 8
-ccfs_umount "$W/m1"
-grep -q "\"succ_gets\":$((K + K / 2))," "$W/m1.json" || ccfs_fail "stats_json at unmount wrong: $(cat "$W/m1.json")"
-ccfs_pass "K=$K pages through a K/2 guest cache: cleancache hits = K on the re-read; JSON at unmount"
+cmp "$W/src/small" "$W/m1/small" && cmp "$W/src/small" "$W/m1/small" || tmemfs_fail "small differs"
+tmemfs_expect "guest hits on re-read of an 8-page file" "$(tmemfs_stat "$W/m1" guest_hits)" 8
+tmemfs_umount "$W/m1"
+grep -q "\"succ_gets\":$((K + K / 2))," "$W/m1.json" || tmemfs_fail "stats_json at unmount wrong: $(cat "$W/m1.json")"
+tmemfs_pass "K=$K pages through a K/2 guest cache: cleancache hits = K on the re-read; JSON at unmount"
 
 # 2. capacity 0: behaves as cleancache off.
-ccfs_mount "$W/src" "$W/m2" -o cache_size=$((K / 2 * 4096)) -o capacity=0
+tmemfs_mount "$W/src" "$W/m2" -o cache_size=$((K / 2 * 4096)) -o capacity=0
 two_reads "$W/m2"
-ccfs_expect "capacity=0 pass 2 succ_gets" "$P2_SUCC" 0
-ccfs_expect "capacity=0 pass 2 backing_pages_read" "$P2_BACK" $((2 * K))
-ccfs_expect "capacity=0 failed_puts" "$(ccfs_stat "$W/m2" failed_puts)" "$P2_PUTS"
-ccfs_umount "$W/m2"
-ccfs_mount "$W/src" "$W/m3" -o cache_size=$((K / 2 * 4096)) -o cleancache=off
+tmemfs_expect "capacity=0 pass 2 succ_gets" "$P2_SUCC" 0
+tmemfs_expect "capacity=0 pass 2 backing_pages_read" "$P2_BACK" $((2 * K))
+tmemfs_expect "capacity=0 failed_puts" "$(tmemfs_stat "$W/m2" failed_puts)" "$P2_PUTS"
+tmemfs_umount "$W/m2"
+tmemfs_mount "$W/src" "$W/m3" -o cache_size=$((K / 2 * 4096)) -o cleancache=off
 two_reads "$W/m3"
-ccfs_expect "cleancache=off pass 2 backing_pages_read" "$P2_BACK" $((2 * K))
-ccfs_expect "cleancache=off puts" "$P2_PUTS" 0
-ccfs_expect "cleancache=off succ_gets" "$P2_SUCC" 0
-ccfs_umount "$W/m3"
-ccfs_pass "capacity=0 reads the backing file exactly as often as cleancache=off (2K pages)"
+tmemfs_expect "cleancache=off pass 2 backing_pages_read" "$P2_BACK" $((2 * K))
+tmemfs_expect "cleancache=off puts" "$P2_PUTS" 0
+tmemfs_expect "cleancache=off succ_gets" "$P2_SUCC" 0
+tmemfs_umount "$W/m3"
+tmemfs_pass "capacity=0 reads the backing file exactly as often as cleancache=off (2K pages)"
 
 # 3. Capacity back from 0 while mounted: cleancache works again.
-ccfs_mount "$W/src" "$W/m4" -o cache_size=$((K / 2 * 4096)) -o capacity=0 -o policy=lru
+tmemfs_mount "$W/src" "$W/m4" -o cache_size=$((K / 2 * 4096)) -o capacity=0 -o policy=lru
 echo unlimited >"$W/m4/.tmemfs/capacity"
-ccfs_expect "capacity file" "$(cat "$W/m4/.tmemfs/capacity")" unlimited
+tmemfs_expect "capacity file" "$(cat "$W/m4/.tmemfs/capacity")" unlimited
 two_reads "$W/m4"
-ccfs_expect "lru, capacity restored: pass 2 succ_gets" "$P2_SUCC" $K
-ccfs_umount "$W/m4"
-ccfs_pass "capacity raised from 0 at run time (control file), LRU policy: K hits"
+tmemfs_expect "lru, capacity restored: pass 2 succ_gets" "$P2_SUCC" $K
+tmemfs_umount "$W/m4"
+tmemfs_pass "capacity raised from 0 at run time (control file), LRU policy: K hits"

@@ -14,12 +14,12 @@
 # Rule (control): only root (the daemon's user) may write .tmemfs/capacity
 # and .tmemfs/drop_caches; any user may read the statistics.
 source "$(dirname "$0")/common.bash"
-ccfs_begin
+tmemfs_begin
 [ "$(id -u)" -eq 0 ] ||
-    ccfs_skip "needs root: a mount other users may use (allow_other), and running accesses as user nobody"
-command -v setpriv >/dev/null || ccfs_fail "setpriv (util-linux) not installed"
-command -v setfattr >/dev/null || ccfs_fail "setfattr (package attr) not installed: run tools/install-deps.sh"
-W=$CCFS_WORK
+    tmemfs_skip "needs root: a mount other users may use (allow_other), and running accesses as user nobody"
+command -v setpriv >/dev/null || tmemfs_fail "setpriv (util-linux) not installed"
+command -v setfattr >/dev/null || tmemfs_fail "setfattr (package attr) not installed: run tools/install-deps.sh"
+W=$TMEMFS_WORK
 chmod 755 "$W" # nobody must reach the trees and the mounts
 NOBODY=65534
 GROUP=4242 # nobody's supplementary group in this test
@@ -59,10 +59,10 @@ state() {
 A=$W/direct # the backing directory used directly
 B1=$W/b1 B2=$W/b2 M1=$W/m1 M2=$W/m2
 for d in "$A" "$B1" "$B2"; do make_tree "$d"; done
-ccfs_mount "$B1" "$M1" -o allow_other -o cache_size=64K
-ccfs_mount "$B2" "$M2" -o allow_other,default_permissions -o cache_size=64K
+tmemfs_mount "$B1" "$M1" -o allow_other -o cache_size=64K
+tmemfs_mount "$B2" "$M2" -o allow_other,default_permissions -o cache_size=64K
 grep " $M1 fuse" /proc/mounts | grep -q default_permissions ||
-    ccfs_fail "-o allow_other did not turn on default_permissions: $(grep " $M1 " /proc/mounts)"
+    tmemfs_fail "-o allow_other did not turn on default_permissions: $(grep " $M1 " /proc/mounts)"
 
 # expect|access ($D is the root of the view; run by sh as nobody). expect:
 # ok / no = the outcome on the backing directory (a check that this machine
@@ -151,39 +151,39 @@ for entry in "${ACCESSES[@]}"; do
     cat "$M1/lockeddir/inner" "$M2/lockeddir/inner" >/dev/null
     rc_a=$(run_access "$A" "$access" "$W/out.a")
     case $expect in
-        ok) [ "$rc_a" -eq 0 ] || ccfs_fail "backing directory: '$access' refused: $(cat "$W/out.a")" ;;
-        no) [ "$rc_a" -ne 0 ] || ccfs_fail "backing directory: '$access' allowed (test set-up is wrong)" ;;
+        ok) [ "$rc_a" -eq 0 ] || tmemfs_fail "backing directory: '$access' refused: $(cat "$W/out.a")" ;;
+        no) [ "$rc_a" -ne 0 ] || tmemfs_fail "backing directory: '$access' allowed (test set-up is wrong)" ;;
     esac
     if [ "$rc_a" -eq 0 ]; then allowed=$((allowed + 1)); else refused=$((refused + 1)); fi
     for pair in "$M1:$B1:allow_other" "$M2:$B2:allow_other,default_permissions"; do
         IFS=: read -r m b opts <<<"$pair"
         rc_m=$(run_access "$m" "$access" "$W/out.m")
         [ "$rc_m" = "$rc_a" ] ||
-            ccfs_fail "-o $opts: '$access' exit $rc_m through the mount, $rc_a on the backing directory ($(cat "$W/out.m"))"
+            tmemfs_fail "-o $opts: '$access' exit $rc_m through the mount, $rc_a on the backing directory ($(cat "$W/out.m"))"
         cmp -s "$W/out.a" "$W/out.m" ||
-            ccfs_fail "-o $opts: '$access' said '$(cat "$W/out.m")' through the mount, '$(cat "$W/out.a")' on the backing directory"
+            tmemfs_fail "-o $opts: '$access' said '$(cat "$W/out.m")' through the mount, '$(cat "$W/out.a")' on the backing directory"
         diff <(state "$A") <(state "$b") >"$W/state.diff" ||
-            ccfs_fail "-o $opts: after '$access' the trees differ (< backing directory used directly, > behind the mount): $(cat "$W/state.diff")"
+            tmemfs_fail "-o $opts: after '$access' the trees differ (< backing directory used directly, > behind the mount): $(cat "$W/state.diff")"
     done
 done
 [ "$allowed" -ge 20 ] && [ "$refused" -ge 20 ] ||
-    ccfs_fail "too few accesses of each kind: $allowed allowed, $refused refused"
-ccfs_expect "owner of a file nobody created through the mount" \
+    tmemfs_fail "too few accesses of each kind: $allowed allowed, $refused refused"
+tmemfs_expect "owner of a file nobody created through the mount" \
     "$(stat -c %u:%g "$B1/opendir/new2")" "$NOBODY:$NOBODY"
-ccfs_pass "${#ACCESSES[@]} accesses as nobody: $allowed allowed, $refused refused, each the same through both mounts as on the backing directory"
+tmemfs_pass "${#ACCESSES[@]} accesses as nobody: $allowed allowed, $refused refused, each the same through both mounts as on the backing directory"
 
 for m in "$M1" "$M2"; do
     cap=$(cat "$m/.tmemfs/capacity")
-    as_nobody cat "$m/.tmemfs/stats" >/dev/null || ccfs_fail "nobody cannot read $m/.tmemfs/stats"
+    as_nobody cat "$m/.tmemfs/stats" >/dev/null || tmemfs_fail "nobody cannot read $m/.tmemfs/stats"
     as_nobody sh -c "echo 0 >'$m/.tmemfs/capacity'" 2>/dev/null &&
-        ccfs_fail "nobody changed the capacity through $m/.tmemfs/capacity"
-    ccfs_expect "capacity after nobody's write" "$(cat "$m/.tmemfs/capacity")" "$cap"
+        tmemfs_fail "nobody changed the capacity through $m/.tmemfs/capacity"
+    tmemfs_expect "capacity after nobody's write" "$(cat "$m/.tmemfs/capacity")" "$cap"
     as_nobody sh -c "echo 3 >'$m/.tmemfs/drop_caches'" 2>/dev/null &&
-        ccfs_fail "nobody wrote $m/.tmemfs/drop_caches"
-    echo 64M >"$m/.tmemfs/capacity" || ccfs_fail "root cannot write $m/.tmemfs/capacity"
-    ccfs_expect "capacity after root's write" "$(cat "$m/.tmemfs/capacity")" 67108864
-    echo 3 >"$m/.tmemfs/drop_caches" || ccfs_fail "root cannot write $m/.tmemfs/drop_caches"
+        tmemfs_fail "nobody wrote $m/.tmemfs/drop_caches"
+    echo 64M >"$m/.tmemfs/capacity" || tmemfs_fail "root cannot write $m/.tmemfs/capacity"
+    tmemfs_expect "capacity after root's write" "$(cat "$m/.tmemfs/capacity")" 67108864
+    echo 3 >"$m/.tmemfs/drop_caches" || tmemfs_fail "root cannot write $m/.tmemfs/drop_caches"
 done
-ccfs_pass "control directory: nobody reads stats but cannot change capacity or drop caches; root can"
-ccfs_umount "$M1"
-ccfs_umount "$M2"
+tmemfs_pass "control directory: nobody reads stats but cannot change capacity or drop caches; root can"
+tmemfs_umount "$M1"
+tmemfs_umount "$M2"

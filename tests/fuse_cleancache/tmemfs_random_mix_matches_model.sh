@@ -1,32 +1,32 @@
 #!/bin/bash
 # Rule: no read ever returns stale data. A random mix of writes, appends,
 # reads, truncates, O_TRUNC opens, renames over other files and unlinks,
-# every read checked byte for byte against an in-memory model (ccfs_mix),
+# every read checked byte for byte against an in-memory model (tmemfs_mix),
 # while the tmem capacity goes unlimited -> 64K -> 0 -> 256K -> unlimited
 # and the guest cache is pushed into / dropped with cleancache. Run with a
 # tiny guest cache (16 pages) so cleancache is on the read path all the
 # time, once multi-threaded with CLOCK and once single-threaded with LRU;
 # afterwards the backing files equal what the mount showed.
 source "$(dirname "$0")/common.bash"
-ccfs_begin
-[ -x "$CCFS_MIX_BIN" ] || ccfs_fail "helper $CCFS_MIX_BIN not built"
-W=$CCFS_WORK
+tmemfs_begin
+[ -x "$TMEMFS_MIX_BIN" ] || tmemfs_fail "helper $TMEMFS_MIX_BIN not built"
+W=$TMEMFS_WORK
 run_mix() { # name seed ops opts...
     local name=$1 seed=$2 ops=$3
     shift 3
     mkdir -p "$W/src-$name/dir"
-    ccfs_mount "$W/src-$name" "$W/m-$name" -o cache_size=64K "$@"
-    "$CCFS_MIX_BIN" "$W/m-$name/dir" "$W/m-$name/.tmemfs" "$seed" "$ops" || {
-        cat "$W/m-$name/.tmemfs/stats" >&2; ccfs_fail "random mix $name (seed $seed) saw wrong data"; }
+    tmemfs_mount "$W/src-$name" "$W/m-$name" -o cache_size=64K "$@"
+    "$TMEMFS_MIX_BIN" "$W/m-$name/dir" "$W/m-$name/.tmemfs" "$seed" "$ops" || {
+        cat "$W/m-$name/.tmemfs/stats" >&2; tmemfs_fail "random mix $name (seed $seed) saw wrong data"; }
     local sg inv
-    sg=$(ccfs_stat "$W/m-$name" succ_gets); inv=$(ccfs_stat "$W/m-$name" invalidates)
-    [ "$sg" -gt 0 ] || ccfs_fail "$name: cleancache never hit: the test did not exercise it"
-    [ "$inv" -gt 0 ] || ccfs_fail "$name: no invalidation happened"
+    sg=$(tmemfs_stat "$W/m-$name" succ_gets); inv=$(tmemfs_stat "$W/m-$name" invalidates)
+    [ "$sg" -gt 0 ] || tmemfs_fail "$name: cleancache never hit: the test did not exercise it"
+    [ "$inv" -gt 0 ] || tmemfs_fail "$name: no invalidation happened"
     for f in "$W/src-$name"/dir/*; do
-        cmp "$f" "$W/m-$name/dir/$(basename "$f")" || ccfs_fail "$name: backing $f differs from mount"
+        cmp "$f" "$W/m-$name/dir/$(basename "$f")" || tmemfs_fail "$name: backing $f differs from mount"
     done
-    ccfs_umount "$W/m-$name"
-    ccfs_pass "$name: $ops ops matched the model (succ_gets=$sg invalidates=$inv)"
+    tmemfs_umount "$W/m-$name"
+    tmemfs_pass "$name: $ops ops matched the model (succ_gets=$sg invalidates=$inv)"
 }
 run_mix clock-mt 1 4000
 run_mix lru-st 7 3000 -s -o policy=lru

@@ -1,5 +1,5 @@
 /*
- * ccfs_path.c - symlink-safe path resolution beneath SOURCE.
+ * tmemfs_path.c - symlink-safe path resolution beneath SOURCE.
  *
  * Models: the confinement a kernel filesystem gets from being the only
  * owner of its namespace. The daemon receives full paths from libfuse; a
@@ -9,10 +9,10 @@
  * RESOLVE_NO_MAGICLINKS) relative to the SOURCE dirfd, and callers act on
  * the last component with *at() and no-follow flags.
  *
- * Data: none global; struct ccfs_at lives on the caller's stack.
+ * Data: none global; struct tmemfs_at lives on the caller's stack.
  * Locking: none (stateless; file descriptors only).
  */
-#include "fuse_cleancache/ccfs_path.h"
+#include "fuse_cleancache/tmemfs_path.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 /* Fallback for kernels without openat2: walk component by component. */
-static int ccfs_walk(int rootfd, char *dir)
+static int tmemfs_walk(int rootfd, char *dir)
 {
     int fd = rootfd;
     char *save = NULL, *comp;
@@ -49,7 +49,7 @@ static int ccfs_walk(int rootfd, char *dir)
     return fd;
 }
 
-int ccfs_at_open(int rootfd, const char *path, struct ccfs_at *at)
+int tmemfs_at_open(int rootfd, const char *path, struct tmemfs_at *at)
 {
     const char *p = path;
     char *slash;
@@ -82,7 +82,7 @@ int ccfs_at_open(int rootfd, const char *path, struct ccfs_at *at)
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
     fd = syscall(SYS_openat2, rootfd, at->buf, &how, sizeof(how));
     if (fd < 0 && errno == ENOSYS)
-        fd = ccfs_walk(rootfd, at->buf);
+        fd = tmemfs_walk(rootfd, at->buf);
     else if (fd < 0)
         fd = -errno;
     if (fd < 0)
@@ -92,7 +92,7 @@ int ccfs_at_open(int rootfd, const char *path, struct ccfs_at *at)
     return 0;
 }
 
-void ccfs_at_close(struct ccfs_at *at)
+void tmemfs_at_close(struct tmemfs_at *at)
 {
     if (at->owned && at->dirfd >= 0)
         close(at->dirfd);

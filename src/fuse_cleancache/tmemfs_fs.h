@@ -1,44 +1,44 @@
 /*
- * ccfs_fs.h - one mounted tmemfs: the context every FUSE operation gets
+ * tmemfs_fs.h - one mounted tmemfs: the context every FUSE operation gets
  * (fuse_get_context()->private_data), its set-up/tear-down, and the open
  * handle type. One process may run several mounts (guests) on one tmem
- * store (the "hypervisor", created once by ccfs_store_create); mounts
- * with a shared pool form a sharing group (ccfs_group.h).
+ * store (the "hypervisor", created once by tmemfs_store_create); mounts
+ * with a shared pool form a sharing group (tmemfs_group.h).
  */
-#ifndef CCFS_FS_H
-#define CCFS_FS_H
+#ifndef TMEMFS_FS_H
+#define TMEMFS_FS_H
 
 #include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 
 #include "core/tmem.h"
-#include "fuse_cleancache/ccfs_creds.h"
-#include "fuse_cleancache/ccfs_group.h"
-#include "fuse_cleancache/ccfs_io.h"
-#include "fuse_cleancache/ccfs_obj.h"
-#include "fuse_cleancache/ccfs_opts.h"
-#include "fuse_cleancache/ccfs_stats.h"
+#include "fuse_cleancache/tmemfs_creds.h"
+#include "fuse_cleancache/tmemfs_group.h"
+#include "fuse_cleancache/tmemfs_io.h"
+#include "fuse_cleancache/tmemfs_object_table.h"
+#include "fuse_cleancache/tmemfs_opts.h"
+#include "fuse_cleancache/tmemfs_stats.h"
 
-struct ccfs_fs {
+struct tmemfs_fs {
     int rootfd;                   /* SOURCE, O_PATH directory */
-    const struct ccfs_opts *opts; /* shared by every mount of the process */
+    const struct tmemfs_opts *opts; /* shared by every mount of the process */
     const char *mountpoint;       /* this mount's MOUNTPOINT as given */
     bool named;                   /* JSON statistics name the mountpoint */
     struct tmem *tm;              /* the store ("hypervisor"), shared, not owned */
     struct tmem_client *client;   /* this mount as a guest */
-    struct ccfs_stats stats;
-    struct ccfs_io io;
+    struct tmemfs_stats stats;
+    struct tmemfs_io io;
     bool io_ready;
-    struct ccfs_objtab *objs;
-    struct ccfs_creds creds;      /* the daemon's identity (ccfs_creds.h) */
+    struct tmemfs_object_table *objs;
+    struct tmemfs_creds creds;      /* the daemon's identity (tmemfs_creds.h) */
 };
 
-enum ccfs_fh_kind { CCFS_FH_FILE, CCFS_FH_DIR, CCFS_FH_CTL, CCFS_FH_CTLDIR };
+enum tmemfs_fh_kind { TMEMFS_FH_FILE, TMEMFS_FH_DIR, TMEMFS_FH_CTL, TMEMFS_FH_CTLDIR };
 
 /* An open file or directory (fuse_file_info.fh). */
-struct ccfs_fh {
-    enum ccfs_fh_kind kind;
+struct tmemfs_fh {
+    enum tmemfs_fh_kind kind;
     int fd;                 /* backing descriptor (-1 for control files) */
     bool reg;               /* regular file: goes through the caches */
     bool append;            /* opened O_APPEND */
@@ -50,7 +50,7 @@ struct ccfs_fh {
     off_t offset;
     bool is_root;
     /* control files */
-    int ctl;                /* enum ccfs_ctl_file */
+    int ctl;                /* enum tmemfs_control_file */
     char *buf;
     size_t len;
 };
@@ -58,9 +58,9 @@ struct ccfs_fh {
 /*
  * Create the tmem store every mount of the process uses (capacity, page
  * size, compression, dedup from o). On failure prints one line to err and
- * returns NULL. Free with tmem_destroy after every ccfs_fs_teardown.
+ * returns NULL. Free with tmem_destroy after every tmemfs_fs_teardown.
  */
-struct tmem *ccfs_store_create(const struct ccfs_opts *o, FILE *err);
+struct tmem *tmemfs_store_create(const struct tmemfs_opts *o, FILE *err);
 
 /*
  * Set up mount number i of o (SOURCE o->sources[i], open as rootfd) on
@@ -73,21 +73,21 @@ struct tmem *ccfs_store_create(const struct ccfs_opts *o, FILE *err);
  * respect to every member of group. On failure prints one line to err,
  * undoes everything and returns -1.
  */
-int ccfs_fs_setup(struct ccfs_fs *fs, const struct ccfs_opts *o, size_t i, struct tmem *tm,
-                  struct ccfs_group *group, bool named, int rootfd, FILE *err);
+int tmemfs_fs_setup(struct tmemfs_fs *fs, const struct tmemfs_opts *o, size_t i, struct tmem *tm,
+                  struct tmemfs_group *group, bool named, int rootfd, FILE *err);
 
-/* Undo ccfs_fs_setup (destroys the pool: invalidate_fs; leaves the
+/* Undo tmemfs_fs_setup (destroys the pool: invalidate_fs; leaves the
  * group). Safe on a zeroed or partly set-up fs. Does not close rootfd or
  * destroy the store. No FUSE loop of this mount or of a mount of its
  * group may be running. */
-void ccfs_fs_teardown(struct ccfs_fs *fs);
+void tmemfs_fs_teardown(struct tmemfs_fs *fs);
 
 /* Render the statistics (text or JSON) into a malloc'ed string (NULL on
  * allocation failure). With fs->named the JSON object begins with
  * "mountpoint":"MOUNTPOINT". */
-char *ccfs_fs_stats_text(struct ccfs_fs *fs, bool json);
+char *tmemfs_fs_stats_text(struct tmemfs_fs *fs, bool json);
 
 /* The FUSE operation table. */
-const struct fuse_operations *ccfs_fuse_ops(void);
+const struct fuse_operations *tmemfs_fuse_ops(void);
 
-#endif /* CCFS_FS_H */
+#endif /* TMEMFS_FS_H */

@@ -1,5 +1,5 @@
 /*
- * test_ccfs_io.c - the read/write path over the real tmem core and a real
+ * test_tmemfs_io.c - the read/write path over the real tmem core and a real
  * temporary file, without FUSE: exact cleancache counters, invalidation by
  * write and truncate, capacity 0, outside-change detection (object table),
  * and sharing groups (two mounts on one shared pool: exact sharing,
@@ -16,9 +16,9 @@
 
 #include <cmocka.h>
 
-#include "fuse_cleancache/ccfs_group.h"
-#include "fuse_cleancache/ccfs_io.h"
-#include "fuse_cleancache/ccfs_obj.h"
+#include "fuse_cleancache/tmemfs_group.h"
+#include "fuse_cleancache/tmemfs_io.h"
+#include "fuse_cleancache/tmemfs_object_table.h"
 
 #define PS 4096
 #define K 32
@@ -26,8 +26,8 @@
 struct fx {
     struct tmem *tm;
     struct tmem_client *c;
-    struct ccfs_stats st;
-    struct ccfs_io io;
+    struct tmemfs_stats st;
+    struct tmemfs_io io;
     int fd;
     char path[64];
     struct tmem_oid oid;
@@ -38,7 +38,7 @@ static struct fx *fx_new(size_t guest_pages, uint64_t capacity, size_t file_page
 {
     struct fx *f = calloc(1, sizeof(*f));
     struct tmem_config cfg;
-    struct ccfs_cc cc;
+    struct tmemfs_cleancache cc;
     size_t i;
 
     tmem_config_init(&cfg);
@@ -46,11 +46,11 @@ static struct fx *fx_new(size_t guest_pages, uint64_t capacity, size_t file_page
     f->tm = tmem_create(&cfg);
     assert_non_null(f->tm);
     f->c = tmem_client_create(f->tm, "test");
-    ccfs_stats_init(&f->st);
-    assert_int_equal(ccfs_cc_init_fs(&cc, f->c, PS, &f->st), 0);
-    assert_int_equal(ccfs_io_init(&f->io, ccfs_pcache_create(guest_pages, PS, CCFS_POLICY_CLOCK),
+    tmemfs_stats_init(&f->st);
+    assert_int_equal(tmemfs_cleancache_init_fs(&cc, f->c, PS, &f->st), 0);
+    assert_int_equal(tmemfs_io_init(&f->io, tmemfs_page_cache_create(guest_pages, PS, GUEST_REPLACE_CLOCK),
                                   &cc, &f->st), 0);
-    strcpy(f->path, "/tmp/test_ccfs_io.XXXXXX");
+    strcpy(f->path, "/tmp/test_tmemfs_io.XXXXXX");
     f->fd = mkstemp(f->path);
     assert_true(f->fd >= 0);
     f->data = malloc(file_pages * PS);
@@ -64,7 +64,7 @@ static struct fx *fx_new(size_t guest_pages, uint64_t capacity, size_t file_page
 
 static void fx_free(struct fx *f)
 {
-    ccfs_io_destroy(&f->io);
+    tmemfs_io_destroy(&f->io);
     tmem_client_destroy(f->c);
     tmem_destroy(f->tm);
     close(f->fd);
@@ -79,13 +79,13 @@ static void read_all(struct fx *f, size_t pages)
     size_t off;
 
     for (off = 0; off < pages * PS; off += 8 * PS) /* 32 KiB requests */
-        assert_int_equal(ccfs_io_read(&f->io, &f->oid, f->fd, pages * PS, (char *)buf + off,
+        assert_int_equal(tmemfs_io_read(&f->io, &f->oid, f->fd, pages * PS, (char *)buf + off,
                                       8 * PS, off), 8 * PS);
     assert_memory_equal(buf, f->data, pages * PS);
     free(buf);
 }
 
-#define CNT(f, c) ccfs_stats_get(&(f)->st, c)
+#define CNT(f, c) tmemfs_stats_get(&(f)->st, c)
 
 /* Rule: K pages through a K/2-page guest cache, read twice: the second
  * read is all cleancache hits and reads nothing from the file. */
@@ -95,14 +95,14 @@ static void test_reread_hits_cleancache_exactly(void **state)
 
     (void)state;
     read_all(f, K);
-    assert_int_equal(CNT(f, CCFS_FAILED_GETS), K);
-    assert_int_equal(CNT(f, CCFS_BACKING_PAGES_READ), K);
-    assert_int_equal(CNT(f, CCFS_PUTS), K / 2);
+    assert_int_equal(CNT(f, TMEMFS_FAILED_GETS), K);
+    assert_int_equal(CNT(f, TMEMFS_BACKING_PAGES_READ), K);
+    assert_int_equal(CNT(f, TMEMFS_PUTS), K / 2);
     read_all(f, K);
-    assert_int_equal(CNT(f, CCFS_SUCC_GETS), K);
-    assert_int_equal(CNT(f, CCFS_BACKING_PAGES_READ), K);
-    assert_int_equal(CNT(f, CCFS_PUTS), K / 2 + K);
-    assert_int_equal(CNT(f, CCFS_GUEST_HITS), 0);
+    assert_int_equal(CNT(f, TMEMFS_SUCC_GETS), K);
+    assert_int_equal(CNT(f, TMEMFS_BACKING_PAGES_READ), K);
+    assert_int_equal(CNT(f, TMEMFS_PUTS), K / 2 + K);
+    assert_int_equal(CNT(f, TMEMFS_GUEST_HITS), 0);
     fx_free(f);
 }
 
@@ -114,9 +114,9 @@ static void test_capacity_zero_is_cleancache_off(void **state)
     (void)state;
     read_all(f, K);
     read_all(f, K);
-    assert_int_equal(CNT(f, CCFS_SUCC_GETS), 0);
-    assert_int_equal(CNT(f, CCFS_BACKING_PAGES_READ), 2 * K);
-    assert_int_equal(CNT(f, CCFS_FAILED_PUTS), CNT(f, CCFS_PUTS));
+    assert_int_equal(CNT(f, TMEMFS_SUCC_GETS), 0);
+    assert_int_equal(CNT(f, TMEMFS_BACKING_PAGES_READ), 2 * K);
+    assert_int_equal(CNT(f, TMEMFS_FAILED_PUTS), CNT(f, TMEMFS_PUTS));
     fx_free(f);
 }
 
@@ -131,14 +131,14 @@ static void test_write_invalidates_both_caches(void **state)
     (void)state;
     read_all(f, K); /* pages 0..K/2-1 in cleancache, K/2..K-1 in the guest */
     /* page 3/4 boundary (cleancache) and page K-2/K-1 boundary (guest) */
-    assert_int_equal(ccfs_io_write(&f->io, &f->oid, f->fd, msg, sizeof(msg), 4 * PS - 5, 0),
+    assert_int_equal(tmemfs_io_write(&f->io, &f->oid, f->fd, msg, sizeof(msg), 4 * PS - 5, 0),
                      (ssize_t)sizeof(msg));
     memcpy(f->data + 4 * PS - 5, msg, sizeof(msg));
-    assert_int_equal(ccfs_io_write(&f->io, &f->oid, f->fd, msg, sizeof(msg),
+    assert_int_equal(tmemfs_io_write(&f->io, &f->oid, f->fd, msg, sizeof(msg),
                                    (K - 1) * PS - 5, 0), (ssize_t)sizeof(msg));
     memcpy(f->data + (K - 1) * PS - 5, msg, sizeof(msg));
-    assert_int_equal(CNT(f, CCFS_INVALIDATES), 4);
-    assert_int_equal(CNT(f, CCFS_GUEST_INVALIDATES), 2);
+    assert_int_equal(CNT(f, TMEMFS_INVALIDATES), 4);
+    assert_int_equal(CNT(f, TMEMFS_GUEST_INVALIDATES), 2);
     read_all(f, K);
     read_all(f, K);
     fx_free(f);
@@ -153,8 +153,8 @@ static void test_truncate_then_grow_reads_zeros(void **state)
 
     (void)state;
     read_all(f, K);
-    assert_int_equal(ccfs_io_truncate(&f->io, &f->oid, f->fd, cut), 0);
-    assert_int_equal(ccfs_io_truncate(&f->io, &f->oid, f->fd, K * PS), 0);
+    assert_int_equal(tmemfs_io_truncate(&f->io, &f->oid, f->fd, cut), 0);
+    assert_int_equal(tmemfs_io_truncate(&f->io, &f->oid, f->fd, K * PS), 0);
     memset(f->data + cut, 0, K * PS - cut);
     read_all(f, K);
     fx_free(f);
@@ -166,27 +166,27 @@ static void test_truncate_then_grow_reads_zeros(void **state)
 static void test_objtab_detects_outside_change(void **state)
 {
     struct fx *f = fx_new(K / 2, TMEM_CAPACITY_UNLIMITED, K);
-    struct ccfs_objtab *t = ccfs_objtab_create(4, &f->io, &f->st);
+    struct tmemfs_object_table *t = tmemfs_object_table_create(4, &f->io, &f->st);
     struct statx stx;
 
     (void)state;
-    assert_int_equal(ccfs_fstatx(f->fd, &stx), 0);
-    ccfs_oid_from_statx(&stx, &f->oid);
-    assert_int_equal(ccfs_objtab_check(t, &stx, false), 0);
+    assert_int_equal(tmemfs_fstatx(f->fd, &stx), 0);
+    tmemfs_oid_from_statx(&stx, &f->oid);
+    assert_int_equal(tmemfs_object_table_check(t, &stx, false), 0);
     read_all(f, K);
-    assert_int_equal(ccfs_objtab_check(t, &stx, false), 0); /* unchanged */
+    assert_int_equal(tmemfs_object_table_check(t, &stx, false), 0); /* unchanged */
     stx.stx_size += 1;
-    assert_int_equal(ccfs_objtab_check(t, &stx, false), 1);
-    assert_int_equal(CNT(f, CCFS_OUTSIDE_CHANGES), 1);
-    assert_int_equal(CNT(f, CCFS_INVALIDATE_INODES), 1);
+    assert_int_equal(tmemfs_object_table_check(t, &stx, false), 1);
+    assert_int_equal(CNT(f, TMEMFS_OUTSIDE_CHANGES), 1);
+    assert_int_equal(CNT(f, TMEMFS_INVALIDATE_INODES), 1);
     /* In-flight change through the mount: not an outside change. */
-    assert_int_equal(ccfs_objtab_begin_modify(t, &stx), 0);
+    assert_int_equal(tmemfs_object_table_begin_modify(t, &stx), 0);
     stx.stx_mtime.tv_nsec ^= 1;
-    assert_int_equal(ccfs_objtab_check(t, &stx, false), 0);
-    ccfs_objtab_end_modify(t, &f->oid, &stx);
-    assert_int_equal(ccfs_objtab_check(t, &stx, false), 0);
-    assert_int_equal(CNT(f, CCFS_OUTSIDE_CHANGES), 1);
-    ccfs_objtab_destroy(t);
+    assert_int_equal(tmemfs_object_table_check(t, &stx, false), 0);
+    tmemfs_object_table_end_modify(t, &f->oid, &stx);
+    assert_int_equal(tmemfs_object_table_check(t, &stx, false), 0);
+    assert_int_equal(CNT(f, TMEMFS_OUTSIDE_CHANGES), 1);
+    tmemfs_object_table_destroy(t);
     fx_free(f);
 }
 
@@ -200,13 +200,13 @@ static const uint8_t UUID[16] = { 0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8
  * pool and one sharing group, else a private pool each. */
 struct gmember {
     struct tmem_client *c;
-    struct ccfs_stats st;
-    struct ccfs_io io;
+    struct tmemfs_stats st;
+    struct tmemfs_io io;
 };
 
 struct gfx {
     struct tmem *tm;
-    struct ccfs_group *g;
+    struct tmemfs_group *g;
     struct gmember m[2];
     int fd;
     char path[64];
@@ -217,29 +217,29 @@ struct gfx {
 static struct gfx *gfx_new(size_t guest_pages, size_t file_pages, bool shared)
 {
     struct gfx *f = calloc(1, sizeof(*f));
-    struct ccfs_cc cc;
+    struct tmemfs_cleancache cc;
     size_t i;
     int k;
 
     f->tm = tmem_create(NULL);
     assert_non_null(f->tm);
     if (shared) {
-        f->g = ccfs_group_create();
+        f->g = tmemfs_group_create();
         assert_non_null(f->g);
     }
     for (k = 0; k < 2; k++) {
         struct gmember *m = &f->m[k];
         m->c = tmem_client_create(f->tm, k ? "B" : "A");
-        ccfs_stats_init(&m->st);
+        tmemfs_stats_init(&m->st);
         if (shared)
-            assert_int_equal(ccfs_cc_init_shared_fs(&cc, m->c, UUID, PS, &m->st), 0);
+            assert_int_equal(tmemfs_cleancache_init_shared_fs(&cc, m->c, UUID, PS, &m->st), 0);
         else
-            assert_int_equal(ccfs_cc_init_fs(&cc, m->c, PS, &m->st), 0);
-        assert_int_equal(ccfs_io_init_shared(&m->io,
-                                             ccfs_pcache_create(guest_pages, PS, CCFS_POLICY_CLOCK),
+            assert_int_equal(tmemfs_cleancache_init_fs(&cc, m->c, PS, &m->st), 0);
+        assert_int_equal(tmemfs_io_init_shared(&m->io,
+                                             tmemfs_page_cache_create(guest_pages, PS, GUEST_REPLACE_CLOCK),
                                              &cc, &m->st, f->g), 0);
     }
-    strcpy(f->path, "/tmp/test_ccfs_io.XXXXXX");
+    strcpy(f->path, "/tmp/test_tmemfs_io.XXXXXX");
     f->fd = mkstemp(f->path);
     assert_true(f->fd >= 0);
     f->data = malloc(file_pages * PS);
@@ -256,10 +256,10 @@ static void gfx_free(struct gfx *f)
     int k;
 
     for (k = 0; k < 2; k++) {
-        ccfs_io_destroy(&f->m[k].io);
+        tmemfs_io_destroy(&f->m[k].io);
         tmem_client_destroy(f->m[k].c);
     }
-    ccfs_group_destroy(f->g);
+    tmemfs_group_destroy(f->g);
     tmem_destroy(f->tm);
     close(f->fd);
     unlink(f->path);
@@ -274,13 +274,13 @@ static void gread_all(struct gfx *f, int k, size_t pages)
     size_t off;
 
     for (off = 0; off < pages * PS; off += 8 * PS)
-        assert_int_equal(ccfs_io_read(&f->m[k].io, &f->oid, f->fd, pages * PS,
+        assert_int_equal(tmemfs_io_read(&f->m[k].io, &f->oid, f->fd, pages * PS,
                                       (char *)buf + off, 8 * PS, off), 8 * PS);
     assert_memory_equal(buf, f->data, pages * PS);
     free(buf);
 }
 
-#define GCNT(f, k, c) ccfs_stats_get(&(f)->m[k].st, c)
+#define GCNT(f, k, c) tmemfs_stats_get(&(f)->m[k].st, c)
 
 static uint64_t pool_pages(struct gfx *f, int k)
 {
@@ -299,12 +299,12 @@ static void test_group_b_gets_what_a_evicted(void **state)
 
     (void)state;
     gread_all(f, 0, K);
-    assert_int_equal(GCNT(f, 0, CCFS_PUTS), K / 2);
+    assert_int_equal(GCNT(f, 0, TMEMFS_PUTS), K / 2);
     assert_int_equal(pool_pages(f, 1), K / 2);
     gread_all(f, 1, K);
-    assert_int_equal(GCNT(f, 1, CCFS_SUCC_GETS), K / 2);
-    assert_int_equal(GCNT(f, 1, CCFS_FAILED_GETS), K / 2);
-    assert_int_equal(GCNT(f, 1, CCFS_BACKING_PAGES_READ), K / 2);
+    assert_int_equal(GCNT(f, 1, TMEMFS_SUCC_GETS), K / 2);
+    assert_int_equal(GCNT(f, 1, TMEMFS_FAILED_GETS), K / 2);
+    assert_int_equal(GCNT(f, 1, TMEMFS_BACKING_PAGES_READ), K / 2);
     gfx_free(f);
 }
 
@@ -316,8 +316,8 @@ static void test_private_pools_share_nothing(void **state)
     (void)state;
     gread_all(f, 0, K);
     gread_all(f, 1, K);
-    assert_int_equal(GCNT(f, 1, CCFS_SUCC_GETS), 0);
-    assert_int_equal(GCNT(f, 1, CCFS_BACKING_PAGES_READ), K);
+    assert_int_equal(GCNT(f, 1, TMEMFS_SUCC_GETS), 0);
+    assert_int_equal(GCNT(f, 1, TMEMFS_BACKING_PAGES_READ), K);
     gfx_free(f);
 }
 
@@ -335,23 +335,23 @@ static void test_group_write_through_a_drops_b_guest_page(void **state)
     gread_all(f, 1, K); /* B caches every page (old data) */
     gread_all(f, 0, K); /* A too */
     seq_b = 0;
-    for (stripe_probe = 0; stripe_probe < CCFS_SEQ_STRIPES; stripe_probe++)
+    for (stripe_probe = 0; stripe_probe < TMEMFS_SEQ_STRIPES; stripe_probe++)
         seq_b += f->m[1].io.seq[stripe_probe];
-    assert_int_equal(ccfs_io_write(&f->m[0].io, &f->oid, f->fd, msg, sizeof(msg), 3 * PS + 10,
+    assert_int_equal(tmemfs_io_write(&f->m[0].io, &f->oid, f->fd, msg, sizeof(msg), 3 * PS + 10,
                                    0), (ssize_t)sizeof(msg));
     memcpy(f->data + 3 * PS + 10, msg, sizeof(msg));
-    assert_int_equal(GCNT(f, 1, CCFS_GUEST_INVALIDATES), 1);
-    assert_int_equal(GCNT(f, 0, CCFS_GUEST_INVALIDATES), 1);
-    for (stripe_probe = 0; stripe_probe < CCFS_SEQ_STRIPES; stripe_probe++)
+    assert_int_equal(GCNT(f, 1, TMEMFS_GUEST_INVALIDATES), 1);
+    assert_int_equal(GCNT(f, 0, TMEMFS_GUEST_INVALIDATES), 1);
+    for (stripe_probe = 0; stripe_probe < TMEMFS_SEQ_STRIPES; stripe_probe++)
         seq_b -= f->m[1].io.seq[stripe_probe];
     assert_true(seq_b != 0); /* B's sequence moved */
     /* Memory pressure on B: its pages go to the shared pool; page 3 is not
      * among them any more. */
-    assert_int_equal(ccfs_io_shrink_guest(&f->m[1].io), K - 1);
-    assert_int_equal(ccfs_io_shrink_guest(&f->m[0].io), K - 1);
+    assert_int_equal(tmemfs_io_shrink_guest(&f->m[1].io), K - 1);
+    assert_int_equal(tmemfs_io_shrink_guest(&f->m[0].io), K - 1);
     gread_all(f, 0, K);
     gread_all(f, 1, K);
-    assert_int_equal(GCNT(f, 0, CCFS_BACKING_PAGES_READ), K + 1); /* only page 3 again */
+    assert_int_equal(GCNT(f, 0, TMEMFS_BACKING_PAGES_READ), K + 1); /* only page 3 again */
     gfx_free(f);
 }
 
@@ -364,16 +364,16 @@ static void test_group_truncate_and_object_flush_reach_a(void **state)
 
     (void)state;
     gread_all(f, 0, K); /* pool: 0..K/2-1 (A's evictions), A guest: K/2..K-1 */
-    assert_int_equal(ccfs_io_truncate(&f->m[1].io, &f->oid, f->fd, cut), 0);
-    assert_int_equal(ccfs_io_truncate(&f->m[1].io, &f->oid, f->fd, K * PS), 0);
+    assert_int_equal(tmemfs_io_truncate(&f->m[1].io, &f->oid, f->fd, cut), 0);
+    assert_int_equal(tmemfs_io_truncate(&f->m[1].io, &f->oid, f->fd, K * PS), 0);
     memset(f->data + cut, 0, K * PS - cut);
-    assert_int_equal(GCNT(f, 0, CCFS_GUEST_INVALIDATES), K / 2);
+    assert_int_equal(GCNT(f, 0, TMEMFS_GUEST_INVALIDATES), K / 2);
     assert_int_equal(pool_pages(f, 0), 2); /* pages 0 and 1 stay */
     gread_all(f, 0, K);
     gread_all(f, 1, K);
-    ccfs_io_invalidate_object(&f->m[1].io, &f->oid);
+    tmemfs_io_invalidate_object(&f->m[1].io, &f->oid);
     assert_int_equal(pool_pages(f, 0), 0);
-    assert_int_equal(GCNT(f, 0, CCFS_GUEST_INVALIDATES) + GCNT(f, 1, CCFS_GUEST_INVALIDATES),
+    assert_int_equal(GCNT(f, 0, TMEMFS_GUEST_INVALIDATES) + GCNT(f, 1, TMEMFS_GUEST_INVALIDATES),
                      K / 2 + K / 2 + K / 2);
     gfx_free(f);
 }
@@ -387,17 +387,17 @@ static void test_group_drop_cleancache_drops_shared_pool(void **state)
     (void)state;
     gread_all(f, 0, K);
     assert_int_equal(pool_pages(f, 1), K / 2);
-    ccfs_io_drop_cleancache(&f->m[0].io);
+    tmemfs_io_drop_cleancache(&f->m[0].io);
     assert_true(f->m[0].io.cc.pool_id >= 0);
     assert_true(f->m[1].io.cc.pool_id >= 0);
     assert_int_equal(pool_pages(f, 1), 0);
     gread_all(f, 1, K);
-    assert_int_equal(GCNT(f, 1, CCFS_SUCC_GETS), 0);
+    assert_int_equal(GCNT(f, 1, TMEMFS_SUCC_GETS), 0);
     /* A: pages 0..K/2-1 come from what B put into the new pool; their
      * insertion evicts A's guest pages K/2..K-1 into it, read back next. */
     gread_all(f, 0, K);
-    assert_int_equal(GCNT(f, 0, CCFS_SUCC_GETS), K);
-    assert_int_equal(GCNT(f, 0, CCFS_BACKING_PAGES_READ), K);
+    assert_int_equal(GCNT(f, 0, TMEMFS_SUCC_GETS), K);
+    assert_int_equal(GCNT(f, 0, TMEMFS_BACKING_PAGES_READ), K);
     gfx_free(f);
 }
 
@@ -406,28 +406,28 @@ static void test_group_drop_cleancache_drops_shared_pool(void **state)
 static void test_group_outside_change_seen_by_new_member(void **state)
 {
     struct gfx *f = gfx_new(K / 2, K, true);
-    struct ccfs_objtab *ta = ccfs_objtab_create(16, &f->m[0].io, &f->m[0].st);
-    struct ccfs_objtab *tb = ccfs_objtab_create(16, &f->m[1].io, &f->m[1].st);
+    struct tmemfs_object_table *ta = tmemfs_object_table_create(16, &f->m[0].io, &f->m[0].st);
+    struct tmemfs_object_table *tb = tmemfs_object_table_create(16, &f->m[1].io, &f->m[1].st);
     struct statx stx;
 
     (void)state;
-    assert_int_equal(ccfs_fstatx(f->fd, &stx), 0);
-    ccfs_oid_from_statx(&stx, &f->oid);
-    assert_int_equal(ccfs_objtab_check(ta, &stx, false), 0);
+    assert_int_equal(tmemfs_fstatx(f->fd, &stx), 0);
+    tmemfs_oid_from_statx(&stx, &f->oid);
+    assert_int_equal(tmemfs_object_table_check(ta, &stx, false), 0);
     gread_all(f, 0, K);
     assert_int_equal(pool_pages(f, 1), K / 2);
     stx.stx_mtime.tv_nsec ^= 1; /* "changed outside" */
-    assert_int_equal(ccfs_objtab_check(tb, &stx, false), 1);
-    assert_int_equal(GCNT(f, 1, CCFS_OUTSIDE_CHANGES), 1);
-    assert_int_equal(GCNT(f, 0, CCFS_OUTSIDE_CHANGES), 0);
+    assert_int_equal(tmemfs_object_table_check(tb, &stx, false), 1);
+    assert_int_equal(GCNT(f, 1, TMEMFS_OUTSIDE_CHANGES), 1);
+    assert_int_equal(GCNT(f, 0, TMEMFS_OUTSIDE_CHANGES), 0);
     assert_int_equal(pool_pages(f, 1), 0);
-    assert_int_equal(GCNT(f, 0, CCFS_GUEST_INVALIDATES), K / 2);
+    assert_int_equal(GCNT(f, 0, TMEMFS_GUEST_INVALIDATES), K / 2);
     /* A's record took the new attributes: no second flush through A. */
-    assert_int_equal(ccfs_objtab_check(ta, &stx, false), 0);
-    assert_int_equal(ccfs_objtab_count(ta), 1);
-    assert_int_equal(ccfs_objtab_count(tb), 1);
-    ccfs_objtab_destroy(tb);
-    ccfs_objtab_destroy(ta);
+    assert_int_equal(tmemfs_object_table_check(ta, &stx, false), 0);
+    assert_int_equal(tmemfs_object_table_count(ta), 1);
+    assert_int_equal(tmemfs_object_table_count(tb), 1);
+    tmemfs_object_table_destroy(tb);
+    tmemfs_object_table_destroy(ta);
     gfx_free(f);
 }
 
@@ -437,27 +437,27 @@ static void test_group_outside_change_seen_by_new_member(void **state)
 static void test_group_change_through_a_not_outside_for_b(void **state)
 {
     struct gfx *f = gfx_new(K / 2, K, true);
-    struct ccfs_objtab *ta = ccfs_objtab_create(16, &f->m[0].io, &f->m[0].st);
-    struct ccfs_objtab *tb = ccfs_objtab_create(16, &f->m[1].io, &f->m[1].st);
+    struct tmemfs_object_table *ta = tmemfs_object_table_create(16, &f->m[0].io, &f->m[0].st);
+    struct tmemfs_object_table *tb = tmemfs_object_table_create(16, &f->m[1].io, &f->m[1].st);
     struct statx stx;
 
     (void)state;
-    assert_int_equal(ccfs_fstatx(f->fd, &stx), 0);
-    ccfs_oid_from_statx(&stx, &f->oid);
-    assert_int_equal(ccfs_objtab_check(tb, &stx, false), 0);
-    assert_int_equal(ccfs_objtab_begin_modify(ta, &stx), 0);
+    assert_int_equal(tmemfs_fstatx(f->fd, &stx), 0);
+    tmemfs_oid_from_statx(&stx, &f->oid);
+    assert_int_equal(tmemfs_object_table_check(tb, &stx, false), 0);
+    assert_int_equal(tmemfs_object_table_begin_modify(ta, &stx), 0);
     stx.stx_size += 100;
     stx.stx_mtime.tv_sec += 1;
     /* While A's change is in flight B does not take it for an outside one. */
-    assert_int_equal(ccfs_objtab_check(tb, &stx, false), 0);
-    ccfs_objtab_end_modify(ta, &f->oid, &stx);
-    assert_int_equal(ccfs_objtab_check(tb, &stx, false), 0);
-    assert_int_equal(ccfs_objtab_check(ta, &stx, false), 0);
+    assert_int_equal(tmemfs_object_table_check(tb, &stx, false), 0);
+    tmemfs_object_table_end_modify(ta, &f->oid, &stx);
+    assert_int_equal(tmemfs_object_table_check(tb, &stx, false), 0);
+    assert_int_equal(tmemfs_object_table_check(ta, &stx, false), 0);
     stx.stx_ctime.tv_sec += 1;
-    assert_int_equal(ccfs_objtab_check(tb, &stx, false), 1);
-    assert_int_equal(GCNT(f, 0, CCFS_OUTSIDE_CHANGES) + GCNT(f, 1, CCFS_OUTSIDE_CHANGES), 1);
-    ccfs_objtab_destroy(tb);
-    ccfs_objtab_destroy(ta);
+    assert_int_equal(tmemfs_object_table_check(tb, &stx, false), 1);
+    assert_int_equal(GCNT(f, 0, TMEMFS_OUTSIDE_CHANGES) + GCNT(f, 1, TMEMFS_OUTSIDE_CHANGES), 1);
+    tmemfs_object_table_destroy(tb);
+    tmemfs_object_table_destroy(ta);
     gfx_free(f);
 }
 
@@ -467,27 +467,27 @@ static void test_group_change_through_a_not_outside_for_b(void **state)
 static void test_group_leaving_table_flushes_uncovered_objects(void **state)
 {
     struct gfx *f = gfx_new(K / 2, K, true);
-    struct ccfs_objtab *ta = ccfs_objtab_create(16, &f->m[0].io, &f->m[0].st);
-    struct ccfs_objtab *tb = ccfs_objtab_create(16, &f->m[1].io, &f->m[1].st);
+    struct tmemfs_object_table *ta = tmemfs_object_table_create(16, &f->m[0].io, &f->m[0].st);
+    struct tmemfs_object_table *tb = tmemfs_object_table_create(16, &f->m[1].io, &f->m[1].st);
     struct statx stx;
 
     (void)state;
-    assert_int_equal(ccfs_fstatx(f->fd, &stx), 0);
-    ccfs_oid_from_statx(&stx, &f->oid);
-    assert_int_equal(ccfs_objtab_check(ta, &stx, false), 0);
-    assert_int_equal(ccfs_objtab_check(tb, &stx, false), 0);
+    assert_int_equal(tmemfs_fstatx(f->fd, &stx), 0);
+    tmemfs_oid_from_statx(&stx, &f->oid);
+    assert_int_equal(tmemfs_object_table_check(ta, &stx, false), 0);
+    assert_int_equal(tmemfs_object_table_check(tb, &stx, false), 0);
     gread_all(f, 0, K);
     assert_int_equal(pool_pages(f, 1), K / 2);
-    ccfs_objtab_destroy(ta); /* B records the file: pages stay */
+    tmemfs_object_table_destroy(ta); /* B records the file: pages stay */
     assert_int_equal(pool_pages(f, 1), K / 2);
-    ta = ccfs_objtab_create(16, &f->m[0].io, &f->m[0].st);
-    assert_int_equal(ccfs_objtab_check(ta, &stx, false), 0);
-    ccfs_objtab_destroy(tb); /* A records it again: pages stay */
+    ta = tmemfs_object_table_create(16, &f->m[0].io, &f->m[0].st);
+    assert_int_equal(tmemfs_object_table_check(ta, &stx, false), 0);
+    tmemfs_object_table_destroy(tb); /* A records it again: pages stay */
     assert_int_equal(pool_pages(f, 1), K / 2);
-    tb = ccfs_objtab_create(16, &f->m[1].io, &f->m[1].st);
-    ccfs_objtab_destroy(ta); /* nobody else records it: flushed */
+    tb = tmemfs_object_table_create(16, &f->m[1].io, &f->m[1].st);
+    tmemfs_object_table_destroy(ta); /* nobody else records it: flushed */
     assert_int_equal(pool_pages(f, 1), 0);
-    ccfs_objtab_destroy(tb);
+    tmemfs_object_table_destroy(tb);
     gfx_free(f);
 }
 

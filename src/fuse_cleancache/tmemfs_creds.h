@@ -1,30 +1,30 @@
 /*
- * ccfs_creds.h - run a request with the credentials of the process that
+ * tmemfs_creds.h - run a request with the credentials of the process that
  * made it, so the backing filesystem checks every access as it would for
  * that process itself (mode bits, ACLs, capabilities, sticky directories,
  * protected hard links) and new files belong to their creator.
  *
  * A daemon running as root switches the calling thread's filesystem uid,
  * filesystem gid and supplementary groups to the caller's for the length
- * of the request (ccfs_creds_enter ... ccfs_creds_leave). A daemon that is
+ * of the request (tmemfs_creds_enter ... tmemfs_creds_leave). A daemon that is
  * not root cannot, and does nothing here: its mounts rely on the kernel's
- * checks (default_permissions, which -o allow_other implies, ccfs_opts.h).
+ * checks (default_permissions, which -o allow_other implies, tmemfs_opts.h).
  *
  * Thread-safety: a scope belongs to the thread that entered it and must be
- * left by that thread; the identity (struct ccfs_creds) is read-only after
- * ccfs_creds_init and may be shared by every thread.
+ * left by that thread; the identity (struct tmemfs_creds) is read-only after
+ * tmemfs_creds_init and may be shared by every thread.
  */
-#ifndef CCFS_CREDS_H
-#define CCFS_CREDS_H
+#ifndef TMEMFS_CREDS_H
+#define TMEMFS_CREDS_H
 
 #include <stdbool.h>
 #include <sys/types.h>
 
 /* Supplementary groups kept inline in a scope; more are malloc'ed. */
-#define CCFS_CREDS_INLINE_GROUPS 32
+#define TMEMFS_CREDS_INLINE_GROUPS 32
 
 /* The daemon's own identity, what a thread returns to after a request. */
-struct ccfs_creds {
+struct tmemfs_creds {
     bool can_switch;   /* effective uid 0: may take on any caller's identity */
     uid_t uid;         /* effective uid and gid at start-up */
     gid_t gid;
@@ -33,11 +33,11 @@ struct ccfs_creds {
 };
 
 /* One request's change of identity (on the caller's stack). */
-struct ccfs_creds_scope {
+struct tmemfs_creds_scope {
     bool switched;     /* the thread runs as the caller: leave must undo */
     int ngroups;
     gid_t *groups;     /* inline_groups or malloc'ed */
-    gid_t inline_groups[CCFS_CREDS_INLINE_GROUPS];
+    gid_t inline_groups[TMEMFS_CREDS_INLINE_GROUPS];
 };
 
 /*
@@ -46,18 +46,18 @@ struct ccfs_creds_scope {
  * a larger list), or -errno when they cannot be read. libfuse's
  * fuse_getgroups / fuse_req_getgroups have this contract.
  */
-typedef int (*ccfs_creds_groups_fn)(void *arg, int size, gid_t list[]);
+typedef int (*tmemfs_creds_groups_fn)(void *arg, int size, gid_t list[]);
 
 /* Record the daemon's identity. Returns 0 or -ENOMEM / -errno of
  * getgroups(2). Single-threaded (at start-up). */
-int ccfs_creds_init(struct ccfs_creds *self);
+int tmemfs_creds_init(struct tmemfs_creds *self);
 
-/* Free what ccfs_creds_init allocated. Safe on a zeroed struct. */
-void ccfs_creds_destroy(struct ccfs_creds *self);
+/* Free what tmemfs_creds_init allocated. Safe on a zeroed struct. */
+void tmemfs_creds_destroy(struct tmemfs_creds *self);
 
 /*
  * Make the calling thread act as uid/gid with the supplementary groups
- * get_groups(arg, ...) reports, until ccfs_creds_leave(scope). When the
+ * get_groups(arg, ...) reports, until tmemfs_creds_leave(scope). When the
  * daemon cannot switch (not root), or the caller is uid 0 with gid 0
  * (root passes every check and creates files as root:root, as the daemon
  * does), the thread is left as it is. Groups that cannot be read count as
@@ -66,14 +66,14 @@ void ccfs_creds_destroy(struct ccfs_creds *self);
  * thread is then back to the daemon's own and the request must fail with
  * that error rather than run with the daemon's rights).
  */
-int ccfs_creds_enter(const struct ccfs_creds *self, uid_t uid, gid_t gid,
-                     ccfs_creds_groups_fn get_groups, void *arg,
-                     struct ccfs_creds_scope *scope);
+int tmemfs_creds_enter(const struct tmemfs_creds *self, uid_t uid, gid_t gid,
+                     tmemfs_creds_groups_fn get_groups, void *arg,
+                     struct tmemfs_creds_scope *scope);
 
 /* Return the calling thread to the daemon's identity (no-op if enter did
  * not switch) and free the scope's groups. Aborts the process if the
  * daemon's identity cannot be restored: a thread left with a caller's
  * identity would serve the next caller with it. */
-void ccfs_creds_leave(const struct ccfs_creds *self, struct ccfs_creds_scope *scope);
+void tmemfs_creds_leave(const struct tmemfs_creds *self, struct tmemfs_creds_scope *scope);
 
-#endif /* CCFS_CREDS_H */
+#endif /* TMEMFS_CREDS_H */

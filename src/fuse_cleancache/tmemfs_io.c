@@ -1,6 +1,6 @@
 /*
- * ccfs_io.c - the tmemfs read/write path over the guest page cache
- * (ccfs_pcache) and cleancache (ccfs_cc).
+ * tmemfs_io.c - the tmemfs read/write path over the guest page cache
+ * (tmemfs_page_cache) and cleancache (tmemfs_cleancache).
  *
  * Models: the guest kernel's filemap. A read looks each page up in the
  * guest cache; on a miss it asks cleancache (get_page) and only then reads
@@ -18,7 +18,7 @@
  * the sequence is unchanged; so a page read before a write can never be
  * cached after that write's invalidation.
  *
- * Sharing groups (ccfs_group.h): the mounts of one process that share a
+ * Sharing groups (tmemfs_group.h): the mounts of one process that share a
  * cleancache pool. Each member keeps its own guest cache, sequences and
  * pool handle, but io->lock of every member points to the one group lock,
  * and an invalidation through any member, under that lock, drops the
@@ -36,10 +36,10 @@
  * member, in a group) and the group's member list; every tmem call of the
  * cleancache glue is made under it (tmem calls no callback for ephemeral
  * pools, so this cannot deadlock). Backing-file I/O is done without the
- * lock. Lock order of tmemfs: ccfs_objtab lock -> io lock -> (tmem's
+ * lock. Lock order of tmemfs: tmemfs_object_table lock -> io lock -> (tmem's
  * internal locks).
  */
-#include "fuse_cleancache/ccfs_io.h"
+#include "fuse_cleancache/tmemfs_io.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -47,16 +47,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static size_t ccfs_stripe(const struct tmem_oid *oid)
+static size_t tmemfs_stripe(const struct tmem_oid *oid)
 {
-    uint64_t h = oid->oid[0] * 0x9e3779b97f4a7c15ULL ^ oid->oid[1] * 0xc2b2ae3d27d4eb4fULL ^
-                 oid->oid[2];
-    h ^= h >> 29;
-    return (size_t)(h % CCFS_SEQ_STRIPES);
+    return (size_t)(tmemfs_oid_hash(oid) % TMEMFS_SEQ_STRIPES);
 }
 
-int ccfs_io_init_shared(struct ccfs_io *io, struct ccfs_pcache *pc, const struct ccfs_cc *cc,
-                        struct ccfs_stats *stats, struct ccfs_group *g)
+int tmemfs_io_init_shared(struct tmemfs_io *io, struct tmemfs_page_cache *pc, const struct tmemfs_cleancache *cc,
+                        struct tmemfs_stats *stats, struct tmemfs_group *g)
 {
     int rc;
 
@@ -68,7 +65,7 @@ int ccfs_io_init_shared(struct ccfs_io *io, struct ccfs_pcache *pc, const struct
     io->pc = pc;
     io->cc = *cc;
     io->stats = stats;
-    io->page_size = ccfs_pcache_page_size(pc);
+    io->page_size = tmemfs_page_cache_page_size(pc);
     io->inode_threshold = 1024;
     if (g) {
         pthread_mutex_lock(&g->lock);
@@ -82,21 +79,21 @@ int ccfs_io_init_shared(struct ccfs_io *io, struct ccfs_pcache *pc, const struct
     return 0;
 }
 
-int ccfs_io_init(struct ccfs_io *io, struct ccfs_pcache *pc, const struct ccfs_cc *cc,
-                 struct ccfs_stats *stats)
+int tmemfs_io_init(struct tmemfs_io *io, struct tmemfs_page_cache *pc, const struct tmemfs_cleancache *cc,
+                 struct tmemfs_stats *stats)
 {
-    return ccfs_io_init_shared(io, pc, cc, stats, NULL);
+    return tmemfs_io_init_shared(io, pc, cc, stats, NULL);
 }
 
 /* The members an invalidation through io acts on: the group's, or io
- * alone. Walk with: for (m = ccfs_first(io); m; m = ccfs_next(io, m)).
+ * alone. Walk with: for (m = tmemfs_first(io); m; m = tmemfs_next(io, m)).
  * Under *io->lock. */
-static struct ccfs_io *ccfs_first(struct ccfs_io *io)
+static struct tmemfs_io *tmemfs_first(struct tmemfs_io *io)
 {
     return io->group ? io->group->ios : io;
 }
 
-static struct ccfs_io *ccfs_next(const struct ccfs_io *io, const struct ccfs_io *m)
+static struct tmemfs_io *tmemfs_next(const struct tmemfs_io *io, const struct tmemfs_io *m)
 {
     return io->group ? m->gnext : NULL;
 }
@@ -107,13 +104,13 @@ static struct ccfs_io *ccfs_next(const struct ccfs_io *io, const struct ccfs_io 
  * another member's with io's counters (tmp holds that copy). NULL if no
  * member has a pool.
  */
-static struct ccfs_cc *ccfs_flush_cc(struct ccfs_io *io, struct ccfs_cc *tmp)
+static struct tmemfs_cleancache *tmemfs_flush_cc(struct tmemfs_io *io, struct tmemfs_cleancache *tmp)
 {
-    struct ccfs_io *m;
+    struct tmemfs_io *m;
 
     if (io->cc.pool_id >= 0)
         return &io->cc;
-    for (m = ccfs_first(io); m; m = ccfs_next(io, m)) {
+    for (m = tmemfs_first(io); m; m = tmemfs_next(io, m)) {
         if (m->cc.pool_id >= 0) {
             *tmp = m->cc;
             tmp->stats = io->stats;
@@ -123,18 +120,18 @@ static struct ccfs_cc *ccfs_flush_cc(struct ccfs_io *io, struct ccfs_cc *tmp)
     return NULL;
 }
 
-static uint32_t ccfs_ps(const struct ccfs_io *io)
+static uint32_t tmemfs_ps(const struct tmemfs_io *io)
 {
     return io->page_size;
 }
 
-void ccfs_io_destroy(struct ccfs_io *io)
+void tmemfs_io_destroy(struct tmemfs_io *io)
 {
-    struct ccfs_group *g = io->group;
+    struct tmemfs_group *g = io->group;
 
     pthread_mutex_lock(io->lock);
     if (g) {
-        struct ccfs_io **pp = &g->ios;
+        struct tmemfs_io **pp = &g->ios;
         while (*pp && *pp != io)
             pp = &(*pp)->gnext;
         if (*pp) {
@@ -143,8 +140,8 @@ void ccfs_io_destroy(struct ccfs_io *io)
         }
         io->gnext = NULL;
     }
-    ccfs_cc_invalidate_fs(&io->cc);
-    ccfs_pcache_destroy(io->pc);
+    tmemfs_cleancache_invalidate_fs(&io->cc);
+    tmemfs_page_cache_destroy(io->pc);
     io->pc = NULL;
     pthread_mutex_unlock(io->lock);
     io->group = NULL;
@@ -153,25 +150,25 @@ void ccfs_io_destroy(struct ccfs_io *io)
 }
 
 /* Eviction hook: a clean page leaves the guest cache -> cleancache. */
-static void ccfs_io_evict(void *arg, const struct tmem_oid *oid, uint32_t index,
+static void tmemfs_io_evict(void *arg, const struct tmem_oid *oid, uint32_t index,
                           const void *page)
 {
-    struct ccfs_io *io = arg;
+    struct tmemfs_io *io = arg;
 
-    ccfs_stats_add(io->stats, CCFS_GUEST_EVICTIONS, 1);
-    ccfs_cc_put_page(&io->cc, oid, index, page);
+    tmemfs_stats_add(io->stats, TMEMFS_GUEST_EVICTIONS, 1);
+    tmemfs_cleancache_put_page(&io->cc, oid, index, page);
 }
 
 /* Insert under *io->lock. */
-static void ccfs_io_insert_locked(struct ccfs_io *io, const struct tmem_oid *oid,
+static void tmemfs_io_insert_locked(struct tmemfs_io *io, const struct tmem_oid *oid,
                                   uint32_t index, const void *page)
 {
-    (void)ccfs_pcache_insert(io->pc, oid, index, page, ccfs_io_evict, io);
+    (void)tmemfs_page_cache_insert(io->pc, oid, index, page, tmemfs_io_evict, io);
 }
 
 /* pread the whole of [off, off+len), short only at EOF; the rest zeroed.
  * Returns bytes read or -errno. */
-static ssize_t ccfs_pread_full(int fd, char *buf, size_t len, uint64_t off)
+static ssize_t tmemfs_pread_full(int fd, char *buf, size_t len, uint64_t off)
 {
     size_t done = 0;
 
@@ -190,15 +187,15 @@ static ssize_t ccfs_pread_full(int fd, char *buf, size_t len, uint64_t off)
     return (ssize_t)done;
 }
 
-ssize_t ccfs_io_read(struct ccfs_io *io, const struct tmem_oid *oid, int fd,
+ssize_t tmemfs_io_read(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
                      uint64_t file_size, char *buf, size_t size, uint64_t off)
 {
-    uint32_t ps = ccfs_ps(io);
+    uint32_t ps = tmemfs_ps(io);
     uint64_t end, first, last, i, npages;
     char *tmp = NULL;
     unsigned char *have = NULL;
     uint64_t seq0;
-    size_t stripe = ccfs_stripe(oid);
+    size_t stripe = tmemfs_stripe(oid);
     ssize_t ret;
 
     if (off >= file_size || size == 0)
@@ -213,7 +210,7 @@ ssize_t ccfs_io_read(struct ccfs_io *io, const struct tmem_oid *oid, int fd,
         ret = pread(fd, buf, (size_t)(end - off), (off_t)off);
         if (ret < 0)
             return -errno;
-        ccfs_stats_add(io->stats, CCFS_BACKING_BYTES_READ, (uint64_t)ret);
+        tmemfs_stats_add(io->stats, TMEMFS_BACKING_BYTES_READ, (uint64_t)ret);
         return ret;
     }
     npages = last - first + 1;
@@ -229,17 +226,17 @@ ssize_t ccfs_io_read(struct ccfs_io *io, const struct tmem_oid *oid, int fd,
     seq0 = io->seq[stripe];
     for (i = 0; i < npages; i++) {
         uint32_t idx = (uint32_t)(first + i);
-        const void *p = ccfs_pcache_lookup(io->pc, oid, idx);
+        const void *p = tmemfs_page_cache_lookup(io->pc, oid, idx);
         if (p) {
             memcpy(tmp + i * ps, p, ps);
             have[i] = 1;
-            ccfs_stats_add(io->stats, CCFS_GUEST_HITS, 1);
+            tmemfs_stats_add(io->stats, TMEMFS_GUEST_HITS, 1);
             continue;
         }
-        ccfs_stats_add(io->stats, CCFS_GUEST_MISSES, 1);
-        if (ccfs_cc_get_page(&io->cc, oid, idx, tmp + i * ps) == 0) {
+        tmemfs_stats_add(io->stats, TMEMFS_GUEST_MISSES, 1);
+        if (tmemfs_cleancache_get_page(&io->cc, oid, idx, tmp + i * ps) == 0) {
             have[i] = 1;
-            ccfs_io_insert_locked(io, oid, idx, tmp + i * ps);
+            tmemfs_io_insert_locked(io, oid, idx, tmp + i * ps);
         }
     }
     pthread_mutex_unlock(io->lock);
@@ -255,13 +252,13 @@ ssize_t ccfs_io_read(struct ccfs_io *io, const struct tmem_oid *oid, int fd,
         }
         while (j < npages && !have[j])
             j++;
-        n = ccfs_pread_full(fd, tmp + i * ps, (size_t)((j - i) * ps), (first + i) * ps);
+        n = tmemfs_pread_full(fd, tmp + i * ps, (size_t)((j - i) * ps), (first + i) * ps);
         if (n < 0) {
             ret = n;
             goto out;
         }
-        ccfs_stats_add(io->stats, CCFS_BACKING_PAGES_READ, j - i);
-        ccfs_stats_add(io->stats, CCFS_BACKING_BYTES_READ, (uint64_t)n);
+        tmemfs_stats_add(io->stats, TMEMFS_BACKING_PAGES_READ, j - i);
+        tmemfs_stats_add(io->stats, TMEMFS_BACKING_BYTES_READ, (uint64_t)n);
         i = j;
     }
 
@@ -272,7 +269,7 @@ ssize_t ccfs_io_read(struct ccfs_io *io, const struct tmem_oid *oid, int fd,
     if (io->seq[stripe] == seq0) {
         for (i = 0; i < npages; i++)
             if (!have[i])
-                ccfs_io_insert_locked(io, oid, (uint32_t)(first + i), tmp + i * ps);
+                tmemfs_io_insert_locked(io, oid, (uint32_t)(first + i), tmp + i * ps);
     }
     pthread_mutex_unlock(io->lock);
 
@@ -287,47 +284,47 @@ out:
 /* Under *io->lock: drop pages [first, last] of oid from the guest cache
  * of every member (io alone, or its group) and bump every member's
  * sequence for oid; each member counts its own guest_invalidates. */
-static void ccfs_io_drop_guest_locked(struct ccfs_io *io, const struct tmem_oid *oid,
+static void tmemfs_io_drop_guest_locked(struct tmemfs_io *io, const struct tmem_oid *oid,
                                       uint32_t first, uint32_t last)
 {
-    size_t stripe = ccfs_stripe(oid), n;
-    struct ccfs_io *m;
+    size_t stripe = tmemfs_stripe(oid), n;
+    struct tmemfs_io *m;
 
-    for (m = ccfs_first(io); m; m = ccfs_next(io, m)) {
+    for (m = tmemfs_first(io); m; m = tmemfs_next(io, m)) {
         m->seq[stripe]++;
-        n = ccfs_pcache_invalidate_range(m->pc, oid, first, last);
-        ccfs_stats_add(m->stats, CCFS_GUEST_INVALIDATES, n);
+        n = tmemfs_page_cache_invalidate_range(m->pc, oid, first, last);
+        tmemfs_stats_add(m->stats, TMEMFS_GUEST_INVALIDATES, n);
     }
 }
 
 /* Invalidate pages [first, last] (last may be UINT64_MAX: to the end). */
-static void ccfs_io_invalidate_pages(struct ccfs_io *io, const struct tmem_oid *oid,
+static void tmemfs_io_invalidate_pages(struct tmemfs_io *io, const struct tmem_oid *oid,
                                      uint64_t first, uint64_t last)
 {
-    struct ccfs_cc tmp, *cc;
+    struct tmemfs_cleancache tmp, *cc;
 
     if (first > UINT32_MAX || first > last)
         return;
     pthread_mutex_lock(io->lock);
-    ccfs_io_drop_guest_locked(io, oid, (uint32_t)first,
+    tmemfs_io_drop_guest_locked(io, oid, (uint32_t)first,
                               last > UINT32_MAX ? UINT32_MAX : (uint32_t)last);
-    cc = ccfs_flush_cc(io, &tmp);
+    cc = tmemfs_flush_cc(io, &tmp);
     if (!cc) {
         /* cleancache off (or no pool): nothing more to flush */
     } else if (last - first >= io->inode_threshold) {
-        ccfs_cc_invalidate_inode(cc, oid);
+        tmemfs_cleancache_invalidate_inode(cc, oid);
     } else {
         uint64_t i;
         for (i = first; i <= last; i++)
-            ccfs_cc_invalidate_page(cc, oid, (uint32_t)i);
+            tmemfs_cleancache_invalidate_page(cc, oid, (uint32_t)i);
     }
     pthread_mutex_unlock(io->lock);
 }
 
-void ccfs_io_invalidate_range(struct ccfs_io *io, const struct tmem_oid *oid, uint64_t off,
+void tmemfs_io_invalidate_range(struct tmemfs_io *io, const struct tmem_oid *oid, uint64_t off,
                               uint64_t len)
 {
-    uint32_t ps = ccfs_ps(io);
+    uint32_t ps = tmemfs_ps(io);
     uint64_t last;
 
     if (len == 0)
@@ -336,36 +333,36 @@ void ccfs_io_invalidate_range(struct ccfs_io *io, const struct tmem_oid *oid, ui
         last = UINT64_MAX;
     else
         last = (off + len - 1) / ps;
-    ccfs_io_invalidate_pages(io, oid, off / ps, last);
+    tmemfs_io_invalidate_pages(io, oid, off / ps, last);
 }
 
-void ccfs_io_invalidate_object(struct ccfs_io *io, const struct tmem_oid *oid)
+void tmemfs_io_invalidate_object(struct tmemfs_io *io, const struct tmem_oid *oid)
 {
-    struct ccfs_cc tmp, *cc;
+    struct tmemfs_cleancache tmp, *cc;
 
     pthread_mutex_lock(io->lock);
-    ccfs_io_drop_guest_locked(io, oid, 0, UINT32_MAX);
-    cc = ccfs_flush_cc(io, &tmp);
+    tmemfs_io_drop_guest_locked(io, oid, 0, UINT32_MAX);
+    cc = tmemfs_flush_cc(io, &tmp);
     if (cc)
-        ccfs_cc_invalidate_inode(cc, oid);
+        tmemfs_cleancache_invalidate_inode(cc, oid);
     pthread_mutex_unlock(io->lock);
 }
 
-void ccfs_io_invalidate_cleancache_object(struct ccfs_io *io, const struct tmem_oid *oid)
+void tmemfs_io_invalidate_cleancache_object(struct tmemfs_io *io, const struct tmem_oid *oid)
 {
-    struct ccfs_cc tmp, *cc;
+    struct tmemfs_cleancache tmp, *cc;
 
     pthread_mutex_lock(io->lock);
-    cc = ccfs_flush_cc(io, &tmp);
+    cc = tmemfs_flush_cc(io, &tmp);
     if (cc)
-        ccfs_cc_invalidate_inode(cc, oid);
+        tmemfs_cleancache_invalidate_inode(cc, oid);
     pthread_mutex_unlock(io->lock);
 }
 
-ssize_t ccfs_io_write(struct ccfs_io *io, const struct tmem_oid *oid, int fd,
+ssize_t tmemfs_io_write(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
                       const char *buf, size_t size, uint64_t off, int append)
 {
-    uint32_t ps = ccfs_ps(io);
+    uint32_t ps = tmemfs_ps(io);
     struct stat st;
     uint64_t before = 0, wstart;
     ssize_t n;
@@ -386,20 +383,20 @@ ssize_t ccfs_io_write(struct ccfs_io *io, const struct tmem_oid *oid, int fd,
         if (fstat(fd, &st) == 0 && (uint64_t)st.st_size > after)
             after = (uint64_t)st.st_size;
         wstart = before;
-        ccfs_io_invalidate_range(io, oid, wstart, after - wstart);
+        tmemfs_io_invalidate_range(io, oid, wstart, after - wstart);
     } else {
         wstart = off;
-        ccfs_io_invalidate_range(io, oid, wstart, (uint64_t)n);
+        tmemfs_io_invalidate_range(io, oid, wstart, (uint64_t)n);
     }
-    ccfs_stats_add(io->stats, CCFS_BACKING_BYTES_WRITTEN, (uint64_t)n);
-    ccfs_stats_add(io->stats, CCFS_BACKING_PAGES_WRITTEN,
+    tmemfs_stats_add(io->stats, TMEMFS_BACKING_BYTES_WRITTEN, (uint64_t)n);
+    tmemfs_stats_add(io->stats, TMEMFS_BACKING_PAGES_WRITTEN,
                    (wstart + (uint64_t)n - 1) / ps - wstart / ps + 1);
     return n;
 }
 
-int ccfs_io_truncate(struct ccfs_io *io, const struct tmem_oid *oid, int fd, uint64_t len)
+int tmemfs_io_truncate(struct tmemfs_io *io, const struct tmem_oid *oid, int fd, uint64_t len)
 {
-    uint32_t ps = ccfs_ps(io);
+    uint32_t ps = tmemfs_ps(io);
     struct stat st;
     uint64_t old;
 
@@ -411,23 +408,23 @@ int ccfs_io_truncate(struct ccfs_io *io, const struct tmem_oid *oid, int fd, uin
     /* Growing only appends zeros past the old EOF: cached pages (zero past
      * EOF) stay right. Shrinking: drop from the page holding the new EOF. */
     if (len < old)
-        ccfs_io_invalidate_pages(io, oid, len / ps, (old - 1) / ps);
+        tmemfs_io_invalidate_pages(io, oid, len / ps, (old - 1) / ps);
     return 0;
 }
 
-size_t ccfs_io_shrink_guest(struct ccfs_io *io)
+size_t tmemfs_io_shrink_guest(struct tmemfs_io *io)
 {
     size_t n;
 
     pthread_mutex_lock(io->lock);
-    n = ccfs_pcache_evict_all(io->pc, ccfs_io_evict, io);
+    n = tmemfs_page_cache_evict_all(io->pc, tmemfs_io_evict, io);
     pthread_mutex_unlock(io->lock);
     return n;
 }
 
-void ccfs_io_drop_cleancache(struct ccfs_io *io)
+void tmemfs_io_drop_cleancache(struct tmemfs_io *io)
 {
-    struct ccfs_io *m;
+    struct tmemfs_io *m;
     size_t i;
 
     pthread_mutex_lock(io->lock);
@@ -435,24 +432,24 @@ void ccfs_io_drop_cleancache(struct ccfs_io *io)
         /* Every member leaves the pool first, so a shared pool's pages
          * really go (the last client out destroys it); then all rejoin a
          * fresh one. */
-        for (m = ccfs_first(io); m; m = ccfs_next(io, m)) {
-            for (i = 0; i < CCFS_SEQ_STRIPES; i++)
+        for (m = tmemfs_first(io); m; m = tmemfs_next(io, m)) {
+            for (i = 0; i < TMEMFS_SEQ_STRIPES; i++)
                 m->seq[i]++;
-            ccfs_cc_invalidate_fs(&m->cc);
+            tmemfs_cleancache_invalidate_fs(&m->cc);
         }
-        for (m = ccfs_first(io); m; m = ccfs_next(io, m))
-            (void)ccfs_cc_reinit(&m->cc, m->cc.client, ccfs_ps(m));
+        for (m = tmemfs_first(io); m; m = tmemfs_next(io, m))
+            (void)tmemfs_cleancache_reinit(&m->cc, m->cc.client, tmemfs_ps(m));
     }
     pthread_mutex_unlock(io->lock);
 }
 
-void ccfs_io_gauges(struct ccfs_io *io, struct ccfs_gauges *g)
+void tmemfs_io_gauges(struct tmemfs_io *io, struct tmemfs_gauges *g)
 {
     memset(g, 0, sizeof(*g));
     pthread_mutex_lock(io->lock);
-    g->guest_pages = ccfs_pcache_count(io->pc);
-    g->guest_capacity = ccfs_pcache_capacity(io->pc);
-    g->page_size = ccfs_ps(io);
+    g->guest_pages = tmemfs_page_cache_count(io->pc);
+    g->guest_capacity = tmemfs_page_cache_capacity(io->pc);
+    g->page_size = tmemfs_ps(io);
     g->cleancache = io->cc.pool_id >= 0;
     g->pool_id = io->cc.pool_id;
     if (io->cc.pool_id >= 0) {

@@ -1,5 +1,5 @@
 /*
- * ccfs_creds.c - run a request with the credentials of its caller.
+ * tmemfs_creds.c - run a request with the credentials of its caller.
  *
  * Models: what a kernel filesystem gets for free, every permission check
  * made against the process that asked. A FUSE daemon performs each
@@ -22,11 +22,11 @@
  * (the last may drop the filesystem capabilities; CAP_SETUID/CAP_SETGID
  * remain, so the way back is open); back: fsuid, fsgid, groups.
  *
- * Data: struct ccfs_creds (the daemon's own identity, read-only after
- * init) and struct ccfs_creds_scope (one request, on the stack).
+ * Data: struct tmemfs_creds (the daemon's own identity, read-only after
+ * init) and struct tmemfs_creds_scope (one request, on the stack).
  * Locking: none; each thread changes only its own credentials.
  */
-#include "fuse_cleancache/ccfs_creds.h"
+#include "fuse_cleancache/tmemfs_creds.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -36,13 +36,13 @@
 #include <unistd.h>
 
 /* setgroups(2) for the calling thread only. 0 or -errno. */
-static int ccfs_creds_set_thread_groups(int n, const gid_t *groups)
+static int tmemfs_creds_set_thread_groups(int n, const gid_t *groups)
 {
     return syscall(SYS_setgroups, (size_t)n, groups) < 0 ? -errno : 0;
 }
 
 /* Set the thread's fsuid and fsgid; 0 if both now hold, else -EPERM. */
-static int ccfs_creds_set_fs_ids(uid_t uid, gid_t gid, bool uid_first)
+static int tmemfs_creds_set_fs_ids(uid_t uid, gid_t gid, bool uid_first)
 {
     if (uid_first)
         (void)setfsuid(uid);
@@ -56,7 +56,7 @@ static int ccfs_creds_set_fs_ids(uid_t uid, gid_t gid, bool uid_first)
     return 0;
 }
 
-int ccfs_creds_init(struct ccfs_creds *self)
+int tmemfs_creds_init(struct tmemfs_creds *self)
 {
     int n;
 
@@ -76,14 +76,14 @@ int ccfs_creds_init(struct ccfs_creds *self)
     n = getgroups(n, self->groups);
     if (n < 0) {
         n = -errno;
-        ccfs_creds_destroy(self);
+        tmemfs_creds_destroy(self);
         return n;
     }
     self->ngroups = n;
     return 0;
 }
 
-void ccfs_creds_destroy(struct ccfs_creds *self)
+void tmemfs_creds_destroy(struct tmemfs_creds *self)
 {
     free(self->groups);
     self->groups = NULL;
@@ -91,14 +91,14 @@ void ccfs_creds_destroy(struct ccfs_creds *self)
 }
 
 /* Read the caller's groups into the scope; none if they cannot be read. */
-static void ccfs_creds_read_groups(ccfs_creds_groups_fn get_groups, void *arg,
-                                   struct ccfs_creds_scope *scope)
+static void tmemfs_creds_read_groups(tmemfs_creds_groups_fn get_groups, void *arg,
+                                   struct tmemfs_creds_scope *scope)
 {
-    int n = get_groups(arg, CCFS_CREDS_INLINE_GROUPS, scope->inline_groups);
+    int n = get_groups(arg, TMEMFS_CREDS_INLINE_GROUPS, scope->inline_groups);
 
     scope->groups = scope->inline_groups;
     scope->ngroups = 0;
-    if (n > CCFS_CREDS_INLINE_GROUPS) {
+    if (n > TMEMFS_CREDS_INLINE_GROUPS) {
         gid_t *big = malloc((size_t)n * sizeof(gid_t));
         int again = big ? get_groups(arg, n, big) : -ENOMEM;
 
@@ -113,9 +113,9 @@ static void ccfs_creds_read_groups(ccfs_creds_groups_fn get_groups, void *arg,
         scope->ngroups = n;
 }
 
-int ccfs_creds_enter(const struct ccfs_creds *self, uid_t uid, gid_t gid,
-                     ccfs_creds_groups_fn get_groups, void *arg,
-                     struct ccfs_creds_scope *scope)
+int tmemfs_creds_enter(const struct tmemfs_creds *self, uid_t uid, gid_t gid,
+                     tmemfs_creds_groups_fn get_groups, void *arg,
+                     struct tmemfs_creds_scope *scope)
 {
     int rc;
 
@@ -124,23 +124,23 @@ int ccfs_creds_enter(const struct ccfs_creds *self, uid_t uid, gid_t gid,
     scope->groups = scope->inline_groups;
     if (!self->can_switch || (uid == 0 && gid == 0))
         return 0;
-    ccfs_creds_read_groups(get_groups, arg, scope);
+    tmemfs_creds_read_groups(get_groups, arg, scope);
     scope->switched = true;
-    rc = ccfs_creds_set_thread_groups(scope->ngroups, scope->groups);
+    rc = tmemfs_creds_set_thread_groups(scope->ngroups, scope->groups);
     if (rc == 0)
-        rc = ccfs_creds_set_fs_ids(uid, gid, false);
+        rc = tmemfs_creds_set_fs_ids(uid, gid, false);
     if (rc < 0) {
-        ccfs_creds_leave(self, scope);
+        tmemfs_creds_leave(self, scope);
         return rc;
     }
     return 0;
 }
 
-void ccfs_creds_leave(const struct ccfs_creds *self, struct ccfs_creds_scope *scope)
+void tmemfs_creds_leave(const struct tmemfs_creds *self, struct tmemfs_creds_scope *scope)
 {
     if (scope->switched) {
-        if (ccfs_creds_set_fs_ids(self->uid, self->gid, true) < 0 ||
-            ccfs_creds_set_thread_groups(self->ngroups, self->groups) < 0) {
+        if (tmemfs_creds_set_fs_ids(self->uid, self->gid, true) < 0 ||
+            tmemfs_creds_set_thread_groups(self->ngroups, self->groups) < 0) {
             fprintf(stderr, "tmemfs: cannot return a thread to the daemon's credentials\n");
             abort();
         }

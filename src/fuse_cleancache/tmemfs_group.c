@@ -1,22 +1,22 @@
 /*
- * ccfs_group.c - creation and destruction of a sharing group (the mounts
- * of one process that share a cleancache pool; see ccfs_group.h).
+ * tmemfs_group.c - creation and destruction of a sharing group (the mounts
+ * of one process that share a cleancache pool; see tmemfs_group.h).
  *
  * Models: the cluster lock domain of ocfs2 (one lock for the nodes that
  * share a shared cleancache pool), in one process.
  *
- * Data: struct ccfs_group: the group io lock and the member lists, whose
- * links ccfs_io.c and ccfs_obj.c maintain. Locking: creation and
+ * Data: struct tmemfs_group: the group io lock and the member lists, whose
+ * links tmemfs_io.c and tmemfs_object_table.c maintain. Locking: creation and
  * destruction are single-threaded (no member may exist at destruction).
  */
-#include "fuse_cleancache/ccfs_group.h"
+#include "fuse_cleancache/tmemfs_group.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
-struct ccfs_group *ccfs_group_create(void)
+struct tmemfs_group *tmemfs_group_create(void)
 {
-    struct ccfs_group *g = calloc(1, sizeof(*g));
+    struct tmemfs_group *g = calloc(1, sizeof(*g));
     int rc;
 
     if (!g)
@@ -30,7 +30,7 @@ struct ccfs_group *ccfs_group_create(void)
     return g;
 }
 
-void ccfs_group_destroy(struct ccfs_group *g)
+void tmemfs_group_destroy(struct tmemfs_group *g)
 {
     if (!g)
         return;

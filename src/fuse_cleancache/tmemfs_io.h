@@ -1,5 +1,5 @@
 /*
- * ccfs_io.h - the read/write path of tmemfs (what mm/filemap.c is to a
+ * tmemfs_io.h - the read/write path of tmemfs (what mm/filemap.c is to a
  * kernel filesystem): guest page cache first, then cleancache, then the
  * backing file; writes and truncates go to the backing file and invalidate
  * both caches.
@@ -9,7 +9,7 @@
  * an index that does not fit 32 bits).
  *
  * An io is alone (a private pool, or cleancache off: its own lock) or a
- * member of a sharing group (ccfs_group.h: mounts sharing one cleancache
+ * member of a sharing group (tmemfs_group.h: mounts sharing one cleancache
  * pool). A member uses the group's one lock, and every invalidation
  * through it (write, truncate, invalidate_range, invalidate_object,
  * drop_cleancache) acts on every member: their guest caches and
@@ -18,35 +18,35 @@
  * holds across the group: once a change through any member has returned,
  * no later read through any member returns data older than it.
  */
-#ifndef CCFS_IO_H
-#define CCFS_IO_H
+#ifndef TMEMFS_IO_H
+#define TMEMFS_IO_H
 
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "core/tmem.h"
-#include "fuse_cleancache/ccfs_cc.h"
-#include "fuse_cleancache/ccfs_group.h"
-#include "fuse_cleancache/ccfs_pcache.h"
-#include "fuse_cleancache/ccfs_stats.h"
+#include "fuse_cleancache/tmemfs_cleancache.h"
+#include "fuse_cleancache/tmemfs_group.h"
+#include "fuse_cleancache/tmemfs_page_cache.h"
+#include "fuse_cleancache/tmemfs_stats.h"
 
-#define CCFS_SEQ_STRIPES 256
+#define TMEMFS_SEQ_STRIPES 256
 
-struct ccfs_io {
+struct tmemfs_io {
     /* &own_lock, or the group lock (group->lock) of a sharing group.
      * Guards pc, cc's pool id and seq[] (of every member, in a group). */
     pthread_mutex_t *lock;
     pthread_mutex_t own_lock;
-    struct ccfs_group *group;   /* NULL: alone */
-    struct ccfs_io *gnext;      /* next member of group */
-    struct ccfs_pcache *pc;     /* owned */
-    struct ccfs_cc cc;
-    struct ccfs_stats *stats;
+    struct tmemfs_group *group;   /* NULL: alone */
+    struct tmemfs_io *gnext;      /* next member of group */
+    struct tmemfs_page_cache *pc;     /* owned */
+    struct tmemfs_cleancache cc;
+    struct tmemfs_stats *stats;
     uint32_t page_size;
     /* Invalidation sequence per oid stripe: bumped by every invalidation,
      * so a read that raced with one does not insert what it read. */
-    uint64_t seq[CCFS_SEQ_STRIPES];
+    uint64_t seq[TMEMFS_SEQ_STRIPES];
     /* Ranges longer than this many pages invalidate the whole object in
      * cleancache (one flush_object instead of many flush_page). */
     uint32_t inode_threshold;
@@ -55,30 +55,30 @@ struct ccfs_io {
 /*
  * Set up io over a guest cache pc (io takes ownership) and an initialised
  * cleancache instance cc (copied; may be disabled). Returns 0 or -errno.
- * io must not move in memory until ccfs_io_destroy.
+ * io must not move in memory until tmemfs_io_destroy.
  */
-int ccfs_io_init(struct ccfs_io *io, struct ccfs_pcache *pc, const struct ccfs_cc *cc,
-                 struct ccfs_stats *stats);
+int tmemfs_io_init(struct tmemfs_io *io, struct tmemfs_page_cache *pc, const struct tmemfs_cleancache *cc,
+                 struct tmemfs_stats *stats);
 /*
- * The same, and join the sharing group g (NULL: alone, as ccfs_io_init).
+ * The same, and join the sharing group g (NULL: alone, as tmemfs_io_init).
  * Every member of g must have cleancache instances on the same shared pool
  * (init_shared_fs with one uuid, on one store) and the same page size.
  * Must not run concurrently with any call on a member of g.
  */
-int ccfs_io_init_shared(struct ccfs_io *io, struct ccfs_pcache *pc, const struct ccfs_cc *cc,
-                        struct ccfs_stats *stats, struct ccfs_group *g);
+int tmemfs_io_init_shared(struct tmemfs_io *io, struct tmemfs_page_cache *pc, const struct tmemfs_cleancache *cc,
+                        struct tmemfs_stats *stats, struct tmemfs_group *g);
 /* Leave the group (if any), destroy the guest cache and the lock;
  * cleancache: invalidate_fs (a shared pool lives on while other clients
  * hold it). Must not run concurrently with any call on io or, in a group,
  * on another member. */
-void ccfs_io_destroy(struct ccfs_io *io);
+void tmemfs_io_destroy(struct tmemfs_io *io);
 
 /*
  * Read up to size bytes at off from the file oid whose backing descriptor
  * is fd and whose current size is file_size (the caller fstat'ed it).
  * Returns the bytes read (0 at or past EOF) or -errno.
  */
-ssize_t ccfs_io_read(struct ccfs_io *io, const struct tmem_oid *oid, int fd,
+ssize_t tmemfs_io_read(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
                      uint64_t file_size, char *buf, size_t size, uint64_t off);
 
 /*
@@ -86,36 +86,36 @@ ssize_t ccfs_io_read(struct ccfs_io *io, const struct tmem_oid *oid, int fd,
  * whatever off says), then invalidate the pages written in both caches.
  * Returns the bytes written or -errno.
  */
-ssize_t ccfs_io_write(struct ccfs_io *io, const struct tmem_oid *oid, int fd,
+ssize_t tmemfs_io_write(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
                       const char *buf, size_t size, uint64_t off, int append);
 
 /* ftruncate(fd, len), then invalidate every page from the one holding the
  * new EOF to the old EOF. Returns 0 or -errno. */
-int ccfs_io_truncate(struct ccfs_io *io, const struct tmem_oid *oid, int fd, uint64_t len);
+int tmemfs_io_truncate(struct tmemfs_io *io, const struct tmem_oid *oid, int fd, uint64_t len);
 
 /* Invalidate pages covering [off, off + len) in both caches (len
  * UINT64_MAX: to the end of the file). For changes the caller made
  * itself (fallocate, copy_file_range, ...). */
-void ccfs_io_invalidate_range(struct ccfs_io *io, const struct tmem_oid *oid, uint64_t off,
+void tmemfs_io_invalidate_range(struct tmemfs_io *io, const struct tmem_oid *oid, uint64_t off,
                               uint64_t len);
 
 /* Invalidate every page of oid in both caches (invalidate_inode). */
-void ccfs_io_invalidate_object(struct ccfs_io *io, const struct tmem_oid *oid);
+void tmemfs_io_invalidate_object(struct tmemfs_io *io, const struct tmem_oid *oid);
 
 /* Flush oid from cleancache only (invalidate_inode), guest caches left
  * alone: for pages of a shared pool that no object-table record covers
- * any more (ccfs_objtab_destroy of a group member). */
-void ccfs_io_invalidate_cleancache_object(struct ccfs_io *io, const struct tmem_oid *oid);
+ * any more (tmemfs_object_table_destroy of a group member). */
+void tmemfs_io_invalidate_cleancache_object(struct tmemfs_io *io, const struct tmem_oid *oid);
 
 /* Memory pressure: evict every page of this io's guest cache to
  * cleancache (other members of a group are not touched). Returns the count. */
-size_t ccfs_io_shrink_guest(struct ccfs_io *io);
+size_t tmemfs_io_shrink_guest(struct tmemfs_io *io);
 
 /* Drop the whole cleancache pool (invalidate_fs) and start a fresh one.
  * In a group every member does so (the shared pool really goes away). */
-void ccfs_io_drop_cleancache(struct ccfs_io *io);
+void tmemfs_io_drop_cleancache(struct tmemfs_io *io);
 
 /* Fill the guest-cache and tmem fields of g. */
-void ccfs_io_gauges(struct ccfs_io *io, struct ccfs_gauges *g);
+void tmemfs_io_gauges(struct tmemfs_io *io, struct tmemfs_gauges *g);
 
-#endif /* CCFS_IO_H */
+#endif /* TMEMFS_IO_H */

@@ -1,5 +1,5 @@
 /*
- * ccfs_ctl.h - the control directory of a tmemfs mount ("/.tmemfs" by
+ * tmemfs_control.h - the control directory of a tmemfs mount ("/.tmemfs" by
  * default; -o ctl=NAME). It is not listed by readdir of the root and
  * shadows a backing entry of the same name. Files:
  *   stats        (r)  counters, one "name value" line each (debugfs style)
@@ -15,42 +15,42 @@
  * drop_caches (the files show that user as owner, modes 0644 and 0200);
  * anyone who can reach the mount may read the statistics.
  */
-#ifndef CCFS_CTL_H
-#define CCFS_CTL_H
+#ifndef TMEMFS_CONTROL_H
+#define TMEMFS_CONTROL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "fuse_cleancache/ccfs_fs.h"
+#include "fuse_cleancache/tmemfs_fs.h"
 
-enum ccfs_ctl_file {
-    CCFS_CTL_NONE = -1,   /* not a control path */
-    CCFS_CTL_DIR = 0,     /* the directory itself */
-    CCFS_CTL_STATS,
-    CCFS_CTL_STATS_JSON,
-    CCFS_CTL_CAPACITY,
-    CCFS_CTL_DROP,
-    CCFS_CTL_NOENT,       /* inside the directory, no such file */
-    CCFS_CTL_NR
+enum tmemfs_control_file {
+    TMEMFS_CONTROL_NONE = -1,   /* not a control path */
+    TMEMFS_CONTROL_DIR = 0,     /* the directory itself */
+    TMEMFS_CONTROL_STATS,
+    TMEMFS_CONTROL_STATS_JSON,
+    TMEMFS_CONTROL_CAPACITY,
+    TMEMFS_CONTROL_DROP,
+    TMEMFS_CONTROL_NOENT,       /* inside the directory, no such file */
+    TMEMFS_CONTROL_NR
 };
 
-/* Classify a FUSE path. NULL path or disabled control: CCFS_CTL_NONE. */
-int ccfs_ctl_match(const struct ccfs_fs *fs, const char *path);
+/* Classify a FUSE path. NULL path or disabled control: TMEMFS_CONTROL_NONE. */
+int tmemfs_control_match(const struct tmemfs_fs *fs, const char *path);
 /* Is name (a root directory entry) the control directory's name? */
-bool ccfs_ctl_is_name(const struct ccfs_fs *fs, const char *name);
+bool tmemfs_control_is_name(const struct tmemfs_fs *fs, const char *name);
 /* Attributes of a control path (0 or -ENOENT). */
-int ccfs_ctl_getattr(const struct ccfs_fs *fs, int which, struct stat *st);
+int tmemfs_control_getattr(const struct tmemfs_fs *fs, int which, struct stat *st);
 /* Open for the calling uid: snapshot the content of readable files into
  * fh. 0 or -errno (-EACCES: a write open by a caller other than root or
  * the daemon's user, or an access mode the file does not have). */
-int ccfs_ctl_open(struct ccfs_fs *fs, int which, int flags, uid_t caller, struct ccfs_fh *fh);
+int tmemfs_control_open(struct tmemfs_fs *fs, int which, int flags, uid_t caller, struct tmemfs_fh *fh);
 /* Read from the snapshot. Returns bytes. */
-ssize_t ccfs_ctl_read(const struct ccfs_fh *fh, char *buf, size_t size, off_t off);
+ssize_t tmemfs_control_read(const struct tmemfs_fh *fh, char *buf, size_t size, off_t off);
 /* Write a command. Returns size or -errno (-EINVAL for a bad value). */
-ssize_t ccfs_ctl_write(struct ccfs_fs *fs, struct ccfs_fh *fh, const char *buf, size_t size);
+ssize_t tmemfs_control_write(struct tmemfs_fs *fs, struct tmemfs_fh *fh, const char *buf, size_t size);
 /* The names of the files, for readdir of the control directory. */
-const char *ccfs_ctl_name(int which);
+const char *tmemfs_control_name(int which);
 
-#endif /* CCFS_CTL_H */
+#endif /* TMEMFS_CONTROL_H */

@@ -1,12 +1,12 @@
 /*
- * ccfs_mix.c - test helper (not a test by itself): a random mix of
+ * tmemfs_mix.c - test helper (not a test by itself): a random mix of
  * write / append / read / truncate / O_TRUNC open / rename / unlink on a
  * few files through a tmemfs mount, each read checked byte for byte
  * against an in-memory model, while the tmem capacity is changed under it
  * (unlimited -> small -> 0 -> back) and the guest cache is pushed into
  * cleancache (drop_caches) through the mount's control directory.
  *
- * usage: ccfs_mix DIR CTLDIR SEED OPS [DIR2 CTLDIR2]
+ * usage: tmemfs_mix DIR CTLDIR SEED OPS [DIR2 CTLDIR2]
  *   DIR     a directory inside the mount (created files live there)
  *   CTLDIR  the mount's control directory ("-" to skip capacity changes)
  *   DIR2, CTLDIR2  two-mount mode: the same directory seen through a
@@ -60,7 +60,7 @@ static void mix_path(char *buf, size_t n, const char *dir, int i)
 
 static int mix_fail(long op, const char *what, int i, const char *detail)
 {
-    fprintf(stderr, "ccfs_mix: op %ld: %s on f%d: %s\n", op, what, i, detail);
+    fprintf(stderr, "tmemfs_mix: op %ld: %s on f%d: %s\n", op, what, i, detail);
     return 1;
 }
 
@@ -154,7 +154,7 @@ int main(int argc, char **argv)
     static const char *const caps[] = { "unlimited", "65536", "0", "262144", "unlimited" };
 
     if (argc != 5 && argc != 7) {
-        fprintf(stderr, "usage: ccfs_mix DIR CTLDIR SEED OPS [DIR2 CTLDIR2]\n");
+        fprintf(stderr, "usage: tmemfs_mix DIR CTLDIR SEED OPS [DIR2 CTLDIR2]\n");
         return 2;
     }
     dirs[0] = argv[1];
@@ -190,11 +190,11 @@ int main(int argc, char **argv)
         }
         mix_path(p, sizeof(p), dir, i);
         if (op % 50 == 25 && mix_ctl(ctldir, "capacity", caps[(op / 50) % 5]) < 0) {
-            fprintf(stderr, "ccfs_mix: cannot set capacity\n");
+            fprintf(stderr, "tmemfs_mix: cannot set capacity\n");
             goto out;
         }
         if (op % 37 == 36 && mix_ctl(ctldir, "drop_caches", op % 74 == 36 ? "1" : "3") < 0) {
-            fprintf(stderr, "ccfs_mix: cannot drop caches\n");
+            fprintf(stderr, "tmemfs_mix: cannot drop caches\n");
             goto out;
         }
         if (!f->exists || kind < 30) { /* write (creates) */
@@ -292,7 +292,7 @@ int main(int argc, char **argv)
             }
         }
     }
-    printf("ccfs_mix: %ld operations%s, every read matched the model\n", ops,
+    printf("tmemfs_mix: %ld operations%s, every read matched the model\n", ops,
            nviews == 2 ? " through two mounts" : "");
     rc = 0;
 out:

@@ -1,11 +1,11 @@
 /*
- * ccfs_main.c - tmemfs: `tmemfs [options] SOURCE MOUNTPOINT [SOURCE2 MOUNTPOINT2 ...]`.
+ * tmemfs_main.c - tmemfs: `tmemfs [options] SOURCE MOUNTPOINT [SOURCE2 MOUNTPOINT2 ...]`.
  *
  * Models: booting guests with cleancache over datasets on one hypervisor:
  * parse and check the command line (one-line errors, exit status 1),
  * create the one tmem store, then per SOURCE MOUNTPOINT pair one mount
- * (its client, pool, guest cache, object table: ccfs_fs_setup; with
- * shared_uuid all mounts join one sharing group, ccfs_group.h), mount them
+ * (its client, pool, guest cache, object table: tmemfs_fs_setup; with
+ * shared_uuid all mounts join one sharing group, tmemfs_group.h), mount them
  * all, daemonize (unless -f), run the FUSE loops until they end, then print
  * the final statistics of every mount (text and one JSON line each on
  * stderr; JSON also to -o stats_json=PATH: one object for one mount, an
@@ -18,7 +18,7 @@
  * so each mount's loop (fuse_loop_mt, or fuse_loop with -s) runs in a
  * thread of its own and SIGINT/SIGTERM/SIGHUP are blocked in every thread
  * and taken by a signal thread with sigwait(). On a signal it marks the
- * run as stopping and sends CCFS_WAKE_SIG to each loop thread still
+ * run as stopping and sends TMEMFS_WAKE_SIG to each loop thread still
  * running; that thread's handler calls fuse_session_exit() on its own
  * session (what libfuse's own handler does) and interrupts the loop's
  * wait (sem_wait in fuse_loop_mt, read in fuse_loop: the handler has no
@@ -31,8 +31,8 @@
  * the pages it put into a shared pool), and the statistics are printed
  * for all mounts at exit.
  *
- * Data: the options and an array of struct ccfs_mount (one per pair),
- * owned by main; struct ccfs_run for the threads. The only globals are
+ * Data: the options and an array of struct tmemfs_mount (one per pair),
+ * owned by main; struct tmemfs_run for the threads. The only globals are
  * the thread-local session of a loop thread and the "stopping" flag the
  * wake handler reads (async-signal-safe atomics).
  *
@@ -52,22 +52,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fuse_cleancache/ccfs_fs.h"
-#include "fuse_cleancache/ccfs_group.h"
-#include "fuse_cleancache/ccfs_opts.h"
+#include "fuse_cleancache/tmemfs_fs.h"
+#include "fuse_cleancache/tmemfs_group.h"
+#include "fuse_cleancache/tmemfs_opts.h"
 
 #include <fuse_lowlevel.h> /* fuse_session_exit */
 
-#define CCFS_VERSION "0.1"
+#define TMEMFS_VERSION "0.1"
 
 /* Sent by the signal thread to a loop thread to stop its loop. */
-#define CCFS_WAKE_SIG SIGUSR1
+#define TMEMFS_WAKE_SIG SIGUSR1
 
-struct ccfs_run;
+struct tmemfs_run;
 
 /* One SOURCE MOUNTPOINT pair. */
-struct ccfs_mount {
-    struct ccfs_fs fs;
+struct tmemfs_mount {
+    struct tmemfs_fs fs;
     bool set_up;
     int rootfd;
     struct fuse_args args;      /* this mount's copy of libfuse's arguments */
@@ -78,33 +78,33 @@ struct ccfs_mount {
     bool started;
     bool ended;                 /* under run->lock */
     int loop_rc;
-    struct ccfs_run *run;
+    struct tmemfs_run *run;
 };
 
 /* The threads of a several-mount run. */
-struct ccfs_run {
+struct tmemfs_run {
     pthread_mutex_t lock;
     pthread_cond_t cond;        /* a loop ended */
-    struct ccfs_mount *m;
+    struct tmemfs_mount *m;
     size_t n, nended;
     bool done;                  /* every loop ended: the signal thread quits */
-    const struct ccfs_opts *o;
+    const struct tmemfs_opts *o;
 };
 
 /* The session of the loop running in this thread (NULL elsewhere). */
-static _Thread_local struct fuse_session *ccfs_loop_se;
+static _Thread_local struct fuse_session *tmemfs_loop_se;
 /* Set once a stop signal arrived: the wake handler then exits its loop. */
-static atomic_int ccfs_stopping;
+static atomic_int tmemfs_stopping;
 
-static void ccfs_wake_handler(int sig)
+static void tmemfs_wake_handler(int sig)
 {
     (void)sig;
-    if (atomic_load(&ccfs_stopping) && ccfs_loop_se)
-        fuse_session_exit(ccfs_loop_se);
+    if (atomic_load(&tmemfs_stopping) && tmemfs_loop_se)
+        fuse_session_exit(tmemfs_loop_se);
 }
 
 /* Write the final JSON statistics to path. Returns 0 or -1 (message). */
-static int ccfs_write_json(const char *path, const char *json)
+static int tmemfs_write_json(const char *path, const char *json)
 {
     FILE *f = fopen(path, "w");
     int rc = 0;
@@ -124,7 +124,7 @@ static int ccfs_write_json(const char *path, const char *json)
 
 /* Print the final statistics of every mount that ran; write stats_json
  * (one mount: its object; several: an array of objects). */
-static void ccfs_final_stats(struct ccfs_mount *m, size_t n, const struct ccfs_opts *o)
+static void tmemfs_final_stats(struct tmemfs_mount *m, size_t n, const struct tmemfs_opts *o)
 {
     char *all = NULL;
     size_t len = 0, i;
@@ -135,8 +135,8 @@ static void ccfs_final_stats(struct ccfs_mount *m, size_t n, const struct ccfs_o
 
         if (!m[i].ran)
             continue;
-        text = ccfs_fs_stats_text(&m[i].fs, false);
-        json = ccfs_fs_stats_text(&m[i].fs, true);
+        text = tmemfs_fs_stats_text(&m[i].fs, false);
+        json = tmemfs_fs_stats_text(&m[i].fs, true);
         if (text)
             fprintf(stderr, "tmemfs: final statistics for %s:\n%s", m[i].fs.mountpoint, text);
         if (json) {
@@ -172,13 +172,13 @@ static void ccfs_final_stats(struct ccfs_mount *m, size_t n, const struct ccfs_o
         } else {
             memcpy(all + len, "]\n", 3);
         }
-        (void)ccfs_write_json(o->stats_json, all);
+        (void)tmemfs_write_json(o->stats_json, all);
     }
     free(all);
 }
 
 /* Copy the argument list (fuse_new consumes its argument). 0 or -1. */
-static int ccfs_args_copy(const struct fuse_args *from, struct fuse_args *to)
+static int tmemfs_args_copy(const struct fuse_args *from, struct fuse_args *to)
 {
     int i;
 
@@ -195,17 +195,17 @@ static int ccfs_args_copy(const struct fuse_args *from, struct fuse_args *to)
 /* --------------------------------------------------- several mounts */
 
 /* A loop thread: run mount m's loop, then unmount it. */
-static void *ccfs_loop_thread(void *arg)
+static void *tmemfs_loop_thread(void *arg)
 {
-    struct ccfs_mount *m = arg;
-    struct ccfs_run *run = m->run;
+    struct tmemfs_mount *m = arg;
+    struct tmemfs_run *run = m->run;
     struct fuse_loop_config *lc = NULL;
     sigset_t wake;
     int res = -1;
 
     sigemptyset(&wake);
-    sigaddset(&wake, CCFS_WAKE_SIG);
-    ccfs_loop_se = fuse_get_session(m->f);
+    sigaddset(&wake, TMEMFS_WAKE_SIG);
+    tmemfs_loop_se = fuse_get_session(m->f);
     pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
     if (run->o->single_thread) {
         res = fuse_loop(m->f);
@@ -220,7 +220,7 @@ static void *ccfs_loop_thread(void *arg)
     }
     /* No more wakes here: fuse_unmount may wait for fusermount3. */
     pthread_sigmask(SIG_BLOCK, &wake, NULL);
-    ccfs_loop_se = NULL;
+    tmemfs_loop_se = NULL;
     fuse_unmount(m->f);
     pthread_mutex_lock(&run->lock);
     m->loop_rc = res;
@@ -234,9 +234,9 @@ static void *ccfs_loop_thread(void *arg)
 
 /* The signal thread: sigwait for SIGINT/SIGTERM/SIGHUP; on one, stop
  * every loop; quit when run->done. */
-static void *ccfs_signal_thread(void *arg)
+static void *tmemfs_signal_thread(void *arg)
 {
-    struct ccfs_run *run = arg;
+    struct tmemfs_run *run = arg;
     sigset_t set;
     size_t i;
     int sig;
@@ -253,13 +253,13 @@ static void *ccfs_signal_thread(void *arg)
             pthread_mutex_unlock(&run->lock);
             break;
         }
-        atomic_store(&ccfs_stopping, 1);
+        atomic_store(&tmemfs_stopping, 1);
         while (run->nended < run->n) {
             struct timespec until;
 
             for (i = 0; i < run->n; i++)
                 if (run->m[i].started && !run->m[i].ended)
-                    pthread_kill(run->m[i].thread, CCFS_WAKE_SIG);
+                    pthread_kill(run->m[i].thread, TMEMFS_WAKE_SIG);
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_nsec += 100 * 1000 * 1000;
             if (until.tv_nsec >= 1000000000L) {
@@ -275,9 +275,9 @@ static void *ccfs_signal_thread(void *arg)
 
 /* Run every mount's loop in a thread until all have ended. Returns the
  * exit status (0, or 1 if a loop failed). */
-static int ccfs_run_several(struct ccfs_mount *m, size_t n, const struct ccfs_opts *o)
+static int tmemfs_run_several(struct tmemfs_mount *m, size_t n, const struct tmemfs_opts *o)
 {
-    struct ccfs_run run;
+    struct tmemfs_run run;
     struct sigaction sa;
     sigset_t block;
     pthread_t sigthr;
@@ -302,17 +302,17 @@ static int ccfs_run_several(struct ccfs_mount *m, size_t n, const struct ccfs_op
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGHUP);
-    sigaddset(&block, CCFS_WAKE_SIG);
+    sigaddset(&block, TMEMFS_WAKE_SIG);
     pthread_sigmask(SIG_BLOCK, &block, NULL);
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = SIG_IGN;
     sigemptyset(&sa.sa_mask);
     (void)sigaction(SIGPIPE, &sa, NULL);
-    sa.sa_handler = ccfs_wake_handler;
+    sa.sa_handler = tmemfs_wake_handler;
     sa.sa_flags = 0; /* no SA_RESTART: the loop's wait returns EINTR */
-    (void)sigaction(CCFS_WAKE_SIG, &sa, NULL);
+    (void)sigaction(TMEMFS_WAKE_SIG, &sa, NULL);
 
-    if (pthread_create(&sigthr, NULL, ccfs_signal_thread, &run) != 0) {
+    if (pthread_create(&sigthr, NULL, tmemfs_signal_thread, &run) != 0) {
         fprintf(stderr, "tmemfs: cannot start the signal thread\n");
         rc = 1;
         goto out;
@@ -321,7 +321,7 @@ static int ccfs_run_several(struct ccfs_mount *m, size_t n, const struct ccfs_op
     for (i = 0; i < n; i++) {
         m[i].run = &run;
         pthread_mutex_lock(&run.lock);
-        if (pthread_create(&m[i].thread, NULL, ccfs_loop_thread, &m[i]) == 0) {
+        if (pthread_create(&m[i].thread, NULL, tmemfs_loop_thread, &m[i]) == 0) {
             m[i].started = true;
         } else {
             fprintf(stderr, "tmemfs: cannot start the loop of %s\n", m[i].fs.mountpoint);
@@ -356,7 +356,7 @@ out:
 /* ------------------------------------------------------------ main */
 
 /* One mount: libfuse's loop in this thread, libfuse's signal handlers. */
-static int ccfs_run_one(struct ccfs_mount *m, const struct ccfs_opts *o)
+static int tmemfs_run_one(struct tmemfs_mount *m, const struct tmemfs_opts *o)
 {
     struct fuse_loop_config *lc = NULL;
     struct fuse_session *se = fuse_get_session(m->f);
@@ -388,19 +388,19 @@ static int ccfs_run_one(struct ccfs_mount *m, const struct ccfs_opts *o)
 int main(int argc, char *argv[])
 {
     struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-    struct ccfs_opts o;
-    struct ccfs_mount *m = NULL;
+    struct tmemfs_opts o;
+    struct tmemfs_mount *m = NULL;
     struct tmem *tm = NULL;
-    struct ccfs_group *group = NULL;
+    struct tmemfs_group *group = NULL;
     bool parsed = false;
     size_t n = 0, i;
     int rc = 1;
 
-    if (ccfs_opts_parse(&args, &o, stderr) < 0)
+    if (tmemfs_opts_parse(&args, &o, stderr) < 0)
         goto out;
     parsed = true;
     if (o.show_help) {
-        ccfs_opts_usage(stdout, argv[0]);
+        tmemfs_opts_usage(stdout, argv[0]);
         printf("\nlibfuse options:\n");
         fflush(stdout);
         fuse_lib_help(&args);
@@ -408,11 +408,11 @@ int main(int argc, char *argv[])
         goto out;
     }
     if (o.show_version) {
-        printf("tmemfs %s (libfuse %s)\n", CCFS_VERSION, fuse_pkgversion());
+        printf("tmemfs %s (libfuse %s)\n", TMEMFS_VERSION, fuse_pkgversion());
         rc = 0;
         goto out;
     }
-    if (ccfs_opts_validate(&o, stderr) < 0)
+    if (tmemfs_opts_validate(&o, stderr) < 0)
         goto out;
     n = o.nmounts;
     m = calloc(n, sizeof(*m));
@@ -422,11 +422,11 @@ int main(int argc, char *argv[])
     }
     for (i = 0; i < n; i++)
         m[i].rootfd = -1;
-    tm = ccfs_store_create(&o, stderr);
+    tm = tmemfs_store_create(&o, stderr);
     if (!tm)
         goto out;
     if (o.shared && o.cleancache) {
-        group = ccfs_group_create();
+        group = tmemfs_group_create();
         if (!group) {
             fprintf(stderr, "tmemfs: cannot create the sharing group: %s\n", strerror(errno));
             goto out;
@@ -438,14 +438,14 @@ int main(int argc, char *argv[])
             fprintf(stderr, "tmemfs: SOURCE %s: %s\n", o.sources[i], strerror(errno));
             goto out;
         }
-        if (ccfs_fs_setup(&m[i].fs, &o, i, tm, group, n > 1, m[i].rootfd, stderr) < 0)
+        if (tmemfs_fs_setup(&m[i].fs, &o, i, tm, group, n > 1, m[i].rootfd, stderr) < 0)
             goto out;
         m[i].set_up = true;
-        if (ccfs_args_copy(&args, &m[i].args) < 0) {
+        if (tmemfs_args_copy(&args, &m[i].args) < 0) {
             fprintf(stderr, "tmemfs: out of memory\n");
             goto out;
         }
-        m[i].f = fuse_new(&m[i].args, ccfs_fuse_ops(), sizeof(struct fuse_operations),
+        m[i].f = fuse_new(&m[i].args, tmemfs_fuse_ops(), sizeof(struct fuse_operations),
                           &m[i].fs);
         if (!m[i].f)
             goto out; /* libfuse printed why (e.g. an unknown option) */
@@ -458,7 +458,7 @@ int main(int argc, char *argv[])
     }
     if (fuse_daemonize(o.foreground) != 0)
         goto out;
-    rc = n == 1 ? ccfs_run_one(&m[0], &o) : ccfs_run_several(m, n, &o);
+    rc = n == 1 ? tmemfs_run_one(&m[0], &o) : tmemfs_run_several(m, n, &o);
 out:
     for (i = 0; m && i < n; i++) {
         if (m[i].mounted)
@@ -466,21 +466,21 @@ out:
         m[i].mounted = false;
     }
     if (m)
-        ccfs_final_stats(m, n, &o);
+        tmemfs_final_stats(m, n, &o);
     for (i = 0; m && i < n; i++) {
         if (m[i].f)
             fuse_destroy(m[i].f);
         fuse_opt_free_args(&m[i].args);
         if (m[i].set_up)
-            ccfs_fs_teardown(&m[i].fs);
+            tmemfs_fs_teardown(&m[i].fs);
         if (m[i].rootfd >= 0)
             close(m[i].rootfd);
     }
     free(m);
-    ccfs_group_destroy(group);
+    tmemfs_group_destroy(group);
     tmem_destroy(tm);
     if (parsed)
-        ccfs_opts_free(&o);
+        tmemfs_opts_free(&o);
     fuse_opt_free_args(&args);
     return rc;
 }

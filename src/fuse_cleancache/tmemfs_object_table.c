@@ -1,5 +1,5 @@
 /*
- * ccfs_obj.c - file oids and the object table (outside-change detection).
+ * tmemfs_object_table.c - file oids and the object table (outside-change detection).
  *
  * Models: what the kernel gets for free and a FUSE daemon does not: knowing
  * that the file behind an inode changed. The record per oid holds the last
@@ -12,13 +12,13 @@
  * oldest record with no pin and no modification in flight). Evicting a
  * record flushes its object, keeping the invariant "cached => recorded".
  *
- * Sharing groups (ccfs_group.h): the tables of mounts that share a
+ * Sharing groups (tmemfs_group.h): the tables of mounts that share a
  * cleancache pool each keep their own records (own pins, own in-flight
  * changes) but act as one table for change detection, since a page one
  * member put into the shared pool may be got by another:
  *  - a check (open/getattr/read) through any member compares the fresh
  *    statx with the record of every member that has one, and any
- *    difference flushes the object from the whole group (ccfs_io
+ *    difference flushes the object from the whole group (tmemfs_io
  *    invalidations are group-wide) and updates that record; so an outside
  *    change is caught even by a member that never saw the file before;
  *  - begin_modify does the same check with the "before" attributes, and
@@ -35,14 +35,14 @@
  * that member; a page in the shared pool has a record in some member.
  *
  * Locking: t->lock (mutex) guards the table and records. It may be held
- * while calling into ccfs_io (which takes the io lock): lock order is
+ * while calling into tmemfs_io (which takes the io lock): lock order is
  * objtab lock -> io lock. Tables' locks are never nested: the peers of a
  * group are visited one at a time, with no table lock held in between.
  * Nothing here is called with an io lock held. The group's list of tables
  * changes only at create/destroy, which must not run concurrently with
- * any call on a table of the group (see ccfs_group.h).
+ * any call on a table of the group (see tmemfs_group.h).
  */
-#include "fuse_cleancache/ccfs_obj.h"
+#include "fuse_cleancache/tmemfs_object_table.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +52,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
-void ccfs_oid_from_statx(const struct statx *stx, struct tmem_oid *oid)
+void tmemfs_oid_from_statx(const struct statx *stx, struct tmem_oid *oid)
 {
     oid->oid[0] = makedev(stx->stx_dev_major, stx->stx_dev_minor);
     oid->oid[1] = stx->stx_ino;
@@ -62,21 +62,21 @@ void ccfs_oid_from_statx(const struct statx *stx, struct tmem_oid *oid)
                       stx->stx_btime.tv_nsec;
 }
 
-#define CCFS_STATX_MASK (STATX_BASIC_STATS | STATX_BTIME)
+#define TMEMFS_STATX_MASK (STATX_BASIC_STATS | STATX_BTIME)
 
-int ccfs_statx(int dirfd, const char *path, int flags, struct statx *stx)
+int tmemfs_statx(int dirfd, const char *path, int flags, struct statx *stx)
 {
-    if (statx(dirfd, path, AT_SYMLINK_NOFOLLOW | flags, CCFS_STATX_MASK, stx) < 0)
+    if (statx(dirfd, path, AT_SYMLINK_NOFOLLOW | flags, TMEMFS_STATX_MASK, stx) < 0)
         return -errno;
     return 0;
 }
 
-int ccfs_fstatx(int fd, struct statx *stx)
+int tmemfs_fstatx(int fd, struct statx *stx)
 {
-    return ccfs_statx(fd, "", AT_EMPTY_PATH, stx);
+    return tmemfs_statx(fd, "", AT_EMPTY_PATH, stx);
 }
 
-void ccfs_statx_to_stat(const struct statx *stx, struct stat *st)
+void tmemfs_statx_to_stat(const struct statx *stx, struct stat *st)
 {
     memset(st, 0, sizeof(*st));
     st->st_dev = makedev(stx->stx_dev_major, stx->stx_dev_minor);
@@ -97,35 +97,35 @@ void ccfs_statx_to_stat(const struct statx *stx, struct stat *st)
     st->st_ctim.tv_nsec = stx->stx_ctime.tv_nsec;
 }
 
-struct ccfs_snap {
+struct tmemfs_snap {
     uint64_t size;
     int64_t mtime_sec, ctime_sec;
     uint32_t mtime_nsec, ctime_nsec;
 };
 
-struct ccfs_rec {
+struct tmemfs_rec {
     struct tmem_oid oid;
-    struct ccfs_snap snap;
+    struct tmemfs_snap snap;
     bool has_snap;
     unsigned pins;     /* open handles */
     unsigned writers;  /* changes through the mount in flight */
-    struct ccfs_rec *hnext;
-    struct ccfs_rec *prev, *next; /* creation order */
+    struct tmemfs_rec *hnext;
+    struct tmemfs_rec *prev, *next; /* creation order */
 };
 
-struct ccfs_objtab {
+struct tmemfs_object_table {
     pthread_mutex_t lock;
-    struct ccfs_rec **buckets;
+    struct tmemfs_rec **buckets;
     size_t nbuckets;
     size_t count, max;
-    struct ccfs_rec *oldest, *newest;
-    struct ccfs_io *io;
-    struct ccfs_stats *stats;
-    struct ccfs_group *group;   /* io's sharing group, NULL if alone */
-    struct ccfs_objtab *gnext;  /* next table of the group */
+    struct tmemfs_rec *oldest, *newest;
+    struct tmemfs_io *io;
+    struct tmemfs_stats *stats;
+    struct tmemfs_group *group;   /* io's sharing group, NULL if alone */
+    struct tmemfs_object_table *gnext;  /* next table of the group */
 };
 
-static void ccfs_snap_of(const struct statx *stx, struct ccfs_snap *s)
+static void tmemfs_snap_of(const struct statx *stx, struct tmemfs_snap *s)
 {
     s->size = stx->stx_size;
     s->mtime_sec = stx->stx_mtime.tv_sec;
@@ -134,24 +134,22 @@ static void ccfs_snap_of(const struct statx *stx, struct ccfs_snap *s)
     s->ctime_nsec = stx->stx_ctime.tv_nsec;
 }
 
-static bool ccfs_snap_equal(const struct ccfs_snap *a, const struct ccfs_snap *b)
+static bool tmemfs_snap_equal(const struct tmemfs_snap *a, const struct tmemfs_snap *b)
 {
     return a->size == b->size && a->mtime_sec == b->mtime_sec &&
            a->mtime_nsec == b->mtime_nsec && a->ctime_sec == b->ctime_sec &&
            a->ctime_nsec == b->ctime_nsec;
 }
 
-static size_t ccfs_obj_bucket(const struct ccfs_objtab *t, const struct tmem_oid *oid)
+static size_t tmemfs_object_bucket(const struct tmemfs_object_table *t, const struct tmem_oid *oid)
 {
-    uint64_t h = oid->oid[1] * 0x9e3779b97f4a7c15ULL ^ oid->oid[0] ^ (oid->oid[2] >> 7);
-    h ^= h >> 31;
-    return (size_t)(h & (t->nbuckets - 1));
+    return (size_t)(tmemfs_oid_hash(oid) & (t->nbuckets - 1));
 }
 
-struct ccfs_objtab *ccfs_objtab_create(size_t max_records, struct ccfs_io *io,
-                                       struct ccfs_stats *stats)
+struct tmemfs_object_table *tmemfs_object_table_create(size_t max_records, struct tmemfs_io *io,
+                                       struct tmemfs_stats *stats)
 {
-    struct ccfs_objtab *t;
+    struct tmemfs_object_table *t;
 
     if (max_records == 0) {
         errno = EINVAL;
@@ -182,32 +180,32 @@ struct ccfs_objtab *ccfs_objtab_create(size_t max_records, struct ccfs_io *io,
     return t;
 }
 
-static struct ccfs_rec *ccfs_obj_find(struct ccfs_objtab *t, const struct tmem_oid *oid);
+static struct tmemfs_rec *tmemfs_object_find(struct tmemfs_object_table *t, const struct tmem_oid *oid);
 
 /* Does another table of t's group record oid? */
-static bool ccfs_obj_peer_has(struct ccfs_objtab *t, const struct tmem_oid *oid)
+static bool tmemfs_object_peer_has(struct tmemfs_object_table *t, const struct tmem_oid *oid)
 {
-    struct ccfs_objtab *p;
+    struct tmemfs_object_table *p;
     bool has = false;
 
     for (p = t->group ? t->group->tabs : NULL; p && !has; p = p->gnext) {
         if (p == t)
             continue;
         pthread_mutex_lock(&p->lock);
-        has = ccfs_obj_find(p, oid) != NULL;
+        has = tmemfs_object_find(p, oid) != NULL;
         pthread_mutex_unlock(&p->lock);
     }
     return has;
 }
 
-void ccfs_objtab_destroy(struct ccfs_objtab *t)
+void tmemfs_object_table_destroy(struct tmemfs_object_table *t)
 {
-    struct ccfs_rec *r, *n;
+    struct tmemfs_rec *r, *n;
 
     if (!t)
         return;
     if (t->group) {
-        struct ccfs_objtab **pp = &t->group->tabs;
+        struct tmemfs_object_table **pp = &t->group->tabs;
         while (*pp && *pp != t)
             pp = &(*pp)->gnext;
         if (*pp) {
@@ -217,8 +215,8 @@ void ccfs_objtab_destroy(struct ccfs_objtab *t)
         /* Pool pages of objects only this table recorded would be covered
          * by no record any more: flush them from the shared pool. */
         for (r = t->oldest; r && t->group->tabs; r = r->next)
-            if (!ccfs_obj_peer_has(t, &r->oid))
-                ccfs_io_invalidate_cleancache_object(t->io, &r->oid);
+            if (!tmemfs_object_peer_has(t, &r->oid))
+                tmemfs_io_invalidate_cleancache_object(t->io, &r->oid);
         t->group = NULL;
     }
     for (r = t->oldest; r; r = n) {
@@ -230,18 +228,18 @@ void ccfs_objtab_destroy(struct ccfs_objtab *t)
     free(t);
 }
 
-static struct ccfs_rec *ccfs_obj_find(struct ccfs_objtab *t, const struct tmem_oid *oid)
+static struct tmemfs_rec *tmemfs_object_find(struct tmemfs_object_table *t, const struct tmem_oid *oid)
 {
-    struct ccfs_rec *r = t->buckets[ccfs_obj_bucket(t, oid)];
+    struct tmemfs_rec *r = t->buckets[tmemfs_object_bucket(t, oid)];
 
-    while (r && !ccfs_oid_equal(&r->oid, oid))
+    while (r && !tmemfs_oid_equal(&r->oid, oid))
         r = r->hnext;
     return r;
 }
 
-static void ccfs_obj_unlink(struct ccfs_objtab *t, struct ccfs_rec *r)
+static void tmemfs_object_unlink(struct tmemfs_object_table *t, struct tmemfs_rec *r)
 {
-    struct ccfs_rec **pp = &t->buckets[ccfs_obj_bucket(t, &r->oid)];
+    struct tmemfs_rec **pp = &t->buckets[tmemfs_object_bucket(t, &r->oid)];
 
     while (*pp != r)
         pp = &(*pp)->hnext;
@@ -259,24 +257,24 @@ static void ccfs_obj_unlink(struct ccfs_objtab *t, struct ccfs_rec *r)
 }
 
 /* Evict the oldest idle record when over the limit (flushing its object). */
-static void ccfs_obj_trim(struct ccfs_objtab *t)
+static void tmemfs_object_trim(struct tmemfs_object_table *t)
 {
-    struct ccfs_rec *r = t->oldest;
+    struct tmemfs_rec *r = t->oldest;
 
     while (t->count > t->max && r) {
-        struct ccfs_rec *n = r->next;
+        struct tmemfs_rec *n = r->next;
         if (r->pins == 0 && r->writers == 0) {
-            ccfs_io_invalidate_object(t->io, &r->oid);
-            ccfs_obj_unlink(t, r);
+            tmemfs_io_invalidate_object(t->io, &r->oid);
+            tmemfs_object_unlink(t, r);
         }
         r = n;
     }
 }
 
 /* Find or create (under t->lock). */
-static struct ccfs_rec *ccfs_obj_get(struct ccfs_objtab *t, const struct tmem_oid *oid)
+static struct tmemfs_rec *tmemfs_object_get(struct tmemfs_object_table *t, const struct tmem_oid *oid)
 {
-    struct ccfs_rec *r = ccfs_obj_find(t, oid);
+    struct tmemfs_rec *r = tmemfs_object_find(t, oid);
     size_t b;
 
     if (r)
@@ -285,7 +283,7 @@ static struct ccfs_rec *ccfs_obj_get(struct ccfs_objtab *t, const struct tmem_oi
     if (!r)
         return NULL;
     r->oid = *oid;
-    b = ccfs_obj_bucket(t, oid);
+    b = tmemfs_object_bucket(t, oid);
     r->hnext = t->buckets[b];
     t->buckets[b] = r;
     r->prev = t->newest;
@@ -299,23 +297,23 @@ static struct ccfs_rec *ccfs_obj_get(struct ccfs_objtab *t, const struct tmem_oi
 }
 
 /*
- * The check of ccfs_objtab_check on record r (under t->lock): true if r
+ * The check of tmemfs_object_table_check on record r (under t->lock): true if r
  * is idle and its attributes differ from stx; the object is then flushed
  * (from the whole group) unless *flushed says an earlier step of the same
  * check did it, and *flushed is set. r takes stx either way.
  */
-static bool ccfs_obj_check_locked(struct ccfs_objtab *t, struct ccfs_rec *r,
+static bool tmemfs_object_check_locked(struct tmemfs_object_table *t, struct tmemfs_rec *r,
                                   const struct statx *stx, bool *flushed)
 {
-    struct ccfs_snap now;
+    struct tmemfs_snap now;
     bool differs;
 
     if (r->writers != 0)
         return false;
-    ccfs_snap_of(stx, &now);
-    differs = r->has_snap && !ccfs_snap_equal(&r->snap, &now);
+    tmemfs_snap_of(stx, &now);
+    differs = r->has_snap && !tmemfs_snap_equal(&r->snap, &now);
     if (differs && !*flushed) {
-        ccfs_io_invalidate_object(t->io, &r->oid);
+        tmemfs_io_invalidate_object(t->io, &r->oid);
         *flushed = true;
     }
     r->snap = now;
@@ -327,29 +325,29 @@ static bool ccfs_obj_check_locked(struct ccfs_objtab *t, struct ccfs_rec *r,
  * Visit the record every other table of t's group holds for oid (tables
  * without one are skipped; none is created), each under its own table's
  * lock, one at a time (table locks never nest). The visit returns true to
- * stop the walk; so does ccfs_obj_for_each_peer_record.
+ * stop the walk; so does tmemfs_object_for_each_peer_record.
  */
-typedef bool ccfs_peer_visit(struct ccfs_objtab *p, struct ccfs_rec *r, void *arg);
+typedef bool tmemfs_peer_visit(struct tmemfs_object_table *p, struct tmemfs_rec *r, void *arg);
 
-static bool ccfs_obj_for_each_peer_record(struct ccfs_objtab *t, const struct tmem_oid *oid,
-                                          ccfs_peer_visit *visit, void *arg)
+static bool tmemfs_object_for_each_peer_record(struct tmemfs_object_table *t, const struct tmem_oid *oid,
+                                          tmemfs_peer_visit *visit, void *arg)
 {
-    struct ccfs_objtab *p;
-    struct ccfs_rec *r;
+    struct tmemfs_object_table *p;
+    struct tmemfs_rec *r;
     bool stop = false;
 
     for (p = t->group ? t->group->tabs : NULL; p && !stop; p = p->gnext) {
         if (p == t)
             continue;
         pthread_mutex_lock(&p->lock);
-        r = ccfs_obj_find(p, oid);
+        r = tmemfs_object_find(p, oid);
         stop = r && visit(p, r, arg);
         pthread_mutex_unlock(&p->lock);
     }
     return stop;
 }
 
-static bool ccfs_obj_visit_busy(struct ccfs_objtab *p, struct ccfs_rec *r, void *arg)
+static bool tmemfs_object_visit_busy(struct tmemfs_object_table *p, struct tmemfs_rec *r, void *arg)
 {
     (void)p;
     (void)arg;
@@ -359,154 +357,154 @@ static bool ccfs_obj_visit_busy(struct ccfs_objtab *p, struct ccfs_rec *r, void 
 /* Is a change to oid through another member of t's group in flight? Its
  * end will invalidate the group and give every idle record its result,
  * so checks skip the object meanwhile, as for a change through t itself. */
-static bool ccfs_obj_peer_busy(struct ccfs_objtab *t, const struct tmem_oid *oid)
+static bool tmemfs_object_peer_busy(struct tmemfs_object_table *t, const struct tmem_oid *oid)
 {
-    return ccfs_obj_for_each_peer_record(t, oid, ccfs_obj_visit_busy, NULL);
+    return tmemfs_object_for_each_peer_record(t, oid, tmemfs_object_visit_busy, NULL);
 }
 
-struct ccfs_peer_check {
+struct tmemfs_peer_check {
     const struct statx *stx;
     bool *flushed;
 };
 
-static bool ccfs_obj_visit_check(struct ccfs_objtab *p, struct ccfs_rec *r, void *arg)
+static bool tmemfs_object_visit_check(struct tmemfs_object_table *p, struct tmemfs_rec *r, void *arg)
 {
-    struct ccfs_peer_check *c = arg;
-    (void)ccfs_obj_check_locked(p, r, c->stx, c->flushed);
+    struct tmemfs_peer_check *c = arg;
+    (void)tmemfs_object_check_locked(p, r, c->stx, c->flushed);
     return false;
 }
 
 /* The check on the records the other tables of t's group hold for oid
  * (none are created). Sets *flushed if the object was flushed. */
-static void ccfs_obj_check_peers(struct ccfs_objtab *t, const struct tmem_oid *oid,
+static void tmemfs_object_check_peers(struct tmemfs_object_table *t, const struct tmem_oid *oid,
                                  const struct statx *stx, bool *flushed)
 {
-    struct ccfs_peer_check c = { stx, flushed };
-    (void)ccfs_obj_for_each_peer_record(t, oid, ccfs_obj_visit_check, &c);
+    struct tmemfs_peer_check c = { stx, flushed };
+    (void)tmemfs_object_for_each_peer_record(t, oid, tmemfs_object_visit_check, &c);
 }
 
 /* An idle peer record takes the result of a change made through another
  * member (arg: the statx after it, or NULL when it is unknown). */
-static bool ccfs_obj_visit_take_result(struct ccfs_objtab *p, struct ccfs_rec *r, void *arg)
+static bool tmemfs_object_visit_take_result(struct tmemfs_object_table *p, struct tmemfs_rec *r, void *arg)
 {
     const struct statx *after = arg;
     (void)p;
     if (r->writers == 0) {
         if (after)
-            ccfs_snap_of(after, &r->snap);
+            tmemfs_snap_of(after, &r->snap);
         r->has_snap = after != NULL;
     }
     return false;
 }
 
 /*
- * The check shared by ccfs_objtab_check and ccfs_objtab_begin_modify:
+ * The check shared by tmemfs_object_table_check and tmemfs_object_table_begin_modify:
  * compare stx with the group's other records of the file (unless a change
  * through a member is in flight) and with t's own, creating t's record.
  * Returns t's record (NULL: no memory) with t->lock HELD; *oid is the
  * file's oid, *flushed whether an outside change flushed it.
  */
-static struct ccfs_rec *ccfs_obj_check_group(struct ccfs_objtab *t, const struct statx *stx,
+static struct tmemfs_rec *tmemfs_object_check_group(struct tmemfs_object_table *t, const struct statx *stx,
                                              struct tmem_oid *oid, bool *flushed)
 {
-    struct ccfs_rec *r;
+    struct tmemfs_rec *r;
     bool busy;
 
-    ccfs_oid_from_statx(stx, oid);
-    busy = ccfs_obj_peer_busy(t, oid);
+    tmemfs_oid_from_statx(stx, oid);
+    busy = tmemfs_object_peer_busy(t, oid);
     if (!busy)
-        ccfs_obj_check_peers(t, oid, stx, flushed);
+        tmemfs_object_check_peers(t, oid, stx, flushed);
     pthread_mutex_lock(&t->lock);
-    r = ccfs_obj_get(t, oid);
+    r = tmemfs_object_get(t, oid);
     if (r && !busy)
-        (void)ccfs_obj_check_locked(t, r, stx, flushed);
+        (void)tmemfs_object_check_locked(t, r, stx, flushed);
     return r;
 }
 
-int ccfs_objtab_check(struct ccfs_objtab *t, const struct statx *stx, bool pin)
+int tmemfs_object_table_check(struct tmemfs_object_table *t, const struct statx *stx, bool pin)
 {
     struct tmem_oid oid;
     bool flushed = false;
-    struct ccfs_rec *r = ccfs_obj_check_group(t, stx, &oid, &flushed);
+    struct tmemfs_rec *r = tmemfs_object_check_group(t, stx, &oid, &flushed);
 
     if (r && pin)
         r->pins++;
     if (r)
-        ccfs_obj_trim(t);
+        tmemfs_object_trim(t);
     pthread_mutex_unlock(&t->lock);
     if (flushed)
-        ccfs_stats_add(t->stats, CCFS_OUTSIDE_CHANGES, 1);
+        tmemfs_stats_add(t->stats, TMEMFS_OUTSIDE_CHANGES, 1);
     return !r ? -ENOMEM : flushed ? 1 : 0;
 }
 
-void ccfs_objtab_unpin(struct ccfs_objtab *t, const struct tmem_oid *oid)
+void tmemfs_object_table_unpin(struct tmemfs_object_table *t, const struct tmem_oid *oid)
 {
-    struct ccfs_rec *r;
+    struct tmemfs_rec *r;
 
     pthread_mutex_lock(&t->lock);
-    r = ccfs_obj_find(t, oid);
+    r = tmemfs_object_find(t, oid);
     if (r && r->pins > 0)
         r->pins--;
-    ccfs_obj_trim(t);
+    tmemfs_object_trim(t);
     pthread_mutex_unlock(&t->lock);
 }
 
-int ccfs_objtab_begin_modify(struct ccfs_objtab *t, const struct statx *before)
+int tmemfs_object_table_begin_modify(struct tmemfs_object_table *t, const struct statx *before)
 {
     struct tmem_oid oid;
     bool flushed = false;
-    struct ccfs_rec *r = ccfs_obj_check_group(t, before, &oid, &flushed);
+    struct tmemfs_rec *r = tmemfs_object_check_group(t, before, &oid, &flushed);
 
     if (r)
         r->writers++;
     pthread_mutex_unlock(&t->lock);
     if (flushed)
-        ccfs_stats_add(t->stats, CCFS_OUTSIDE_CHANGES, 1);
+        tmemfs_stats_add(t->stats, TMEMFS_OUTSIDE_CHANGES, 1);
     return r ? 0 : -ENOMEM;
 }
 
-void ccfs_objtab_end_modify(struct ccfs_objtab *t, const struct tmem_oid *oid,
+void tmemfs_object_table_end_modify(struct tmemfs_object_table *t, const struct tmem_oid *oid,
                             const struct statx *after)
 {
-    struct ccfs_rec *r;
+    struct tmemfs_rec *r;
 
     /* The change was invalidated in the whole group: the other members'
      * idle records take its result too (a member with its own change in
      * flight records that change's result at its own end). Done before
      * this record stops counting the change as in flight, so no check
      * through another member sees an idle, outdated record meanwhile. */
-    (void)ccfs_obj_for_each_peer_record(t, oid, ccfs_obj_visit_take_result,
+    (void)tmemfs_object_for_each_peer_record(t, oid, tmemfs_object_visit_take_result,
                                         (void *)(uintptr_t)after);
     pthread_mutex_lock(&t->lock);
-    r = ccfs_obj_find(t, oid);
+    r = tmemfs_object_find(t, oid);
     if (r) {
         if (r->writers > 0)
             r->writers--;
         if (after) {
-            ccfs_snap_of(after, &r->snap);
+            tmemfs_snap_of(after, &r->snap);
             r->has_snap = true;
         } else {
-            ccfs_io_invalidate_object(t->io, oid);
+            tmemfs_io_invalidate_object(t->io, oid);
             r->has_snap = false;
         }
     }
-    ccfs_obj_trim(t);
+    tmemfs_object_trim(t);
     pthread_mutex_unlock(&t->lock);
 }
 
-void ccfs_objtab_forget(struct ccfs_objtab *t, const struct tmem_oid *oid)
+void tmemfs_object_table_forget(struct tmemfs_object_table *t, const struct tmem_oid *oid)
 {
-    struct ccfs_rec *r;
+    struct tmemfs_rec *r;
 
     pthread_mutex_lock(&t->lock);
-    ccfs_io_invalidate_object(t->io, oid);
-    r = ccfs_obj_find(t, oid);
+    tmemfs_io_invalidate_object(t->io, oid);
+    r = tmemfs_object_find(t, oid);
     if (r && r->pins == 0 && r->writers == 0)
-        ccfs_obj_unlink(t, r);
+        tmemfs_object_unlink(t, r);
     pthread_mutex_unlock(&t->lock);
 }
 
-size_t ccfs_objtab_count(struct ccfs_objtab *t)
+size_t tmemfs_object_table_count(struct tmemfs_object_table *t)
 {
     size_t n;
 

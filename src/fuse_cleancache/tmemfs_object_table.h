@@ -1,5 +1,5 @@
 /*
- * ccfs_obj.h - file object ids and outside-change detection.
+ * tmemfs_object_table.h - file object ids and outside-change detection.
  *
  * A backing file's tmem object id is (st_dev, st_ino, generation), the
  * generation being the file's birth time in nanoseconds (statx btime; 0
@@ -7,7 +7,7 @@
  * new one therefore gets a new oid even if the inode number is reused.
  *
  * The object table remembers, per oid with pages possibly cached, the
- * backing file's (size, mtime, ctime) as last seen. ccfs_objtab_check()
+ * backing file's (size, mtime, ctime) as last seen. tmemfs_object_table_check()
  * (called on open, getattr and read) compares a fresh statx with it and
  * flushes the object from both caches on any difference: a change made
  * outside the mount. Changes made through the mount bracket themselves
@@ -17,81 +17,81 @@
  * open files are pinned; evicting an unpinned record flushes its object
  * first). All functions are thread-safe.
  *
- * When io is in a sharing group (ccfs_group.h), the table joins the group:
+ * When io is in a sharing group (tmemfs_group.h), the table joins the group:
  * checks through any member compare against every member's record and a
  * change through one member is not an outside change for the others (see
- * ccfs_obj.c for the exact rules).
+ * tmemfs_object_table.c for the exact rules).
  */
-#ifndef CCFS_OBJ_H
-#define CCFS_OBJ_H
+#ifndef TMEMFS_OBJECT_TABLE_H
+#define TMEMFS_OBJECT_TABLE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
 #include "core/tmem.h"
-#include "fuse_cleancache/ccfs_io.h"
-#include "fuse_cleancache/ccfs_stats.h"
+#include "fuse_cleancache/tmemfs_io.h"
+#include "fuse_cleancache/tmemfs_stats.h"
 
 /* The oid of the file stx describes (needs STATX_INO; uses STATX_BTIME). */
-void ccfs_oid_from_statx(const struct statx *stx, struct tmem_oid *oid);
+void tmemfs_oid_from_statx(const struct statx *stx, struct tmem_oid *oid);
 
 /* statx(dirfd, path, AT_SYMLINK_NOFOLLOW | flags) asking for what tmemfs
  * needs (basic stats + btime). Returns 0 or -errno. */
-int ccfs_statx(int dirfd, const char *path, int flags, struct statx *stx);
+int tmemfs_statx(int dirfd, const char *path, int flags, struct statx *stx);
 /* Same for an open descriptor. */
-int ccfs_fstatx(int fd, struct statx *stx);
+int tmemfs_fstatx(int fd, struct statx *stx);
 /* Convert to struct stat. */
-void ccfs_statx_to_stat(const struct statx *stx, struct stat *st);
+void tmemfs_statx_to_stat(const struct statx *stx, struct stat *st);
 
-struct ccfs_objtab;
+struct tmemfs_object_table;
 
 /* A table of at most max_records unpinned records (pinned ones may exceed
  * it) over io; it joins io's sharing group, if any (then this must not run
  * concurrently with any call on a table of the group). NULL with errno on
  * failure. */
-struct ccfs_objtab *ccfs_objtab_create(size_t max_records, struct ccfs_io *io,
-                                       struct ccfs_stats *stats);
+struct tmemfs_object_table *tmemfs_object_table_create(size_t max_records, struct tmemfs_io *io,
+                                       struct tmemfs_stats *stats);
 /* Free the table (t may be NULL). In a group it leaves first, flushing
  * from the shared pool the objects no other member records; must not run
  * concurrently with any call on a table of the group. io must still be
  * set up. */
-void ccfs_objtab_destroy(struct ccfs_objtab *t);
+void tmemfs_object_table_destroy(struct tmemfs_object_table *t);
 
 /*
  * Outside-change check for a regular file described by stx (fresh). If the
  * record exists, no change through the mount is in flight, and size, mtime
  * or ctime differ from the record: flush the object (outside_changes++).
  * The record is then created/updated with stx. pin: also take a pin (an
- * open handle; undo with ccfs_objtab_unpin). In a group the idle records
+ * open handle; undo with tmemfs_object_table_unpin). In a group the idle records
  * other members hold for the file are compared (and updated) too, and a
  * difference in any of them flushes the object (outside_changes++ once,
  * in this table's counters). Returns 1 if the object was flushed, 0 if
  * not, -ENOMEM.
  */
-int ccfs_objtab_check(struct ccfs_objtab *t, const struct statx *stx, bool pin);
+int tmemfs_object_table_check(struct tmemfs_object_table *t, const struct statx *stx, bool pin);
 
-/* Drop a pin taken by ccfs_objtab_check(pin = true). */
-void ccfs_objtab_unpin(struct ccfs_objtab *t, const struct tmem_oid *oid);
+/* Drop a pin taken by tmemfs_object_table_check(pin = true). */
+void tmemfs_object_table_unpin(struct tmemfs_object_table *t, const struct tmem_oid *oid);
 
 /* A change through the mount to the regular file described by before (a
  * fresh statx) begins: first the outside-change check is done on before
  * (so an earlier outside change is not absorbed), then checks skip the
  * object until the matching end. Returns 0 or -ENOMEM (then do not call
  * end). */
-int ccfs_objtab_begin_modify(struct ccfs_objtab *t, const struct statx *before);
+int tmemfs_object_table_begin_modify(struct tmemfs_object_table *t, const struct statx *before);
 /* ... ends: the record takes after (the file's attributes after the
  * change); so do the idle records other members of a group hold for it.
  * With after NULL (attributes unknown) the object is flushed and the next
  * check adopts what it sees. */
-void ccfs_objtab_end_modify(struct ccfs_objtab *t, const struct tmem_oid *oid,
+void tmemfs_object_table_end_modify(struct tmemfs_object_table *t, const struct tmem_oid *oid,
                             const struct statx *after);
 
 /* The file is gone (last link removed, or replaced): flush the object from
  * both caches and forget the record unless pinned. */
-void ccfs_objtab_forget(struct ccfs_objtab *t, const struct tmem_oid *oid);
+void tmemfs_object_table_forget(struct tmemfs_object_table *t, const struct tmem_oid *oid);
 
 /* Number of records (for tests). */
-size_t ccfs_objtab_count(struct ccfs_objtab *t);
+size_t tmemfs_object_table_count(struct tmemfs_object_table *t);
 
-#endif /* CCFS_OBJ_H */
+#endif /* TMEMFS_OBJECT_TABLE_H */

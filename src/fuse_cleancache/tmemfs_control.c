@@ -1,5 +1,5 @@
 /*
- * ccfs_ctl.c - the control directory: the testbed's debugfs for one mount.
+ * tmemfs_control.c - the control directory: the testbed's debugfs for one mount.
  *
  * Models: /sys/kernel/debug/cleancache (counters readable while mounted)
  * plus the hypervisor's knobs the experiments need: changing the tmem
@@ -8,9 +8,11 @@
  *
  * Data: a static table of names (constant); the content of a readable file
  * is rendered at open into the handle (so a reader sees one consistent
- * text). Locking: none of its own; calls ccfs_io / tmem, which lock.
+ * text). Locking: none of its own; calls tmemfs_io / tmem, which lock.
  */
-#include "fuse_cleancache/ccfs_ctl.h"
+#include "fuse_cleancache/tmemfs_control.h"
+
+#include "common/size.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,70 +22,70 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const ccfs_ctl_names[CCFS_CTL_NR] = {
-    [CCFS_CTL_DIR] = "",
-    [CCFS_CTL_STATS] = "stats",
-    [CCFS_CTL_STATS_JSON] = "stats.json",
-    [CCFS_CTL_CAPACITY] = "capacity",
-    [CCFS_CTL_DROP] = "drop_caches",
-    [CCFS_CTL_NOENT] = "",
+static const char *const tmemfs_control_names[TMEMFS_CONTROL_NR] = {
+    [TMEMFS_CONTROL_DIR] = "",
+    [TMEMFS_CONTROL_STATS] = "stats",
+    [TMEMFS_CONTROL_STATS_JSON] = "stats.json",
+    [TMEMFS_CONTROL_CAPACITY] = "capacity",
+    [TMEMFS_CONTROL_DROP] = "drop_caches",
+    [TMEMFS_CONTROL_NOENT] = "",
 };
 
-const char *ccfs_ctl_name(int which)
+const char *tmemfs_control_name(int which)
 {
-    if (which <= CCFS_CTL_DIR || which >= CCFS_CTL_NOENT)
+    if (which <= TMEMFS_CONTROL_DIR || which >= TMEMFS_CONTROL_NOENT)
         return NULL;
-    return ccfs_ctl_names[which];
+    return tmemfs_control_names[which];
 }
 
-bool ccfs_ctl_is_name(const struct ccfs_fs *fs, const char *name)
+bool tmemfs_control_is_name(const struct tmemfs_fs *fs, const char *name)
 {
     const char *ctl = fs->opts->ctl;
     return ctl && *ctl && strcmp(name, ctl) == 0;
 }
 
-int ccfs_ctl_match(const struct ccfs_fs *fs, const char *path)
+int tmemfs_control_match(const struct tmemfs_fs *fs, const char *path)
 {
     const char *ctl = fs->opts->ctl;
     size_t n;
     int i;
 
     if (!path || !ctl || !*ctl || path[0] != '/')
-        return CCFS_CTL_NONE;
+        return TMEMFS_CONTROL_NONE;
     n = strlen(ctl);
     if (strncmp(path + 1, ctl, n) != 0)
-        return CCFS_CTL_NONE;
+        return TMEMFS_CONTROL_NONE;
     path += 1 + n;
     if (*path == '\0')
-        return CCFS_CTL_DIR;
+        return TMEMFS_CONTROL_DIR;
     if (*path != '/')
-        return CCFS_CTL_NONE;
+        return TMEMFS_CONTROL_NONE;
     path++;
-    for (i = CCFS_CTL_STATS; i < CCFS_CTL_NOENT; i++)
-        if (strcmp(path, ccfs_ctl_names[i]) == 0)
+    for (i = TMEMFS_CONTROL_STATS; i < TMEMFS_CONTROL_NOENT; i++)
+        if (strcmp(path, tmemfs_control_names[i]) == 0)
             return i;
-    return CCFS_CTL_NOENT;
+    return TMEMFS_CONTROL_NOENT;
 }
 
-int ccfs_ctl_getattr(const struct ccfs_fs *fs, int which, struct stat *st)
+int tmemfs_control_getattr(const struct tmemfs_fs *fs, int which, struct stat *st)
 {
     memset(st, 0, sizeof(*st));
     st->st_uid = getuid();
     st->st_gid = getgid();
     st->st_ino = 0x7fff0000u + (unsigned)which; /* only for display */
     switch (which) {
-    case CCFS_CTL_DIR:
+    case TMEMFS_CONTROL_DIR:
         st->st_mode = S_IFDIR | 0555;
         st->st_nlink = 2;
         return 0;
-    case CCFS_CTL_STATS:
-    case CCFS_CTL_STATS_JSON:
+    case TMEMFS_CONTROL_STATS:
+    case TMEMFS_CONTROL_STATS_JSON:
         st->st_mode = S_IFREG | 0444;
         break;
-    case CCFS_CTL_CAPACITY:
+    case TMEMFS_CONTROL_CAPACITY:
         st->st_mode = S_IFREG | 0644;
         break;
-    case CCFS_CTL_DROP:
+    case TMEMFS_CONTROL_DROP:
         st->st_mode = S_IFREG | 0200;
         break;
     default:
@@ -97,32 +99,32 @@ int ccfs_ctl_getattr(const struct ccfs_fs *fs, int which, struct stat *st)
 /* Changing the store (capacity, drop_caches) is for root and the user who
  * runs the daemon (the owner the control files show); anyone who can reach
  * the mount may read the statistics. */
-static bool ccfs_ctl_may_change(uid_t caller)
+static bool tmemfs_control_may_change(uid_t caller)
 {
     return caller == 0 || caller == getuid();
 }
 
-int ccfs_ctl_open(struct ccfs_fs *fs, int which, int flags, uid_t caller, struct ccfs_fh *fh)
+int tmemfs_control_open(struct tmemfs_fs *fs, int which, int flags, uid_t caller, struct tmemfs_fh *fh)
 {
     int acc = flags & O_ACCMODE;
 
-    if (acc != O_RDONLY && (which == CCFS_CTL_CAPACITY || which == CCFS_CTL_DROP) &&
-        !ccfs_ctl_may_change(caller))
+    if (acc != O_RDONLY && (which == TMEMFS_CONTROL_CAPACITY || which == TMEMFS_CONTROL_DROP) &&
+        !tmemfs_control_may_change(caller))
         return -EACCES;
-    fh->kind = CCFS_FH_CTL;
+    fh->kind = TMEMFS_FH_CTL;
     fh->fd = -1;
     fh->ctl = which;
     switch (which) {
-    case CCFS_CTL_STATS:
-    case CCFS_CTL_STATS_JSON:
+    case TMEMFS_CONTROL_STATS:
+    case TMEMFS_CONTROL_STATS_JSON:
         if (acc != O_RDONLY)
             return -EACCES;
-        fh->buf = ccfs_fs_stats_text(fs, which == CCFS_CTL_STATS_JSON);
+        fh->buf = tmemfs_fs_stats_text(fs, which == TMEMFS_CONTROL_STATS_JSON);
         if (!fh->buf)
             return -ENOMEM;
         fh->len = strlen(fh->buf);
         return 0;
-    case CCFS_CTL_CAPACITY: {
+    case TMEMFS_CONTROL_CAPACITY: {
         uint64_t cap = tmem_capacity(fs->tm);
         char tmp[32];
         if (cap == TMEM_CAPACITY_UNLIMITED)
@@ -135,14 +137,14 @@ int ccfs_ctl_open(struct ccfs_fs *fs, int which, int flags, uid_t caller, struct
         fh->len = strlen(fh->buf);
         return 0;
     }
-    case CCFS_CTL_DROP:
+    case TMEMFS_CONTROL_DROP:
         return acc == O_RDONLY ? -EACCES : 0;
     default:
         return -ENOENT;
     }
 }
 
-ssize_t ccfs_ctl_read(const struct ccfs_fh *fh, char *buf, size_t size, off_t off)
+ssize_t tmemfs_control_read(const struct tmemfs_fh *fh, char *buf, size_t size, off_t off)
 {
     if (!fh->buf || off < 0 || (size_t)off >= fh->len)
         return 0;
@@ -152,7 +154,7 @@ ssize_t ccfs_ctl_read(const struct ccfs_fh *fh, char *buf, size_t size, off_t of
     return (ssize_t)size;
 }
 
-ssize_t ccfs_ctl_write(struct ccfs_fs *fs, struct ccfs_fh *fh, const char *buf, size_t size)
+ssize_t tmemfs_control_write(struct tmemfs_fs *fs, struct tmemfs_fh *fh, const char *buf, size_t size)
 {
     char cmd[64];
     size_t n = size;
@@ -165,18 +167,18 @@ ssize_t ccfs_ctl_write(struct ccfs_fs *fs, struct ccfs_fh *fh, const char *buf, 
     memcpy(cmd, buf, n);
     cmd[n] = '\0';
     switch (fh->ctl) {
-    case CCFS_CTL_CAPACITY:
-        if (ccfs_parse_size(cmd, true, &v) < 0)
+    case TMEMFS_CONTROL_CAPACITY:
+        if (size_parse(cmd, true, &v) < 0)
             return -EINVAL;
         (void)tmem_set_capacity(fs->tm, v);
         return (ssize_t)size;
-    case CCFS_CTL_DROP:
+    case TMEMFS_CONTROL_DROP:
         if (strcmp(cmd, "1") && strcmp(cmd, "2") && strcmp(cmd, "3"))
             return -EINVAL;
         if (cmd[0] == '1' || cmd[0] == '3')
-            (void)ccfs_io_shrink_guest(&fs->io);
+            (void)tmemfs_io_shrink_guest(&fs->io);
         if (cmd[0] == '2' || cmd[0] == '3')
-            ccfs_io_drop_cleancache(&fs->io);
+            tmemfs_io_drop_cleancache(&fs->io);
         return (ssize_t)size;
     default:
         return -EACCES;

@@ -1,5 +1,5 @@
 /*
- * ccfs_opts.h - tmemfs command line:
+ * tmemfs_opts.h - tmemfs command line:
  * `tmemfs [options] SOURCE MOUNTPOINT [SOURCE2 MOUNTPOINT2 ...]`.
  * Our options are -o name=value (so fstab / mount -t fuse.tmemfs work);
  * anything else is left in the argument list for libfuse. -o allow_other
@@ -7,27 +7,27 @@
  * added to the list: the kernel then checks every access against the
  * attributes too, also when it answers from its cache of names and
  * attributes without asking the daemon (which, as root, also performs each
- * request with the caller's credentials, ccfs_creds.h). Each extra
+ * request with the caller's credentials, tmemfs_creds.h). Each extra
  * SOURCE MOUNTPOINT pair is one more mount in the same process, with the
  * same options, on the same tmem store.
  */
-#ifndef CCFS_OPTS_H
-#define CCFS_OPTS_H
+#ifndef TMEMFS_OPTS_H
+#define TMEMFS_OPTS_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "fuse_cleancache/ccfs_pcache.h"
+#include "fuse_cleancache/tmemfs_page_cache.h"
 
 #define FUSE_USE_VERSION 314
 #include <fuse.h>
 
-struct ccfs_opts {
+struct tmemfs_opts {
     size_t nmounts;        /* SOURCE MOUNTPOINT pairs (>= 1) */
     char **sources;        /* SOURCEs as given [nmounts] */
     char **mountpoints;    /* MOUNTPOINTs as given [nmounts] */
-    char **mount_paths;    /* absolute MOUNTPOINTs (set by ccfs_opts_validate) */
+    char **mount_paths;    /* absolute MOUNTPOINTs (set by tmemfs_opts_validate) */
     char *source;          /* the first SOURCE (sources[0]) */
     char *mountpoint;      /* the first MOUNTPOINT (mountpoints[0]) */
     uint64_t cache_size;   /* guest page cache bytes (default 16 MiB) */
@@ -38,10 +38,10 @@ struct ccfs_opts {
     bool shared;           /* shared pool (shared_uuid given) */
     uint8_t uuid[16];
     char *stats_json;      /* write final JSON stats here (NULL: no);
-                              made absolute by ccfs_opts_validate */
+                              made absolute by tmemfs_opts_validate */
     char *ctl;             /* control directory name (default ".tmemfs") */
     bool kcache;           /* let the kernel page cache work (no direct_io) */
-    enum ccfs_policy policy;
+    enum guest_replace_policy policy;
     uint64_t max_objects;  /* object table size (default 65536) */
     bool nonempty;         /* allow a non-empty MOUNTPOINT */
     bool allow_other;      /* libfuse's -o allow_other was given */
@@ -54,9 +54,9 @@ struct ccfs_opts {
 /*
  * Parse args (argv-style, argv[0] = program). Our options are removed from
  * args; libfuse's stay. On error writes one line "tmemfs: ..." to err and
- * returns -1; else 0. Strings in o are malloc'ed (ccfs_opts_free).
+ * returns -1; else 0. Strings in o are malloc'ed (tmemfs_opts_free).
  */
-int ccfs_opts_parse(struct fuse_args *args, struct ccfs_opts *o, FILE *err);
+int tmemfs_opts_parse(struct fuse_args *args, struct tmemfs_opts *o, FILE *err);
 
 /*
  * Check every pair: SOURCE an existing directory, MOUNTPOINT an existing,
@@ -66,18 +66,14 @@ int ccfs_opts_parse(struct fuse_args *args, struct ccfs_opts *o, FILE *err);
  * and makes o->stats_json absolute. One-line error to err and -1 on
  * failure, else 0.
  */
-int ccfs_opts_validate(struct ccfs_opts *o, FILE *err);
+int tmemfs_opts_validate(struct tmemfs_opts *o, FILE *err);
 
 /* Print the usage and our options. */
-void ccfs_opts_usage(FILE *out, const char *prog);
+void tmemfs_opts_usage(FILE *out, const char *prog);
 
-void ccfs_opts_free(struct ccfs_opts *o);
-
-/* Parse "123", "16M", "1G", ... (binary suffixes K M G T, optional "iB"/"B").
- * Returns 0 or -1. "unlimited" only if allow_unlimited (-> UINT64_MAX). */
-int ccfs_parse_size(const char *s, bool allow_unlimited, uint64_t *out);
+void tmemfs_opts_free(struct tmemfs_opts *o);
 
 /* Parse a 128-bit uuid: 32 hex digits, dashes allowed. Returns 0 or -1. */
-int ccfs_parse_uuid(const char *s, uint8_t uuid[16]);
+int tmemfs_parse_uuid(const char *s, uint8_t uuid[16]);
 
-#endif /* CCFS_OPTS_H */
+#endif /* TMEMFS_OPTS_H */

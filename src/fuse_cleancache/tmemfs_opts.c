@@ -1,5 +1,5 @@
 /*
- * ccfs_opts.c - parsing and checking the tmemfs command line.
+ * tmemfs_opts.c - parsing and checking the tmemfs command line.
  *
  * Models: a mount helper's option handling. fuse_opt_parse() collects our
  * -o name=value options as strings (so a bad value is reported by us, in
@@ -7,11 +7,13 @@
  * mount each); libfuse's own options (-o allow_other, -o ro, ...) stay in
  * the argument list for fuse_new(), which rejects unknown ones.
  *
- * Data: struct ccfs_opts (caller-owned) and a private struct of raw
+ * Data: struct tmemfs_opts (caller-owned) and a private struct of raw
  * strings used only during parsing. Locking: none (single-threaded, at
  * start-up).
  */
-#include "fuse_cleancache/ccfs_opts.h"
+#include "fuse_cleancache/tmemfs_opts.h"
+
+#include "common/size.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -23,7 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct ccfs_raw {
+struct tmemfs_raw {
     char *cache_size, *capacity, *cleancache, *compress, *dedup, *page_size;
     char *shared_uuid, *stats_json, *ctl, *policy, *max_objects;
     int kcache, nonempty;
@@ -35,43 +37,43 @@ struct ccfs_raw {
 };
 
 enum {
-    CCFS_KEY_HELP, CCFS_KEY_VERSION, CCFS_KEY_FG, CCFS_KEY_ST, CCFS_KEY_DEBUG,
-    CCFS_KEY_ALLOW_OTHER, CCFS_KEY_DEFAULT_PERMISSIONS
+    TMEMFS_KEY_HELP, TMEMFS_KEY_VERSION, TMEMFS_KEY_FG, TMEMFS_KEY_ST, TMEMFS_KEY_DEBUG,
+    TMEMFS_KEY_ALLOW_OTHER, TMEMFS_KEY_DEFAULT_PERMISSIONS
 };
 
-#define CCFS_OPT(t, p) { t, offsetof(struct ccfs_raw, p), 1 }
-#define CCFS_OPTS(name, field) { name "=%s", offsetof(struct ccfs_raw, field), 0 }
+#define TMEMFS_OPT(t, p) { t, offsetof(struct tmemfs_raw, p), 1 }
+#define TMEMFS_OPTS(name, field) { name "=%s", offsetof(struct tmemfs_raw, field), 0 }
 
-static const struct fuse_opt ccfs_opt_spec[] = {
-    CCFS_OPTS("cache_size", cache_size),
-    CCFS_OPTS("capacity", capacity),
-    CCFS_OPTS("cleancache", cleancache),
-    CCFS_OPTS("compress", compress),
-    CCFS_OPTS("dedup", dedup),
-    CCFS_OPTS("page_size", page_size),
-    CCFS_OPTS("shared_uuid", shared_uuid),
-    CCFS_OPTS("stats_json", stats_json),
-    CCFS_OPTS("ctl", ctl),
-    CCFS_OPTS("policy", policy),
-    CCFS_OPTS("max_objects", max_objects),
-    CCFS_OPT("kcache", kcache),
-    CCFS_OPT("nonempty", nonempty),
-    FUSE_OPT_KEY("-h", CCFS_KEY_HELP),
-    FUSE_OPT_KEY("--help", CCFS_KEY_HELP),
-    FUSE_OPT_KEY("-V", CCFS_KEY_VERSION),
-    FUSE_OPT_KEY("--version", CCFS_KEY_VERSION),
-    FUSE_OPT_KEY("-f", CCFS_KEY_FG),
-    FUSE_OPT_KEY("-s", CCFS_KEY_ST),
-    FUSE_OPT_KEY("-d", CCFS_KEY_DEBUG),
-    FUSE_OPT_KEY("debug", CCFS_KEY_DEBUG),
-    FUSE_OPT_KEY("allow_other", CCFS_KEY_ALLOW_OTHER),
-    FUSE_OPT_KEY("default_permissions", CCFS_KEY_DEFAULT_PERMISSIONS),
+static const struct fuse_opt tmemfs_opt_spec[] = {
+    TMEMFS_OPTS("cache_size", cache_size),
+    TMEMFS_OPTS("capacity", capacity),
+    TMEMFS_OPTS("cleancache", cleancache),
+    TMEMFS_OPTS("compress", compress),
+    TMEMFS_OPTS("dedup", dedup),
+    TMEMFS_OPTS("page_size", page_size),
+    TMEMFS_OPTS("shared_uuid", shared_uuid),
+    TMEMFS_OPTS("stats_json", stats_json),
+    TMEMFS_OPTS("ctl", ctl),
+    TMEMFS_OPTS("policy", policy),
+    TMEMFS_OPTS("max_objects", max_objects),
+    TMEMFS_OPT("kcache", kcache),
+    TMEMFS_OPT("nonempty", nonempty),
+    FUSE_OPT_KEY("-h", TMEMFS_KEY_HELP),
+    FUSE_OPT_KEY("--help", TMEMFS_KEY_HELP),
+    FUSE_OPT_KEY("-V", TMEMFS_KEY_VERSION),
+    FUSE_OPT_KEY("--version", TMEMFS_KEY_VERSION),
+    FUSE_OPT_KEY("-f", TMEMFS_KEY_FG),
+    FUSE_OPT_KEY("-s", TMEMFS_KEY_ST),
+    FUSE_OPT_KEY("-d", TMEMFS_KEY_DEBUG),
+    FUSE_OPT_KEY("debug", TMEMFS_KEY_DEBUG),
+    FUSE_OPT_KEY("allow_other", TMEMFS_KEY_ALLOW_OTHER),
+    FUSE_OPT_KEY("default_permissions", TMEMFS_KEY_DEFAULT_PERMISSIONS),
     FUSE_OPT_END
 };
 
-static int ccfs_opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+static int tmemfs_opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
-    struct ccfs_raw *r = data;
+    struct tmemfs_raw *r = data;
 
     (void)outargs;
     switch (key) {
@@ -93,26 +95,26 @@ static int ccfs_opt_proc(void *data, const char *arg, int key, struct fuse_args 
         }
         r->npos++;
         return 0;
-    case CCFS_KEY_HELP:
+    case TMEMFS_KEY_HELP:
         r->help = 1;
         return 0;
-    case CCFS_KEY_VERSION:
+    case TMEMFS_KEY_VERSION:
         r->version = 1;
         return 0;
-    case CCFS_KEY_FG:
+    case TMEMFS_KEY_FG:
         r->foreground = 1;
         return 0;
-    case CCFS_KEY_ST:
+    case TMEMFS_KEY_ST:
         r->single_thread = 1;
         return 0;
-    case CCFS_KEY_DEBUG:
+    case TMEMFS_KEY_DEBUG:
         r->debug = 1;
         r->foreground = 1;
         return 1; /* keep: libfuse turns on its debug output */
-    case CCFS_KEY_ALLOW_OTHER:
+    case TMEMFS_KEY_ALLOW_OTHER:
         r->allow_other = 1;
         return 1; /* keep: a mount option for libfuse */
-    case CCFS_KEY_DEFAULT_PERMISSIONS:
+    case TMEMFS_KEY_DEFAULT_PERMISSIONS:
         r->default_permissions = 1;
         return 1;
     default:
@@ -120,42 +122,7 @@ static int ccfs_opt_proc(void *data, const char *arg, int key, struct fuse_args 
     }
 }
 
-int ccfs_parse_size(const char *s, bool allow_unlimited, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-    uint64_t mult = 1;
-
-    if (!s || !*s)
-        return -1;
-    if (allow_unlimited && (strcmp(s, "unlimited") == 0 || strcmp(s, "max") == 0)) {
-        *out = UINT64_MAX;
-        return 0;
-    }
-    if (!isdigit((unsigned char)*s))
-        return -1;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno)
-        return -1;
-    switch (toupper((unsigned char)*end)) {
-    case 'K': mult = 1ULL << 10; end++; break;
-    case 'M': mult = 1ULL << 20; end++; break;
-    case 'G': mult = 1ULL << 30; end++; break;
-    case 'T': mult = 1ULL << 40; end++; break;
-    default: break;
-    }
-    if (mult > 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0))
-        end += strlen(end);
-    if (*end)
-        return -1;
-    if (v > UINT64_MAX / mult)
-        return -1;
-    *out = (uint64_t)v * mult;
-    return 0;
-}
-
-int ccfs_parse_uuid(const char *s, uint8_t uuid[16])
+int tmemfs_parse_uuid(const char *s, uint8_t uuid[16])
 {
     int n = 0;
 
@@ -175,7 +142,7 @@ int ccfs_parse_uuid(const char *s, uint8_t uuid[16])
     return n == 32 ? 0 : -1;
 }
 
-static int ccfs_parse_bool(const char *s, bool *out)
+static int tmemfs_parse_bool(const char *s, bool *out)
 {
     if (!strcmp(s, "on") || !strcmp(s, "1") || !strcmp(s, "yes") || !strcmp(s, "true")) {
         *out = true;
@@ -188,7 +155,7 @@ static int ccfs_parse_bool(const char *s, bool *out)
     return -1;
 }
 
-static void ccfs_raw_free(struct ccfs_raw *r)
+static void tmemfs_raw_free(struct tmemfs_raw *r)
 {
     size_t i;
 
@@ -208,14 +175,14 @@ static void ccfs_raw_free(struct ccfs_raw *r)
     free(r->pos);
 }
 
-#define CCFS_USAGE "usage: tmemfs [options] SOURCE MOUNTPOINT [SOURCE2 MOUNTPOINT2 ...]"
+#define TMEMFS_USAGE "usage: tmemfs [options] SOURCE MOUNTPOINT [SOURCE2 MOUNTPOINT2 ...]"
 
-#define CCFS_BAD(...) do { fprintf(err, "tmemfs: " __VA_ARGS__); fputc('\n', err); \
+#define TMEMFS_BAD(...) do { fprintf(err, "tmemfs: " __VA_ARGS__); fputc('\n', err); \
                            goto out; } while (0)
 
-int ccfs_opts_parse(struct fuse_args *args, struct ccfs_opts *o, FILE *err)
+int tmemfs_opts_parse(struct fuse_args *args, struct tmemfs_opts *o, FILE *err)
 {
-    struct ccfs_raw r;
+    struct tmemfs_raw r;
     uint64_t v;
     size_t i;
     int rc = -1;
@@ -226,11 +193,11 @@ int ccfs_opts_parse(struct fuse_args *args, struct ccfs_opts *o, FILE *err)
     o->capacity = UINT64_MAX;
     o->cleancache = o->compress = o->dedup = true;
     o->page_size = 4096;
-    o->policy = CCFS_POLICY_CLOCK;
+    o->policy = GUEST_REPLACE_CLOCK;
     o->max_objects = 65536;
 
-    if (fuse_opt_parse(args, &r, ccfs_opt_spec, ccfs_opt_proc) != 0)
-        CCFS_BAD("%s", r.nomem ? "out of memory" : "invalid command line (see --help)");
+    if (fuse_opt_parse(args, &r, tmemfs_opt_spec, tmemfs_opt_proc) != 0)
+        TMEMFS_BAD("%s", r.nomem ? "out of memory" : "invalid command line (see --help)");
     o->show_help = r.help;
     o->show_version = r.version;
     o->foreground = r.foreground;
@@ -240,65 +207,61 @@ int ccfs_opts_parse(struct fuse_args *args, struct ccfs_opts *o, FILE *err)
     o->nonempty = r.nonempty;
     o->allow_other = r.allow_other;
     /* Other users on the mount: the kernel checks permissions too (see
-     * ccfs_opts.h), also on names and attributes it has cached, which the
+     * tmemfs_opts.h), also on names and attributes it has cached, which the
      * daemon never sees again. */
     if (r.allow_other && !r.default_permissions &&
         fuse_opt_add_arg(args, "-odefault_permissions") != 0)
-        CCFS_BAD("out of memory");
+        TMEMFS_BAD("out of memory");
     o->default_permissions = r.allow_other || r.default_permissions;
     if (o->show_help || o->show_version) {
         rc = 0;
         goto out;
     }
     if (r.npos < 2)
-        CCFS_BAD("missing %s (" CCFS_USAGE ")",
+        TMEMFS_BAD("missing %s (" TMEMFS_USAGE ")",
                  r.npos == 0 ? "SOURCE and MOUNTPOINT" : "MOUNTPOINT");
     if (r.npos % 2)
-        CCFS_BAD("odd number of arguments: SOURCE %s has no MOUNTPOINT (" CCFS_USAGE ")",
+        TMEMFS_BAD("odd number of arguments: SOURCE %s has no MOUNTPOINT (" TMEMFS_USAGE ")",
                  r.pos[r.npos - 1]);
     if (r.page_size) {
-        if (ccfs_parse_size(r.page_size, false, &v) < 0 || v < 512 || v > 32768 ||
+        if (size_parse(r.page_size, false, &v) < 0 || v < 512 || v > 32768 ||
             (v & (v - 1)))
-            CCFS_BAD("bad page_size '%s' (a power of two from 512 to 32768)", r.page_size);
+            TMEMFS_BAD("bad page_size '%s' (a power of two from 512 to 32768: %s)", r.page_size,
+                       size_grammar(false));
         o->page_size = (uint32_t)v;
     }
     if (r.cache_size) {
-        if (ccfs_parse_size(r.cache_size, false, &v) < 0 || v < o->page_size)
-            CCFS_BAD("bad cache_size '%s' (bytes, K/M/G suffix, at least one page)",
-                     r.cache_size);
+        if (size_parse(r.cache_size, false, &v) < 0 || v < o->page_size)
+            TMEMFS_BAD("bad cache_size '%s' (at least one page: %s)", r.cache_size,
+                       size_grammar(false));
         o->cache_size = v;
     }
     if (o->cache_size / o->page_size >= UINT32_MAX)
-        CCFS_BAD("cache_size too large");
-    if (r.capacity && ccfs_parse_size(r.capacity, true, &o->capacity) < 0)
-        CCFS_BAD("bad capacity '%s' (bytes, K/M/G suffix, or 'unlimited')", r.capacity);
-    if (r.cleancache && ccfs_parse_bool(r.cleancache, &o->cleancache) < 0)
-        CCFS_BAD("bad cleancache '%s' (on or off)", r.cleancache);
-    if (r.compress && ccfs_parse_bool(r.compress, &o->compress) < 0)
-        CCFS_BAD("bad compress '%s' (on or off)", r.compress);
-    if (r.dedup && ccfs_parse_bool(r.dedup, &o->dedup) < 0)
-        CCFS_BAD("bad dedup '%s' (on or off)", r.dedup);
+        TMEMFS_BAD("cache_size too large");
+    if (r.capacity && size_parse(r.capacity, true, &o->capacity) < 0)
+        TMEMFS_BAD("bad capacity '%s' (%s)", r.capacity, size_grammar(true));
+    if (r.cleancache && tmemfs_parse_bool(r.cleancache, &o->cleancache) < 0)
+        TMEMFS_BAD("bad cleancache '%s' (on or off)", r.cleancache);
+    if (r.compress && tmemfs_parse_bool(r.compress, &o->compress) < 0)
+        TMEMFS_BAD("bad compress '%s' (on or off)", r.compress);
+    if (r.dedup && tmemfs_parse_bool(r.dedup, &o->dedup) < 0)
+        TMEMFS_BAD("bad dedup '%s' (on or off)", r.dedup);
     if (r.shared_uuid) {
-        if (ccfs_parse_uuid(r.shared_uuid, o->uuid) < 0)
-            CCFS_BAD("bad shared_uuid '%s' (32 hex digits)", r.shared_uuid);
+        if (tmemfs_parse_uuid(r.shared_uuid, o->uuid) < 0)
+            TMEMFS_BAD("bad shared_uuid '%s' (32 hex digits)", r.shared_uuid);
         o->shared = true;
     }
-    if (r.policy) {
-        if (!strcmp(r.policy, "clock"))
-            o->policy = CCFS_POLICY_CLOCK;
-        else if (!strcmp(r.policy, "lru"))
-            o->policy = CCFS_POLICY_LRU;
-        else
-            CCFS_BAD("bad policy '%s' (clock or lru)", r.policy);
-    }
+    if (r.policy && guest_replace_parse(r.policy, &o->policy) < 0)
+        TMEMFS_BAD("bad policy '%s' (clock or lru)", r.policy);
     if (r.max_objects) {
-        if (ccfs_parse_size(r.max_objects, false, &v) < 0 || v == 0)
-            CCFS_BAD("bad max_objects '%s'", r.max_objects);
+        if (size_parse(r.max_objects, false, &v) < 0 || v == 0)
+            TMEMFS_BAD("bad max_objects '%s' (a count above 0, with an optional K, M, G or T "
+                       "suffix: powers of 1024)", r.max_objects);
         o->max_objects = v;
     }
     if (r.ctl) {
         if (strchr(r.ctl, '/') || !strcmp(r.ctl, ".") || !strcmp(r.ctl, ".."))
-            CCFS_BAD("bad ctl '%s' (a file name, or empty to disable)", r.ctl);
+            TMEMFS_BAD("bad ctl '%s' (a file name, or empty to disable)", r.ctl);
         o->ctl = r.ctl;
         r.ctl = NULL;
     } else {
@@ -311,7 +274,7 @@ int ccfs_opts_parse(struct fuse_args *args, struct ccfs_opts *o, FILE *err)
     o->mountpoints = calloc(o->nmounts, sizeof(char *));
     o->mount_paths = calloc(o->nmounts, sizeof(char *));
     if (!o->sources || !o->mountpoints || !o->mount_paths)
-        CCFS_BAD("out of memory");
+        TMEMFS_BAD("out of memory");
     for (i = 0; i < o->nmounts; i++) {
         o->sources[i] = r.pos[2 * i];
         o->mountpoints[i] = r.pos[2 * i + 1];
@@ -321,14 +284,14 @@ int ccfs_opts_parse(struct fuse_args *args, struct ccfs_opts *o, FILE *err)
     o->mountpoint = o->mountpoints[0];
     rc = 0;
 out:
-    ccfs_raw_free(&r);
+    tmemfs_raw_free(&r);
     if (rc != 0)
-        ccfs_opts_free(o);
+        tmemfs_opts_free(o);
     return rc;
 }
 
 /* Is path (resolved) dir itself or inside it (resolved)? */
-static bool ccfs_path_under(const char *dir, const char *path)
+static bool tmemfs_path_under(const char *dir, const char *path)
 {
     size_t n = strlen(dir);
 
@@ -336,7 +299,7 @@ static bool ccfs_path_under(const char *dir, const char *path)
 }
 
 /* Check pair i; its resolved SOURCE and MOUNTPOINT go to src, mnt. */
-static int ccfs_validate_pair(const struct ccfs_opts *o, size_t i, char *src, char *mnt,
+static int tmemfs_validate_pair(const struct tmemfs_opts *o, size_t i, char *src, char *mnt,
                               FILE *err)
 {
     const char *source = o->sources[i], *mountpoint = o->mountpoints[i];
@@ -346,24 +309,24 @@ static int ccfs_validate_pair(const struct ccfs_opts *o, size_t i, char *src, ch
     int rc = -1;
 
     if (stat(source, &st) < 0)
-        CCFS_BAD("SOURCE %s: %s", source, strerror(errno));
+        TMEMFS_BAD("SOURCE %s: %s", source, strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        CCFS_BAD("SOURCE %s: not a directory", source);
+        TMEMFS_BAD("SOURCE %s: not a directory", source);
     if (stat(mountpoint, &st) < 0)
-        CCFS_BAD("MOUNTPOINT %s: %s", mountpoint, strerror(errno));
+        TMEMFS_BAD("MOUNTPOINT %s: %s", mountpoint, strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        CCFS_BAD("MOUNTPOINT %s: not a directory", mountpoint);
+        TMEMFS_BAD("MOUNTPOINT %s: not a directory", mountpoint);
     if (!realpath(source, src) || !realpath(mountpoint, mnt))
-        CCFS_BAD("cannot resolve paths: %s", strerror(errno));
-    if (ccfs_path_under(src, mnt))
-        CCFS_BAD("MOUNTPOINT %s is SOURCE or inside it", mountpoint);
+        TMEMFS_BAD("cannot resolve paths: %s", strerror(errno));
+    if (tmemfs_path_under(src, mnt))
+        TMEMFS_BAD("MOUNTPOINT %s is SOURCE or inside it", mountpoint);
     if (!o->nonempty) {
         d = opendir(mountpoint);
         if (!d)
-            CCFS_BAD("MOUNTPOINT %s: %s", mountpoint, strerror(errno));
+            TMEMFS_BAD("MOUNTPOINT %s: %s", mountpoint, strerror(errno));
         while ((de = readdir(d)) != NULL) {
             if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-                CCFS_BAD("MOUNTPOINT %s is not empty (use -o nonempty)", mountpoint);
+                TMEMFS_BAD("MOUNTPOINT %s is not empty (use -o nonempty)", mountpoint);
         }
     }
     rc = 0;
@@ -373,7 +336,7 @@ out:
     return rc;
 }
 
-int ccfs_opts_validate(struct ccfs_opts *o, FILE *err)
+int tmemfs_opts_validate(struct tmemfs_opts *o, FILE *err)
 {
     char (*src)[PATH_MAX] = NULL, (*mnt)[PATH_MAX] = NULL;
     char cwd[PATH_MAX];
@@ -383,20 +346,20 @@ int ccfs_opts_validate(struct ccfs_opts *o, FILE *err)
     src = calloc(o->nmounts, sizeof(*src));
     mnt = calloc(o->nmounts, sizeof(*mnt));
     if (!src || !mnt)
-        CCFS_BAD("out of memory");
+        TMEMFS_BAD("out of memory");
     for (i = 0; i < o->nmounts; i++)
-        if (ccfs_validate_pair(o, i, src[i], mnt[i], err) < 0)
+        if (tmemfs_validate_pair(o, i, src[i], mnt[i], err) < 0)
             goto out;
     /* Several mounts: none may serve another's SOURCE or MOUNTPOINT. */
     for (i = 0; i < o->nmounts; i++) {
         for (j = 0; j < o->nmounts; j++) {
             if (j == i)
                 continue;
-            if (ccfs_path_under(src[j], mnt[i]))
-                CCFS_BAD("MOUNTPOINT %s is SOURCE %s or inside it", o->mountpoints[i],
+            if (tmemfs_path_under(src[j], mnt[i]))
+                TMEMFS_BAD("MOUNTPOINT %s is SOURCE %s or inside it", o->mountpoints[i],
                          o->sources[j]);
-            if (ccfs_path_under(mnt[j], mnt[i]))
-                CCFS_BAD("MOUNTPOINT %s is MOUNTPOINT %s or inside it", o->mountpoints[i],
+            if (tmemfs_path_under(mnt[j], mnt[i]))
+                TMEMFS_BAD("MOUNTPOINT %s is MOUNTPOINT %s or inside it", o->mountpoints[i],
                          o->mountpoints[j]);
         }
     }
@@ -404,14 +367,14 @@ int ccfs_opts_validate(struct ccfs_opts *o, FILE *err)
         free(o->mount_paths[i]);
         o->mount_paths[i] = strdup(mnt[i]);
         if (!o->mount_paths[i])
-            CCFS_BAD("out of memory");
+            TMEMFS_BAD("out of memory");
     }
     if (o->stats_json && o->stats_json[0] != '/') {
         char *abs;
         if (!getcwd(cwd, sizeof(cwd)))
-            CCFS_BAD("stats_json %s: cannot resolve: %s", o->stats_json, strerror(errno));
+            TMEMFS_BAD("stats_json %s: cannot resolve: %s", o->stats_json, strerror(errno));
         if (asprintf(&abs, "%s/%s", cwd, o->stats_json) < 0)
-            CCFS_BAD("out of memory");
+            TMEMFS_BAD("out of memory");
         free(o->stats_json);
         o->stats_json = abs;
     }
@@ -422,7 +385,7 @@ out:
     return rc;
 }
 
-void ccfs_opts_usage(FILE *out, const char *prog)
+void tmemfs_opts_usage(FILE *out, const char *prog)
 {
     fprintf(out,
 "usage: %s [options] SOURCE MOUNTPOINT [SOURCE2 MOUNTPOINT2 ...]\n"
@@ -439,8 +402,9 @@ void ccfs_opts_usage(FILE *out, const char *prog)
 "SIGINT/SIGTERM/SIGHUP unmount every mount; fusermount3 -u ends only that\n"
 "mount; the daemon exits when all are gone, with statistics per mount.\n"
 "\n"
-"tmemfs options (-o name=value, comma-separated):\n"
-"    -o cache_size=SIZE      guest page cache size (default 16M; K/M/G suffixes)\n"
+"tmemfs options (-o name=value, comma-separated; SIZE is bytes with an optional\n"
+"K, M, G or T suffix, powers of 1024, e.g. 64M or 64MiB):\n"
+"    -o cache_size=SIZE      guest page cache size (default 16M)\n"
 "    -o capacity=SIZE        tmem store capacity (default unlimited)\n"
 "    -o cleancache=on|off    use cleancache (default on)\n"
 "    -o compress=on|off      lz4-compress pages in tmem (default on)\n"
@@ -474,7 +438,7 @@ void ccfs_opts_usage(FILE *out, const char *prog)
             prog);
 }
 
-void ccfs_opts_free(struct ccfs_opts *o)
+void tmemfs_opts_free(struct tmemfs_opts *o)
 {
     size_t i;
 

@@ -1,7 +1,7 @@
 /*
- * test_ccfs_creds.c - requests run with the caller's credentials
- * (ccfs_creds) and the control files only the daemon's user may change
- * (ccfs_ctl). The credential tests need root (the daemon's case); run as
+ * test_tmemfs_creds.c - requests run with the caller's credentials
+ * (tmemfs_creds) and the control files only the daemon's user may change
+ * (tmemfs_control). The credential tests need root (the daemon's case); run as
  * another user they are skipped with a loud SKIPPED line.
  */
 #include <errno.h>
@@ -20,8 +20,8 @@
 
 #include <cmocka.h>
 
-#include "fuse_cleancache/ccfs_creds.h"
-#include "fuse_cleancache/ccfs_ctl.h"
+#include "fuse_cleancache/tmemfs_creds.h"
+#include "fuse_cleancache/tmemfs_control.h"
 
 #define NOBODY 65534
 #define GROUP 4242
@@ -36,7 +36,7 @@ static void tree_make(struct tree *t)
 {
     int fd;
 
-    snprintf(t->dir, sizeof(t->dir), "/tmp/ccfs-creds.XXXXXX");
+    snprintf(t->dir, sizeof(t->dir), "/tmp/tmemfs-creds.XXXXXX");
     assert_non_null(mkdtemp(t->dir));
     assert_int_equal(chmod(t->dir, 0755), 0);
     snprintf(t->secret, sizeof(t->secret), "%s/secret", t->dir);
@@ -141,8 +141,8 @@ static void *other_thread(void *arg)
  * thread to the daemon's identity and rights. */
 static void test_creds_switch_is_per_thread_and_undone(void **state)
 {
-    struct ccfs_creds self;
-    struct ccfs_creds_scope scope;
+    struct tmemfs_creds self;
+    struct tmemfs_creds_scope scope;
     struct other o;
     struct tree t;
     struct stat st;
@@ -155,7 +155,7 @@ static void test_creds_switch_is_per_thread_and_undone(void **state)
     if (skip_unless_root())
         skip();
     tree_make(&t);
-    assert_int_equal(ccfs_creds_init(&self), 0);
+    assert_int_equal(tmemfs_creds_init(&self), 0);
     assert_true(self.can_switch);
     self_groups = getgroups(0, NULL);
     memset(&o, 0, sizeof(o));
@@ -164,7 +164,7 @@ static void test_creds_switch_is_per_thread_and_undone(void **state)
     pthread_barrier_init(&o.out, NULL, 2);
     assert_int_equal(pthread_create(&thr, NULL, other_thread, &o), 0);
 
-    assert_int_equal(ccfs_creds_enter(&self, NOBODY, NOBODY, groups_one, NULL, &scope), 0);
+    assert_int_equal(tmemfs_creds_enter(&self, NOBODY, NOBODY, groups_one, NULL, &scope), 0);
     assert_int_equal(setfsuid((uid_t)-1), NOBODY);
     assert_int_equal(setfsgid((gid_t)-1), NOBODY);
     assert_int_equal(getgroups(8, groups), 1);
@@ -177,7 +177,7 @@ static void test_creds_switch_is_per_thread_and_undone(void **state)
     close(fd);
     pthread_barrier_wait(&o.in);
     pthread_barrier_wait(&o.out);
-    ccfs_creds_leave(&self, &scope);
+    tmemfs_creds_leave(&self, &scope);
 
     assert_int_equal(o.fsuid, 0);
     assert_int_equal(o.ngroups, self_groups);
@@ -193,7 +193,7 @@ static void test_creds_switch_is_per_thread_and_undone(void **state)
     pthread_join(thr, NULL);
     pthread_barrier_destroy(&o.in);
     pthread_barrier_destroy(&o.out);
-    ccfs_creds_destroy(&self);
+    tmemfs_creds_destroy(&self);
     tree_remove(&t);
 }
 
@@ -201,8 +201,8 @@ static void test_creds_switch_is_per_thread_and_undone(void **state)
  * all (the last one still grants access). */
 static void test_creds_many_groups(void **state)
 {
-    struct ccfs_creds self;
-    struct ccfs_creds_scope scope;
+    struct tmemfs_creds self;
+    struct tmemfs_creds_scope scope;
     struct tree t;
     gid_t groups[64];
 
@@ -211,13 +211,13 @@ static void test_creds_many_groups(void **state)
         skip();
     tree_make(&t);
     assert_int_equal(chown(t.grpfile, 0, 5039), 0);
-    assert_int_equal(ccfs_creds_init(&self), 0);
-    assert_int_equal(ccfs_creds_enter(&self, NOBODY, NOBODY, groups_forty, NULL, &scope), 0);
+    assert_int_equal(tmemfs_creds_init(&self), 0);
+    assert_int_equal(tmemfs_creds_enter(&self, NOBODY, NOBODY, groups_forty, NULL, &scope), 0);
     assert_int_equal(getgroups(64, groups), 40);
     assert_int_equal(groups[39], 5039);
     assert_true(can_read(t.grpfile));
-    ccfs_creds_leave(&self, &scope);
-    ccfs_creds_destroy(&self);
+    tmemfs_creds_leave(&self, &scope);
+    tmemfs_creds_destroy(&self);
     tree_remove(&t);
 }
 
@@ -225,23 +225,23 @@ static void test_creds_many_groups(void **state)
  * the daemon's. */
 static void test_creds_unreadable_groups_mean_none(void **state)
 {
-    struct ccfs_creds self;
-    struct ccfs_creds_scope scope;
+    struct tmemfs_creds self;
+    struct tmemfs_creds_scope scope;
     struct tree t;
 
     (void)state;
     if (skip_unless_root())
         skip();
     tree_make(&t);
-    assert_int_equal(ccfs_creds_init(&self), 0);
-    assert_int_equal(ccfs_creds_enter(&self, NOBODY, NOBODY, groups_unreadable, NULL, &scope),
+    assert_int_equal(tmemfs_creds_init(&self), 0);
+    assert_int_equal(tmemfs_creds_enter(&self, NOBODY, NOBODY, groups_unreadable, NULL, &scope),
                      0);
     assert_int_equal(getgroups(0, NULL), 0);
     assert_false(can_read(t.grpfile));
     assert_false(can_read(t.secret));
-    ccfs_creds_leave(&self, &scope);
+    tmemfs_creds_leave(&self, &scope);
     assert_true(can_read(t.grpfile));
-    ccfs_creds_destroy(&self);
+    tmemfs_creds_destroy(&self);
     tree_remove(&t);
 }
 
@@ -249,20 +249,20 @@ static void test_creds_unreadable_groups_mean_none(void **state)
  * caller's groups (nothing to switch). */
 static void test_creds_root_caller_runs_as_daemon(void **state)
 {
-    struct ccfs_creds self;
-    struct ccfs_creds_scope scope;
+    struct tmemfs_creds self;
+    struct tmemfs_creds_scope scope;
 
     (void)state;
     if (skip_unless_root())
         skip();
-    assert_int_equal(ccfs_creds_init(&self), 0);
+    assert_int_equal(tmemfs_creds_init(&self), 0);
     groups_calls = 0;
-    assert_int_equal(ccfs_creds_enter(&self, 0, 0, groups_one, NULL, &scope), 0);
+    assert_int_equal(tmemfs_creds_enter(&self, 0, 0, groups_one, NULL, &scope), 0);
     assert_false(scope.switched);
     assert_int_equal(groups_calls, 0);
     assert_int_equal(setfsuid((uid_t)-1), 0);
-    ccfs_creds_leave(&self, &scope);
-    ccfs_creds_destroy(&self);
+    tmemfs_creds_leave(&self, &scope);
+    tmemfs_creds_destroy(&self);
 }
 
 /* Rule: only root and the daemon's user may open capacity or drop_caches
@@ -270,9 +270,9 @@ static void test_creds_root_caller_runs_as_daemon(void **state)
  * say so. */
 static void test_ctl_only_owner_changes_the_store(void **state)
 {
-    struct ccfs_opts opts;
-    struct ccfs_fs fs;
-    struct ccfs_fh fh;
+    struct tmemfs_opts opts;
+    struct tmemfs_fs fs;
+    struct tmemfs_fh fh;
     struct stat st;
     uid_t other = getuid() == NOBODY ? NOBODY - 1 : NOBODY;
 
@@ -285,24 +285,24 @@ static void test_ctl_only_owner_changes_the_store(void **state)
     assert_non_null(fs.tm);
 
     memset(&fh, 0, sizeof(fh));
-    assert_int_equal(ccfs_ctl_open(&fs, CCFS_CTL_CAPACITY, O_WRONLY, other, &fh), -EACCES);
-    assert_int_equal(ccfs_ctl_open(&fs, CCFS_CTL_CAPACITY, O_RDWR, other, &fh), -EACCES);
-    assert_int_equal(ccfs_ctl_open(&fs, CCFS_CTL_DROP, O_WRONLY, other, &fh), -EACCES);
-    assert_int_equal(ccfs_ctl_open(&fs, CCFS_CTL_CAPACITY, O_RDONLY, other, &fh), 0);
+    assert_int_equal(tmemfs_control_open(&fs, TMEMFS_CONTROL_CAPACITY, O_WRONLY, other, &fh), -EACCES);
+    assert_int_equal(tmemfs_control_open(&fs, TMEMFS_CONTROL_CAPACITY, O_RDWR, other, &fh), -EACCES);
+    assert_int_equal(tmemfs_control_open(&fs, TMEMFS_CONTROL_DROP, O_WRONLY, other, &fh), -EACCES);
+    assert_int_equal(tmemfs_control_open(&fs, TMEMFS_CONTROL_CAPACITY, O_RDONLY, other, &fh), 0);
     free(fh.buf);
     memset(&fh, 0, sizeof(fh));
-    assert_int_equal(ccfs_ctl_open(&fs, CCFS_CTL_CAPACITY, O_WRONLY, 0, &fh), 0);
+    assert_int_equal(tmemfs_control_open(&fs, TMEMFS_CONTROL_CAPACITY, O_WRONLY, 0, &fh), 0);
     free(fh.buf);
     memset(&fh, 0, sizeof(fh));
-    assert_int_equal(ccfs_ctl_open(&fs, CCFS_CTL_CAPACITY, O_WRONLY, getuid(), &fh), 0);
+    assert_int_equal(tmemfs_control_open(&fs, TMEMFS_CONTROL_CAPACITY, O_WRONLY, getuid(), &fh), 0);
     free(fh.buf);
     memset(&fh, 0, sizeof(fh));
-    assert_int_equal(ccfs_ctl_open(&fs, CCFS_CTL_DROP, O_WRONLY, getuid(), &fh), 0);
+    assert_int_equal(tmemfs_control_open(&fs, TMEMFS_CONTROL_DROP, O_WRONLY, getuid(), &fh), 0);
 
-    assert_int_equal(ccfs_ctl_getattr(&fs, CCFS_CTL_CAPACITY, &st), 0);
+    assert_int_equal(tmemfs_control_getattr(&fs, TMEMFS_CONTROL_CAPACITY, &st), 0);
     assert_int_equal(st.st_uid, getuid());
     assert_int_equal(st.st_mode & 07777, 0644);
-    assert_int_equal(ccfs_ctl_getattr(&fs, CCFS_CTL_DROP, &st), 0);
+    assert_int_equal(tmemfs_control_getattr(&fs, TMEMFS_CONTROL_DROP, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0200);
     tmem_destroy(fs.tm);
 }

@@ -1,8 +1,8 @@
 /*
- * ccfs_syscalls.c - checks of the passthrough system calls a shell cannot
+ * tmemfs_syscalls.c - checks of the passthrough system calls a shell cannot
  * make, run by tmemfs_passthrough_syscalls.sh against a live mount.
  *
- * usage: ccfs_syscalls MOUNT SOURCE   (MOUNT = tmemfs over SOURCE)
+ * usage: tmemfs_syscalls MOUNT SOURCE   (MOUNT = tmemfs over SOURCE)
  *
  * Each check names the rule it checks; the first failure prints one line
  * and exits 1. Pages are read through the mount before each change so the
@@ -41,7 +41,7 @@ static void fail(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("ccfs_syscalls: FAIL: ", stderr);
+    fputs("tmemfs_syscalls: FAIL: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
@@ -229,7 +229,7 @@ static void check_errnos(void)
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: ccfs_syscalls MOUNT SOURCE\n");
+        fprintf(stderr, "usage: tmemfs_syscalls MOUNT SOURCE\n");
         return 2;
     }
     mount_dir = argv[1];
