@@ -113,54 +113,22 @@ void tmemfs_fs_teardown(struct tmemfs_fs *fs)
     tmemfs_creds_destroy(&fs->creds);
 }
 
-/* s as a quoted, escaped JSON string (malloc'ed; NULL on failure). */
-static char *tmemfs_json_quote(const char *s)
-{
-    size_t n = strlen(s), k = 0;
-    char *q = malloc(6 * n + 3);
-    const unsigned char *p;
-
-    if (!q)
-        return NULL;
-    q[k++] = '"';
-    for (p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            q[k++] = '\\';
-            q[k++] = (char)*p;
-        } else if (*p < 0x20) {
-            k += (size_t)sprintf(q + k, "\\u%04x", *p);
-        } else {
-            q[k++] = (char)*p;
-        }
-    }
-    q[k++] = '"';
-    q[k] = '\0';
-    return q;
-}
-
 char *tmemfs_fs_stats_text(struct tmemfs_fs *fs, bool json)
 {
     struct tmemfs_gauges g;
+    const char *name;
     char *buf;
     int n;
 
     tmemfs_io_gauges(&fs->io, &g);
     if (fs->tm)
         (void)tmem_stats(fs->tm, &g.store);
-    n = tmemfs_stats_format(&fs->stats, &g, json, NULL, 0);
+    name = fs->named ? fs->mountpoint : NULL;
+    n = tmemfs_stats_format(&fs->stats, &g, name, json, NULL, 0);
     if (n < 0)
         return NULL;
     buf = malloc((size_t)n + 1);
-    if (!buf)
-        return NULL;
-    (void)tmemfs_stats_format(&fs->stats, &g, json, buf, (size_t)n + 1);
-    if (json && fs->named && buf[0] == '{') {
-        char *q = tmemfs_json_quote(fs->mountpoint), *named = NULL;
-        if (!q || asprintf(&named, "{\"mountpoint\":%s,%s", q, buf + 1) < 0)
-            named = NULL;
-        free(q);
-        free(buf);
-        buf = named;
-    }
+    if (buf)
+        (void)tmemfs_stats_format(&fs->stats, &g, name, json, buf, (size_t)n + 1);
     return buf;
 }

@@ -1,7 +1,11 @@
 /*
- * tmemfs_stats.h - the counters of the tmemfs mount (cleancache, guest page
- * cache, backing file) and their text/JSON renderings.
+ * tmemfs_stats.h - the counters of a tmemfs mount (cleancache, guest page
+ * cache, backing files), the values shown beside them, and their text and
+ * JSON renderings.
  *
+ * Every name is declared once, in TMEMFS_COUNTERS and TMEMFS_SHOWN below:
+ * the enum, the names, the renderer and the counter table of
+ * docs/fuse_cleancache.md (tools/counters) all follow from these lists.
  * Counter names follow the kernel's cleancache debugfs files where one
  * exists (succ_gets, failed_gets, puts, invalidates).
  */
@@ -14,23 +18,30 @@
 
 #include "core/tmem.h"
 
+/* X(ID, name, help): the event counters, in rendering order. */
+#define TMEMFS_COUNTERS(X)                                                                 \
+    X(SUCC_GETS, succ_gets, "cleancache get_page calls that found the page")              \
+    X(FAILED_GETS, failed_gets, "cleancache get_page calls that missed")                  \
+    X(PUTS, puts, "cleancache put_page calls (clean pages leaving the guest cache)")      \
+    X(FAILED_PUTS, failed_puts, "put_page calls tmem refused")                            \
+    X(INVALIDATES, invalidates, "cleancache invalidate_page calls")                       \
+    X(INVALIDATE_INODES, invalidate_inodes, "cleancache invalidate_inode calls")          \
+    X(INVALIDATE_FS, invalidate_fs, "cleancache invalidate_fs calls")                     \
+    X(GUEST_HITS, guest_hits, "reads of a page found in the guest page cache")            \
+    X(GUEST_MISSES, guest_misses, "reads of a page not in the guest page cache")          \
+    X(GUEST_EVICTIONS, guest_evictions, "clean pages evicted from the guest page cache")  \
+    X(GUEST_INVALIDATES, guest_invalidates, "guest pages dropped by invalidation")        \
+    X(BACKING_PAGES_READ, backing_pages_read, "pages read from backing files")            \
+    X(BACKING_BYTES_READ, backing_bytes_read, "bytes read from backing files")            \
+    X(BACKING_PAGES_WRITTEN, backing_pages_written,                                        \
+      "pages touched by writes to backing files")                                          \
+    X(BACKING_BYTES_WRITTEN, backing_bytes_written, "bytes written to backing files")     \
+    X(OUTSIDE_CHANGES, outside_changes, "backing files found changed outside the mount")
+
 enum tmemfs_counter {
-    TMEMFS_SUCC_GETS,          /* cleancache get_page found the page */
-    TMEMFS_FAILED_GETS,        /* cleancache get_page missed */
-    TMEMFS_PUTS,               /* cleancache put_page calls (kernel: "puts") */
-    TMEMFS_FAILED_PUTS,        /* ... of which tmem refused the page */
-    TMEMFS_INVALIDATES,        /* cleancache invalidate_page calls */
-    TMEMFS_INVALIDATE_INODES,  /* cleancache invalidate_inode calls */
-    TMEMFS_INVALIDATE_FS,      /* cleancache invalidate_fs calls */
-    TMEMFS_GUEST_HITS,         /* page found in the guest page cache */
-    TMEMFS_GUEST_MISSES,       /* page not in the guest page cache */
-    TMEMFS_GUEST_EVICTIONS,    /* clean pages evicted from the guest cache */
-    TMEMFS_GUEST_INVALIDATES,  /* guest pages dropped by invalidation */
-    TMEMFS_BACKING_PAGES_READ, /* pages read from backing files */
-    TMEMFS_BACKING_BYTES_READ,
-    TMEMFS_BACKING_PAGES_WRITTEN, /* pages touched by writes to backing files */
-    TMEMFS_BACKING_BYTES_WRITTEN,
-    TMEMFS_OUTSIDE_CHANGES,    /* backing files found changed outside the mount */
+#define TMEMFS_COUNTER_ENUM(id, name, help) TMEMFS_##id,
+    TMEMFS_COUNTERS(TMEMFS_COUNTER_ENUM)
+#undef TMEMFS_COUNTER_ENUM
     TMEMFS_NR_COUNTERS
 };
 
@@ -50,6 +61,33 @@ struct tmemfs_gauges {
     struct tmem_stats store;    /* tmem store statistics */
 };
 
+/* Per-mille of hits in hits + misses (0 when there were none). */
+static inline uint64_t tmemfs_permille(uint64_t hits, uint64_t misses)
+{
+    return hits + misses ? hits * 1000 / (hits + misses) : 0;
+}
+
+/* X(name, help, value): what is shown after the counters, computed from
+ * v (the counters' values, indexed by enum tmemfs_counter) and g (struct
+ * tmemfs_gauges *). */
+#define TMEMFS_SHOWN(X)                                                                    \
+    X(guest_hit_permille, "guest_hits per 1000 reads of a page",                           \
+      tmemfs_permille(v[TMEMFS_GUEST_HITS], v[TMEMFS_GUEST_MISSES]))                       \
+    X(cleancache_hit_permille, "succ_gets per 1000 get_page calls",                        \
+      tmemfs_permille(v[TMEMFS_SUCC_GETS], v[TMEMFS_FAILED_GETS]))                         \
+    X(guest_pages, "pages in the guest page cache now", g->guest_pages)                    \
+    X(guest_capacity_pages, "the guest page cache's size in pages", g->guest_capacity)     \
+    X(page_size, "page size in bytes", g->page_size)                                       \
+    X(cleancache_enabled, "1 if cleancache is on", g->cleancache ? 1 : 0)                  \
+    X(tmem_pool_pages, "pages in this mount's cleancache pool now", g->pool.pages)         \
+    X(tmem_pool_evicted, "pages the store evicted from the pool", g->pool.pages_evicted)   \
+    X(tmem_store_pages, "pages in the whole tmem store now", g->store.pages)               \
+    X(tmem_store_data_bytes, "bytes of page data the store holds", g->store.data_bytes)    \
+    X(tmem_store_metadata_bytes, "bytes of metadata the store holds",                      \
+      g->store.metadata_bytes)                                                             \
+    X(tmem_capacity_bytes, "the store's capacity (18446744073709551615: unlimited)",      \
+      g->store.capacity_bytes)
+
 /* Zero every counter. */
 void tmemfs_stats_init(struct tmemfs_stats *st);
 /* Add n to counter c (thread-safe). */
@@ -60,12 +98,14 @@ uint64_t tmemfs_stats_get(const struct tmemfs_stats *st, enum tmemfs_counter c);
 const char *tmemfs_stats_name(enum tmemfs_counter c);
 
 /*
- * Render counters and gauges into buf (NUL-terminated, truncated to size).
- * Text form: one "name value" line per item (the kernel's debugfs files
- * concatenated). JSON form: one object on one line, ending in a newline.
- * Returns the length the whole text needs, as snprintf does.
+ * Render counters and gauges g into buf (NUL-terminated, truncated to
+ * size), through the common statistics writer. Text form: one
+ * "name value" line per item (the kernel's debugfs files concatenated).
+ * JSON form: one object on one line, ending in a newline; with mountpoint
+ * (not NULL) its first member is "mountpoint". Returns the length the
+ * whole text needs, as snprintf does, or -1 on a formatting error.
  */
 int tmemfs_stats_format(const struct tmemfs_stats *st, const struct tmemfs_gauges *g,
-                      bool json, char *buf, size_t size);
+                        const char *mountpoint, bool json, char *buf, size_t size);
 
 #endif /* TMEMFS_STATS_H */

@@ -9,6 +9,10 @@
 #  - A file smaller than the guest cache: the second read is all guest hits.
 #  - drop_caches=1 pushes the guest pages to cleancache: the next read is
 #    all cleancache hits.
+#  - Writes count backing_bytes_written (bytes) and backing_pages_written
+#    (pages each write touches): 10000 bytes at offset 100 touch 3 pages.
+#  - A value the size grammar refuses, written to .tmemfs/capacity, is
+#    EINVAL and leaves the capacity as it was.
 source "$(dirname "$0")/common.bash"
 tmemfs_begin
 W=$TMEMFS_WORK
@@ -46,7 +50,7 @@ tmemfs_expect "succ_gets after drop_caches + read of K/2 pages" "$(tmemfs_stat "
 cmp "$W/src/small" "$W/m1/small" && cmp "$W/src/small" "$W/m1/small" || tmemfs_fail "small differs"
 tmemfs_expect "guest hits on re-read of an 8-page file" "$(tmemfs_stat "$W/m1" guest_hits)" 8
 tmemfs_umount "$W/m1"
-grep -q "\"succ_gets\":$((K + K / 2))," "$W/m1.json" || tmemfs_fail "stats_json at unmount wrong: $(cat "$W/m1.json")"
+grep -q "\"succ_gets\": $((K + K / 2))," "$W/m1.json" || tmemfs_fail "stats_json at unmount wrong: $(cat "$W/m1.json")"
 tmemfs_pass "K=$K pages through a K/2 guest cache: cleancache hits = K on the re-read; JSON at unmount"
 
 # 2. capacity 0: behaves as cleancache off.
@@ -72,3 +76,25 @@ two_reads "$W/m4"
 tmemfs_expect "lru, capacity restored: pass 2 succ_gets" "$P2_SUCC" $K
 tmemfs_umount "$W/m4"
 tmemfs_pass "capacity raised from 0 at run time (control file), LRU policy: K hits"
+
+# 4. Write counters, and bad capacity values.
+tmemfs_mount "$W/src" "$W/m5" -o cache_size=$((K / 2 * 4096)) -o capacity=64M
+head -c 10000 /dev/urandom >"$W/w1"
+dd if="$W/w1" of="$W/m5/big" bs=10000 count=1 seek=100 oflag=seek_bytes conv=notrunc status=none
+tmemfs_expect "backing_bytes_written after 10000 bytes at 100" "$(tmemfs_stat "$W/m5" backing_bytes_written)" 10000
+tmemfs_expect "backing_pages_written after 10000 bytes at 100 (pages 0..2)" \
+    "$(tmemfs_stat "$W/m5" backing_pages_written)" 3
+dd if="$W/w1" of="$W/m5/big" bs=4096 count=1 seek=2 conv=notrunc status=none
+tmemfs_expect "backing_bytes_written after one more aligned page" "$(tmemfs_stat "$W/m5" backing_bytes_written)" 14096
+tmemfs_expect "backing_pages_written after one more aligned page" "$(tmemfs_stat "$W/m5" backing_pages_written)" 4
+cmp "$W/src/big" "$W/m5/big" || tmemfs_fail "content differs after writes"
+for bad in garbage -5 12Q 64MiBx max inf 1.5M ""; do
+    if echo "$bad" 2>/dev/null >"$W/m5/.tmemfs/capacity"; then
+        tmemfs_fail "capacity '$bad' was accepted"
+    fi
+    tmemfs_expect "capacity after writing '$bad'" "$(cat "$W/m5/.tmemfs/capacity")" $((64 << 20))
+done
+echo 32MiB >"$W/m5/.tmemfs/capacity" || tmemfs_fail "capacity 32MiB refused"
+tmemfs_expect "capacity after 32MiB" "$(cat "$W/m5/.tmemfs/capacity")" $((32 << 20))
+tmemfs_umount "$W/m5"
+tmemfs_pass "write counters exact; bad capacity values refused, capacity unchanged"

@@ -50,7 +50,7 @@ check_json_lines() {
     for m in "$@"; do
         n=$((n + 1))
         grep '^tmemfs-stats-json: ' "$log" | sed -n "${n}p" |
-            grep -qF "{\"mountpoint\":\"$m\"," || tmemfs_fail "JSON line $n does not name $m"
+            grep -qF "{\"mountpoint\": \"$m\"," || tmemfs_fail "JSON line $n does not name $m"
     done
 }
 

@@ -45,5 +45,5 @@ tmemfs_umount() {
 
 # json_counter FILE NAME: the value of "NAME" in a tmemfs stats JSON file.
 json_counter() {
-    tr ',{}' '\n\n\n' <"$1" | awk -F: -v k="\"$2\"" '$1 == k { print $2 }'
+    tr ',{}' '\n\n\n' <"$1" | awk -F: -v k="\"$2\"" '{ gsub(/ /, "") } $1 == k { print $2 }'
 }
