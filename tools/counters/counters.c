@@ -1,0 +1,41 @@
+/*
+ * counters.c - print a module's statistics as the markdown table its docs
+ * page carries, from the one list where the module declares them (an
+ * X-macro of name and help text), so the docs cannot drift from the code.
+ *
+ * usage: counters tmemfs     (docs/fuse_cleancache.md)
+ *
+ * tools/counters/docs-tables.sh compares each table with the block between
+ * "<!-- counters:MODULE begin -->" and "<!-- counters:MODULE end -->" of
+ * the page (make test) or rewrites the blocks (make counter-docs).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fuse_cleancache/tmemfs_stats.h"
+
+static void row(const char *name, const char *help)
+{
+    printf("| `%s` | %s |\n", name, help);
+}
+
+static void print_tmemfs(void)
+{
+    printf("| name | what it is |\n|---|---|\n");
+#define TMEMFS_ROW(id, name, help) row(#name, help);
+    TMEMFS_COUNTERS(TMEMFS_ROW)
+#undef TMEMFS_ROW
+#define TMEMFS_SHOWN_ROW(name, help, value) row(#name, help);
+    TMEMFS_SHOWN(TMEMFS_SHOWN_ROW)
+#undef TMEMFS_SHOWN_ROW
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "tmemfs") == 0) {
+        print_tmemfs();
+        return 0;
+    }
+    fprintf(stderr, "usage: counters tmemfs\n");
+    return 2;
+}
