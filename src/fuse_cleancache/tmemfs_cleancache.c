@@ -1,6 +1,7 @@
 /*
- * tmemfs_cleancache.c - cleancache glue: the seeds' shim from the cleancache ops to
- * tmem, with tmem_put/tmem_get/tmem_flush_* in place of hypercalls.
+ * tmemfs_cleancache.c - cleancache glue: Linux's Xen tmem backend for
+ * cleancache (drivers/xen/tmem.c), from the cleancache ops to tmem, with
+ * tmem_put/tmem_get/tmem_flush_* in place of hypercalls.
  *
  * Mapping (as in the Xen shim): init_fs -> tmem_new_pool(private,
  * ephemeral, page-size bits); init_shared_fs -> tmem_new_pool(SHARED, uuid);
@@ -22,7 +23,7 @@ void tmemfs_cleancache_init_disabled(struct tmemfs_cleancache *cc, struct tmemfs
     cc->stats = st;
 }
 
-/* Page-size bits of the new-pool flags, as the seeds' shim computes them. */
+/* Page-size bits of the new-pool flags, as the Xen backend computes them. */
 static uint32_t tmemfs_pagesize_flags(size_t pagesize)
 {
     uint32_t shift = 0;

@@ -1,7 +1,9 @@
 /*
- * tmemfs_cleancache.h - the cleancache API of the seeds (init_fs, init_shared_fs,
- * get_page, put_page, invalidate_page, invalidate_inode, invalidate_fs)
- * implemented on the tmem core, one instance per mounted filesystem.
+ * tmemfs_cleancache.h - Linux's cleancache operations (init_fs,
+ * init_shared_fs, get_page, put_page, invalidate_page, invalidate_inode,
+ * invalidate_fs: what a kernel filesystem calls, mm/cleancache.c in Linux
+ * 3.0-5.16) implemented on the tmem core, one instance per mounted
+ * filesystem, mapped as Linux's Xen tmem backend mapped them.
  *
  * A disabled instance (cleancache=off, or init failed) has pool_id -1; every
  * call then does nothing and counts nothing, as in the kernel when no

@@ -5,8 +5,8 @@
  * both caches.
  *
  * All functions are thread-safe. Page index = file offset / page size;
- * pages past index UINT32_MAX are never cached (as the seeds' shim refuses
- * an index that does not fit 32 bits).
+ * pages past index UINT32_MAX are never cached (as Linux's Xen tmem backend
+ * refuses an index that does not fit tmem's 32-bit page index).
  *
  * An io is alone (a private pool, or cleancache off: its own lock) or a
  * member of a sharing group (tmemfs_group.h: mounts sharing one cleancache
