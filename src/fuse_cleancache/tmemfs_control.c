@@ -12,6 +12,8 @@
  */
 #include "fuse_cleancache/tmemfs_control.h"
 
+#include "fuse_cleancache/tmemfs_fs.h"
+
 #include "common/size.h"
 
 #include <errno.h>
@@ -28,12 +30,11 @@ static const char *const tmemfs_control_names[TMEMFS_CONTROL_NR] = {
     [TMEMFS_CONTROL_STATS_JSON] = "stats.json",
     [TMEMFS_CONTROL_CAPACITY] = "capacity",
     [TMEMFS_CONTROL_DROP] = "drop_caches",
-    [TMEMFS_CONTROL_NOENT] = "",
 };
 
 const char *tmemfs_control_name(int which)
 {
-    if (which <= TMEMFS_CONTROL_DIR || which >= TMEMFS_CONTROL_NOENT)
+    if (which <= TMEMFS_CONTROL_DIR || which >= TMEMFS_CONTROL_NR)
         return NULL;
     return tmemfs_control_names[which];
 }
@@ -44,43 +45,47 @@ bool tmemfs_control_is_name(const struct tmemfs_fs *fs, const char *name)
     return ctl && *ctl && strcmp(name, ctl) == 0;
 }
 
-int tmemfs_control_match(const struct tmemfs_fs *fs, const char *path)
+void tmemfs_control_init(struct tmemfs_fs *fs)
 {
-    const char *ctl = fs->opts->ctl;
-    size_t n;
-    int i;
-
-    if (!path || !ctl || !*ctl || path[0] != '/')
-        return TMEMFS_CONTROL_NONE;
-    n = strlen(ctl);
-    if (strncmp(path + 1, ctl, n) != 0)
-        return TMEMFS_CONTROL_NONE;
-    path += 1 + n;
-    if (*path == '\0')
-        return TMEMFS_CONTROL_DIR;
-    if (*path != '/')
-        return TMEMFS_CONTROL_NONE;
-    path++;
-    for (i = TMEMFS_CONTROL_STATS; i < TMEMFS_CONTROL_NOENT; i++)
-        if (strcmp(path, tmemfs_control_names[i]) == 0)
-            return i;
-    return TMEMFS_CONTROL_NOENT;
+    for (int i = 0; i < TMEMFS_CONTROL_NR; i++) {
+        memset(&fs->control[i], 0, sizeof(fs->control[i]));
+        fs->control[i].kind = i == TMEMFS_CONTROL_DIR ? TMEMFS_INODE_CONTROL_DIR
+                                                      : TMEMFS_INODE_CONTROL_FILE;
+        fs->control[i].fd = -1;
+        fs->control[i].type = i == TMEMFS_CONTROL_DIR ? S_IFDIR : S_IFREG;
+        fs->control[i].control = i;
+    }
 }
 
-int tmemfs_control_getattr(const struct tmemfs_fs *fs, int which, struct stat *st)
+struct tmemfs_inode *tmemfs_control_lookup(struct tmemfs_fs *fs, struct tmemfs_inode *parent,
+                                           const char *name, int *err)
 {
+    *err = 0;
+    if (parent == &fs->inodes.root && tmemfs_control_is_name(fs, name))
+        return &fs->control[TMEMFS_CONTROL_DIR];
+    if (parent->kind != TMEMFS_INODE_CONTROL_DIR)
+        return NULL;
+    for (int i = TMEMFS_CONTROL_STATS; i < TMEMFS_CONTROL_NR; i++)
+        if (strcmp(name, tmemfs_control_names[i]) == 0)
+            return &fs->control[i];
+    *err = -ENOENT;
+    return NULL;
+}
+
+void tmemfs_control_getattr(const struct tmemfs_inode *inode, struct stat *st)
+{
+    int which = inode->control;
+
     memset(st, 0, sizeof(*st));
     st->st_uid = getuid();
     st->st_gid = getgid();
     st->st_ino = 0x7fff0000u + (unsigned)which; /* only for display */
+    st->st_nlink = 1;
+    st->st_size = 0; /* content is generated; read until EOF */
     switch (which) {
     case TMEMFS_CONTROL_DIR:
         st->st_mode = S_IFDIR | 0555;
         st->st_nlink = 2;
-        return 0;
-    case TMEMFS_CONTROL_STATS:
-    case TMEMFS_CONTROL_STATS_JSON:
-        st->st_mode = S_IFREG | 0444;
         break;
     case TMEMFS_CONTROL_CAPACITY:
         st->st_mode = S_IFREG | 0644;
@@ -88,12 +93,10 @@ int tmemfs_control_getattr(const struct tmemfs_fs *fs, int which, struct stat *s
     case TMEMFS_CONTROL_DROP:
         st->st_mode = S_IFREG | 0200;
         break;
-    default:
-        return -ENOENT;
+    default: /* the statistics */
+        st->st_mode = S_IFREG | 0444;
+        break;
     }
-    st->st_nlink = 1;
-    st->st_size = 0; /* content is generated; read until EOF */
-    return 0;
 }
 
 /* Changing the store (capacity, drop_caches) is for root and the user who
@@ -104,9 +107,10 @@ static bool tmemfs_control_may_change(uid_t caller)
     return caller == 0 || caller == getuid();
 }
 
-int tmemfs_control_open(struct tmemfs_fs *fs, int which, int flags, uid_t caller, struct tmemfs_fh *fh)
+int tmemfs_control_open(struct tmemfs_fs *fs, const struct tmemfs_inode *inode, int flags,
+                        uid_t caller, struct tmemfs_fh *fh)
 {
-    int acc = flags & O_ACCMODE;
+    int acc = flags & O_ACCMODE, which = inode->control;
 
     if (acc != O_RDONLY && (which == TMEMFS_CONTROL_CAPACITY || which == TMEMFS_CONTROL_DROP) &&
         !tmemfs_control_may_change(caller))
@@ -140,7 +144,7 @@ int tmemfs_control_open(struct tmemfs_fs *fs, int which, int flags, uid_t caller
     case TMEMFS_CONTROL_DROP:
         return acc == O_RDONLY ? -EACCES : 0;
     default:
-        return -ENOENT;
+        return -EISDIR;
     }
 }
 

@@ -22,16 +22,24 @@
  * (the last may drop the filesystem capabilities; CAP_SETUID/CAP_SETGID
  * remain, so the way back is open); back: fsuid, fsgid, groups.
  *
+ * The umask is per process unless a thread unshares its filesystem
+ * context (cwd, root, umask: CLONE_FS); a serving thread does so the first
+ * time it creates something for a caller, then sets the caller's umask
+ * before each creation.
+ *
  * Data: struct tmemfs_creds (the daemon's own identity, read-only after
- * init) and struct tmemfs_creds_scope (one request, on the stack).
+ * init), struct tmemfs_creds_scope (one request, on the stack), and one
+ * thread-local flag (this thread has its own filesystem context).
  * Locking: none; each thread changes only its own credentials.
  */
 #include "fuse_cleancache/tmemfs_creds.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/fsuid.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -150,4 +158,18 @@ void tmemfs_creds_leave(const struct tmemfs_creds *self, struct tmemfs_creds_sco
         free(scope->groups);
     scope->groups = scope->inline_groups;
     scope->ngroups = 0;
+}
+
+/* 1: this thread has its own filesystem context (umask); -1: it cannot
+ * have one; 0: not tried yet. */
+static _Thread_local int tmemfs_creds_own_fs;
+
+mode_t tmemfs_creds_umask(mode_t mode, mode_t caller_umask)
+{
+    if (tmemfs_creds_own_fs == 0)
+        tmemfs_creds_own_fs = unshare(CLONE_FS) == 0 ? 1 : -1;
+    if (tmemfs_creds_own_fs < 0)
+        return mode & ~caller_umask;
+    (void)umask(caller_umask & 07777);
+    return mode;
 }

@@ -76,4 +76,16 @@ int tmemfs_creds_enter(const struct tmemfs_creds *self, uid_t uid, gid_t gid,
  * identity would serve the next caller with it. */
 void tmemfs_creds_leave(const struct tmemfs_creds *self, struct tmemfs_creds_scope *scope);
 
+/*
+ * The mode to create a file, directory or node with so that the caller's
+ * umask applies as it would on the backing directory (the kernel leaves it
+ * to the daemon: FUSE_CAP_DONT_MASK). The calling thread gets a filesystem
+ * context of its own once (unshare(CLONE_FS)) and takes caller_umask, so
+ * the backing filesystem applies it itself, or a default ACL of the parent
+ * instead, exactly as for the caller: mode is returned as it is. Where the
+ * thread cannot have its own context, mode & ~caller_umask is returned
+ * (the daemon's own umask is 0: tmemfs_main sets it). Thread-safe.
+ */
+mode_t tmemfs_creds_umask(mode_t mode, mode_t caller_umask);
+
 #endif /* TMEMFS_CREDS_H */

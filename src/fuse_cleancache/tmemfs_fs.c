@@ -57,6 +57,13 @@ int tmemfs_fs_setup(struct tmemfs_fs *fs, const struct tmemfs_opts *o, size_t i,
         fprintf(err, "tmemfs: cannot read the daemon's groups: %s\n", strerror(-rc));
         goto fail;
     }
+    rc = tmemfs_inode_table_init(&fs->inodes, rootfd);
+    if (rc < 0) {
+        fprintf(err, "tmemfs: SOURCE %s: %s\n", o->sources[i], strerror(-rc));
+        goto fail;
+    }
+    fs->inodes_ready = true;
+    tmemfs_control_init(fs);
 
     fs->client = tmem_client_create(fs->tm, "tmemfs");
     if (!fs->client) {
@@ -111,6 +118,9 @@ void tmemfs_fs_teardown(struct tmemfs_fs *fs)
     fs->client = NULL;
     fs->tm = NULL;
     tmemfs_creds_destroy(&fs->creds);
+    if (fs->inodes_ready)
+        tmemfs_inode_table_destroy(&fs->inodes);
+    fs->inodes_ready = false;
 }
 
 char *tmemfs_fs_stats_text(struct tmemfs_fs *fs, bool json)

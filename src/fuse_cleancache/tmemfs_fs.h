@@ -13,8 +13,10 @@
 #include <stdio.h>
 
 #include "core/tmem.h"
+#include "fuse_cleancache/tmemfs_control.h"
 #include "fuse_cleancache/tmemfs_creds.h"
 #include "fuse_cleancache/tmemfs_group.h"
+#include "fuse_cleancache/tmemfs_inode.h"
 #include "fuse_cleancache/tmemfs_io.h"
 #include "fuse_cleancache/tmemfs_object_table.h"
 #include "fuse_cleancache/tmemfs_opts.h"
@@ -32,6 +34,9 @@ struct tmemfs_fs {
     bool io_ready;
     struct tmemfs_object_table *objs;
     struct tmemfs_creds creds;      /* the daemon's identity (tmemfs_creds.h) */
+    struct tmemfs_inode_table inodes; /* what the kernel knows the mount by */
+    bool inodes_ready;
+    struct tmemfs_inode control[TMEMFS_CONTROL_NR]; /* the control directory, files */
 };
 
 enum tmemfs_fh_kind { TMEMFS_FH_FILE, TMEMFS_FH_DIR, TMEMFS_FH_CTL, TMEMFS_FH_CTLDIR };
@@ -87,7 +92,12 @@ void tmemfs_fs_teardown(struct tmemfs_fs *fs);
  * "mountpoint":"MOUNTPOINT". */
 char *tmemfs_fs_stats_text(struct tmemfs_fs *fs, bool json);
 
-/* The FUSE operation table. */
-const struct fuse_operations *tmemfs_fuse_ops(void);
+/* Free an open file's or directory's handle (closing its descriptor,
+ * dropping its object-table pin). fh may be NULL. */
+void tmemfs_fh_release(struct tmemfs_fs *fs, struct tmemfs_fh *fh);
+
+/* The FUSE low-level operation table (every request's userdata is the
+ * struct tmemfs_fs of its mount). */
+const struct fuse_lowlevel_ops *tmemfs_fuse_ops(void);
 
 #endif /* TMEMFS_FS_H */

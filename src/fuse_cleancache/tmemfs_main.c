@@ -6,10 +6,15 @@
  * create the one tmem store, then per SOURCE MOUNTPOINT pair one mount
  * (its client, pool, guest cache, object table: tmemfs_fs_setup; with
  * shared_uuid all mounts join one sharing group, tmemfs_group.h), mount them
- * all, daemonize (unless -f), run the FUSE loops until they end, then print
+ * all (libfuse's low-level sessions, one per mount, each with its own copy
+ * of the libfuse arguments plus fsname=SOURCE and subtype=tmemfs),
+ * daemonize (unless -f), run the FUSE loops until they end, then print
  * the final statistics of every mount (text and one JSON line each on
  * stderr; JSON also to -o stats_json=PATH: one object for one mount, an
  * array for several) and tear everything down, the store last.
+ *
+ * The daemon's umask is 0: a new file's mode gets the caller's umask, not
+ * the daemon's (tmemfs_creds_umask).
  *
  * One mount: libfuse's loop runs in the main thread with libfuse's signal
  * handlers (fuse_set_signal_handlers), exactly as a classic FUSE daemon.
@@ -49,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,7 +62,7 @@
 #include "fuse_cleancache/tmemfs_group.h"
 #include "fuse_cleancache/tmemfs_opts.h"
 
-#include <fuse_lowlevel.h> /* fuse_session_exit */
+#include <fuse_lowlevel.h>
 
 #define TMEMFS_VERSION "0.1"
 
@@ -71,7 +77,7 @@ struct tmemfs_mount {
     bool set_up;
     int rootfd;
     struct fuse_args args;      /* this mount's copy of libfuse's arguments */
-    struct fuse *f;
+    struct fuse_session *se;
     bool mounted;               /* fuse_mount done, fuse_unmount not yet */
     bool ran;                   /* was mounted: print its statistics */
     pthread_t thread;
@@ -177,19 +183,66 @@ static void tmemfs_final_stats(struct tmemfs_mount *m, size_t n, const struct tm
     free(all);
 }
 
-/* Copy the argument list (fuse_new consumes its argument). 0 or -1. */
-static int tmemfs_args_copy(const struct fuse_args *from, struct fuse_args *to)
+/* "-ofsname=SOURCE" with the characters libfuse's option lists treat
+ * specially (',' and '\\') escaped. malloc'ed; NULL on failure. */
+static char *tmemfs_fsname_arg(const char *source)
 {
-    int i;
+    size_t n = strlen(source), k = 0;
+    char *arg = malloc(2 * n + sizeof("-ofsname="));
+
+    if (!arg)
+        return NULL;
+    k = (size_t)sprintf(arg, "-ofsname=");
+    for (const char *p = source; *p; p++) {
+        if (*p == ',' || *p == '\\')
+            arg[k++] = '\\';
+        arg[k++] = *p;
+    }
+    arg[k] = '\0';
+    return arg;
+}
+
+/* This mount's libfuse arguments: a copy of from (fuse_session_new
+ * consumes its argument) with fsname=SOURCE and subtype=tmemfs in front
+ * (a user's own fsname or subtype, later in the list, wins). 0 or -1. */
+static int tmemfs_args_copy(const struct fuse_args *from, const char *source,
+                            struct fuse_args *to)
+{
+    char *fsname = tmemfs_fsname_arg(source);
+    int i, rc = -1;
 
     *to = (struct fuse_args)FUSE_ARGS_INIT(0, NULL);
-    for (i = 0; i < from->argc; i++) {
-        if (fuse_opt_add_arg(to, from->argv[i]) != 0) {
-            fuse_opt_free_args(to);
-            return -1;
-        }
-    }
-    return 0;
+    if (!fsname || from->argc < 1 || fuse_opt_add_arg(to, from->argv[0]) != 0 ||
+        fuse_opt_add_arg(to, fsname) != 0 || fuse_opt_add_arg(to, "-osubtype=tmemfs") != 0)
+        goto out;
+    for (i = 1; i < from->argc; i++)
+        if (fuse_opt_add_arg(to, from->argv[i]) != 0)
+            goto out;
+    rc = 0;
+out:
+    free(fsname);
+    if (rc < 0)
+        fuse_opt_free_args(to);
+    return rc;
+}
+
+/* Serve session se until it ends: one thread (-s) or libfuse's worker
+ * pool. Returns what libfuse's loop returns (0, a signal, or -errno). */
+static int tmemfs_session_loop(struct fuse_session *se, const struct tmemfs_opts *o)
+{
+    struct fuse_loop_config *lc;
+    int res;
+
+    if (o->single_thread)
+        return fuse_session_loop(se);
+    lc = fuse_loop_cfg_create();
+    if (!lc)
+        return -ENOMEM;
+    fuse_loop_cfg_set_clone_fd(lc, 0);
+    fuse_loop_cfg_set_max_threads(lc, 16);
+    res = fuse_session_loop_mt(se, lc);
+    fuse_loop_cfg_destroy(lc);
+    return res;
 }
 
 /* --------------------------------------------------- several mounts */
@@ -199,29 +252,18 @@ static void *tmemfs_loop_thread(void *arg)
 {
     struct tmemfs_mount *m = arg;
     struct tmemfs_run *run = m->run;
-    struct fuse_loop_config *lc = NULL;
     sigset_t wake;
-    int res = -1;
+    int res;
 
     sigemptyset(&wake);
     sigaddset(&wake, TMEMFS_WAKE_SIG);
-    tmemfs_loop_se = fuse_get_session(m->f);
+    tmemfs_loop_se = m->se;
     pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
-    if (run->o->single_thread) {
-        res = fuse_loop(m->f);
-    } else {
-        lc = fuse_loop_cfg_create();
-        if (lc) {
-            fuse_loop_cfg_set_clone_fd(lc, 0);
-            fuse_loop_cfg_set_max_threads(lc, 16);
-            res = fuse_loop_mt(m->f, lc);
-            fuse_loop_cfg_destroy(lc);
-        }
-    }
-    /* No more wakes here: fuse_unmount may wait for fusermount3. */
+    res = tmemfs_session_loop(m->se, run->o);
+    /* No more wakes here: the unmount may wait for fusermount3. */
     pthread_sigmask(SIG_BLOCK, &wake, NULL);
     tmemfs_loop_se = NULL;
-    fuse_unmount(m->f);
+    fuse_session_unmount(m->se);
     pthread_mutex_lock(&run->lock);
     m->loop_rc = res;
     m->mounted = false;
@@ -358,29 +400,14 @@ out:
 /* One mount: libfuse's loop in this thread, libfuse's signal handlers. */
 static int tmemfs_run_one(struct tmemfs_mount *m, const struct tmemfs_opts *o)
 {
-    struct fuse_loop_config *lc = NULL;
-    struct fuse_session *se = fuse_get_session(m->f);
     int res;
 
-    if (fuse_set_signal_handlers(se) != 0)
+    if (fuse_set_signal_handlers(m->se) != 0)
         return 1;
-    if (o->single_thread) {
-        res = fuse_loop(m->f);
-    } else {
-        lc = fuse_loop_cfg_create();
-        if (!lc) {
-            fuse_remove_signal_handlers(se);
-            return 1;
-        }
-        fuse_loop_cfg_set_clone_fd(lc, 0);
-        fuse_loop_cfg_set_max_threads(lc, 16);
-        res = fuse_loop_mt(m->f, lc);
-    }
-    fuse_remove_signal_handlers(se);
-    fuse_unmount(m->f);
+    res = tmemfs_session_loop(m->se, o);
+    fuse_remove_signal_handlers(m->se);
+    fuse_session_unmount(m->se);
     m->mounted = false;
-    if (lc)
-        fuse_loop_cfg_destroy(lc);
     /* 0: unmounted; > 0: the signal that stopped us; < 0: an error. */
     return res < 0 ? 1 : 0;
 }
@@ -403,7 +430,7 @@ int main(int argc, char *argv[])
         tmemfs_opts_usage(stdout, argv[0]);
         printf("\nlibfuse options:\n");
         fflush(stdout);
-        fuse_lib_help(&args);
+        fuse_lowlevel_help();
         rc = 0;
         goto out;
     }
@@ -414,6 +441,7 @@ int main(int argc, char *argv[])
     }
     if (tmemfs_opts_validate(&o, stderr) < 0)
         goto out;
+    (void)umask(0); /* new files get their caller's umask (tmemfs_creds_umask) */
     n = o.nmounts;
     m = calloc(n, sizeof(*m));
     if (!m) {
@@ -441,18 +469,18 @@ int main(int argc, char *argv[])
         if (tmemfs_fs_setup(&m[i].fs, &o, i, tm, group, n > 1, m[i].rootfd, stderr) < 0)
             goto out;
         m[i].set_up = true;
-        if (tmemfs_args_copy(&args, &m[i].args) < 0) {
+        if (tmemfs_args_copy(&args, o.sources[i], &m[i].args) < 0) {
             fprintf(stderr, "tmemfs: out of memory\n");
             goto out;
         }
-        m[i].f = fuse_new(&m[i].args, tmemfs_fuse_ops(), sizeof(struct fuse_operations),
-                          &m[i].fs);
-        if (!m[i].f)
+        m[i].se = fuse_session_new(&m[i].args, tmemfs_fuse_ops(),
+                                   sizeof(struct fuse_lowlevel_ops), &m[i].fs);
+        if (!m[i].se)
             goto out; /* libfuse printed why (e.g. an unknown option) */
     }
     for (i = 0; i < n; i++) {
         /* Absolute: the daemon chdirs to "/" before it unmounts. */
-        if (fuse_mount(m[i].f, o.mount_paths[i]) != 0)
+        if (fuse_session_mount(m[i].se, o.mount_paths[i]) != 0)
             goto out;
         m[i].mounted = m[i].ran = true;
     }
@@ -462,14 +490,14 @@ int main(int argc, char *argv[])
 out:
     for (i = 0; m && i < n; i++) {
         if (m[i].mounted)
-            fuse_unmount(m[i].f);
+            fuse_session_unmount(m[i].se);
         m[i].mounted = false;
     }
     if (m)
         tmemfs_final_stats(m, n, &o);
     for (i = 0; m && i < n; i++) {
-        if (m[i].f)
-            fuse_destroy(m[i].f);
+        if (m[i].se)
+            fuse_session_destroy(m[i].se);
         fuse_opt_free_args(&m[i].args);
         if (m[i].set_up)
             tmemfs_fs_teardown(&m[i].fs);

@@ -1,26 +1,36 @@
 /*
- * tmemfs_ops.c - the FUSE operations of tmemfs (libfuse 3 high-level API).
+ * tmemfs_ops.c - the FUSE operations of tmemfs (libfuse 3 low-level API).
  *
  * Models: a passthrough filesystem over SOURCE whose regular-file data path
  * goes through the guest page cache and cleancache (tmemfs_io), with the
  * invalidation a kernel filesystem does for cleancache: writes and
  * truncates invalidate the pages they touch, unlink of the last link and
  * replacement by rename flush the object, and a change made outside the
- * mount is detected at open, getattr and read (tmemfs_object_table_check).
+ * mount is detected at lookup, open, getattr and read
+ * (tmemfs_object_table_check).
  *
- * Every path is resolved beneath the SOURCE dirfd with tmemfs_at_open (no
- * symlink is ever followed) and the last component used with *at() calls
- * and no-follow flags. Control paths (tmemfs_control) are answered first. Every
- * operation that names a path, creates, changes attributes or lists a
- * directory runs with the caller's credentials (tmemfs_creds.h; the
- * tmemfs_op_* wrappers at the end), so the backing filesystem refuses what
- * it would refuse the caller.
+ * Every request names inodes (tmemfs_inode.h): each holds an O_PATH
+ * descriptor of its backing inode, and every call is made relative to it
+ * (*at() with the parent's descriptor and the name; /proc/self/fd/N where
+ * a call has no such form). No path is rebuilt from the mount root and no
+ * symlink is ever followed by the daemon. Requests on the control
+ * directory's inodes go to tmemfs_control, decided once per handler by
+ * the inode's kind.
  *
- * Data: open files and directories are struct tmemfs_fh (fuse fh). Locking:
- * none here; tmemfs_io and tmemfs_object_table lock inside (objtab -> io). Changes to
- * a regular file through the mount are bracketed by
- * tmemfs_object_table_begin_modify / end_modify so they do not look like outside
- * changes.
+ * Every request that names, creates, opens, lists or changes something
+ * runs with the caller's credentials (tmemfs_creds.h: tmemfs_request_begin
+ * .. tmemfs_request_end), so the backing filesystem refuses what it would
+ * refuse the caller and new files belong to their creator; creations get
+ * the caller's umask (FUSE_CAP_DONT_MASK). Operations on an open
+ * descriptor (read, write, fsync, flush, release, lseek, flock, fallocate,
+ * copy_file_range) need no switch: the access was checked at open.
+ *
+ * Data: open files and directories are struct tmemfs_fh (fuse fh).
+ * Locking: none here; tmemfs_inode, tmemfs_io and tmemfs_object_table lock
+ * inside (object table -> io; the inode table's lock is taken alone).
+ * Changes to a regular file through the mount are bracketed by
+ * tmemfs_object_table_begin_modify / end_modify (tmemfs_mod_begin / end,
+ * always in pairs) so they do not look like outside changes.
  */
 #include "fuse_cleancache/tmemfs_fs.h"
 
@@ -36,13 +46,48 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "fuse_cleancache/tmemfs_creds.h"
 #include "fuse_cleancache/tmemfs_control.h"
-#include "fuse_cleancache/tmemfs_path.h"
+#include "fuse_cleancache/tmemfs_creds.h"
 
-static struct tmemfs_fs *tmemfs_self(void)
+/* ------------------------------------------------------------ requests */
+
+/* One request being served: its mount and its change of identity. */
+struct tmemfs_request {
+    fuse_req_t req;
+    struct tmemfs_fs *fs;
+    const struct fuse_ctx *ctx;
+    struct tmemfs_creds_scope scope;
+};
+
+static int tmemfs_request_groups(void *arg, int size, gid_t list[])
 {
-    return fuse_get_context()->private_data;
+    return fuse_req_getgroups(arg, size, list);
+}
+
+/* Take on req's caller's identity (tmemfs_creds.h). 0 or -errno (then the
+ * request must fail, and tmemfs_request_end must not be called). */
+static int tmemfs_request_begin(fuse_req_t req, struct tmemfs_request *r)
+{
+    r->req = req;
+    r->fs = fuse_req_userdata(req);
+    r->ctx = fuse_req_ctx(req);
+    return tmemfs_creds_enter(&r->fs->creds, r->ctx->uid, r->ctx->gid, tmemfs_request_groups, req,
+                              &r->scope);
+}
+
+static void tmemfs_request_end(struct tmemfs_request *r)
+{
+    tmemfs_creds_leave(&r->fs->creds, &r->scope);
+}
+
+static struct tmemfs_fs *tmemfs_fs_of(fuse_req_t req)
+{
+    return fuse_req_userdata(req);
+}
+
+static struct tmemfs_inode *tmemfs_inode_of(struct tmemfs_fs *fs, fuse_ino_t ino)
+{
+    return ino == FUSE_ROOT_ID ? &fs->inodes.root : (struct tmemfs_inode *)(uintptr_t)ino;
 }
 
 static struct tmemfs_fh *tmemfs_fh_of(const struct fuse_file_info *fi)
@@ -57,9 +102,10 @@ static int tmemfs_fi_fd(const struct fuse_file_info *fi)
     return (fh && fh->kind == TMEMFS_FH_FILE) ? fh->fd : -1;
 }
 
-/* Path operations must not touch the control directory. */
-#define TMEMFS_NO_CTL(fs, path) do { if (tmemfs_control_match((fs), (path)) != TMEMFS_CONTROL_NONE) \
-                                       return -EPERM; } while (0)
+static bool tmemfs_is_backing(const struct tmemfs_inode *inode)
+{
+    return inode->kind == TMEMFS_INODE_BACKING;
+}
 
 /* -------------------------------------------- modification bracketing */
 
@@ -69,24 +115,21 @@ struct tmemfs_mod {
     struct tmem_oid oid;
 };
 
-/* Before changing (dirfd, name) or fd (fd >= 0 wins). */
-static void tmemfs_mod_begin(struct tmemfs_fs *fs, int fd, int dirfd, const char *name,
-                           struct tmemfs_mod *m)
+/* Before changing the file open (or O_PATH) at fd. */
+static void tmemfs_mod_begin(struct tmemfs_fs *fs, int fd, struct tmemfs_mod *m)
 {
     struct statx stx;
-    int rc = fd >= 0 ? tmemfs_fstatx(fd, &stx) : tmemfs_statx(dirfd, name, 0, &stx);
 
     m->active = false;
-    if (rc < 0 || !S_ISREG(stx.stx_mode))
+    if (tmemfs_fstatx(fd, &stx) < 0 || !S_ISREG(stx.stx_mode))
         return;
     tmemfs_oid_from_statx(&stx, &m->oid);
     m->active = tmemfs_object_table_begin_modify(fs->objs, &stx) == 0;
 }
 
-/* After the change: record the file's new attributes (looked up at fd, or
- * (dirfd, name)); flushes the object if they cannot be read. */
-static void tmemfs_mod_end(struct tmemfs_fs *fs, int fd, int dirfd, const char *name,
-                         struct tmemfs_mod *m)
+/* After the change: record the file's new attributes (looked up at fd);
+ * flushes the object if they cannot be read or name another file. */
+static void tmemfs_mod_end(struct tmemfs_fs *fs, int fd, struct tmemfs_mod *m)
 {
     struct statx stx;
     struct tmem_oid now;
@@ -94,7 +137,7 @@ static void tmemfs_mod_end(struct tmemfs_fs *fs, int fd, int dirfd, const char *
 
     if (!m->active)
         return;
-    rc = fd >= 0 ? tmemfs_fstatx(fd, &stx) : tmemfs_statx(dirfd, name, 0, &stx);
+    rc = tmemfs_fstatx(fd, &stx);
     if (rc == 0) {
         tmemfs_oid_from_statx(&stx, &now);
         if (!tmemfs_oid_equal(&now, &m->oid))
@@ -104,48 +147,37 @@ static void tmemfs_mod_end(struct tmemfs_fs *fs, int fd, int dirfd, const char *
     m->active = false;
 }
 
-/* ---------------------------------------------------------- operations */
-
-static void *tmemfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+/* The file at fd lost its last link (unlink, or replaced by rename): its
+ * pages can never be read through a name again. */
+static void tmemfs_forget_if_unlinked(struct tmemfs_fs *fs, int fd)
 {
-    struct tmemfs_fs *fs = tmemfs_self();
+    struct statx stx;
+    struct tmem_oid oid;
 
-    (void)conn;
-    cfg->use_ino = 1;
-    cfg->hard_remove = 1;
-    cfg->nullpath_ok = 1;
-    cfg->direct_io = fs->opts->kcache ? 0 : 1;
-    cfg->kernel_cache = 0;
-    cfg->auto_cache = fs->opts->kcache ? 1 : 0;
-    return fs;
+    if (tmemfs_fstatx(fd, &stx) == 0 && S_ISREG(stx.stx_mode) && stx.stx_nlink == 0) {
+        tmemfs_oid_from_statx(&stx, &oid);
+        tmemfs_object_table_forget(fs->objs, &oid);
+    }
 }
 
-static int tmemfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
-{
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_fh *fh = tmemfs_fh_of(fi);
-    struct statx stx;
-    struct tmemfs_at at;
-    int which = tmemfs_control_match(fs, path);
-    int rc;
+/* ------------------------------------------------------------ entries */
 
-    if (fh && (fh->kind == TMEMFS_FH_CTL || fh->kind == TMEMFS_FH_CTLDIR))
-        return tmemfs_control_getattr(fs, fh->kind == TMEMFS_FH_CTL ? fh->ctl : TMEMFS_CONTROL_DIR, st);
-    if (!fh && which != TMEMFS_CONTROL_NONE)
-        return tmemfs_control_getattr(fs, which, st);
-    if (fh && fh->kind == TMEMFS_FH_FILE) {
-        rc = tmemfs_fstatx(fh->fd, &stx);
-    } else if (fh && fh->kind == TMEMFS_FH_DIR) {
-        rc = tmemfs_fstatx(dirfd(fh->dp), &stx);
-    } else {
-        if (!path)
-            return -ENOENT;
-        rc = tmemfs_at_open(fs->rootfd, path, &at);
-        if (rc < 0)
-            return rc;
-        rc = tmemfs_statx(at.dirfd, at.name, 0, &stx);
-        tmemfs_at_close(&at);
-    }
+static void tmemfs_fill_entry(struct tmemfs_fs *fs, struct tmemfs_inode *inode,
+                              const struct stat *st, struct fuse_entry_param *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->ino = (fuse_ino_t)(uintptr_t)inode;
+    e->attr = *st;
+    e->attr_timeout = fs->opts->attr_timeout;
+    e->entry_timeout = fs->opts->entry_timeout;
+}
+
+/* Attributes of a backing inode (regular files: outside-change check). */
+static int tmemfs_backing_attr(struct tmemfs_fs *fs, int fd, struct stat *st)
+{
+    struct statx stx;
+    int rc = tmemfs_fstatx(fd, &stx);
+
     if (rc < 0)
         return rc;
     if (S_ISREG(stx.stx_mode))
@@ -154,246 +186,129 @@ static int tmemfs_getattr(const char *path, struct stat *st, struct fuse_file_in
     return 0;
 }
 
-static int tmemfs_readlink(const char *path, char *buf, size_t size)
+/*
+ * Look name up in parent (as the caller): fill e and count one lookup of
+ * the inode found. 0 or -errno.
+ */
+static int tmemfs_lookup_entry(struct tmemfs_fs *fs, struct tmemfs_inode *parent, const char *name,
+                               struct fuse_entry_param *e)
 {
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_at at;
-    ssize_t n;
-    int rc;
+    struct tmemfs_inode *inode;
+    struct statx stx;
+    struct stat st;
+    int fd, rc;
 
-    TMEMFS_NO_CTL(fs, path);
-    if (size == 0)
-        return -EINVAL;
-    rc = tmemfs_at_open(fs->rootfd, path, &at);
+    inode = tmemfs_control_lookup(fs, parent, name, &rc);
+    if (inode) {
+        tmemfs_control_getattr(inode, &st);
+        tmemfs_fill_entry(fs, inode, &st, e);
+        return 0;
+    }
     if (rc < 0)
         return rc;
-    n = readlinkat(at.dirfd, at.name, buf, size - 1);
-    rc = n < 0 ? -errno : 0;
-    tmemfs_at_close(&at);
-    if (n >= 0)
-        buf[n] = '\0';
-    return rc;
+    if (!tmemfs_is_backing(parent))
+        return -ENOTDIR;
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return -EINVAL; /* the kernel resolves these itself */
+    fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    rc = tmemfs_fstatx(fd, &stx);
+    if (rc < 0) {
+        close(fd);
+        return rc;
+    }
+    if (S_ISREG(stx.stx_mode))
+        (void)tmemfs_object_table_check(fs->objs, &stx, false);
+    inode = tmemfs_inode_get(&fs->inodes, fd, &stx, &rc);
+    if (!inode)
+        return rc;
+    tmemfs_statx_to_stat(&stx, &st);
+    tmemfs_fill_entry(fs, inode, &st, e);
+    return 0;
 }
 
-static int tmemfs_mknod(const char *path, mode_t mode, dev_t rdev)
+static void tmemfs_reply_entry_or_err(fuse_req_t req, int rc, const struct fuse_entry_param *e)
 {
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_at at;
-    int rc;
-
-    TMEMFS_NO_CTL(fs, path);
-    rc = tmemfs_at_open(fs->rootfd, path, &at);
     if (rc < 0)
-        return rc;
-    if (S_ISFIFO(mode))
-        rc = mkfifoat(at.dirfd, at.name, mode & 07777);
+        fuse_reply_err(req, -rc);
     else
-        rc = mknodat(at.dirfd, at.name, mode, rdev);
-    rc = rc < 0 ? -errno : 0;
-    tmemfs_at_close(&at);
-    return rc;
+        fuse_reply_entry(req, e);
 }
 
-static int tmemfs_mkdir(const char *path, mode_t mode)
-{
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_at at;
-    int rc;
+/* ------------------------------------------------------------ lookup */
 
-    TMEMFS_NO_CTL(fs, path);
-    rc = tmemfs_at_open(fs->rootfd, path, &at);
-    if (rc < 0)
-        return rc;
-    rc = mkdirat(at.dirfd, at.name, mode) < 0 ? -errno : 0;
-    tmemfs_at_close(&at);
-    return rc;
+static void tmemfs_op_init(void *userdata, struct fuse_conn_info *conn)
+{
+    (void)userdata;
+    /* The caller's umask is applied by the daemon (tmemfs_creds_umask). */
+    if (conn->capable & FUSE_CAP_DONT_MASK)
+        conn->want |= FUSE_CAP_DONT_MASK;
+    conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
 }
 
-static int tmemfs_unlink(const char *path)
+static void tmemfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_at at;
-    struct tmemfs_mod m = { 0 };
-    struct statx stx;
-    int rc, pfd;
+    struct tmemfs_request r;
+    struct fuse_entry_param e;
+    int rc = tmemfs_request_begin(req, &r);
 
-    TMEMFS_NO_CTL(fs, path);
-    rc = tmemfs_at_open(fs->rootfd, path, &at);
-    if (rc < 0)
-        return rc;
-    /* Keep an O_PATH handle on the inode to learn its link count after. */
-    pfd = openat(at.dirfd, at.name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (pfd >= 0)
-        tmemfs_mod_begin(fs, pfd, -1, NULL, &m);
-    rc = unlinkat(at.dirfd, at.name, 0) < 0 ? -errno : 0;
-    if (pfd >= 0) {
-        tmemfs_mod_end(fs, pfd, -1, NULL, &m);
-        if (rc == 0 && tmemfs_fstatx(pfd, &stx) == 0 && S_ISREG(stx.stx_mode) &&
-            stx.stx_nlink == 0) {
-            struct tmem_oid oid;
-            tmemfs_oid_from_statx(&stx, &oid);
-            tmemfs_object_table_forget(fs->objs, &oid);
-        }
-        close(pfd);
+    if (rc == 0) {
+        rc = tmemfs_lookup_entry(r.fs, tmemfs_inode_of(r.fs, parent), name, &e);
+        tmemfs_request_end(&r);
     }
-    tmemfs_at_close(&at);
-    return rc;
+    if (rc == -ENOENT && r.fs->opts->negative_timeout > 0) {
+        /* the kernel may remember that the name does not exist */
+        memset(&e, 0, sizeof(e));
+        e.entry_timeout = r.fs->opts->negative_timeout;
+        rc = 0;
+    }
+    tmemfs_reply_entry_or_err(req, rc, &e);
 }
 
-static int tmemfs_rmdir(const char *path)
+static void tmemfs_op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_at at;
-    int rc;
+    struct tmemfs_fs *fs = tmemfs_fs_of(req);
 
-    TMEMFS_NO_CTL(fs, path);
-    rc = tmemfs_at_open(fs->rootfd, path, &at);
-    if (rc < 0)
-        return rc;
-    rc = unlinkat(at.dirfd, at.name, AT_REMOVEDIR) < 0 ? -errno : 0;
-    tmemfs_at_close(&at);
-    return rc;
+    tmemfs_inode_forget(&fs->inodes, tmemfs_inode_of(fs, ino), nlookup);
+    fuse_reply_none(req);
 }
 
-static int tmemfs_symlink(const char *target, const char *path)
+static void tmemfs_op_forget_multi(fuse_req_t req, size_t count,
+                                   struct fuse_forget_data *forgets)
 {
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_at at;
-    int rc;
+    struct tmemfs_fs *fs = tmemfs_fs_of(req);
 
-    TMEMFS_NO_CTL(fs, path);
-    rc = tmemfs_at_open(fs->rootfd, path, &at);
-    if (rc < 0)
-        return rc;
-    rc = symlinkat(target, at.dirfd, at.name) < 0 ? -errno : 0;
-    tmemfs_at_close(&at);
-    return rc;
+    for (size_t i = 0; i < count; i++)
+        tmemfs_inode_forget(&fs->inodes, tmemfs_inode_of(fs, forgets[i].ino),
+                            forgets[i].nlookup);
+    fuse_reply_none(req);
 }
 
-static int tmemfs_rename(const char *from, const char *to, unsigned int flags)
-{
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_at a, b;
-    struct tmemfs_mod ma = { 0 }, mb = { 0 };
-    struct statx stx;
-    int rc, pa = -1, pb = -1;
+/* ------------------------------------------------------------ attributes */
 
-    TMEMFS_NO_CTL(fs, from);
-    TMEMFS_NO_CTL(fs, to);
-    rc = tmemfs_at_open(fs->rootfd, from, &a);
-    if (rc < 0)
-        return rc;
-    rc = tmemfs_at_open(fs->rootfd, to, &b);
+static void tmemfs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    struct tmemfs_request r;
+    struct tmemfs_inode *inode;
+    struct stat st;
+    int rc = tmemfs_request_begin(req, &r);
+
+    (void)fi;
     if (rc < 0) {
-        tmemfs_at_close(&a);
-        return rc;
+        fuse_reply_err(req, -rc);
+        return;
     }
-    pa = openat(a.dirfd, a.name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    pb = openat(b.dirfd, b.name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (pa >= 0)
-        tmemfs_mod_begin(fs, pa, -1, NULL, &ma);
-    if (pb >= 0)
-        tmemfs_mod_begin(fs, pb, -1, NULL, &mb);
-    rc = renameat2(a.dirfd, a.name, b.dirfd, b.name, flags) < 0 ? -errno : 0;
-    if (pa >= 0)
-        tmemfs_mod_end(fs, pa, -1, NULL, &ma);
-    if (pb >= 0) {
-        tmemfs_mod_end(fs, pb, -1, NULL, &mb);
-        /* Replaced target that lost its last link: the object is gone. */
-        if (rc == 0 && !(flags & RENAME_EXCHANGE) && tmemfs_fstatx(pb, &stx) == 0 &&
-            S_ISREG(stx.stx_mode) && stx.stx_nlink == 0) {
-            struct tmem_oid oid;
-            tmemfs_oid_from_statx(&stx, &oid);
-            tmemfs_object_table_forget(fs->objs, &oid);
-        }
-    }
-    if (pa >= 0)
-        close(pa);
-    if (pb >= 0)
-        close(pb);
-    tmemfs_at_close(&a);
-    tmemfs_at_close(&b);
-    return rc;
-}
-
-static int tmemfs_link(const char *from, const char *to)
-{
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_at a, b;
-    struct tmemfs_mod m = { 0 };
-    int rc;
-
-    TMEMFS_NO_CTL(fs, from);
-    TMEMFS_NO_CTL(fs, to);
-    rc = tmemfs_at_open(fs->rootfd, from, &a);
+    inode = tmemfs_inode_of(r.fs, ino);
+    if (tmemfs_is_backing(inode))
+        rc = tmemfs_backing_attr(r.fs, inode->fd, &st);
+    else
+        tmemfs_control_getattr(inode, &st);
+    tmemfs_request_end(&r);
     if (rc < 0)
-        return rc;
-    rc = tmemfs_at_open(fs->rootfd, to, &b);
-    if (rc < 0) {
-        tmemfs_at_close(&a);
-        return rc;
-    }
-    tmemfs_mod_begin(fs, -1, a.dirfd, a.name, &m);
-    rc = linkat(a.dirfd, a.name, b.dirfd, b.name, 0) < 0 ? -errno : 0;
-    tmemfs_mod_end(fs, -1, b.dirfd, b.name, &m);
-    tmemfs_at_close(&a);
-    tmemfs_at_close(&b);
-    return rc;
-}
-
-/* Run an attribute change on fd (if >= 0) or on path's last component. */
-enum tmemfs_attr_op { TMEMFS_CHMOD, TMEMFS_CHOWN, TMEMFS_UTIMENS };
-
-static int tmemfs_attr_change(const char *path, struct fuse_file_info *fi, enum tmemfs_attr_op op,
-                            mode_t mode, uid_t uid, gid_t gid, const struct timespec tv[2])
-{
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_mod m = { 0 };
-    struct tmemfs_at at;
-    int fd = tmemfs_fi_fd(fi);
-    int rc;
-
-    TMEMFS_NO_CTL(fs, path);
-    at.owned = 0;
-    if (fd < 0) {
-        if (!path)
-            return -ENOENT;
-        rc = tmemfs_at_open(fs->rootfd, path, &at);
-        if (rc < 0)
-            return rc;
-    }
-    tmemfs_mod_begin(fs, fd, at.dirfd, at.name, &m);
-    switch (op) {
-    case TMEMFS_CHMOD:
-        rc = fd >= 0 ? fchmod(fd, mode) : fchmodat(at.dirfd, at.name, mode, AT_SYMLINK_NOFOLLOW);
-        break;
-    case TMEMFS_CHOWN:
-        rc = fd >= 0 ? fchown(fd, uid, gid)
-                     : fchownat(at.dirfd, at.name, uid, gid, AT_SYMLINK_NOFOLLOW);
-        break;
-    default:
-        rc = fd >= 0 ? futimens(fd, tv) : utimensat(at.dirfd, at.name, tv, AT_SYMLINK_NOFOLLOW);
-        break;
-    }
-    rc = rc < 0 ? -errno : 0;
-    tmemfs_mod_end(fs, fd, at.dirfd, at.name, &m);
-    tmemfs_at_close(&at);
-    return rc;
-}
-
-static int tmemfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
-{
-    return tmemfs_attr_change(path, fi, TMEMFS_CHMOD, mode, 0, 0, NULL);
-}
-
-static int tmemfs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
-{
-    return tmemfs_attr_change(path, fi, TMEMFS_CHOWN, 0, uid, gid, NULL);
-}
-
-static int tmemfs_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
-{
-    return tmemfs_attr_change(path, fi, TMEMFS_UTIMENS, 0, 0, 0, tv);
+        fuse_reply_err(req, -rc);
+    else
+        fuse_reply_attr(req, &st, r.fs->opts->attr_timeout);
 }
 
 /* Truncate the open regular file fd to size, with invalidation. */
@@ -402,46 +317,334 @@ static int tmemfs_truncate_fd(struct tmemfs_fs *fs, int fd, off_t size)
     struct tmemfs_mod m = { 0 };
     int rc;
 
-    tmemfs_mod_begin(fs, fd, -1, NULL, &m);
+    tmemfs_mod_begin(fs, fd, &m);
     if (m.active)
         rc = tmemfs_io_truncate(&fs->io, &m.oid, fd, (uint64_t)size);
     else
         rc = ftruncate(fd, size) < 0 ? -errno : 0;
-    tmemfs_mod_end(fs, fd, -1, NULL, &m);
+    tmemfs_mod_end(fs, fd, &m);
     return rc;
 }
 
-static int tmemfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+/* One timestamp of setattr as utimensat wants it. */
+static struct timespec tmemfs_time_to_set(int to_set, int set_bit, int now_bit,
+                                          struct timespec t)
 {
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_at at;
-    int fd = tmemfs_fi_fd(fi);
-    int which = tmemfs_control_match(fs, path);
-    int rc;
+    if (to_set & now_bit)
+        t.tv_nsec = UTIME_NOW;
+    else if (!(to_set & set_bit))
+        t.tv_nsec = UTIME_OMIT;
+    return t;
+}
 
-    if (which != TMEMFS_CONTROL_NONE || (tmemfs_fh_of(fi) && tmemfs_fh_of(fi)->kind == TMEMFS_FH_CTL))
-        return 0; /* "echo N > ctl/file" truncates first: nothing to do */
-    if (size < 0)
-        return -EINVAL;
-    if (fd >= 0)
-        return tmemfs_truncate_fd(fs, fd, size);
-    if (!path)
-        return -ENOENT;
-    rc = tmemfs_at_open(fs->rootfd, path, &at);
-    if (rc < 0)
-        return rc;
-    fd = openat(at.dirfd, at.name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    tmemfs_at_close(&at);
-    if (fd < 0)
-        return -errno;
-    rc = tmemfs_truncate_fd(fs, fd, size);
-    close(fd);
+/* The changes of one setattr on a backing inode (as the caller). */
+static int tmemfs_setattr_backing(struct tmemfs_fs *fs, struct tmemfs_inode *inode,
+                                  const struct stat *attr, int to_set, int fd)
+{
+    struct tmemfs_mod m = { 0 };
+    char proc[64];
+    int rc = 0;
+
+    tmemfs_inode_proc_path(inode, proc, sizeof(proc));
+    if (to_set & FUSE_SET_ATTR_SIZE) {
+        int wfd = fd;
+        if (wfd < 0) {
+            wfd = open(proc, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+            if (wfd < 0)
+                return -errno;
+        }
+        rc = attr->st_size < 0 ? -EINVAL : tmemfs_truncate_fd(fs, wfd, attr->st_size);
+        if (wfd != fd)
+            close(wfd);
+        if (rc < 0)
+            return rc;
+    }
+    if (!(to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID |
+                    FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
+                    FUSE_SET_ATTR_MTIME_NOW)))
+        return 0;
+    tmemfs_mod_begin(fs, inode->fd, &m);
+    if (to_set & FUSE_SET_ATTR_MODE) {
+        if (fd >= 0)
+            rc = fchmod(fd, attr->st_mode);
+        else if (S_ISLNK(inode->type))
+            rc = (errno = EOPNOTSUPP, -1);
+        else
+            rc = chmod(proc, attr->st_mode);
+        rc = rc < 0 ? -errno : 0;
+    }
+    if (rc == 0 && (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))) {
+        uid_t uid = (to_set & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
+        gid_t gid = (to_set & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
+        rc = fchownat(inode->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0
+                 ? -errno : 0;
+    }
+    if (rc == 0 && (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+                              FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW))) {
+        struct timespec tv[2];
+        tv[0] = tmemfs_time_to_set(to_set, FUSE_SET_ATTR_ATIME, FUSE_SET_ATTR_ATIME_NOW,
+                                   attr->st_atim);
+        tv[1] = tmemfs_time_to_set(to_set, FUSE_SET_ATTR_MTIME, FUSE_SET_ATTR_MTIME_NOW,
+                                   attr->st_mtim);
+        if (fd >= 0)
+            rc = futimens(fd, tv);
+        else
+            rc = utimensat(inode->fd, "", tv, AT_EMPTY_PATH);
+        rc = rc < 0 ? -errno : 0;
+    }
+    tmemfs_mod_end(fs, inode->fd, &m);
     return rc;
 }
 
-/* Common tail of open and create: wrap fd in a handle. */
+static void tmemfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                              struct fuse_file_info *fi)
+{
+    struct tmemfs_request r;
+    struct tmemfs_inode *inode;
+    struct stat st;
+    int rc = tmemfs_request_begin(req, &r);
+
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    inode = tmemfs_inode_of(r.fs, ino);
+    if (tmemfs_is_backing(inode)) {
+        rc = tmemfs_setattr_backing(r.fs, inode, attr, to_set, tmemfs_fi_fd(fi));
+        if (rc == 0)
+            rc = tmemfs_backing_attr(r.fs, inode->fd, &st);
+    } else if (to_set & ~(FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_CTIME)) {
+        rc = -EPERM;
+    } else {
+        /* "echo N > capacity" truncates first: nothing to do */
+        tmemfs_control_getattr(inode, &st);
+    }
+    tmemfs_request_end(&r);
+    if (rc < 0)
+        fuse_reply_err(req, -rc);
+    else
+        fuse_reply_attr(req, &st, r.fs->opts->attr_timeout);
+}
+
+static void tmemfs_op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+    struct tmemfs_request r;
+    struct tmemfs_inode *inode;
+    char buf[PATH_MAX + 1];
+    ssize_t n = -EINVAL;
+    int rc = tmemfs_request_begin(req, &r);
+
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    inode = tmemfs_inode_of(r.fs, ino);
+    if (tmemfs_is_backing(inode)) {
+        n = readlinkat(inode->fd, "", buf, sizeof(buf) - 1);
+        if (n < 0)
+            n = -errno;
+    }
+    tmemfs_request_end(&r);
+    if (n < 0) {
+        fuse_reply_err(req, (int)-n);
+        return;
+    }
+    buf[n] = '\0';
+    fuse_reply_readlink(req, buf);
+}
+
+/* ------------------------------------------------------------ creating */
+
+/* The parent a creation may happen in: a backing directory (the control
+ * directory takes no new entries). 0 or -errno. */
+static int tmemfs_creatable(struct tmemfs_fs *fs, struct tmemfs_inode *parent, const char *name)
+{
+    if (!tmemfs_is_backing(parent))
+        return -EPERM;
+    if (parent == &fs->inodes.root && tmemfs_control_is_name(fs, name))
+        return -EEXIST;
+    return 0;
+}
+
+enum tmemfs_make { TMEMFS_MAKE_NODE, TMEMFS_MAKE_DIR, TMEMFS_MAKE_SYMLINK };
+
+/* mknod, mkdir, symlink: make name in parent as the caller, then reply its
+ * entry. */
+static void tmemfs_make(fuse_req_t req, fuse_ino_t parent_ino, const char *name,
+                        enum tmemfs_make what, mode_t mode, dev_t rdev, const char *target)
+{
+    struct tmemfs_request r;
+    struct tmemfs_inode *parent;
+    struct fuse_entry_param e;
+    int rc = tmemfs_request_begin(req, &r);
+
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    parent = tmemfs_inode_of(r.fs, parent_ino);
+    rc = tmemfs_creatable(r.fs, parent, name);
+    if (rc == 0) {
+        if (what == TMEMFS_MAKE_SYMLINK)
+            rc = symlinkat(target, parent->fd, name);
+        else if (what == TMEMFS_MAKE_DIR)
+            rc = mkdirat(parent->fd, name, tmemfs_creds_umask(mode, r.ctx->umask));
+        else
+            rc = mknodat(parent->fd, name, tmemfs_creds_umask(mode, r.ctx->umask), rdev);
+        rc = rc < 0 ? -errno : 0;
+    }
+    if (rc == 0)
+        rc = tmemfs_lookup_entry(r.fs, parent, name, &e);
+    tmemfs_request_end(&r);
+    tmemfs_reply_entry_or_err(req, rc, &e);
+}
+
+static void tmemfs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                            dev_t rdev)
+{
+    tmemfs_make(req, parent, name, TMEMFS_MAKE_NODE, mode, rdev, NULL);
+}
+
+static void tmemfs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+    tmemfs_make(req, parent, name, TMEMFS_MAKE_DIR, mode, 0, NULL);
+}
+
+static void tmemfs_op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
+                              const char *name)
+{
+    tmemfs_make(req, parent, name, TMEMFS_MAKE_SYMLINK, 0, 0, target);
+}
+
+static void tmemfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino,
+                           const char *newname)
+{
+    struct tmemfs_request r;
+    struct tmemfs_inode *inode, *newparent;
+    struct tmemfs_mod m = { 0 };
+    struct fuse_entry_param e;
+    char proc[64];
+    int rc = tmemfs_request_begin(req, &r);
+
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    inode = tmemfs_inode_of(r.fs, ino);
+    newparent = tmemfs_inode_of(r.fs, newparent_ino);
+    rc = tmemfs_is_backing(inode) ? tmemfs_creatable(r.fs, newparent, newname) : -EPERM;
+    if (rc == 0) {
+        /* Through /proc: linkat(AT_EMPTY_PATH) would need CAP_DAC_READ_SEARCH,
+         * which a caller's identity does not have. */
+        tmemfs_inode_proc_path(inode, proc, sizeof(proc));
+        tmemfs_mod_begin(r.fs, inode->fd, &m);
+        rc = linkat(AT_FDCWD, proc, newparent->fd, newname, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+        tmemfs_mod_end(r.fs, inode->fd, &m);
+    }
+    if (rc == 0)
+        rc = tmemfs_lookup_entry(r.fs, newparent, newname, &e);
+    tmemfs_request_end(&r);
+    tmemfs_reply_entry_or_err(req, rc, &e);
+}
+
+/* ------------------------------------------------------------ removing */
+
+/* The entry name of backing directory parent, for removal or rename: an
+ * O_PATH descriptor of it (or -1 if it cannot be opened: the operation
+ * then reports its own error) with a modify bracket begun on it. */
+static int tmemfs_victim_open(struct tmemfs_fs *fs, struct tmemfs_inode *parent, const char *name,
+                              struct tmemfs_mod *m)
+{
+    int fd = openat(parent->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+    m->active = false;
+    if (fd >= 0)
+        tmemfs_mod_begin(fs, fd, m);
+    return fd;
+}
+
+/* End the bracket; removed: the name went away (its inode may be gone). */
+static void tmemfs_victim_close(struct tmemfs_fs *fs, int fd, struct tmemfs_mod *m, bool removed)
+{
+    if (fd < 0)
+        return;
+    tmemfs_mod_end(fs, fd, m);
+    if (removed)
+        tmemfs_forget_if_unlinked(fs, fd);
+    close(fd);
+}
+
+static void tmemfs_remove(fuse_req_t req, fuse_ino_t parent_ino, const char *name, int flags)
+{
+    struct tmemfs_request r;
+    struct tmemfs_inode *parent;
+    struct tmemfs_mod m = { 0 };
+    int rc = tmemfs_request_begin(req, &r), fd;
+
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    parent = tmemfs_inode_of(r.fs, parent_ino);
+    rc = tmemfs_creatable(r.fs, parent, name);
+    if (rc == -EEXIST)
+        rc = -EPERM; /* the control directory stays */
+    if (rc == 0) {
+        fd = tmemfs_victim_open(r.fs, parent, name, &m);
+        rc = unlinkat(parent->fd, name, flags) < 0 ? -errno : 0;
+        tmemfs_victim_close(r.fs, fd, &m, rc == 0);
+    }
+    tmemfs_request_end(&r);
+    fuse_reply_err(req, -rc);
+}
+
+static void tmemfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    tmemfs_remove(req, parent, name, 0);
+}
+
+static void tmemfs_op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    tmemfs_remove(req, parent, name, AT_REMOVEDIR);
+}
+
+static void tmemfs_op_rename(fuse_req_t req, fuse_ino_t parent_ino, const char *name,
+                             fuse_ino_t newparent_ino, const char *newname, unsigned int flags)
+{
+    struct tmemfs_request r;
+    struct tmemfs_inode *parent, *newparent;
+    struct tmemfs_mod ma = { 0 }, mb = { 0 };
+    int rc = tmemfs_request_begin(req, &r), fa, fb;
+
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    parent = tmemfs_inode_of(r.fs, parent_ino);
+    newparent = tmemfs_inode_of(r.fs, newparent_ino);
+    rc = tmemfs_creatable(r.fs, parent, name);
+    if (rc == 0)
+        rc = tmemfs_creatable(r.fs, newparent, newname);
+    if (rc == -EEXIST)
+        rc = -EPERM;
+    if (rc == 0) {
+        fa = tmemfs_victim_open(r.fs, parent, name, &ma);
+        fb = tmemfs_victim_open(r.fs, newparent, newname, &mb);
+        rc = renameat2(parent->fd, name, newparent->fd, newname, flags) < 0 ? -errno : 0;
+        tmemfs_victim_close(r.fs, fa, &ma, false);
+        /* A replaced target that lost its last link: the object is gone. */
+        tmemfs_victim_close(r.fs, fb, &mb, rc == 0 && !(flags & RENAME_EXCHANGE));
+    }
+    tmemfs_request_end(&r);
+    fuse_reply_err(req, -rc);
+}
+
+/* ------------------------------------------------------------ files */
+
+/* Common tail of open and create: wrap fd in a handle in fi. 0 or -errno
+ * (fd closed). */
 static int tmemfs_open_fd(struct tmemfs_fs *fs, int fd, int flags, bool created,
-                        struct fuse_file_info *fi)
+                          struct fuse_file_info *fi)
 {
     struct tmemfs_fh *fh;
     struct statx stx;
@@ -480,85 +683,127 @@ static int tmemfs_open_fd(struct tmemfs_fs *fs, int fd, int flags, bool created,
     return 0;
 }
 
-static int tmemfs_open(const char *path, struct fuse_file_info *fi)
+/* The flags a backing file is opened with for open flags (O_TRUNC is
+ * stripped: a writable open's truncation is done by tmemfs_truncate_fd,
+ * so both caches are invalidated and it is not an outside change). */
+static int tmemfs_open_flags(int flags, bool *trunc)
 {
-    struct tmemfs_fs *fs = tmemfs_self();
-    int which = tmemfs_control_match(fs, path);
-    struct tmemfs_at at;
-    int flags, fd, rc;
-    bool trunc;
-
-    if (which != TMEMFS_CONTROL_NONE) {
-        struct tmemfs_fh *fh = calloc(1, sizeof(*fh));
-        if (!fh)
-            return -ENOMEM;
-        rc = tmemfs_control_open(fs, which, fi->flags, fuse_get_context()->uid, fh);
-        if (rc < 0) {
-            free(fh->buf);
-            free(fh);
-            return rc;
-        }
-        fi->fh = (uint64_t)(uintptr_t)fh;
-        fi->direct_io = 1;
-        return 0;
-    }
-    if (!path)
-        return -ENOENT;
-    rc = tmemfs_at_open(fs->rootfd, path, &at);
-    if (rc < 0)
-        return rc;
-    flags = fi->flags & ~(O_DIRECT | O_CREAT | O_EXCL | O_NOCTTY);
-    /* O_TRUNC on a writable open is done by us (tmemfs_io_truncate), so the
-     * caches are invalidated and it is not taken for an outside change. */
-    trunc = (flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY;
-    if (trunc)
+    flags &= ~(O_DIRECT | O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW);
+    *trunc = (flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY;
+    if (*trunc)
         flags &= ~O_TRUNC;
-    fd = openat(at.dirfd, at.name, flags | O_NOFOLLOW | O_CLOEXEC);
-    tmemfs_at_close(&at);
-    if (fd < 0)
-        return -errno;
-    if (trunc) {
-        struct stat st;
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-            rc = tmemfs_truncate_fd(fs, fd, 0);
-            if (rc < 0) {
-                close(fd);
-                return rc;
-            }
-        }
-    }
-    return tmemfs_open_fd(fs, fd, flags, false, fi);
+    return flags | O_CLOEXEC;
 }
 
-static int tmemfs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+/* After opening fd for a writable O_TRUNC open of an existing file. */
+static int tmemfs_open_truncate(struct tmemfs_fs *fs, int fd)
 {
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_at at;
-    int flags, fd, rc;
+    struct stat st;
 
-    TMEMFS_NO_CTL(fs, path);
-    rc = tmemfs_at_open(fs->rootfd, path, &at);
-    if (rc < 0)
-        return rc;
-    flags = (fi->flags & ~(O_DIRECT | O_NOCTTY)) | O_CREAT;
-    fd = openat(at.dirfd, at.name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd < 0) {
-        rc = -errno;
-        tmemfs_at_close(&at);
-        return rc;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        return tmemfs_truncate_fd(fs, fd, 0);
+    return 0;
+}
+
+/*
+ * An open reaches an inode through a name the kernel cached for up to
+ * entry_timeout. A regular file with no link left was removed or replaced
+ * (renamed over) outside the mount since: -ESTALE makes the kernel look
+ * the name up again and open what it names now, as a local filesystem
+ * would. 0 or -ESTALE (other errors are left to the open itself).
+ */
+static int tmemfs_open_check_linked(const struct tmemfs_inode *inode)
+{
+    struct statx stx;
+
+    if (tmemfs_fstatx(inode->fd, &stx) == 0 && S_ISREG(stx.stx_mode) && stx.stx_nlink == 0)
+        return -ESTALE;
+    return 0;
+}
+
+static void tmemfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    struct tmemfs_request r;
+    struct tmemfs_inode *inode;
+    char proc[64];
+    bool trunc;
+    int rc = tmemfs_request_begin(req, &r), fd, flags;
+
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
+        return;
     }
-    tmemfs_at_close(&at);
-    if (flags & O_TRUNC) {
-        /* An existing file may have been truncated: drop its pages. */
-        struct statx stx;
-        struct tmem_oid oid;
-        if (tmemfs_fstatx(fd, &stx) == 0 && S_ISREG(stx.stx_mode)) {
-            tmemfs_oid_from_statx(&stx, &oid);
-            tmemfs_io_invalidate_object(&fs->io, &oid);
-            tmemfs_object_table_end_modify(fs->objs, &oid, &stx);
+    inode = tmemfs_inode_of(r.fs, ino);
+    if (!tmemfs_is_backing(inode)) {
+        struct tmemfs_fh *fh = calloc(1, sizeof(*fh));
+        rc = fh ? tmemfs_control_open(r.fs, inode, fi->flags, r.ctx->uid, fh) : -ENOMEM;
+        if (rc < 0 && fh) {
+            free(fh->buf);
+            free(fh);
+        } else if (rc == 0) {
+            fi->fh = (uint64_t)(uintptr_t)fh;
+            fi->direct_io = 1;
+        }
+    } else if ((rc = tmemfs_open_check_linked(inode)) == 0) {
+        flags = tmemfs_open_flags(fi->flags, &trunc);
+        tmemfs_inode_proc_path(inode, proc, sizeof(proc));
+        fd = open(proc, flags);
+        if (fd < 0) {
+            rc = -errno;
+        } else {
+            rc = trunc ? tmemfs_open_truncate(r.fs, fd) : 0;
+            if (rc < 0)
+                close(fd);
+            else
+                rc = tmemfs_open_fd(r.fs, fd, flags, false, fi);
         }
     }
-    return tmemfs_open_fd(fs, fd, flags, true, fi);
+    tmemfs_request_end(&r);
+    if (rc < 0)
+        fuse_reply_err(req, -rc);
+    else if (fuse_reply_open(req, fi) == -ENOENT) /* interrupted: undo */
+        tmemfs_fh_release(r.fs, tmemfs_fh_of(fi));
+}
+
+static void tmemfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name,
+                             mode_t mode, struct fuse_file_info *fi)
+{
+    struct tmemfs_request r;
+    struct tmemfs_inode *parent;
+    struct fuse_entry_param e;
+    bool trunc, existed;
+    int rc = tmemfs_request_begin(req, &r), fd = -1, flags;
+
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    parent = tmemfs_inode_of(r.fs, parent_ino);
+    rc = tmemfs_creatable(r.fs, parent, name);
+    if (rc == 0) {
+        flags = tmemfs_open_flags(fi->flags, &trunc);
+        existed = faccessat(parent->fd, name, F_OK, AT_SYMLINK_NOFOLLOW | AT_EACCESS) == 0;
+        fd = openat(parent->fd, name, flags | O_CREAT | O_NOFOLLOW,
+                    tmemfs_creds_umask(mode, r.ctx->umask));
+        rc = fd < 0 ? -errno : 0;
+        if (rc == 0 && trunc && existed)
+            rc = tmemfs_open_truncate(r.fs, fd);
+        if (rc == 0)
+            rc = tmemfs_lookup_entry(r.fs, parent, name, &e);
+        if (rc == 0) {
+            rc = tmemfs_open_fd(r.fs, fd, flags, !existed, fi);
+            fd = -1;
+            if (rc < 0)
+                tmemfs_inode_forget(&r.fs->inodes, (struct tmemfs_inode *)(uintptr_t)e.ino, 1);
+        }
+        if (fd >= 0 && rc < 0)
+            close(fd);
+    }
+    tmemfs_request_end(&r);
+    if (rc < 0)
+        fuse_reply_err(req, -rc);
+    else if (fuse_reply_create(req, &e, fi) == -ENOENT)
+        tmemfs_fh_release(r.fs, tmemfs_fh_of(fi));
 }
 
 /* A read or write at off needs an open file (not a directory) and off >= 0:
@@ -572,89 +817,91 @@ static int tmemfs_check_data_fh(const struct tmemfs_fh *fh, off_t off)
     return off < 0 ? -EINVAL : 0;
 }
 
-static int tmemfs_read(const char *path, char *buf, size_t size, off_t off,
-                     struct fuse_file_info *fi)
+static void tmemfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                           struct fuse_file_info *fi)
 {
-    struct tmemfs_fs *fs = tmemfs_self();
+    struct tmemfs_fs *fs = tmemfs_fs_of(req);
     struct tmemfs_fh *fh = tmemfs_fh_of(fi);
     struct statx stx;
+    char *buf;
     ssize_t n;
     int rc;
 
-    (void)path;
-    if (fh && fh->kind == TMEMFS_FH_CTL)
-        return (int)tmemfs_control_read(fh, buf, size, off);
-    rc = tmemfs_check_data_fh(fh, off);
-    if (rc < 0)
-        return rc;
-    if (!fh->reg) {
-        n = pread(fh->fd, buf, size, off);
-        return n < 0 ? -errno : (int)n;
+    (void)ino;
+    buf = malloc(size ? size : 1);
+    if (!buf) {
+        fuse_reply_err(req, ENOMEM);
+        return;
     }
-    rc = tmemfs_fstatx(fh->fd, &stx);
-    if (rc < 0)
-        return rc;
-    (void)tmemfs_object_table_check(fs->objs, &stx, false);
-    n = tmemfs_io_read(&fs->io, &fh->oid, fh->fd, stx.stx_size, buf, size, (uint64_t)off);
-    return (int)n;
+    if (fh && fh->kind == TMEMFS_FH_CTL) {
+        n = tmemfs_control_read(fh, buf, size, off);
+    } else if ((rc = tmemfs_check_data_fh(fh, off)) < 0) {
+        n = rc;
+    } else if (!fh->reg) {
+        n = pread(fh->fd, buf, size, off);
+        if (n < 0)
+            n = -errno;
+    } else if ((rc = tmemfs_fstatx(fh->fd, &stx)) < 0) {
+        n = rc;
+    } else {
+        (void)tmemfs_object_table_check(fs->objs, &stx, false);
+        n = tmemfs_io_read(&fs->io, &fh->oid, fh->fd, stx.stx_size, buf, size, (uint64_t)off);
+    }
+    if (n < 0)
+        fuse_reply_err(req, (int)-n);
+    else
+        fuse_reply_buf(req, buf, (size_t)n);
+    free(buf);
 }
 
-static int tmemfs_write(const char *path, const char *buf, size_t size, off_t off,
-                      struct fuse_file_info *fi)
+static void tmemfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+                            off_t off, struct fuse_file_info *fi)
 {
-    struct tmemfs_fs *fs = tmemfs_self();
+    struct tmemfs_fs *fs = tmemfs_fs_of(req);
     struct tmemfs_fh *fh = tmemfs_fh_of(fi);
     struct tmemfs_mod m = { 0 };
     ssize_t n;
     int rc;
 
-    (void)path;
-    if (fh && fh->kind == TMEMFS_FH_CTL)
-        return (int)tmemfs_control_write(fs, fh, buf, size);
-    rc = tmemfs_check_data_fh(fh, off);
-    if (rc < 0)
-        return rc;
-    if (!fh->reg) {
+    (void)ino;
+    if (fh && fh->kind == TMEMFS_FH_CTL) {
+        n = tmemfs_control_write(fs, fh, buf, size);
+    } else if ((rc = tmemfs_check_data_fh(fh, off)) < 0) {
+        n = rc;
+    } else if (!fh->reg) {
         n = pwrite(fh->fd, buf, size, off);
-        return n < 0 ? -errno : (int)n;
+        if (n < 0)
+            n = -errno;
+    } else {
+        tmemfs_mod_begin(fs, fh->fd, &m);
+        n = tmemfs_io_write(&fs->io, &fh->oid, fh->fd, buf, size, (uint64_t)off, fh->append);
+        tmemfs_mod_end(fs, fh->fd, &m);
     }
-    tmemfs_mod_begin(fs, fh->fd, -1, NULL, &m);
-    n = tmemfs_io_write(&fs->io, &fh->oid, fh->fd, buf, size, (uint64_t)off, fh->append);
-    tmemfs_mod_end(fs, fh->fd, -1, NULL, &m);
-    return (int)n;
+    if (n < 0)
+        fuse_reply_err(req, (int)-n);
+    else
+        fuse_reply_write(req, (size_t)n);
 }
 
-static int tmemfs_statfs(const char *path, struct statvfs *sv)
+static void tmemfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    struct tmemfs_fs *fs = tmemfs_self();
+    int fd = tmemfs_fi_fd(fi), dfd, rc = 0;
 
-    (void)path;
-    return fstatvfs(fs->rootfd, sv) < 0 ? -errno : 0;
+    (void)ino;
+    if (fd >= 0) {
+        /* Close a duplicate so the backing filesystem sees the close(2). */
+        dfd = dup(fd);
+        rc = dfd < 0 || close(dfd) < 0 ? errno : 0;
+    }
+    fuse_reply_err(req, rc);
 }
 
-static int tmemfs_flush(const char *path, struct fuse_file_info *fi)
+void tmemfs_fh_release(struct tmemfs_fs *fs, struct tmemfs_fh *fh)
 {
-    int fd = tmemfs_fi_fd(fi), dfd;
-
-    (void)path;
-    if (fd < 0)
-        return 0;
-    /* Close a duplicate so the backing filesystem sees the close(2). */
-    dfd = dup(fd);
-    if (dfd < 0)
-        return -errno;
-    return close(dfd) < 0 ? -errno : 0;
-}
-
-static int tmemfs_release(const char *path, struct fuse_file_info *fi)
-{
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_fh *fh = tmemfs_fh_of(fi);
     struct statx stx;
 
-    (void)path;
     if (!fh)
-        return 0;
+        return;
     if (fh->kind == TMEMFS_FH_FILE) {
         if (fh->pinned) {
             tmemfs_object_table_unpin(fs->objs, &fh->oid);
@@ -664,199 +911,237 @@ static int tmemfs_release(const char *path, struct fuse_file_info *fi)
         }
         close(fh->fd);
     }
+    if (fh->dp)
+        closedir(fh->dp);
     free(fh->buf);
     free(fh);
-    return 0;
 }
 
-static int tmemfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+static void tmemfs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino;
+    tmemfs_fh_release(tmemfs_fs_of(req), tmemfs_fh_of(fi));
+    fuse_reply_err(req, 0);
+}
+
+static void tmemfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+                            struct fuse_file_info *fi)
+{
+    struct tmemfs_fh *fh = tmemfs_fh_of(fi);
+    int fd = -1, rc = 0;
+
+    (void)ino;
+    if (fh && fh->kind == TMEMFS_FH_FILE)
+        fd = fh->fd;
+    else if (fh && fh->dp)
+        fd = dirfd(fh->dp);
+    if (fd >= 0)
+        rc = (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? errno : 0;
+    fuse_reply_err(req, rc);
+}
+
+static void tmemfs_op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+    struct tmemfs_fs *fs = tmemfs_fs_of(req);
+    struct statvfs sv;
+
+    (void)ino;
+    if (fstatvfs(fs->inodes.root.fd, &sv) < 0)
+        fuse_reply_err(req, errno);
+    else
+        fuse_reply_statfs(req, &sv);
+}
+
+static void tmemfs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
+                                off_t len, struct fuse_file_info *fi)
+{
+    struct tmemfs_fs *fs = tmemfs_fs_of(req);
+    struct tmemfs_fh *fh = tmemfs_fh_of(fi);
+    struct tmemfs_mod m = { 0 };
+    int rc;
+
+    (void)ino;
+    if (!fh || fh->kind != TMEMFS_FH_FILE) {
+        fuse_reply_err(req, EBADF);
+        return;
+    }
+    tmemfs_mod_begin(fs, fh->fd, &m);
+    rc = fallocate(fh->fd, mode, off, len) < 0 ? -errno : 0;
+    if (rc == 0 && fh->reg) {
+        if (mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE))
+            tmemfs_io_invalidate_range(&fs->io, &fh->oid, (uint64_t)off, UINT64_MAX);
+        else
+            tmemfs_io_invalidate_range(&fs->io, &fh->oid, (uint64_t)off, (uint64_t)len);
+    }
+    tmemfs_mod_end(fs, fh->fd, &m);
+    fuse_reply_err(req, -rc);
+}
+
+static void tmemfs_op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+                                      struct fuse_file_info *fi_in, fuse_ino_t ino_out,
+                                      off_t off_out, struct fuse_file_info *fi_out, size_t len,
+                                      int flags)
+{
+    struct tmemfs_fs *fs = tmemfs_fs_of(req);
+    struct tmemfs_fh *in = tmemfs_fh_of(fi_in), *out = tmemfs_fh_of(fi_out);
+    struct tmemfs_mod m = { 0 };
+    loff_t oi = off_in, oo = off_out;
+    ssize_t n;
+
+    (void)ino_in;
+    (void)ino_out;
+    if (!in || !out || in->kind != TMEMFS_FH_FILE || out->kind != TMEMFS_FH_FILE) {
+        fuse_reply_err(req, EBADF);
+        return;
+    }
+    tmemfs_mod_begin(fs, out->fd, &m);
+    n = copy_file_range(in->fd, &oi, out->fd, &oo, len, (unsigned)flags);
+    if (n < 0)
+        n = -errno;
+    else if (n > 0 && out->reg) {
+        tmemfs_io_invalidate_range(&fs->io, &out->oid, (uint64_t)off_out, (uint64_t)n);
+        tmemfs_stats_add(&fs->stats, TMEMFS_BACKING_BYTES_WRITTEN, (uint64_t)n);
+    }
+    tmemfs_mod_end(fs, out->fd, &m);
+    if (n < 0)
+        fuse_reply_err(req, (int)-n);
+    else
+        fuse_reply_write(req, (size_t)n);
+}
+
+static void tmemfs_op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+                            struct fuse_file_info *fi)
+{
+    int fd = tmemfs_fi_fd(fi);
+    off_t res;
+
+    (void)ino;
+    if (fd < 0) {
+        fuse_reply_err(req, EBADF);
+        return;
+    }
+    res = lseek(fd, off, whence);
+    if (res < 0)
+        fuse_reply_err(req, errno);
+    else
+        fuse_reply_lseek(req, res);
+}
+
+static void tmemfs_op_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op)
 {
     int fd = tmemfs_fi_fd(fi);
 
-    (void)path;
-    if (fd < 0)
-        return 0;
-    return (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? -errno : 0;
+    (void)ino;
+    fuse_reply_err(req, fd < 0 ? EBADF : flock(fd, op) < 0 ? errno : 0);
 }
 
-/* xattrs have no *at() form: reach the inode through /proc/self/fd of an
- * O_PATH, O_NOFOLLOW descriptor (a symlink is then acted on, not followed). */
-static int tmemfs_xattr_open(const char *path, char *proc, size_t procsz)
+/* ------------------------------------------------------------ directories */
+
+static void tmemfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_at at;
-    int fd, rc;
-
-    if (!path)
-        return -ENOENT;
-    rc = tmemfs_at_open(fs->rootfd, path, &at);
-    if (rc < 0)
-        return rc;
-    fd = openat(at.dirfd, at.name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    rc = -errno;
-    tmemfs_at_close(&at);
-    if (fd < 0)
-        return rc;
-    snprintf(proc, procsz, "/proc/self/fd/%d", fd);
-    return fd;
-}
-
-static int tmemfs_setxattr(const char *path, const char *name, const char *value, size_t size,
-                         int flags)
-{
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_mod m = { 0 };
-    char proc[64];
-    int fd, rc;
-
-    TMEMFS_NO_CTL(fs, path);
-    fd = tmemfs_xattr_open(path, proc, sizeof(proc));
-    if (fd < 0)
-        return fd;
-    tmemfs_mod_begin(fs, fd, -1, NULL, &m);
-    rc = setxattr(proc, name, value, size, flags) < 0 ? -errno : 0;
-    tmemfs_mod_end(fs, fd, -1, NULL, &m);
-    close(fd);
-    return rc;
-}
-
-static int tmemfs_getxattr(const char *path, const char *name, char *value, size_t size)
-{
-    struct tmemfs_fs *fs = tmemfs_self();
-    char proc[64];
-    ssize_t n;
-    int fd, rc;
-
-    if (tmemfs_control_match(fs, path) != TMEMFS_CONTROL_NONE)
-        return -ENODATA;
-    fd = tmemfs_xattr_open(path, proc, sizeof(proc));
-    if (fd < 0)
-        return fd;
-    n = getxattr(proc, name, value, size);
-    rc = n < 0 ? -errno : (int)n;
-    close(fd);
-    return rc;
-}
-
-static int tmemfs_listxattr(const char *path, char *list, size_t size)
-{
-    struct tmemfs_fs *fs = tmemfs_self();
-    char proc[64];
-    ssize_t n;
-    int fd, rc;
-
-    if (tmemfs_control_match(fs, path) != TMEMFS_CONTROL_NONE)
-        return 0;
-    fd = tmemfs_xattr_open(path, proc, sizeof(proc));
-    if (fd < 0)
-        return fd;
-    n = listxattr(proc, list, size);
-    rc = n < 0 ? -errno : (int)n;
-    close(fd);
-    return rc;
-}
-
-static int tmemfs_removexattr(const char *path, const char *name)
-{
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_mod m = { 0 };
-    char proc[64];
-    int fd, rc;
-
-    TMEMFS_NO_CTL(fs, path);
-    fd = tmemfs_xattr_open(path, proc, sizeof(proc));
-    if (fd < 0)
-        return fd;
-    tmemfs_mod_begin(fs, fd, -1, NULL, &m);
-    rc = removexattr(proc, name) < 0 ? -errno : 0;
-    tmemfs_mod_end(fs, fd, -1, NULL, &m);
-    close(fd);
-    return rc;
-}
-
-static int tmemfs_opendir(const char *path, struct fuse_file_info *fi)
-{
-    struct tmemfs_fs *fs = tmemfs_self();
-    int which = tmemfs_control_match(fs, path);
+    struct tmemfs_request r;
+    struct tmemfs_inode *inode;
     struct tmemfs_fh *fh;
-    struct tmemfs_at at;
-    int fd, rc;
+    int rc = tmemfs_request_begin(req, &r), fd;
 
-    if (which > TMEMFS_CONTROL_DIR)
-        return -ENOTDIR;
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    inode = tmemfs_inode_of(r.fs, ino);
     fh = calloc(1, sizeof(*fh));
-    if (!fh)
-        return -ENOMEM;
-    if (which == TMEMFS_CONTROL_DIR) {
+    if (!fh) {
+        rc = -ENOMEM;
+    } else if (inode->kind == TMEMFS_INODE_CONTROL_DIR) {
         fh->kind = TMEMFS_FH_CTLDIR;
         fh->fd = -1;
-        fi->fh = (uint64_t)(uintptr_t)fh;
-        return 0;
+    } else if (!tmemfs_is_backing(inode)) {
+        rc = -ENOTDIR;
+    } else {
+        char proc[64];
+        /* Reopened through /proc: listing needs read permission only (an
+         * openat(fd, ".") would need search permission too). */
+        tmemfs_inode_proc_path(inode, proc, sizeof(proc));
+        fd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        fh->dp = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!fh->dp) {
+            rc = -errno;
+            if (fd >= 0)
+                close(fd);
+        }
+        fh->kind = TMEMFS_FH_DIR;
+        fh->fd = -1;
+        fh->is_root = inode == &r.fs->inodes.root;
     }
-    rc = path ? tmemfs_at_open(fs->rootfd, path, &at) : -ENOENT;
-    if (rc < 0)
-        goto fail;
-    fd = openat(at.dirfd, at.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    rc = -errno;
-    tmemfs_at_close(&at);
-    if (fd < 0)
-        goto fail;
-    fh->dp = fdopendir(fd);
-    if (!fh->dp) {
-        rc = -errno;
-        close(fd);
-        goto fail;
+    tmemfs_request_end(&r);
+    if (rc < 0) {
+        free(fh);
+        fuse_reply_err(req, -rc);
+        return;
     }
-    fh->kind = TMEMFS_FH_DIR;
-    fh->fd = -1;
-    fh->is_root = strcmp(path, "/") == 0;
     fi->fh = (uint64_t)(uintptr_t)fh;
-    return 0;
-fail:
-    free(fh);
-    return rc;
+    if (fuse_reply_open(req, fi) == -ENOENT)
+        tmemfs_fh_release(r.fs, fh);
 }
 
-static int tmemfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t offset,
-                        struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+/* Add the control directory's entries from offset on. Returns the bytes
+ * used in buf. */
+static size_t tmemfs_readdir_control(struct tmemfs_fs *fs, fuse_req_t req, char *buf,
+                                     size_t size, off_t offset, bool plus)
 {
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_fh *fh = tmemfs_fh_of(fi);
-    struct stat st;
+    static const char *const dots[] = { ".", ".." };
+    size_t used = 0;
 
-    (void)path;
-    if (!fh)
-        return -EBADF;
-    if (fh->kind == TMEMFS_FH_CTLDIR) {
-        static const char *const dots[] = { ".", ".." };
-        int i;
-        memset(&st, 0, sizeof(st));
-        for (i = 0; i < 2 + TMEMFS_CONTROL_NOENT - TMEMFS_CONTROL_STATS; i++) {
-            const char *name = i < 2 ? dots[i] : tmemfs_control_name(TMEMFS_CONTROL_STATS + i - 2);
-            if (i < offset)
-                continue;
-            st.st_mode = i < 2 ? S_IFDIR : S_IFREG;
-            if (filler(buf, name, &st, i + 1, 0))
-                break;
+    for (int i = (int)offset; i < 2 + TMEMFS_CONTROL_NR - TMEMFS_CONTROL_STATS; i++) {
+        const char *name = i < 2 ? dots[i] : tmemfs_control_name(TMEMFS_CONTROL_STATS + i - 2);
+        struct fuse_entry_param e;
+        size_t n;
+
+        if (i < 2) {
+            memset(&e, 0, sizeof(e));
+            e.attr.st_mode = S_IFDIR;
+        } else {
+            struct tmemfs_inode *inode = &fs->control[TMEMFS_CONTROL_STATS + i - 2];
+            tmemfs_control_getattr(inode, &e.attr);
+            tmemfs_fill_entry(fs, inode, &e.attr, &e);
         }
-        return 0;
+        if (plus)
+            n = fuse_add_direntry_plus(req, buf + used, size - used, name, &e, i + 1);
+        else
+            n = fuse_add_direntry(req, buf + used, size - used, name, &e.attr, i + 1);
+        if (n > size - used)
+            break;
+        used += n;
     }
-    if (fh->kind != TMEMFS_FH_DIR)
-        return -ENOTDIR;
+    return used;
+}
+
+/* Add a backing directory's entries from offset on (as the caller); with
+ * plus each entry is looked up (one more lookup of its inode, undone when
+ * it does not fit). Returns the bytes used, or -errno when nothing could
+ * be read. */
+static ssize_t tmemfs_readdir_backing(struct tmemfs_fs *fs, fuse_req_t req, struct tmemfs_fh *fh,
+                                      struct tmemfs_inode *dir, char *buf, size_t size,
+                                      off_t offset, bool plus)
+{
+    size_t used = 0;
+
     if (offset != fh->offset) {
         seekdir(fh->dp, offset);
         fh->entry = NULL;
         fh->offset = offset;
     }
     for (;;) {
-        enum fuse_fill_dir_flags fill = 0;
+        struct fuse_entry_param e;
+        bool looked_up = false;
         off_t next;
+        size_t n;
 
         if (!fh->entry) {
             errno = 0;
             fh->entry = readdir(fh->dp);
             if (!fh->entry) {
-                if (errno)
+                if (errno && used == 0)
                     return -errno;
                 break;
             }
@@ -866,202 +1151,194 @@ static int tmemfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, o
             fh->offset = telldir(fh->dp);
             continue;
         }
-        memset(&st, 0, sizeof(st));
-        if ((flags & FUSE_READDIR_PLUS) &&
-            fstatat(dirfd(fh->dp), fh->entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-            fill = FUSE_FILL_DIR_PLUS;
-        } else {
-            st.st_ino = fh->entry->d_ino;
-            st.st_mode = (mode_t)fh->entry->d_type << 12;
-        }
+        memset(&e, 0, sizeof(e));
+        e.attr.st_ino = fh->entry->d_ino;
+        e.attr.st_mode = (mode_t)fh->entry->d_type << 12;
+        if (plus && strcmp(fh->entry->d_name, ".") != 0 && strcmp(fh->entry->d_name, "..") != 0)
+            looked_up = tmemfs_lookup_entry(fs, dir, fh->entry->d_name, &e) == 0;
         next = telldir(fh->dp);
-        if (filler(buf, fh->entry->d_name, &st, next, fill))
+        if (plus)
+            n = fuse_add_direntry_plus(req, buf + used, size - used, fh->entry->d_name, &e, next);
+        else
+            n = fuse_add_direntry(req, buf + used, size - used, fh->entry->d_name, &e.attr, next);
+        if (n > size - used) {
+            if (looked_up)
+                tmemfs_inode_forget(&fs->inodes, (struct tmemfs_inode *)(uintptr_t)e.ino, 1);
             break;
+        }
+        used += n;
         fh->entry = NULL;
         fh->offset = next;
     }
-    return 0;
+    return (ssize_t)used;
 }
 
-static int tmemfs_releasedir(const char *path, struct fuse_file_info *fi)
+static void tmemfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
+                           struct fuse_file_info *fi, bool plus)
 {
+    struct tmemfs_request r;
     struct tmemfs_fh *fh = tmemfs_fh_of(fi);
+    ssize_t used = -EBADF;
+    char *buf;
+    int rc = tmemfs_request_begin(req, &r);
 
-    (void)path;
-    if (fh && fh->dp)
-        closedir(fh->dp);
-    free(fh);
-    return 0;
-}
-
-static int tmemfs_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi)
-{
-    struct tmemfs_fh *fh = tmemfs_fh_of(fi);
-    int fd;
-
-    (void)path;
-    if (!fh || !fh->dp)
-        return 0;
-    fd = dirfd(fh->dp);
-    return (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? -errno : 0;
-}
-
-static int tmemfs_access(const char *path, int mask)
-{
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_at at;
-    int rc;
-
-    if (tmemfs_control_match(fs, path) != TMEMFS_CONTROL_NONE)
-        return 0;
-    rc = tmemfs_at_open(fs->rootfd, path, &at);
-    if (rc < 0)
-        return rc;
-    /* AT_EACCESS: check as the thread's fsuid/fsgid (the caller's), not
-     * as the daemon's real uid, which faccessat would use otherwise. */
-    rc = faccessat(at.dirfd, at.name, mask, AT_EACCESS | AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
-    tmemfs_at_close(&at);
-    return rc;
-}
-
-static int tmemfs_fallocate(const char *path, int mode, off_t off, off_t len,
-                          struct fuse_file_info *fi)
-{
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_fh *fh = tmemfs_fh_of(fi);
-    struct tmemfs_mod m = { 0 };
-    int rc;
-
-    (void)path;
-    if (!fh || fh->kind != TMEMFS_FH_FILE)
-        return -EBADF;
-    tmemfs_mod_begin(fs, fh->fd, -1, NULL, &m);
-    rc = fallocate(fh->fd, mode, off, len) < 0 ? -errno : 0;
-    if (rc == 0 && fh->reg) {
-        if (mode & (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE))
-            tmemfs_io_invalidate_range(&fs->io, &fh->oid, (uint64_t)off, UINT64_MAX);
-        else
-            tmemfs_io_invalidate_range(&fs->io, &fh->oid, (uint64_t)off, (uint64_t)len);
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
+        return;
     }
-    tmemfs_mod_end(fs, fh->fd, -1, NULL, &m);
-    return rc;
+    buf = malloc(size ? size : 1);
+    if (!buf)
+        used = -ENOMEM;
+    else if (fh && fh->kind == TMEMFS_FH_CTLDIR)
+        used = (ssize_t)tmemfs_readdir_control(r.fs, req, buf, size, offset, plus);
+    else if (fh && fh->kind == TMEMFS_FH_DIR)
+        used = tmemfs_readdir_backing(r.fs, req, fh, tmemfs_inode_of(r.fs, ino), buf, size,
+                                      offset, plus);
+    tmemfs_request_end(&r);
+    if (used < 0)
+        fuse_reply_err(req, (int)-used);
+    else
+        fuse_reply_buf(req, buf, (size_t)used);
+    free(buf);
 }
 
-static ssize_t tmemfs_copy_file_range(const char *path_in, struct fuse_file_info *fi_in,
-                                    off_t off_in, const char *path_out,
-                                    struct fuse_file_info *fi_out, off_t off_out, size_t len,
-                                    int flags)
+static void tmemfs_op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
+                              struct fuse_file_info *fi)
 {
-    struct tmemfs_fs *fs = tmemfs_self();
-    struct tmemfs_fh *in = tmemfs_fh_of(fi_in), *out = tmemfs_fh_of(fi_out);
-    struct tmemfs_mod m = { 0 };
-    loff_t oi = off_in, oo = off_out;
-    ssize_t n;
-
-    (void)path_in;
-    (void)path_out;
-    if (!in || !out || in->kind != TMEMFS_FH_FILE || out->kind != TMEMFS_FH_FILE)
-        return -EBADF;
-    tmemfs_mod_begin(fs, out->fd, -1, NULL, &m);
-    n = copy_file_range(in->fd, &oi, out->fd, &oo, len, (unsigned)flags);
-    if (n < 0)
-        n = -errno;
-    else if (n > 0 && out->reg) {
-        tmemfs_io_invalidate_range(&fs->io, &out->oid, (uint64_t)off_out, (uint64_t)n);
-        tmemfs_stats_add(&fs->stats, TMEMFS_BACKING_BYTES_WRITTEN, (uint64_t)n);
-    }
-    tmemfs_mod_end(fs, out->fd, -1, NULL, &m);
-    return n;
+    tmemfs_readdir(req, ino, size, offset, fi, false);
 }
 
-static off_t tmemfs_lseek(const char *path, off_t off, int whence, struct fuse_file_info *fi)
+static void tmemfs_op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
+                                  struct fuse_file_info *fi)
 {
-    int fd = tmemfs_fi_fd(fi);
-    off_t r;
-
-    (void)path;
-    if (fd < 0)
-        return -EBADF;
-    r = lseek(fd, off, whence);
-    return r < 0 ? -errno : r;
+    tmemfs_readdir(req, ino, size, offset, fi, true);
 }
 
-static int tmemfs_flock(const char *path, struct fuse_file_info *fi, int op)
+static void tmemfs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    int fd = tmemfs_fi_fd(fi);
-
-    (void)path;
-    if (fd < 0)
-        return -EBADF;
-    return flock(fd, op) < 0 ? -errno : 0;
+    (void)ino;
+    tmemfs_fh_release(tmemfs_fs_of(req), tmemfs_fh_of(fi));
+    fuse_reply_err(req, 0);
 }
 
-/* ------------------------------------------- as the caller (tmemfs_creds) */
+/* ------------------------------------------------------------ xattrs */
 
-static int tmemfs_fuse_getgroups(void *arg, int size, gid_t list[])
-{
-    (void)arg;
-    return fuse_getgroups(size, list);
-}
+enum tmemfs_xattr_op { TMEMFS_XATTR_SET, TMEMFS_XATTR_GET, TMEMFS_XATTR_LIST, TMEMFS_XATTR_REMOVE };
 
 /*
- * Every operation that names a path, creates, changes attributes or lists
- * a directory runs with the caller's fsuid, fsgid and groups, so the
- * backing filesystem refuses what it would refuse the caller. Operations
- * on an open descriptor (read, write, fsync, flush, release, lseek, flock,
- * fallocate, copy_file_range) need no switch: the access was checked when
- * the caller opened it. tmemfs_op_NAME runs tmemfs_NAME(ARGS) as the caller.
+ * One extended-attribute call on ino as the caller, through /proc/self/fd
+ * (xattrs have no *at() form; the O_PATH descriptor was opened without
+ * following a symlink, so a symlink is acted on, not followed). Get and
+ * list with size 0 reply the size needed.
  */
-#define TMEMFS_AS_CALLER(name, params, args)                                                    \
-    static int tmemfs_op_##name params                                                       \
-    {                                                                                      \
-        struct fuse_context *ctx = fuse_get_context();                                     \
-        struct tmemfs_fs *fs = ctx->private_data;                                            \
-        struct tmemfs_creds_scope scope;                                                     \
-        int rc = tmemfs_creds_enter(&fs->creds, ctx->uid, ctx->gid, tmemfs_fuse_getgroups,     \
-                                  NULL, &scope);                                           \
-        if (rc < 0)                                                                        \
-            return rc;                                                                     \
-        rc = tmemfs_##name args;                                                             \
-        tmemfs_creds_leave(&fs->creds, &scope);                                              \
-        return rc;                                                                         \
+static void tmemfs_xattr(fuse_req_t req, fuse_ino_t ino, enum tmemfs_xattr_op op,
+                         const char *name, const char *value, size_t size, int flags)
+{
+    struct tmemfs_request r;
+    struct tmemfs_inode *inode;
+    struct tmemfs_mod m = { 0 };
+    char proc[64], *buf = NULL;
+    ssize_t n = 0;
+    int rc = tmemfs_request_begin(req, &r);
+
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
+        return;
     }
+    inode = tmemfs_inode_of(r.fs, ino);
+    if (!tmemfs_is_backing(inode)) {
+        n = op == TMEMFS_XATTR_GET ? -ENODATA : op == TMEMFS_XATTR_LIST ? 0 : -EPERM;
+        goto out;
+    }
+    tmemfs_inode_proc_path(inode, proc, sizeof(proc));
+    if ((op == TMEMFS_XATTR_GET || op == TMEMFS_XATTR_LIST) && size > 0) {
+        buf = malloc(size);
+        if (!buf) {
+            n = -ENOMEM;
+            goto out;
+        }
+    }
+    switch (op) {
+    case TMEMFS_XATTR_SET:
+    case TMEMFS_XATTR_REMOVE:
+        tmemfs_mod_begin(r.fs, inode->fd, &m);
+        n = op == TMEMFS_XATTR_SET ? setxattr(proc, name, value, size, flags)
+                                   : removexattr(proc, name);
+        n = n < 0 ? -errno : 0;
+        tmemfs_mod_end(r.fs, inode->fd, &m);
+        break;
+    case TMEMFS_XATTR_GET:
+        n = getxattr(proc, name, buf, size);
+        n = n < 0 ? -errno : n;
+        break;
+    default:
+        n = listxattr(proc, buf, size);
+        n = n < 0 ? -errno : n;
+        break;
+    }
+out:
+    tmemfs_request_end(&r);
+    if (n < 0)
+        fuse_reply_err(req, (int)-n);
+    else if (op == TMEMFS_XATTR_SET || op == TMEMFS_XATTR_REMOVE)
+        fuse_reply_err(req, 0);
+    else if (size == 0)
+        fuse_reply_xattr(req, (size_t)n);
+    else
+        fuse_reply_buf(req, buf, (size_t)n);
+    free(buf);
+}
 
-TMEMFS_AS_CALLER(getattr, (const char *path, struct stat *st, struct fuse_file_info *fi),
-               (path, st, fi))
-TMEMFS_AS_CALLER(readlink, (const char *path, char *buf, size_t size), (path, buf, size))
-TMEMFS_AS_CALLER(mknod, (const char *path, mode_t mode, dev_t rdev), (path, mode, rdev))
-TMEMFS_AS_CALLER(mkdir, (const char *path, mode_t mode), (path, mode))
-TMEMFS_AS_CALLER(unlink, (const char *path), (path))
-TMEMFS_AS_CALLER(rmdir, (const char *path), (path))
-TMEMFS_AS_CALLER(symlink, (const char *target, const char *path), (target, path))
-TMEMFS_AS_CALLER(rename, (const char *from, const char *to, unsigned int flags), (from, to, flags))
-TMEMFS_AS_CALLER(link, (const char *from, const char *to), (from, to))
-TMEMFS_AS_CALLER(chmod, (const char *path, mode_t mode, struct fuse_file_info *fi), (path, mode, fi))
-TMEMFS_AS_CALLER(chown, (const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi),
-               (path, uid, gid, fi))
-TMEMFS_AS_CALLER(utimens, (const char *path, const struct timespec tv[2], struct fuse_file_info *fi),
-               (path, tv, fi))
-TMEMFS_AS_CALLER(truncate, (const char *path, off_t size, struct fuse_file_info *fi),
-               (path, size, fi))
-TMEMFS_AS_CALLER(open, (const char *path, struct fuse_file_info *fi), (path, fi))
-TMEMFS_AS_CALLER(create, (const char *path, mode_t mode, struct fuse_file_info *fi),
-               (path, mode, fi))
-TMEMFS_AS_CALLER(setxattr, (const char *path, const char *name, const char *value, size_t size,
-                          int flags), (path, name, value, size, flags))
-TMEMFS_AS_CALLER(getxattr, (const char *path, const char *name, char *value, size_t size),
-               (path, name, value, size))
-TMEMFS_AS_CALLER(listxattr, (const char *path, char *list, size_t size), (path, list, size))
-TMEMFS_AS_CALLER(removexattr, (const char *path, const char *name), (path, name))
-TMEMFS_AS_CALLER(opendir, (const char *path, struct fuse_file_info *fi), (path, fi))
-TMEMFS_AS_CALLER(readdir, (const char *path, void *buf, fuse_fill_dir_t filler, off_t offset,
-                         struct fuse_file_info *fi, enum fuse_readdir_flags flags),
-               (path, buf, filler, offset, fi, flags))
-TMEMFS_AS_CALLER(access, (const char *path, int mask), (path, mask))
+static void tmemfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+                               const char *value, size_t size, int flags)
+{
+    tmemfs_xattr(req, ino, TMEMFS_XATTR_SET, name, value, size, flags);
+}
 
-static const struct fuse_operations tmemfs_ops = {
-    .init = tmemfs_init,
+static void tmemfs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+    tmemfs_xattr(req, ino, TMEMFS_XATTR_GET, name, NULL, size, 0);
+}
+
+static void tmemfs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+    tmemfs_xattr(req, ino, TMEMFS_XATTR_LIST, NULL, NULL, size, 0);
+}
+
+static void tmemfs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+    tmemfs_xattr(req, ino, TMEMFS_XATTR_REMOVE, name, NULL, 0, 0);
+}
+
+static void tmemfs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
+{
+    struct tmemfs_request r;
+    struct tmemfs_inode *inode;
+    char proc[64];
+    int rc = tmemfs_request_begin(req, &r);
+
+    if (rc < 0) {
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    inode = tmemfs_inode_of(r.fs, ino);
+    if (tmemfs_is_backing(inode)) {
+        /* AT_EACCESS: check as the thread's fsuid/fsgid (the caller's), not
+         * as the daemon's real uid, which faccessat would use otherwise. */
+        tmemfs_inode_proc_path(inode, proc, sizeof(proc));
+        rc = faccessat(AT_FDCWD, proc, mask, AT_EACCESS) < 0 ? -errno : 0;
+    }
+    tmemfs_request_end(&r);
+    fuse_reply_err(req, -rc);
+}
+
+static const struct fuse_lowlevel_ops tmemfs_ops = {
+    .init = tmemfs_op_init,
+    .lookup = tmemfs_op_lookup,
+    .forget = tmemfs_op_forget,
+    .forget_multi = tmemfs_op_forget_multi,
     .getattr = tmemfs_op_getattr,
+    .setattr = tmemfs_op_setattr,
     .readlink = tmemfs_op_readlink,
     .mknod = tmemfs_op_mknod,
     .mkdir = tmemfs_op_mkdir,
@@ -1070,34 +1347,31 @@ static const struct fuse_operations tmemfs_ops = {
     .symlink = tmemfs_op_symlink,
     .rename = tmemfs_op_rename,
     .link = tmemfs_op_link,
-    .chmod = tmemfs_op_chmod,
-    .chown = tmemfs_op_chown,
-    .truncate = tmemfs_op_truncate,
     .open = tmemfs_op_open,
-    .read = tmemfs_read,
-    .write = tmemfs_write,
-    .statfs = tmemfs_statfs,
-    .flush = tmemfs_flush,
-    .release = tmemfs_release,
-    .fsync = tmemfs_fsync,
+    .read = tmemfs_op_read,
+    .write = tmemfs_op_write,
+    .flush = tmemfs_op_flush,
+    .release = tmemfs_op_release,
+    .fsync = tmemfs_op_fsync,
+    .opendir = tmemfs_op_opendir,
+    .readdir = tmemfs_op_readdir,
+    .readdirplus = tmemfs_op_readdirplus,
+    .releasedir = tmemfs_op_releasedir,
+    .fsyncdir = tmemfs_op_fsync,
+    .statfs = tmemfs_op_statfs,
     .setxattr = tmemfs_op_setxattr,
     .getxattr = tmemfs_op_getxattr,
     .listxattr = tmemfs_op_listxattr,
     .removexattr = tmemfs_op_removexattr,
-    .opendir = tmemfs_op_opendir,
-    .readdir = tmemfs_op_readdir,
-    .releasedir = tmemfs_releasedir,
-    .fsyncdir = tmemfs_fsyncdir,
     .access = tmemfs_op_access,
     .create = tmemfs_op_create,
-    .utimens = tmemfs_op_utimens,
-    .fallocate = tmemfs_fallocate,
-    .copy_file_range = tmemfs_copy_file_range,
-    .lseek = tmemfs_lseek,
-    .flock = tmemfs_flock,
+    .fallocate = tmemfs_op_fallocate,
+    .copy_file_range = tmemfs_op_copy_file_range,
+    .lseek = tmemfs_op_lseek,
+    .flock = tmemfs_op_flock,
 };
 
-const struct fuse_operations *tmemfs_fuse_ops(void)
+const struct fuse_lowlevel_ops *tmemfs_fuse_ops(void)
 {
     return &tmemfs_ops;
 }

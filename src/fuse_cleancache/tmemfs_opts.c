@@ -28,6 +28,7 @@
 struct tmemfs_raw {
     char *cache_size, *capacity, *cleancache, *compress, *dedup, *page_size;
     char *shared_uuid, *stats_json, *ctl, *policy, *max_objects;
+    char *attr_timeout, *entry_timeout, *negative_timeout;
     int kcache, nonempty;
     int allow_other, default_permissions;
     int help, version, foreground, single_thread, debug;
@@ -56,6 +57,9 @@ static const struct fuse_opt tmemfs_opt_spec[] = {
     TMEMFS_OPTS("ctl", ctl),
     TMEMFS_OPTS("policy", policy),
     TMEMFS_OPTS("max_objects", max_objects),
+    TMEMFS_OPTS("attr_timeout", attr_timeout),
+    TMEMFS_OPTS("entry_timeout", entry_timeout),
+    TMEMFS_OPTS("negative_timeout", negative_timeout),
     TMEMFS_OPT("kcache", kcache),
     TMEMFS_OPT("nonempty", nonempty),
     FUSE_OPT_KEY("-h", TMEMFS_KEY_HELP),
@@ -155,6 +159,22 @@ static int tmemfs_parse_bool(const char *s, bool *out)
     return -1;
 }
 
+/* A timeout in seconds: a decimal number from 0 to one day. 0 or -1. */
+static int tmemfs_parse_seconds(const char *s, double *out)
+{
+    char *end;
+    double v;
+
+    if (!s || !*s || !(isdigit((unsigned char)*s) || *s == '.'))
+        return -1;
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || *end || v < 0 || v > 86400)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 static void tmemfs_raw_free(struct tmemfs_raw *r)
 {
     size_t i;
@@ -170,6 +190,9 @@ static void tmemfs_raw_free(struct tmemfs_raw *r)
     free(r->ctl);
     free(r->policy);
     free(r->max_objects);
+    free(r->attr_timeout);
+    free(r->entry_timeout);
+    free(r->negative_timeout);
     for (i = 0; i < r->npos; i++)
         free(r->pos[i]);
     free(r->pos);
@@ -195,6 +218,7 @@ int tmemfs_opts_parse(struct fuse_args *args, struct tmemfs_opts *o, FILE *err)
     o->page_size = 4096;
     o->policy = GUEST_REPLACE_CLOCK;
     o->max_objects = 65536;
+    o->attr_timeout = o->entry_timeout = 1.0;
 
     if (fuse_opt_parse(args, &r, tmemfs_opt_spec, tmemfs_opt_proc) != 0)
         TMEMFS_BAD("%s", r.nomem ? "out of memory" : "invalid command line (see --help)");
@@ -259,6 +283,13 @@ int tmemfs_opts_parse(struct fuse_args *args, struct tmemfs_opts *o, FILE *err)
                        "suffix: powers of 1024)", r.max_objects);
         o->max_objects = v;
     }
+    if (r.attr_timeout && tmemfs_parse_seconds(r.attr_timeout, &o->attr_timeout) < 0)
+        TMEMFS_BAD("bad attr_timeout '%s' (seconds, 0 to 86400)", r.attr_timeout);
+    if (r.entry_timeout && tmemfs_parse_seconds(r.entry_timeout, &o->entry_timeout) < 0)
+        TMEMFS_BAD("bad entry_timeout '%s' (seconds, 0 to 86400)", r.entry_timeout);
+    if (r.negative_timeout &&
+        tmemfs_parse_seconds(r.negative_timeout, &o->negative_timeout) < 0)
+        TMEMFS_BAD("bad negative_timeout '%s' (seconds, 0 to 86400)", r.negative_timeout);
     if (r.ctl) {
         if (strchr(r.ctl, '/') || !strcmp(r.ctl, ".") || !strcmp(r.ctl, ".."))
             TMEMFS_BAD("bad ctl '%s' (a file name, or empty to disable)", r.ctl);
@@ -421,6 +452,9 @@ void tmemfs_opts_usage(FILE *out, const char *prog)
 "                            capacity (rw), drop_caches (w: 1 guest->cleancache,\n"
 "                            2 drop cleancache, 3 both)\n"
 "    -o kcache               let the kernel page cache work (no direct I/O)\n"
+"    -o attr_timeout=SEC     how long the kernel may cache attributes (default 1)\n"
+"    -o entry_timeout=SEC    how long the kernel may cache names (default 1)\n"
+"    -o negative_timeout=SEC ... that a name does not exist (default 0)\n"
 "    -o nonempty             allow a non-empty MOUNTPOINT\n"
 "\n"
 "security: run as root, tmemfs performs every request with the caller's\n"

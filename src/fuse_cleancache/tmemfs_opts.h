@@ -21,7 +21,7 @@
 #include "fuse_cleancache/tmemfs_page_cache.h"
 
 #define FUSE_USE_VERSION 314
-#include <fuse.h>
+#include <fuse_lowlevel.h>
 
 struct tmemfs_opts {
     size_t nmounts;        /* SOURCE MOUNTPOINT pairs (>= 1) */
@@ -44,6 +44,9 @@ struct tmemfs_opts {
     enum guest_replace_policy policy;
     uint64_t max_objects;  /* object table size (default 65536) */
     bool nonempty;         /* allow a non-empty MOUNTPOINT */
+    double attr_timeout;   /* seconds the kernel may cache attributes (1) */
+    double entry_timeout;  /* seconds the kernel may cache names (1) */
+    double negative_timeout; /* ... that a name does not exist (0) */
     bool allow_other;      /* libfuse's -o allow_other was given */
     bool default_permissions; /* the kernel checks modes: given, or implied
                               by allow_other (added to the fuse args) */

@@ -22,6 +22,7 @@
 
 #include "fuse_cleancache/tmemfs_creds.h"
 #include "fuse_cleancache/tmemfs_control.h"
+#include "fuse_cleancache/tmemfs_fs.h"
 
 #define NOBODY 65534
 #define GROUP 4242
@@ -275,6 +276,7 @@ static void test_ctl_only_owner_changes_the_store(void **state)
     struct tmemfs_fh fh;
     struct stat st;
     uid_t other = getuid() == NOBODY ? NOBODY - 1 : NOBODY;
+    const struct tmemfs_inode *capacity, *drop;
 
     (void)state;
     memset(&opts, 0, sizeof(opts));
@@ -283,26 +285,29 @@ static void test_ctl_only_owner_changes_the_store(void **state)
     fs.opts = &opts;
     fs.tm = tmem_create(NULL);
     assert_non_null(fs.tm);
+    tmemfs_control_init(&fs);
+    capacity = &fs.control[TMEMFS_CONTROL_CAPACITY];
+    drop = &fs.control[TMEMFS_CONTROL_DROP];
 
     memset(&fh, 0, sizeof(fh));
-    assert_int_equal(tmemfs_control_open(&fs, TMEMFS_CONTROL_CAPACITY, O_WRONLY, other, &fh), -EACCES);
-    assert_int_equal(tmemfs_control_open(&fs, TMEMFS_CONTROL_CAPACITY, O_RDWR, other, &fh), -EACCES);
-    assert_int_equal(tmemfs_control_open(&fs, TMEMFS_CONTROL_DROP, O_WRONLY, other, &fh), -EACCES);
-    assert_int_equal(tmemfs_control_open(&fs, TMEMFS_CONTROL_CAPACITY, O_RDONLY, other, &fh), 0);
+    assert_int_equal(tmemfs_control_open(&fs, capacity, O_WRONLY, other, &fh), -EACCES);
+    assert_int_equal(tmemfs_control_open(&fs, capacity, O_RDWR, other, &fh), -EACCES);
+    assert_int_equal(tmemfs_control_open(&fs, drop, O_WRONLY, other, &fh), -EACCES);
+    assert_int_equal(tmemfs_control_open(&fs, capacity, O_RDONLY, other, &fh), 0);
     free(fh.buf);
     memset(&fh, 0, sizeof(fh));
-    assert_int_equal(tmemfs_control_open(&fs, TMEMFS_CONTROL_CAPACITY, O_WRONLY, 0, &fh), 0);
+    assert_int_equal(tmemfs_control_open(&fs, capacity, O_WRONLY, 0, &fh), 0);
     free(fh.buf);
     memset(&fh, 0, sizeof(fh));
-    assert_int_equal(tmemfs_control_open(&fs, TMEMFS_CONTROL_CAPACITY, O_WRONLY, getuid(), &fh), 0);
+    assert_int_equal(tmemfs_control_open(&fs, capacity, O_WRONLY, getuid(), &fh), 0);
     free(fh.buf);
     memset(&fh, 0, sizeof(fh));
-    assert_int_equal(tmemfs_control_open(&fs, TMEMFS_CONTROL_DROP, O_WRONLY, getuid(), &fh), 0);
+    assert_int_equal(tmemfs_control_open(&fs, drop, O_WRONLY, getuid(), &fh), 0);
 
-    assert_int_equal(tmemfs_control_getattr(&fs, TMEMFS_CONTROL_CAPACITY, &st), 0);
+    tmemfs_control_getattr(capacity, &st);
     assert_int_equal(st.st_uid, getuid());
     assert_int_equal(st.st_mode & 07777, 0644);
-    assert_int_equal(tmemfs_control_getattr(&fs, TMEMFS_CONTROL_DROP, &st), 0);
+    tmemfs_control_getattr(drop, &st);
     assert_int_equal(st.st_mode & 07777, 0200);
     tmem_destroy(fs.tm);
 }

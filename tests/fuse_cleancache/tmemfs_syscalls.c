@@ -23,9 +23,18 @@
  *  - an outside change to a backing file is seen by a pread on a
  *    descriptor opened through the mount before the change, with no stat
  *    in between (the read path checks the backing file, not only
- *    getattr and open).
+ *    getattr and open);
+ *  - POSIX exactness (pjdfstest's classes): a new file, directory and fifo
+ *    get exactly mode & ~umask of the caller's umask (0, 022, 077: never
+ *    the daemon's umask on top), as on SOURCE; after link(n0, n1), lstat
+ *    of n0 says nlink 2 at once and 1 after unlink(n1) (one set of
+ *    attributes for every name of an inode); fstat and read of an open
+ *    file work after it is unlinked; a path of PATH_MAX - 1 bytes relative
+ *    to the mount (components of NAME_MAX bytes) can be made, written,
+ *    read, stat'ed, renamed and removed, as on SOURCE.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -230,6 +239,171 @@ static void check_errnos(void)
     printf("ok: errors come back as the backing errno (ENOENT, ENOTDIR, EISDIR)\n");
 }
 
+static void check_create_modes_umask(void)
+{
+    const char *rule = "new files get mode & ~(the caller's umask), as on SOURCE";
+    static const mode_t masks[] = { 0, 022, 077, 0777 };
+    char name[64];
+
+    for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+        mode_t old = umask(masks[i]);
+        for (int place = 0; place < 2; place++) {
+            const char *dir = place ? source_dir : mount_dir;
+            struct stat st;
+            int fd;
+
+            snprintf(name, sizeof(name), "um-f-%o-%d", (unsigned)masks[i], place);
+            fd = open(path_in(dir, name), O_CREAT | O_EXCL | O_WRONLY, 0620);
+            if (fd < 0 || fstat(fd, &st) < 0)
+                fail("%s: create %s in %s: %s", rule, name, dir, strerror(errno));
+            close(fd);
+            if ((st.st_mode & 07777) != (0620 & ~masks[i]))
+                fail("%s: umask %03o, create 0620 gave %04o in %s", rule, (unsigned)masks[i],
+                     (unsigned)(st.st_mode & 07777), dir);
+            snprintf(name, sizeof(name), "um-d-%o-%d", (unsigned)masks[i], place);
+            if (mkdir(path_in(dir, name), 0751) < 0 || stat(path_in(dir, name), &st) < 0)
+                fail("%s: mkdir %s: %s", rule, name, strerror(errno));
+            if ((st.st_mode & 07777) != (0751 & ~masks[i]))
+                fail("%s: umask %03o, mkdir 0751 gave %04o in %s", rule, (unsigned)masks[i],
+                     (unsigned)(st.st_mode & 07777), dir);
+            snprintf(name, sizeof(name), "um-p-%o-%d", (unsigned)masks[i], place);
+            if (mkfifo(path_in(dir, name), 0646) < 0 || stat(path_in(dir, name), &st) < 0)
+                fail("%s: mkfifo %s: %s", rule, name, strerror(errno));
+            if ((st.st_mode & 07777) != (0646 & ~masks[i]))
+                fail("%s: umask %03o, mkfifo 0646 gave %04o in %s", rule, (unsigned)masks[i],
+                     (unsigned)(st.st_mode & 07777), dir);
+        }
+        umask(old);
+    }
+    printf("ok: %s\n", rule);
+}
+
+static void expect_nlink(const char *rule, const char *path, nlink_t want)
+{
+    struct stat st;
+
+    if (lstat(path, &st) < 0)
+        fail("%s: lstat %s: %s", rule, path, strerror(errno));
+    if (st.st_nlink != want)
+        fail("%s: lstat %s says nlink %lu, want %lu", rule, path, (unsigned long)st.st_nlink,
+             (unsigned long)want);
+}
+
+static void check_link_attributes(void)
+{
+    const char *rule = "every name of an inode shows its current attributes at once";
+    const char *n0 = path_in(mount_dir, "hl-n0"), *n1 = path_in(mount_dir, "hl-n1");
+    struct stat st;
+    int fd = open(n0, O_CREAT | O_EXCL | O_WRONLY, 0644);
+
+    if (fd < 0)
+        fail("%s: create: %s", rule, strerror(errno));
+    close(fd);
+    expect_nlink(rule, n0, 1); /* attributes of n0 now cached by the kernel */
+    if (link(n0, n1) < 0)
+        fail("%s: link: %s", rule, strerror(errno));
+    expect_nlink(rule, n0, 2);
+    expect_nlink(rule, n1, 2);
+    if (chmod(n1, 0600) < 0 || lstat(n0, &st) < 0 || (st.st_mode & 07777) != 0600)
+        fail("%s: chmod through n1 not seen through n0", rule);
+    if (unlink(n1) < 0)
+        fail("%s: unlink: %s", rule, strerror(errno));
+    expect_nlink(rule, n0, 1);
+    unlink(n0);
+    printf("ok: %s\n", rule);
+}
+
+static void check_fstat_after_unlink(void)
+{
+    const char *rule = "fstat and read of an open file work after it is unlinked";
+    unsigned char page[PAGE], got[PAGE];
+    struct stat st;
+    int fd;
+
+    write_file(path_in(mount_dir, "ul"), 7);
+    fd = open(path_in(mount_dir, "ul"), O_RDWR);
+    if (fd < 0)
+        fail("%s: open: %s", rule, strerror(errno));
+    if (unlink(path_in(mount_dir, "ul")) < 0)
+        fail("%s: unlink: %s", rule, strerror(errno));
+    if (fstat(fd, &st) < 0)
+        fail("%s: fstat: %s", rule, strerror(errno));
+    if (st.st_nlink != 0 || st.st_size != (off_t)PAGES * PAGE)
+        fail("%s: fstat says nlink %lu size %lld", rule, (unsigned long)st.st_nlink,
+             (long long)st.st_size);
+    fill(page, 7, 3);
+    if (pread(fd, got, PAGE, 3 * PAGE) != PAGE || memcmp(page, got, PAGE) != 0)
+        fail("%s: read after unlink", rule);
+    fill(page, 8, 3);
+    if (pwrite(fd, page, PAGE, 3 * PAGE) != PAGE || pread(fd, got, PAGE, 3 * PAGE) != PAGE ||
+        memcmp(page, got, PAGE) != 0)
+        fail("%s: write and read back after unlink", rule);
+    close(fd);
+    printf("ok: %s\n", rule);
+}
+
+/* Make a relative path of PATH_MAX - 1 bytes under dir (directories of
+ * NAME_MAX-byte names, a file at the end), work with it from dir as the
+ * working directory, and remove it again. */
+static void long_path_round(const char *rule, const char *dir)
+{
+    char path[PATH_MAX], comp[NAME_MAX + 1], renamed[PATH_MAX];
+    size_t len = 0;
+    struct stat st;
+    char buf[8];
+    int fd, levels = 0, cwd = open(".", O_PATH | O_DIRECTORY);
+
+    if (cwd < 0 || chdir(dir) < 0)
+        fail("%s: chdir %s: %s", rule, dir, strerror(errno));
+    memset(comp, 'd', NAME_MAX);
+    comp[NAME_MAX] = '\0';
+    /* directories while a full component and a short file name still fit */
+    while (len + NAME_MAX + 1 + 4 < PATH_MAX - 1) {
+        memcpy(path + len, comp, NAME_MAX);
+        len += NAME_MAX;
+        path[len] = '\0';
+        if (mkdir(path, 0755) < 0)
+            fail("%s: mkdir of a %zu-byte path in %s: %s", rule, len, dir, strerror(errno));
+        path[len++] = '/';
+        levels++;
+    }
+    memset(path + len, 'f', PATH_MAX - 1 - len); /* file name up to PATH_MAX - 1 */
+    path[PATH_MAX - 1] = '\0';
+    if (strlen(path) - len > NAME_MAX)
+        fail("%s: test construction", rule);
+    fd = open(path, O_CREAT | O_EXCL | O_RDWR, 0644);
+    if (fd < 0)
+        fail("%s: create a %zu-byte path in %s: %s", rule, strlen(path), dir, strerror(errno));
+    if (write(fd, "long", 4) != 4 || pread(fd, buf, 4, 0) != 4 || memcmp(buf, "long", 4) != 0)
+        fail("%s: write/read at the end of a %zu-byte path in %s", rule, strlen(path), dir);
+    close(fd);
+    if (stat(path, &st) < 0 || st.st_size != 4)
+        fail("%s: stat of a %zu-byte path in %s: %s", rule, strlen(path), dir, strerror(errno));
+    strcpy(renamed, path);
+    renamed[PATH_MAX - 2] = 'g';
+    if (rename(path, renamed) < 0 || unlink(renamed) < 0)
+        fail("%s: rename/unlink of a %zu-byte path in %s: %s", rule, strlen(path), dir,
+             strerror(errno));
+    for (; levels > 0; levels--) {
+        len -= NAME_MAX + 1;
+        path[len + NAME_MAX] = '\0';
+        if (rmdir(path) < 0)
+            fail("%s: rmdir in %s: %s", rule, dir, strerror(errno));
+    }
+    if (fchdir(cwd) < 0)
+        fail("%s: fchdir back", rule);
+    close(cwd);
+}
+
+static void check_long_paths(void)
+{
+    const char *rule = "paths of PATH_MAX - 1 bytes below the mount work as on SOURCE";
+
+    long_path_round(rule, source_dir);
+    long_path_round(rule, mount_dir);
+    printf("ok: %s\n", rule);
+}
+
 static void check_pread_sees_outside_change(void)
 {
     const char *rule = "pread on a descriptor opened before an outside change sees it";
@@ -273,5 +447,9 @@ int main(int argc, char **argv)
     check_statfs();
     check_errnos();
     check_pread_sees_outside_change();
+    check_create_modes_umask();
+    check_link_attributes();
+    check_fstat_after_unlink();
+    check_long_paths();
     return 0;
 }
