@@ -18,6 +18,8 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -321,6 +323,19 @@ out:
     return rc;
 }
 
+/* MOUNTPOINT m cannot be reached (errno); a mount whose daemon died
+ * (ENOTCONN: the kernel may answer a stat from its cache, and only the
+ * next access fails) gets a hint. */
+#define TMEMFS_BAD_MOUNTPOINT(m)                                                           \
+    do {                                                                                   \
+        int e_ = errno;                                                                    \
+        if (e_ == ENOTCONN)                                                                \
+            TMEMFS_BAD("MOUNTPOINT %s: %s (the mount of a daemon that is gone: "           \
+                       "fusermount3 -u %s; -o auto_unmount unmounts when the daemon dies)", \
+                       (m), strerror(e_), (m));                                            \
+        TMEMFS_BAD("MOUNTPOINT %s: %s", (m), strerror(e_));                                \
+    } while (0)
+
 /* Is path (resolved) dir itself or inside it (resolved)? */
 static bool tmemfs_path_under(const char *dir, const char *path)
 {
@@ -344,7 +359,7 @@ static int tmemfs_validate_pair(const struct tmemfs_opts *o, size_t i, char *src
     if (!S_ISDIR(st.st_mode))
         TMEMFS_BAD("SOURCE %s: not a directory", source);
     if (stat(mountpoint, &st) < 0)
-        TMEMFS_BAD("MOUNTPOINT %s: %s", mountpoint, strerror(errno));
+        TMEMFS_BAD_MOUNTPOINT(mountpoint);
     if (!S_ISDIR(st.st_mode))
         TMEMFS_BAD("MOUNTPOINT %s: not a directory", mountpoint);
     if (!realpath(source, src) || !realpath(mountpoint, mnt))
@@ -354,7 +369,7 @@ static int tmemfs_validate_pair(const struct tmemfs_opts *o, size_t i, char *src
     if (!o->nonempty) {
         d = opendir(mountpoint);
         if (!d)
-            TMEMFS_BAD("MOUNTPOINT %s: %s", mountpoint, strerror(errno));
+            TMEMFS_BAD_MOUNTPOINT(mountpoint);
         while ((de = readdir(d)) != NULL) {
             if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
                 TMEMFS_BAD("MOUNTPOINT %s is not empty (use -o nonempty)", mountpoint);
@@ -408,6 +423,19 @@ int tmemfs_opts_validate(struct tmemfs_opts *o, FILE *err)
             TMEMFS_BAD("out of memory");
         free(o->stats_json);
         o->stats_json = abs;
+    }
+    if (o->stats_json) {
+        /* Written only at exit: make sure now that it can be. */
+        int fd = open(o->stats_json, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            TMEMFS_BAD("stats_json %s: %s", o->stats_json, strerror(errno));
+        close(fd);
+    }
+    {
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        if (pages > 0 && page > 0 && o->cache_size > (uint64_t)pages * (uint64_t)page)
+            TMEMFS_BAD("cache_size %" PRIu64 " is more than this machine's memory (%" PRIu64
+                       " bytes)", o->cache_size, (uint64_t)pages * (uint64_t)page);
     }
     rc = 0;
 out:
