@@ -123,6 +123,13 @@ void tmemfs_fs_teardown(struct tmemfs_fs *fs)
     fs->inodes_ready = false;
 }
 
+void tmemfs_fs_gauges(struct tmemfs_fs *fs, struct tmemfs_gauges *g)
+{
+    tmemfs_io_gauges(&fs->io, g);
+    if (fs->tm)
+        (void)tmem_stats(fs->tm, &g->store);
+}
+
 char *tmemfs_fs_stats_text(struct tmemfs_fs *fs, bool json)
 {
     struct tmemfs_gauges g;
@@ -130,9 +137,7 @@ char *tmemfs_fs_stats_text(struct tmemfs_fs *fs, bool json)
     char *buf;
     int n;
 
-    tmemfs_io_gauges(&fs->io, &g);
-    if (fs->tm)
-        (void)tmem_stats(fs->tm, &g.store);
+    tmemfs_fs_gauges(fs, &g);
     name = fs->named ? fs->mountpoint : NULL;
     n = tmemfs_stats_format(&fs->stats, &g, name, json, NULL, 0);
     if (n < 0)

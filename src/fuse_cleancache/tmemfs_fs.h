@@ -87,6 +87,10 @@ int tmemfs_fs_setup(struct tmemfs_fs *fs, const struct tmemfs_opts *o, size_t i,
  * group may be running. */
 void tmemfs_fs_teardown(struct tmemfs_fs *fs);
 
+/* The gauges shown beside the counters: guest cache, pool and store
+ * (thread-safe). */
+void tmemfs_fs_gauges(struct tmemfs_fs *fs, struct tmemfs_gauges *g);
+
 /* Render the statistics (text or JSON) into a malloc'ed string (NULL on
  * allocation failure). With fs->named the JSON object begins with
  * "mountpoint":"MOUNTPOINT". */

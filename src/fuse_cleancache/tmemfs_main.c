@@ -11,7 +11,9 @@
  * daemonize (unless -f), run the FUSE loops until they end, then print
  * the final statistics of every mount (text and one JSON line each on
  * stderr; JSON also to -o stats_json=PATH: one object for one mount, an
- * array for several) and tear everything down, the store last.
+ * array for several) and tear everything down, the store last. With
+ * -o stats_csv / stats_jsonl a thread samples every mount's statistics
+ * every stats_interval seconds while the loops run (tmemfs_series.h).
  *
  * The daemon's umask is 0: a new file's mode gets the caller's umask, not
  * the daemon's (tmemfs_creds_umask).
@@ -61,6 +63,7 @@
 #include "fuse_cleancache/tmemfs_fs.h"
 #include "fuse_cleancache/tmemfs_group.h"
 #include "fuse_cleancache/tmemfs_opts.h"
+#include "fuse_cleancache/tmemfs_series.h"
 
 #include <fuse_lowlevel.h>
 
@@ -419,6 +422,8 @@ int main(int argc, char *argv[])
     struct tmemfs_mount *m = NULL;
     struct tmem *tm = NULL;
     struct tmemfs_group *group = NULL;
+    struct tmemfs_series *series = NULL;
+    struct tmemfs_fs **fs_list = NULL;
     bool parsed = false;
     size_t n = 0, i;
     int rc = 1;
@@ -444,7 +449,8 @@ int main(int argc, char *argv[])
     (void)umask(0); /* new files get their caller's umask (tmemfs_creds_umask) */
     n = o.nmounts;
     m = calloc(n, sizeof(*m));
-    if (!m) {
+    fs_list = calloc(n, sizeof(*fs_list));
+    if (!m || !fs_list) {
         fprintf(stderr, "tmemfs: out of memory\n");
         goto out;
     }
@@ -469,6 +475,7 @@ int main(int argc, char *argv[])
         if (tmemfs_fs_setup(&m[i].fs, &o, i, tm, group, n > 1, m[i].rootfd, stderr) < 0)
             goto out;
         m[i].set_up = true;
+        fs_list[i] = &m[i].fs;
         if (tmemfs_args_copy(&args, o.sources[i], &m[i].args) < 0) {
             fprintf(stderr, "tmemfs: out of memory\n");
             goto out;
@@ -484,8 +491,12 @@ int main(int argc, char *argv[])
             goto out;
         m[i].mounted = m[i].ran = true;
     }
+    if (tmemfs_series_open(&o, &series, stderr) < 0)
+        goto out;
     if (fuse_daemonize(o.foreground) != 0)
         goto out;
+    if (tmemfs_series_start(series, fs_list, n) < 0)
+        fprintf(stderr, "tmemfs: cannot start the statistics series (the last sample is kept)\n");
     rc = n == 1 ? tmemfs_run_one(&m[0], &o) : tmemfs_run_several(m, n, &o);
 out:
     for (i = 0; m && i < n; i++) {
@@ -493,6 +504,7 @@ out:
             fuse_session_unmount(m[i].se);
         m[i].mounted = false;
     }
+    tmemfs_series_stop(series);
     if (m)
         tmemfs_final_stats(m, n, &o);
     for (i = 0; m && i < n; i++) {
@@ -505,6 +517,7 @@ out:
             close(m[i].rootfd);
     }
     free(m);
+    free(fs_list);
     tmemfs_group_destroy(group);
     tmem_destroy(tm);
     if (parsed)

@@ -1095,15 +1095,19 @@ static size_t tmemfs_readdir_control(struct tmemfs_fs *fs, fuse_req_t req, char 
     for (int i = (int)offset; i < 2 + TMEMFS_CONTROL_NR - TMEMFS_CONTROL_STATS; i++) {
         const char *name = i < 2 ? dots[i] : tmemfs_control_name(TMEMFS_CONTROL_STATS + i - 2);
         struct fuse_entry_param e;
+        struct stat st;
         size_t n;
 
         if (i < 2) {
+            /* no lookup is counted for the dots (ino 0); the directory's
+             * number so that readdir shows them */
+            tmemfs_control_getattr(&fs->control[TMEMFS_CONTROL_DIR], &st);
             memset(&e, 0, sizeof(e));
-            e.attr.st_mode = S_IFDIR;
+            e.attr = st;
         } else {
             struct tmemfs_inode *inode = &fs->control[TMEMFS_CONTROL_STATS + i - 2];
-            tmemfs_control_getattr(inode, &e.attr);
-            tmemfs_fill_entry(fs, inode, &e.attr, &e);
+            tmemfs_control_getattr(inode, &st);
+            tmemfs_fill_entry(fs, inode, &st, &e);
         }
         if (plus)
             n = fuse_add_direntry_plus(req, buf + used, size - used, name, &e, i + 1);

@@ -31,6 +31,7 @@ struct tmemfs_raw {
     char *cache_size, *capacity, *cleancache, *compress, *dedup, *page_size;
     char *shared_uuid, *stats_json, *ctl, *policy, *max_objects;
     char *attr_timeout, *entry_timeout, *negative_timeout;
+    char *stats_interval, *stats_csv, *stats_jsonl;
     int kcache, nonempty;
     int allow_other, default_permissions;
     int help, version, foreground, single_thread, debug;
@@ -62,6 +63,9 @@ static const struct fuse_opt tmemfs_opt_spec[] = {
     TMEMFS_OPTS("attr_timeout", attr_timeout),
     TMEMFS_OPTS("entry_timeout", entry_timeout),
     TMEMFS_OPTS("negative_timeout", negative_timeout),
+    TMEMFS_OPTS("stats_interval", stats_interval),
+    TMEMFS_OPTS("stats_csv", stats_csv),
+    TMEMFS_OPTS("stats_jsonl", stats_jsonl),
     TMEMFS_OPT("kcache", kcache),
     TMEMFS_OPT("nonempty", nonempty),
     FUSE_OPT_KEY("-h", TMEMFS_KEY_HELP),
@@ -195,6 +199,9 @@ static void tmemfs_raw_free(struct tmemfs_raw *r)
     free(r->attr_timeout);
     free(r->entry_timeout);
     free(r->negative_timeout);
+    free(r->stats_interval);
+    free(r->stats_csv);
+    free(r->stats_jsonl);
     for (i = 0; i < r->npos; i++)
         free(r->pos[i]);
     free(r->pos);
@@ -221,6 +228,7 @@ int tmemfs_opts_parse(struct fuse_args *args, struct tmemfs_opts *o, FILE *err)
     o->policy = GUEST_REPLACE_CLOCK;
     o->max_objects = 65536;
     o->attr_timeout = o->entry_timeout = 1.0;
+    o->stats_interval = 1.0;
 
     if (fuse_opt_parse(args, &r, tmemfs_opt_spec, tmemfs_opt_proc) != 0)
         TMEMFS_BAD("%s", r.nomem ? "out of memory" : "invalid command line (see --help)");
@@ -302,6 +310,15 @@ int tmemfs_opts_parse(struct fuse_args *args, struct tmemfs_opts *o, FILE *err)
     }
     o->stats_json = r.stats_json;
     r.stats_json = NULL;
+    o->stats_csv = r.stats_csv;
+    r.stats_csv = NULL;
+    o->stats_jsonl = r.stats_jsonl;
+    r.stats_jsonl = NULL;
+    if (r.stats_interval && (tmemfs_parse_seconds(r.stats_interval, &o->stats_interval) < 0 ||
+                             o->stats_interval < 0.01))
+        TMEMFS_BAD("bad stats_interval '%s' (seconds, 0.01 to 86400)", r.stats_interval);
+    if (r.stats_interval && !o->stats_csv && !o->stats_jsonl)
+        TMEMFS_BAD("stats_interval needs stats_csv=PATH or stats_jsonl=PATH");
     o->nmounts = r.npos / 2;
     o->sources = calloc(o->nmounts, sizeof(char *));
     o->mountpoints = calloc(o->nmounts, sizeof(char *));
@@ -382,10 +399,39 @@ out:
     return rc;
 }
 
+/*
+ * An output file named by option `what`: made absolute (the daemon changes
+ * to "/") and checked to be writable now (created if missing), so nothing
+ * is lost at exit. *path may be NULL (not given). 0, or -1 with a
+ * one-line error.
+ */
+static int tmemfs_output_path(const char *what, char **path, FILE *err)
+{
+    char cwd[PATH_MAX], *abs;
+    int fd, rc = -1;
+
+    if (!*path)
+        return 0;
+    if ((*path)[0] != '/') {
+        if (!getcwd(cwd, sizeof(cwd)))
+            TMEMFS_BAD("%s %s: cannot resolve: %s", what, *path, strerror(errno));
+        if (asprintf(&abs, "%s/%s", cwd, *path) < 0)
+            TMEMFS_BAD("out of memory");
+        free(*path);
+        *path = abs;
+    }
+    fd = open(*path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        TMEMFS_BAD("%s %s: %s", what, *path, strerror(errno));
+    close(fd);
+    rc = 0;
+out:
+    return rc;
+}
+
 int tmemfs_opts_validate(struct tmemfs_opts *o, FILE *err)
 {
     char (*src)[PATH_MAX] = NULL, (*mnt)[PATH_MAX] = NULL;
-    char cwd[PATH_MAX];
     size_t i, j;
     int rc = -1;
 
@@ -415,22 +461,10 @@ int tmemfs_opts_validate(struct tmemfs_opts *o, FILE *err)
         if (!o->mount_paths[i])
             TMEMFS_BAD("out of memory");
     }
-    if (o->stats_json && o->stats_json[0] != '/') {
-        char *abs;
-        if (!getcwd(cwd, sizeof(cwd)))
-            TMEMFS_BAD("stats_json %s: cannot resolve: %s", o->stats_json, strerror(errno));
-        if (asprintf(&abs, "%s/%s", cwd, o->stats_json) < 0)
-            TMEMFS_BAD("out of memory");
-        free(o->stats_json);
-        o->stats_json = abs;
-    }
-    if (o->stats_json) {
-        /* Written only at exit: make sure now that it can be. */
-        int fd = open(o->stats_json, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0)
-            TMEMFS_BAD("stats_json %s: %s", o->stats_json, strerror(errno));
-        close(fd);
-    }
+    if (tmemfs_output_path("stats_json", &o->stats_json, err) < 0 ||
+        tmemfs_output_path("stats_csv", &o->stats_csv, err) < 0 ||
+        tmemfs_output_path("stats_jsonl", &o->stats_jsonl, err) < 0)
+        goto out;
     {
         long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
         if (pages > 0 && page > 0 && o->cache_size > (uint64_t)pages * (uint64_t)page)
@@ -473,6 +507,10 @@ void tmemfs_opts_usage(FILE *out, const char *prog)
 "                            (default: private pool, init_fs)\n"
 "    -o policy=clock|lru     guest cache replacement (default clock)\n"
 "    -o max_objects=N        outside-change table size (default 65536)\n"
+"    -o stats_csv=PATH       every stats_interval seconds, one CSV row of every\n"
+"                            counter per mount (a header line first)\n"
+"    -o stats_jsonl=PATH     the same as one JSON object per line\n"
+"    -o stats_interval=SEC   the samples' interval (default 1)\n"
 "    -o stats_json=PATH      write the final statistics as JSON at unmount\n"
 "                            (several mounts: an array, one object each)\n"
 "    -o ctl=NAME             control directory in the mount root (default\n"
@@ -516,8 +554,11 @@ void tmemfs_opts_free(struct tmemfs_opts *o)
     free(o->mountpoints);
     free(o->mount_paths);
     free(o->stats_json);
+    free(o->stats_csv);
+    free(o->stats_jsonl);
     free(o->ctl);
     o->sources = o->mountpoints = o->mount_paths = NULL;
     o->nmounts = 0;
     o->source = o->mountpoint = o->stats_json = o->ctl = NULL;
+    o->stats_csv = o->stats_jsonl = NULL;
 }

@@ -39,6 +39,9 @@ struct tmemfs_opts {
     uint8_t uuid[16];
     char *stats_json;      /* write final JSON stats here (NULL: no);
                               made absolute by tmemfs_opts_validate */
+    char *stats_csv;       /* time series: CSV rows (NULL: no) */
+    char *stats_jsonl;     /* time series: JSON lines (NULL: no) */
+    double stats_interval; /* seconds between samples (default 1) */
     char *ctl;             /* control directory name (default ".tmemfs") */
     bool kcache;           /* let the kernel page cache work (no direct_io) */
     enum guest_replace_policy policy;
@@ -66,7 +69,9 @@ int tmemfs_opts_parse(struct fuse_args *args, struct tmemfs_opts *o, FILE *err);
  * empty unless nonempty, directory not inside SOURCE; with several pairs
  * also no MOUNTPOINT inside any SOURCE or equal to / inside another
  * MOUNTPOINT. Fills o->mount_paths (libfuse and the daemon chdir to "/")
- * and makes o->stats_json absolute. One-line error to err and -1 on
+ * and makes the output files (stats_json, stats_csv, stats_jsonl)
+ * absolute, creating them now so that one that cannot be written is an
+ * error at start. One-line error to err and -1 on
  * failure, else 0.
  */
 int tmemfs_opts_validate(struct tmemfs_opts *o, FILE *err);

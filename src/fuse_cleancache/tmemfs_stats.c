@@ -45,22 +45,29 @@ const char *tmemfs_stats_name(enum tmemfs_counter c)
     return tmemfs_counter_names[c];
 }
 
-int tmemfs_stats_format(const struct tmemfs_stats *st, const struct tmemfs_gauges *g,
-                        const char *mountpoint, bool json, char *buf, size_t size)
+void tmemfs_stats_write(struct stats_writer *w, const struct tmemfs_stats *st,
+                        const struct tmemfs_gauges *g)
 {
-    struct stats_writer w;
     uint64_t v[TMEMFS_NR_COUNTERS];
     int i;
 
     for (i = 0; i < TMEMFS_NR_COUNTERS; i++)
         v[i] = tmemfs_stats_get(st, (enum tmemfs_counter)i);
+    for (i = 0; i < TMEMFS_NR_COUNTERS; i++)
+        stats_writer_u64(w, tmemfs_counter_names[i], v[i]);
+#define TMEMFS_SHOWN_WRITE(name, help, value) stats_writer_u64(w, #name, (value));
+    TMEMFS_SHOWN(TMEMFS_SHOWN_WRITE)
+#undef TMEMFS_SHOWN_WRITE
+}
+
+int tmemfs_stats_format(const struct tmemfs_stats *st, const struct tmemfs_gauges *g,
+                        const char *mountpoint, bool json, char *buf, size_t size)
+{
+    struct stats_writer w;
+
     stats_writer_begin(&w, buf, size, json, 0);
     if (json && mountpoint)
         stats_writer_string(&w, "mountpoint", mountpoint);
-    for (i = 0; i < TMEMFS_NR_COUNTERS; i++)
-        stats_writer_u64(&w, tmemfs_counter_names[i], v[i]);
-#define TMEMFS_SHOWN_WRITE(name, help, value) stats_writer_u64(&w, #name, (value));
-    TMEMFS_SHOWN(TMEMFS_SHOWN_WRITE)
-#undef TMEMFS_SHOWN_WRITE
+    tmemfs_stats_write(&w, st, g);
     return stats_writer_end(&w, true);
 }

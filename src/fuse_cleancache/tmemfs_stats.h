@@ -97,6 +97,14 @@ uint64_t tmemfs_stats_get(const struct tmemfs_stats *st, enum tmemfs_counter c);
 /* The counter's name as printed ("succ_gets", ...); NULL if out of range. */
 const char *tmemfs_stats_name(enum tmemfs_counter c);
 
+struct stats_writer;
+
+/* Write every counter and every shown value (in the order of the lists)
+ * into w, which the caller began (after any fields of its own, such as a
+ * time or the mountpoint) and ends. */
+void tmemfs_stats_write(struct stats_writer *w, const struct tmemfs_stats *st,
+                        const struct tmemfs_gauges *g);
+
 /*
  * Render counters and gauges g into buf (NUL-terminated, truncated to
  * size), through the common statistics writer. Text form: one

@@ -95,12 +95,35 @@ static void test_stats_writer_text_and_json(void **state)
     assert_int_equal(stats_writer_end(&w, true), n);
 }
 
+/* Rule: the same walk gives a CSV header of the names and a CSV row of the
+ * values, strings quoted with doubled quotes, fractions with 3 decimals. */
+static void test_stats_writer_csv(void **state)
+{
+    struct stats_writer w;
+    char buf[128];
+
+    (void)state;
+    stats_writer_begin_csv(&w, buf, sizeof(buf), true);
+    stats_writer_double(&w, "time", 1.5);
+    stats_writer_string(&w, "mountpoint", "/m,\"x\"");
+    stats_writer_u64(&w, "a", 7);
+    assert_int_equal(stats_writer_end(&w, false), (int)strlen("time,mountpoint,a\n"));
+    assert_string_equal(buf, "time,mountpoint,a\n");
+    stats_writer_begin_csv(&w, buf, sizeof(buf), false);
+    stats_writer_double(&w, "time", 1.5);
+    stats_writer_string(&w, "mountpoint", "/m,\"x\"");
+    stats_writer_u64(&w, "a", 7);
+    stats_writer_end(&w, false);
+    assert_string_equal(buf, "1.500,\"/m,\"\"x\"\"\",7\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_size_accepts_the_grammar),
         cmocka_unit_test(test_size_refuses_everything_else),
         cmocka_unit_test(test_stats_writer_text_and_json),
+        cmocka_unit_test(test_stats_writer_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,197 @@
+/*
+ * tmemfs_series.c - statistics as a time series (tmemfs_series.h).
+ *
+ * Models: what a user of /sys/kernel/debug/cleancache does with `watch`,
+ * written to files: a sampler thread wakes every stats_interval seconds
+ * and appends one line per mount to each file, rendered by the common
+ * statistics writer from the same lists as .tmemfs/stats.
+ *
+ * Data: struct tmemfs_series (the files, the mounts, the thread). Locking:
+ * s->lock and s->cond let stop wake the thread at once; the files are
+ * written by the thread while it runs and by stop after it ended, never
+ * both.
+ */
+#include "fuse_cleancache/tmemfs_series.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/stats_writer.h"
+
+struct tmemfs_series {
+    FILE *csv, *jsonl;
+    double interval;
+    struct timespec start;     /* CLOCK_MONOTONIC at open */
+    struct tmemfs_fs *const *fs;
+    size_t n;
+    pthread_t thread;
+    bool running;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;       /* CLOCK_MONOTONIC */
+    bool stopping;             /* under lock */
+};
+
+static double tmemfs_series_elapsed(const struct tmemfs_series *s)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - s->start.tv_sec) + (now.tv_nsec - s->start.tv_nsec) / 1e9;
+}
+
+/* Render one line of fs (CSV header, CSV row or JSON) and write it to f. */
+static void tmemfs_series_line(FILE *f, struct tmemfs_fs *fs, double t, int kind)
+{
+    struct tmemfs_gauges g;
+    struct stats_writer w;
+    char *buf = NULL;
+    int n = 0;
+
+    tmemfs_fs_gauges(fs, &g);
+    for (int pass = 0; pass < 2; pass++) {
+        if (kind == 2)
+            stats_writer_begin(&w, buf, buf ? (size_t)n + 1 : 0, true, 0);
+        else
+            stats_writer_begin_csv(&w, buf, buf ? (size_t)n + 1 : 0, kind == 0);
+        stats_writer_double(&w, "time", t);
+        stats_writer_string(&w, "mountpoint", fs->mountpoint);
+        tmemfs_stats_write(&w, &fs->stats, &g);
+        n = stats_writer_end(&w, true);
+        if (n < 0 || (pass == 0 && !(buf = malloc((size_t)n + 1))))
+            break;
+    }
+    if (buf && n >= 0)
+        fputs(buf, f);
+    free(buf);
+}
+
+/* One sample of every mount to every file. */
+static void tmemfs_series_sample(struct tmemfs_series *s)
+{
+    double t = tmemfs_series_elapsed(s);
+
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->csv)
+            tmemfs_series_line(s->csv, s->fs[i], t, 1);
+        if (s->jsonl)
+            tmemfs_series_line(s->jsonl, s->fs[i], t, 2);
+    }
+    if (s->csv)
+        fflush(s->csv);
+    if (s->jsonl)
+        fflush(s->jsonl);
+}
+
+static void *tmemfs_series_thread(void *arg)
+{
+    struct tmemfs_series *s = arg;
+    struct timespec next;
+
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping) {
+        long ns = (long)((s->interval - (long)s->interval) * 1e9);
+        next.tv_sec += (time_t)s->interval + (next.tv_nsec + ns) / 1000000000L;
+        next.tv_nsec = (next.tv_nsec + ns) % 1000000000L;
+        while (!s->stopping && pthread_cond_timedwait(&s->cond, &s->lock, &next) != ETIMEDOUT)
+            ;
+        if (s->stopping)
+            break;
+        pthread_mutex_unlock(&s->lock);
+        tmemfs_series_sample(s);
+        pthread_mutex_lock(&s->lock);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+static FILE *tmemfs_series_file(const char *what, const char *path, FILE *err)
+{
+    FILE *f = path ? fopen(path, "w") : NULL;
+
+    if (path && !f)
+        fprintf(err, "tmemfs: %s %s: %s\n", what, path, strerror(errno));
+    return f;
+}
+
+int tmemfs_series_open(const struct tmemfs_opts *o, struct tmemfs_series **out, FILE *err)
+{
+    struct tmemfs_series *s;
+    pthread_condattr_t ca;
+
+    *out = NULL;
+    if (!o->stats_csv && !o->stats_jsonl)
+        return 0;
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        fprintf(err, "tmemfs: out of memory\n");
+        return -1;
+    }
+    s->interval = o->stats_interval;
+    s->csv = tmemfs_series_file("stats_csv", o->stats_csv, err);
+    s->jsonl = tmemfs_series_file("stats_jsonl", o->stats_jsonl, err);
+    if ((o->stats_csv && !s->csv) || (o->stats_jsonl && !s->jsonl))
+        goto fail;
+    if (pthread_condattr_init(&ca) != 0)
+        goto fail_nomem;
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    if (pthread_cond_init(&s->cond, &ca) != 0) {
+        pthread_condattr_destroy(&ca);
+        goto fail_nomem;
+    }
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&s->lock, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &s->start);
+    *out = s;
+    return 0;
+fail_nomem:
+    fprintf(err, "tmemfs: cannot set up the statistics series\n");
+fail:
+    if (s->csv)
+        fclose(s->csv);
+    if (s->jsonl)
+        fclose(s->jsonl);
+    free(s);
+    return -1;
+}
+
+int tmemfs_series_start(struct tmemfs_series *s, struct tmemfs_fs *const *fs, size_t n)
+{
+    int rc;
+
+    if (!s)
+        return 0;
+    s->fs = fs;
+    s->n = n;
+    if (s->csv && n > 0)
+        tmemfs_series_line(s->csv, fs[0], 0, 0); /* the header */
+    rc = pthread_create(&s->thread, NULL, tmemfs_series_thread, s);
+    s->running = rc == 0;
+    return -rc;
+}
+
+void tmemfs_series_stop(struct tmemfs_series *s)
+{
+    if (!s)
+        return;
+    if (s->running) {
+        pthread_mutex_lock(&s->lock);
+        s->stopping = true;
+        pthread_cond_signal(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->thread, NULL);
+    }
+    if (s->fs)
+        tmemfs_series_sample(s);
+    if (s->csv)
+        fclose(s->csv);
+    if (s->jsonl)
+        fclose(s->jsonl);
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
