@@ -95,6 +95,10 @@ int tmemfs_fs_setup(struct tmemfs_fs *fs, const struct tmemfs_opts *o, size_t i,
     }
     pc = NULL; /* owned by io now */
     fs->io_ready = true;
+    tmemfs_io_set_device(&fs->io, &o->device,
+                         o->delay_device ? TMEMFS_DELAY_DEVICE
+                                         : o->delay_ns ? TMEMFS_DELAY_FIXED : TMEMFS_DELAY_NONE,
+                         o->delay_ns);
     fs->objs = tmemfs_object_table_create((size_t)o->max_objects, &fs->io, &fs->stats);
     if (!fs->objs) {
         fprintf(err, "tmemfs: cannot allocate the object table: %s\n", strerror(errno));

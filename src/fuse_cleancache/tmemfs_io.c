@@ -45,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static size_t tmemfs_stripe(const struct tmem_oid *oid)
@@ -61,6 +62,12 @@ int tmemfs_io_init_shared(struct tmemfs_io *io, struct tmemfs_page_cache *pc, co
     rc = pthread_mutex_init(&io->own_lock, NULL);
     if (rc != 0)
         return -rc;
+    rc = guest_device_init(&io->device);
+    if (rc < 0) {
+        pthread_mutex_destroy(&io->own_lock);
+        return rc;
+    }
+    io->profile = guest_device_builtin[1]; /* sata-ssd */
     io->lock = &io->own_lock;
     io->pc = pc;
     io->cc = *cc;
@@ -147,6 +154,32 @@ void tmemfs_io_destroy(struct tmemfs_io *io)
     io->group = NULL;
     io->lock = &io->own_lock;
     pthread_mutex_destroy(&io->own_lock);
+    guest_device_destroy(&io->device);
+}
+
+void tmemfs_io_set_device(struct tmemfs_io *io, const struct guest_device_profile *profile,
+                          enum tmemfs_io_delay delay, uint64_t delay_ns)
+{
+    io->profile = *profile;
+    io->delay = delay;
+    io->delay_ns = delay_ns;
+}
+
+/* A backing read of bytes at off of oid's file was made: note it on the
+ * device and, with a delay, take that long (outside every lock). */
+static void tmemfs_io_backing_read(struct tmemfs_io *io, const struct tmem_oid *oid,
+                                   uint64_t off, uint64_t bytes)
+{
+    bool seq = guest_device_note(&io->device, tmemfs_oid_hash(oid), off, bytes, false);
+    uint64_t ns = io->delay == TMEMFS_DELAY_FIXED    ? io->delay_ns
+                  : io->delay == TMEMFS_DELAY_DEVICE ? guest_device_request_ns(&io->profile, seq,
+                                                                               bytes, false)
+                                                     : 0;
+    struct timespec ts = { (time_t)(ns / 1000000000ULL), (long)(ns % 1000000000ULL) };
+
+    if (ns)
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
 }
 
 /* Eviction hook: a clean page leaves the guest cache -> cleancache. */
@@ -210,6 +243,7 @@ ssize_t tmemfs_io_read(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
         ret = pread(fd, buf, (size_t)(end - off), (off_t)off);
         if (ret < 0)
             return -errno;
+        tmemfs_io_backing_read(io, oid, off, (uint64_t)ret);
         tmemfs_stats_add(io->stats, TMEMFS_BACKING_BYTES_READ, (uint64_t)ret);
         return ret;
     }
@@ -257,6 +291,7 @@ ssize_t tmemfs_io_read(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
             ret = n;
             goto out;
         }
+        tmemfs_io_backing_read(io, oid, (first + i) * ps, (uint64_t)(j - i) * ps);
         tmemfs_stats_add(io->stats, TMEMFS_BACKING_PAGES_READ, j - i);
         tmemfs_stats_add(io->stats, TMEMFS_BACKING_BYTES_READ, (uint64_t)n);
         i = j;
@@ -388,6 +423,7 @@ ssize_t tmemfs_io_write(struct tmemfs_io *io, const struct tmem_oid *oid, int fd
         wstart = off;
         tmemfs_io_invalidate_range(io, oid, wstart, (uint64_t)n);
     }
+    (void)guest_device_note(&io->device, tmemfs_oid_hash(oid), wstart, (uint64_t)n, true);
     tmemfs_stats_add(io->stats, TMEMFS_BACKING_BYTES_WRITTEN, (uint64_t)n);
     tmemfs_stats_add(io->stats, TMEMFS_BACKING_PAGES_WRITTEN,
                    (wstart + (uint64_t)n - 1) / ps - wstart / ps + 1);
@@ -452,6 +488,8 @@ void tmemfs_io_gauges(struct tmemfs_io *io, struct tmemfs_gauges *g)
     g->page_size = tmemfs_ps(io);
     g->cleancache = io->cc.pool_id >= 0;
     g->pool_id = io->cc.pool_id;
+    g->profile = io->profile;
+    guest_device_counts(&io->device, &g->device);
     if (io->cc.pool_id >= 0) {
         (void)tmem_pool_stats(io->cc.client, io->cc.pool_id, &g->pool);
         (void)tmem_stats(tmem_client_store(io->cc.client), &g->store);

@@ -26,6 +26,7 @@
 #include <sys/types.h>
 
 #include "core/tmem.h"
+#include "guest/device.h"
 #include "fuse_cleancache/tmemfs_cleancache.h"
 #include "fuse_cleancache/tmemfs_group.h"
 #include "fuse_cleancache/tmemfs_page_cache.h"
@@ -50,6 +51,13 @@ struct tmemfs_io {
     /* Ranges longer than this many pages invalidate the whole object in
      * cleancache (one flush_object instead of many flush_page). */
     uint32_t inode_threshold;
+    /* The backing device model: every backing read and write is noted
+     * (guest/device.h); profile prices a real delay per read when
+     * delay is set (tmemfs_io_set_device). */
+    struct guest_device device;
+    struct guest_device_profile profile;
+    enum tmemfs_io_delay { TMEMFS_DELAY_NONE, TMEMFS_DELAY_FIXED, TMEMFS_DELAY_DEVICE } delay;
+    uint64_t delay_ns;            /* TMEMFS_DELAY_FIXED */
 };
 
 /*
@@ -67,6 +75,12 @@ int tmemfs_io_init(struct tmemfs_io *io, struct tmemfs_page_cache *pc, const str
  */
 int tmemfs_io_init_shared(struct tmemfs_io *io, struct tmemfs_page_cache *pc, const struct tmemfs_cleancache *cc,
                         struct tmemfs_stats *stats, struct tmemfs_group *g);
+/* The device the backing files are on (profile, for the statistics) and
+ * a real delay of each backing read: none, delay_ns, or what profile
+ * says the read takes (as Linux's dm-delay). Before any read or write. */
+void tmemfs_io_set_device(struct tmemfs_io *io, const struct guest_device_profile *profile,
+                          enum tmemfs_io_delay delay, uint64_t delay_ns);
+
 /* Leave the group (if any), destroy the guest cache and the lock;
  * cleancache: invalidate_fs (a shared pool lives on while other clients
  * hold it). Must not run concurrently with any call on io or, in a group,

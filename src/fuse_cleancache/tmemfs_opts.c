@@ -31,7 +31,7 @@ struct tmemfs_raw {
     char *cache_size, *capacity, *cleancache, *compress, *dedup, *page_size;
     char *shared_uuid, *stats_json, *ctl, *policy, *max_objects;
     char *attr_timeout, *entry_timeout, *negative_timeout;
-    char *stats_interval, *stats_csv, *stats_jsonl;
+    char *stats_interval, *stats_csv, *stats_jsonl, *device, *backing_delay;
     int kcache, nonempty;
     int allow_other, default_permissions;
     int help, version, foreground, single_thread, debug;
@@ -66,6 +66,8 @@ static const struct fuse_opt tmemfs_opt_spec[] = {
     TMEMFS_OPTS("stats_interval", stats_interval),
     TMEMFS_OPTS("stats_csv", stats_csv),
     TMEMFS_OPTS("stats_jsonl", stats_jsonl),
+    TMEMFS_OPTS("device", device),
+    TMEMFS_OPTS("backing_delay", backing_delay),
     TMEMFS_OPT("kcache", kcache),
     TMEMFS_OPT("nonempty", nonempty),
     FUSE_OPT_KEY("-h", TMEMFS_KEY_HELP),
@@ -165,8 +167,8 @@ static int tmemfs_parse_bool(const char *s, bool *out)
     return -1;
 }
 
-/* A timeout in seconds: a decimal number from 0 to one day. 0 or -1. */
-static int tmemfs_parse_seconds(const char *s, double *out)
+/* A decimal number from 0 to max (seconds, microseconds). 0 or -1. */
+static int tmemfs_parse_decimal(const char *s, double max, double *out)
 {
     char *end;
     double v;
@@ -175,7 +177,7 @@ static int tmemfs_parse_seconds(const char *s, double *out)
         return -1;
     errno = 0;
     v = strtod(s, &end);
-    if (errno || *end || v < 0 || v > 86400)
+    if (errno || *end || v < 0 || v > max)
         return -1;
     *out = v;
     return 0;
@@ -202,6 +204,8 @@ static void tmemfs_raw_free(struct tmemfs_raw *r)
     free(r->stats_interval);
     free(r->stats_csv);
     free(r->stats_jsonl);
+    free(r->device);
+    free(r->backing_delay);
     for (i = 0; i < r->npos; i++)
         free(r->pos[i]);
     free(r->pos);
@@ -229,6 +233,7 @@ int tmemfs_opts_parse(struct fuse_args *args, struct tmemfs_opts *o, FILE *err)
     o->max_objects = 65536;
     o->attr_timeout = o->entry_timeout = 1.0;
     o->stats_interval = 1.0;
+    o->device = guest_device_builtin[1]; /* sata-ssd */
 
     if (fuse_opt_parse(args, &r, tmemfs_opt_spec, tmemfs_opt_proc) != 0)
         TMEMFS_BAD("%s", r.nomem ? "out of memory" : "invalid command line (see --help)");
@@ -293,13 +298,24 @@ int tmemfs_opts_parse(struct fuse_args *args, struct tmemfs_opts *o, FILE *err)
                        "suffix: powers of 1024)", r.max_objects);
         o->max_objects = v;
     }
-    if (r.attr_timeout && tmemfs_parse_seconds(r.attr_timeout, &o->attr_timeout) < 0)
+    if (r.attr_timeout && tmemfs_parse_decimal(r.attr_timeout, 86400, &o->attr_timeout) < 0)
         TMEMFS_BAD("bad attr_timeout '%s' (seconds, 0 to 86400)", r.attr_timeout);
-    if (r.entry_timeout && tmemfs_parse_seconds(r.entry_timeout, &o->entry_timeout) < 0)
+    if (r.entry_timeout && tmemfs_parse_decimal(r.entry_timeout, 86400, &o->entry_timeout) < 0)
         TMEMFS_BAD("bad entry_timeout '%s' (seconds, 0 to 86400)", r.entry_timeout);
     if (r.negative_timeout &&
-        tmemfs_parse_seconds(r.negative_timeout, &o->negative_timeout) < 0)
+        tmemfs_parse_decimal(r.negative_timeout, 86400, &o->negative_timeout) < 0)
         TMEMFS_BAD("bad negative_timeout '%s' (seconds, 0 to 86400)", r.negative_timeout);
+    if (r.device && guest_device_profile_parse(r.device, &o->device) < 0)
+        TMEMFS_BAD("bad device '%s' (%s)", r.device, guest_device_grammar());
+    if (r.backing_delay && strcmp(r.backing_delay, "device") == 0) {
+        o->delay_device = true;
+    } else if (r.backing_delay) {
+        double us;
+        if (tmemfs_parse_decimal(r.backing_delay, 1e6, &us) < 0)
+            TMEMFS_BAD("bad backing_delay '%s' (microseconds, 0 to 1000000, or 'device')",
+                       r.backing_delay);
+        o->delay_ns = (uint64_t)(us * 1000.0);
+    }
     if (r.ctl) {
         if (strchr(r.ctl, '/') || !strcmp(r.ctl, ".") || !strcmp(r.ctl, ".."))
             TMEMFS_BAD("bad ctl '%s' (a file name, or empty to disable)", r.ctl);
@@ -314,7 +330,7 @@ int tmemfs_opts_parse(struct fuse_args *args, struct tmemfs_opts *o, FILE *err)
     r.stats_csv = NULL;
     o->stats_jsonl = r.stats_jsonl;
     r.stats_jsonl = NULL;
-    if (r.stats_interval && (tmemfs_parse_seconds(r.stats_interval, &o->stats_interval) < 0 ||
+    if (r.stats_interval && (tmemfs_parse_decimal(r.stats_interval, 86400, &o->stats_interval) < 0 ||
                              o->stats_interval < 0.01))
         TMEMFS_BAD("bad stats_interval '%s' (seconds, 0.01 to 86400)", r.stats_interval);
     if (r.stats_interval && !o->stats_csv && !o->stats_jsonl)
@@ -507,6 +523,11 @@ void tmemfs_opts_usage(FILE *out, const char *prog)
 "                            (default: private pool, init_fs)\n"
 "    -o policy=clock|lru     guest cache replacement (default clock)\n"
 "    -o max_objects=N        outside-change table size (default 65536)\n"
+"    -o device=PROFILE       the backing files' device, for the simulated device\n"
+"                            time: hdd, sata-ssd (default), nvme or\n"
+"                            custom:LAT_US\\,MBPS (the comma escaped inside -o)\n"
+"    -o backing_delay=USEC   really wait that long on each backing read; 'device':\n"
+"                            what the device profile says the read takes\n"
 "    -o stats_csv=PATH       every stats_interval seconds, one CSV row of every\n"
 "                            counter per mount (a header line first)\n"
 "    -o stats_jsonl=PATH     the same as one JSON object per line\n"

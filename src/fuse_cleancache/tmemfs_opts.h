@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "fuse_cleancache/tmemfs_page_cache.h"
+#include "guest/device.h"
 
 #define FUSE_USE_VERSION 314
 #include <fuse_lowlevel.h>
@@ -42,6 +43,9 @@ struct tmemfs_opts {
     char *stats_csv;       /* time series: CSV rows (NULL: no) */
     char *stats_jsonl;     /* time series: JSON lines (NULL: no) */
     double stats_interval; /* seconds between samples (default 1) */
+    struct guest_device_profile device; /* the backing device (default sata-ssd) */
+    bool delay_device;     /* backing_delay=device: sleep what device says */
+    uint64_t delay_ns;     /* backing_delay=USEC (0: none) */
     char *ctl;             /* control directory name (default ".tmemfs") */
     bool kcache;           /* let the kernel page cache work (no direct_io) */
     enum guest_replace_policy policy;

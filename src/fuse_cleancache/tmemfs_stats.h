@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/tmem.h"
+#include "guest/device.h"
 
 /* X(ID, name, help): the event counters, in rendering order. */
 #define TMEMFS_COUNTERS(X)                                                                 \
@@ -59,6 +60,8 @@ struct tmemfs_gauges {
     int pool_id;                /* tmem pool id, -1 when disabled */
     struct tmem_stats pool;     /* tmem pool statistics (zero if disabled) */
     struct tmem_stats store;    /* tmem store statistics */
+    struct guest_device_profile profile;  /* the backing device (-o device) */
+    struct guest_device_counts device;    /* its requests so far */
 };
 
 /* Per-mille of hits in hits + misses (0 when there were none). */
@@ -86,7 +89,18 @@ static inline uint64_t tmemfs_permille(uint64_t hits, uint64_t misses)
     X(tmem_store_metadata_bytes, "bytes of metadata the store holds",                      \
       g->store.metadata_bytes)                                                             \
     X(tmem_capacity_bytes, "the store's capacity (18446744073709551615: unlimited)",      \
-      g->store.capacity_bytes)
+      g->store.capacity_bytes)                                                             \
+    X(device_random_requests, "backing requests that did not continue the previous one",   \
+      g->device.random_requests)                                                           \
+    X(device_sequential_requests, "backing requests that did", g->device.sequential_requests) \
+    X(device_time_us, "what the backing requests take on the -o device profile (us)",     \
+      guest_device_price_ns(&g->profile, &g->device) / 1000)                               \
+    X(device_time_us_hdd, "... on a 7200 rpm disk (us)",                                   \
+      guest_device_price_ns(&guest_device_builtin[0], &g->device) / 1000)                  \
+    X(device_time_us_sata_ssd, "... on a SATA SSD (us)",                                   \
+      guest_device_price_ns(&guest_device_builtin[1], &g->device) / 1000)                  \
+    X(device_time_us_nvme, "... on an NVMe drive (us)",                                    \
+      guest_device_price_ns(&guest_device_builtin[2], &g->device) / 1000)
 
 /* Zero every counter. */
 void tmemfs_stats_init(struct tmemfs_stats *st);

@@ -13,6 +13,11 @@
 #    (pages each write touches): 10000 bytes at offset 100 touch 3 pages.
 #  - A value the size grammar refuses, written to .tmemfs/capacity, is
 #    EINVAL and leaves the capacity as it was.
+#  - The device model: K pages read 4 KiB at a time, twice, with
+#    cleancache off: 2 random requests (each pass starts at 0) and 2K - 2
+#    sequential ones, priced exactly on every profile; with cleancache on
+#    the second pass reads nothing, so it costs no device time;
+#    backing_delay=USEC really waits that long per backing read.
 source "$(dirname "$0")/common.bash"
 tmemfs_begin
 W=$TMEMFS_WORK
@@ -98,3 +103,32 @@ echo 32MiB >"$W/m5/.tmemfs/capacity" || tmemfs_fail "capacity 32MiB refused"
 tmemfs_expect "capacity after 32MiB" "$(cat "$W/m5/.tmemfs/capacity")" $((32 << 20))
 tmemfs_umount "$W/m5"
 tmemfs_pass "write counters exact; bad capacity values refused, capacity unchanged"
+
+# 5. The device model.
+dd_pages() { dd if="$1" of=/dev/null bs=4096 status=none || tmemfs_fail "dd $1"; }
+tmemfs_mount "$W/src" "$W/m6" -o cache_size=$((K / 2 * 4096)) -o cleancache=off -o 'device=custom:1000\,1'
+dd_pages "$W/m6/big"; dd_pages "$W/m6/big"
+tmemfs_expect "random requests, cleancache off" "$(tmemfs_stat "$W/m6" device_random_requests)" 2
+tmemfs_expect "sequential requests, cleancache off" "$(tmemfs_stat "$W/m6" device_sequential_requests)" $((2 * K - 2))
+bytes=$((2 * K * 4096))
+tmemfs_expect "device time on custom:1000,1 (us)" "$(tmemfs_stat "$W/m6" device_time_us)" $((2 * K * 1000 + bytes))
+tmemfs_expect "device time on nvme (us)" "$(tmemfs_stat "$W/m6" device_time_us_nvme)" \
+    $(((2 * K * 20000 + bytes * 1000 / 3200) / 1000))
+tmemfs_expect "device time on hdd (us)" "$(tmemfs_stat "$W/m6" device_time_us_hdd)" \
+    $(((2 * 8500000 + (2 * K - 2) * 100000 + bytes * 1000 / 160) / 1000))
+off_hdd=$(tmemfs_stat "$W/m6" device_time_us_hdd)
+tmemfs_umount "$W/m6"
+tmemfs_mount "$W/src" "$W/m7" -o cache_size=$((K / 2 * 4096))
+dd_pages "$W/m7/big"; dd_pages "$W/m7/big"
+tmemfs_expect "requests with cleancache on (the second pass hits)" \
+    "$(($(tmemfs_stat "$W/m7" device_random_requests) + $(tmemfs_stat "$W/m7" device_sequential_requests)))" $K
+on_hdd=$(tmemfs_stat "$W/m7" device_time_us_hdd)
+[ $((on_hdd * 2)) -le $((off_hdd + 1)) ] || tmemfs_fail "hdd time with cleancache $on_hdd us, without $off_hdd us"
+tmemfs_umount "$W/m7"
+tmemfs_mount "$W/src" "$W/m8" -o cache_size=$((K / 2 * 4096)) -o cleancache=off -o backing_delay=20000
+start=$(date +%s%N); head -c $((10 * 4096)) "$W/m8/big" | cmp - <(head -c $((10 * 4096)) "$W/src/big") || tmemfs_fail "content with backing_delay"
+waited=$((($(date +%s%N) - start) / 1000000))
+reads=$(($(tmemfs_stat "$W/m8" device_random_requests) + $(tmemfs_stat "$W/m8" device_sequential_requests)))
+[ "$waited" -ge $((reads * 20)) ] || tmemfs_fail "backing_delay=20000: $reads reads took $waited ms"
+tmemfs_umount "$W/m8"
+tmemfs_pass "device model: requests and prices exact on every profile; cleancache halves the time; backing_delay waits ($reads reads, $waited ms)"
