@@ -32,7 +32,7 @@ $(BUILD)/tests/fuse_cleancache/%: $(BUILD)/tests/fuse_cleancache/%.o $(TMEMFS_LI
 TEST_SCRIPTS += $(sort $(wildcard tests/fuse_cleancache/*.sh))
 export TMEMFS_BIN := $(abspath $(TMEMFS))
 
-DEMO_CMDS += tools/fio/tmemfs-reread-demo.sh
+DEMO_CMDS += tools/fio/tmemfs-reread-demo.sh tools/fio/tmemfs-compile-demo.sh
 BENCH_CMDS += tools/fio/tmemfs-bench.sh
 
 # Helper programs the integration tests run (not tests themselves).

@@ -47,3 +47,35 @@ tmemfs_umount() {
 json_counter() {
     tr ',{}' '\n\n\n' <"$1" | awk -F: -v k="\"$2\"" '{ gsub(/ /, "") } $1 == k { print $2 }'
 }
+
+# The demos' table (tmemfs-reread-demo.sh, tmemfs-compile-demo.sh): one
+# row per run from its stats JSON, then the headline of off against on.
+demo_header() {
+    printf "%-11s %18s %11s %11s %11s %11s %10s\n" cleancache backing_pages_read succ_gets \
+        hdd_s sata_ssd_s nvme_s wall_s
+}
+
+# demo_row NAME JSON WALL_S: print the row; remember it as NAME for the headline.
+demo_row() {
+    local name=$1 json=$2 wall=$3
+    eval "demo_${name}=\"$(json_counter "$json" backing_pages_read) $(json_counter "$json" device_time_us_hdd) \
+$(json_counter "$json" device_time_us_sata_ssd) $(json_counter "$json" device_time_us_nvme)\""
+    awk -v c="$name" -v br="$(json_counter "$json" backing_pages_read)" -v sg="$(json_counter "$json" succ_gets)" \
+        -v h="$(json_counter "$json" device_time_us_hdd)" -v s="$(json_counter "$json" device_time_us_sata_ssd)" \
+        -v n="$(json_counter "$json" device_time_us_nvme)" -v w="$wall" 'BEGIN {
+        printf "%-11s %18d %11d %11.3f %11.3f %11.3f %10.2f\n", c, br, sg, h / 1e6, s / 1e6, n / 1e6, w }'
+}
+
+# demo_headline: "cleancache: X % fewer backing reads, Y % less device time"
+# from the rows named off and on.
+demo_headline() {
+    # shellcheck disable=SC2154
+    echo "$demo_off $demo_on" | awk 'function pct(a, b) { return a ? 100 * (a - b) / a : 0 }
+        { printf "cleancache: %.1f%% fewer backing reads, %.1f%% less device time on a SATA SSD (hdd %.1f%%, nvme %.1f%%)\n",
+                 pct($1, $5), pct($3, $7), pct($2, $6), pct($4, $8) }'
+}
+
+# seconds_since START (date +%s.%N)
+seconds_since() {
+    awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { print e - s }'
+}
