@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "swapsim/swapsim.h"
 #include "swapsim/swapsim_internal.h"
 
@@ -51,7 +52,7 @@ static enum content_class classify(uint64_t h, const struct swapsim_content_mix 
 
 static uint64_t page_hash(uint64_t seed, uint32_t vpage, uint32_t version)
 {
-    return swapsim_mix64(seed ^ swapsim_mix64(((uint64_t)vpage << 32) | version));
+    return hash_mix64(seed ^ hash_mix64(((uint64_t)vpage << 32) | version));
 }
 
 static void fill_compressible(uint64_t *w, uint32_t words, uint64_t state)
@@ -60,17 +61,17 @@ static void fill_compressible(uint64_t *w, uint32_t words, uint64_t state)
      * of one of the earlier blocks. */
     uint32_t blocks = words / 8;
     for (uint32_t b = 0; b < blocks; b++) {
-        uint64_t pick = swapsim_splitmix64(&state);
+        uint64_t pick = rng_next(&state);
         if (b == 0 || (pick & 3) == 0) {
             for (uint32_t i = 0; i < 8; i++)
-                w[b * 8 + i] = swapsim_splitmix64(&state);
+                w[b * 8 + i] = rng_next(&state);
         } else {
             uint32_t from = (uint32_t)((pick >> 8) % b);
             memcpy(&w[b * 8], &w[from * 8], 64);
         }
     }
     for (uint32_t i = blocks * 8; i < words; i++)
-        w[i] = swapsim_splitmix64(&state);
+        w[i] = rng_next(&state);
 }
 
 void swapsim_content_fill(void *page, uint32_t page_size, uint64_t seed,
@@ -87,14 +88,14 @@ void swapsim_content_fill(void *page, uint32_t page_size, uint64_t seed,
         memset(page, 0, page_size);
         return;
     case CC_DUP:
-        fill_compressible(w, words, swapsim_mix64(seed + 0x5157 + (h >> 40) % 64));
+        fill_compressible(w, words, hash_mix64(seed + 0x5157 + (h >> 40) % 64));
         return;
     case CC_COMPRESSIBLE:
         fill_compressible(w, words, state);
         break;
     case CC_RANDOM:
         for (uint32_t i = 0; i < words; i++)
-            w[i] = swapsim_splitmix64(&state);
+            w[i] = rng_next(&state);
         break;
     }
     if (words >= 2) {

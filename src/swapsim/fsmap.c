@@ -1,114 +1,141 @@
 /*
- * fsmap.c - the frontswap map and frontswap ops of one swap area.
+ * fsmap.c - frontswap for one swap area: the four frontswap ops onto tmem,
+ * their counters, and the order of the slots frontswap holds.
  *
- * Models: the kernel's frontswap layer for one swap type: the per-slot
- * record of where a swapped page lives (frontswap, the swap file, or both
- * in write-through mode) and the four frontswap ops mapped onto tmem:
+ * Models: the kernel's frontswap layer for one swap type (its ops onto a
+ * tmem backend, its debugfs counters, its per-slot "is it in frontswap"
+ * record):
  *   store           -> tmem_put(pool, {type,0,0}, slot)
  *   load            -> tmem_get (destructive if the pool has exclusive gets)
  *   invalidate_page -> tmem_flush_page
  *   invalidate_area -> tmem_flush_object
- * with the debugfs counters (succ_stores, failed_stores, loads,
- * invalidates). A failed store clears FS: tmem's put-put-get rule removes
- * an older copy under the handle, so the map must never claim it.
- * Data structures: arrays indexed by slot (state bits, owner page, last
- * touch) and an intrusive doubly linked LRU list of the slots that are in
- * frontswap (head = least recently stored/loaded), used by shrink.
+ * counted as succ_stores, failed_stores, loads, failed_loads, invalidates,
+ * invalidate_areas. A failed store forgets the slot: tmem's put-put-get
+ * rule removes an older copy under the handle, so frontswap must never
+ * claim it. Which page owns a slot and whether the swap file holds it is
+ * the guest's swap state (the swap device's slot table, swapdev.c), not
+ * frontswap's.
+ * Data structures: the slots frontswap holds, as an index-linked list
+ * (common/index_list.h) over a per-slot links array, oldest store or load
+ * at the head: a slot is held iff it is on the list. Per slot the access
+ * count of its last store or load (non-decreasing from head to tail). The
+ * shrink paths take the head. With no tmem client (frontswap off) nothing
+ * is allocated and every op reports that frontswap holds nothing.
  * Locking: none; the guest calls it under its lock. The tmem calls are
  * thread-safe by the core's contract.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 
+#include "common/index_list.h"
 #include "swapsim/swapsim.h"
 #include "swapsim/swapsim_internal.h"
 
-static struct tmem_oid area_oid(const struct swapsim_fsmap *m)
+struct swapsim_fsmap {
+    struct tmem_client *client;     /* NULL: frontswap off */
+    int pool;
+    uint64_t type;                  /* object id = {type, 0, 0} */
+    bool exclusive;                 /* the pool's gets are exclusive */
+    uint32_t nslots;
+    struct index_list lru;          /* held slots, head = least recently used */
+    struct index_list_links *links; /* [nslots] */
+    uint64_t *touch;                /* [nslots] access count of the last store/load */
+    uint64_t count;                 /* slots held */
+    struct swapsim_counters *ctr;
+};
+
+static struct tmem_oid swapsim_fsmap_oid(const struct swapsim_fsmap *m)
 {
     struct tmem_oid oid = {{m->type, 0, 0}};
     return oid;
 }
 
-int swapsim_fsmap_init(struct swapsim_fsmap *m, uint32_t nslots, struct tmem_client *client,
-                       int pool, uint64_t type, bool exclusive, struct swapsim_counters *ctr)
+int swapsim_fsmap_create(uint32_t nslots, struct tmem_client *client, int pool, uint64_t type,
+                         bool exclusive, struct swapsim_counters *ctr,
+                         struct swapsim_fsmap **out)
 {
+    struct swapsim_fsmap *m;
+
+    *out = NULL;
+    m = calloc(1, sizeof(*m));
+    if (!m)
+        return -ENOMEM;
     m->client = client;
     m->pool = pool;
     m->type = type;
     m->exclusive = exclusive;
     m->nslots = nslots;
     m->ctr = ctr;
-    m->head = m->tail = SWAPSIM_NONE;
-    m->count = 0;
-    m->state = calloc(nslots, 1);
-    m->owner = malloc(nslots * sizeof(uint32_t));
-    m->prev = malloc(nslots * sizeof(uint32_t));
-    m->next = malloc(nslots * sizeof(uint32_t));
-    m->touch = calloc(nslots, sizeof(uint64_t));
-    if (!m->state || !m->owner || !m->prev || !m->next || !m->touch) {
-        swapsim_fsmap_fini(m);
-        return -ENOMEM;
+    index_list_init(&m->lru, SWAPSIM_NONE);
+    if (client) {
+        m->links = malloc((size_t)nslots * sizeof(*m->links));
+        m->touch = calloc(nslots, sizeof(uint64_t));
+        if (!m->links || !m->touch) {
+            swapsim_fsmap_destroy(m);
+            return -ENOMEM;
+        }
+        for (uint32_t i = 0; i < nslots; i++)
+            index_list_links_clear(&m->lru, &m->links[i]);
     }
-    for (uint32_t i = 0; i < nslots; i++)
-        m->owner[i] = m->prev[i] = m->next[i] = SWAPSIM_NONE;
+    *out = m;
     return 0;
 }
 
-void swapsim_fsmap_fini(struct swapsim_fsmap *m)
+void swapsim_fsmap_destroy(struct swapsim_fsmap *m)
 {
-    free(m->state);
-    free(m->owner);
-    free(m->prev);
-    free(m->next);
+    if (!m)
+        return;
+    free(m->links);
     free(m->touch);
-    m->state = NULL;
-    m->owner = m->prev = m->next = NULL;
-    m->touch = NULL;
+    free(m);
 }
 
-static void lru_unlink(struct swapsim_fsmap *m, uint32_t s)
+bool swapsim_fsmap_holds(const struct swapsim_fsmap *m, uint32_t slot)
 {
-    if (m->prev[s] != SWAPSIM_NONE)
-        m->next[m->prev[s]] = m->next[s];
-    else
-        m->head = m->next[s];
-    if (m->next[s] != SWAPSIM_NONE)
-        m->prev[m->next[s]] = m->prev[s];
-    else
-        m->tail = m->prev[s];
-    m->prev[s] = m->next[s] = SWAPSIM_NONE;
-    m->count--;
+    return m->client && slot < m->nslots &&
+           index_list_contains(&m->lru, index_list_array, m->links, slot);
 }
 
-static void lru_append(struct swapsim_fsmap *m, uint32_t s, uint64_t now)
+uint64_t swapsim_fsmap_pages(const struct swapsim_fsmap *m)
 {
-    m->prev[s] = m->tail;
-    m->next[s] = SWAPSIM_NONE;
-    if (m->tail != SWAPSIM_NONE)
-        m->next[m->tail] = s;
-    else
-        m->head = s;
-    m->tail = s;
-    m->touch[s] = now;
-    m->count++;
+    return m->count;
 }
 
-void swapsim_fsmap_forget(struct swapsim_fsmap *m, uint32_t slot)
+uint32_t swapsim_fsmap_oldest(const struct swapsim_fsmap *m, uint64_t *touched)
 {
-    if (m->state[slot] & SWAPSIM_SLOT_FS) {
-        lru_unlink(m, slot);
-        m->state[slot] &= (uint8_t)~SWAPSIM_SLOT_FS;
+    uint32_t s = m->lru.head;
+    if (s != SWAPSIM_NONE && touched)
+        *touched = m->touch[s];
+    return s;
+}
+
+/* Stop holding slot (its tmem copy is gone or about to go). */
+static void swapsim_fsmap_forget(struct swapsim_fsmap *m, uint32_t slot)
+{
+    if (swapsim_fsmap_holds(m, slot)) {
+        index_list_remove(&m->lru, index_list_array, m->links, slot);
+        m->count--;
     }
 }
 
-int swapsim_fsmap_store(struct swapsim_fsmap *m, uint32_t slot, const void *page,
-                        uint64_t now)
+/* Hold slot (not held) as the most recently used. */
+static void swapsim_fsmap_hold(struct swapsim_fsmap *m, uint32_t slot, uint64_t now)
 {
-    struct tmem_oid oid = area_oid(m);
+    index_list_push_tail(&m->lru, index_list_array, m->links, slot);
+    m->touch[slot] = now;
+    m->count++;
+}
+
+int swapsim_fsmap_store(struct swapsim_fsmap *m, uint32_t slot, const void *page, uint64_t now)
+{
+    struct tmem_oid oid = swapsim_fsmap_oid(m);
     int ret;
 
     if (!m->client)
         return -ENODEV;
+    if (slot >= m->nslots)
+        return -EINVAL;
     ret = tmem_put(m->client, m->pool, &oid, slot, page);
     swapsim_fsmap_forget(m, slot);
     if (ret != 0) {
@@ -116,58 +143,89 @@ int swapsim_fsmap_store(struct swapsim_fsmap *m, uint32_t slot, const void *page
         return ret;
     }
     m->ctr->succ_stores++;
-    m->state[slot] |= SWAPSIM_SLOT_FS;
-    lru_append(m, slot, now);
+    swapsim_fsmap_hold(m, slot, now);
     return 0;
 }
 
 int swapsim_fsmap_load(struct swapsim_fsmap *m, uint32_t slot, void *page, uint64_t now)
 {
-    struct tmem_oid oid = area_oid(m);
+    struct tmem_oid oid = swapsim_fsmap_oid(m);
     int ret;
 
-    if (!m->client || !(m->state[slot] & SWAPSIM_SLOT_FS))
+    if (!swapsim_fsmap_holds(m, slot))
         return -ENOENT;
     ret = tmem_get(m->client, m->pool, &oid, slot, page);
+    swapsim_fsmap_forget(m, slot);
     if (ret != 0) {
         /* a persistent page the store lost (a core bug; get-get: later
-         * gets fail too): the map must stop claiming it */
+         * gets fail too): frontswap must stop claiming it */
         m->ctr->failed_loads++;
-        swapsim_fsmap_forget(m, slot);
         return ret;
     }
     m->ctr->loads++;
-    lru_unlink(m, slot);
+    /* an exclusive get took the copy; otherwise it stays, now the newest */
     if (m->exclusive)
-        m->state[slot] &= (uint8_t)~SWAPSIM_SLOT_FS;
-    else
-        lru_append(m, slot, now);
+        return 0;
+    swapsim_fsmap_hold(m, slot, now);
     return 0;
 }
 
-int swapsim_fsmap_invalidate(struct swapsim_fsmap *m, uint32_t slot)
+int swapsim_fsmap_invalidate_page(struct swapsim_fsmap *m, uint32_t slot)
 {
-    struct tmem_oid oid = area_oid(m);
-    int ret;
+    struct tmem_oid oid = swapsim_fsmap_oid(m);
 
-    if (!(m->state[slot] & SWAPSIM_SLOT_FS))
+    if (!swapsim_fsmap_holds(m, slot))
         return 0;
     swapsim_fsmap_forget(m, slot);
     m->ctr->invalidates++;
-    ret = tmem_flush_page(m->client, m->pool, &oid, slot);
-    return ret;
+    return tmem_flush_page(m->client, m->pool, &oid, slot);
 }
 
 int swapsim_fsmap_invalidate_area(struct swapsim_fsmap *m)
 {
-    struct tmem_oid oid = area_oid(m);
+    struct tmem_oid oid = swapsim_fsmap_oid(m);
     int ret;
 
     if (!m->client)
         return 0;
-    while (m->head != SWAPSIM_NONE)
-        swapsim_fsmap_forget(m, m->head);
+    while (m->lru.head != SWAPSIM_NONE)
+        swapsim_fsmap_forget(m, m->lru.head);
     m->ctr->invalidate_areas++;
     ret = tmem_flush_object(m->client, m->pool, &oid);
     return ret == -ENOENT ? 0 : ret;
+}
+
+int swapsim_fsmap_check(const struct swapsim_fsmap *m, char *err, size_t errlen)
+{
+    uint64_t n = 0, last = 0;
+    uint32_t prev = SWAPSIM_NONE;
+
+    for (uint32_t s = m->lru.head; s != SWAPSIM_NONE;
+         s = index_list_next(&m->lru, index_list_array, m->links, s)) {
+        if (s >= m->nslots || n >= m->count) {
+            swapsim_seterr(err, errlen, "frontswap: list longer than its %" PRIu64
+                           " slots, or slot %u out of range", m->count, s);
+            return -EFAULT;
+        }
+        if (m->links[s].prev != prev) {
+            swapsim_seterr(err, errlen, "frontswap: slot %u links back to %u, not %u", s,
+                           m->links[s].prev, prev);
+            return -EFAULT;
+        }
+        if (m->touch[s] < last) {
+            swapsim_seterr(err, errlen, "frontswap: slot %u (touched at %" PRIu64
+                           ") after a slot touched at %" PRIu64 ": not oldest first",
+                           s, m->touch[s], last);
+            return -EFAULT;
+        }
+        last = m->touch[s];
+        prev = s;
+        n++;
+    }
+    if (n != m->count || m->lru.tail != prev) {
+        swapsim_seterr(err, errlen, "frontswap: %" PRIu64 " slots on the list, %" PRIu64
+                       " counted, tail %u, last %u", n, m->count, m->lru.tail, prev);
+        return -EFAULT;
+    }
+    return 0;
 }

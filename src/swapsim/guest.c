@@ -23,8 +23,12 @@
  *
  * Data structures: per-page arrays (frame, slot, version, flags, and an
  * 8-entry event history for mismatch reports); per-frame owner array, a
- * free-frame stack and the page-replacement state (reclaim.c); the swap
- * device (swapdev.c) and the frontswap map (fsmap.c).
+ * free-frame stack and the page replacement (guest/replace.h, CLOCK or
+ * LRU over the frames); the swap device (swapdev.c), whose slot table is
+ * the guest's swap state per slot (owner page, on the file or not); and
+ * frontswap (fsmap.c), which alone knows which slots it holds and in what
+ * order. A swapped page's copies are where those two say: the swap file
+ * if the slot is on disk, frontswap if it holds the slot.
  *
  * Locking: one mutex per guest covers everything above. The driver thread
  * holds it for a whole access, except around the swap-out hook; the pressure
@@ -37,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest/replace.h"
 #include "swapsim/swapsim.h"
 #include "swapsim/swapsim_internal.h"
 
@@ -80,9 +85,9 @@ struct swapsim_guest {
     struct tmem_client *client;
     int pool;
     uint32_t page_size;
-    struct swapsim_swapdev *sd;
-    struct swapsim_fsmap map;
-    struct swapsim_reclaimer rc;
+    struct swapsim_swapdev *sd;  /* the swap file and its slot table */
+    struct swapsim_fsmap *fs;    /* frontswap (holds nothing when off) */
+    struct guest_replace rc;     /* which frame to evict */
     uint32_t *pt_frame, *pt_slot, *pt_version;
     uint8_t *pt_flags;
     struct hist *hist;
@@ -108,7 +113,7 @@ void swapsim_guest_config_init(struct swapsim_guest_config *gc, uint32_t ram_pag
     gc->name = "guest0";
     gc->ram_pages = ram_pages;
     gc->vpages = vpages;
-    gc->reclaim = SWAPSIM_RECLAIM_CLOCK;
+    gc->reclaim = GUEST_REPLACE_CLOCK;
     gc->frontswap = true;
     gc->selfshrink_interval = 1024;
     gc->seed = 1;
@@ -208,12 +213,10 @@ static int release_slot(struct swapsim_guest *g, uint32_t v)
 
     if (s == SWAPSIM_NONE)
         return 0;
-    ret = swapsim_fsmap_invalidate(&g->map, s);
+    ret = swapsim_fsmap_invalidate_page(g->fs, s);
     if (ret != 0)
         return fail(g, "frontswap invalidate of page %u slot %u failed (%s): the store lost it",
                     v, s, strerror(-ret));
-    g->map.state[s] = 0;
-    g->map.owner[s] = SWAPSIM_NONE;
     if (swapsim_swapdev_free(g->sd, s) != 0)
         return fail(g, "slot %u of page %u was not allocated", s, v);
     g->pt_slot[v] = SWAPSIM_NONE;
@@ -224,7 +227,7 @@ static int release_slot(struct swapsim_guest *g, uint32_t v)
 static void free_frame(struct swapsim_guest *g, uint32_t v)
 {
     uint32_t f = g->pt_frame[v];
-    swapsim_reclaim_remove(&g->rc, f);
+    guest_replace_remove(&g->rc, f);
     g->frame_owner[f] = SWAPSIM_NONE;
     g->pt_frame[v] = SWAPSIM_NONE;
     g->free_frames[g->nfree++] = f;
@@ -234,7 +237,7 @@ static void map_frame(struct swapsim_guest *g, uint32_t v, uint32_t f)
 {
     g->frame_owner[f] = v;
     g->pt_frame[v] = f;
-    swapsim_reclaim_insert(&g->rc, f);
+    guest_replace_insert(&g->rc, f);
 }
 
 /*
@@ -243,16 +246,18 @@ static void map_frame(struct swapsim_guest *g, uint32_t v, uint32_t f)
  */
 static int shrink_one(struct swapsim_guest *g)
 {
-    uint32_t s = g->map.head;
+    uint32_t s = swapsim_fsmap_oldest(g->fs, NULL);
     uint32_t v;
     int ret;
 
     if (s == SWAPSIM_NONE)
         return 0;
-    v = g->map.owner[s];
-    if (g->map.state[s] & SWAPSIM_SLOT_DISK) {
+    v = swapsim_swapdev_owner(g->sd, s);
+    if (v == SWAPSIM_NONE)
+        return fail(g, "shrink: frontswap holds slot %u, which no page owns", s);
+    if (swapsim_swapdev_on_disk(g->sd, s)) {
         /* write-through: the file has it; just drop the frontswap copy */
-        ret = swapsim_fsmap_invalidate(&g->map, s);
+        ret = swapsim_fsmap_invalidate_page(g->fs, s);
         if (ret != 0)
             return fail(g, "shrink: invalidate of page %u slot %u failed (%s)", v, s,
                         strerror(-ret));
@@ -269,7 +274,7 @@ static int shrink_one(struct swapsim_guest *g)
         return 1;
     }
     /* swapped, only in frontswap: take it out */
-    ret = swapsim_fsmap_load(&g->map, s, g->scratch, g->now);
+    ret = swapsim_fsmap_load(g->fs, s, g->scratch, g->now);
     if (ret != 0)
         return fail(g, "shrink: frontswap load of page %u slot %u failed (%s): page lost", v, s,
                     strerror(-ret));
@@ -292,8 +297,7 @@ static int shrink_one(struct swapsim_guest *g)
     if (ret != 0)
         return fail(g, "shrink: swap file write of slot %u failed: %s", s, strerror(-ret));
     count_disk_write(g);
-    g->map.state[s] |= SWAPSIM_SLOT_DISK;
-    ret = swapsim_fsmap_invalidate(&g->map, s);
+    ret = swapsim_fsmap_invalidate_page(g->fs, s);
     if (ret != 0)
         return fail(g, "shrink: invalidate of page %u slot %u failed (%s)", v, s, strerror(-ret));
     hist_add(g, v, EV_SHRINK_DISK, s);
@@ -355,7 +359,7 @@ static long pressure_cb(void *arg, struct tmem_client *c, int pool_id, uint64_t 
         goto out;
     g->ctr.shrink_calls++;
     start = now = store_usage(g);
-    while (start - now < bytes_wanted && g->map.count > 0) {
+    while (start - now < bytes_wanted && swapsim_fsmap_pages(g->fs) > 0) {
         per_page = g->page_size;
         if (tmem_pool_stats(g->client, g->pool, &st) == 0 && st.pages > 0)
             per_page = (st.data_bytes + st.metadata_bytes) / st.pages;
@@ -382,8 +386,10 @@ out:
 /* Self-shrink: give back frontswap pages not touched for selfshrink_age. */
 static int selfshrink(struct swapsim_guest *g)
 {
-    while (g->map.head != SWAPSIM_NONE &&
-           g->map.touch[g->map.head] + g->cfg.selfshrink_age < g->now) {
+    uint64_t touched;
+
+    while (swapsim_fsmap_oldest(g->fs, &touched) != SWAPSIM_NONE &&
+           touched + g->cfg.selfshrink_age < g->now) {
         int r = shrink_one(g);
         if (r < 0)
             return r;
@@ -397,12 +403,12 @@ static int selfshrink(struct swapsim_guest *g)
 /* Evict one resident page to free a frame (pushed on the free stack). */
 static int evict_one(struct swapsim_guest *g)
 {
-    uint32_t f = swapsim_reclaim_victim(&g->rc);
+    uint32_t f = guest_replace_victim(&g->rc);
     uint32_t v, s;
     bool hooked = false;
     int ret;
 
-    if (f == SWAPSIM_NONE)
+    if (f == GUEST_REPLACE_NONE)
         return fail(g, "reclaim found no victim with RAM full (internal error)");
     v = g->frame_owner[f];
 again:
@@ -414,23 +420,20 @@ again:
         free_frame(g, v);
         return 0;
     }
-    ret = swapsim_swapdev_alloc(g->sd, &s);
+    ret = swapsim_swapdev_alloc(g->sd, v, &s);
     if (ret != 0) {
         fail(g, "swap device full (%u slots) swapping out page %u: make it larger",
              swapsim_swapdev_slots(g->sd), v);
         return -ENOSPC;
     }
-    g->map.owner[s] = v;
-    g->map.state[s] = 0;
     g->pt_slot[v] = s;
     g->ctr.swap_outs++;
-    if (g->pool >= 0 && swapsim_fsmap_store(&g->map, s, frame_data(g, f), g->now) == 0) {
+    if (g->pool >= 0 && swapsim_fsmap_store(g->fs, s, frame_data(g, f), g->now) == 0) {
         if (g->cfg.write_through) {
             ret = swapsim_swapdev_write(g->sd, s, frame_data(g, f));
             if (ret != 0)
                 return fail(g, "swap file write of slot %u failed: %s", s, strerror(-ret));
             count_disk_write(g);
-            g->map.state[s] |= SWAPSIM_SLOT_DISK;
             hist_add(g, v, EV_STORE_WT, s);
         } else {
             hist_add(g, v, EV_STORE_FS, s);
@@ -440,7 +443,6 @@ again:
         if (ret != 0)
             return fail(g, "swap file write of slot %u failed: %s", s, strerror(-ret));
         count_disk_write(g);
-        g->map.state[s] = SWAPSIM_SLOT_DISK;
         hist_add(g, v, EV_STORE_DISK, s);
     }
     g->pt_flags[v] &= (uint8_t)~PT_DIRTY;
@@ -485,20 +487,20 @@ static int fault_in(struct swapsim_guest *g, uint32_t v)
         return 0;
     }
     g->ctr.major_faults++;
-    uint8_t st = g->map.state[s];
+    bool on_disk = swapsim_swapdev_on_disk(g->sd, s);
     bool from_fs = false;
-    if (st & SWAPSIM_SLOT_FS) {
-        ret = swapsim_fsmap_load(&g->map, s, data, g->now);
+    if (swapsim_fsmap_holds(g->fs, s)) {
+        ret = swapsim_fsmap_load(g->fs, s, data, g->now);
         if (ret == 0) {
             from_fs = true;
-        } else if (!(st & SWAPSIM_SLOT_DISK)) {
+        } else if (!on_disk) {
             g->free_frames[g->nfree++] = f;
             return fail(g, "frontswap load of page %u slot %u failed (%s) and the page is not "
                         "on the swap file: page lost", v, s, strerror(-ret));
         }
     }
     if (!from_fs) {
-        if (!(st & SWAPSIM_SLOT_DISK)) {
+        if (!on_disk) {
             g->free_frames[g->nfree++] = f;
             return fail(g, "page %u slot %u has no copy in frontswap or on the swap file", v, s);
         }
@@ -514,8 +516,9 @@ static int fault_in(struct swapsim_guest *g, uint32_t v)
     ret = verify(g, v, s, from_fs ? "frontswap" : "swap file", data);
     if (ret != 0)
         return ret;
-    if (from_fs && g->map.exclusive) {
-        /* the tmem copy is gone: the page is dirty and its slot released */
+    if (from_fs && !swapsim_fsmap_holds(g->fs, s)) {
+        /* an exclusive load took the tmem copy: the page is dirty and its
+         * slot released */
         g->pt_flags[v] |= PT_DIRTY;
         return release_slot(g, v);
     }
@@ -558,7 +561,7 @@ int swapsim_guest_access(struct swapsim_guest *g, const struct swapsim_access *a
         if (ret != 0)
             goto out;
     }
-    swapsim_reclaim_touch(&g->rc, g->pt_frame[v]);
+    guest_replace_touch(&g->rc, g->pt_frame[v]);
     if (acc->op == SWAPSIM_WRITE) {
         ret = release_slot(g, v);
         if (ret != 0)
@@ -660,7 +663,13 @@ int swapsim_guest_create(const struct swapsim_guest_config *gc, struct tmem_clie
         g->free_frames[i] = n - 1 - i;
     }
     g->nfree = n;
-    if (swapsim_reclaim_init(&g->rc, gc->reclaim, n) != 0)
+    ret = guest_replace_init(&g->rc, gc->reclaim, n);
+    if (ret == -EINVAL) {
+        swapsim_seterr(err, errlen, "guest: unknown page replacement policy %d",
+                       (int)gc->reclaim);
+        goto fail;
+    }
+    if (ret != 0)
         goto nomem;
     ret = swapsim_swapdev_create(gc->swap_dir, slots, g->page_size, &g->sd, err, errlen);
     if (ret != 0)
@@ -675,8 +684,8 @@ int swapsim_guest_create(const struct swapsim_guest_config *gc, struct tmem_clie
         }
         g->pool = ret;
     }
-    ret = swapsim_fsmap_init(&g->map, slots, g->pool >= 0 ? g->client : NULL, g->pool,
-                             gc->swap_type, gc->exclusive_loads, &g->ctr);
+    ret = swapsim_fsmap_create(slots, g->pool >= 0 ? g->client : NULL, g->pool, gc->swap_type,
+                               gc->exclusive_loads, &g->ctr, &g->fs);
     if (ret != 0)
         goto nomem;
     if (g->pool >= 0)
@@ -715,13 +724,13 @@ int swapsim_guest_swapoff(struct swapsim_guest *g)
         if (s == SWAPSIM_NONE)
             continue;
         if (g->pt_frame[v] == SWAPSIM_NONE) {
-            uint8_t st8 = g->map.state[s];
+            bool on_disk = swapsim_swapdev_on_disk(g->sd, s);
             const char *src = "swap file";
-            if (st8 & SWAPSIM_SLOT_FS) {
-                r = swapsim_fsmap_load(&g->map, s, g->scratch, g->now);
+            if (swapsim_fsmap_holds(g->fs, s)) {
+                r = swapsim_fsmap_load(g->fs, s, g->scratch, g->now);
                 if (r == 0) {
                     src = "frontswap";
-                } else if (!(st8 & SWAPSIM_SLOT_DISK)) {
+                } else if (!on_disk) {
                     ret = fail(g, "swapoff: frontswap load of page %u slot %u failed (%s): "
                                "page lost", v, s, strerror(-r));
                     break;
@@ -757,7 +766,7 @@ int swapsim_guest_swapoff(struct swapsim_guest *g)
     if (g->pool >= 0 && tmem_pool_stats(g->client, g->pool, &st) == 0)
         g->ctr.leaked_tmem_pages = st.pages;
     if (g->pool >= 0) {
-        r = swapsim_fsmap_invalidate_area(&g->map);
+        r = swapsim_fsmap_invalidate_area(g->fs);
         if (r != 0 && ret == 0)
             ret = r;
     }
@@ -776,7 +785,7 @@ void swapsim_guest_counters(struct swapsim_guest *g, struct swapsim_counters *ou
 {
     pthread_mutex_lock(&g->lock);
     g->ctr.slots_used = g->sd ? swapsim_swapdev_used(g->sd) : 0;
-    g->ctr.frontswap_pages = g->map.count;
+    g->ctr.frontswap_pages = g->fs ? swapsim_fsmap_pages(g->fs) : 0;
     g->ctr.resident_pages = g->cfg.ram_pages - g->nfree;
     *out = g->ctr;
     pthread_mutex_unlock(&g->lock);
@@ -822,14 +831,17 @@ int swapsim_guest_check(struct swapsim_guest *g, char *err, size_t errlen)
         if (s == SWAPSIM_NONE)
             continue;
         slots++;
-        if (!swapsim_swapdev_in_use(g->sd, s) || g->map.owner[s] != v || g->map.state[s] == 0) {
-            swapsim_seterr(err, errlen, "page %u: slot %u allocated=%d owner=%u state=%u", v, s,
-                           swapsim_swapdev_in_use(g->sd, s), g->map.owner[s], g->map.state[s]);
+        bool on_disk = swapsim_swapdev_on_disk(g->sd, s), held = swapsim_fsmap_holds(g->fs, s);
+        if (!swapsim_swapdev_in_use(g->sd, s) || swapsim_swapdev_owner(g->sd, s) != v ||
+            (!on_disk && !held)) {
+            swapsim_seterr(err, errlen, "page %u: slot %u allocated=%d owner=%u on disk=%d "
+                           "in frontswap=%d", v, s, swapsim_swapdev_in_use(g->sd, s),
+                           swapsim_swapdev_owner(g->sd, s), on_disk, held);
             goto out;
         }
-        if (g->map.state[s] & SWAPSIM_SLOT_FS)
+        if (held)
             fs++;
-        if (g->cfg.write_through && !(g->map.state[s] & SWAPSIM_SLOT_DISK)) {
+        if (g->cfg.write_through && !on_disk) {
             swapsim_seterr(err, errlen, "write-through: page %u slot %u not on the swap file",
                            v, s);
             goto out;
@@ -840,11 +852,13 @@ int swapsim_guest_check(struct swapsim_guest *g, char *err, size_t errlen)
                        swapsim_swapdev_used(g->sd));
         goto out;
     }
-    if (fs != g->map.count) {
-        swapsim_seterr(err, errlen, "%" PRIu64 " slots marked frontswap, LRU holds %" PRIu64,
-                       fs, g->map.count);
+    if (fs != swapsim_fsmap_pages(g->fs)) {
+        swapsim_seterr(err, errlen, "pages own %" PRIu64 " slots in frontswap, it holds %" PRIu64,
+                       fs, swapsim_fsmap_pages(g->fs));
         goto out;
     }
+    if (swapsim_fsmap_check(g->fs, err, errlen) != 0)
+        goto out;
     if (resident + g->nfree != g->cfg.ram_pages) {
         swapsim_seterr(err, errlen, "%" PRIu64 " resident + %u free != %u frames", resident,
                        g->nfree, g->cfg.ram_pages);
@@ -854,7 +868,7 @@ int swapsim_guest_check(struct swapsim_guest *g, char *err, size_t errlen)
         struct tmem_stats st;
         if (tmem_pool_stats(g->client, g->pool, &st) == 0 && st.pages != fs) {
             swapsim_seterr(err, errlen,
-                           "frontswap map holds %" PRIu64 " pages, the tmem pool %" PRIu64, fs,
+                           "frontswap holds %" PRIu64 " pages, the tmem pool %" PRIu64, fs,
                            st.pages);
             goto out;
         }
@@ -871,9 +885,8 @@ void swapsim_guest_destroy(struct swapsim_guest *g)
         return;
     if (!g->off && g->sd)
         swapsim_guest_swapoff(g);
-    if (g->map.state)
-        swapsim_fsmap_fini(&g->map);
-    swapsim_reclaim_fini(&g->rc);
+    swapsim_fsmap_destroy(g->fs);
+    guest_replace_destroy(&g->rc);
     swapsim_swapdev_destroy(g->sd);
     free(g->pt_frame);
     free(g->pt_slot);

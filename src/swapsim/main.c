@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/size.h"
+#include "guest/replace.h"
 #include "swapsim/swapsim.h"
 
 #define EXIT_USAGE 2
@@ -23,6 +25,7 @@ static void usage(FILE *f)
 "usage: tmem-swapsim [options]\n"
 "Simulate a guest that swaps, with frontswap (a persistent tmem pool) in front\n"
 "of a real swap file; verify every page loaded; compare with plain swap.\n"
+"SIZE: %s.\n"
 "\n"
 "Guest and swap:\n"
 "  --ram SIZE            guest RAM (default 64M)\n"
@@ -63,7 +66,8 @@ static void usage(FILE *f)
 "  --csv FILE            write counters over time as CSV\n"
 "  --sample-every N      sample interval in accesses (default accesses/100)\n"
 "  --bench               print simulated page faults handled per second only\n"
-"  --help                this text\n");
+"  --help                this text\n",
+            size_grammar(false));
 }
 
 enum {
@@ -114,6 +118,20 @@ static int bad(const char *opt, const char *arg, const char *what)
 {
     fprintf(stderr, "tmem-swapsim: --%s '%s': %s (see --help)\n", opt, arg, what);
     return EXIT_USAGE;
+}
+
+/* Parse a size option (the project's one grammar, common/size.h) into
+ * *bytes; a bad one prints one line with the grammar. Returns 0 or
+ * EXIT_USAGE. */
+static int parse_size_arg(const char *opt, const char *arg, bool allow_unlimited,
+                          uint64_t *bytes)
+{
+    char what[256];
+
+    if (size_parse(arg, allow_unlimited, bytes) == 0)
+        return 0;
+    snprintf(what, sizeof(what), "expected a size in %s", size_grammar(allow_unlimited));
+    return bad(opt, arg, what);
 }
 
 static int parse_u64_arg(const char *s, uint64_t *out, uint64_t min, uint64_t max)
@@ -187,16 +205,18 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
         const char *a = optarg;
         switch (opt) {
         case O_RAM:
-            if (swapsim_parse_size(a, &cli->ram) || !cli->ram)
-                return bad("ram", a, "expected a size such as 64M");
+            if (parse_size_arg("ram", a, false, &cli->ram))
+                return EXIT_USAGE;
             break;
         case O_WSS:
-            if (swapsim_parse_size(a, &cli->wss) || !cli->wss)
-                return bad("wss", a, "expected a size such as 256M");
+            if (parse_size_arg("wss", a, false, &cli->wss))
+                return EXIT_USAGE;
             break;
         case O_SWAP:
-            if (swapsim_parse_size(a, &cli->swap) || !cli->swap)
-                return bad("swap", a, "expected a size such as 256M");
+            if (parse_size_arg("swap", a, false, &cli->swap))
+                return EXIT_USAGE;
+            if (cli->swap == 0)
+                return bad("swap", a, "must be at least one page");
             break;
         case O_GUESTS:
             if (parse_u64_arg(a, &v, 1, SWAPSIM_MAX_GUESTS))
@@ -204,11 +224,7 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
             cfg->guests = (uint32_t)v;
             break;
         case O_RECLAIM:
-            if (strcmp(a, "clock") == 0)
-                cfg->guest.reclaim = SWAPSIM_RECLAIM_CLOCK;
-            else if (strcmp(a, "lru") == 0)
-                cfg->guest.reclaim = SWAPSIM_RECLAIM_LRU;
-            else
+            if (guest_replace_parse(a, &cfg->guest.reclaim))
                 return bad("reclaim", a, "expected clock or lru");
             break;
         case O_SWAPDIR:
@@ -226,8 +242,8 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
             cfg->guest.selfshrink_age = v;
             break;
         case O_CAPACITY:
-            if (swapsim_parse_size(a, &cfg->tmem.capacity_bytes))
-                return bad("capacity", a, "expected a size such as 128M, 0 or unlimited");
+            if (parse_size_arg("capacity", a, true, &cfg->tmem.capacity_bytes))
+                return EXIT_USAGE;
             break;
         case O_SCHEDULE:
             if (swapsim_parse_schedule(cfg, a, err, sizeof(err)))

@@ -2,6 +2,8 @@
 #   $(BUILD)/libswapsim.a   the library (every src/swapsim/*.c but main.c)
 #   $(BUILD)/tmem-swapsim   the command-line tool
 #   tests/swapsim/test_*.c  cmocka tests -> $(BUILD)/tests/swapsim/test_*
+# Both link the guest-kernel parts ($(GUEST_LIB): page replacement) and
+# then the core ($(CORE_LIBS), with src/common inside).
 SWAPSIM_SOURCES := $(filter-out src/swapsim/main.c,$(wildcard src/swapsim/*.c))
 SWAPSIM_OBJECTS := $(SWAPSIM_SOURCES:%.c=$(BUILD)/%.o)
 SWAPSIM_LIB := $(BUILD)/libswapsim.a
@@ -22,11 +24,11 @@ $(SWAPSIM_LIB): $(SWAPSIM_OBJECTS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(SWAPSIM_BIN): $(BUILD)/src/swapsim/main.o $(SWAPSIM_LIB) $(CORE_LIB)
-	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(SWAPSIM_LIB) $(CORE_LIBS)
+$(SWAPSIM_BIN): $(BUILD)/src/swapsim/main.o $(SWAPSIM_LIB) $(GUEST_LIB) $(CORE_LIB)
+	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(SWAPSIM_LIB) $(GUEST_LIB) $(CORE_LIBS)
 
-$(BUILD)/tests/swapsim/%: $(BUILD)/tests/swapsim/%.o $(SWAPSIM_LIB) $(CORE_LIB)
-	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(SWAPSIM_LIB) $(CORE_LIBS) $(CMOCKA_LIBS)
+$(BUILD)/tests/swapsim/%: $(BUILD)/tests/swapsim/%.o $(SWAPSIM_LIB) $(GUEST_LIB) $(CORE_LIB)
+	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(SWAPSIM_LIB) $(GUEST_LIB) $(CORE_LIBS) $(CMOCKA_LIBS)
 
 $(SWAPSIM_CLI_TEST): tests/swapsim/cli_test.sh $(SWAPSIM_BIN)
 	@mkdir -p $(dir $@)

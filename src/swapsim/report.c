@@ -1,50 +1,36 @@
 /*
- * report.c - rendering a run: text summary, JSON, CSV.
+ * report.c - rendering a run: text summary, JSON, CSV; and the counters'
+ * adder and writer.
  *
- * Models: the seeds' way of telling the result ("X% faster, Y% fewer
- * sectors read") plus every counter, for a human (text) or a script (JSON
- * with totals, baseline, per guest and samples; CSV of samples over time).
- * Data structures: a table of (name, offset) for the counters, so the three
- * renderings list the same fields in the same order. Locking: none.
+ * Models: the headline of a frontswap evaluation against plain swap ("X%
+ * faster, Y% fewer sectors read") plus the counters, for a human (text) or
+ * a script (JSON with totals, baseline, per guest and samples; CSV of
+ * samples over time).
+ * Data structures: none of its own. Every counter comes from the one list,
+ * SWAPSIM_COUNTERS in swapsim.h: the adder, the JSON objects (through
+ * common/stats_writer) and the CSV columns walk it in list order, so a new
+ * counter appears everywhere at once. The text summary names the counters
+ * a reader needs in sentences. Locking: none.
  */
 #include <inttypes.h>
 #include <stddef.h>
-#include <string.h>
+#include <stdlib.h>
 
+#include "common/stats_writer.h"
 #include "swapsim/swapsim.h"
-
-#define F(name) {#name, offsetof(struct swapsim_counters, name)}
-static const struct {
-    const char *name;
-    size_t off;
-} fields[] = {
-    F(accesses),      F(reads),          F(writes),          F(unmaps),
-    F(minor_faults),  F(major_faults),   F(swap_outs),       F(clean_drops),
-    F(succ_stores),   F(failed_stores),  F(loads),           F(failed_loads),
-    F(invalidates),   F(invalidate_areas), F(pswpin),        F(pswpout),
-    F(sectors_read),  F(sectors_written), F(shrink_calls),   F(shrink_pages),
-    F(shrink_to_ram), F(selfshrink_pages), F(pages_verified), F(mismatches),
-    F(slots_used),    F(frontswap_pages), F(resident_pages), F(leaked_slots),
-    F(leaked_tmem_pages), F(sim_ns),
-};
-#undef F
-#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
-_Static_assert(sizeof(struct swapsim_counters) == NFIELDS * sizeof(uint64_t),
-               "every counter must be in the fields table");
-
-static uint64_t field(const struct swapsim_counters *c, size_t i)
-{
-    uint64_t v;
-    memcpy(&v, (const char *)c + fields[i].off, sizeof(v));
-    return v;
-}
 
 void swapsim_counters_add(struct swapsim_counters *a, const struct swapsim_counters *b)
 {
-    for (size_t i = 0; i < NFIELDS; i++) {
-        uint64_t v = field(a, i) + field(b, i);
-        memcpy((char *)a + fields[i].off, &v, sizeof(v));
-    }
+#define SWAPSIM_COUNTER_ADD(name, help) a->name += b->name;
+    SWAPSIM_COUNTERS(SWAPSIM_COUNTER_ADD)
+#undef SWAPSIM_COUNTER_ADD
+}
+
+void swapsim_counters_write(struct stats_writer *w, const struct swapsim_counters *c)
+{
+#define SWAPSIM_COUNTER_WRITE(name, help) stats_writer_u64(w, #name, c->name);
+    SWAPSIM_COUNTERS(SWAPSIM_COUNTER_WRITE)
+#undef SWAPSIM_COUNTER_WRITE
 }
 
 static double pct_less(uint64_t with, uint64_t without)
@@ -73,7 +59,7 @@ void swapsim_report_text(FILE *f, const struct swapsim_config *cfg,
     fprintf(f, "  workload %s, frontswap mode %s, reclaim %s, store capacity %s%" PRIu64 "%s"
                ", %u capacity event(s)\n",
             cfg->trace_path ? cfg->trace_path : swapsim_gen_kind_name(cfg->gen.kind),
-            mode_name(cfg), cfg->guest.reclaim == SWAPSIM_RECLAIM_LRU ? "lru" : "clock",
+            mode_name(cfg), guest_replace_name(cfg->guest.reclaim),
             cfg->tmem.capacity_bytes == TMEM_CAPACITY_UNLIMITED ? "unlimited" : "",
             cfg->tmem.capacity_bytes == TMEM_CAPACITY_UNLIMITED ? (uint64_t)0
                                                                : cfg->tmem.capacity_bytes >> 20,
@@ -104,7 +90,7 @@ void swapsim_report_text(FILE *f, const struct swapsim_config *cfg,
     if (res->have_baseline) {
         fprintf(f, "  simulated time: %.3f s with frontswap, %.3f s without\n", t->sim_ns / 1e9,
                 b->sim_ns / 1e9);
-        /* as the seeds count it: the share of the run time saved */
+        /* the share of the simulated run time saved */
         double faster = pct_less(t->sim_ns, b->sim_ns);
         fprintf(f, "frontswap: %.1f%% faster, %.1f%% fewer sectors read, %.1f%% fewer sectors "
                    "written (%" PRIu64 " vs %" PRIu64 " read, %" PRIu64 " vs %" PRIu64
@@ -118,12 +104,25 @@ void swapsim_report_text(FILE *f, const struct swapsim_config *cfg,
     }
 }
 
+/* The counters as one JSON object on one line. */
 static void json_counters(FILE *f, const struct swapsim_counters *c)
 {
-    fputc('{', f);
-    for (size_t i = 0; i < NFIELDS; i++)
-        fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", fields[i].name, field(c, i));
-    fputc('}', f);
+    char small[2048], *buf = small;
+    struct stats_writer w;
+    int n;
+
+    stats_writer_begin(&w, small, sizeof(small), true, 0);
+    swapsim_counters_write(&w, c);
+    n = stats_writer_end(&w, false);
+    if (n >= (int)sizeof(small) && (buf = malloc((size_t)n + 1)) != NULL) {
+        stats_writer_begin(&w, buf, (size_t)n + 1, true, 0);
+        swapsim_counters_write(&w, c);
+        n = stats_writer_end(&w, false);
+    }
+    if (n >= 0 && buf)
+        fputs(buf, f);
+    if (buf != small)
+        free(buf);
 }
 
 void swapsim_report_json(FILE *f, const struct swapsim_config *cfg,
@@ -164,14 +163,16 @@ void swapsim_report_json(FILE *f, const struct swapsim_config *cfg,
 void swapsim_report_csv(FILE *f, const struct swapsim_result *res)
 {
     fprintf(f, "guest,at,capacity");
-    for (size_t i = 0; i < NFIELDS; i++)
-        fprintf(f, ",%s", fields[i].name);
+#define SWAPSIM_COUNTER_CSV_NAME(name, help) fputs("," #name, f);
+    SWAPSIM_COUNTERS(SWAPSIM_COUNTER_CSV_NAME)
+#undef SWAPSIM_COUNTER_CSV_NAME
     fputc('\n', f);
     for (size_t n = 0; n < res->nsamples; n++) {
         const struct swapsim_sample *s = &res->samples[n];
         fprintf(f, "%u,%" PRIu64 ",%" PRIu64, s->guest, s->at, s->capacity);
-        for (size_t i = 0; i < NFIELDS; i++)
-            fprintf(f, ",%" PRIu64, field(&s->c, i));
+#define SWAPSIM_COUNTER_CSV_VALUE(name, help) fprintf(f, ",%" PRIu64, s->c.name);
+        SWAPSIM_COUNTERS(SWAPSIM_COUNTER_CSV_VALUE)
+#undef SWAPSIM_COUNTER_CSV_VALUE
         fputc('\n', f);
     }
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/size.h"
 #include "swapsim/swapsim.h"
 #include "swapsim/swapsim_internal.h"
 
@@ -36,36 +37,8 @@ void swapsim_config_init(struct swapsim_config *cfg)
     cfg->baseline = true;
 }
 
-int swapsim_parse_size(const char *text, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-    uint64_t mult = 1;
-
-    if (strcmp(text, "unlimited") == 0 || strcmp(text, "inf") == 0) {
-        *out = TMEM_CAPACITY_UNLIMITED;
-        return 0;
-    }
-    if (*text < '0' || *text > '9')
-        return -EINVAL;
-    errno = 0;
-    v = strtoull(text, &end, 10);
-    if (errno != 0)
-        return -EINVAL;
-    switch (*end) {
-    case 'k': case 'K': mult = 1ULL << 10; end++; break;
-    case 'm': case 'M': mult = 1ULL << 20; end++; break;
-    case 'g': case 'G': mult = 1ULL << 30; end++; break;
-    case 't': case 'T': mult = 1ULL << 40; end++; break;
-    default: break;
-    }
-    if (mult > 1 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0))
-        end += strlen(end);
-    if (*end != '\0' || (v != 0 && mult > UINT64_MAX / v))
-        return -EINVAL;
-    *out = v * mult;
-    return 0;
-}
+/* A size of "unlimited" is the store's unlimited capacity. */
+_Static_assert(SIZE_UNLIMITED == TMEM_CAPACITY_UNLIMITED, "one meaning of unlimited");
 
 int swapsim_parse_schedule(struct swapsim_config *cfg, const char *text, char *err,
                            size_t errlen)
@@ -104,9 +77,9 @@ int swapsim_parse_schedule(struct swapsim_config *cfg, const char *text, char *e
             ret = -EINVAL;
             goto out;
         }
-        if (swapsim_parse_size(c1 + 1, &ev.bytes) != 0) {
-            swapsim_seterr(err, errlen, "schedule item at %s: bad size '%s' (e.g. 64M, 0, "
-                           "unlimited)", item, c1 + 1);
+        if (size_parse(c1 + 1, true, &ev.bytes) != 0) {
+            swapsim_seterr(err, errlen, "schedule item at %s: bad size '%s' (expected %s)",
+                           item, c1 + 1, size_grammar(true));
             ret = -EINVAL;
             goto out;
         }

@@ -1,13 +1,20 @@
 /*
- * swapdev.c - the swap device: a real file and its slot allocator.
+ * swapdev.c - the swap device: a real file, its slot allocator and its
+ * slot table.
  *
- * Models: a guest's swap partition. Pages are written and read with
- * pwrite/pread at slot * page_size; the file is created unlinked (O_TMPFILE,
- * or mkstemp + unlink) and sized with ftruncate, so it is sparse and leaves
- * nothing behind.
+ * Models: a guest's swap partition and the kernel's per-slot swap state
+ * (swap_map and the swap cache's slot -> page link). Pages are written and
+ * read with pwrite/pread at slot * page_size; the file is created unlinked
+ * (O_TMPFILE, or mkstemp + unlink) and sized with ftruncate, so it is
+ * sparse and leaves nothing behind. The slot table says, per slot, which
+ * virtual page owns it (set by alloc, cleared by free) and whether the file
+ * holds the slot's page (set by a write, cleared by free): the guest's swap
+ * state, written only here. Whether frontswap holds a copy is frontswap's
+ * own record (fsmap.c), not the device's.
  * Data structures: a bitmap of allocated slots (64 per word) and a next-fit
- * hint (the word after the last allocation), like the kernel's swap_map
- * scan; a count of slots in use.
+ * hint (the word of the last allocation), like the kernel's swap_map scan;
+ * a count of slots in use; the slot table: an owner array (virtual page or
+ * SWAPSIM_NONE) and an on-disk bitmap, both indexed by slot.
  * Locking: none; the owning guest calls it under its own lock.
  */
 #include <errno.h>
@@ -25,8 +32,15 @@ struct swapsim_swapdev {
     int fd;
     uint32_t slots, page_size, used;
     uint32_t nwords, hint;
-    uint64_t *bitmap;
+    uint64_t *bitmap;  /* [nwords] allocated slots */
+    uint64_t *on_disk; /* [nwords] slots whose page the file holds */
+    uint32_t *owner;   /* [slots] virtual page owning the slot, or SWAPSIM_NONE */
 };
+
+static bool swapsim_swapdev_bit(const uint64_t *bits, uint32_t slot)
+{
+    return (bits[slot / 64] >> (slot % 64)) & 1;
+}
 
 int swapsim_swapdev_create(const char *dir, uint32_t slots, uint32_t page_size,
                            struct swapsim_swapdev **out, char *err, size_t errlen)
@@ -52,8 +66,12 @@ int swapsim_swapdev_create(const char *dir, uint32_t slots, uint32_t page_size,
     sd->page_size = page_size;
     sd->nwords = (slots + 63) / 64;
     sd->bitmap = calloc(sd->nwords, sizeof(uint64_t));
-    if (!sd->bitmap)
+    sd->on_disk = calloc(sd->nwords, sizeof(uint64_t));
+    sd->owner = malloc((size_t)slots * sizeof(uint32_t));
+    if (!sd->bitmap || !sd->on_disk || !sd->owner)
         goto nomem;
+    for (uint32_t i = 0; i < slots; i++)
+        sd->owner[i] = SWAPSIM_NONE;
 #ifdef O_TMPFILE
     sd->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 #endif
@@ -92,10 +110,12 @@ void swapsim_swapdev_destroy(struct swapsim_swapdev *sd)
     if (sd->fd >= 0)
         close(sd->fd);
     free(sd->bitmap);
+    free(sd->on_disk);
+    free(sd->owner);
     free(sd);
 }
 
-int swapsim_swapdev_alloc(struct swapsim_swapdev *sd, uint32_t *slot)
+int swapsim_swapdev_alloc(struct swapsim_swapdev *sd, uint32_t owner, uint32_t *slot)
 {
     if (sd->used >= sd->slots)
         return -ENOSPC;
@@ -111,6 +131,7 @@ int swapsim_swapdev_alloc(struct swapsim_swapdev *sd, uint32_t *slot)
         sd->used++;
         sd->hint = w;
         *slot = w * 64 + bit;
+        sd->owner[*slot] = owner;
         return 0;
     }
     return -ENOSPC;
@@ -121,13 +142,25 @@ int swapsim_swapdev_free(struct swapsim_swapdev *sd, uint32_t slot)
     if (!swapsim_swapdev_in_use(sd, slot))
         return -EINVAL;
     sd->bitmap[slot / 64] &= ~(1ULL << (slot % 64));
+    sd->on_disk[slot / 64] &= ~(1ULL << (slot % 64));
+    sd->owner[slot] = SWAPSIM_NONE;
     sd->used--;
     return 0;
 }
 
 bool swapsim_swapdev_in_use(const struct swapsim_swapdev *sd, uint32_t slot)
 {
-    return slot < sd->slots && (sd->bitmap[slot / 64] >> (slot % 64)) & 1;
+    return slot < sd->slots && swapsim_swapdev_bit(sd->bitmap, slot);
+}
+
+uint32_t swapsim_swapdev_owner(const struct swapsim_swapdev *sd, uint32_t slot)
+{
+    return slot < sd->slots ? sd->owner[slot] : SWAPSIM_NONE;
+}
+
+bool swapsim_swapdev_on_disk(const struct swapsim_swapdev *sd, uint32_t slot)
+{
+    return slot < sd->slots && swapsim_swapdev_bit(sd->on_disk, slot);
 }
 
 uint32_t swapsim_swapdev_used(const struct swapsim_swapdev *sd)
@@ -140,13 +173,14 @@ uint32_t swapsim_swapdev_slots(const struct swapsim_swapdev *sd)
     return sd->slots;
 }
 
-/* Move one whole page between page and slot (pread or pwrite), retrying
- * short transfers and EINTR. Returns 0 or -errno (-EIO: end of file). */
+/* Move one whole page between page and an allocated slot (pread or
+ * pwrite), retrying short transfers and EINTR. Returns 0 or -errno (-EIO:
+ * end of file; -EINVAL: the slot is not allocated). */
 static int swapsim_swapdev_transfer(struct swapsim_swapdev *sd, uint32_t slot, char *page,
                                     bool write)
 {
     size_t done = 0;
-    if (slot >= sd->slots)
+    if (!swapsim_swapdev_in_use(sd, slot))
         return -EINVAL;
     while (done < sd->page_size) {
         off_t at = (off_t)slot * sd->page_size + (off_t)done;
@@ -163,7 +197,10 @@ static int swapsim_swapdev_transfer(struct swapsim_swapdev *sd, uint32_t slot, c
 
 int swapsim_swapdev_write(struct swapsim_swapdev *sd, uint32_t slot, const void *page)
 {
-    return swapsim_swapdev_transfer(sd, slot, (char *)(uintptr_t)page, true);
+    int ret = swapsim_swapdev_transfer(sd, slot, (char *)(uintptr_t)page, true);
+    if (ret == 0)
+        sd->on_disk[slot / 64] |= 1ULL << (slot % 64);
+    return ret;
 }
 
 int swapsim_swapdev_read(struct swapsim_swapdev *sd, uint32_t slot, void *page)

@@ -28,7 +28,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/stats_writer.h"
 #include "core/tmem.h"
+#include "guest/replace.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -69,7 +71,11 @@ const char *swapsim_content_class(uint64_t seed, const struct swapsim_content_mi
 
 /*
  * A swap device: a real file (unlinked at once, so nothing is left behind)
- * of `slots` pages, a slot allocator (bitmap, next-fit) and I/O counters.
+ * of `slots` pages, a slot allocator (bitmap, next-fit) and the slot table,
+ * the guest's swap state per slot: the virtual page that owns it and
+ * whether the file holds its page. Only these functions change the table:
+ * alloc sets the owner, a write marks the slot on disk, free clears both.
+ * (Whether frontswap holds a copy is frontswap's own record.)
  * Not thread-safe: owned by one guest, used under its lock.
  */
 struct swapsim_swapdev;
@@ -83,18 +89,25 @@ int swapsim_swapdev_create(const char *dir, uint32_t slots, uint32_t page_size,
                            struct swapsim_swapdev **out, char *err, size_t errlen);
 void swapsim_swapdev_destroy(struct swapsim_swapdev *sd);
 
-/* Allocate a free slot into *slot. Returns 0 or -ENOSPC (device full). */
-int swapsim_swapdev_alloc(struct swapsim_swapdev *sd, uint32_t *slot);
-/* Free a slot. Returns 0, or -EINVAL if it was not allocated. */
+/* Allocate a free slot for virtual page owner into *slot (owned by owner,
+ * not on disk). Returns 0 or -ENOSPC (device full). */
+int swapsim_swapdev_alloc(struct swapsim_swapdev *sd, uint32_t owner, uint32_t *slot);
+/* Free a slot (no owner, not on disk). Returns 0, or -EINVAL if it was not
+ * allocated. */
 int swapsim_swapdev_free(struct swapsim_swapdev *sd, uint32_t slot);
 /* True if slot is allocated. */
 bool swapsim_swapdev_in_use(const struct swapsim_swapdev *sd, uint32_t slot);
+/* The virtual page owning slot, or SWAPSIM_NONE (free or out of range). */
+uint32_t swapsim_swapdev_owner(const struct swapsim_swapdev *sd, uint32_t slot);
+/* True if the file holds slot's page: written since it was allocated. */
+bool swapsim_swapdev_on_disk(const struct swapsim_swapdev *sd, uint32_t slot);
 /* Number of allocated slots / total slots. */
 uint32_t swapsim_swapdev_used(const struct swapsim_swapdev *sd);
 uint32_t swapsim_swapdev_slots(const struct swapsim_swapdev *sd);
 
-/* Write / read one page at slot (pwrite/pread, retried on short I/O).
- * Returns 0, -EINVAL (slot out of range), -EIO or -errno. */
+/* Write / read one page at an allocated slot (pwrite/pread, retried on
+ * short I/O); a successful write marks the slot on disk. Returns 0, -EINVAL
+ * (slot not allocated), -EIO or -errno. */
 int swapsim_swapdev_write(struct swapsim_swapdev *sd, uint32_t slot, const void *page);
 int swapsim_swapdev_read(struct swapsim_swapdev *sd, uint32_t slot, void *page);
 /* Overwrite a slot's bytes directly (tests: simulate on-disk corruption). */
@@ -182,8 +195,6 @@ void swapsim_workload_destroy(struct swapsim_workload *w);
 
 /* ================================================================ guest */
 
-enum swapsim_reclaim { SWAPSIM_RECLAIM_CLOCK, SWAPSIM_RECLAIM_LRU };
-
 struct swapsim_guest;
 
 /* Called by the guest in the middle of a swap-out (page stored, frame not
@@ -200,7 +211,7 @@ struct swapsim_guest_config {
     uint32_t page_size;      /* 0: the store's (4096 without a store); with a
                                 store it must equal the store's page size */
     const char *swap_dir;    /* NULL: $TMPDIR or /tmp */
-    enum swapsim_reclaim reclaim;
+    enum guest_replace_policy reclaim; /* which frame to evict (default CLOCK) */
     bool frontswap;          /* false: plain swap (the baseline) */
     bool exclusive_loads;    /* TMEM_POOL_EXCLUSIVE_GETS: a load frees the copy */
     bool write_through;      /* every frontswap page also written to the file */
@@ -217,27 +228,50 @@ struct swapsim_guest_config {
 void swapsim_guest_config_init(struct swapsim_guest_config *gc, uint32_t ram_pages,
                                uint32_t vpages);
 
-/* Counters (kernel names where they exist). Event counters and gauges. */
+/*
+ * The counters of a guest, declared once: X(name, help) for each, in report
+ * order. The struct below, swapsim_counters_add, swapsim_counters_write,
+ * the JSON and CSV reports and the table in docs/swapsim.md all follow this
+ * list. Kernel names where they exist (frontswap's debugfs, /proc/vmstat).
+ * Every counter is a uint64_t event count except the gauges (their help
+ * says so), which swapsim_guest_counters reads at the time of the call.
+ */
+#define SWAPSIM_COUNTERS(X)                                                               \
+    X(accesses, "accesses performed: reads + writes + unmaps")                            \
+    X(reads, "read accesses")                                                             \
+    X(writes, "write accesses (each makes a new version of the page)")                    \
+    X(unmaps, "unmap accesses (trace F, --unmaps): the page and its slot are freed")      \
+    X(minor_faults, "first touches of a page: a fresh page, no I/O")                      \
+    X(major_faults, "faults on a swapped page: loaded from frontswap or the swap file")   \
+    X(swap_outs, "evictions of dirty pages, each given a slot")                           \
+    X(clean_drops, "evictions of clean pages whose slot still holds a copy: no I/O")      \
+    X(succ_stores, "frontswap stores the store accepted")                                 \
+    X(failed_stores, "frontswap stores the store refused (the page goes to the file)")    \
+    X(loads, "frontswap loads that succeeded")                                            \
+    X(failed_loads, "frontswap loads that failed: a lost page, must be 0")                \
+    X(invalidates, "frontswap invalidate_page calls (tmem_flush_page)")                   \
+    X(invalidate_areas, "frontswap invalidate_area calls (tmem_flush_object, swapoff)")   \
+    X(pswpin, "pages read from the swap file")                                            \
+    X(pswpout, "pages written to the swap file")                                          \
+    X(sectors_read, "512-byte sectors read from the swap file")                           \
+    X(sectors_written, "512-byte sectors written to the swap file")                       \
+    X(shrink_calls, "pressure callbacks from the store (its capacity dropped)")           \
+    X(shrink_pages, "frontswap pages given back by pressure callbacks and shrink calls")  \
+    X(shrink_to_ram, "pages given back into free RAM, dirty, instead of the swap file")   \
+    X(selfshrink_pages, "frontswap pages given back by self-shrink (--self-shrink)")      \
+    X(pages_verified, "pages loaded and checked byte for byte")                           \
+    X(mismatches, "loaded pages that differed from their expected content: must be 0")    \
+    X(slots_used, "gauge: swap slots allocated")                                          \
+    X(frontswap_pages, "gauge: pages frontswap holds")                                    \
+    X(resident_pages, "gauge: pages in RAM")                                              \
+    X(leaked_slots, "slots still allocated after swapoff: must be 0")                     \
+    X(leaked_tmem_pages, "pages still in the frontswap pool after swapoff: must be 0")    \
+    X(sim_ns, "simulated run time in ns, priced from the counters (--cost)")
+
 struct swapsim_counters {
-    uint64_t accesses, reads, writes, unmaps;
-    uint64_t minor_faults;   /* first touch of a page */
-    uint64_t major_faults;   /* fault on a swapped page */
-    uint64_t swap_outs;      /* pages that needed a swap copy at eviction */
-    uint64_t clean_drops;    /* evictions of clean pages with a valid slot */
-    /* frontswap (debugfs names) */
-    uint64_t succ_stores, failed_stores, loads, failed_loads, invalidates;
-    uint64_t invalidate_areas;
-    /* swap device (pswpin / pswpout in pages, and sectors) */
-    uint64_t pswpin, pswpout, sectors_read, sectors_written;
-    /* shrink */
-    uint64_t shrink_calls, shrink_pages, shrink_to_ram, selfshrink_pages;
-    /* correctness */
-    uint64_t pages_verified, mismatches;
-    /* gauges */
-    uint64_t slots_used, frontswap_pages, resident_pages;
-    uint64_t leaked_slots, leaked_tmem_pages; /* set by swapoff */
-    /* simulated time in ns (see struct swapsim_costs) */
-    uint64_t sim_ns;
+#define SWAPSIM_COUNTER_FIELD(name, help) uint64_t name;
+    SWAPSIM_COUNTERS(SWAPSIM_COUNTER_FIELD)
+#undef SWAPSIM_COUNTER_FIELD
 };
 
 /* Simulated costs in nanoseconds. */
@@ -300,8 +334,9 @@ const char *swapsim_guest_error(const struct swapsim_guest *g);
 /* The guest's swap device (tests), frontswap pool id (-1 if none). */
 struct swapsim_swapdev *swapsim_guest_swapdev(struct swapsim_guest *g);
 int swapsim_guest_pool(const struct swapsim_guest *g);
-/* Check internal invariants (page table vs frames vs slots vs frontswap
- * map). Returns 0 or -EFAULT with the broken rule in err. Tests only. */
+/* Check internal invariants (page table vs frames vs the slot table vs
+ * what frontswap holds and its oldest-first order vs the tmem pool).
+ * Returns 0 or -EFAULT with the broken rule in err. Tests only. */
 int swapsim_guest_check(struct swapsim_guest *g, char *err, size_t errlen);
 /* Destroy (calls swapoff first if needed). Not concurrent with any other
  * call on g, nor with tmem_set_capacity on its store. */
@@ -335,12 +370,11 @@ struct swapsim_config {
 
 void swapsim_config_init(struct swapsim_config *cfg);
 
-/* Parse "ACCESS:SIZE[:swapout][,...]" (SIZE: bytes, K/M/G suffix or
- * "unlimited") into cfg->events. Returns 0 or -EINVAL (naming the bad item). */
+/* Parse "ACCESS:SIZE[:swapout][,...]" into cfg->events (SIZE in the
+ * project's size grammar, common/size.h, "unlimited" allowed). Returns 0,
+ * -EINVAL (naming the bad item in err) or -ENOMEM. */
 int swapsim_parse_schedule(struct swapsim_config *cfg, const char *text, char *err,
                            size_t errlen);
-/* Parse a size ("64M", "4096", "1G", "unlimited"). Returns 0 or -EINVAL. */
-int swapsim_parse_size(const char *text, uint64_t *out);
 
 /* One counters sample of guest `guest` at access `at`. */
 struct swapsim_sample {
@@ -376,8 +410,11 @@ void swapsim_result_free(struct swapsim_result *res);
 
 /* ================================================================ report */
 
-/* Sum b into a (gauges too). */
+/* Add every counter of b to a's (gauges too). */
 void swapsim_counters_add(struct swapsim_counters *a, const struct swapsim_counters *b);
+/* Write every counter of c, in list order, to w (text lines or one JSON
+ * object: see common/stats_writer.h; the caller begins and ends w). */
+void swapsim_counters_write(struct stats_writer *w, const struct swapsim_counters *c);
 /* Human summary, with the headline "X% faster, Y% fewer sectors ..." */
 void swapsim_report_text(FILE *f, const struct swapsim_config *cfg,
                          const struct swapsim_result *res);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "swapsim/swapsim.h"
 #include "swapsim/swapsim_internal.h"
 
@@ -64,12 +65,12 @@ const char *swapsim_gen_kind_name(enum swapsim_gen_kind kind)
 
 static uint32_t below(uint64_t *rng, uint32_t n)
 {
-    return (uint32_t)(((unsigned __int128)swapsim_splitmix64(rng) * n) >> 64);
+    return (uint32_t)(((unsigned __int128)rng_next(rng) * n) >> 64);
 }
 
 static uint32_t zipf_page(struct gen *g)
 {
-    double u = swapsim_unit(&g->rng);
+    double u = rng_unit(&g->rng);
     uint32_t lo = 0, hi = g->cfg.vpages - 1;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
@@ -84,7 +85,7 @@ static uint32_t zipf_page(struct gen *g)
 static uint32_t phase_page(struct gen *g)
 {
     uint64_t phase = g->done / g->cfg.phase_length;
-    uint32_t base = (uint32_t)(swapsim_mix64(g->cfg.seed ^ (phase * 0x9e37u + 17)) %
+    uint32_t base = (uint32_t)(hash_mix64(g->cfg.seed ^ (phase * 0x9e37u + 17)) %
                                g->cfg.vpages);
     return (base + below(&g->rng, g->cfg.phase_pages)) % g->cfg.vpages;
 }
@@ -166,7 +167,7 @@ int swapsim_gen_create(const struct swapsim_gen_config *gc, struct swapsim_workl
         goto nomem;
     g->base.ops = &gen_ops;
     g->cfg = *gc;
-    g->rng = swapsim_mix64(gc->seed ^ 0x6a09e667f3bcc908ULL);
+    g->rng = hash_mix64(gc->seed ^ 0x6a09e667f3bcc908ULL);
     if (g->cfg.phase_pages == 0 || g->cfg.phase_pages > g->cfg.vpages)
         g->cfg.phase_pages = g->cfg.vpages / 4 ? g->cfg.vpages / 4 : 1;
     if (g->cfg.phase_length == 0)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # cli_test.sh - the tmem-swapsim command line: help, clear one-line errors
-# with the right exit status for bad options and bad traces, a trace run,
-# JSON/CSV output and the bench line.
+# with the right exit status for bad options and bad traces, sizes in the
+# project's one grammar (common/size.h), a trace run, JSON/CSV output and
+# the bench line.
 # Usage: cli_test.sh PATH-TO-tmem-swapsim (make runs it through a wrapper
 # generated in $(BUILD)/tests/swapsim/cli_test).
 set -u
@@ -27,12 +28,25 @@ expect() {
 
 "$BIN" --help >"$tmp/help" || fail "--help exited non-zero"
 grep -q -- "--schedule" "$tmp/help" || fail "--help does not list --schedule"
+grep -q -- "SIZE: bytes, with an optional K, M, G or T suffix" "$tmp/help" || fail "--help does not give the size grammar"
 
-expect 2 "--ram 'abc'" -- --ram abc
+expect 2 "--ram 'abc': expected a size in bytes, with an optional K, M, G or T suffix (powers of 1024) (see" -- --ram abc
+# one grammar: "inf" is retired, "unlimited" only where a limit may be lifted
+expect 2 "--capacity 'inf': expected a size in bytes, .* or 'unlimited'" -- --capacity inf
+expect 2 "--ram 'unlimited': expected a size" -- --ram unlimited
+expect 2 "--wss '12Q': expected a size" -- --wss 12Q
+expect 2 "--swap '0': must be at least one page" -- --swap 0
+"$BIN" --ram 1MiB --wss 4m --swap 4MB --capacity 512k --accesses 2000 --no-baseline >"$tmp/out" 2>"$tmp/err" ||
+    fail "sizes in the grammar refused: $(cat "$tmp/err")"
+grep -q "RAM 256 pages, address space 1024 pages" "$tmp/out" || fail "1MiB / 4m not read as 256 / 1024 pages: $(head -1 "$tmp/out")"
 expect 2 "unknown option '--frobnicate'" -- --frobnicate
 expect 2 "needs an argument" -- --ram
 expect 2 "must be larger than RAM" -- --ram 64M --wss 32M
 expect 2 "--workload 'zipfian'" -- --workload zipfian
+expect 2 "--reclaim 'fifo': expected clock or lru" -- --reclaim fifo
+"$BIN" --reclaim lru --ram 1M --wss 4M --accesses 2000 --no-baseline >"$tmp/out" 2>"$tmp/err" ||
+    fail "--reclaim lru failed: $(cat "$tmp/err")"
+grep -q "reclaim lru" "$tmp/out" || fail "--reclaim lru not in effect: $(sed -n 2p "$tmp/out")"
 expect 2 "--schedule '100'" -- --schedule 100
 expect 2 "--content" -- --content 60,30,20
 expect 2 "unexpected argument 'extra'" -- extra

@@ -17,19 +17,13 @@
 
 #include <cmocka.h>
 
+#include "common/rng.h"
 #include "swapsim/swapsim.h"
 
 enum mode { MODE_DEFAULT, MODE_EXCLUSIVE, MODE_WRITETHROUGH, MODE_BOTH, MODE_COUNT };
 static const char *const mode_names[] = {"default", "exclusive-loads", "write-through",
                                          "exclusive+write-through"};
 
-static uint64_t rnd(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 static unsigned seeds(unsigned dflt)
 {
@@ -46,13 +40,13 @@ struct prop {
 
 static uint64_t random_capacity(struct prop *p)
 {
-    switch (rnd(&p->rng) % 4) {
+    switch (rng_next(&p->rng) % 4) {
     case 0:
         return 0;
     case 1:
         return TMEM_CAPACITY_UNLIMITED;
     default:
-        return rnd(&p->rng) % p->max_bytes;
+        return rng_next(&p->rng) % p->max_bytes;
     }
 }
 
@@ -61,7 +55,7 @@ static void hook(void *arg, struct swapsim_guest *g)
 {
     struct prop *p = arg;
     (void)g;
-    if (rnd(&p->rng) % 8 == 0) {
+    if (rng_next(&p->rng) % 8 == 0) {
         p->hook_calls++;
         tmem_set_capacity(p->tm, random_capacity(p));
     }
@@ -80,15 +74,15 @@ static void one_run(uint64_t seed, enum mode mode)
     struct swapsim_counters c;
     struct tmem_stats st;
     char err[512] = "";
-    uint32_t ram = 4 + (uint32_t)(rnd(&p.rng) % 29);
-    uint32_t vpages = ram * (2 + (uint32_t)(rnd(&p.rng) % 7));
+    uint32_t ram = 4 + (uint32_t)(rng_next(&p.rng) % 29);
+    uint32_t vpages = ram * (2 + (uint32_t)(rng_next(&p.rng) % 7));
     uint64_t n = 0;
     int r;
 
     tmem_config_init(&tc);
-    tc.compress = rnd(&p.rng) % 4 != 0;
-    tc.dedup = rnd(&p.rng) % 4 != 0;
-    tc.hysteresis = rnd(&p.rng) % 4 == 0;
+    tc.compress = rng_next(&p.rng) % 4 != 0;
+    tc.dedup = rng_next(&p.rng) % 4 != 0;
+    tc.hysteresis = rng_next(&p.rng) % 4 == 0;
     p.max_bytes = (uint64_t)vpages * 4096;
     tc.capacity_bytes = random_capacity(&p);
     p.tm = tmem_create(&tc);
@@ -97,27 +91,27 @@ static void one_run(uint64_t seed, enum mode mode)
     assert_non_null(client);
 
     swapsim_guest_config_init(&gc, ram, vpages);
-    gc.reclaim = rnd(&p.rng) % 2 ? SWAPSIM_RECLAIM_LRU : SWAPSIM_RECLAIM_CLOCK;
+    gc.reclaim = rng_next(&p.rng) % 2 ? GUEST_REPLACE_LRU : GUEST_REPLACE_CLOCK;
     gc.exclusive_loads = mode == MODE_EXCLUSIVE || mode == MODE_BOTH;
     gc.write_through = mode == MODE_WRITETHROUGH || mode == MODE_BOTH;
     gc.seed = seed;
     gc.quiet = true;
     gc.swapout_hook = hook;
     gc.hook_arg = &p;
-    if (rnd(&p.rng) % 3 == 0) {
-        gc.selfshrink_age = 50 + rnd(&p.rng) % 500;
+    if (rng_next(&p.rng) % 3 == 0) {
+        gc.selfshrink_age = 50 + rng_next(&p.rng) % 500;
         gc.selfshrink_interval = 32;
     }
-    gc.mix.zero_permille = (uint32_t)(rnd(&p.rng) % 200);
-    gc.mix.dup_permille = (uint32_t)(rnd(&p.rng) % 200);
-    gc.mix.compressible_permille = (uint32_t)(rnd(&p.rng) % 600);
+    gc.mix.zero_permille = (uint32_t)(rng_next(&p.rng) % 200);
+    gc.mix.dup_permille = (uint32_t)(rng_next(&p.rng) % 200);
+    gc.mix.compressible_permille = (uint32_t)(rng_next(&p.rng) % 600);
     assert_int_equal(swapsim_guest_create(&gc, client, &g, err, sizeof(err)), 0);
 
-    swapsim_gen_config_init(&gen, vpages, 1500 + rnd(&p.rng) % 2500);
-    gen.kind = (enum swapsim_gen_kind)(rnd(&p.rng) % 5);
+    swapsim_gen_config_init(&gen, vpages, 1500 + rng_next(&p.rng) % 2500);
+    gen.kind = (enum swapsim_gen_kind)(rng_next(&p.rng) % 5);
     gen.seed = seed;
-    gen.write_permille = 200 + (uint32_t)(rnd(&p.rng) % 400);
-    gen.unmap_permille = (uint32_t)(rnd(&p.rng) % 30);
+    gen.write_permille = 200 + (uint32_t)(rng_next(&p.rng) % 400);
+    gen.unmap_permille = (uint32_t)(rng_next(&p.rng) % 30);
     assert_int_equal(swapsim_gen_create(&gen, &wl, err, sizeof(err)), 0);
 
     while ((r = swapsim_workload_next(wl, &acc)) == 1) {
@@ -126,11 +120,11 @@ static void one_run(uint64_t seed, enum mode mode)
             fail_msg("seed %" PRIu64 " mode %s access %" PRIu64 ": %d %s", seed,
                      mode_names[mode], n, r, swapsim_guest_error(g));
         n++;
-        uint64_t dice = rnd(&p.rng) % 1000;
+        uint64_t dice = rng_next(&p.rng) % 1000;
         if (dice < 5)
             tmem_set_capacity(p.tm, random_capacity(&p));
         else if (dice < 8)
-            assert_true(swapsim_guest_shrink(g, 1 + rnd(&p.rng) % 16) >= 0);
+            assert_true(swapsim_guest_shrink(g, 1 + rng_next(&p.rng) % 16) >= 0);
         if (n % 128 == 0 && swapsim_guest_check(g, err, sizeof(err)) != 0)
             fail_msg("seed %" PRIu64 " mode %s access %" PRIu64 ": invariant: %s", seed,
                      mode_names[mode], n, err);
@@ -209,7 +203,7 @@ static void test_no_loss_no_leak_several_guests_threads(void **state)
             char err[2048] = "";
             uint64_t rng = seed * 31 + (uint64_t)mode;
             swapsim_config_init(&cfg);
-            cfg.guests = 2 + (uint32_t)(rnd(&rng) % 3);
+            cfg.guests = 2 + (uint32_t)(rng_next(&rng) % 3);
             cfg.guest.ram_pages = 16;
             cfg.guest.vpages = 96;
             cfg.guest.quiet = true;
@@ -224,8 +218,8 @@ static void test_no_loss_no_leak_several_guests_threads(void **state)
             cfg.nevents = 6;
             for (uint32_t i = 0; i < cfg.nevents; i++) {
                 cfg.events[i].at = (i + 1) * 400;
-                cfg.events[i].bytes = i % 3 == 1 ? 0 : rnd(&rng) % (256 * 4096);
-                cfg.events[i].during_swapout = rnd(&rng) % 2;
+                cfg.events[i].bytes = i % 3 == 1 ? 0 : rng_next(&rng) % (256 * 4096);
+                cfg.events[i].during_swapout = rng_next(&rng) % 2;
             }
             int r = swapsim_run(&cfg, &res, err, sizeof(err));
             if (r != 0)

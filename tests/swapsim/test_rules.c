@@ -2,7 +2,9 @@
  * test_rules.c - one test per frontswap rule of the swap simulator, run
  * against the real tmem core. Each test builds a tiny guest (a few frames,
  * a few dozen pages), drives accesses by hand and checks counters, the
- * tmem pool's page count and the guest's invariants.
+ * tmem pool's page count and the guest's invariants. Frontswap (fsmap.c,
+ * internal to swapsim) and the swap device's slot table are also checked
+ * on their own.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,6 +16,7 @@
 #include <cmocka.h>
 
 #include "swapsim/swapsim.h"
+#include "swapsim/swapsim_internal.h"
 
 struct fixture {
     struct tmem *tm;
@@ -104,6 +107,10 @@ static void test_swapout_tries_frontswap_first(void **state)
     assert_int_equal(c.failed_stores, 0);
     assert_int_equal(c.pswpout, 0);
     assert_int_equal(pool_pages(&fx), 28);
+    /* the gauges: what frontswap holds, slots in use, pages in RAM */
+    assert_int_equal(c.frontswap_pages, 28);
+    assert_int_equal(c.slots_used, 28);
+    assert_int_equal(c.resident_pages, 4);
     check(fx.g);
     teardown_guest(&fx);
 }
@@ -358,6 +365,208 @@ static void test_shrink_brings_pages_into_free_ram(void **state)
     teardown_guest(&fx);
 }
 
+/* Shrink gives back the least recently stored or loaded frontswap page
+ * first: a (non-exclusive) load makes a page's copy the newest. */
+static void test_shrink_gives_back_least_recently_used_first(void **state)
+{
+    struct fixture fx;
+    (void)state;
+    setup_guest(&fx, TMEM_CAPACITY_UNLIMITED, 4, 8, false, false);
+    write_all(fx.g, 8);           /* CLOCK swaps out 0, 1, 2, 3 in that order */
+    touch(fx.g, 0, SWAPSIM_READ); /* swaps out 4, loads 0: order 1 2 3 4 0 */
+    struct swapsim_counters c = counters(fx.g);
+    assert_int_equal(c.loads, 1);
+    assert_int_equal(c.pswpout, 0);
+    assert_int_equal(swapsim_guest_shrink(fx.g, 1), 1);
+    /* page 1 (the oldest, only in frontswap, no free frame) went to the
+     * file; page 0 (resident, clean) would have cost no write */
+    c = counters(fx.g);
+    assert_int_equal(c.pswpout, 1);
+    assert_int_equal(c.loads, 2); /* shrink took it out of frontswap */
+    assert_int_equal(c.shrink_pages, 1);
+    check(fx.g);
+    touch(fx.g, 2, SWAPSIM_READ); /* still in frontswap */
+    c = counters(fx.g);
+    assert_int_equal(c.loads, 3);
+    assert_int_equal(c.pswpin, 0);
+    touch(fx.g, 1, SWAPSIM_READ); /* from the file */
+    c = counters(fx.g);
+    assert_int_equal(c.pswpin, 1);
+    assert_int_equal(c.loads, 3);
+    assert_int_equal(c.mismatches, 0);
+    check(fx.g);
+    teardown_guest(&fx);
+}
+
+/* Frontswap on its own: a store refused for a slot it held forgets the
+ * slot (tmem's put-put-get: the older copy is gone too), so a later load
+ * can never claim it. */
+static void test_frontswap_failed_store_forgets_older_copy(void **state)
+{
+    struct tmem *tm = tmem_create(NULL);
+    struct tmem_client *client = tmem_client_create(tm, "fs");
+    struct swapsim_counters ctr;
+    struct swapsim_fsmap *fs;
+    struct tmem_stats st;
+    static uint8_t page[4096], back[4096];
+    char err[256];
+    int pool;
+    (void)state;
+
+    memset(&ctr, 0, sizeof(ctr));
+    memset(page, 0x6b, sizeof(page));
+    pool = tmem_new_pool(client, TMEM_POOL_PERSIST, NULL);
+    assert_true(pool >= 0);
+    assert_int_equal(swapsim_fsmap_create(8, client, pool, 0, false, &ctr, &fs), 0);
+    assert_int_equal(swapsim_fsmap_store(fs, 3, page, 1), 0);
+    assert_true(swapsim_fsmap_holds(fs, 3));
+    assert_int_equal(swapsim_fsmap_pages(fs), 1);
+    assert_int_equal(tmem_set_capacity(tm, 0), 0);
+    page[0] ^= 0xff; /* a new version of the page, refused */
+    assert_int_equal(swapsim_fsmap_store(fs, 3, page, 2), -ENOSPC);
+    assert_false(swapsim_fsmap_holds(fs, 3));
+    assert_int_equal(swapsim_fsmap_pages(fs), 0);
+    assert_int_equal(swapsim_fsmap_oldest(fs, NULL), SWAPSIM_NONE);
+    assert_int_equal(swapsim_fsmap_load(fs, 3, back, 3), -ENOENT);
+    assert_int_equal(tmem_pool_stats(client, pool, &st), 0);
+    assert_int_equal(st.pages, 0);
+    assert_int_equal(ctr.succ_stores, 1);
+    assert_int_equal(ctr.failed_stores, 1);
+    assert_int_equal(ctr.loads, 0);
+    assert_int_equal(swapsim_fsmap_check(fs, err, sizeof(err)), 0);
+    assert_int_equal(swapsim_fsmap_invalidate_area(fs), 0);
+    assert_int_equal(ctr.invalidate_areas, 1);
+    swapsim_fsmap_destroy(fs);
+    tmem_client_destroy(client);
+    tmem_destroy(tm);
+}
+
+/* Frontswap keeps the slots it holds oldest first by their last store or
+ * load; an exclusive load gives the copy up; invalidate_page and
+ * invalidate_area forget slots and count. */
+static void test_frontswap_orders_slots_by_last_store_or_load(void **state)
+{
+    static uint8_t page[4096], back[4096];
+    (void)state;
+
+    memset(page, 0x2d, sizeof(page));
+    for (int exclusive = 0; exclusive < 2; exclusive++) {
+        struct tmem *tm = tmem_create(NULL);
+        struct tmem_client *client = tmem_client_create(tm, "fs");
+        struct swapsim_counters ctr;
+        struct swapsim_fsmap *fs;
+        uint64_t touched = 0;
+        char err[256] = "";
+        int pool = tmem_new_pool(client, TMEM_POOL_PERSIST |
+                                             (exclusive ? TMEM_POOL_EXCLUSIVE_GETS : 0), NULL);
+        assert_true(pool >= 0);
+        memset(&ctr, 0, sizeof(ctr));
+        assert_int_equal(swapsim_fsmap_create(8, client, pool, 5, exclusive, &ctr, &fs), 0);
+        assert_int_equal(swapsim_fsmap_store(fs, 4, page, 10), 0);
+        assert_int_equal(swapsim_fsmap_store(fs, 1, page, 11), 0);
+        assert_int_equal(swapsim_fsmap_store(fs, 6, page, 12), 0);
+        assert_int_equal(swapsim_fsmap_oldest(fs, &touched), 4);
+        assert_int_equal(touched, 10);
+        assert_int_equal(swapsim_fsmap_load(fs, 4, back, 13), 0);
+        assert_memory_equal(page, back, sizeof(page));
+        assert_int_equal(swapsim_fsmap_oldest(fs, &touched), 1);
+        assert_int_equal(touched, 11);
+        if (exclusive) {
+            assert_false(swapsim_fsmap_holds(fs, 4));
+            assert_int_equal(swapsim_fsmap_pages(fs), 2);
+        } else {
+            assert_true(swapsim_fsmap_holds(fs, 4)); /* now the newest */
+            assert_int_equal(swapsim_fsmap_pages(fs), 3);
+        }
+        assert_int_equal(swapsim_fsmap_check(fs, err, sizeof(err)), 0);
+        assert_int_equal(swapsim_fsmap_invalidate_page(fs, 1), 0);
+        assert_int_equal(swapsim_fsmap_invalidate_page(fs, 1), 0); /* not held: no call */
+        assert_int_equal(ctr.invalidates, 1);
+        assert_int_equal(swapsim_fsmap_oldest(fs, &touched), 6);
+        assert_int_equal(touched, 12);
+        assert_int_equal(swapsim_fsmap_invalidate_area(fs), 0);
+        assert_int_equal(swapsim_fsmap_pages(fs), 0);
+        assert_int_equal(swapsim_fsmap_oldest(fs, NULL), SWAPSIM_NONE);
+        struct tmem_stats st;
+        assert_int_equal(tmem_pool_stats(client, pool, &st), 0);
+        assert_int_equal(st.pages, 0);
+        assert_int_equal(swapsim_fsmap_check(fs, err, sizeof(err)), 0);
+        assert_int_equal(ctr.succ_stores, 3);
+        assert_int_equal(ctr.loads, 1);
+        swapsim_fsmap_destroy(fs);
+        tmem_client_destroy(client);
+        tmem_destroy(tm);
+    }
+}
+
+/* Frontswap's own check finds its order broken: stores stamped with
+ * access counts that go backwards (a caller's bug) leave the list not
+ * oldest first. */
+static void test_frontswap_check_finds_order_broken(void **state)
+{
+    struct tmem *tm = tmem_create(NULL);
+    struct tmem_client *client = tmem_client_create(tm, "fs");
+    struct swapsim_counters ctr;
+    struct swapsim_fsmap *fs;
+    static uint8_t page[4096];
+    char err[256] = "";
+    int pool = tmem_new_pool(client, TMEM_POOL_PERSIST, NULL);
+    (void)state;
+
+    memset(&ctr, 0, sizeof(ctr));
+    assert_true(pool >= 0);
+    assert_int_equal(swapsim_fsmap_create(4, client, pool, 0, false, &ctr, &fs), 0);
+    assert_int_equal(swapsim_fsmap_store(fs, 0, page, 20), 0);
+    assert_int_equal(swapsim_fsmap_check(fs, err, sizeof(err)), 0);
+    assert_int_equal(swapsim_fsmap_store(fs, 1, page, 10), 0);
+    assert_int_equal(swapsim_fsmap_check(fs, err, sizeof(err)), -EFAULT);
+    assert_non_null(strstr(err, "not oldest first"));
+    assert_int_equal(swapsim_fsmap_invalidate_area(fs), 0);
+    assert_int_equal(swapsim_fsmap_check(fs, err, sizeof(err)), 0);
+    swapsim_fsmap_destroy(fs);
+    tmem_client_destroy(client);
+    tmem_destroy(tm);
+}
+
+/* The guest's invariant check finds a broken one: a slot allocated behind
+ * the guest's back (a leak) and a swapped page's slot freed behind its back
+ * (a page whose slot no longer names it). */
+static void test_check_finds_broken_invariants(void **state)
+{
+    struct fixture fx;
+    char err[256] = "";
+    uint32_t s;
+    (void)state;
+    setup_guest(&fx, 0, 4, 8, false, false); /* everything on the file */
+    write_all(fx.g, 8);
+    check(fx.g);
+    struct swapsim_swapdev *sd = swapsim_guest_swapdev(fx.g);
+    assert_int_equal(swapsim_swapdev_alloc(sd, 7, &s), 0);
+    assert_int_equal(swapsim_guest_check(fx.g, err, sizeof(err)), -EFAULT);
+    assert_non_null(strstr(err, "leak"));
+    assert_int_equal(swapsim_swapdev_free(sd, s), 0);
+    check(fx.g);
+    for (s = 0; !swapsim_swapdev_in_use(sd, s); s++)
+        ;
+    uint32_t owner = swapsim_swapdev_owner(sd, s);
+    assert_int_equal(swapsim_swapdev_free(sd, s), 0);
+    err[0] = '\0';
+    assert_int_equal(swapsim_guest_check(fx.g, err, sizeof(err)), -EFAULT);
+    char want[64];
+    snprintf(want, sizeof(want), "page %u: slot %u allocated=0", owner, s);
+    if (!strstr(err, want))
+        fail_msg("check said '%s', not '%s'", err, want);
+    /* put it back as it was, so swapoff finds the page */
+    uint32_t again;
+    assert_int_equal(swapsim_swapdev_alloc(sd, owner, &again), 0);
+    assert_int_equal(again, s);
+    assert_int_equal(swapsim_guest_check(fx.g, err, sizeof(err)), -EFAULT);
+    assert_non_null(strstr(err, "on disk=0")); /* the file copy is not claimed */
+    swapsim_guest_destroy(fx.g);
+    tmem_client_destroy(fx.client);
+    tmem_destroy(fx.tm);
+}
+
 struct hook_state {
     struct tmem *tm;
     int calls;
@@ -439,10 +648,16 @@ static void test_self_shrink_gives_back_idle_pages(void **state)
     gc.selfshrink_interval = 16;
     gc.quiet = true;
     assert_int_equal(swapsim_guest_create(&gc, client, &g, err, sizeof(err)), 0);
-    write_all(g, 64); /* 60 pages in frontswap */
-    for (int i = 0; i < 400; i++) /* only pages 60..63: the rest idles */
+    write_all(g, 64); /* 60 pages in frontswap, stored at accesses 5..64 */
+    for (int i = 0; i < 40; i++) /* only pages 60..63 until access 104 */
         touch(g, 60 + (uint32_t)(i % 4), SWAPSIM_READ);
+    /* nothing has idled for 100 accesses yet: nothing given back */
     struct swapsim_counters c = counters(g);
+    assert_int_equal(c.selfshrink_pages, 0);
+    assert_int_equal(c.frontswap_pages, 60);
+    for (int i = 40; i < 400; i++) /* the rest idles */
+        touch(g, 60 + (uint32_t)(i % 4), SWAPSIM_READ);
+    c = counters(g);
     assert_int_equal(c.selfshrink_pages, 60);
     assert_int_equal(tmem_pool_stats(client, swapsim_guest_pool(g), &st), 0);
     assert_int_equal(st.pages, 0);
@@ -527,7 +742,7 @@ static void test_lru_evicts_least_recently_used(void **state)
     (void)state;
 
     swapsim_guest_config_init(&gc, 4, 8);
-    gc.reclaim = SWAPSIM_RECLAIM_LRU;
+    gc.reclaim = GUEST_REPLACE_LRU;
     gc.quiet = true;
     assert_int_equal(swapsim_guest_create(&gc, client, &g, err, sizeof(err)), 0);
     write_all(g, 4);              /* RAM: 0 1 2 3 */
@@ -579,18 +794,18 @@ static void test_slot_allocator_fills_frees_and_reuses(void **state)
     (void)state;
 
     assert_int_equal(swapsim_swapdev_create(NULL, 70, 4096, &sd, err, sizeof(err)), 0);
-    for (int i = 0; i < 70; i++) {
-        assert_int_equal(swapsim_swapdev_alloc(sd, &s), 0);
+    for (uint32_t i = 0; i < 70; i++) {
+        assert_int_equal(swapsim_swapdev_alloc(sd, 1000 + i, &s), 0);
         assert_true(s < 70);
         assert_int_equal(seen[s], 0);
         seen[s] = 1;
     }
-    assert_int_equal(swapsim_swapdev_alloc(sd, &s), -ENOSPC);
+    assert_int_equal(swapsim_swapdev_alloc(sd, 7, &s), -ENOSPC);
     assert_int_equal(swapsim_swapdev_used(sd), 70);
     assert_int_equal(swapsim_swapdev_free(sd, 65), 0);
     assert_int_equal(swapsim_swapdev_free(sd, 65), -EINVAL);
     assert_false(swapsim_swapdev_in_use(sd, 65));
-    assert_int_equal(swapsim_swapdev_alloc(sd, &s), 0);
+    assert_int_equal(swapsim_swapdev_alloc(sd, 7, &s), 0);
     assert_int_equal(s, 65);
     memset(page, 0x3c, sizeof(page));
     assert_int_equal(swapsim_swapdev_write(sd, 69, page), 0);
@@ -601,6 +816,50 @@ static void test_slot_allocator_fills_frees_and_reuses(void **state)
     assert_int_equal(swapsim_swapdev_create("/nonexistent/dir", 4, 4096, &sd, err,
                                             sizeof(err)) < 0, 1);
     assert_non_null(strstr(err, "/nonexistent/dir"));
+}
+
+/* The slot table is the swap device's: alloc names the owner page, a write
+ * marks the slot on disk, free clears both, so a reused slot never claims
+ * its former page's owner or file copy. */
+static void test_slot_table_tracks_owner_and_disk_copy(void **state)
+{
+    struct swapsim_swapdev *sd;
+    char err[256], page[4096];
+    uint32_t a, b;
+    (void)state;
+
+    memset(page, 0x5a, sizeof(page));
+    assert_int_equal(swapsim_swapdev_create(NULL, 4, 4096, &sd, err, sizeof(err)), 0);
+    assert_int_equal(swapsim_swapdev_owner(sd, 0), SWAPSIM_NONE);
+    assert_int_equal(swapsim_swapdev_write(sd, 0, page), -EINVAL); /* not allocated */
+    assert_false(swapsim_swapdev_on_disk(sd, 0));
+    assert_int_equal(swapsim_swapdev_alloc(sd, 11, &a), 0);
+    assert_int_equal(swapsim_swapdev_alloc(sd, 12, &b), 0);
+    assert_int_equal(swapsim_swapdev_owner(sd, a), 11);
+    assert_int_equal(swapsim_swapdev_owner(sd, b), 12);
+    assert_false(swapsim_swapdev_on_disk(sd, a));
+    assert_int_equal(swapsim_swapdev_write(sd, a, page), 0);
+    assert_true(swapsim_swapdev_on_disk(sd, a));
+    assert_false(swapsim_swapdev_on_disk(sd, b));
+    assert_int_equal(swapsim_swapdev_free(sd, a), 0);
+    assert_int_equal(swapsim_swapdev_owner(sd, a), SWAPSIM_NONE);
+    assert_false(swapsim_swapdev_on_disk(sd, a));
+    assert_int_equal(swapsim_swapdev_read(sd, a, page), -EINVAL); /* freed */
+    /* fill the device: one of the allocations reuses slot a */
+    uint32_t s, owner_of_a = SWAPSIM_NONE;
+    for (uint32_t owner = 20; swapsim_swapdev_alloc(sd, owner, &s) == 0; owner++) {
+        assert_int_equal(swapsim_swapdev_owner(sd, s), owner);
+        if (s == a)
+            owner_of_a = owner;
+    }
+    assert_int_equal(swapsim_swapdev_used(sd), 4);
+    assert_int_not_equal(owner_of_a, SWAPSIM_NONE);
+    assert_int_equal(swapsim_swapdev_owner(sd, a), owner_of_a);
+    assert_false(swapsim_swapdev_on_disk(sd, a)); /* the old copy is not claimed */
+    assert_int_equal(swapsim_swapdev_owner(sd, b), 12);
+    assert_int_equal(swapsim_swapdev_owner(sd, 4), SWAPSIM_NONE); /* out of range */
+    assert_false(swapsim_swapdev_on_disk(sd, 4));
+    swapsim_swapdev_destroy(sd);
 }
 
 static void test_content_is_deterministic_and_mixed(void **state)
@@ -652,6 +911,11 @@ int main(void)
         cmocka_unit_test(test_shrink_moves_pages_to_swap_file),
         cmocka_unit_test(test_shrink_partial_capacity_keeps_store_within_budget),
         cmocka_unit_test(test_shrink_brings_pages_into_free_ram),
+        cmocka_unit_test(test_shrink_gives_back_least_recently_used_first),
+        cmocka_unit_test(test_frontswap_failed_store_forgets_older_copy),
+        cmocka_unit_test(test_frontswap_orders_slots_by_last_store_or_load),
+        cmocka_unit_test(test_frontswap_check_finds_order_broken),
+        cmocka_unit_test(test_check_finds_broken_invariants),
         cmocka_unit_test(test_shrink_request_in_middle_of_swapout),
         cmocka_unit_test(test_self_shrink_gives_back_idle_pages),
         cmocka_unit_test(test_mismatch_is_fatal_with_page_slot_history),
@@ -659,6 +923,7 @@ int main(void)
         cmocka_unit_test(test_lru_evicts_least_recently_used),
         cmocka_unit_test(test_clock_gives_second_chance),
         cmocka_unit_test(test_slot_allocator_fills_frees_and_reuses),
+        cmocka_unit_test(test_slot_table_tracks_owner_and_disk_copy),
         cmocka_unit_test(test_content_is_deterministic_and_mixed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

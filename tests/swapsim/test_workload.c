@@ -1,10 +1,13 @@
 /*
  * test_workload.c - workloads and inputs: generators are reproducible and
  * have their advertised shape; the text trace reader accepts the documented
- * format and names the file and line of every bad input; size and schedule
- * parsing reject bad text; reports carry the headline and every counter.
+ * format and names the file and line of every bad input; schedules take
+ * sizes in the project's one size grammar and reject bad text naming it;
+ * every counter of the one list is summed and rendered; reports carry the
+ * headline and every counter.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "common/size.h"
+#include "common/stats_writer.h"
 #include "swapsim/swapsim.h"
 
 static struct swapsim_workload *gen(enum swapsim_gen_kind kind, uint32_t vpages, uint64_t n,
@@ -55,6 +60,61 @@ static void test_generators_are_seeded_and_reproducible(void **state)
         swapsim_workload_destroy(a);
         swapsim_workload_destroy(b);
         swapsim_workload_destroy(c);
+    }
+}
+
+/* Results stay comparable across versions: a seed gives the same access
+ * streams and the same page contents as it always has (values recorded
+ * from the generators and contents of this version and the one before
+ * the shared mixer, common/hash.h, replaced swapsim's own). */
+static void test_same_seed_gives_the_recorded_streams_and_contents(void **state)
+{
+    static const uint32_t want_pages[5][6] = {
+        {38620, 52654, 69, 21715, 20236, 7101},    /* uniform */
+        {8563, 64438, 48277, 57315, 4628, 10263},  /* zipf */
+        {0, 1, 2, 3, 4, 5},                        /* seq */
+        {47038, 50546, 37400, 42811, 42442, 39158}, /* phase */
+        {44943, 50299, 35891, 10263, 51403, 37476}, /* mix */
+    };
+    static const int want_ops[5][6] = {
+        {1, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0}, {0, 1, 0, 0, 1, 0},
+        {1, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 1, 0},
+    };
+    static const struct {
+        uint32_t vpage;
+        const char *cls;
+        uint64_t w2, w511;
+    } want_content[] = {
+        {0, "compressible", 0xd8a7783a7d1e4497ULL, 0x73b87cabba0bca08ULL},
+        {1, "random", 0xa9ab2206eb2b5d62ULL, 0x1b9d3171450bf7dfULL},
+        {5, "zero", 0, 0},
+        {9, "dup", 0xe4edf0e4cebeac46ULL, 0xce3d8e70df9a5dc1ULL},
+    };
+    static uint64_t page[512];
+    struct swapsim_content_mix mix;
+    struct swapsim_access a;
+    (void)state;
+
+    for (int k = SWAPSIM_GEN_UNIFORM; k <= SWAPSIM_GEN_MIX; k++) {
+        struct swapsim_workload *w = gen((enum swapsim_gen_kind)k, 65536, 1000, 1);
+        for (int i = 0; i < 6; i++) {
+            assert_int_equal(swapsim_workload_next(w, &a), 1);
+            if (a.vpage != want_pages[k][i] || (int)a.op != want_ops[k][i])
+                fail_msg("%s access %d: page %u op %d, recorded page %u op %d",
+                         swapsim_gen_kind_name((enum swapsim_gen_kind)k), i, a.vpage,
+                         (int)a.op, want_pages[k][i], want_ops[k][i]);
+        }
+        swapsim_workload_destroy(w);
+    }
+    swapsim_content_mix_default(&mix);
+    for (size_t i = 0; i < sizeof(want_content) / sizeof(want_content[0]); i++) {
+        uint32_t v = want_content[i].vpage;
+        swapsim_content_fill(page, sizeof(page), 1, &mix, v, 3);
+        assert_string_equal(swapsim_content_class(1, &mix, v, 3), want_content[i].cls);
+        if (page[2] != want_content[i].w2 || page[511] != want_content[i].w511)
+            fail_msg("page %u version 3: words 0x%016" PRIx64 " 0x%016" PRIx64
+                     ", recorded 0x%016" PRIx64 " 0x%016" PRIx64, v, page[2], page[511],
+                     want_content[i].w2, want_content[i].w511);
     }
 }
 
@@ -240,23 +300,11 @@ static void test_sample_trace_in_tree_parses(void **state)
     swapsim_workload_destroy(w);
 }
 
-static void test_sizes_and_schedules_parse_or_fail_clearly(void **state)
+static void test_schedules_parse_sizes_in_the_one_grammar_or_fail_clearly(void **state)
 {
     struct swapsim_config cfg;
-    uint64_t v;
     char err[256];
     (void)state;
-    assert_int_equal(swapsim_parse_size("64M", &v), 0);
-    assert_int_equal(v, 64ULL << 20);
-    assert_int_equal(swapsim_parse_size("1GiB", &v), 0);
-    assert_int_equal(v, 1ULL << 30);
-    assert_int_equal(swapsim_parse_size("4096", &v), 0);
-    assert_int_equal(v, 4096);
-    assert_int_equal(swapsim_parse_size("unlimited", &v), 0);
-    assert_true(v == TMEM_CAPACITY_UNLIMITED);
-    assert_int_equal(swapsim_parse_size("12Q", &v), -EINVAL);
-    assert_int_equal(swapsim_parse_size("-1", &v), -EINVAL);
-    assert_int_equal(swapsim_parse_size("", &v), -EINVAL);
     swapsim_config_init(&cfg);
     assert_int_equal(swapsim_parse_schedule(&cfg, "100:32M,200:0:swapout,300:unlimited", err,
                                             sizeof(err)), 0);
@@ -266,14 +314,110 @@ static void test_sizes_and_schedules_parse_or_fail_clearly(void **state)
     assert_false(cfg.events[0].during_swapout);
     assert_true(cfg.events[1].during_swapout);
     assert_int_equal(cfg.events[1].bytes, 0);
+    assert_true(cfg.events[2].bytes == TMEM_CAPACITY_UNLIMITED);
+    /* the grammar of common/size.h: unit in either case, B or iB after it */
+    assert_int_equal(swapsim_parse_schedule(&cfg, "1:64MiB,2:1g,3:4096,4:2TB", err,
+                                            sizeof(err)), 0);
+    assert_int_equal(cfg.events[0].bytes, 64ULL << 20);
+    assert_int_equal(cfg.events[1].bytes, 1ULL << 30);
+    assert_int_equal(cfg.events[2].bytes, 4096);
+    assert_int_equal(cfg.events[3].bytes, 2ULL << 40);
+    /* anything else is refused, the message naming the grammar ("inf" is
+     * retired: "unlimited" is the one word) */
+    static const char *const bad[] = {"100:zz", "100:inf", "100:12Q", "100:-1", "100:",
+                                      "100:1.5M", "100:64 M"};
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        err[0] = '\0';
+        assert_int_equal(swapsim_parse_schedule(&cfg, bad[k], err, sizeof(err)), -EINVAL);
+        if (!strstr(err, "bad size '") || !strstr(err, size_grammar(true)))
+            fail_msg("'%s': error '%s' lacks the bad size or the grammar", bad[k], err);
+    }
     assert_int_equal(swapsim_parse_schedule(&cfg, "100", err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "ACCESS:SIZE"));
-    assert_int_equal(swapsim_parse_schedule(&cfg, "100:zz", err, sizeof(err)), -EINVAL);
-    assert_non_null(strstr(err, "bad size 'zz'"));
     assert_int_equal(swapsim_parse_schedule(&cfg, "100:1M:later", err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "swapout"));
     assert_int_equal(swapsim_parse_schedule(&cfg, "200:1M,100:1M", err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "access order"));
+}
+
+/* Counters are declared once (SWAPSIM_COUNTERS): the adder sums every one,
+ * and the writer (JSON) and the CSV report carry every one, by name, with
+ * its value, in list order. */
+static void test_every_counter_is_summed_and_rendered_in_list_order(void **state)
+{
+    static const char *const names[] = {
+#define NAME(name, help) #name,
+        SWAPSIM_COUNTERS(NAME)
+#undef NAME
+    };
+    const size_t n = sizeof(names) / sizeof(names[0]);
+    struct swapsim_counters a, b;
+    struct swapsim_sample sample;
+    struct swapsim_result res;
+    struct stats_writer w;
+    char json[4096], want[128], *csv = NULL, *p;
+    size_t len = 0;
+    uint64_t i;
+    (void)state;
+
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    assert_int_equal(sizeof(a), n * sizeof(uint64_t));
+    i = 1;
+#define SET(name, help) a.name = i; b.name = 1000 * i; i++;
+    SWAPSIM_COUNTERS(SET)
+#undef SET
+    swapsim_counters_add(&a, &b);
+    i = 1;
+#define CHECK(name, help) \
+    if (a.name != 1001 * i) \
+        fail_msg("counter %s: %" PRIu64 " after the add, want %" PRIu64, #name, a.name, 1001 * i); \
+    i++;
+    SWAPSIM_COUNTERS(CHECK)
+#undef CHECK
+
+    stats_writer_begin(&w, json, sizeof(json), true, 0);
+    swapsim_counters_write(&w, &a);
+    assert_true(stats_writer_end(&w, false) < (int)sizeof(json));
+    p = json;
+    for (i = 0; i < n; i++) {
+        snprintf(want, sizeof(want), "\"%s\": %" PRIu64, names[i], 1001 * (i + 1));
+        char *at = strstr(p, want);
+        if (!at)
+            fail_msg("JSON lacks '%s' after the counters before it: %s", want, json);
+        p = at + strlen(want);
+    }
+
+    memset(&res, 0, sizeof(res));
+    sample.guest = 0;
+    sample.at = 7;
+    sample.capacity = 9;
+    sample.c = a;
+    res.samples = &sample;
+    res.nsamples = 1;
+    FILE *f = open_memstream(&csv, &len);
+    swapsim_report_csv(f, &res);
+    fclose(f);
+    p = csv;
+    assert_int_equal(strncmp(p, "guest,at,capacity", 17), 0);
+    p += 17;
+    for (i = 0; i < n; i++) {
+        snprintf(want, sizeof(want), ",%s", names[i]);
+        if (strncmp(p, want, strlen(want)) != 0)
+            fail_msg("CSV column %" PRIu64 " is not %s: %s", i + 4, names[i], csv);
+        p += strlen(want);
+    }
+    assert_int_equal(*p++, '\n');
+    assert_int_equal(strncmp(p, "0,7,9", 5), 0);
+    p += 5;
+    for (i = 0; i < n; i++) {
+        snprintf(want, sizeof(want), ",%" PRIu64, 1001 * (i + 1));
+        if (strncmp(p, want, strlen(want)) != 0)
+            fail_msg("CSV value of %s is not %s: %s", names[i], want + 1, csv);
+        p += strlen(want);
+    }
+    assert_string_equal(p, "\n");
+    free(csv);
 }
 
 static void test_report_has_headline_and_all_counters(void **state)
@@ -358,6 +502,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_generators_are_seeded_and_reproducible),
+        cmocka_unit_test(test_same_seed_gives_the_recorded_streams_and_contents),
         cmocka_unit_test(test_zipf_is_skewed_uniform_is_not),
         cmocka_unit_test(test_seq_scans_in_order),
         cmocka_unit_test(test_phase_stays_in_a_working_set_per_phase),
@@ -366,7 +511,8 @@ int main(void)
         cmocka_unit_test(test_bad_trace_lines_name_file_and_line),
         cmocka_unit_test(test_unreadable_or_binary_trace_is_refused),
         cmocka_unit_test(test_sample_trace_in_tree_parses),
-        cmocka_unit_test(test_sizes_and_schedules_parse_or_fail_clearly),
+        cmocka_unit_test(test_schedules_parse_sizes_in_the_one_grammar_or_fail_clearly),
+        cmocka_unit_test(test_every_counter_is_summed_and_rendered_in_list_order),
         cmocka_unit_test(test_report_has_headline_and_all_counters),
         cmocka_unit_test(test_schedule_drop_to_zero_mid_run_loses_nothing),
     };

@@ -4,6 +4,7 @@
  * X-macro of name and help text), so the docs cannot drift from the code.
  *
  * usage: counters tmemfs     (docs/fuse_cleancache.md)
+ *        counters swapsim    (docs/swapsim.md)
  *
  * tools/counters/docs-tables.sh compares each table with the block between
  * "<!-- counters:MODULE begin -->" and "<!-- counters:MODULE end -->" of
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "fuse_cleancache/tmemfs_stats.h"
+#include "swapsim/swapsim.h"
 
 static void row(const char *name, const char *help)
 {
@@ -30,12 +32,30 @@ static void print_tmemfs(void)
 #undef TMEMFS_SHOWN_ROW
 }
 
+static void print_swapsim(void)
+{
+    printf("| name | what it is |\n|---|---|\n");
+#define SWAPSIM_ROW(name, help) row(#name, help);
+    SWAPSIM_COUNTERS(SWAPSIM_ROW)
+#undef SWAPSIM_ROW
+}
+
+static const struct {
+    const char *module;
+    void (*print)(void);
+} modules[] = {
+    { "tmemfs", print_tmemfs },
+    { "swapsim", print_swapsim },
+};
+
 int main(int argc, char **argv)
 {
-    if (argc == 2 && strcmp(argv[1], "tmemfs") == 0) {
-        print_tmemfs();
-        return 0;
+    for (size_t i = 0; argc == 2 && i < sizeof(modules) / sizeof(modules[0]); i++) {
+        if (strcmp(argv[1], modules[i].module) == 0) {
+            modules[i].print();
+            return 0;
+        }
     }
-    fprintf(stderr, "usage: counters tmemfs\n");
+    fprintf(stderr, "usage: counters tmemfs|swapsim\n");
     return 2;
 }
