@@ -15,6 +15,12 @@
  *           capacity changes and drop_caches go to either control
  *           directory, and every read, through either view, is checked
  *           against the one model.
+ * Environment: TMEMFS_MIX_MMAP=private makes some range reads go through
+ * a fresh MAP_PRIVATE mapping (what works on a direct-I/O mount);
+ * TMEMFS_MIX_MMAP=shared makes some reads and some writes inside the file
+ * go through MAP_SHARED mappings, written back with msync (what a mount
+ * with -o kcache supports: fsx's mapped reads and writes). Unset: no
+ * mapping, and a seed gives the same run as before the mmap modes.
  * Exits 0 when every check passed, 1 on the first mismatch (printed).
  */
 #include <errno.h>
@@ -25,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +46,8 @@ struct mix_file {
 };
 
 static uint64_t mix_rng;
+/* 0: no mappings; 1: MAP_PRIVATE reads; 2: MAP_SHARED reads and writes */
+static int mix_mmap;
 
 static uint64_t mix_next(void)
 {
@@ -81,6 +90,24 @@ static int mix_ctl(const char *ctldir, const char *file, const char *val)
     return rc;
 }
 
+/* Read [off, off + len) of fd into buf through a fresh mapping of the
+ * whole file (size bytes). The bytes read, or -1 with errno. */
+static ssize_t mix_mmap_read(int fd, size_t size, unsigned char *buf, size_t off, size_t len)
+{
+    unsigned char *map;
+
+    if (off >= size || size == 0)
+        return 0;
+    if (len > size - off)
+        len = size - off;
+    map = mmap(NULL, size, PROT_READ, mix_mmap == 2 ? MAP_SHARED : MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED)
+        return -1;
+    memcpy(buf, map + off, len);
+    munmap(map, size);
+    return (ssize_t)len;
+}
+
 /* Read [off, off+len) of f through the mount and compare with the model. */
 static int mix_check_read(long op, const char *dir, int i, struct mix_file *f, size_t off,
                           size_t len)
@@ -103,6 +130,14 @@ static int mix_check_read(long op, const char *dir, int i, struct mix_file *f, s
         goto out;
     }
     want = off >= f->size ? 0 : (f->size - off < len ? f->size - off : len);
+    if (mix_mmap && mix_below(2)) {
+        ssize_t n = mix_mmap_read(fd, f->size, buf, off, len);
+        if (n < 0) {
+            rc = mix_fail(op, "mmap read", i, strerror(errno));
+            goto out;
+        }
+        got = len = (size_t)n; /* the loop below has nothing left to do */
+    }
     while (got < len) {
         ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
         if (n < 0) {
@@ -163,6 +198,9 @@ int main(int argc, char **argv)
     dirs[1] = nviews == 2 ? argv[5] : argv[1];
     ctldirs[1] = nviews == 2 ? argv[6] : argv[2];
     mix_rng = strtoull(argv[3], NULL, 0);
+    if (getenv("TMEMFS_MIX_MMAP"))
+        mix_mmap = !strcmp(getenv("TMEMFS_MIX_MMAP"), "shared") ? 2
+                   : !strcmp(getenv("TMEMFS_MIX_MMAP"), "private") ? 1 : 0;
     ops = strtol(argv[4], NULL, 0);
     wbuf = malloc(MIX_MAXIO);
     for (i = 0; i < MIX_FILES; i++) {
@@ -202,12 +240,23 @@ int main(int argc, char **argv)
             size_t len = 1 + mix_below(MIX_MAXIO);
             if (off + len > MIX_MAX)
                 len = MIX_MAX - off;
-            fd = open(p, O_WRONLY | O_CREAT, 0644);
+            fd = open(p, (mix_mmap == 2 ? O_RDWR : O_WRONLY) | O_CREAT, 0644);
             if (fd < 0)
                 return mix_fail(op, "open for write", i, strerror(errno));
             mix_fill(wbuf, len);
-            if (pwrite(fd, wbuf, len, (off_t)off) != (ssize_t)len)
+            if (mix_mmap == 2 && f->exists && off + len <= f->size && mix_below(2)) {
+                /* inside the file: through a shared mapping */
+                unsigned char *map = mmap(NULL, f->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+                                          fd, 0);
+                if (map == MAP_FAILED)
+                    return mix_fail(op, "mmap for write", i, strerror(errno));
+                memcpy(map + off, wbuf, len);
+                if (msync(map, f->size, MS_SYNC) < 0)
+                    return mix_fail(op, "msync", i, strerror(errno));
+                munmap(map, f->size);
+            } else if (pwrite(fd, wbuf, len, (off_t)off) != (ssize_t)len) {
                 return mix_fail(op, "pwrite", i, strerror(errno));
+            }
             close(fd);
             if (!f->exists) {
                 memset(f->data, 0, MIX_MAX);
