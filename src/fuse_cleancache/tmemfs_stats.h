@@ -84,6 +84,24 @@ static inline uint64_t tmemfs_permille(uint64_t hits, uint64_t misses)
     X(cleancache_enabled, "1 if cleancache is on", g->cleancache ? 1 : 0)                  \
     X(tmem_pool_pages, "pages in this mount's cleancache pool now", g->pool.pages)         \
     X(tmem_pool_evicted, "pages the store evicted from the pool", g->pool.pages_evicted)   \
+    X(tmem_pool_pages_raw, "pool pages held as they came", g->pool.pages_raw)               \
+    X(tmem_pool_pages_compressed, "pool pages held lz4-compressed", g->pool.pages_compressed) \
+    X(tmem_pool_pages_same_filled, "pool pages held as the one word they repeat",           \
+      g->pool.pages_same_filled)                                                           \
+    X(tmem_pool_pages_deduplicated, "pool pages sharing an identical page's data",          \
+      g->pool.pages_deduplicated)                                                          \
+    X(tmem_pool_data_bytes, "allocator bytes of the pool's page data", g->pool.data_bytes) \
+    X(tmem_pool_compression_permille,                                                      \
+      "1000 x the pool's bytes of pages / its bytes of data (zswap's ratio; 0 if empty)",  \
+      g->pool.data_bytes ? g->pool.pages * g->page_size * 1000 / g->pool.data_bytes : 0)   \
+    X(tmem_pool_failed_puts_no_room, "pool puts refused: no room and nothing to evict",     \
+      g->pool.failed_puts_reason[TMEM_PUT_FAIL_NO_ROOM])                                   \
+    X(tmem_pool_failed_puts_hysteresis, "pool puts refused by the store's hysteresis",      \
+      g->pool.failed_puts_reason[TMEM_PUT_FAIL_HYSTERESIS])                                \
+    X(tmem_pool_failed_puts_frozen, "pool puts refused: the mount's client frozen",         \
+      g->pool.failed_puts_reason[TMEM_PUT_FAIL_FROZEN])                                    \
+    X(tmem_pool_failed_puts_alloc, "pool puts refused: an allocation failed",               \
+      g->pool.failed_puts_reason[TMEM_PUT_FAIL_ALLOC])                                     \
     X(tmem_store_pages, "pages in the whole tmem store now", g->store.pages)               \
     X(tmem_store_data_bytes, "bytes of page data the store holds", g->store.data_bytes)    \
     X(tmem_store_metadata_bytes, "bytes of metadata the store holds",                      \

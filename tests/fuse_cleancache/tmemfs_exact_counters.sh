@@ -18,6 +18,9 @@
 #    sequential ones, priced exactly on every profile; with cleancache on
 #    the second pass reads nothing, so it costs no device time;
 #    backing_delay=USEC really waits that long per backing read.
+#  - zswap-style detail: a file of zeros read through a guest cache of half
+#    its size leaves K/2 same-filled pages in the pool (no data held for
+#    them), and random data leaves raw pages (lz4 cannot shrink them).
 source "$(dirname "$0")/common.bash"
 tmemfs_begin
 W=$TMEMFS_WORK
@@ -132,3 +135,18 @@ reads=$(($(tmemfs_stat "$W/m8" device_random_requests) + $(tmemfs_stat "$W/m8" d
 [ "$waited" -ge $((reads * 20)) ] || tmemfs_fail "backing_delay=20000: $reads reads took $waited ms"
 tmemfs_umount "$W/m8"
 tmemfs_pass "device model: requests and prices exact on every profile; cleancache halves the time; backing_delay waits ($reads reads, $waited ms)"
+
+# 6. zswap-style detail of the pool.
+head -c $((K * 4096)) /dev/zero >"$W/src/zeros"
+tmemfs_mount "$W/src" "$W/m9" -o cache_size=$((K / 2 * 4096))
+cat "$W/m9/zeros" >/dev/null
+tmemfs_expect "same-filled pool pages after reading zeros" "$(tmemfs_stat "$W/m9" tmem_pool_pages_same_filled)" $((K / 2))
+tmemfs_expect "pool data bytes for same-filled pages" "$(tmemfs_stat "$W/m9" tmem_pool_data_bytes)" 0
+cat "$W/m9/big" >/dev/null
+tmemfs_expect "raw pool pages after random data" "$(tmemfs_stat "$W/m9" tmem_pool_pages_raw)" $((K / 2))
+tmemfs_expect "pool pages by kind add up" \
+    "$(($(tmemfs_stat "$W/m9" tmem_pool_pages_raw) + $(tmemfs_stat "$W/m9" tmem_pool_pages_compressed) + \
+       $(tmemfs_stat "$W/m9" tmem_pool_pages_same_filled) + $(tmemfs_stat "$W/m9" tmem_pool_pages_deduplicated)))" \
+    "$(tmemfs_stat "$W/m9" tmem_pool_pages)"
+tmemfs_umount "$W/m9"
+tmemfs_pass "pool detail: same-filled pages hold no data, random pages stay raw, kinds add up"
