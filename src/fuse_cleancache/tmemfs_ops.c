@@ -64,15 +64,21 @@ static int tmemfs_request_groups(void *arg, int size, gid_t list[])
     return fuse_req_getgroups(arg, size, list);
 }
 
-/* Take on req's caller's identity (tmemfs_creds.h). 0 or -errno (then the
- * request must fail, and tmemfs_request_end must not be called). */
-static int tmemfs_request_begin(fuse_req_t req, struct tmemfs_request *r)
+/* Take on req's caller's identity (tmemfs_creds.h). false when that
+ * failed: the error has been replied, and tmemfs_request_end must not be
+ * called. */
+static bool tmemfs_request_begin(fuse_req_t req, struct tmemfs_request *r)
 {
+    int rc;
+
     r->req = req;
     r->fs = fuse_req_userdata(req);
     r->ctx = fuse_req_ctx(req);
-    return tmemfs_creds_enter(&r->fs->creds, r->ctx->uid, r->ctx->gid, tmemfs_request_groups, req,
-                              &r->scope);
+    rc = tmemfs_creds_enter(&r->fs->creds, r->ctx->uid, r->ctx->gid, tmemfs_request_groups, req,
+                            &r->scope);
+    if (rc < 0)
+        fuse_reply_err(req, -rc);
+    return rc == 0;
 }
 
 static void tmemfs_request_end(struct tmemfs_request *r)
@@ -251,12 +257,12 @@ static void tmemfs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name
 {
     struct tmemfs_request r;
     struct fuse_entry_param e;
-    int rc = tmemfs_request_begin(req, &r);
+    int rc;
 
-    if (rc == 0) {
-        rc = tmemfs_lookup_entry(r.fs, tmemfs_inode_of(r.fs, parent), name, &e);
-        tmemfs_request_end(&r);
-    }
+    if (!tmemfs_request_begin(req, &r))
+        return;
+    rc = tmemfs_lookup_entry(r.fs, tmemfs_inode_of(r.fs, parent), name, &e);
+    tmemfs_request_end(&r);
     if (rc == -ENOENT && r.fs->opts->negative_timeout > 0) {
         /* the kernel may remember that the name does not exist */
         memset(&e, 0, sizeof(e));
@@ -292,13 +298,11 @@ static void tmemfs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_i
     struct tmemfs_request r;
     struct tmemfs_inode *inode;
     struct stat st;
-    int rc = tmemfs_request_begin(req, &r);
+    int rc = 0;
 
     (void)fi;
-    if (rc < 0) {
-        fuse_reply_err(req, -rc);
+    if (!tmemfs_request_begin(req, &r))
         return;
-    }
     inode = tmemfs_inode_of(r.fs, ino);
     if (tmemfs_is_backing(inode))
         rc = tmemfs_backing_attr(r.fs, inode->fd, &st);
@@ -402,12 +406,10 @@ static void tmemfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
     struct tmemfs_request r;
     struct tmemfs_inode *inode;
     struct stat st;
-    int rc = tmemfs_request_begin(req, &r);
+    int rc = 0;
 
-    if (rc < 0) {
-        fuse_reply_err(req, -rc);
+    if (!tmemfs_request_begin(req, &r))
         return;
-    }
     inode = tmemfs_inode_of(r.fs, ino);
     if (tmemfs_is_backing(inode)) {
         rc = tmemfs_setattr_backing(r.fs, inode, attr, to_set, tmemfs_fi_fd(fi));
@@ -432,12 +434,9 @@ static void tmemfs_op_readlink(fuse_req_t req, fuse_ino_t ino)
     struct tmemfs_inode *inode;
     char buf[PATH_MAX + 1];
     ssize_t n = -EINVAL;
-    int rc = tmemfs_request_begin(req, &r);
 
-    if (rc < 0) {
-        fuse_reply_err(req, -rc);
+    if (!tmemfs_request_begin(req, &r))
         return;
-    }
     inode = tmemfs_inode_of(r.fs, ino);
     if (tmemfs_is_backing(inode)) {
         n = readlinkat(inode->fd, "", buf, sizeof(buf) - 1);
@@ -476,12 +475,10 @@ static void tmemfs_make(fuse_req_t req, fuse_ino_t parent_ino, const char *name,
     struct tmemfs_request r;
     struct tmemfs_inode *parent;
     struct fuse_entry_param e;
-    int rc = tmemfs_request_begin(req, &r);
+    int rc = 0;
 
-    if (rc < 0) {
-        fuse_reply_err(req, -rc);
+    if (!tmemfs_request_begin(req, &r))
         return;
-    }
     parent = tmemfs_inode_of(r.fs, parent_ino);
     rc = tmemfs_creatable(r.fs, parent, name);
     if (rc == 0) {
@@ -524,12 +521,10 @@ static void tmemfs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_
     struct tmemfs_mod m = { 0 };
     struct fuse_entry_param e;
     char proc[64];
-    int rc = tmemfs_request_begin(req, &r);
+    int rc = 0;
 
-    if (rc < 0) {
-        fuse_reply_err(req, -rc);
+    if (!tmemfs_request_begin(req, &r))
         return;
-    }
     inode = tmemfs_inode_of(r.fs, ino);
     newparent = tmemfs_inode_of(r.fs, newparent_ino);
     rc = tmemfs_is_backing(inode) ? tmemfs_creatable(r.fs, newparent, newname) : -EPERM;
@@ -579,12 +574,10 @@ static void tmemfs_remove(fuse_req_t req, fuse_ino_t parent_ino, const char *nam
     struct tmemfs_request r;
     struct tmemfs_inode *parent;
     struct tmemfs_mod m = { 0 };
-    int rc = tmemfs_request_begin(req, &r), fd;
+    int rc = 0, fd;
 
-    if (rc < 0) {
-        fuse_reply_err(req, -rc);
+    if (!tmemfs_request_begin(req, &r))
         return;
-    }
     parent = tmemfs_inode_of(r.fs, parent_ino);
     rc = tmemfs_creatable(r.fs, parent, name);
     if (rc == -EEXIST)
@@ -614,12 +607,10 @@ static void tmemfs_op_rename(fuse_req_t req, fuse_ino_t parent_ino, const char *
     struct tmemfs_request r;
     struct tmemfs_inode *parent, *newparent;
     struct tmemfs_mod ma = { 0 }, mb = { 0 };
-    int rc = tmemfs_request_begin(req, &r), fa, fb;
+    int rc = 0, fa, fb;
 
-    if (rc < 0) {
-        fuse_reply_err(req, -rc);
+    if (!tmemfs_request_begin(req, &r))
         return;
-    }
     parent = tmemfs_inode_of(r.fs, parent_ino);
     newparent = tmemfs_inode_of(r.fs, newparent_ino);
     rc = tmemfs_creatable(r.fs, parent, name);
@@ -727,12 +718,10 @@ static void tmemfs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info
     struct tmemfs_inode *inode;
     char proc[64];
     bool trunc;
-    int rc = tmemfs_request_begin(req, &r), fd, flags;
+    int rc = 0, fd, flags;
 
-    if (rc < 0) {
-        fuse_reply_err(req, -rc);
+    if (!tmemfs_request_begin(req, &r))
         return;
-    }
     inode = tmemfs_inode_of(r.fs, ino);
     if (!tmemfs_is_backing(inode)) {
         struct tmemfs_fh *fh = calloc(1, sizeof(*fh));
@@ -772,12 +761,10 @@ static void tmemfs_op_create(fuse_req_t req, fuse_ino_t parent_ino, const char *
     struct tmemfs_inode *parent;
     struct fuse_entry_param e;
     bool trunc, existed;
-    int rc = tmemfs_request_begin(req, &r), fd = -1, flags;
+    int rc = 0, fd = -1, flags;
 
-    if (rc < 0) {
-        fuse_reply_err(req, -rc);
+    if (!tmemfs_request_begin(req, &r))
         return;
-    }
     parent = tmemfs_inode_of(r.fs, parent_ino);
     rc = tmemfs_creatable(r.fs, parent, name);
     if (rc == 0) {
@@ -1042,12 +1029,10 @@ static void tmemfs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_i
     struct tmemfs_request r;
     struct tmemfs_inode *inode;
     struct tmemfs_fh *fh;
-    int rc = tmemfs_request_begin(req, &r), fd;
+    int rc = 0, fd;
 
-    if (rc < 0) {
-        fuse_reply_err(req, -rc);
+    if (!tmemfs_request_begin(req, &r))
         return;
-    }
     inode = tmemfs_inode_of(r.fs, ino);
     fh = calloc(1, sizeof(*fh));
     if (!fh) {
@@ -1184,12 +1169,9 @@ static void tmemfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
     struct tmemfs_fh *fh = tmemfs_fh_of(fi);
     ssize_t used = -EBADF;
     char *buf;
-    int rc = tmemfs_request_begin(req, &r);
 
-    if (rc < 0) {
-        fuse_reply_err(req, -rc);
+    if (!tmemfs_request_begin(req, &r))
         return;
-    }
     buf = malloc(size ? size : 1);
     if (!buf)
         used = -ENOMEM;
@@ -1243,12 +1225,9 @@ static void tmemfs_xattr(fuse_req_t req, fuse_ino_t ino, enum tmemfs_xattr_op op
     struct tmemfs_mod m = { 0 };
     char proc[64], *buf = NULL;
     ssize_t n = 0;
-    int rc = tmemfs_request_begin(req, &r);
 
-    if (rc < 0) {
-        fuse_reply_err(req, -rc);
+    if (!tmemfs_request_begin(req, &r))
         return;
-    }
     inode = tmemfs_inode_of(r.fs, ino);
     if (!tmemfs_is_backing(inode)) {
         n = op == TMEMFS_XATTR_GET ? -ENODATA : op == TMEMFS_XATTR_LIST ? 0 : -EPERM;
@@ -1319,12 +1298,10 @@ static void tmemfs_op_access(fuse_req_t req, fuse_ino_t ino, int mask)
     struct tmemfs_request r;
     struct tmemfs_inode *inode;
     char proc[64];
-    int rc = tmemfs_request_begin(req, &r);
+    int rc = 0;
 
-    if (rc < 0) {
-        fuse_reply_err(req, -rc);
+    if (!tmemfs_request_begin(req, &r))
         return;
-    }
     inode = tmemfs_inode_of(r.fs, ino);
     if (tmemfs_is_backing(inode)) {
         /* AT_EACCESS: check as the thread's fsuid/fsgid (the caller's), not
