@@ -45,6 +45,7 @@ enum tmemfs_fh_kind { TMEMFS_FH_FILE, TMEMFS_FH_DIR, TMEMFS_FH_CTL, TMEMFS_FH_CT
 struct tmemfs_fh {
     enum tmemfs_fh_kind kind;
     int fd;                 /* backing descriptor (-1 for control files) */
+    int direct_fd;          /* the same file with O_DIRECT for reads, or -1 */
     bool reg;               /* regular file: goes through the caches */
     bool append;            /* opened O_APPEND */
     bool pinned;            /* holds an object-table pin */

@@ -220,8 +220,8 @@ static ssize_t tmemfs_pread_full(int fd, char *buf, size_t len, uint64_t off)
     return (ssize_t)done;
 }
 
-ssize_t tmemfs_io_read(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
-                     uint64_t file_size, char *buf, size_t size, uint64_t off)
+ssize_t tmemfs_io_read(struct tmemfs_io *io, const struct tmem_oid *oid, int fd, int direct_fd,
+                       uint64_t file_size, char *buf, size_t size, uint64_t off)
 {
     uint32_t ps = tmemfs_ps(io);
     uint64_t end, first, last, i, npages;
@@ -248,7 +248,9 @@ ssize_t tmemfs_io_read(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
         return ret;
     }
     npages = last - first + 1;
-    tmp = malloc(npages * ps);
+    /* aligned for O_DIRECT (a page size is a multiple of 512) */
+    if (posix_memalign((void **)&tmp, ps, npages * ps) != 0)
+        tmp = NULL;
     have = calloc(npages, 1);
     if (!tmp || !have) {
         ret = -ENOMEM;
@@ -286,7 +288,11 @@ ssize_t tmemfs_io_read(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
         }
         while (j < npages && !have[j])
             j++;
-        n = tmemfs_pread_full(fd, tmp + i * ps, (size_t)((j - i) * ps), (first + i) * ps);
+        n = -EINVAL;
+        if (direct_fd >= 0)
+            n = tmemfs_pread_full(direct_fd, tmp + i * ps, (size_t)((j - i) * ps), (first + i) * ps);
+        if (n == -EINVAL) /* no O_DIRECT, or a short read at EOF left it unaligned */
+            n = tmemfs_pread_full(fd, tmp + i * ps, (size_t)((j - i) * ps), (first + i) * ps);
         if (n < 0) {
             ret = n;
             goto out;

@@ -90,10 +90,13 @@ void tmemfs_io_destroy(struct tmemfs_io *io);
 /*
  * Read up to size bytes at off from the file oid whose backing descriptor
  * is fd and whose current size is file_size (the caller fstat'ed it).
+ * direct_fd (-1: none) is the same file opened with O_DIRECT: the backing
+ * reads then bypass the host's page cache (-o backing_direct), falling
+ * back to fd where the alignment O_DIRECT needs cannot be met.
  * Returns the bytes read (0 at or past EOF) or -errno.
  */
-ssize_t tmemfs_io_read(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
-                     uint64_t file_size, char *buf, size_t size, uint64_t off);
+ssize_t tmemfs_io_read(struct tmemfs_io *io, const struct tmem_oid *oid, int fd, int direct_fd,
+                       uint64_t file_size, char *buf, size_t size, uint64_t off);
 
 /*
  * Write buf to fd at off (append: fd has O_APPEND, the data lands at EOF

@@ -653,8 +653,16 @@ static int tmemfs_open_fd(struct tmemfs_fs *fs, int fd, int flags, bool created,
     }
     fh->kind = TMEMFS_FH_FILE;
     fh->fd = fd;
+    fh->direct_fd = -1;
     fh->append = (flags & O_APPEND) != 0;
     fh->reg = S_ISREG(stx.stx_mode);
+    if (fh->reg && fs->opts->backing_direct && (flags & O_ACCMODE) != O_WRONLY) {
+        /* reads bypass the host's page cache; where O_DIRECT is not
+         * supported (EINVAL) the buffered descriptor serves them */
+        char proc[64];
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+        fh->direct_fd = open(proc, O_RDONLY | O_DIRECT | O_CLOEXEC);
+    }
     if (fh->reg) {
         tmemfs_oid_from_statx(&stx, &fh->oid);
         /* A new file without a birth time may reuse an old oid. */
@@ -662,6 +670,8 @@ static int tmemfs_open_fd(struct tmemfs_fs *fs, int fd, int flags, bool created,
             tmemfs_io_invalidate_object(&fs->io, &fh->oid);
         rc = tmemfs_object_table_check(fs->objs, &stx, true);
         if (rc < 0) {
+            if (fh->direct_fd >= 0)
+                close(fh->direct_fd);
             close(fd);
             free(fh);
             return rc;
@@ -832,7 +842,8 @@ static void tmemfs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
         n = rc;
     } else {
         (void)tmemfs_object_table_check(fs->objs, &stx, false);
-        n = tmemfs_io_read(&fs->io, &fh->oid, fh->fd, stx.stx_size, buf, size, (uint64_t)off);
+        n = tmemfs_io_read(&fs->io, &fh->oid, fh->fd, fh->direct_fd, stx.stx_size, buf, size,
+                           (uint64_t)off);
     }
     if (n < 0)
         fuse_reply_err(req, (int)-n);
@@ -896,6 +907,8 @@ void tmemfs_fh_release(struct tmemfs_fs *fs, struct tmemfs_fh *fh)
             if (tmemfs_fstatx(fh->fd, &stx) == 0 && stx.stx_nlink == 0)
                 tmemfs_object_table_forget(fs->objs, &fh->oid);
         }
+        if (fh->direct_fd >= 0)
+            close(fh->direct_fd);
         close(fh->fd);
     }
     if (fh->dp)

@@ -32,7 +32,7 @@ struct tmemfs_raw {
     char *shared_uuid, *stats_json, *ctl, *policy, *max_objects;
     char *attr_timeout, *entry_timeout, *negative_timeout;
     char *stats_interval, *stats_csv, *stats_jsonl, *device, *backing_delay;
-    int kcache, nonempty;
+    int kcache, nonempty, backing_direct;
     int allow_other, default_permissions;
     int help, version, foreground, single_thread, debug;
     char **pos;            /* positional arguments (malloc'ed) */
@@ -70,6 +70,7 @@ static const struct fuse_opt tmemfs_opt_spec[] = {
     TMEMFS_OPTS("backing_delay", backing_delay),
     TMEMFS_OPT("kcache", kcache),
     TMEMFS_OPT("nonempty", nonempty),
+    TMEMFS_OPT("backing_direct", backing_direct),
     FUSE_OPT_KEY("-h", TMEMFS_KEY_HELP),
     FUSE_OPT_KEY("--help", TMEMFS_KEY_HELP),
     FUSE_OPT_KEY("-V", TMEMFS_KEY_VERSION),
@@ -244,6 +245,7 @@ int tmemfs_opts_parse(struct fuse_args *args, struct tmemfs_opts *o, FILE *err)
     o->debug = r.debug;
     o->kcache = r.kcache;
     o->nonempty = r.nonempty;
+    o->backing_direct = r.backing_direct;
     o->allow_other = r.allow_other;
     /* Other users on the mount: the kernel checks permissions too (see
      * tmemfs_opts.h), also on names and attributes it has cached, which the
@@ -528,6 +530,8 @@ void tmemfs_opts_usage(FILE *out, const char *prog)
 "                            custom:LAT_US\\,MBPS (the comma escaped inside -o)\n"
 "    -o backing_delay=USEC   really wait that long on each backing read; 'device':\n"
 "                            what the device profile says the read takes\n"
+"    -o backing_direct       read backing files with O_DIRECT (the host's page\n"
+"                            cache cannot serve them)\n"
 "    -o stats_csv=PATH       every stats_interval seconds, one CSV row of every\n"
 "                            counter per mount (a header line first)\n"
 "    -o stats_jsonl=PATH     the same as one JSON object per line\n"

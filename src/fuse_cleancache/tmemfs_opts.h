@@ -45,6 +45,7 @@ struct tmemfs_opts {
     double stats_interval; /* seconds between samples (default 1) */
     struct guest_device_profile device; /* the backing device (default sata-ssd) */
     bool delay_device;     /* backing_delay=device: sleep what device says */
+    bool backing_direct;   /* read backing files with O_DIRECT */
     uint64_t delay_ns;     /* backing_delay=USEC (0: none) */
     char *ctl;             /* control directory name (default ".tmemfs") */
     bool kcache;           /* let the kernel page cache work (no direct_io) */

@@ -79,7 +79,7 @@ static void read_all(struct fx *f, size_t pages)
     size_t off;
 
     for (off = 0; off < pages * PS; off += 8 * PS) /* 32 KiB requests */
-        assert_int_equal(tmemfs_io_read(&f->io, &f->oid, f->fd, pages * PS, (char *)buf + off,
+        assert_int_equal(tmemfs_io_read(&f->io, &f->oid, f->fd, -1, pages * PS, (char *)buf + off,
                                       8 * PS, off), 8 * PS);
     assert_memory_equal(buf, f->data, pages * PS);
     free(buf);
@@ -274,7 +274,7 @@ static void gread_all(struct gfx *f, int k, size_t pages)
     size_t off;
 
     for (off = 0; off < pages * PS; off += 8 * PS)
-        assert_int_equal(tmemfs_io_read(&f->m[k].io, &f->oid, f->fd, pages * PS,
+        assert_int_equal(tmemfs_io_read(&f->m[k].io, &f->oid, f->fd, -1, pages * PS,
                                       (char *)buf + off, 8 * PS, off), 8 * PS);
     assert_memory_equal(buf, f->data, pages * PS);
     free(buf);

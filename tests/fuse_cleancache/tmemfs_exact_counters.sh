@@ -18,6 +18,9 @@
 #    sequential ones, priced exactly on every profile; with cleancache on
 #    the second pass reads nothing, so it costs no device time;
 #    backing_delay=USEC really waits that long per backing read.
+#  - backing_direct: reads through the mount leave none of the backing
+#    file in the host's page cache (fincore), and return the right bytes;
+#    without it they do leave it there.
 #  - zswap-style detail: a file of zeros read through a guest cache of half
 #    its size leaves K/2 same-filled pages in the pool (no data held for
 #    them), and random data leaves raw pages (lz4 cannot shrink them).
@@ -150,3 +153,20 @@ tmemfs_expect "pool pages by kind add up" \
     "$(tmemfs_stat "$W/m9" tmem_pool_pages)"
 tmemfs_umount "$W/m9"
 tmemfs_pass "pool detail: same-filled pages hold no data, random pages stay raw, kinds add up"
+
+# 7. backing_direct: the host's page cache never sees the backing reads.
+command -v fincore >/dev/null || tmemfs_fail "fincore (util-linux) not installed"
+uncache() { dd if=/dev/null of="$1" oflag=nocache conv=notrunc,fdatasync count=0 status=none; }
+resident() { fincore -n -o PAGES "$1" | tr -d ' '; }
+cp "$W/src/big" "$W/big.copy"
+uncache "$W/src/big"
+tmemfs_expect "resident pages before" "$(resident "$W/src/big")" 0
+tmemfs_mount "$W/src" "$W/m10" -o cache_size=$((K / 2 * 4096)) -o backing_direct
+cmp "$W/m10/big" "$W/big.copy" || tmemfs_fail "backing_direct read wrong bytes"
+tmemfs_expect "resident backing pages after reading through backing_direct" "$(resident "$W/src/big")" 0
+tmemfs_umount "$W/m10"
+tmemfs_mount "$W/src" "$W/m11" -o cache_size=$((K / 2 * 4096))
+cmp "$W/m11/big" "$W/big.copy" || tmemfs_fail "buffered read wrong bytes"
+[ "$(resident "$W/src/big")" -gt 0 ] || tmemfs_fail "a buffered backing read left nothing in the host page cache (the check above proves nothing)"
+tmemfs_umount "$W/m11"
+tmemfs_pass "backing_direct: reads right, nothing of the backing file in the host page cache"
