@@ -21,7 +21,7 @@ const struct guest_device_profile guest_device_builtin[GUEST_DEVICE_BUILTIN] = {
 
 const char *guest_device_grammar(void)
 {
-    return "hdd, sata-ssd, nvme or custom:LAT_US,MBPS";
+    return "hdd, sata-ssd, nvme or custom:LAT_US,MBPS (LAT_US 0 to 10000000, MBPS 1 to 1000000)";
 }
 
 /* A decimal number in [min, max] ending at *end (which must be stop). */

@@ -28,12 +28,19 @@
  * the guest's swap state per slot (owner page, on the file or not); and
  * frontswap (fsmap.c), which alone knows which slots it holds and in what
  * order. A swapped page's copies are where those two say: the swap file
- * if the slot is on disk, frontswap if it holds the slot.
+ * if the slot is on disk, frontswap if it holds the slot. Every read and
+ * write of the swap file is also noted on the block device under it
+ * (guest/device.h: stream swap_type, offset slot * page size, one page),
+ * which says whether the request continued the device's previous one
+ * (the next slot of the same area: sequential) or not (random); the guest
+ * counts both, and the simulated time prices them (timing.c). The device
+ * is the config's (shared by guests on one disk) or one of the guest's own.
  *
  * Locking: one mutex per guest covers everything above. The driver thread
  * holds it for a whole access, except around the swap-out hook; the pressure
  * callback (possibly from another thread, inside tmem_set_capacity) takes
  * it. The guest never calls tmem_set_capacity/tmem_reclaim with it held.
+ * The block device has its own lock, taken inside the guest's (a leaf).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -41,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guest/device.h"
 #include "guest/replace.h"
 #include "swapsim/swapsim.h"
 #include "swapsim/swapsim_internal.h"
@@ -87,6 +95,9 @@ struct swapsim_guest {
     uint32_t page_size;
     struct swapsim_swapdev *sd;  /* the swap file and its slot table */
     struct swapsim_fsmap *fs;    /* frontswap (holds nothing when off) */
+    struct guest_device *dev;    /* the block device under the swap file */
+    struct guest_device own_dev; /* dev when the config gives none */
+    bool own_dev_init;
     struct guest_replace rc;     /* which frame to evict */
     uint32_t *pt_frame, *pt_slot, *pt_version;
     uint8_t *pt_flags;
@@ -193,16 +204,22 @@ static int verify(struct swapsim_guest *g, uint32_t v, uint32_t slot, const char
                 g->now, off, data[off], g->expect[off], hist);
 }
 
-static void count_disk_write(struct swapsim_guest *g)
+/* A page of slot s went to or came from the swap file: count it, and note
+ * the request on the block device (sequential or random). */
+static void count_disk_io(struct swapsim_guest *g, uint32_t s, bool write)
 {
-    g->ctr.pswpout++;
-    g->ctr.sectors_written += g->page_size / SWAPSIM_SECTOR;
-}
-
-static void count_disk_read(struct swapsim_guest *g)
-{
-    g->ctr.pswpin++;
-    g->ctr.sectors_read += g->page_size / SWAPSIM_SECTOR;
+    if (write) {
+        g->ctr.pswpout++;
+        g->ctr.sectors_written += g->page_size / SWAPSIM_SECTOR;
+    } else {
+        g->ctr.pswpin++;
+        g->ctr.sectors_read += g->page_size / SWAPSIM_SECTOR;
+    }
+    if (guest_device_note(g->dev, g->cfg.swap_type, (uint64_t)s * g->page_size, g->page_size,
+                          write))
+        g->ctr.device_sequential_requests++;
+    else
+        g->ctr.device_random_requests++;
 }
 
 /* Free page v's slot: invalidate its frontswap copy, release the slot. */
@@ -296,7 +313,7 @@ static int shrink_one(struct swapsim_guest *g)
     ret = swapsim_swapdev_write(g->sd, s, g->scratch);
     if (ret != 0)
         return fail(g, "shrink: swap file write of slot %u failed: %s", s, strerror(-ret));
-    count_disk_write(g);
+    count_disk_io(g, s, true);
     ret = swapsim_fsmap_invalidate_page(g->fs, s);
     if (ret != 0)
         return fail(g, "shrink: invalidate of page %u slot %u failed (%s)", v, s, strerror(-ret));
@@ -433,7 +450,7 @@ again:
             ret = swapsim_swapdev_write(g->sd, s, frame_data(g, f));
             if (ret != 0)
                 return fail(g, "swap file write of slot %u failed: %s", s, strerror(-ret));
-            count_disk_write(g);
+            count_disk_io(g, s, true);
             hist_add(g, v, EV_STORE_WT, s);
         } else {
             hist_add(g, v, EV_STORE_FS, s);
@@ -442,7 +459,7 @@ again:
         ret = swapsim_swapdev_write(g->sd, s, frame_data(g, f));
         if (ret != 0)
             return fail(g, "swap file write of slot %u failed: %s", s, strerror(-ret));
-        count_disk_write(g);
+        count_disk_io(g, s, true);
         hist_add(g, v, EV_STORE_DISK, s);
     }
     g->pt_flags[v] &= (uint8_t)~PT_DIRTY;
@@ -509,7 +526,7 @@ static int fault_in(struct swapsim_guest *g, uint32_t v)
             g->free_frames[g->nfree++] = f;
             return fail(g, "swap file read of slot %u failed: %s", s, strerror(-ret));
         }
-        count_disk_read(g);
+        count_disk_io(g, s, false);
     }
     map_frame(g, v, f);
     hist_add(g, v, from_fs ? EV_LOAD_FS : EV_LOAD_DISK, s);
@@ -674,6 +691,13 @@ int swapsim_guest_create(const struct swapsim_guest_config *gc, struct tmem_clie
     ret = swapsim_swapdev_create(gc->swap_dir, slots, g->page_size, &g->sd, err, errlen);
     if (ret != 0)
         goto fail;
+    g->dev = gc->device;
+    if (!g->dev) {
+        if (guest_device_init(&g->own_dev) != 0)
+            goto nomem;
+        g->own_dev_init = true;
+        g->dev = &g->own_dev;
+    }
     if (g->client) {
         uint32_t flags = TMEM_POOL_PERSIST | (gc->exclusive_loads ? TMEM_POOL_EXCLUSIVE_GETS : 0);
         ret = tmem_new_pool(g->client, flags, NULL);
@@ -743,7 +767,7 @@ int swapsim_guest_swapoff(struct swapsim_guest *g)
                                strerror(-r));
                     break;
                 }
-                count_disk_read(g);
+                count_disk_io(g, s, false);
             }
             r = verify(g, v, s, src, g->scratch);
             if (r != 0) {
@@ -888,6 +912,8 @@ void swapsim_guest_destroy(struct swapsim_guest *g)
     swapsim_fsmap_destroy(g->fs);
     guest_replace_destroy(&g->rc);
     swapsim_swapdev_destroy(g->sd);
+    if (g->own_dev_init)
+        guest_device_destroy(&g->own_dev);
     free(g->pt_frame);
     free(g->pt_slot);
     free(g->pt_version);

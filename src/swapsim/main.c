@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/size.h"
+#include "guest/device.h"
 #include "guest/replace.h"
 #include "swapsim/swapsim.h"
 
@@ -59,8 +60,11 @@ static void usage(FILE *f)
 "                        (default 10,10,50; the rest is random)\n"
 "  --seed N              seed of workload and content (default 1)\n"
 "Timing model and output:\n"
-"  --cost NAME=NS        access, fault, disk_read, disk_write, tmem_copy,\n"
-"                        compress, decompress (ns per event; repeatable)\n"
+"  --device PROFILE      the device the swap files are on, which prices their\n"
+"                        reads and writes: hdd, sata-ssd, nvme or\n"
+"                        custom:LAT_US,MBPS (default sata-ssd)\n"
+"  --cost NAME=NS        access, fault, tmem_copy, compress, decompress\n"
+"                        (ns per event; repeatable)\n"
 "  --no-baseline         skip the comparison run with frontswap off\n"
 "  --json FILE           write counters (totals, baseline, samples) as JSON\n"
 "  --csv FILE            write counters over time as CSV\n"
@@ -74,7 +78,7 @@ enum {
     O_RAM = 256, O_WSS, O_SWAP, O_GUESTS, O_RECLAIM, O_SWAPDIR, O_EXCL, O_WT, O_SELFSHRINK,
     O_CAPACITY, O_SCHEDULE, O_PAGESIZE, O_NOCOMPRESS, O_NODEDUP, O_NOSAME, O_HYST,
     O_WORKLOAD, O_TRACE, O_ACCESSES, O_ALPHA, O_WRITES, O_UNMAPS, O_PHASEPAGES, O_PHASELEN,
-    O_CONTENT, O_SEED, O_COST, O_NOBASE, O_JSON, O_CSV, O_SAMPLE, O_BENCH, O_HELP,
+    O_CONTENT, O_SEED, O_DEVICE, O_COST, O_NOBASE, O_JSON, O_CSV, O_SAMPLE, O_BENCH, O_HELP,
 };
 
 static const struct option options[] = {
@@ -104,6 +108,7 @@ static const struct option options[] = {
     {"phase-length", required_argument, NULL, O_PHASELEN},
     {"content", required_argument, NULL, O_CONTENT},
     {"seed", required_argument, NULL, O_SEED},
+    {"device", required_argument, NULL, O_DEVICE},
     {"cost", required_argument, NULL, O_COST},
     {"no-baseline", no_argument, NULL, O_NOBASE},
     {"json", required_argument, NULL, O_JSON},
@@ -168,8 +173,6 @@ static int set_cost(struct swapsim_costs *c, const char *arg)
     } names[] = {
         {"access", offsetof(struct swapsim_costs, access_ns)},
         {"fault", offsetof(struct swapsim_costs, fault_ns)},
-        {"disk_read", offsetof(struct swapsim_costs, disk_read_ns)},
-        {"disk_write", offsetof(struct swapsim_costs, disk_write_ns)},
         {"tmem_copy", offsetof(struct swapsim_costs, tmem_copy_ns)},
         {"compress", offsetof(struct swapsim_costs, compress_ns)},
         {"decompress", offsetof(struct swapsim_costs, decompress_ns)},
@@ -321,11 +324,21 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
                 return bad("seed", a, "expected a number");
             cfg->gen.seed = cfg->guest.seed = v;
             break;
+        case O_DEVICE:
+            if (guest_device_profile_parse(a, &cfg->costs.device)) {
+                snprintf(err, sizeof(err), "expected %s", guest_device_grammar());
+                return bad("device", a, err);
+            }
+            break;
         case O_COST:
+            if (strncmp(a, "disk_read=", 10) == 0 || strncmp(a, "disk_write=", 11) == 0)
+                return bad("cost", a,
+                           "swap I/O is priced by the device model now: use --device "
+                           "custom:LAT_US,MBPS");
             if (set_cost(&cfg->costs, a))
                 return bad("cost", a,
-                           "expected NAME=NS with NAME one of access, fault, disk_read, "
-                           "disk_write, tmem_copy, compress, decompress");
+                           "expected NAME=NS with NAME one of access, fault, tmem_copy, "
+                           "compress, decompress");
             break;
         case O_NOBASE:
             cfg->baseline = false;

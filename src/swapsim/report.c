@@ -10,13 +10,16 @@
  * SWAPSIM_COUNTERS in swapsim.h: the adder, the JSON objects (through
  * common/stats_writer) and the CSV columns walk it in list order, so a new
  * counter appears everywhere at once. The text summary names the counters
- * a reader needs in sentences. Locking: none.
+ * a reader needs in sentences, among them the swap file's requests on the
+ * block device and their time on the --device profile and on each
+ * built-in one (priced in timing.c). Locking: none.
  */
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdlib.h>
 
 #include "common/stats_writer.h"
+#include "guest/device.h"
 #include "swapsim/swapsim.h"
 
 void swapsim_counters_add(struct swapsim_counters *a, const struct swapsim_counters *b)
@@ -36,6 +39,18 @@ void swapsim_counters_write(struct stats_writer *w, const struct swapsim_counter
 static double pct_less(uint64_t with, uint64_t without)
 {
     return without ? 100.0 * ((double)without - (double)with) / (double)without : 0.0;
+}
+
+/* "R random + S sequential requests, T s (hdd T s, sata-ssd T s, nvme T s)":
+ * the swap file's requests on the device and their time on each profile. */
+static void device_line(FILE *f, const struct swapsim_counters *c)
+{
+    fprintf(f, "%" PRIu64 " random + %" PRIu64 " sequential requests, %.3f s (%s %.3f s, "
+               "%s %.3f s, %s %.3f s)\n",
+            c->device_random_requests, c->device_sequential_requests, c->device_time_ns / 1e9,
+            guest_device_builtin[0].name, c->device_time_ns_hdd / 1e9,
+            guest_device_builtin[1].name, c->device_time_ns_sata_ssd / 1e9,
+            guest_device_builtin[2].name, c->device_time_ns_nvme / 1e9);
 }
 
 static const char *mode_name(const struct swapsim_config *cfg)
@@ -74,6 +89,12 @@ void swapsim_report_text(FILE *f, const struct swapsim_config *cfg,
                " (%" PRIu64 " sectors); swap-outs %" PRIu64 ", clean drops %" PRIu64 "\n",
             t->pswpin, t->sectors_read, t->pswpout, t->sectors_written, t->swap_outs,
             t->clean_drops);
+    fprintf(f, "  swap I/O on %s: ", cfg->costs.device.name);
+    device_line(f, t);
+    if (res->have_baseline) {
+        fprintf(f, "    without frontswap: ");
+        device_line(f, b);
+    }
     fprintf(f, "  shrink: calls %" PRIu64 ", pages returned %" PRIu64 " (%" PRIu64
                " into RAM), self-shrink pages %" PRIu64 "\n",
             t->shrink_calls, t->shrink_pages, t->shrink_to_ram, t->selfshrink_pages);
@@ -130,10 +151,12 @@ void swapsim_report_json(FILE *f, const struct swapsim_config *cfg,
 {
     fprintf(f, "{\n  \"config\": {\"guests\": %u, \"ram_pages\": %u, \"vpages\": %u, "
                "\"workload\": \"%s\", \"mode\": \"%s\", \"capacity_bytes\": %" PRIu64
-               ", \"events\": %u, \"accesses\": %" PRIu64 ", \"seed\": %" PRIu64 "},\n",
+               ", \"events\": %u, \"accesses\": %" PRIu64 ", \"seed\": %" PRIu64
+               ", \"device\": \"%s\"},\n",
             res->guests, cfg->guest.ram_pages, cfg->guest.vpages,
             cfg->trace_path ? "trace" : swapsim_gen_kind_name(cfg->gen.kind), mode_name(cfg),
-            cfg->tmem.capacity_bytes, cfg->nevents, cfg->gen.accesses, cfg->gen.seed);
+            cfg->tmem.capacity_bytes, cfg->nevents, cfg->gen.accesses, cfg->gen.seed,
+            cfg->costs.device.name);
     fprintf(f, "  \"wall_seconds\": %.6f,\n  \"faults_per_second\": %.1f,\n", res->wall_seconds,
             res->wall_seconds > 0 ? (double)res->faults / res->wall_seconds : 0.0);
     fprintf(f, "  \"store_pages_after_swapoff\": %" PRIu64 ",\n  \"total\": ",

@@ -6,12 +6,18 @@
  * "hypervisor"), whose capacity changes during the run as the schedule
  * says (before an access, or in the middle of a swap-out: a shrink request
  * at the worst moment). The same run is then repeated with frontswap off
- * (plain swap) so the report can compare the two.
- * Data structures: a run context (the store, per guest: client, guest,
- * workload, samples) living for one run. Threads: one per guest when there
- * are several; guest 0's thread fires the capacity schedule (so events keep
- * their place in guest 0's access stream). The schedule cursor is touched
- * by that thread only; an atomic stop flag ends every guest after an error.
+ * (plain swap) so the report can compare the two. Every guest's swap file
+ * is on one block device (guest/device.h: the host's disk, one head; each
+ * guest's swap area a stream of its own), fresh for each of the two runs.
+ * Counters (per guest, samples) are priced with the run's costs (timing.c)
+ * before they are kept, and summed into the totals; the device's own counts
+ * must equal the guests' sum (checked: one device under all of them).
+ * Data structures: a run context (the store, the device, per guest: client,
+ * guest, workload, samples) living for one run. Threads: one per guest when
+ * there are several; guest 0's thread fires the capacity schedule (so events
+ * keep their place in guest 0's access stream). The schedule cursor is
+ * touched by that thread only; an atomic stop flag ends every guest after an
+ * error. The device is thread-safe (its own lock).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,6 +28,7 @@
 #include <time.h>
 
 #include "common/size.h"
+#include "guest/device.h"
 #include "swapsim/swapsim.h"
 #include "swapsim/swapsim_internal.h"
 
@@ -117,6 +124,7 @@ struct run_ctx {
     const struct swapsim_config *cfg;
     bool frontswap;
     struct tmem *tm;
+    struct guest_device device; /* under every guest's swap file */
     struct run_guest *rg;
     uint32_t next_event; /* guest 0's thread only */
     uint64_t pos;        /* guest 0's current access number */
@@ -158,6 +166,8 @@ static int add_sample(struct run_guest *rg, uint64_t at)
     s->at = at;
     s->capacity = rg->ctx->tm ? tmem_capacity(rg->ctx->tm) : 0;
     swapsim_guest_counters(rg->guest, &s->c);
+    swapsim_costs_price(&rg->ctx->cfg->costs, &s->c,
+                        rg->ctx->frontswap && rg->ctx->cfg->tmem.compress);
     return 0;
 }
 
@@ -224,8 +234,13 @@ static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swa
     int ret = 0;
 
     atomic_init(&ctx.stop, 0);
+    if (guest_device_init(&ctx.device) != 0) {
+        swapsim_seterr(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
     ctx.rg = calloc(cfg->guests, sizeof(*ctx.rg));
     if (!ctx.rg) {
+        guest_device_destroy(&ctx.device);
         swapsim_seterr(err, errlen, "out of memory");
         return -ENOMEM;
     }
@@ -253,6 +268,7 @@ static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swa
             gc.exclusive_loads = gc.write_through = false;
         gc.swapout_hook = (i == 0 && frontswap) ? swapout_hook : NULL;
         gc.hook_arg = &ctx;
+        gc.device = &ctx.device;
         if (frontswap) {
             rg->client = tmem_client_create(ctx.tm, name);
             if (!rg->client) {
@@ -312,7 +328,7 @@ static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swa
         struct swapsim_counters c;
         int r = swapsim_guest_swapoff(ctx.rg[i].guest);
         swapsim_guest_counters(ctx.rg[i].guest, &c);
-        c.sim_ns = swapsim_costs_eval(&cfg->costs, &c, frontswap && cfg->tmem.compress);
+        swapsim_costs_price(&cfg->costs, &c, frontswap && cfg->tmem.compress);
         if (r != 0 && ret == 0) {
             ret = r;
             swapsim_seterr(err, errlen, "swapoff: %s", swapsim_guest_error(ctx.rg[i].guest));
@@ -320,6 +336,22 @@ static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swa
         if (frontswap)
             res->per_guest[i] = c;
         swapsim_counters_add(sum, &c);
+    }
+    if (ret == 0) {
+        /* every guest noted its swap I/O on the run's one device */
+        struct guest_device_counts dc;
+        guest_device_counts(&ctx.device, &dc);
+        if (dc.random_requests != sum->device_random_requests ||
+            dc.sequential_requests != sum->device_sequential_requests ||
+            dc.read_bytes != sum->sectors_read * SWAPSIM_SECTOR ||
+            dc.write_bytes != sum->sectors_written * SWAPSIM_SECTOR) {
+            ret = -EFAULT;
+            swapsim_seterr(err, errlen, "internal error: the device counted %" PRIu64
+                           " random + %" PRIu64 " sequential requests, the guests %" PRIu64
+                           " + %" PRIu64, dc.random_requests, dc.sequential_requests,
+                           sum->device_random_requests, sum->device_sequential_requests);
+            goto out;
+        }
     }
     if (frontswap) {
         struct tmem_stats st;
@@ -351,6 +383,7 @@ out:
     }
     free(ctx.rg);
     tmem_destroy(ctx.tm);
+    guest_device_destroy(&ctx.device);
     return ret;
 }
 

@@ -30,6 +30,7 @@
 
 #include "common/stats_writer.h"
 #include "core/tmem.h"
+#include "guest/device.h"
 #include "guest/replace.h"
 
 #ifdef __cplusplus
@@ -220,6 +221,11 @@ struct swapsim_guest_config {
     uint64_t selfshrink_interval; /* check every this many accesses (default 1024) */
     uint64_t seed;           /* content seed */
     struct swapsim_content_mix mix;
+    struct guest_device *device; /* the block device the swap file is on,
+                                    noting every swap file read and write
+                                    (borrowed, must outlive the guest; may be
+                                    shared by guests on one disk, each its own
+                                    stream, swap_type); NULL: one of its own */
     swapsim_swapout_hook swapout_hook; /* may be NULL */
     void *hook_arg;
     bool quiet;              /* do not print mismatch reports to stderr */
@@ -234,7 +240,9 @@ void swapsim_guest_config_init(struct swapsim_guest_config *gc, uint32_t ram_pag
  * the JSON and CSV reports and the table in docs/swapsim.md all follow this
  * list. Kernel names where they exist (frontswap's debugfs, /proc/vmstat).
  * Every counter is a uint64_t event count except the gauges (their help
- * says so), which swapsim_guest_counters reads at the time of the call.
+ * says so), which swapsim_guest_counters reads at the time of the call,
+ * and the priced values (their help says "priced"), which a guest leaves
+ * at 0 and swapsim_costs_price fills in from the others.
  */
 #define SWAPSIM_COUNTERS(X)                                                               \
     X(accesses, "accesses performed: reads + writes + unmaps")                            \
@@ -255,6 +263,9 @@ void swapsim_guest_config_init(struct swapsim_guest_config *gc, uint32_t ram_pag
     X(pswpout, "pages written to the swap file")                                          \
     X(sectors_read, "512-byte sectors read from the swap file")                           \
     X(sectors_written, "512-byte sectors written to the swap file")                       \
+    X(device_random_requests,                                                             \
+      "swap file reads and writes that did not continue the device's previous request")   \
+    X(device_sequential_requests, "swap file reads and writes that did (the next slot)")  \
     X(shrink_calls, "pressure callbacks from the store (its capacity dropped)")           \
     X(shrink_pages, "frontswap pages given back by pressure callbacks and shrink calls")  \
     X(shrink_to_ram, "pages given back into free RAM, dirty, instead of the swap file")   \
@@ -266,7 +277,12 @@ void swapsim_guest_config_init(struct swapsim_guest_config *gc, uint32_t ram_pag
     X(resident_pages, "gauge: pages in RAM")                                              \
     X(leaked_slots, "slots still allocated after swapoff: must be 0")                     \
     X(leaked_tmem_pages, "pages still in the frontswap pool after swapoff: must be 0")    \
-    X(sim_ns, "simulated run time in ns, priced from the counters (--cost)")
+    X(sim_ns, "simulated run time in ns, priced from the counters (--cost, --device)")    \
+    X(device_time_ns,                                                                     \
+      "priced: the swap file's reads and writes on the --device profile (ns)")            \
+    X(device_time_ns_hdd, "priced: ... on a 7200 rpm disk (ns)")                          \
+    X(device_time_ns_sata_ssd, "priced: ... on a SATA SSD (ns)")                          \
+    X(device_time_ns_nvme, "priced: ... on an NVMe drive (ns)")
 
 struct swapsim_counters {
 #define SWAPSIM_COUNTER_FIELD(name, help) uint64_t name;
@@ -274,20 +290,26 @@ struct swapsim_counters {
 #undef SWAPSIM_COUNTER_FIELD
 };
 
-/* Simulated costs in nanoseconds. */
+/*
+ * Simulated costs in nanoseconds, and the device the swap files are on.
+ * Swap I/O is priced by the block-device model (guest/device.h) from the
+ * counters device_random_requests, device_sequential_requests,
+ * sectors_read and sectors_written, so any profile prices a run alike.
+ */
 struct swapsim_costs {
     uint64_t access_ns;      /* every access (default 50) */
     uint64_t fault_ns;       /* kernel overhead per fault (default 1000) */
-    uint64_t disk_read_ns;   /* per page read (default 100000: an SSD under load) */
-    uint64_t disk_write_ns;  /* per page written (default 100000) */
     uint64_t tmem_copy_ns;   /* per tmem put/get: hypercall + copy (default 1000) */
     uint64_t compress_ns;    /* per put when the store compresses (default 4000) */
     uint64_t decompress_ns;  /* per get when the store compresses (default 1500) */
+    struct guest_device_profile device; /* swap I/O (default sata-ssd) */
 };
 void swapsim_costs_default(struct swapsim_costs *costs);
-/* Simulated time of counters c (for a store compressing or not). */
-uint64_t swapsim_costs_eval(const struct swapsim_costs *costs,
-                            const struct swapsim_counters *c, bool compress);
+/* Fill c's priced values from its other counters: sim_ns (the simulated
+ * run time, for a store compressing or not), device_time_ns on
+ * costs->device and device_time_ns_hdd/_sata_ssd/_nvme. Pure. */
+void swapsim_costs_price(const struct swapsim_costs *costs, struct swapsim_counters *c,
+                         bool compress);
 
 /*
  * Create a guest. client: its tmem client (borrowed; must outlive the
@@ -399,10 +421,14 @@ struct swapsim_result {
 };
 
 /*
- * Run the simulation: create the store and guests, drive each guest with
- * its workload (guest i uses seed + i), fire the capacity schedule, swapoff,
- * and (cfg->baseline) the same run again with frontswap off.
- * Returns 0, or the first error (message in err; -EIO for a mismatch).
+ * Run the simulation: create the store, one block device under every
+ * guest's swap file (guest i's swap area is stream i) and the guests, drive
+ * each guest with its workload (guest i uses seed + i), fire the capacity
+ * schedule, swapoff, price the counters (cfg->costs, on cfg->costs.device),
+ * and (cfg->baseline) the same run again with frontswap off, on a fresh
+ * device. Returns 0, or the first error (message in err; -EIO for a
+ * mismatch; -EFAULT if the device's counts differ from the guests': an
+ * internal error).
  */
 int swapsim_run(const struct swapsim_config *cfg, struct swapsim_result *res, char *err,
                 size_t errlen);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # cli_test.sh - the tmem-swapsim command line: help, clear one-line errors
 # with the right exit status for bad options and bad traces, sizes in the
-# project's one grammar (common/size.h), a trace run, JSON/CSV output and
+# project's one grammar (common/size.h), the swap device's profile
+# (--device, guest/device.h's grammar), a trace run, JSON/CSV output and
 # the bench line.
 # Usage: cli_test.sh PATH-TO-tmem-swapsim (make runs it through a wrapper
 # generated in $(BUILD)/tests/swapsim/cli_test).
@@ -56,6 +57,31 @@ expect 1 "bad.trace:2: bad operation 'Q'" -- --trace "$tmp/bad.trace" --ram 1M -
 printf '1 R\n9999 W\n' >"$tmp/range.trace"
 expect 1 "range.trace:2: virtual page 9999 out of range" -- --trace "$tmp/range.trace" --ram 1M --wss 8M
 
+# --device: the block-device model's grammar, a one-line error naming it
+expect 2 "--device 'floppy': expected hdd, sata-ssd, nvme or custom:LAT_US,MBPS (LAT_US 0 to 10000000, MBPS 1 to 1000000) (see --help)" -- --device floppy
+expect 2 "--device 'custom:90,0': expected hdd, sata-ssd, nvme or custom:LAT_US,MBPS" -- --device custom:90,0
+expect 2 "--device 'SATA-SSD': expected" -- --device SATA-SSD
+expect 2 "--device needs an argument" -- --device
+# per-page disk costs are gone: the device prices swap I/O
+expect 2 "--cost 'disk_read=100000': swap I/O is priced by the device model now: use --device custom:LAT_US,MBPS" -- --cost disk_read=100000
+expect 2 "--cost 'disk_write=1': swap I/O is priced" -- --cost disk_write=1
+expect 2 "--cost 'disk=1': expected NAME=NS with NAME one of access, fault, tmem_copy, compress, decompress" -- --cost disk=1
+"$BIN" --help | grep -q -- "--device PROFILE" || fail "--help does not list --device"
+# default sata-ssd; the chosen profile prices the run and is named
+"$BIN" --ram 1M --wss 4M --accesses 5000 --capacity 0 --no-baseline >"$tmp/out" 2>"$tmp/err" ||
+    fail "default device run failed: $(cat "$tmp/err")"
+grep -q "swap I/O on sata-ssd: [0-9]* random + [0-9]* sequential requests, [0-9.]* s (hdd [0-9.]* s, sata-ssd [0-9.]* s, nvme [0-9.]* s)" "$tmp/out" ||
+    fail "default run does not price swap I/O on sata-ssd: $(cat "$tmp/out")"
+"$BIN" --ram 1M --wss 4M --accesses 5000 --capacity 0 --no-baseline --device custom:1000,1 --json "$tmp/d.json" >"$tmp/out" 2>"$tmp/err" ||
+    fail "--device custom run failed: $(cat "$tmp/err")"
+grep -q "swap I/O on custom:1000,1: " "$tmp/out" || fail "--device custom:1000,1 not in effect: $(cat "$tmp/out")"
+grep -q '"device": "custom:1000,1"' "$tmp/d.json" || fail "json config lacks the device"
+if command -v python3 >/dev/null; then
+    # custom:1000,1: 1 ms a request plus 4096 us a page (1 MB/s)
+    python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["total"]; n=t["device_random_requests"]+t["device_sequential_requests"]; assert n == t["pswpin"]+t["pswpout"] > 0, t; assert t["device_time_ns"] == n*(1000000+4096000), t' "$tmp/d.json" ||
+        fail "json: device requests or time wrong"
+fi
+
 if [ -r "$TRACE" ]; then
     "$BIN" --trace "$TRACE" --ram 1M --wss 8M >"$tmp/out" 2>"$tmp/err" || fail "sample trace run failed: $(cat "$tmp/err")"
     grep -q "mismatches 0, leaked slots 0, leaked tmem pages 0" "$tmp/out" || fail "sample trace: $(cat "$tmp/out")"
@@ -68,6 +94,8 @@ if command -v python3 >/dev/null; then
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["total"]["mismatches"]==0 and len(d["samples"])==100' "$tmp/r.json" || fail "json does not parse or is wrong"
 fi
 [ "$(wc -l <"$tmp/r.csv")" -eq 101 ] || fail "csv: expected header + 100 rows, got $(wc -l <"$tmp/r.csv")"
+head -1 "$tmp/r.csv" | grep -q ",device_random_requests,device_sequential_requests," || fail "csv lacks the device request columns"
+head -1 "$tmp/r.csv" | grep -q ",sim_ns,device_time_ns,device_time_ns_hdd,device_time_ns_sata_ssd,device_time_ns_nvme$" || fail "csv lacks the device time columns"
 grep -q "shrink: calls [1-9]" "$tmp/out" || fail "capacity drop did not shrink: $(cat "$tmp/out")"
 
 "$BIN" --bench --ram 1M --wss 4M --accesses 20000 >"$tmp/out" 2>&1 || fail "--bench failed"

@@ -3,7 +3,8 @@
  * schedules (drops to zero, shrink requests in the middle of swap-out,
  * direct shrink calls) x every frontswap mode, over many seeds. For every
  * run: zero mismatches, the guest's invariants hold throughout, zero leaked
- * slots and zero leaked tmem pages after swapoff (pool and store counts).
+ * slots and zero leaked tmem pages after swapoff (pool and store counts),
+ * and every swap file read and write noted once on the block device.
  * SWAPSIM_PROP_SEEDS (environment) overrides the number of seeds.
  */
 #include <errno.h>
@@ -147,6 +148,12 @@ static void one_run(uint64_t seed, enum mode mode)
         fail_msg("seed %" PRIu64 " mode %s: verified %" PRIu64 " pages, %" PRIu64
                  " major faults, %" PRIu64 " swap-outs", seed, mode_names[mode],
                  c.pages_verified, c.major_faults, c.swap_outs);
+    /* every swap file read and write was one request on the device */
+    if (c.device_random_requests + c.device_sequential_requests != c.pswpin + c.pswpout)
+        fail_msg("seed %" PRIu64 " mode %s: %" PRIu64 " random + %" PRIu64 " sequential "
+                 "device requests for %" PRIu64 " pages in + %" PRIu64 " out", seed,
+                 mode_names[mode], c.device_random_requests, c.device_sequential_requests,
+                 c.pswpin, c.pswpout);
     assert_int_equal(c.slots_used, 0);
     assert_int_equal(tmem_stats(p.tm, &st), 0);
     assert_int_equal(st.pages, 0);
@@ -230,6 +237,10 @@ static void test_no_loss_no_leak_several_guests_threads(void **state)
             assert_int_equal(res.store_pages_after, 0);
             assert_int_equal(res.total.accesses, 3000ULL * cfg.guests);
             assert_true(res.total.pages_verified > 0);
+            /* the guests' requests on their one device, from any thread */
+            assert_int_equal(res.total.device_random_requests +
+                                 res.total.device_sequential_requests,
+                             res.total.pswpin + res.total.pswpout);
             if (res.have_baseline) {
                 assert_int_equal(res.baseline.mismatches, 0);
                 assert_int_equal(res.baseline.succ_stores, 0);

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "guest/device.h"
 #include "swapsim/swapsim.h"
 #include "swapsim/swapsim_internal.h"
 
@@ -785,6 +786,104 @@ static void test_clock_gives_second_chance(void **state)
     tmem_destroy(tm);
 }
 
+/* A guest with frontswap off (every swap-out goes to the file) on the
+ * block device dev (NULL: one of its own), swap area `type`. */
+static struct swapsim_guest *plain_guest(uint32_t ram, uint32_t vpages, uint32_t type,
+                                         struct guest_device *dev)
+{
+    struct swapsim_guest_config gc;
+    struct swapsim_guest *g;
+    char err[256] = "";
+
+    swapsim_guest_config_init(&gc, ram, vpages);
+    gc.frontswap = false;
+    gc.swap_type = type;
+    gc.device = dev;
+    gc.quiet = true;
+    if (swapsim_guest_create(&gc, NULL, &g, err, sizeof(err)) != 0)
+        fail_msg("guest: %s", err);
+    return g;
+}
+
+/* Rule: every swap file write and read is a request on the block device at
+ * slot * page size, one page long; consecutive slots continue each other
+ * (sequential), anything else is random. A scan writing 32 pages through 4
+ * frames swaps pages 0..27 out to slots 0..27 in order: 1 random write
+ * (the first) + 27 sequential; swapoff reads them back in page order, i.e.
+ * slot order: 1 random read (the head is past slot 27) + 27 sequential. */
+static void test_consecutive_slots_are_sequential_requests_on_the_device(void **state)
+{
+    struct guest_device dev;
+    struct guest_device_counts dc;
+    struct swapsim_guest *g;
+    struct swapsim_counters c;
+    (void)state;
+
+    assert_int_equal(guest_device_init(&dev), 0);
+    g = plain_guest(4, 32, 0, &dev);
+    write_all(g, 32);
+    for (uint32_t s = 0; s < 28; s++)
+        assert_int_equal(swapsim_swapdev_owner(swapsim_guest_swapdev(g), s), s);
+    c = counters(g);
+    assert_int_equal(c.pswpout, 28);
+    assert_int_equal(c.device_random_requests, 1);
+    assert_int_equal(c.device_sequential_requests, 27);
+    assert_int_equal(swapsim_guest_swapoff(g), 0);
+    c = counters(g);
+    assert_int_equal(c.pswpin, 28);
+    assert_int_equal(c.device_random_requests, 2);
+    assert_int_equal(c.device_sequential_requests, 54);
+    /* the device saw the same requests, the writes and reads apart */
+    guest_device_counts(&dev, &dc);
+    assert_int_equal(dc.random_requests, 2);
+    assert_int_equal(dc.sequential_requests, 54);
+    assert_int_equal(dc.write_bytes, 28 * 4096);
+    assert_int_equal(dc.read_bytes, 28 * 4096);
+    swapsim_guest_destroy(g);
+    guest_device_destroy(&dev);
+}
+
+/* Rule: guests on one device are streams of one head (their swap areas):
+ * two guests scanning in turn interleave their requests, so none is
+ * sequential, while the same scan alone on a device is (1 random + 6
+ * sequential writes); the device counts what the guests count. */
+static void test_guests_on_one_device_interleave_into_random_requests(void **state)
+{
+    struct guest_device dev;
+    struct guest_device_counts dc;
+    struct swapsim_guest *g[2], *alone;
+    struct swapsim_counters a, b;
+    (void)state;
+
+    assert_int_equal(guest_device_init(&dev), 0);
+    g[0] = plain_guest(1, 8, 0, &dev);
+    g[1] = plain_guest(1, 8, 1, &dev);
+    alone = plain_guest(1, 8, 0, NULL);
+    for (uint32_t v = 0; v < 8; v++) {
+        touch(g[0], v, SWAPSIM_WRITE);
+        touch(g[1], v, SWAPSIM_WRITE);
+        touch(alone, v, SWAPSIM_WRITE);
+    }
+    a = counters(g[0]);
+    b = counters(g[1]);
+    assert_int_equal(a.pswpout, 7);
+    assert_int_equal(a.device_random_requests, 7);
+    assert_int_equal(a.device_sequential_requests, 0);
+    assert_int_equal(b.device_random_requests, 7);
+    assert_int_equal(b.device_sequential_requests, 0);
+    a = counters(alone);
+    assert_int_equal(a.device_random_requests, 1);
+    assert_int_equal(a.device_sequential_requests, 6);
+    guest_device_counts(&dev, &dc);
+    assert_int_equal(dc.random_requests, 14);
+    assert_int_equal(dc.sequential_requests, 0);
+    assert_int_equal(dc.write_bytes, 14 * 4096);
+    swapsim_guest_destroy(alone);
+    swapsim_guest_destroy(g[0]);
+    swapsim_guest_destroy(g[1]);
+    guest_device_destroy(&dev);
+}
+
 static void test_slot_allocator_fills_frees_and_reuses(void **state)
 {
     struct swapsim_swapdev *sd;
@@ -922,6 +1021,8 @@ int main(void)
         cmocka_unit_test(test_several_guests_share_one_store),
         cmocka_unit_test(test_lru_evicts_least_recently_used),
         cmocka_unit_test(test_clock_gives_second_chance),
+        cmocka_unit_test(test_consecutive_slots_are_sequential_requests_on_the_device),
+        cmocka_unit_test(test_guests_on_one_device_interleave_into_random_requests),
         cmocka_unit_test(test_slot_allocator_fills_frees_and_reuses),
         cmocka_unit_test(test_slot_table_tracks_owner_and_disk_copy),
         cmocka_unit_test(test_content_is_deterministic_and_mixed),

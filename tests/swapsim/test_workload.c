@@ -4,7 +4,8 @@
  * format and names the file and line of every bad input; schedules take
  * sizes in the project's one size grammar and reject bad text naming it;
  * every counter of the one list is summed and rendered; reports carry the
- * headline and every counter.
+ * headline and every counter; the simulated time prices swap I/O on the
+ * block-device model (guest/device.h), exactly, on the chosen profile.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +22,7 @@
 
 #include "common/size.h"
 #include "common/stats_writer.h"
+#include "guest/device.h"
 #include "swapsim/swapsim.h"
 
 static struct swapsim_workload *gen(enum swapsim_gen_kind kind, uint32_t vpages, uint64_t n,
@@ -445,6 +447,19 @@ static void test_report_has_headline_and_all_counters(void **state)
     fclose(f);
     assert_non_null(strstr(buf, "% faster, 100.0% fewer sectors read"));
     assert_non_null(strstr(buf, "mismatches 0"));
+    /* the swap file's requests and their time on each profile, both runs */
+    char want[512];
+    const struct swapsim_counters *b = &res.baseline;
+    assert_true(b->device_random_requests > 0);
+    snprintf(want, sizeof(want), "\n    without frontswap: %" PRIu64 " random + %" PRIu64
+             " sequential requests, %.3f s (hdd %.3f s, sata-ssd %.3f s, nvme %.3f s)\n",
+             b->device_random_requests, b->device_sequential_requests, b->device_time_ns / 1e9,
+             b->device_time_ns_hdd / 1e9, b->device_time_ns_sata_ssd / 1e9,
+             b->device_time_ns_nvme / 1e9);
+    if (!strstr(buf, want))
+        fail_msg("text lacks '%s': %s", want, buf);
+    assert_non_null(strstr(buf, "\n  swap I/O on sata-ssd: 0 random + 0 sequential requests, "
+                                "0.000 s (hdd 0.000 s, sata-ssd 0.000 s, nvme 0.000 s)\n"));
     free(buf);
     f = open_memstream(&buf, &len);
     swapsim_report_json(f, &cfg, &res);
@@ -452,6 +467,7 @@ static void test_report_has_headline_and_all_counters(void **state)
     assert_non_null(strstr(buf, "\"baseline\": {"));
     assert_non_null(strstr(buf, "\"succ_stores\": "));
     assert_non_null(strstr(buf, "\"leaked_tmem_pages\": 0"));
+    assert_non_null(strstr(buf, "\"device\": \"sata-ssd\""));
     free(buf);
     f = open_memstream(&buf, &len);
     swapsim_report_csv(f, &res);
@@ -498,6 +514,130 @@ static void test_schedule_drop_to_zero_mid_run_loses_nothing(void **state)
     }
 }
 
+/* Counters with a little of everything the simulated time prices. */
+static struct swapsim_counters priced_counters(void)
+{
+    struct swapsim_counters c;
+    memset(&c, 0, sizeof(c));
+    c.accesses = 10;
+    c.minor_faults = 2;
+    c.major_faults = 3;
+    c.succ_stores = 4;
+    c.failed_stores = 1;
+    c.loads = 2;
+    c.invalidates = 3;
+    c.invalidate_areas = 1;
+    c.pswpin = 2;
+    c.pswpout = 3;
+    c.sectors_read = 16;    /* 8192 bytes */
+    c.sectors_written = 24; /* 12288 bytes */
+    c.device_random_requests = 3;
+    c.device_sequential_requests = 5;
+    return c;
+}
+
+/* Rule: swap I/O costs what the device model says, on the profile chosen
+ * (custom:LAT_US,MBPS: LAT_US per request, bytes at MBPS) and on each
+ * built-in one; the simulated time is that plus the other costs. Values
+ * worked out by hand from docs/swapsim.md and docs/fuse_cleancache.md. */
+static void test_swap_io_is_priced_exactly_by_the_device_profile(void **state)
+{
+    struct swapsim_costs costs;
+    struct swapsim_counters c = priced_counters();
+    (void)state;
+
+    swapsim_costs_default(&costs);
+    assert_int_equal(guest_device_profile_parse("custom:100,1000", &costs.device), 0);
+    swapsim_costs_price(&costs, &c, false);
+    /* 8 requests * 100 us + 8192 B + 12288 B at 1000 MB/s (1 ns a byte) */
+    assert_int_equal(c.device_time_ns, 800000 + 8192 + 12288);
+    /* hdd: 3 * 8.5 ms + 5 * 0.1 ms + 20480 B at 160 MB/s */
+    assert_int_equal(c.device_time_ns_hdd, 25500000 + 500000 + 51200 + 76800);
+    /* sata-ssd: 8 * 90 us + 8192 B at 530 MB/s (15456.6) + 12288 B at 480 */
+    assert_int_equal(c.device_time_ns_sata_ssd, 720000 + 15456 + 25600);
+    /* nvme: 8 * 20 us + 8192 B at 3200 MB/s + 12288 B at 2500 (4915.2) */
+    assert_int_equal(c.device_time_ns_nvme, 160000 + 2560 + 4915);
+    /* 10 accesses * 50 + 5 faults * 1000 + device + 7 copies * 1000 +
+     * 4 invalidates * 250 */
+    assert_int_equal(c.sim_ns, 500 + 5000 + 820480 + 7000 + 1000);
+    swapsim_costs_price(&costs, &c, true); /* + 5 * 4000 + 2 * 1500 */
+    assert_int_equal(c.sim_ns, 833980 + 20000 + 3000);
+    /* another profile prices the same counts anew */
+    swapsim_costs_default(&costs);
+    swapsim_costs_price(&costs, &c, false);
+    assert_int_equal(c.device_time_ns, 761056);
+    assert_int_equal(c.sim_ns, 500 + 5000 + 761056 + 7000 + 1000);
+}
+
+/* Rule: the default device is sata-ssd (90 us a request, 530 / 480 MB/s):
+ * a 4 KiB page read costs 97.7 us, a write 98.5 us, near the 100 us the
+ * simulator charged before it had a device model. */
+static void test_default_device_is_sata_ssd(void **state)
+{
+    struct swapsim_config cfg;
+    struct swapsim_counters c;
+    (void)state;
+
+    swapsim_config_init(&cfg);
+    assert_string_equal(cfg.costs.device.name, "sata-ssd");
+    memset(&c, 0, sizeof(c));
+    c.device_random_requests = 1;
+    c.sectors_read = 8;
+    swapsim_costs_price(&cfg.costs, &c, false);
+    assert_int_equal(c.device_time_ns, 90000 + 7728);
+    c.sectors_read = 0;
+    c.sectors_written = 8;
+    swapsim_costs_price(&cfg.costs, &c, false);
+    assert_int_equal(c.device_time_ns, 90000 + 8533);
+}
+
+/* Rule: a run notes each swap file read and write once on its device and
+ * prices them on cfg->costs.device: on custom:100,1000 each request costs
+ * 100 us and each byte 1 ns, in the frontswap run and the baseline alike;
+ * priced again on a profile 200 us slower a request, the same counters
+ * take exactly 200 us a request more. Samples are priced as the totals
+ * are. (One run only: a store with a small budget accounts real bytes, so
+ * two runs need not refuse the same puts.) */
+static void test_run_prices_swap_io_on_the_configured_device(void **state)
+{
+    struct swapsim_config cfg;
+    struct swapsim_result res;
+    struct swapsim_costs slower;
+    char err[512] = "";
+    (void)state;
+
+    swapsim_config_init(&cfg);
+    cfg.guest.ram_pages = 64;
+    cfg.guest.vpages = 512;
+    cfg.gen.vpages = 512;
+    cfg.gen.accesses = 20000;
+    cfg.gen.kind = SWAPSIM_GEN_MIX;
+    cfg.tmem.capacity_bytes = 256 * 1024; /* frontswap refuses some: both runs do I/O */
+    cfg.sample_every = 5000;
+    assert_int_equal(guest_device_profile_parse("custom:100,1000", &cfg.costs.device), 0);
+    slower = cfg.costs;
+    assert_int_equal(guest_device_profile_parse("custom:300,1000", &slower.device), 0);
+    assert_int_equal(swapsim_run(&cfg, &res, err, sizeof(err)), 0);
+    const struct swapsim_counters *r[2] = {&res.total, &res.baseline};
+    for (int i = 0; i < 2; i++) {
+        uint64_t requests = r[i]->device_random_requests + r[i]->device_sequential_requests;
+        assert_true(r[i]->pswpin > 0 && r[i]->pswpout > 0);
+        assert_int_equal(requests, r[i]->pswpin + r[i]->pswpout);
+        assert_int_equal(r[i]->device_time_ns,
+                         requests * 100000 + (r[i]->sectors_read + r[i]->sectors_written) * 512);
+        assert_true(r[i]->device_time_ns_hdd > r[i]->device_time_ns_sata_ssd);
+        assert_true(r[i]->device_time_ns_sata_ssd > r[i]->device_time_ns_nvme);
+        struct swapsim_counters c = *r[i];
+        swapsim_costs_price(&slower, &c, i == 0 && cfg.tmem.compress);
+        assert_int_equal(c.sim_ns - r[i]->sim_ns, requests * 200000);
+    }
+    assert_int_equal(res.nsamples, 4);
+    const struct swapsim_counters *last = &res.samples[3].c;
+    assert_true(last->device_time_ns > 0 && last->device_time_ns <= res.total.device_time_ns);
+    assert_true(last->sim_ns > last->device_time_ns && last->sim_ns <= res.total.sim_ns);
+    swapsim_result_free(&res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -515,6 +655,9 @@ int main(void)
         cmocka_unit_test(test_every_counter_is_summed_and_rendered_in_list_order),
         cmocka_unit_test(test_report_has_headline_and_all_counters),
         cmocka_unit_test(test_schedule_drop_to_zero_mid_run_loses_nothing),
+        cmocka_unit_test(test_swap_io_is_priced_exactly_by_the_device_profile),
+        cmocka_unit_test(test_default_device_is_sata_ssd),
+        cmocka_unit_test(test_run_prices_swap_io_on_the_configured_device),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
