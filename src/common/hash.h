@@ -26,4 +26,15 @@ static inline uint64_t hash_combine(uint64_t h, uint64_t word)
     return hash_mix64(h ^ word);
 }
 
+/* A short array of words (n >= 1), such as a 192-bit object id: the
+ * first word mixed, each next one combined in. */
+static inline uint64_t hash_words(const uint64_t *w, unsigned n)
+{
+    uint64_t h = hash_mix64(w[0]);
+
+    for (unsigned i = 1; i < n; i++)
+        h = hash_combine(h, w[i]);
+    return h;
+}
+
 #endif /* COMMON_HASH_H */

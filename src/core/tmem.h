@@ -15,7 +15,8 @@
  * moment: cleancache), and private (one client) or shared (every client that
  * names the same 128-bit uuid sees the same pages).
  *
- * Semantics (the seeds' rules; docs/core.md explains each one):
+ * Semantics (tmem's rules, as Xen and Linux defined them; docs/core.md explains
+ * each one):
  *  - A put copies the page; the caller's buffer is not referenced afterwards.
  *    Any put may be refused (-ENOSPC and friends): callers must cope.
  *  - Persistent: every accepted put is returned by every later get of the
@@ -246,19 +247,90 @@ uint32_t tmem_page_size(const struct tmem *tm);
 
 /* ---------------------------------------------------------- statistics */
 
-/* Why a put failed: one counter each. */
+/*
+ * Every field of struct tmem_stats, declared once, in the order of the
+ * struct and of its rendering (tmem_stats_format): X(kind, ID, name, help).
+ *   kind  COUNTER  an event counter: events since creation (of the store,
+ *                  client or pool), kept by pools and clients
+ *         PAGES    a gauge: pages of one kind held now, kept by every pool
+ *         BYTES    a gauge: bytes held now, kept by every pool and by the
+ *                  store itself
+ *         SUM      computed by the statistics call from the others (the
+ *                  identities below)
+ *         STATE    read by the statistics call from the store, client or
+ *                  pool itself
+ *   ID    the upper-case name the core's own enums use (TMEM_PUT_FAIL_*
+ *         below for the four reasons a put fails)
+ *   name  the field of struct tmem_stats, and its name when rendered
+ *   help  one line on what it counts (docs/core.md's table is made from
+ *         these lists)
+ * The list comes in three parts only because the middle one is also the
+ * array failed_puts_reason[]: TMEM_STATS_FIELDS(X) is all of them.
+ */
+#define TMEM_STATS_PUT_FIELDS(X)                                                              \
+    X(SUM, PUTS, puts, "put calls: succ_puts + failed_puts")                                 \
+    X(COUNTER, SUCC_PUTS, succ_puts, "puts that stored their page")                          \
+    X(SUM, FAILED_PUTS, failed_puts, "puts refused: the sum of the four failed_puts_* below")
+
+/* Why a put failed, one counter each (also failed_puts_reason[TMEM_PUT_FAIL_<ID>]). */
+#define TMEM_STATS_PUT_FAILURE_FIELDS(X)                                                      \
+    X(COUNTER, FAIL_NO_ROOM, failed_puts_no_room,                                            \
+      "puts refused: budget full and nothing ephemeral to evict")                            \
+    X(COUNTER, FAIL_HYSTERESIS, failed_puts_hysteresis,                                      \
+      "puts refused while usage is above the accept threshold (hysteresis)")                 \
+    X(COUNTER, FAIL_FROZEN, failed_puts_frozen, "puts refused because the client is frozen") \
+    X(COUNTER, FAIL_ALLOC, failed_puts_alloc, "puts refused because an allocation failed")
+
+#define TMEM_STATS_OTHER_FIELDS(X)                                                            \
+    X(COUNTER, DUP_REPLACED, dup_puts_replaced,                                              \
+      "accepted puts that replaced an older copy under their handle")                        \
+    X(COUNTER, DUP_FLUSHED, dup_puts_flushed,                                                \
+      "refused puts that removed an older copy under their handle (also in pages_flushed)")  \
+    X(SUM, GETS, gets, "get calls: succ_gets + failed_gets")                                 \
+    X(COUNTER, SUCC_GETS, succ_gets, "gets that found the page")                             \
+    X(COUNTER, FAILED_GETS, failed_gets, "gets that found nothing")                          \
+    X(COUNTER, FLUSH_PAGES, flush_pages, "flush_page calls, found or not")                   \
+    X(COUNTER, FLUSH_OBJECTS, flush_objects, "flush_object calls, found or not")             \
+    X(COUNTER, PAGES_FLUSHED, pages_flushed, "pages removed by flushes and by refused puts") \
+    X(COUNTER, PAGES_EVICTED, pages_evicted, "ephemeral pages the store dropped for room")   \
+    X(COUNTER, PAGES_GOT_EXCLUSIVE, pages_got_exclusive, "pages removed by destructive gets") \
+    X(COUNTER, PAGES_POOL_DESTROYED, pages_pool_destroyed,                                   \
+      "pages removed with their pool (the last client holding it destroyed it)")             \
+    X(COUNTER, PRESSURE_CALLS, pressure_calls, "persistent pressure callbacks called")       \
+    X(COUNTER, PRESSURE_PAGES, pressure_pages, "pages the pressure callbacks said they flushed") \
+    X(SUM, PAGES, pages, "handles holding a page now: the sum of the four pages_* kinds below") \
+    X(PAGES, PAGES_RAW, pages_raw, "pages held as they came (page_size bytes of data)")     \
+    X(PAGES, PAGES_COMPRESSED, pages_compressed, "pages held lz4-compressed")               \
+    X(PAGES, PAGES_SAME_FILLED, pages_same_filled,                                           \
+      "pages whose bytes repeat one 64-bit word, held as that word")                         \
+    X(PAGES, PAGES_DEDUPLICATED, pages_deduplicated,                                         \
+      "pages sharing the data of an identical page another handle stored first")             \
+    X(BYTES, DATA_BYTES, data_bytes, "allocator bytes held for page data")                  \
+    X(BYTES, PAYLOAD_BYTES, compressed_payload_bytes,                                        \
+      "bytes of the stored forms of the pages (compressed or raw) within data_bytes")        \
+    X(BYTES, METADATA_BYTES, metadata_bytes, "allocator bytes of everything else")          \
+    X(STATE, CAPACITY_BYTES, capacity_bytes, "store only: the budget (data + metadata bytes)") \
+    X(STATE, ALLOCATOR_BYTES, allocator_bytes,                                               \
+      "store only: jemalloc's own count of the store's arenas (0 without jemalloc)")         \
+    X(STATE, POOLS, pools, "store: live pools; client: pools it holds; pool: 1")            \
+    X(STATE, CLIENTS, clients, "store only: live clients")
+
+#define TMEM_STATS_FIELDS(X)                                                                  \
+    TMEM_STATS_PUT_FIELDS(X) TMEM_STATS_PUT_FAILURE_FIELDS(X) TMEM_STATS_OTHER_FIELDS(X)
+
+/* Why a put failed: TMEM_PUT_FAIL_NO_ROOM, _HYSTERESIS, _FROZEN, _ALLOC. */
 enum tmem_put_failure {
-    TMEM_PUT_FAIL_NO_ROOM,    /* budget full and nothing ephemeral to evict */
-    TMEM_PUT_FAIL_HYSTERESIS, /* refused while usage above the accept threshold */
-    TMEM_PUT_FAIL_FROZEN,     /* client frozen */
-    TMEM_PUT_FAIL_ALLOC,      /* allocator failure */
+#define TMEM_PUT_FAILURE_ENUM_(kind, id, name, help) TMEM_PUT_##id,
+    TMEM_STATS_PUT_FAILURE_FIELDS(TMEM_PUT_FAILURE_ENUM_)
+#undef TMEM_PUT_FAILURE_ENUM_
     TMEM_PUT_FAIL_COUNT
 };
 
 /*
- * Statistics of the store, a client or a pool. Event counters count since
- * creation; gauges (pages_*, *_bytes) are current values.
- * Identities (checked by tests):
+ * Statistics of the store, a client or a pool (fields: the lists above).
+ * Event counters count since creation; gauges are current values.
+ * Identities (checked by tests, and by tmem_check for the store and every
+ * pool):
  *   puts        = succ_puts + failed_puts
  *   failed_puts = sum of failed_puts_reason[]
  *   gets        = succ_gets + failed_gets
@@ -274,6 +346,10 @@ enum tmem_put_failure {
  * Store event counters = the sum over live clients + the totals of destroyed
  * clients + evictions from shared pools (which no client caused).
  * Gauges of a client = the sum over the pools it holds now.
+ * Pages by kind: each handle counts in exactly one kind. A handle whose
+ * content another handle already held counts as deduplicated; it stays
+ * deduplicated when that first handle is later flushed (the data itself is
+ * counted once in data_bytes either way).
  * Bytes: data_bytes + metadata_bytes is what the budget counts; for the
  * store it equals allocator_bytes (jemalloc's own count of the store's
  * arenas) exactly. A pool's metadata_bytes counts its records (32 bytes a
@@ -281,43 +357,63 @@ enum tmem_put_failure {
  * and pool and client structures.
  */
 struct tmem_stats {
-    uint64_t puts, succ_puts, failed_puts;
-    uint64_t failed_puts_reason[TMEM_PUT_FAIL_COUNT];
-    uint64_t dup_puts_replaced; /* a put replaced an older copy */
-    uint64_t dup_puts_flushed;  /* a failed put removed an older copy */
-    uint64_t gets, succ_gets, failed_gets;
-    uint64_t flush_pages, flush_objects;  /* calls */
-    uint64_t pages_flushed;      /* pages removed by flushes and failed puts */
-    uint64_t pages_evicted;      /* ephemeral pages dropped for room */
-    uint64_t pages_got_exclusive;/* pages removed by destructive gets */
-    uint64_t pages_pool_destroyed;
-    uint64_t pressure_calls, pressure_pages; /* persistent pressure callbacks */
-    /* gauges */
-    uint64_t pages;              /* handles holding a page */
-    /* Each handle counts in exactly one kind. A handle whose content another
-     * handle already held counts as deduplicated; it stays deduplicated when
-     * that first handle is later flushed (the data itself is counted once in
-     * data_bytes either way). */
-    uint64_t pages_raw, pages_compressed, pages_same_filled, pages_deduplicated;
-    uint64_t data_bytes;         /* allocator bytes held for page data */
-    uint64_t compressed_payload_bytes; /* bytes of the stored (compressed) forms */
-    uint64_t metadata_bytes;     /* allocator bytes of everything else */
-    uint64_t capacity_bytes;     /* store only (others: 0) */
-    uint64_t allocator_bytes;    /* store only: the jemalloc arena's own count
-                                    (0 without jemalloc) */
-    uint64_t pools, clients;     /* store: live clients and pools; client: pools */
+#define TMEM_STATS_DECLARE_(kind, id, name, help) uint64_t name;
+    TMEM_STATS_PUT_FIELDS(TMEM_STATS_DECLARE_)
+    union {
+        uint64_t failed_puts_reason[TMEM_PUT_FAIL_COUNT]; /* by enum tmem_put_failure */
+        struct {
+            TMEM_STATS_PUT_FAILURE_FIELDS(TMEM_STATS_DECLARE_)
+        };
+    };
+    TMEM_STATS_OTHER_FIELDS(TMEM_STATS_DECLARE_)
+#undef TMEM_STATS_DECLARE_
 };
 
-/* Fill *out with the store's, client's or pool's statistics.
- * Returns 0, or -EINVAL for an unknown pool id. */
+/*
+ * Fill *out with the store's, client's or pool's statistics.
+ * Returns 0, or -EINVAL for a NULL argument or an unknown pool id.
+ * Thread-safe; taken while operations run, a snapshot is only
+ * approximately consistent (each value is read once, atomically).
+ */
 int tmem_stats(const struct tmem *tm, struct tmem_stats *out);
 int tmem_client_stats(const struct tmem_client *c, struct tmem_stats *out);
 int tmem_pool_stats(const struct tmem_client *c, int pool_id, struct tmem_stats *out);
 
-/* Write a human-readable (json = false) or JSON (json = true) rendering of
- * *st to buf (NUL-terminated, truncated to size). Returns the length the
- * full text needs, as snprintf does. */
+/*
+ * Render *st into buf (NUL-terminated, truncated to size): every field of
+ * TMEM_STATS_FIELDS in order, as "name value" lines (json = false) or as
+ * one JSON object {"name": value, ...} (json = true). Returns the length
+ * the whole rendering needs, as snprintf does (so buf may be NULL with
+ * size 0 to measure), or -1 on a formatting error. Thread-safe.
+ */
 int tmem_stats_format(const struct tmem_stats *st, bool json, char *buf, size_t size);
+
+/* ------------------------------------------------------------ checking */
+
+/*
+ * Verify the store's invariants: walk every client, pool, stripe, object,
+ * radix tree, page record, the LRU of ephemeral pages, the dedup tables
+ * and the record slabs, and compare every gauge and reference count with
+ * what the walk finds (docs/core.md lists the invariants). For tests and
+ * debugging: it costs time proportional to everything the store holds,
+ * during which every other call on the store waits.
+ *
+ * Returns 0 when every invariant holds; -EUCLEAN when one is broken, with
+ * a one-line description of the FIRST broken one written to why
+ * (NUL-terminated, truncated to whylen; why may be NULL when whylen is 0);
+ * -ENOMEM when the checker could not allocate its own working memory (why
+ * says so; the check stopped there); -EINVAL for a NULL tm.
+ *
+ * Thread safety: may be called from any thread at any time, also while
+ * other threads make any other call on the store (except tmem_destroy):
+ * it takes every lock of the store, waits for the calls in flight to
+ * finish and holds new ones off until it is done, so it always sees a
+ * store between calls. A pressure callback may call it. It allocates its
+ * working memory with malloc, not from the store, and changes nothing
+ * (with jemalloc it hands the store's cached free regions back to its
+ * arenas, as tmem_stats does).
+ */
+int tmem_check(struct tmem *tm, char *why, size_t whylen);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,14 @@
  * allocates beyond its reservation can push usage a few hundred bytes past
  * the capacity; the put trims ephemeral pages afterwards.
  *
+ * Eviction (tmem_evict_one): the victim is the least recently used
+ * ephemeral page of the whole store (the order tmem_lru.c keeps) whose
+ * stripe can be locked at once; the evictor starts from the LRU's lock and
+ * may only trylock a stripe, so it passes over pages whose stripe is busy,
+ * and after TMEM_EVICT_TRIES of them reports BUSY: the caller yields and
+ * tries again (the kernel's list_lru walk skips busy items the same way).
+ * Persistent pages are never on the LRU, so never evicted.
+ *
  * Hysteresis (zswap's accept_threshold_percent): after a refusal for no
  * room, puts are refused until usage falls below the threshold.
  *
@@ -21,12 +29,62 @@
  *
  * Locking: capacity, reservations and the hysteresis latch are atomics;
  * reclaim_lock serialises pressure rounds (trylock: a callback that
- * re-enters tmem_set_capacity does not deadlock, it only trims).
+ * re-enters tmem_set_capacity does not deadlock, it only trims). A trim
+ * outside a put (tmem_reclaim, tmem_set_capacity) holds check_lock shared,
+ * not across the pressure callbacks; a put's own evictions are covered by
+ * its client's lock, which the checker takes too.
  */
 #include "core/tmem_internal.h"
 
 #include <sched.h>
 #include <stdlib.h>
+
+#define TMEM_EVICT_TRIES 32 /* busy pages passed over before reporting BUSY */
+
+enum tmem_evict_result { TMEM_EVICTED, TMEM_EVICT_BUSY, TMEM_EVICT_EMPTY };
+
+struct tmem_victim {
+    struct tmem *tm;
+    struct tmem_stripe *stripe; /* the claimed page's, locked */
+};
+
+/* The victim choice: take page_id if its stripe can be locked now (called
+ * with lru_lock held, so trylock only). The page is alive while on the
+ * LRU, and so are its object and pool. */
+static bool tmem_victim_claim(void *arg, uint32_t page_id)
+{
+    struct tmem_victim *v = arg;
+    const struct tmem_page *p = tmem_page_record(v->tm, page_id);
+    const struct tmem_object *obj = tmem_object_record(v->tm, p->object);
+    struct tmem_stripe *st = tmem_stripe_of(obj->pool, &obj->oid);
+
+    if (pthread_mutex_trylock(&st->lock) != 0)
+        return false;
+    v->stripe = st;
+    return true;
+}
+
+/* Evict one ephemeral page: the least recently used one that is free to go. */
+static enum tmem_evict_result tmem_evict_one(struct tmem *tm)
+{
+    struct tmem_victim v = {tm, NULL};
+    struct tmem_page *p;
+    struct tmem_object *obj;
+    uint32_t id, object_id;
+    bool empty;
+
+    id = tmem_lru_take_oldest(tm, TMEM_EVICT_TRIES, tmem_victim_claim, &v, &empty);
+    if (!id)
+        return empty ? TMEM_EVICT_EMPTY : TMEM_EVICT_BUSY;
+    p = tmem_page_record(tm, id);
+    object_id = p->object;
+    obj = tmem_object_record(tm, object_id);
+    tmem_index_remove(tm, obj, p->index);
+    tmem_page_release(tm, obj->pool, v.stripe, NULL, id, TMEM_C_PAGES_EVICTED);
+    tmem_index_free_object_if_empty(tm, v.stripe, object_id);
+    tmem_stripe_unlock(tm, v.stripe);
+    return TMEM_EVICTED;
+}
 
 static uint64_t tmem_percent_of(uint64_t value, uint32_t percent)
 {
@@ -138,9 +196,21 @@ static struct tmem_pressure_target *tmem_pressure_targets(struct tmem *tm, size_
     return targets;
 }
 
+/* tmem_trim outside a put: holding check_lock shared, as every call that
+ * changes the store without a client's lock does (tmem_internal.h). */
+static long tmem_trim_outside_put(struct tmem *tm)
+{
+    long evicted;
+
+    pthread_rwlock_rdlock(&tm->check_lock);
+    evicted = tmem_trim(tm);
+    pthread_rwlock_unlock(&tm->check_lock);
+    return evicted;
+}
+
 long tmem_reclaim(struct tmem *tm)
 {
-    long removed = tmem_trim(tm);
+    long removed = tmem_trim_outside_put(tm);
     struct tmem_pressure_target *targets;
     size_t count;
 
@@ -163,7 +233,7 @@ long tmem_reclaim(struct tmem *tm)
     }
     free(targets);
     pthread_mutex_unlock(&tm->reclaim_lock);
-    return removed + tmem_trim(tm);
+    return removed + tmem_trim_outside_put(tm);
 }
 
 int tmem_set_capacity(struct tmem *tm, uint64_t bytes)

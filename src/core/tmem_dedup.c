@@ -1,5 +1,6 @@
 /*
- * tmem_dedup.c - sharing identical pages between handles.
+ * tmem_dedup.c - sharing identical pages between handles (table and
+ * calls: tmem_dedup.h).
  *
  * Models: KSM-style deduplication inside the store. The first page stored
  * with some contents is the "owner" of the data; later puts of identical
@@ -10,8 +11,8 @@
  * tree and the LRU, its record stays) and is freed with the last reference.
  *
  * Candidates are found by a 32-bit hash of the stored bytes (after
- * compression), and always confirmed by comparing the bytes: the hash alone
- * is never trusted.
+ * compression; tmem_codec_hash), and always confirmed by comparing the
+ * bytes: the hash alone is never trusted.
  *
  * Data structures: 16 shards chosen by hash; each an open-addressing table
  * of owner page ids (linear probing, backward-shift deletion, freed when
@@ -24,6 +25,9 @@
  * An owner's kind/len/value/hash never change while it is in the table.
  * Its refs saturate at TMEM_DEDUP_MAX_REFS (16 bits in the record): a full
  * owner is passed over, and the next identical page becomes a second owner.
+ *
+ * tmem_dedup_check verifies the tables for the invariant checker, which
+ * compares each owner's refs with the records it finds using it.
  *
  * Locking: shard->lock protects the table and the refs of the owners in it.
  * Taken with or without a stripe lock held; never together with lru_lock.
@@ -188,4 +192,71 @@ bool tmem_dedup_release(struct tmem *tm, uint32_t owner_id)
         tmem_dedup_delete(tm, sh, owner_id);
     pthread_mutex_unlock(&sh->lock);
     return last;
+}
+
+/* ------------------------------------------------------------ checking */
+
+/* Verify shard k's table (locked); call owner() on each entry. */
+static int tmem_dedup_check_shard(struct tmem *tm, uint32_t k, struct tmem_check_report *r,
+                                  int (*owner)(void *, uint32_t, uint32_t), void *arg,
+                                  uint64_t *metadata_bytes)
+{
+    struct tmem_dedup_shard *sh = &tm->dedup[k];
+    uint32_t entries = 0;
+
+    if ((sh->capacity == 0) != (sh->slots == NULL) || (sh->capacity == 0) != (sh->count == 0))
+        return tmem_check_fail(r, "dedup shard %u: capacity %u, count %u, table %s", k,
+                               sh->capacity, sh->count, sh->slots ? "allocated" : "none");
+    if ((uint64_t)sh->count * 16 > (uint64_t)sh->capacity * 13)
+        return tmem_check_fail(r, "dedup shard %u: %u owners in %u slots, past 13/16 full",
+                               k, sh->count, sh->capacity);
+    *metadata_bytes += tmem_memory_usable_size(tm, sh->slots);
+    for (uint32_t i = 0; i < sh->capacity; i++) {
+        uint32_t id = sh->slots[i], refs;
+        const struct tmem_page *p;
+        int rc;
+
+        if (!id)
+            continue;
+        entries++;
+        if (!tmem_slab_id_plausible(&tm->pages, id))
+            return tmem_check_fail(r, "dedup shard %u slot %u: %u is no page record", k, i, id);
+        p = tmem_page_record(tm, id);
+        if (p->hash % TMEM_DEDUP_SHARDS != k)
+            return tmem_check_fail(r, "dedup owner %u (hash %#x) is in shard %u", id, p->hash,
+                                   k);
+        if (!tmem_page_stored_len(tm, p))
+            return tmem_check_fail(r, "dedup owner %u is of kind %u, which holds no data", id,
+                                   tmem_page_kind(p));
+        for (uint32_t j = tmem_dedup_home(sh, p->hash); j != i; j = tmem_dedup_next(sh, j))
+            if (!sh->slots[j])
+                return tmem_check_fail(r, "dedup owner %u in slot %u of shard %u cannot be "
+                                       "found: slot %u between its home and it is empty", id,
+                                       i, k, j);
+        refs = atomic_load_explicit(&p->refs, memory_order_relaxed);
+        if (refs == 0)
+            return tmem_check_fail(r, "dedup owner %u is in the table with no reference", id);
+        rc = owner(arg, id, refs);
+        if (rc)
+            return rc;
+    }
+    if (entries != sh->count)
+        return tmem_check_fail(r, "dedup shard %u: %u owners in the table, count says %u", k,
+                               entries, sh->count);
+    return 0;
+}
+
+int tmem_dedup_check(struct tmem *tm, struct tmem_check_report *r,
+                     int (*owner)(void *arg, uint32_t id, uint32_t refs), void *arg,
+                     uint64_t *metadata_bytes)
+{
+    for (uint32_t k = 0; k < TMEM_DEDUP_SHARDS; k++) {
+        int rc;
+        pthread_mutex_lock(&tm->dedup[k].lock);
+        rc = tmem_dedup_check_shard(tm, k, r, owner, arg, metadata_bytes);
+        pthread_mutex_unlock(&tm->dedup[k].lock);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }

@@ -1,26 +1,34 @@
 /*
  * tmem_index.c - finding a page from its handle: objects and radix trees.
  *
- * Models the seed design (Xen tmem / zcache): a pool hashes its objects,
- * and each object indexes its pages with a radix tree, so lookups stay fast
+ * Models Xen tmem's (and zcache's) design: a pool hashes its objects, and
+ * each object indexes its pages with a radix tree, so lookups stay fast
  * with millions of pages and very sparse 192-bit object ids.
  *
  * Data structures:
- *  - pool->stripes[64]: the oid hash picks a stripe; each stripe is a
- *    chained hash table of object records (object->next links ids) that
- *    doubles when it holds more objects than buckets.
+ *  - pool->stripes[64]: the oid hash (hash_mix64 over the oid's three
+ *    words, common/hash.h) picks a stripe; each stripe is a chained hash
+ *    table of object records (object->next links ids) that doubles when it
+ *    holds more objects than buckets.
  *  - object->root: a radix tree of height 1..6 over the 32-bit page index,
  *    6 bits a level. Leaves are 64 page ids (256 bytes); interior nodes are
  *    64 pointers (512 bytes). A node is freed as soon as it is empty, an
  *    object as soon as its tree is empty.
+ * tmem_index_check_stripe verifies both for the invariant checker.
  *
  * Locking: every function here runs with the stripe's lock held (the
  * stripe that tmem_stripe_of() gives for the object's oid).
  */
 #include "core/tmem_internal.h"
 
+#include "common/hash.h"
+
 #include <errno.h>
 #include <string.h>
+
+#define TMEM_RADIX_BITS 6u
+#define TMEM_RADIX_FANOUT (1u << TMEM_RADIX_BITS)
+#define TMEM_RADIX_MAX_HEIGHT 6u /* 6 * 6 = 36 bits >= 32-bit index */
 
 struct tmem_radix_leaf {
     uint32_t slot[TMEM_RADIX_FANOUT];
@@ -32,13 +40,7 @@ struct tmem_radix_node {
 
 uint32_t tmem_oid_hash(const struct tmem_oid *oid)
 {
-    uint64_t h = oid->oid[0] * 0x9e3779b97f4a7c15ull;
-    h ^= (oid->oid[1] + 0x632be59bd9b4e019ull) * 0xc2b2ae3d27d4eb4full;
-    h ^= (oid->oid[2] + 0x85ebca77c2b2ae63ull) * 0x165667b19e3779f9ull;
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 32;
-    return (uint32_t)h;
+    return (uint32_t)hash_words(oid->oid, 3);
 }
 
 struct tmem_stripe *tmem_stripe_of(struct tmem_pool *pool, const struct tmem_oid *oid)
@@ -310,4 +312,89 @@ void tmem_index_stripe_fini(struct tmem *tm, struct tmem_stripe *st)
     tmem_memory_free(tm, st->buckets, &st->gauges);
     st->buckets = NULL;
     st->bucket_count = 0;
+}
+
+/* ------------------------------------------------------------ checking */
+
+struct tmem_index_walk {
+    struct tmem *tm;
+    struct tmem_check_report *r;
+    int (*page)(void *arg, uint32_t object_id, uint32_t index, uint32_t page_id);
+    void *arg;
+    uint32_t object_id;
+    uint64_t *index_bytes;
+};
+
+/* Visit the subtree n of height h whose first index is base. */
+static int tmem_index_check_subtree(struct tmem_index_walk *w, const void *n, uint32_t h,
+                                    uint64_t base)
+{
+    w->index_bytes[0] += tmem_memory_usable_size(w->tm, n);
+    for (uint32_t i = 0; i < TMEM_RADIX_FANOUT; i++) {
+        uint64_t index = base | ((uint64_t)i << (TMEM_RADIX_BITS * (h - 1)));
+        int rc = 0;
+
+        if (h == 1 && ((const struct tmem_radix_leaf *)n)->slot[i]) {
+            rc = w->page(w->arg, w->object_id, (uint32_t)index,
+                         ((const struct tmem_radix_leaf *)n)->slot[i]);
+        } else if (h > 1 && ((const struct tmem_radix_node *)n)->child[i]) {
+            if (index > UINT32_MAX)
+                return tmem_check_fail(w->r, "object %u: its radix tree has a node for "
+                                       "indices from %#llx, past 32 bits", w->object_id,
+                                       (unsigned long long)index);
+            rc = tmem_index_check_subtree(w, ((const struct tmem_radix_node *)n)->child[i],
+                                          h - 1, index);
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int tmem_index_check_stripe(struct tmem *tm, struct tmem_pool *pool, struct tmem_stripe *st,
+                            struct tmem_check_report *r,
+                            int (*page)(void *arg, uint32_t object_id, uint32_t index,
+                                        uint32_t page_id),
+                            void *arg, uint64_t *objects, uint64_t *index_bytes)
+{
+    struct tmem_index_walk w = {tm, r, page, arg, 0, index_bytes};
+    uint32_t stripe = (uint32_t)(st - pool->stripes), found = 0;
+
+    if ((st->bucket_count == 0) != (st->buckets == NULL) ||
+        (st->bucket_count & (st->bucket_count - 1)))
+        return tmem_check_fail(r, "stripe %u: %u buckets at %p", stripe, st->bucket_count,
+                               (void *)st->buckets);
+    *index_bytes += tmem_memory_usable_size(tm, st->buckets);
+    for (uint32_t b = 0; b < st->bucket_count; b++) {
+        for (uint32_t id = st->buckets[b]; id;) {
+            const struct tmem_object *obj;
+            int rc;
+
+            if (++found > st->objects)
+                return tmem_check_fail(r, "stripe %u: more objects in its chains than the %u "
+                                       "it counts", stripe, st->objects);
+            if (!tmem_slab_id_plausible(&tm->objects, id))
+                return tmem_check_fail(r, "stripe %u bucket %u: %u is no object record",
+                                       stripe, b, id);
+            obj = tmem_object_record(tm, id);
+            if (obj->pool != pool || tmem_stripe_of(pool, &obj->oid) != st ||
+                tmem_bucket_of(st, &obj->oid) != b)
+                return tmem_check_fail(r, "object %u is in stripe %u bucket %u, which is not "
+                                       "its pool's stripe and bucket for its oid", id, stripe,
+                                       b);
+            if (!obj->root || obj->height < 1 || obj->height > TMEM_RADIX_MAX_HEIGHT)
+                return tmem_check_fail(r, "object %u: radix tree of height %u at %p", id,
+                                       obj->height, obj->root);
+            w.object_id = id;
+            rc = tmem_index_check_subtree(&w, obj->root, obj->height, 0);
+            if (rc)
+                return rc;
+            id = obj->next;
+        }
+    }
+    if (found != st->objects)
+        return tmem_check_fail(r, "stripe %u: %u objects in its chains, it counts %u", stripe,
+                               found, st->objects);
+    *objects += found;
+    return 0;
 }

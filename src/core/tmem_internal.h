@@ -1,10 +1,14 @@
 /*
- * tmem_internal.h - data structures shared by the files of the tmem core.
+ * tmem_internal.h - what the files of the tmem core share: the store, its
+ * clients, pools, stripes, objects and page records, the statistics they
+ * keep, and the calls each file offers the others. A type only one file
+ * uses lives in that file; a type struct tmem embeds has a header of its
+ * module's own (tmem_memory.h, tmem_slab.h, tmem_dedup.h), included here.
  *
- * Layout of a store (docs/core.md has the pictures):
+ * Layout of a store (docs/core.md has the pictures and the file map):
  *
- *   struct tmem ............ capacity, usage counters, LRU of ephemeral pages,
- *   |                        page and object slabs, dedup table, clients
+ *   struct tmem ............ capacity, byte gauges, LRU of ephemeral pages,
+ *   |                        allocator, page and object slabs, dedup table
  *   +- struct tmem_client .. a guest: table of pool pointers (per-client ids)
  *      +- struct tmem_pool . 64 lock stripes; each stripe is a hash table of
  *         |                  objects (chained through object ids)
@@ -20,18 +24,28 @@
  *
  * Lock order (outermost first); never take an earlier lock while holding a
  * later one, except by trylock:
+ *   0. tm->check_lock (rwlock) shared by the calls that change the store
+ *                             without holding a client's lock (creating and
+ *                             destroying clients, destroying pools, the
+ *                             trims of tmem_set_capacity and tmem_reclaim);
+ *                             exclusive by tmem_check only, which with it
+ *                             and every client's lock sees a quiescent store
  *   1. tm->clients_lock       client list, shared-pool registry
  *   2. client->lock (rwlock)  the client's pool table; ops hold it shared
  *   3. stripe->lock           objects, radix trees and page records of the
  *                             stripe's objects (except the fields below)
- *   4. tm->lru_lock           lru_prev/lru_next of every page, LRU ends
- *      tm->dedup shard lock   refs of dedup owners, the dedup table
+ *   4. tm->lru_lock           the LRU links of every page, the LRU's ends
+ *      a dedup shard's lock   refs of its owners, its table
  *                             (3 -> 4 only; lru and dedup never nest)
- *   5. slab->lock             record allocation
- *   6. tcaches[i].lock        innermost: held around one jemalloc call
+ *   5. a slab shard's lock    record allocation in that shard (tmem_slab.c)
+ *   6. a tcache shard's lock  innermost: held around one jemalloc call
  *                             (tmem_memory.c); nothing is taken under it
+ * tm->reclaim_lock (one pressure round at a time) is only ever trylocked
+ * and held with no other lock, while the pressure callbacks run.
  * The evictor holds lru_lock and only *trylocks* a stripe (the kernel's
- * list_lru walk does the same), so it never waits against the order.
+ * list_lru walk does the same), so it never waits against the order. The
+ * checker holds every client's lock at once (nobody else holds two), then
+ * takes the others one at a time.
  * Statistics take no lock of their own: a pool's live in its stripes and
  * are written only under the stripe lock (tmem_add_owned, plain stores);
  * store-wide gauges and clients' counters are relaxed atomic adds.
@@ -39,55 +53,59 @@
 #ifndef TMEM_INTERNAL_H
 #define TMEM_INTERNAL_H
 
+#include "common/index_list.h"
 #include "core/tmem.h"
+#include "core/tmem_dedup.h"
+#include "core/tmem_memory.h"
+#include "core/tmem_slab.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
-#if TMEM_USE_JEMALLOC
-#include <jemalloc/jemalloc.h>
-#endif
 
-#define TMEM_STRIPES 64u         /* lock stripes per pool (power of two) */
-#define TMEM_RADIX_BITS 6u
-#define TMEM_RADIX_FANOUT (1u << TMEM_RADIX_BITS)
-#define TMEM_RADIX_MAX_HEIGHT 6u /* 6 * 6 = 36 bits >= 32-bit index */
-#define TMEM_DEDUP_SHARDS 16u
-#define TMEM_MAX_PAGE_SIZE 32768u
-#define TMEM_MIN_PAGE_SIZE 512u
+#define TMEM_STRIPES 64u /* lock stripes per pool (power of two) */
 
-/* ------------------------------------------------------------ counters */
+/* ------------------------------------------------------------ statistics */
+/*
+ * The store keeps the COUNTER, PAGES and BYTES fields of TMEM_STATS_FIELDS
+ * (tmem.h), each an index into an array of atomics: the counters
+ * TMEM_C_<ID>, the gauges (PAGES, then BYTES) TMEM_G_<ID>.
+ * TMEM_IF_<KIND>_<kind>(...) keeps its arguments when the field's kind is
+ * KIND and drops them otherwise, so that one walk of the list picks the
+ * fields of one kind.
+ */
+#define TMEM_IF_COUNTER_COUNTER(...) __VA_ARGS__
+#define TMEM_IF_COUNTER_PAGES(...)
+#define TMEM_IF_COUNTER_BYTES(...)
+#define TMEM_IF_COUNTER_SUM(...)
+#define TMEM_IF_COUNTER_STATE(...)
+#define TMEM_IF_PAGES_COUNTER(...)
+#define TMEM_IF_PAGES_PAGES(...) __VA_ARGS__
+#define TMEM_IF_PAGES_BYTES(...)
+#define TMEM_IF_PAGES_SUM(...)
+#define TMEM_IF_PAGES_STATE(...)
+#define TMEM_IF_BYTES_COUNTER(...)
+#define TMEM_IF_BYTES_PAGES(...)
+#define TMEM_IF_BYTES_BYTES(...) __VA_ARGS__
+#define TMEM_IF_BYTES_SUM(...)
+#define TMEM_IF_BYTES_STATE(...)
+
 enum tmem_counter {
-    TMEM_C_SUCC_PUTS,
-    TMEM_C_FAIL_NO_ROOM, /* keep the four failures in enum tmem_put_failure order */
-    TMEM_C_FAIL_HYSTERESIS,
-    TMEM_C_FAIL_FROZEN,
-    TMEM_C_FAIL_ALLOC,
-    TMEM_C_DUP_REPLACED,
-    TMEM_C_DUP_FLUSHED,
-    TMEM_C_FAILED_GETS,  /* puts and gets are not counted: they are the sums
-                            of their successes and failures (tmem_stats.c) */
-    TMEM_C_SUCC_GETS,
-    TMEM_C_FLUSH_PAGES,
-    TMEM_C_FLUSH_OBJECTS,
-    TMEM_C_PAGES_FLUSHED,
-    TMEM_C_PAGES_EVICTED,
-    TMEM_C_PAGES_GOT_EXCLUSIVE,
-    TMEM_C_PAGES_POOL_DESTROYED,
-    TMEM_C_PRESSURE_CALLS,
-    TMEM_C_PRESSURE_PAGES,
+#define TMEM_COUNTER_ENUM_(kind, id, name, help) TMEM_IF_COUNTER_##kind(TMEM_C_##id, )
+    TMEM_STATS_FIELDS(TMEM_COUNTER_ENUM_)
+#undef TMEM_COUNTER_ENUM_
     TMEM_C_COUNT
 };
 
-/* Gauges: current values, kept per pool and for the store. */
+/* Gauges: current values, kept per pool (in its stripes) and, for the
+ * BYTES ones, for the store. */
 enum tmem_gauge {
-    TMEM_G_PAGES_RAW,
-    TMEM_G_PAGES_COMPRESSED,
-    TMEM_G_PAGES_SAME_FILLED,
-    TMEM_G_PAGES_DEDUPLICATED,
-    TMEM_G_DATA_BYTES,
-    TMEM_G_PAYLOAD_BYTES,
-    TMEM_G_METADATA_BYTES,
+#define TMEM_PAGES_ENUM_(kind, id, name, help) TMEM_IF_PAGES_##kind(TMEM_G_##id, )
+#define TMEM_BYTES_ENUM_(kind, id, name, help) TMEM_IF_BYTES_##kind(TMEM_G_##id, )
+    TMEM_STATS_FIELDS(TMEM_PAGES_ENUM_)
+    TMEM_STATS_FIELDS(TMEM_BYTES_ENUM_)
+#undef TMEM_PAGES_ENUM_
+#undef TMEM_BYTES_ENUM_
     TMEM_G_COUNT
 };
 
@@ -128,41 +146,6 @@ static inline void tmem_add_owned(_Atomic uint64_t *v, uint64_t n)
                           memory_order_relaxed);
 }
 
-/* ------------------------------------------------------------ slab */
-/* Fixed-size records addressed by 32-bit ids (0 = none); see tmem_slab.c.
- * TMEM_SHARDS shards, each with its own lock, chosen by the calling
- * thread's CPU; a record's shard is encoded in its id. */
-#define TMEM_SHARDS 4u
-struct tmem_slab_chunk;
-struct tmem_slab_shard {
-    pthread_mutex_t lock;
-    struct tmem_slab_chunk *partial;  /* chunks with free records */
-    atomic_bool has_free;             /* partial != NULL, readable unlocked */
-    uint32_t chunks;                  /* chunk slots handed out so far */
-    uint32_t free_slots_top;          /* stack of reusable chunk slots */
-    uint32_t *free_slots;
-    uint32_t free_slots_capacity;
-    struct tmem_slab_chunk **directory[1024]; /* 2 levels of 1024 chunk pointers */
-};
-
-struct tmem_slab {
-    struct tmem *tm;
-    uint32_t record_size;
-    uint32_t records_per_chunk;
-    struct tmem_slab_shard shard[TMEM_SHARDS];
-};
-
-int tmem_slab_init(struct tmem_slab *s, struct tmem *tm, uint32_t record_size);
-void tmem_slab_fini(struct tmem_slab *s);
-uint32_t tmem_slab_alloc(struct tmem_slab *s);      /* zeroed record; 0 on ENOMEM */
-void tmem_slab_free(struct tmem_slab *s, uint32_t id);
-void *tmem_slab_record(const struct tmem_slab *s, uint32_t id);
-size_t tmem_slab_growth_bytes(struct tmem_slab *s); /* bytes the next alloc may add */
-
-/* The calling thread's shard (0..TMEM_SHARDS-1): its CPU modulo
- * TMEM_SHARDS (tmem_memory.c). */
-unsigned tmem_thread_shard(void);
-
 /* ------------------------------------------------------------ records */
 enum tmem_page_kind {
     TMEM_KIND_FREE = 0,
@@ -172,18 +155,30 @@ enum tmem_page_kind {
     TMEM_KIND_DEDUP,      /* value = id of the owner record holding the data */
 };
 
+/* The gauge that counts a handle's page of this kind (RAW .. DEDUP). */
+static inline enum tmem_gauge tmem_page_kind_gauge(uint8_t kind)
+{
+    static const enum tmem_gauge gauge[] = {
+        [TMEM_KIND_RAW] = TMEM_G_PAGES_RAW,
+        [TMEM_KIND_COMPRESSED] = TMEM_G_PAGES_COMPRESSED,
+        [TMEM_KIND_SAME] = TMEM_G_PAGES_SAME_FILLED,
+        [TMEM_KIND_DEDUP] = TMEM_G_PAGES_DEDUPLICATED,
+    };
+    return gauge[kind];
+}
+
 /*
  * One handle's page (or a detached dedup owner). 32 bytes, 4-byte aligned;
  * the 64-bit value is kept as two halves and read through tmem_page_value(),
  * kind and stored length are packed in `shape` (tmem_page_kind,
  * tmem_page_stored_len). Fields are protected by the stripe lock of the
- * page's object, except lru_prev/lru_next (tm->lru_lock) and refs (dedup
- * shard lock, atomic).
+ * page's object, except lru (tm->lru_lock) and refs (dedup shard lock,
+ * atomic).
  */
 struct tmem_page {
     uint32_t value_lo, value_hi;
-    uint32_t lru_prev, lru_next; /* page ids towards the LRU head / tail; a page is
-                                    on the LRU iff lru_prev != 0 or it is the head */
+    struct index_list_links lru; /* page ids towards the LRU head / tail, 0 = none
+                                    (tmem_lru.c; common/index_list.h) */
     uint32_t object;             /* object id; 0 = detached dedup owner */
     uint32_t index;
     uint32_t hash;               /* dedup: content hash of the stored bytes */
@@ -301,25 +296,10 @@ struct tmem_client {
     struct tmem_client *next;       /* tm->clients (clients_lock) */
 };
 
-/* ------------------------------------------------------------ dedup */
-struct tmem_dedup_shard {
-    union {
-        struct {
-            pthread_mutex_t lock;
-            uint32_t *slots;   /* open addressing, linear probing; owner page ids */
-            uint32_t capacity; /* 0, or 64 grown by half at a time */
-            uint32_t count;
-        };
-        char cache_line_pad[64];
-    };
-};
-
 /* ------------------------------------------------------------ the store */
 struct tmem {
     struct tmem_config cfg;
     uint32_t page_shift;
-    uint16_t size_class_by_8[TMEM_MAX_PAGE_SIZE / 8 + 1]; /* allocator size of n bytes
-                                       up to a page, at [(n + 7) / 8] (tmem_memory.c) */
     _Atomic uint64_t capacity;
     _Atomic uint64_t reserved;      /* bytes promised to puts in flight */
     atomic_bool full;               /* hysteresis latch */
@@ -328,33 +308,17 @@ struct tmem {
     struct tmem_counters orphan_counters; /* events with no client: evictions in
                                         shared pools; destroyed clients' totals */
     _Atomic uint64_t clients_live, pools_live;
+    struct tmem_memory mem;         /* the allocator (tmem_memory.c) */
 
-    unsigned arenas[TMEM_SHARDS];   /* jemalloc arenas, one per thread shard */
-    bool have_arenas;
-#if TMEM_USE_JEMALLOC
-    struct tmem_huge_hooks {        /* the arenas' extent hooks with cfg.huge_pages
-                                       (tmem_memory.c); they outlive the arenas */
-        extent_hooks_t hooks;       /* first: a hooks pointer is one to this */
-        extent_hooks_t *defaults;   /* jemalloc's, which these wrap */
-    } huge_hooks;
-#endif
-    struct tmem_tcache_shard {      /* jemalloc explicit thread caches (tmem_memory.c) */
-        union {
-            struct {
-                pthread_mutex_t lock; /* one user at a time, as jemalloc requires */
-                unsigned id;
-            };
-            char pad[64];
-        };
-    } tcaches[TMEM_SHARDS];
-
+    pthread_rwlock_t check_lock;    /* see the lock order above */
     pthread_mutex_t clients_lock;
     struct tmem_client *clients;
     struct tmem_pool *shared_pools;
     pthread_mutex_t reclaim_lock;   /* one pressure round at a time */
 
     pthread_mutex_t lru_lock;
-    uint32_t lru_head, lru_tail;    /* most / least recently used */
+    struct index_list lru;          /* ephemeral pages: head most, tail least
+                                       recently used (tmem_lru.c) */
 
     struct tmem_slab pages;
     struct tmem_slab objects;
@@ -421,30 +385,13 @@ static inline struct tmem_object *tmem_object_record(const struct tmem *tm, uint
     return (struct tmem_object *)tmem_slab_record(&tm->objects, id);
 }
 
-/* ------------------------------------------------------------ memory */
-/* The store's allocator: dedicated jemalloc arenas (libc under sanitizers).
- * tmem_memory_alloc/zalloc/free are for metadata: every byte is charged to
- * the store's METADATA gauge at its allocator size class (and to
- * stripe_gauges, of a locked stripe, when not NULL). Page data is allocated
- * uncharged: the caller charges tmem_memory_size_class(len) for it
- * (tmem_charge_page_data). */
-int tmem_memory_init(struct tmem *tm);
-void tmem_memory_fini(struct tmem *tm);
-void *tmem_memory_alloc(struct tmem *tm, size_t size, struct tmem_gauges *stripe_gauges);
-void *tmem_memory_zalloc(struct tmem *tm, size_t size, struct tmem_gauges *stripe_gauges);
-void tmem_memory_free(struct tmem *tm, void *p, struct tmem_gauges *stripe_gauges);
-void *tmem_memory_alloc_data(struct tmem *tm, size_t len);      /* NULL on ENOMEM */
-void tmem_memory_free_data(struct tmem *tm, void *p, size_t len); /* len as allocated */
-size_t tmem_memory_size_class(const struct tmem *tm, size_t size);
-uint64_t tmem_memory_allocator_bytes(struct tmem *tm);
-uint64_t tmem_usage(const struct tmem *tm); /* data + metadata bytes */
-
-/* ------------------------------------------------------------ codec */
+/* ------------------------------------------------------------ tmem_codec.c */
 bool tmem_codec_same_filled(const void *page, uint32_t size, uint64_t *word);
 void tmem_codec_fill(void *page, uint32_t size, uint64_t word);
+/* The dedup content hash of len stored bytes (XXH3, 32 bits of it). */
 uint32_t tmem_codec_hash(const void *data, size_t len);
 
-/* ------------------------------------------------------------ index */
+/* ------------------------------------------------------------ tmem_index.c */
 uint32_t tmem_oid_hash(const struct tmem_oid *oid);
 struct tmem_stripe *tmem_stripe_of(struct tmem_pool *pool, const struct tmem_oid *oid);
 uint32_t tmem_index_find_object(struct tmem *tm, struct tmem_stripe *st,
@@ -464,26 +411,46 @@ uint32_t tmem_index_remove(struct tmem *tm, struct tmem_object *obj, uint32_t in
 uint64_t tmem_index_remove_all(struct tmem *tm, struct tmem_object *obj,
                                void (*fn)(void *arg, uint32_t page_id), void *arg);
 void tmem_index_stripe_fini(struct tmem *tm, struct tmem_stripe *st);
+/*
+ * The checker's part: verify stripe st of pool (locked): its bucket array
+ * and chains (every object of this pool, in the bucket and stripe its oid
+ * hashes to, counted in st->objects) and every object's radix tree,
+ * calling page(arg, object_id, index, page_id) for every page id in the
+ * trees (a nonzero return stops the walk and is returned). Adds the
+ * stripe's objects to *objects and the bytes of its bucket array and tree
+ * nodes to *index_bytes. 0, or -EUCLEAN with the first broken invariant
+ * described in r.
+ */
+int tmem_index_check_stripe(struct tmem *tm, struct tmem_pool *pool, struct tmem_stripe *st,
+                            struct tmem_check_report *r,
+                            int (*page)(void *arg, uint32_t object_id, uint32_t index,
+                                        uint32_t page_id),
+                            void *arg, uint64_t *objects, uint64_t *index_bytes);
 
-/* ------------------------------------------------------------ dedup */
-int tmem_dedup_init(struct tmem *tm);
-void tmem_dedup_fini(struct tmem *tm);
-/* Find an owner whose stored bytes equal (kind, bytes, len); take a ref. */
-uint32_t tmem_dedup_find_and_ref(struct tmem *tm, uint32_t hash, uint8_t kind,
-                                 const void *bytes, uint32_t len);
-/* Enter a new owner (refs becomes 1). Returns 0 or -ENOMEM (then not shared). */
-int tmem_dedup_insert(struct tmem *tm, uint32_t owner_id);
-/* Drop one ref; true when it was the last (the owner left the table). */
-bool tmem_dedup_release(struct tmem *tm, uint32_t owner_id);
-
-/* ------------------------------------------------------------ LRU, eviction */
+/* ------------------------------------------------------------ tmem_lru.c */
+/* The list's maintenance; the eviction policy is tmem_capacity.c's. Called
+ * with the page's stripe lock held (stripe -> lru order). */
 void tmem_lru_add(struct tmem *tm, uint32_t page_id);      /* at the head */
-void tmem_lru_touch(struct tmem *tm, uint32_t page_id);    /* move to head */
+void tmem_lru_touch(struct tmem *tm, uint32_t page_id);    /* to the head, if on it */
 void tmem_lru_remove(struct tmem *tm, uint32_t page_id);   /* if on it */
-enum tmem_evict_result { TMEM_EVICTED, TMEM_EVICT_BUSY, TMEM_EVICT_EMPTY };
-enum tmem_evict_result tmem_evict_one(struct tmem *tm);
+/*
+ * Offer claim(arg, id) the pages from the least recently used on, at most
+ * tries of them, with lru_lock held (so claim may only trylock); the first
+ * page claim accepts (returns true) is taken off the list and returned,
+ * lru_lock released. 0 when none was accepted: *empty tells whether the
+ * list was empty.
+ */
+uint32_t tmem_lru_take_oldest(struct tmem *tm, unsigned tries,
+                              bool (*claim)(void *arg, uint32_t page_id), void *arg,
+                              bool *empty);
+/* The checker's part: verify the links both ways and the ends (lru_lock
+ * taken), calling visit(arg, id) on every page from the head, at most
+ * limit of them (more: a broken list). Its count in *count. 0, -EUCLEAN
+ * (r), or visit's nonzero return. */
+int tmem_lru_check(struct tmem *tm, struct tmem_check_report *r, uint64_t limit,
+                   int (*visit)(void *arg, uint32_t page_id), void *arg, uint64_t *count);
 
-/* ------------------------------------------------------------ pages */
+/* ------------------------------------------------------------ tmem_page.c */
 /*
  * Charge (sign 1) or uncharge (-1) the store for the data of a RAW or
  * COMPRESSED record of stored length len: DATA at the allocator's size
@@ -516,8 +483,9 @@ void tmem_page_account(struct tmem *tm, struct tmem_stripe *st, const struct tme
 /* Copy the page's contents into buf (page_size bytes). 0 or -EIO. */
 int tmem_page_read(struct tmem *tm, const struct tmem_page *p, void *buf);
 
-/* ------------------------------------------------------------ capacity */
+/* ------------------------------------------------------------ tmem_capacity.c */
 enum tmem_reserve_result { TMEM_RESERVED, TMEM_RESERVE_NO_ROOM, TMEM_RESERVE_HYSTERESIS };
+/* Reserve bytes for a put, evicting ephemeral pages while they do not fit. */
 enum tmem_reserve_result tmem_reserve(struct tmem *tm, uint64_t bytes);
 void tmem_unreserve(struct tmem *tm, uint64_t bytes);
 /* True when the capacity is unlimited now (then a put need not reserve);
@@ -526,16 +494,33 @@ bool tmem_capacity_is_unlimited(struct tmem *tm);
 /* Evict ephemeral pages while usage exceeds capacity; returns pages evicted. */
 long tmem_trim(struct tmem *tm);
 
-/* ------------------------------------------------------------ pools */
+/* ------------------------------------------------------------ tmem_store.c */
 /* The client's pool under pool_id, with c->lock held shared (release it with
  * tmem_client_unlock_pools), or NULL (nothing held) for a bad id. */
 struct tmem_pool *tmem_client_lock_pool(struct tmem_client *c, int pool_id);
 void tmem_client_unlock_pools(struct tmem_client *c);
-/* Remove every page of the object (stripe locked), counted under why for
- * pool and client c; frees the object. Returns the pages removed. */
-/* Pages a pool holds now: the sum over its stripes (tmem_stats.c). */
-uint64_t tmem_pool_pages(const struct tmem_pool *pool);
+/* Remove every page of the object (stripe st locked), counted under why
+ * for pool and client c; frees the object. Returns the pages removed. */
 uint64_t tmem_object_flush(struct tmem *tm, struct tmem_pool *pool, struct tmem_client *c,
                            struct tmem_stripe *st, uint32_t object_id, enum tmem_counter why);
+
+/* ------------------------------------------------------------ tmem_stats.c */
+/* Pages a pool holds now: the sum over its stripes. */
+uint64_t tmem_pool_pages(const struct tmem_pool *pool);
+/* The store's statistics, as tmem_stats, with clients_lock already held
+ * (allocator_bytes left 0: the checker compares it itself). */
+void tmem_stats_of_store_locked(struct tmem *tm, struct tmem_stats *out);
+
+/* ------------------------------------------------------------ tmem_check.c */
+/* Where a check function describes the first broken invariant. */
+struct tmem_check_report {
+    char *why;     /* may be NULL when len is 0 */
+    size_t len;
+    bool failed;   /* a description is there */
+};
+/* Write the description (printf format) to r, unless one is there already;
+ * returns -EUCLEAN, for `return tmem_check_fail(r, ...)`. */
+int tmem_check_fail(struct tmem_check_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif /* TMEM_INTERNAL_H */

@@ -1,5 +1,6 @@
 /*
- * tmem_memory.c - the store's allocator and its accounting.
+ * tmem_memory.c - the store's allocator and its accounting (state and
+ * calls: tmem_memory.h).
  *
  * Models: the "real memory" a hypervisor would spend on tmem. Every
  * allocation of the store goes through here. Metadata (tmem_memory_alloc,
@@ -32,6 +33,10 @@
  * runs on (cpu % TMEM_SHARDS, as jemalloc's per-CPU arenas do), so threads
  * on different CPUs rarely meet on one lock, and a thread that comes and
  * goes reuses the memory of its CPU's shard.
+ *
+ * For the invariant checker, tmem_memory_usable_size gives what an
+ * allocation was charged, so that the metadata a walk of the store finds
+ * can be summed at the same sizes.
  *
  * Locking: a shard's tcache lock is held only around one jemalloc call
  * (a leaf lock: nothing else is taken under it); store gauges are relaxed
@@ -66,11 +71,11 @@ static void tmem_memory_destroy_shards(struct tmem *tm, unsigned caches, unsigne
 {
     char name[64];
     for (unsigned i = 0; i < caches; i++) {
-        mallctl("tcache.destroy", NULL, NULL, &tm->tcaches[i].id, sizeof(tm->tcaches[i].id));
-        pthread_mutex_destroy(&tm->tcaches[i].lock);
+        mallctl("tcache.destroy", NULL, NULL, &tm->mem.tcaches[i].id, sizeof(tm->mem.tcaches[i].id));
+        pthread_mutex_destroy(&tm->mem.tcaches[i].lock);
     }
     for (unsigned i = 0; i < arenas; i++) {
-        snprintf(name, sizeof(name), "arena.%u.destroy", tm->arenas[i]);
+        snprintf(name, sizeof(name), "arena.%u.destroy", tm->mem.arenas[i]);
         mallctl(name, NULL, NULL, NULL, 0);
     }
 }
@@ -103,7 +108,7 @@ static void *tmem_extent_alloc_huge(extent_hooks_t *hooks, void *new_addr, size_
  * default hooks: jemalloc's default alloc hook needs an initialised arena. */
 static int tmem_memory_use_huge_pages(struct tmem *tm, unsigned ind)
 {
-    struct tmem_huge_hooks *h = &tm->huge_hooks;
+    struct tmem_huge_hooks *h = &tm->mem.huge_hooks;
     extent_hooks_t *hooks = &h->hooks;
     char name[64];
 
@@ -134,33 +139,33 @@ int tmem_memory_init(struct tmem *tm)
     /* jemalloc's size classes are multiples of 8 bytes, so n and n rounded up
      * to 8 share one; a put and a release ask for 2 each, a table answers */
     for (uint32_t i = 0; i <= tm->cfg.page_size / 8; i++)
-        tm->size_class_by_8[i] = (uint16_t)tmem_memory_lookup_size_class(i ? (size_t)i * 8 : 1);
+        tm->mem.size_class_by_8[i] = (uint16_t)tmem_memory_lookup_size_class(i ? (size_t)i * 8 : 1);
 #if TMEM_USE_JEMALLOC
     unsigned arenas = 0, caches = 0;
     for (; arenas < TMEM_SHARDS; arenas++) {
-        size_t len = sizeof(tm->arenas[arenas]);
-        if (mallctl("arenas.create", &tm->arenas[arenas], &len, NULL, 0) != 0)
+        size_t len = sizeof(tm->mem.arenas[arenas]);
+        if (mallctl("arenas.create", &tm->mem.arenas[arenas], &len, NULL, 0) != 0)
             goto fail;
         /* huge pages are an optimisation: without them the store still works */
         if (tm->cfg.huge_pages)
-            (void)tmem_memory_use_huge_pages(tm, tm->arenas[arenas]);
+            (void)tmem_memory_use_huge_pages(tm, tm->mem.arenas[arenas]);
     }
     for (; caches < TMEM_SHARDS; caches++) {
-        size_t len = sizeof(tm->tcaches[caches].id);
-        if (mallctl("tcache.create", &tm->tcaches[caches].id, &len, NULL, 0) != 0)
+        size_t len = sizeof(tm->mem.tcaches[caches].id);
+        if (mallctl("tcache.create", &tm->mem.tcaches[caches].id, &len, NULL, 0) != 0)
             goto fail;
-        if (pthread_mutex_init(&tm->tcaches[caches].lock, NULL) != 0) {
-            mallctl("tcache.destroy", NULL, NULL, &tm->tcaches[caches].id, sizeof(unsigned));
+        if (pthread_mutex_init(&tm->mem.tcaches[caches].lock, NULL) != 0) {
+            mallctl("tcache.destroy", NULL, NULL, &tm->mem.tcaches[caches].id, sizeof(unsigned));
             goto fail;
         }
     }
-    tm->have_arenas = true;
+    tm->mem.have_arenas = true;
     return 0;
 fail:
     tmem_memory_destroy_shards(tm, caches, arenas);
     return -ENOMEM;
 #else
-    tm->have_arenas = false;
+    tm->mem.have_arenas = false;
 #endif
     return 0;
 }
@@ -168,9 +173,9 @@ fail:
 void tmem_memory_fini(struct tmem *tm)
 {
 #if TMEM_USE_JEMALLOC
-    if (tm->have_arenas)
+    if (tm->mem.have_arenas)
         tmem_memory_destroy_shards(tm, TMEM_SHARDS, TMEM_SHARDS);
-    tm->have_arenas = false;
+    tm->mem.have_arenas = false;
 #else
     (void)tm;
 #endif
@@ -189,7 +194,7 @@ static void tmem_memory_charge(struct tmem *tm, size_t bytes, int sign,
 /* Shard `shard`'s cache, locked; unlock with the returned pointer. */
 static struct tmem_tcache_shard *tmem_memory_lock_cache(struct tmem *tm, unsigned shard)
 {
-    struct tmem_tcache_shard *tc = &tm->tcaches[shard];
+    struct tmem_tcache_shard *tc = &tm->mem.tcaches[shard];
     pthread_mutex_lock(&tc->lock);
     return tc;
 }
@@ -201,7 +206,7 @@ static void *tmem_memory_take(struct tmem *tm, size_t size)
 #if TMEM_USE_JEMALLOC
     unsigned shard = tmem_thread_shard();
     struct tmem_tcache_shard *tc = tmem_memory_lock_cache(tm, shard);
-    void *p = mallocx(size ? size : 1, MALLOCX_ARENA(tm->arenas[shard]) | MALLOCX_TCACHE(tc->id));
+    void *p = mallocx(size ? size : 1, MALLOCX_ARENA(tm->mem.arenas[shard]) | MALLOCX_TCACHE(tc->id));
     pthread_mutex_unlock(&tc->lock);
     return p;
 #else
@@ -228,17 +233,29 @@ void tmem_memory_free_data(struct tmem *tm, void *p, size_t len)
 #endif
 }
 
+/* The allocator's size of the live region p: what it is charged. */
+static size_t tmem_memory_usable(void *p)
+{
+#if TMEM_USE_JEMALLOC
+    return sallocx(p, TMEM_MALLOCX_ANY);
+#else
+    return malloc_usable_size(p);
+#endif
+}
+
+size_t tmem_memory_usable_size(const struct tmem *tm, const void *p)
+{
+    (void)tm;
+    return p ? tmem_memory_usable((void *)p) : 0;
+}
+
 void *tmem_memory_alloc(struct tmem *tm, size_t size, struct tmem_gauges *stripe_gauges)
 {
     void *p = tmem_memory_take(tm, size);
 
     if (!p)
         return NULL;
-#if TMEM_USE_JEMALLOC
-    tmem_memory_charge(tm, sallocx(p, TMEM_MALLOCX_ANY), 1, stripe_gauges);
-#else
-    tmem_memory_charge(tm, malloc_usable_size(p), 1, stripe_gauges);
-#endif
+    tmem_memory_charge(tm, tmem_memory_usable(p), 1, stripe_gauges);
     return p;
 }
 
@@ -252,15 +269,16 @@ void *tmem_memory_zalloc(struct tmem *tm, size_t size, struct tmem_gauges *strip
 
 void tmem_memory_free(struct tmem *tm, void *p, struct tmem_gauges *stripe_gauges)
 {
+    size_t usable;
+
     if (!p)
         return;
+    usable = tmem_memory_usable(p);
 #if TMEM_USE_JEMALLOC
-    size_t usable = sallocx(p, TMEM_MALLOCX_ANY);
     struct tmem_tcache_shard *tc = tmem_memory_lock_cache(tm, tmem_thread_shard());
     dallocx(p, MALLOCX_TCACHE(tc->id));
     pthread_mutex_unlock(&tc->lock);
 #else
-    size_t usable = malloc_usable_size(p);
     free(p);
 #endif
     tmem_memory_charge(tm, usable, -1, stripe_gauges);
@@ -270,7 +288,7 @@ size_t tmem_memory_size_class(const struct tmem *tm, size_t size)
 {
 #if TMEM_USE_JEMALLOC
     if (size <= tm->cfg.page_size)
-        return tm->size_class_by_8[(size + 7) / 8];
+        return tm->mem.size_class_by_8[(size + 7) / 8];
 #else
     (void)tm; /* libc: a data allocation is charged at its requested size */
 #endif
@@ -287,9 +305,9 @@ uint64_t tmem_memory_allocator_bytes(struct tmem *tm)
     /* Regions cached for reuse count as allocated in the arenas' stats:
      * hand them back first, so the count is the store's live bytes. */
     for (unsigned i = 0; i < TMEM_SHARDS; i++) {
-        pthread_mutex_lock(&tm->tcaches[i].lock);
-        mallctl("tcache.flush", NULL, NULL, &tm->tcaches[i].id, sizeof(tm->tcaches[i].id));
-        pthread_mutex_unlock(&tm->tcaches[i].lock);
+        pthread_mutex_lock(&tm->mem.tcaches[i].lock);
+        mallctl("tcache.flush", NULL, NULL, &tm->mem.tcaches[i].id, sizeof(tm->mem.tcaches[i].id));
+        pthread_mutex_unlock(&tm->mem.tcaches[i].lock);
     }
     mallctl("epoch", &epoch, &len, &epoch, len);
     for (unsigned i = 0; i < TMEM_SHARDS; i++) {
@@ -297,7 +315,7 @@ uint64_t tmem_memory_allocator_bytes(struct tmem *tm)
         for (unsigned k = 0; k < 2; k++) {
             size_t bytes = 0;
             len = sizeof(bytes);
-            snprintf(name, sizeof(name), "stats.arenas.%u.%s.allocated", tm->arenas[i], kinds[k]);
+            snprintf(name, sizeof(name), "stats.arenas.%u.%s.allocated", tm->mem.arenas[i], kinds[k]);
             if (mallctl(name, &bytes, &len, NULL, 0) == 0)
                 total += bytes;
         }

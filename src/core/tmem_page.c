@@ -14,6 +14,10 @@
  * ("detached"). Store DATA/PAYLOAD bytes change through the stripe's
  * pending sums (tmem_charge_page_data), applied once at the unlock.
  *
+ * Called by the page operations (tmem_ops.c), eviction (tmem_capacity.c)
+ * and pool destruction (tmem_store.c); it calls down into the LRU, dedup,
+ * slab and allocator, never back up.
+ *
  * Locking: called with the page's stripe lock held; takes lru_lock and a
  * dedup shard lock inside it (never both at once).
  */
@@ -22,13 +26,6 @@
 #include <errno.h>
 #include <lz4.h>
 #include <string.h>
-
-static const enum tmem_gauge tmem_kind_gauge[] = {
-    [TMEM_KIND_RAW] = TMEM_G_PAGES_RAW,
-    [TMEM_KIND_COMPRESSED] = TMEM_G_PAGES_COMPRESSED,
-    [TMEM_KIND_SAME] = TMEM_G_PAGES_SAME_FILLED,
-    [TMEM_KIND_DEDUP] = TMEM_G_PAGES_DEDUPLICATED,
-};
 
 static inline void *tmem_page_data(const struct tmem_page *p)
 {
@@ -54,7 +51,7 @@ void tmem_page_account(struct tmem *tm, struct tmem_stripe *st, const struct tme
     _Atomic uint64_t *g = st->gauges.g;
     uint32_t len = tmem_page_stored_len(tm, p);
 
-    tmem_add_owned(&g[tmem_kind_gauge[tmem_page_kind(p)]], (uint64_t)(int64_t)sign);
+    tmem_add_owned(&g[tmem_page_kind_gauge(tmem_page_kind(p))], (uint64_t)(int64_t)sign);
     tmem_add_owned(&g[TMEM_G_METADATA_BYTES], (uint64_t)(sign * (int64_t)sizeof(*p)));
     if (len) {
         tmem_add_owned(&g[TMEM_G_DATA_BYTES],

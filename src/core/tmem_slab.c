@@ -1,5 +1,6 @@
 /*
- * tmem_slab.c - fixed-size records addressed by 32-bit ids.
+ * tmem_slab.c - fixed-size records addressed by 32-bit ids (type and
+ * calls: tmem_slab.h).
  *
  * Models: a kernel kmem_cache, with ids instead of pointers so that the
  * records linking to each other (LRU neighbours, object of a page, dedup
@@ -7,20 +8,23 @@
  * (32 bytes) and object records.
  *
  * Data structures: TMEM_SHARDS independent shards (a thread allocates from
- * its own shard; a free goes to the record's shard). In a shard, records
- * live in 64 KiB chunks allocated from the store's allocator (charged as
- * metadata); local = chunk slot * records_per_chunk + record, and
- * id = local * TMEM_SHARDS + shard + 1, so id 0 means "none". A two-level
- * directory per shard (1024 x 1024 chunk pointers, second level allocated
- * on demand) maps a chunk slot to its chunk. Each chunk keeps its own free list (threaded through the first 4
- * bytes of free records) and a bump index; chunks with free records form the
+ * its own shard, tmem_thread_shard; a free goes to the record's shard). In
+ * a shard, records live in 64 KiB chunks allocated from the store's
+ * allocator (charged as metadata); local = chunk slot * records_per_chunk
+ * + record, and id = local * TMEM_SHARDS + shard + 1, so id 0 means
+ * "none". A two-level directory per shard (1024 x 1024 chunk pointers,
+ * second level allocated on demand) maps a chunk slot to its chunk. Each
+ * chunk keeps its own free list (threaded through the first 4 bytes of
+ * free records) and a bump index; chunks with free records form the
  * partial list. A chunk whose last record is freed is returned to the
  * allocator unless it is the only partial chunk, and its slot is reused.
+ * tmem_slab_check verifies all of this for the invariant checker.
  *
- * Locking: each shard's lock protects its allocation state (partial list, free lists,
- * directory writes). tmem_slab_record() reads the directory without the
- * lock: callers only look up live ids, whose chunk cannot go away, and the
- * id was published to them through another lock after the directory write.
+ * Locking: each shard's lock protects its allocation state (partial list,
+ * free lists, directory writes). tmem_slab_record() reads the directory
+ * without the lock: callers only look up live ids, whose chunk cannot go
+ * away, and the id was published to them through another lock after the
+ * directory write.
  */
 #include "core/tmem_internal.h"
 
@@ -225,4 +229,128 @@ size_t tmem_slab_growth_bytes(struct tmem_slab *s)
     if (atomic_load_explicit(&s->shard[tmem_thread_shard()].has_free, memory_order_relaxed))
         return 0;
     return tmem_memory_size_class(s->tm, TMEM_SLAB_CHUNK_BYTES);
+}
+
+/* ------------------------------------------------------------ checking */
+
+/* Verify one chunk (shard locked); count its records and bytes. */
+static int tmem_slab_check_chunk(struct tmem_slab *s, unsigned k, uint32_t slot,
+                                 struct tmem_slab_chunk *chunk, struct tmem_check_report *r,
+                                 uint64_t *live)
+{
+    uint32_t free_count = 0;
+
+    if (chunk->slot != slot)
+        return tmem_check_fail(r, "slab %u: shard %u chunk in directory slot %u says slot %u",
+                               s->record_size, k, slot, chunk->slot);
+    if (chunk->bump > s->records_per_chunk || chunk->used > chunk->bump)
+        return tmem_check_fail(r, "slab %u: shard %u chunk %u has %u records used, %u handed "
+                               "out, room for %u", s->record_size, k, slot, chunk->used,
+                               chunk->bump, s->records_per_chunk);
+    for (uint32_t next = chunk->free_head; next; free_count++) {
+        if (next > chunk->bump || free_count >= chunk->bump)
+            return tmem_check_fail(r, "slab %u: shard %u chunk %u free list is broken "
+                                   "(record %u, %u records on it so far)", s->record_size, k,
+                                   slot, next - 1, free_count);
+        memcpy(&next, chunk->records + (size_t)(next - 1) * s->record_size, sizeof(next));
+    }
+    if (free_count != chunk->bump - chunk->used)
+        return tmem_check_fail(r, "slab %u: shard %u chunk %u has %u free records listed, "
+                               "expected %u handed out - %u used", s->record_size, k, slot,
+                               free_count, chunk->bump, chunk->used);
+    if (chunk->on_partial != (chunk->used < s->records_per_chunk))
+        return tmem_check_fail(r, "slab %u: shard %u chunk %u with %u of %u records used is "
+                               "%son the partial list", s->record_size, k, slot, chunk->used,
+                               s->records_per_chunk, chunk->on_partial ? "" : "not ");
+    *live += chunk->used;
+    return 0;
+}
+
+/* Verify one shard (locked): directory, chunks, partial list, slot stack. */
+static int tmem_slab_check_shard(struct tmem_slab *s, unsigned k, struct tmem_check_report *r,
+                                 uint64_t *live, uint64_t *metadata_bytes)
+{
+    struct tmem_slab_shard *sh = &s->shard[k];
+    uint32_t holes = 0, partial = 0, on_partial = 0;
+    int rc;
+
+    for (uint32_t i = 0; i < TMEM_SLAB_DIRECTORY_FANOUT; i++) {
+        if (!sh->directory[i])
+            continue;
+        *metadata_bytes += tmem_memory_usable_size(s->tm, sh->directory[i]);
+        for (uint32_t j = 0; j < TMEM_SLAB_DIRECTORY_FANOUT; j++) {
+            uint32_t slot = i * TMEM_SLAB_DIRECTORY_FANOUT + j;
+            struct tmem_slab_chunk *chunk = sh->directory[i][j];
+            if (!chunk) {
+                holes += slot < sh->chunks;
+                continue;
+            }
+            if (slot >= sh->chunks)
+                return tmem_check_fail(r, "slab %u: shard %u has a chunk in slot %u, past "
+                                       "the %u slots handed out", s->record_size, k, slot,
+                                       sh->chunks);
+            rc = tmem_slab_check_chunk(s, k, slot, chunk, r, live);
+            if (rc)
+                return rc;
+            on_partial += chunk->on_partial;
+            *metadata_bytes += tmem_memory_usable_size(s->tm, chunk);
+        }
+    }
+    if (holes != sh->free_slots_top)
+        return tmem_check_fail(r, "slab %u: shard %u has %u empty chunk slots but %u on its "
+                               "stack of reusable slots", s->record_size, k, holes,
+                               sh->free_slots_top);
+    for (uint32_t i = 0; i < sh->free_slots_top; i++)
+        if (sh->free_slots[i] >= sh->chunks || *tmem_slab_directory_entry(sh, sh->free_slots[i]))
+            return tmem_check_fail(r, "slab %u: shard %u lists slot %u as reusable, but it "
+                                   "is in use or was never handed out", s->record_size, k,
+                                   sh->free_slots[i]);
+    *metadata_bytes += tmem_memory_usable_size(s->tm, sh->free_slots);
+    for (struct tmem_slab_chunk *c = sh->partial; c; c = c->next_partial, partial++) {
+        if (partial >= on_partial || !c->on_partial ||
+            (c->next_partial && c->next_partial->prev_partial != c) ||
+            (c == sh->partial) != (c->prev_partial == NULL))
+            return tmem_check_fail(r, "slab %u: shard %u partial list is broken at chunk %u",
+                                   s->record_size, k, c->slot);
+    }
+    if (partial != on_partial)
+        return tmem_check_fail(r, "slab %u: shard %u partial list holds %u chunks, %u are "
+                               "marked on it", s->record_size, k, partial, on_partial);
+    if (atomic_load_explicit(&sh->has_free, memory_order_relaxed) != (sh->partial != NULL))
+        return tmem_check_fail(r, "slab %u: shard %u has_free disagrees with its partial list",
+                               s->record_size, k);
+    return 0;
+}
+
+int tmem_slab_check(struct tmem_slab *s, struct tmem_check_report *r, uint64_t *live,
+                    uint64_t *metadata_bytes)
+{
+    *live = *metadata_bytes = 0;
+    for (unsigned k = 0; k < TMEM_SHARDS; k++) {
+        int rc;
+        pthread_mutex_lock(&s->shard[k].lock);
+        rc = tmem_slab_check_shard(s, k, r, live, metadata_bytes);
+        pthread_mutex_unlock(&s->shard[k].lock);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+bool tmem_slab_id_plausible(struct tmem_slab *s, uint32_t id)
+{
+    uint32_t n = id - 1, local = n / TMEM_SHARDS, slot;
+    struct tmem_slab_shard *sh;
+    struct tmem_slab_chunk *chunk = NULL;
+
+    if (id == 0)
+        return false;
+    sh = &s->shard[n % TMEM_SHARDS];
+    slot = local / s->records_per_chunk;
+    pthread_mutex_lock(&sh->lock);
+    if (slot < sh->chunks && sh->directory[slot / TMEM_SLAB_DIRECTORY_FANOUT])
+        chunk = *tmem_slab_directory_entry(sh, slot);
+    bool ok = chunk && local % s->records_per_chunk < chunk->bump;
+    pthread_mutex_unlock(&sh->lock);
+    return ok;
 }

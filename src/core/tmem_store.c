@@ -17,6 +17,11 @@
  * a shared pool is only freed when no client holds it, so no operation can
  * be in flight on it. The evictor reaches pages through the LRU only, and
  * destruction takes every page off the LRU under each stripe lock first.
+ * Creating and destroying a client and destroying a pool also hold
+ * tm->check_lock shared throughout, because part of their work is done
+ * outside the locks above (a pool leaves its client's table before its
+ * pages are freed), so that tmem_check, which takes it exclusive, never
+ * sees one of them half done.
  */
 #include "core/tmem_internal.h"
 
@@ -24,6 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define TMEM_MIN_PAGE_SIZE 512u /* and TMEM_MAX_PAGE_SIZE (tmem_memory.h) */
 
 void tmem_config_init(struct tmem_config *cfg)
 {
@@ -73,8 +80,10 @@ struct tmem *tmem_create(const struct tmem_config *cfg)
     if (rc)
         goto fail_free;
     atomic_store(&tm->capacity, tm->cfg.capacity_bytes);
+    index_list_init(&tm->lru, 0); /* zeroed page records are off the list */
     rc = -ENOMEM;
-    if (pthread_mutex_init(&tm->clients_lock, NULL) || pthread_mutex_init(&tm->lru_lock, NULL) ||
+    if (pthread_rwlock_init(&tm->check_lock, NULL) ||
+        pthread_mutex_init(&tm->clients_lock, NULL) || pthread_mutex_init(&tm->lru_lock, NULL) ||
         pthread_mutex_init(&tm->reclaim_lock, NULL))
         goto fail_free;
     if (tmem_memory_init(tm))
@@ -103,6 +112,7 @@ void tmem_destroy(struct tmem *tm)
     tmem_slab_fini(&tm->objects);
     tmem_slab_fini(&tm->pages);
     tmem_memory_fini(tm);
+    pthread_rwlock_destroy(&tm->check_lock);
     pthread_mutex_destroy(&tm->clients_lock);
     pthread_mutex_destroy(&tm->lru_lock);
     pthread_mutex_destroy(&tm->reclaim_lock);
@@ -116,6 +126,8 @@ uint32_t tmem_page_size(const struct tmem *tm)
 
 /* ------------------------------------------------------------ clients */
 
+static int tmem_pool_drop(struct tmem_client *c, int pool_id);
+
 struct tmem_client *tmem_client_create(struct tmem *tm, const char *name)
 {
     struct tmem_client *c;
@@ -124,23 +136,25 @@ struct tmem_client *tmem_client_create(struct tmem *tm, const char *name)
         errno = EINVAL;
         return NULL;
     }
+    pthread_rwlock_rdlock(&tm->check_lock);
     c = tmem_memory_zalloc(tm, sizeof(*c), NULL);
+    if (c && pthread_rwlock_init(&c->lock, NULL) != 0) {
+        tmem_memory_free(tm, c, NULL);
+        c = NULL;
+    }
     if (!c) {
         errno = ENOMEM;
-        return NULL;
+        goto out;
     }
     c->tm = tm;
     snprintf(c->name, sizeof(c->name), "%s", name ? name : "");
-    if (pthread_rwlock_init(&c->lock, NULL) != 0) {
-        tmem_memory_free(tm, c, NULL);
-        errno = ENOMEM;
-        return NULL;
-    }
     pthread_mutex_lock(&tm->clients_lock);
     c->next = tm->clients;
     tm->clients = c;
     pthread_mutex_unlock(&tm->clients_lock);
     atomic_fetch_add(&tm->clients_live, 1);
+out:
+    pthread_rwlock_unlock(&tm->check_lock);
     return c;
 }
 
@@ -152,9 +166,10 @@ void tmem_client_destroy(struct tmem_client *c)
     if (!c)
         return;
     tm = c->tm;
+    pthread_rwlock_rdlock(&tm->check_lock);
     for (int id = 0; id < TMEM_MAX_POOLS_PER_CLIENT; id++)
         if (c->pools[id])
-            tmem_destroy_pool(c, id);
+            tmem_pool_drop(c, id);
     pthread_mutex_lock(&tm->clients_lock);
     for (link = &tm->clients; *link != c; link = &(*link)->next)
         ;
@@ -166,6 +181,7 @@ void tmem_client_destroy(struct tmem_client *c)
     atomic_fetch_sub(&tm->clients_live, 1);
     pthread_rwlock_destroy(&c->lock);
     tmem_memory_free(tm, c, NULL);
+    pthread_rwlock_unlock(&tm->check_lock);
 }
 
 struct tmem *tmem_client_store(const struct tmem_client *c)
@@ -364,15 +380,14 @@ out:
     return rc;
 }
 
-int tmem_destroy_pool(struct tmem_client *c, int pool_id)
+/* Take the pool out of the client's table, and free it if no other client
+ * holds it; check_lock held shared. 0 or -EINVAL. */
+static int tmem_pool_drop(struct tmem_client *c, int pool_id)
 {
-    struct tmem *tm;
+    struct tmem *tm = c->tm;
     struct tmem_pool *pool;
     bool last = false;
 
-    if (!c || pool_id < 0 || pool_id >= TMEM_MAX_POOLS_PER_CLIENT)
-        return -EINVAL;
-    tm = c->tm;
     pthread_mutex_lock(&tm->clients_lock);
     pthread_rwlock_wrlock(&c->lock);
     pool = c->pools[pool_id];
@@ -395,4 +410,16 @@ int tmem_destroy_pool(struct tmem_client *c, int pool_id)
     if (last)
         tmem_pool_free(tm, pool, c);
     return 0;
+}
+
+int tmem_destroy_pool(struct tmem_client *c, int pool_id)
+{
+    int rc;
+
+    if (!c || pool_id < 0 || pool_id >= TMEM_MAX_POOLS_PER_CLIENT)
+        return -EINVAL;
+    pthread_rwlock_rdlock(&c->tm->check_lock);
+    rc = tmem_pool_drop(c, pool_id);
+    pthread_rwlock_unlock(&c->tm->check_lock);
+    return rc;
 }

@@ -56,7 +56,7 @@ int tmemfs_oid_equal(const struct tmem_oid *a, const struct tmem_oid *b)
 
 uint64_t tmemfs_oid_hash(const struct tmem_oid *oid)
 {
-    return hash_combine(hash_combine(hash_mix64(oid->oid[0]), oid->oid[1]), oid->oid[2]);
+    return hash_words(oid->oid, 3);
 }
 
 static size_t tmemfs_bucket(const struct tmemfs_page_cache *pc, const struct tmem_oid *oid,

@@ -4,7 +4,8 @@
  * reference model (every call's expected result and every counter it must
  * move); the test then checks the store's, each client's and each private
  * pool's counters against the model and against the identities listed in
- * the comment of struct tmem_stats in tmem.h.
+ * the comment of struct tmem_stats in tmem.h; and every TMEM_CHECK_EVERY
+ * operations (default 500) the store's invariants (tmem_check).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -211,7 +212,7 @@ static void world_init(struct world *w, uint64_t seed)
 
 static void world_free(struct world *w)
 {
-    tmem_destroy(w->tm);
+    tu_store_close(w->tm);
     free(w->buf);
     free(w->want);
 }
@@ -503,6 +504,8 @@ static void check_clients_and_store(struct world *w)
 
 static void run_workload(struct world *w, long ops)
 {
+    long check_every = tu_check_every(500);
+
     for (long n = 0; n < ops; n++) {
         if (n == ops / 2 && w->cl[CL_C].live)
             destroy_client_c(w);
@@ -535,6 +538,8 @@ static void run_workload(struct world *w, long ops)
             check_private_pools(w);
             check_clients_and_store(w);
         }
+        if (n % check_every == 0)
+            tu_check(w->tm, "during the random workload");
     }
     assert_int_equal(tmem_set_capacity(w->tm, TMEM_CAPACITY_UNLIMITED), 0);
     check_private_pools(w);

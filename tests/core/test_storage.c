@@ -17,16 +17,10 @@
 #include <string.h>
 
 #include "core/tmem.h"
+#include "core/tmem_internal.h" /* tmem_codec_hash: the dedup hash, to find a collision */
 #include "../support/testutil.h"
 
 static const uint8_t UUID_S[16] = {0x5e, 0xed, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-
-#define ASSERT_PAGE_EQ(got, want, size, what)                                   \
-    do {                                                                        \
-        long d_ = tu_first_diff((got), (want), (size));                         \
-        if (d_ >= 0)                                                            \
-            fail_msg("%s: page differs at byte %ld", (what), d_);               \
-    } while (0)
 
 struct opts {
     bool compress, dedup, same_filled;
@@ -48,6 +42,7 @@ static struct tmem *store_with(struct opts o)
     return tm;
 }
 
+
 static void put_ok(struct tmem_client *c, int pool, uint64_t obj, uint32_t idx, const void *p)
 {
     struct tmem_oid oid = tu_oid(obj, 0, 0);
@@ -65,7 +60,7 @@ static void get_exact(struct tmem_client *c, int pool, uint64_t obj, uint32_t id
     int rc = tmem_get(c, pool, &oid, idx, g);
     if (rc != 0)
         fail_msg("%s: get(obj %llu, idx %u) = %d", what, (unsigned long long)obj, idx, rc);
-    ASSERT_PAGE_EQ(g, want, ps, what);
+    TU_ASSERT_PAGE_EQ(g, want, ps, what);
     free(g);
 }
 
@@ -83,7 +78,7 @@ static void test_compressible_pages_stored_compressed(void **state)
     for (int compress = 0; compress < 2; compress++) {
         for (int dedup = 0; dedup < 2; dedup++) {
             struct tmem *tm = store_with((struct opts){compress, dedup, true, 0, 0});
-            struct tmem_client *c = tmem_client_create(tm, "a");
+            struct tmem_client *c = tu_client_new(tm, "a");
             size_t ps = tmem_page_size(tm);
             int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
             enum { N = 32 };
@@ -113,7 +108,7 @@ static void test_compressible_pages_stored_compressed(void **state)
                 get_exact(c, pool, 1, i, p, ps, "compressible page");
             }
             free(p);
-            tmem_destroy(tm);
+            tu_store_close(tm);
         }
     }
 }
@@ -123,7 +118,7 @@ static void test_incompressible_pages_stored_raw(void **state)
     (void)state;
     for (int dedup = 0; dedup < 2; dedup++) {
         struct tmem *tm = store_with((struct opts){true, dedup, true, 0, 0});
-        struct tmem_client *c = tmem_client_create(tm, "a");
+        struct tmem_client *c = tu_client_new(tm, "a");
         size_t ps = tmem_page_size(tm);
         int pool = tmem_new_pool(c, 0, NULL);
         enum { N = 32 };
@@ -143,7 +138,7 @@ static void test_incompressible_pages_stored_raw(void **state)
             get_exact(c, pool, 2, i, p, ps, "incompressible page");
         }
         free(p);
-        tmem_destroy(tm);
+        tu_store_close(tm);
     }
 }
 
@@ -160,7 +155,7 @@ static void test_compress_threshold_decides_raw_or_compressed(void **state)
         tmem_config_init(&cfg);
         uint32_t thr = cases[k].threshold_div ? cfg.page_size / cases[k].threshold_div : 0;
         struct tmem *tm = store_with((struct opts){true, true, true, 0, thr});
-        struct tmem_client *c = tmem_client_create(tm, "a");
+        struct tmem_client *c = tu_client_new(tm, "a");
         size_t ps = tmem_page_size(tm);
         int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
         unsigned char *p = tu_page_alloc(ps);
@@ -182,7 +177,7 @@ static void test_compress_threshold_decides_raw_or_compressed(void **state)
             get_exact(c, pool, 3, i, p, ps, "half-random page");
         }
         free(p);
-        tmem_destroy(tm);
+        tu_store_close(tm);
     }
 }
 
@@ -204,7 +199,7 @@ static void test_same_filled_pages_stored_as_value(void **state)
     for (int dedup = 0; dedup < 2; dedup++) {
         for (int compress = 0; compress < 2; compress++) {
             struct tmem *tm = store_with((struct opts){compress, dedup, true, 0, 0});
-            struct tmem_client *c = tmem_client_create(tm, "a");
+            struct tmem_client *c = tu_client_new(tm, "a");
             size_t ps = tmem_page_size(tm);
             int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
             unsigned char *p = tu_page_alloc(ps);
@@ -250,7 +245,7 @@ static void test_same_filled_pages_stored_as_value(void **state)
                 }
             }
             free(p);
-            tmem_destroy(tm);
+            tu_store_close(tm);
         }
     }
 }
@@ -260,7 +255,7 @@ static void test_same_filled_off_stores_pages_normally(void **state)
     (void)state;
     for (int compress = 0; compress < 2; compress++) {
         struct tmem *tm = store_with((struct opts){compress, false, false, 0, 0});
-        struct tmem_client *c = tmem_client_create(tm, "a");
+        struct tmem_client *c = tu_client_new(tm, "a");
         size_t ps = tmem_page_size(tm);
         int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
         unsigned char *p = tu_page_alloc(ps);
@@ -282,7 +277,7 @@ static void test_same_filled_off_stores_pages_normally(void **state)
             get_exact(c, pool, 4, i, p, ps, "word page, same_filled off");
         }
         free(p);
-        tmem_destroy(tm);
+        tu_store_close(tm);
     }
 }
 
@@ -292,20 +287,18 @@ static void test_same_filled_off_stores_pages_normally(void **state)
 static struct tmem_stats single_copy_stats(bool dedup, const void *page)
 {
     struct tmem *t1 = store_with((struct opts){true, dedup, true, 0, 0});
-    struct tmem_client *c1 = tmem_client_create(t1, "x");
+    struct tmem_client *c1 = tu_client_new(t1, "x");
     int p1 = tmem_new_pool(c1, TMEM_POOL_PERSIST, NULL);
     put_ok(c1, p1, 1, 0, page);
     struct tmem_stats st = tu_store_stats(t1);
-    tmem_destroy(t1);
+    tu_store_close(t1);
     return st;
 }
 
 static void dedup_case(bool dedup, bool compressible)
 {
     struct tmem *tm = store_with((struct opts){true, dedup, true, 0, 0});
-    struct tmem_client *a = tmem_client_create(tm, "a"), *b = tmem_client_create(tm, "b");
-    assert_non_null(a);
-    assert_non_null(b);
+    struct tmem_client *a = tu_client_new(tm, "a"), *b = tu_client_new(tm, "b");
     size_t ps = tmem_page_size(tm);
     int pa1 = tmem_new_pool(a, TMEM_POOL_PERSIST, NULL);
     int pa2 = tmem_new_pool(a, TMEM_POOL_SHARED, UUID_S);
@@ -376,7 +369,7 @@ static void dedup_case(bool dedup, bool compressible)
     free(d);
     free(other);
     free(g);
-    tmem_destroy(tm);
+    tu_store_close(tm);
 }
 
 static void test_dedup_identical_pages_share_one_copy(void **state)
@@ -393,7 +386,7 @@ static void test_dedup_near_identical_pages_all_exact(void **state)
     for (int dedup = 0; dedup < 2; dedup++) {
         for (int base_kind = 0; base_kind < 3; base_kind++) {
             struct tmem *tm = store_with((struct opts){true, dedup, true, 0, 0});
-            struct tmem_client *c = tmem_client_create(tm, "a");
+            struct tmem_client *c = tu_client_new(tm, "a");
             size_t ps = tmem_page_size(tm);
             int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
             unsigned char *base = tu_page_alloc(ps), *p = tu_page_alloc(ps);
@@ -439,7 +432,7 @@ static void test_dedup_near_identical_pages_all_exact(void **state)
             }
             free(base);
             free(p);
-            tmem_destroy(tm);
+            tu_store_close(tm);
         }
     }
 }
@@ -478,7 +471,7 @@ static void dedup_store_flush_and_close(struct dedup_store *d, const uint64_t *o
     assert_int_equal(st.pages, 0);
     assert_int_equal(st.data_bytes, 0);
     free(d->page);
-    tmem_destroy(d->tm);
+    tu_store_close(d->tm);
 }
 
 /*
@@ -563,6 +556,100 @@ static void test_dedup_full_owner_makes_a_second_owner(void **state)
     dedup_store_flush_and_close(&d, (const uint64_t[]){1}, 1);
 }
 
+/* One page of a birthday search: the hash of base with n in its first word. */
+struct hashed_page {
+    uint32_t hash;
+    uint32_t n;
+};
+
+static int hashed_page_compare(const void *a, const void *b)
+{
+    const struct hashed_page *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return x->n < y->n ? -1 : x->n > y->n;
+}
+
+/* Two different pages with the same dedup hash (tmem_codec_hash): base
+ * with *x and with *y in its first 8 bytes. A birthday search: a 32-bit
+ * hash has a collision among about 80000 pages. */
+static void find_hash_collision(const unsigned char *base, size_t ps, uint64_t *x, uint64_t *y)
+{
+    enum { BATCH = 1 << 16, MAX = 1 << 22 };
+    struct hashed_page *h = malloc(MAX * sizeof *h), *sorted = malloc(MAX * sizeof *h);
+    unsigned char *page = tu_page_alloc(ps);
+    bool found = false;
+
+    assert_non_null(h);
+    assert_non_null(sorted);
+    memcpy(page, base, ps);
+    for (size_t n = 0; n < MAX && !found;) {
+        for (size_t end = n + BATCH; n < end; n++) {
+            uint64_t word = n;
+            memcpy(page, &word, sizeof word);
+            h[n] = (struct hashed_page){tmem_codec_hash(page, ps), (uint32_t)n};
+        }
+        memcpy(sorted, h, n * sizeof *h);
+        qsort(sorted, n, sizeof *sorted, hashed_page_compare);
+        for (size_t i = 1; i < n && !found; i++) {
+            if (sorted[i].hash == sorted[i - 1].hash) {
+                *x = sorted[i - 1].n;
+                *y = sorted[i].n;
+                found = true;
+            }
+        }
+    }
+    if (!found)
+        fail_msg("no hash collision among %d pages: is the dedup hash wider than 32 bits?",
+                 MAX);
+    free(h);
+    free(sorted);
+    free(page);
+}
+
+/*
+ * Rule: dedup shares only identical pages. Candidates are found by a 32-bit
+ * content hash, so different pages do collide; two such pages must each
+ * come back as themselves (the bytes are compared before sharing), while
+ * a true duplicate is still shared.
+ */
+static void test_dedup_hash_collision_keeps_both_pages(void **state)
+{
+    (void)state;
+    struct dedup_store d;
+    uint64_t x = 0, y = 0;
+
+    dedup_store_open(&d, 2024); /* no compression: the stored bytes are the page */
+    find_hash_collision(d.page, d.ps, &x, &y);
+    unsigned char *px = tu_page_alloc(d.ps), *py = tu_page_alloc(d.ps);
+    memcpy(px, d.page, d.ps);
+    memcpy(py, d.page, d.ps);
+    memcpy(px, &x, sizeof x);
+    memcpy(py, &y, sizeof y);
+    assert_true(memcmp(px, py, d.ps) != 0);
+    assert_int_equal(tmem_codec_hash(px, d.ps), tmem_codec_hash(py, d.ps));
+
+    put_ok(d.c, d.pool, 1, 0, px);
+    put_ok(d.c, d.pool, 1, 1, py); /* same hash, other bytes: not shared */
+    put_ok(d.c, d.pool, 2, 0, py); /* a true duplicate of py: shared */
+    get_exact(d.c, d.pool, 1, 0, px, d.ps, "first page of a hash collision");
+    get_exact(d.c, d.pool, 1, 1, py, d.ps, "second page of a hash collision");
+    get_exact(d.c, d.pool, 2, 0, py, d.ps, "duplicate of the second page");
+    struct tmem_stats st = tu_store_stats(d.tm);
+    assert_int_equal(st.pages, 3);
+    assert_int_equal(st.pages_raw, 2);
+    assert_int_equal(st.pages_deduplicated, 1);
+    assert_int_equal(st.data_bytes, 2 * d.one.data_bytes);
+    /* the first page's owner leaves; the other two are untouched */
+    struct tmem_oid o1 = tu_oid(1, 0, 0);
+    assert_int_equal(tmem_flush_page(d.c, d.pool, &o1, 0), 0);
+    get_exact(d.c, d.pool, 1, 1, py, d.ps, "second page after the first went");
+    get_exact(d.c, d.pool, 2, 0, py, d.ps, "duplicate after the first went");
+    free(px);
+    free(py);
+    dedup_store_flush_and_close(&d, (const uint64_t[]){1, 2}, 2);
+}
+
 /* ------------------------------------------------------------ page sizes */
 
 static void test_page_sizes_512_to_32768_round_trip(void **state)
@@ -573,8 +660,7 @@ static void test_page_sizes_512_to_32768_round_trip(void **state)
             struct opts o = {opt & 1, (opt >> 1) & 1, (opt >> 2) & 1, ps, 0};
             struct tmem *tm = store_with(o);
             assert_int_equal(tmem_page_size(tm), ps);
-            struct tmem_client *c = tmem_client_create(tm, "a");
-            assert_non_null(c);
+            struct tmem_client *c = tu_client_new(tm, "a");
             /* page-size bits: 0 always; log2(ps)-12 when >= 4096 */
             int pools[3];
             pools[0] = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
@@ -629,7 +715,7 @@ static void test_page_sizes_512_to_32768_round_trip(void **state)
             /* private ephemeral gets took their pages */
             assert_int_equal(st.pages, 2 * 2 * KINDS);
             free(p);
-            tmem_destroy(tm);
+            tu_store_close(tm);
         }
     }
 }
@@ -646,6 +732,7 @@ int main(void)
         cmocka_unit_test(test_dedup_near_identical_pages_all_exact),
         cmocka_unit_test(test_dedup_table_finds_owners_through_growth_and_removal),
         cmocka_unit_test(test_dedup_full_owner_makes_a_second_owner),
+        cmocka_unit_test(test_dedup_hash_collision_keeps_both_pages),
         cmocka_unit_test(test_page_sizes_512_to_32768_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,7 +13,10 @@
  *    shared pools.
  *
  * Each phase runs for TMEM_STRESS_SECONDS seconds (default 3), so the test
- * is bounded in time under TSan too.
+ * is bounded in time under TSan too. While they run, the workers also call
+ * the invariant checker (tmem_check) every TMEM_CHECK_EVERY operations of
+ * their own (default 1000): it waits for the calls in flight, checks the
+ * whole store between calls, and lets them go on.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,6 +54,7 @@ static const uint32_t KIND_FLAGS[NKIND] = {
 static atomic_int g_failed;
 static atomic_bool g_stop;
 static char g_msg[1024];
+static long g_check_every; /* set before the threads start */
 
 static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void report(const char *fmt, ...)
@@ -74,11 +78,27 @@ static void reset_flags(void)
     atomic_store(&g_failed, 0);
     atomic_store(&g_stop, false);
     g_msg[0] = '\0';
+    g_check_every = tu_check_every(1000);
 }
 
 static double seconds(void)
 {
     return (double)tu_env_long("TMEM_STRESS_SECONDS", 3);
+}
+
+/* Check the store's invariants every g_check_every calls of the calling
+ * worker (*since counts them); a broken one fails the test. */
+static void maybe_check(struct tmem *tm, long *since, long calls, const char *who)
+{
+    char why[512];
+
+    *since += calls;
+    if (*since < g_check_every)
+        return;
+    *since = 0;
+    int rc = tmem_check(tm, why, sizeof why);
+    if (rc != 0)
+        report("%s: tmem_check = %d: %s", who, rc, why);
 }
 
 static void sleep_us(long us)
@@ -133,7 +153,7 @@ struct worker {
     size_t ps;
     struct hm h[NKIND][NOBJ][NIDX];
     unsigned char *buf, *want;
-    long ops, succ_gets, failed_puts;
+    long ops, succ_gets, failed_puts, since_check;
 };
 
 static uint64_t wkey(int worker, int kind, int obj, int idx)
@@ -278,6 +298,7 @@ static void *worker_main(void *arg)
                 model_flush_object(w, k, obj);
             w->ops++;
         }
+        maybe_check(tmem_client_store(w->c), &w->since_check, 64, "per-handle worker");
     }
     return NULL;
 }
@@ -520,7 +541,7 @@ static void test_stress_per_handle_model(void **state)
         free(ws[t].buf);
         free(ws[t].want);
     }
-    tmem_destroy(tm);
+    tu_store_close(tm);
 }
 
 /* ------------------------------------------------------------ torture */
@@ -539,7 +560,7 @@ struct tworker {
     struct torture *t;
     int id;
     uint64_t rng, counter;
-    long ops, hits;
+    long ops, hits, since_check;
 };
 
 static uint64_t tkey(int pool, int obj, int idx)
@@ -617,6 +638,7 @@ static void *tworker_main(void *arg)
                 report("%s: flush_object returned %d", who, rc);
         }
         w->ops++;
+        maybe_check(t->tm, &w->since_check, 1, who);
     }
     free(buf);
     return NULL;
@@ -748,7 +770,7 @@ static void test_stress_shared_handle_torture(void **state)
     assert_int_equal(st.succ_puts, st.pages + st.dup_puts_replaced + st.pages_flushed +
                                        st.pages_evicted + st.pages_got_exclusive +
                                        st.pages_pool_destroyed);
-    tmem_destroy(t.tm);
+    tu_store_close(t.tm);
 }
 
 /* Clients created and destroyed concurrently, each with its own pools,
@@ -757,7 +779,7 @@ struct churn {
     struct tmem *tm;
     int id;
     uint64_t rng;
-    long rounds;
+    long rounds, since_check;
 };
 
 static void *churn_main(void *arg)
@@ -805,6 +827,7 @@ static void *churn_main(void *arg)
         }
         tmem_client_destroy(c);
         ch->rounds++;
+        maybe_check(ch->tm, &ch->since_check, 16 * 5, "churn");
     }
     free(p);
     free(g);
@@ -823,7 +846,7 @@ static void test_stress_client_churn(void **state)
     static struct churn ch[NWORKERS];
     pthread_t th[NWORKERS], fth;
     for (int i = 0; i < NWORKERS; i++) {
-        ch[i] = (struct churn){tm, i, 31 + (uint64_t)i, 0};
+        ch[i] = (struct churn){tm, i, 31 + (uint64_t)i, 0, 0};
         assert_int_equal(pthread_create(&th[i], NULL, churn_main, &ch[i]), 0);
     }
     struct flipper f = {tm, tu_usage(tm) + 64 * (tmem_page_size(tm) + 128), 5, 0};
@@ -850,7 +873,7 @@ static void test_stress_client_churn(void **state)
     assert_int_equal(tmem_stats(tm, &st), 0);
     assert_int_equal(st.pages, 0);
     assert_int_equal(st.data_bytes, 0);
-    tmem_destroy(tm);
+    tu_store_close(tm);
 }
 
 int main(void)

@@ -1,12 +1,14 @@
 /* testutil.c - see testutil.h. */
-#include "testutil.h"
-
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <cmocka.h>
+
+#include "testutil.h"
+
+#include "common/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +18,11 @@
 
 uint64_t tu_rng_next(uint64_t *state)
 {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    /* splitmix64: the state steps by the golden ratio, the output is the
+     * one integer mixer of the tree (hash_mix64 adds that step itself) */
+    uint64_t z = hash_mix64(*state);
+    *state += 0x9e3779b97f4a7c15ull;
+    return z;
 }
 
 uint64_t tu_rng_below(uint64_t *state, uint64_t n)
@@ -186,4 +189,69 @@ struct tmem_stats tu_store_stats(const struct tmem *tm)
     struct tmem_stats st;
     assert_int_equal(tmem_stats(tm, &st), 0);
     return st;
+}
+
+struct tmem *tu_store_new(uint64_t cap)
+{
+    struct tmem_config cfg;
+    struct tmem *tm;
+
+    tmem_config_init(&cfg);
+    cfg.capacity_bytes = cap;
+    tm = tmem_create(&cfg);
+    assert_non_null(tm);
+    return tm;
+}
+
+struct tmem_client *tu_client_new(struct tmem *tm, const char *name)
+{
+    struct tmem_client *c = tmem_client_create(tm, name);
+    assert_non_null(c);
+    return c;
+}
+
+int tu_pool_new(struct tmem_client *c, uint32_t flags, const uint8_t *uuid)
+{
+    int id = tmem_new_pool(c, flags, uuid);
+    if (id < 0)
+        fail_msg("tmem_new_pool(flags=%#x) = %d", flags, id);
+    return id;
+}
+
+void tu_check(struct tmem *tm, const char *where)
+{
+    char why[512];
+    int rc = tmem_check(tm, why, sizeof why);
+    if (rc != 0)
+        fail_msg("%s: tmem_check = %d: %s", where, rc, why);
+}
+
+void tu_store_close(struct tmem *tm)
+{
+    tu_check(tm, "at the end of the test");
+    tmem_destroy(tm);
+}
+
+long tu_check_every(long dflt)
+{
+    return tu_env_long("TMEM_CHECK_EVERY", dflt);
+}
+
+int tu_store_setup(void **state)
+{
+    struct tu_store *s = calloc(1, sizeof(*s));
+    assert_non_null(s);
+    s->tm = tu_store_new(TMEM_CAPACITY_UNLIMITED);
+    s->c = tu_client_new(s->tm, "a");
+    s->ps = tmem_page_size(s->tm);
+    *state = s;
+    return 0;
+}
+
+int tu_store_teardown(void **state)
+{
+    struct tu_store *s = *state;
+    tu_store_close(s->tm);
+    free(s);
+    return 0;
 }

@@ -1,10 +1,14 @@
 /*
- * testutil.h - shared helpers for the tmem tests: a deterministic PRNG and
- * page fillers (random, compressible, same-filled, tagged pages that carry
- * their own handle key and version so any page read back can be verified).
+ * testutil.h - helpers every cmocka test of the tree shares (and the only
+ * place test helpers live): a deterministic PRNG and page fillers (random,
+ * compressible, same-filled, tagged pages that carry their own handle key
+ * and version so any page read back can be verified), page comparison, and
+ * the tmem preamble: stores, clients and pools that fail the running test
+ * instead of returning an error, a fixture for cmocka's setup/teardown, and
+ * the invariant check (tmem_check) that fixtures run at teardown.
  *
- * testutil.c does not depend on the core; the small tmem helpers below are
- * static inline so that linking testutil.o never needs libtmem.
+ * Include <cmocka.h> (and what it needs) before this header: the helpers
+ * fail the running cmocka test. testutil.o links against the core library.
  */
 #ifndef TMEM_TESTUTIL_H
 #define TMEM_TESTUTIL_H
@@ -15,7 +19,7 @@
 
 #include "core/tmem.h"
 
-/* splitmix64: deterministic, seedable, good enough for tests. */
+/* splitmix64 (over hash_mix64): deterministic, seedable, good enough for tests. */
 uint64_t tu_rng_next(uint64_t *state);
 /* Uniform in [0, n), n > 0. */
 uint64_t tu_rng_below(uint64_t *state, uint64_t n);
@@ -56,10 +60,49 @@ void tu_fill_versioned(void *page, size_t size, uint64_t key, uint64_t version);
 /* Index of the first differing byte, or -1 if equal. */
 long tu_first_diff(const void *a, const void *b, size_t size);
 
+/* Fail the running test unless the size bytes at got equal those at want;
+ * what names the page in the message. */
+#define TU_ASSERT_PAGE_EQ(got, want, size, what)                                \
+    do {                                                                        \
+        long d_ = tu_first_diff((got), (want), (size));                         \
+        if (d_ >= 0)                                                            \
+            fail_msg("%s: page differs at byte %ld", (what), d_);               \
+    } while (0)
+
 /* cmocka helpers (fail the running test instead of returning an error):
- * a page-sized malloc'ed buffer; the store's statistics. */
+ * a page-sized malloc'ed buffer; the store's statistics; a store with the
+ * default configuration and capacity cap; a client; a pool (uuid for
+ * shared pools). */
 void *tu_page_alloc(size_t size);
 struct tmem_stats tu_store_stats(const struct tmem *tm);
+struct tmem *tu_store_new(uint64_t cap);
+struct tmem_client *tu_client_new(struct tmem *tm, const char *name);
+int tu_pool_new(struct tmem_client *c, uint32_t flags, const uint8_t *uuid);
+
+/* Fail the running test (naming where) if tmem_check finds a broken
+ * invariant in the store. */
+void tu_check(struct tmem *tm, const char *where);
+/* The end of a store: tu_check, then tmem_destroy. */
+void tu_store_close(struct tmem *tm);
+/* How often the random workloads check invariants: every
+ * TMEM_CHECK_EVERY operations (environment), default dflt. */
+long tu_check_every(long dflt);
+
+/*
+ * The fixture most core tests start from: an unlimited store with the
+ * default configuration and one client "a". Use with
+ * cmocka_unit_test_setup_teardown(test, tu_store_setup, tu_store_teardown);
+ * the test gets it as *state. The teardown checks the store's invariants
+ * (tu_check), then destroys it with everything in it (on a broken
+ * invariant it fails and leaves the store alone).
+ */
+struct tu_store {
+    struct tmem *tm;
+    struct tmem_client *c;
+    size_t ps; /* the page size */
+};
+int tu_store_setup(void **state);
+int tu_store_teardown(void **state);
 
 /* Positive integer from the environment, or dflt. */
 long tu_env_long(const char *name, long dflt);

@@ -3,7 +3,8 @@
  * page carries, from the one list where the module declares them (an
  * X-macro of name and help text), so the docs cannot drift from the code.
  *
- * usage: counters tmemfs     (docs/fuse_cleancache.md)
+ * usage: counters core       (docs/core.md)
+ *        counters tmemfs     (docs/fuse_cleancache.md)
  *        counters swapsim    (docs/swapsim.md)
  *
  * tools/counters/docs-tables.sh compares each table with the block between
@@ -13,12 +14,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/tmem.h"
 #include "fuse_cleancache/tmemfs_stats.h"
 #include "swapsim/swapsim.h"
 
 static void row(const char *name, const char *help)
 {
     printf("| `%s` | %s |\n", name, help);
+}
+
+static void print_core(void)
+{
+    printf("| name | what it is |\n|---|---|\n");
+#define CORE_ROW(kind, id, name, help) row(#name, help);
+    TMEM_STATS_FIELDS(CORE_ROW)
+#undef CORE_ROW
 }
 
 static void print_tmemfs(void)
@@ -44,6 +54,7 @@ static const struct {
     const char *module;
     void (*print)(void);
 } modules[] = {
+    { "core", print_core },
     { "tmemfs", print_tmemfs },
     { "swapsim", print_swapsim },
 };
@@ -56,6 +67,6 @@ int main(int argc, char **argv)
             return 0;
         }
     }
-    fprintf(stderr, "usage: counters tmemfs|swapsim\n");
+    fprintf(stderr, "usage: counters core|tmemfs|swapsim\n");
     return 2;
 }

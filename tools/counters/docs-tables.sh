@@ -12,7 +12,7 @@ write=0
 [ "${1:-}" = --write ] && write=1
 [ -x "$bin" ] || { echo "docs-tables: $bin not built" >&2; exit 1; }
 status=0
-for pair in tmemfs:docs/fuse_cleancache.md swapsim:docs/swapsim.md; do
+for pair in core:docs/core.md tmemfs:docs/fuse_cleancache.md swapsim:docs/swapsim.md; do
     module=${pair%%:*} page=${pair#*:}
     begin="<!-- counters:$module begin -->" end="<!-- counters:$module end -->"
     grep -qxF "$begin" "$page" && grep -qxF "$end" "$page" ||
