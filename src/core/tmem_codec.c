@@ -12,6 +12,20 @@
  * before sharing. It replaced a hand-written 4-lane multiply-xor hash;
  * docs/core.md has the measurement (core_bench --hash).
  *
+ * The compressibility probe: lz4 spends about as long failing on a page
+ * it cannot shrink (random or already-compressed data) as succeeding on
+ * one it can, and zswap counts such pages (reject_compress_poor) only
+ * after paying for the attempt. 256 bytes sampled across the page take
+ * about 162 distinct values when the page is random (256 draws from 256
+ * values) and far fewer on text, code, binaries and whatever lz4 brings
+ * under the threshold; at 150 or more (4 standard deviations of a
+ * random page's count below its mean, and 5 above a page that is 70 %
+ * random and 30 % zero, which lz4 still brings under 3/4) the page is
+ * stored raw without the attempt. On this project's sources, docs,
+ * binaries, libc, gcc, gzip files and random data (4507 pages): 3066 of
+ * 3583 pages lz4 could not shrink to 3/4 were caught, 3 of 924 that it
+ * could were stored raw.
+ *
  * No state, no locks.
  */
 #include "core/tmem_internal.h"
@@ -20,6 +34,22 @@
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
+
+bool tmem_codec_looks_incompressible(const void *page, uint32_t size)
+{
+    const unsigned char *p = page;
+    uint32_t stride = size / TMEM_CODEC_PROBE_SAMPLES, distinct = 0;
+    uint64_t seen[4] = { 0, 0, 0, 0 };
+
+    for (uint32_t i = 0; i < TMEM_CODEC_PROBE_SAMPLES; i++) {
+        unsigned c = p[i * stride];
+        uint64_t bit = 1ULL << (c & 63);
+
+        distinct += !(seen[c >> 6] & bit);
+        seen[c >> 6] |= bit;
+    }
+    return distinct >= TMEM_CODEC_PROBE_POOR;
+}
 
 bool tmem_codec_same_filled(const void *page, uint32_t size, uint64_t *word)
 {

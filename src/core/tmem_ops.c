@@ -69,7 +69,7 @@ static void tmem_put_plan_make(struct tmem *tm, const void *page, unsigned char 
     plan->kind = TMEM_KIND_RAW;
     plan->bytes = page;
     plan->len = cfg->page_size;
-    if (cfg->compress) {
+    if (cfg->compress && !tmem_codec_looks_incompressible(page, cfg->page_size)) {
         /* kept compressed only when smaller than the page (tmem_page_set_shape) */
         clen = tmem_compress_page(page, buffer, cfg->page_size,
                                   cfg->compress_threshold < cfg->page_size ? cfg->compress_threshold

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "core/tmem.h"
-#include "core/tmem_internal.h" /* tmem_codec_hash: the dedup hash, to find a collision */
+#include "core/tmem_internal.h" /* tmem_codec_hash (a collision), the compressibility probe */
 #include "../support/testutil.h"
 
 static const uint8_t UUID_S[16] = {0x5e, 0xed, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
@@ -179,6 +179,48 @@ static void test_compress_threshold_decides_raw_or_compressed(void **state)
         free(p);
         tu_store_close(tm);
     }
+}
+
+/* Rule: the compressibility probe sends random pages (on every page size)
+ * to raw storage without an lz4 attempt, nearly always (it is a sample:
+ * at least 98 %), and never turns away a page lz4 can bring under the
+ * threshold: text-like pages, half-random pages, pages 70 % random and
+ * 30 % zero (lz4 makes ~72 % of them, under 3/4): at most 1 %. */
+static void test_probe_skips_only_what_lz4_cannot_shrink(void **state)
+{
+    unsigned char *p = tu_page_alloc(32768);
+    unsigned random_caught = 0, partly_caught = 0, n = 0;
+
+    (void)state;
+    for (uint32_t ps = 512; ps <= 32768; ps *= 2) {
+        for (uint64_t seed = 1; seed <= 100; seed++, n++) {
+            tu_fill_random(p, ps, seed);
+            random_caught += tmem_codec_looks_incompressible(p, ps);
+            tu_fill_compressible(p, ps, seed);
+            assert_false(tmem_codec_looks_incompressible(p, ps));
+            tu_fill_partly_random(p, ps, seed, 50);
+            assert_false(tmem_codec_looks_incompressible(p, ps));
+            tu_fill_partly_random(p, ps, seed, 70);
+            partly_caught += tmem_codec_looks_incompressible(p, ps);
+        }
+    }
+    assert_true(random_caught * 100 >= n * 98);
+    assert_true(partly_caught * 100 <= n);
+    {
+        struct tmem *tm = store_with((struct opts){ true, true, true, 0, 0 });
+        struct tmem_client *c = tu_client_new(tm, "a");
+        int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
+        size_t ps = tmem_page_size(tm);
+        struct tmem_stats st;
+
+        tu_fill_partly_random(p, ps, 9, 70);
+        put_ok(c, pool, 1, 0, p);
+        st = tu_store_stats(tm);
+        assert_int_equal(st.pages_compressed, 1); /* the probe let lz4 try */
+        get_exact(c, pool, 1, 0, p, ps, "70 % random page");
+        tu_store_close(tm);
+    }
+    free(p);
 }
 
 /* ------------------------------------------------------------ same-filled */
@@ -726,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_compressible_pages_stored_compressed),
         cmocka_unit_test(test_incompressible_pages_stored_raw),
         cmocka_unit_test(test_compress_threshold_decides_raw_or_compressed),
+        cmocka_unit_test(test_probe_skips_only_what_lz4_cannot_shrink),
         cmocka_unit_test(test_same_filled_pages_stored_as_value),
         cmocka_unit_test(test_same_filled_off_stores_pages_normally),
         cmocka_unit_test(test_dedup_identical_pages_share_one_copy),
