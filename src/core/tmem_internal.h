@@ -387,7 +387,7 @@ static inline struct tmem_object *tmem_object_record(const struct tmem *tm, uint
 
 /* ------------------------------------------------------------ tmem_codec.c */
 #define TMEM_CODEC_PROBE_SAMPLES 256u /* bytes the compressibility probe reads */
-#define TMEM_CODEC_PROBE_POOR 150u    /* distinct values that mean "random" */
+#define TMEM_CODEC_PROBE_POOR 140u    /* distinct values that mean "random" */
 /* Does the page (size >= 256 bytes) look like data lz4 cannot shrink? */
 bool tmem_codec_looks_incompressible(const void *page, uint32_t size);
 bool tmem_codec_same_filled(const void *page, uint32_t size, uint64_t *word);
