@@ -36,11 +36,13 @@ DEMO_CMDS += tools/fio/tmemfs-reread-demo.sh tools/fio/tmemfs-compile-demo.sh
 BENCH_CMDS += tools/fio/tmemfs-bench.sh
 
 # Helper programs the integration tests run (not tests themselves).
-TMEMFS_HELPER_SOURCES := tests/fuse_cleancache/tmemfs_mix.c tests/fuse_cleancache/tmemfs_syscalls.c
+TMEMFS_HELPER_SOURCES := tests/fuse_cleancache/tmemfs_mix.c tests/fuse_cleancache/tmemfs_syscalls.c \
+    tests/fuse_cleancache/tmemfs_race.c
 TMEMFS_HELPERS := $(TMEMFS_HELPER_SOURCES:tests/fuse_cleancache/%.c=$(BUILD)/tests/fuse_cleancache/%)
 ALL_SOURCES += $(TMEMFS_HELPER_SOURCES)
 export TMEMFS_MIX_BIN := $(abspath $(BUILD)/tests/fuse_cleancache/tmemfs_mix)
 export TMEMFS_SYSCALLS_BIN := $(abspath $(BUILD)/tests/fuse_cleancache/tmemfs_syscalls)
+export TMEMFS_RACE_BIN := $(abspath $(BUILD)/tests/fuse_cleancache/tmemfs_race)
 _all: $(TMEMFS_HELPERS)
 
 $(TMEMFS_HELPERS): $(BUILD)/tests/fuse_cleancache/%: $(BUILD)/tests/fuse_cleancache/%.o

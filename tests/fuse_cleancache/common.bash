@@ -9,6 +9,7 @@ set -u
 TMEMFS_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TMEMFS_BIN=${TMEMFS_BIN:-$TMEMFS_REPO/build/tmemfs}
 TMEMFS_MIX_BIN=${TMEMFS_MIX_BIN:-$TMEMFS_REPO/build/tests/fuse_cleancache/tmemfs_mix}
+TMEMFS_RACE_BIN=${TMEMFS_RACE_BIN:-$TMEMFS_REPO/build/tests/fuse_cleancache/tmemfs_race}
 TMEMFS_MOUNTS=()
 TMEMFS_PIDS=()
 TMEMFS_WORK=
