@@ -29,10 +29,16 @@
  * (at most jemalloc's per-bin cache size per shard).
  * Sanitizer builds (TMEM_USE_JEMALLOC=0) use libc malloc.
  *
- * Shards: a thread allocates from the arena and slab shard of the CPU it
- * runs on (cpu % TMEM_SHARDS, as jemalloc's per-CPU arenas do), so threads
- * on different CPUs rarely meet on one lock, and a thread that comes and
- * goes reuses the memory of its CPU's shard.
+ * Shards: each thread is given a shard at its first allocation, round
+ * robin (the one piece of process-wide state here: the next shard to
+ * give), and always allocates from that arena and slab shard. Shards by
+ * CPU (as jemalloc's per-CPU arenas do) made a single thread that the
+ * scheduler moved between CPUs spread its records and data over several
+ * shards, so how many bytes the store held, and so which puts a tight
+ * capacity refused, depended on the scheduler: the same simulation gave
+ * 293 to 1643 accepted stores from run to run, and the same every time
+ * once pinned to one CPU. By thread, a single-threaded run repeats
+ * exactly; several threads still spread over the shards.
  *
  * For the invariant checker, tmem_memory_usable_size gives what an
  * allocation was charged, so that the metadata a walk of the store finds
@@ -45,7 +51,6 @@
 #include "core/tmem_internal.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,8 +65,13 @@
 
 unsigned tmem_thread_shard(void)
 {
-    int cpu = sched_getcpu();
-    return cpu < 0 ? 0 : (unsigned)cpu % TMEM_SHARDS;
+    static atomic_uint next_shard;
+    static _Thread_local unsigned shard_plus_one; /* 0: none given yet */
+
+    if (!shard_plus_one)
+        shard_plus_one =
+            atomic_fetch_add_explicit(&next_shard, 1, memory_order_relaxed) % TMEM_SHARDS + 1;
+    return shard_plus_one - 1;
 }
 
 #if TMEM_USE_JEMALLOC

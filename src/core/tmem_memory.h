@@ -8,8 +8,9 @@
  * (tmem_memory_alloc_data, free_data) is allocated uncharged: the caller
  * charges tmem_memory_size_class(len) for it (tmem_charge_page_data).
  *
- * Thread shards: a thread allocates from the shard of the CPU it runs on
- * (tmem_thread_shard); the record slabs follow the same shards.
+ * Thread shards: a thread allocates from the shard it was given at its
+ * first allocation, round robin (tmem_thread_shard); the record slabs
+ * follow the same shards.
  *
  * Thread-safe: every function may be called from any thread (the caller
  * holds the stripe lock whose gauges it passes).
@@ -56,7 +57,9 @@ struct tmem_memory {
     } tcaches[TMEM_SHARDS];
 };
 
-/* The calling thread's shard (0..TMEM_SHARDS-1): its CPU modulo TMEM_SHARDS. */
+/* The calling thread's shard (0..TMEM_SHARDS-1): given at its first call,
+ * round robin over the threads of the process; the same for the thread's
+ * life. */
 unsigned tmem_thread_shard(void);
 
 /* Set up / tear down tm->mem (tm->cfg set). init: 0 or -ENOMEM. */

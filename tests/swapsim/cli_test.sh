@@ -98,6 +98,33 @@ head -1 "$tmp/r.csv" | grep -q ",device_random_requests,device_sequential_reques
 head -1 "$tmp/r.csv" | grep -q ",sim_ns,device_time_ns,device_time_ns_hdd,device_time_ns_sata_ssd,device_time_ns_nvme$" || fail "csv lacks the device time columns"
 grep -q "shrink: calls [1-9]" "$tmp/out" || fail "capacity drop did not shrink: $(cat "$tmp/out")"
 
+# Rule: a run repeats exactly. A tight store refuses most puts, and which
+# ones depends on the bytes the store holds: the same run four times gives
+# the same counters (everything but the wall-clock line), also when the
+# process is moved between CPUs while it runs (here on purpose, every
+# 20 ms, where there are two CPUs: the core's memory shards once followed
+# the CPU, and then runs differed).
+hop() { # pid: move it between CPU 0 and 1 until it ends
+    local c=0
+    while kill -0 "$1" 2>/dev/null; do
+        taskset -p -c $c "$1" >/dev/null 2>&1
+        c=$((1 - c)); sleep 0.02
+    done
+}
+for i in 1 2 3 4; do
+    "$BIN" --ram 4M --wss 16M --accesses 300000 --capacity 256K --exclusive-loads --write-through \
+        >"$tmp/repeat.$i" 2>&1 &
+    pid=$!
+    [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null && hop $pid
+    wait $pid || fail "repeat run $i failed"
+    grep -v "wall time" "$tmp/repeat.$i" >"$tmp/repeat.$i.counters"
+done
+for i in 2 3 4; do
+    cmp -s "$tmp/repeat.1.counters" "$tmp/repeat.$i.counters" ||
+        fail "run $i differs from run 1: $(diff "$tmp/repeat.1.counters" "$tmp/repeat.$i.counters" | head -4)"
+done
+grep -q "failed_stores [1-9]" "$tmp/repeat.1" || fail "the repeat runs refused no store: $(cat "$tmp/repeat.1")"
+
 "$BIN" --bench --ram 1M --wss 4M --accesses 20000 >"$tmp/out" 2>&1 || fail "--bench failed"
 grep -q "simulated page faults handled per second" "$tmp/out" || fail "--bench output: $(cat "$tmp/out")"
 
