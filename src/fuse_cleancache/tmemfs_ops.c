@@ -6,7 +6,7 @@
  * invalidation a kernel filesystem does for cleancache: writes and
  * truncates invalidate the pages they touch, unlink of the last link and
  * replacement by rename flush the object, and a change made outside the
- * mount is detected at lookup, open, getattr and read
+ * mount is detected at open, getattr and read
  * (tmemfs_object_table_check).
  *
  * Every request names inodes (tmemfs_inode.h): each holds an O_PATH
@@ -224,8 +224,9 @@ static int tmemfs_lookup_entry(struct tmemfs_fs *fs, struct tmemfs_inode *parent
         close(fd);
         return rc;
     }
-    if (S_ISREG(stx.stx_mode))
-        (void)tmemfs_object_table_check(fs->objs, &stx, false);
+    /* No outside-change check here: it would give every file a lookup
+     * names (every entry of a readdirplus) an object-table record, and
+     * evicting records flushes cached pages; open, getattr and read check. */
     inode = tmemfs_inode_get(&fs->inodes, fd, &stx, &rc);
     if (!inode)
         return rc;

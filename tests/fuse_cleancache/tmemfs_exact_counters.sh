@@ -21,6 +21,10 @@
 #  - backing_direct: reads through the mount leave none of the backing
 #    file in the host's page cache (fincore), and return the right bytes;
 #    without it they do leave it there.
+#  - Listing a directory does not cost cached pages: the names readdirplus
+#    looks up get no object-table record (whose eviction would flush a
+#    cached file), so after ls -l of more files than the table holds a
+#    file read before is still read back from cleancache.
 #  - zswap-style detail: a file of zeros read through a guest cache of half
 #    its size leaves K/2 same-filled pages in the pool (no data held for
 #    them), and random data leaves raw pages (lz4 cannot shrink them).
@@ -170,3 +174,16 @@ cmp "$W/m11/big" "$W/big.copy" || tmemfs_fail "buffered read wrong bytes"
 [ "$(resident "$W/src/big")" -gt 0 ] || tmemfs_fail "a buffered backing read left nothing in the host page cache (the check above proves nothing)"
 tmemfs_umount "$W/m11"
 tmemfs_pass "backing_direct: reads right, nothing of the backing file in the host page cache"
+
+# 8. A listing does not evict object records (and so cached pages).
+mkdir -p "$W/src/many"
+for i in $(seq 1 20); do echo "$i" >"$W/src/many/f$i"; done
+tmemfs_mount "$W/src" "$W/m12" -o cache_size=$((K / 2 * 4096)) -o max_objects=4
+cat "$W/m12/big" >/dev/null
+before=$(tmemfs_stat "$W/m12" succ_gets)
+ls -l "$W/m12/many" >/dev/null
+cmp "$W/m12/big" "$W/src/big" || tmemfs_fail "content after the listing"
+tmemfs_expect "cleancache hits for big after listing 20 files (table of 4)" \
+    "$(($(tmemfs_stat "$W/m12" succ_gets) - before))" $K
+tmemfs_umount "$W/m12"
+tmemfs_pass "a listing of more files than the object table holds keeps a cached file's pages"
