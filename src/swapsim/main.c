@@ -3,15 +3,22 @@
  *
  * Models: nothing itself; parses options into a struct swapsim_config,
  * runs swapsim_run() and prints the report (text on stdout, optional JSON
- * and CSV files). Bad options print one line naming the problem and exit 2;
- * a failed run (mismatch, lost page, bad trace) exits 1.
+ * and CSV files). Bad options (each alone, the options together, and
+ * --json/--csv paths that cannot be written, all checked before the run)
+ * print one line naming the problem and exit 2; a failed run (mismatch,
+ * lost page, bad trace) exits 1; SIGINT/SIGTERM stop the run, the reports
+ * are written with what it has, and the exit status is 130/143.
  * Data structures: the config and result on the stack. Locking: none.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/size.h"
 #include "guest/device.h"
@@ -70,12 +77,14 @@ static void usage(FILE *f)
 "  --csv FILE            write counters over time as CSV\n"
 "  --sample-every N      sample interval in accesses (default accesses/100)\n"
 "  --bench               print simulated page faults handled per second only\n"
-"  --help                this text\n",
+"  --help                this text\n"
+"SIGINT or SIGTERM stops the run and writes the reports with what it has\n"
+"(marked interrupted); the exit status is then 130 or 143.\n",
             size_grammar(false));
 }
 
 enum {
-    O_RAM = 256, O_WSS, O_SWAP, O_GUESTS, O_RECLAIM, O_SWAPDIR, O_EXCL, O_WT, O_SELFSHRINK,
+    O_RAM = 256, O_WSS, O_SWAP, O_GUESTS, O_RECLAIM, O_SWAPDIR, O_EXCLLOADS, O_WT, O_SELFSHRINK,
     O_CAPACITY, O_SCHEDULE, O_PAGESIZE, O_NOCOMPRESS, O_NODEDUP, O_NOSAME, O_HYST,
     O_WORKLOAD, O_TRACE, O_ACCESSES, O_ALPHA, O_WRITES, O_UNMAPS, O_PHASEPAGES, O_PHASELEN,
     O_CONTENT, O_SEED, O_DEVICE, O_COST, O_NOBASE, O_JSON, O_CSV, O_SAMPLE, O_BENCH, O_HELP,
@@ -88,7 +97,7 @@ static const struct option options[] = {
     {"guests", required_argument, NULL, O_GUESTS},
     {"reclaim", required_argument, NULL, O_RECLAIM},
     {"swap-dir", required_argument, NULL, O_SWAPDIR},
-    {"exclusive-loads", no_argument, NULL, O_EXCL},
+    {"exclusive-loads", no_argument, NULL, O_EXCLLOADS},
     {"write-through", no_argument, NULL, O_WT},
     {"self-shrink", required_argument, NULL, O_SELFSHRINK},
     {"capacity", required_argument, NULL, O_CAPACITY},
@@ -194,8 +203,70 @@ static int set_cost(struct swapsim_costs *c, const char *arg)
 struct cli {
     uint64_t ram, wss, swap;
     const char *json, *csv;
-    bool bench, sample_set;
+    bool bench, sample_set, workload_set;
 };
+
+/* An output file (--json, --csv), opened before the run so that a path
+ * that cannot be written is refused before any work is done. It is opened
+ * without truncating, truncated only when the report is written, and
+ * removed again if this program created it and wrote nothing. */
+struct output {
+    const char *opt, *path;
+    FILE *f;
+    bool created;
+};
+
+static int output_open(struct output *o)
+{
+    int fd;
+
+    if (!o->path)
+        return 0;
+    fd = open(o->path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        o->created = fd >= 0;
+    }
+    if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+        fprintf(stderr, "tmem-swapsim: --%s %s: cannot write it: %s\n", o->opt, o->path,
+                strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* Truncate to what is about to be written (a regular file; a pipe or a
+ * device such as /dev/stdout is written as it is). */
+static FILE *output_begin(struct output *o)
+{
+    struct stat st;
+
+    if (fstat(fileno(o->f), &st) == 0 && S_ISREG(st.st_mode) && ftruncate(fileno(o->f), 0) != 0) {
+        fprintf(stderr, "tmem-swapsim: --%s %s: %s\n", o->opt, o->path, strerror(errno));
+        return NULL;
+    }
+    return o->f;
+}
+
+/* Close; 0 or 1 (a write error, named). */
+static int output_close(struct output *o, bool written)
+{
+    int ret = 0;
+
+    if (!o->f)
+        return 0;
+    if (ferror(o->f) | (fclose(o->f) != 0)) {
+        fprintf(stderr, "tmem-swapsim: --%s %s: write failed: %s\n", o->opt, o->path,
+                strerror(errno));
+        ret = 1;
+    }
+    o->f = NULL;
+    if (!written && o->created)
+        unlink(o->path);
+    return ret;
+}
 
 static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct cli *cli)
 {
@@ -233,7 +304,7 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
         case O_SWAPDIR:
             cfg->guest.swap_dir = a;
             break;
-        case O_EXCL:
+        case O_EXCLLOADS:
             cfg->guest.exclusive_loads = true;
             break;
         case O_WT:
@@ -272,6 +343,7 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
         case O_WORKLOAD:
             if (swapsim_gen_kind_parse(a, &cfg->gen.kind))
                 return bad("workload", a, "expected uniform, zipf, seq, phase or mix");
+            cli->workload_set = true;
             break;
         case O_TRACE:
             cfg->trace_path = a;
@@ -378,11 +450,64 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
     return 0;
 }
 
+/* SIGINT or SIGTERM: the signal's number, read by every guest before its
+ * next access (cfg.interrupt). The handler is reset on delivery, so a
+ * second signal ends the program at once. */
+static atomic_int got_signal;
+
+static void on_signal(int sig)
+{
+    atomic_store(&got_signal, sig);
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* What the options say together, checked before anything runs: one line
+ * and EXIT_USAGE, or 0. */
+static int check_config(const struct swapsim_config *cfg, const struct cli *cli)
+{
+    char err[512];
+
+    if (cfg->trace_path && cli->workload_set) {
+        fprintf(stderr, "tmem-swapsim: --trace and --workload cannot be used together: the "
+                        "trace file is the workload (see --help)\n");
+        return EXIT_USAGE;
+    }
+    if (cfg->trace_path)
+        return 0; /* the trace's length is the run's: known only by reading it */
+    if (swapsim_gen_config_check(&cfg->gen, err, sizeof(err)) != 0) {
+        fprintf(stderr, "tmem-swapsim: %s (see --help)\n", err);
+        return EXIT_USAGE;
+    }
+    for (uint32_t i = 0; i < cfg->nevents; i++) {
+        const struct swapsim_cap_event *ev = &cfg->events[i];
+        if (ev->at >= cfg->gen.accesses) {
+            fprintf(stderr, "tmem-swapsim: --schedule: event %u (at access %" PRIu64
+                            ") would never fire: the run has %" PRIu64 " accesses per guest "
+                            "(--accesses), numbered 0 to %" PRIu64 "\n",
+                    i + 1, ev->at, cfg->gen.accesses, cfg->gen.accesses - 1);
+            return EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct swapsim_config cfg;
     struct swapsim_result res;
     struct cli cli = {.ram = 64ULL << 20, .wss = 256ULL << 20};
+    struct output json = {.opt = "json"}, csv = {.opt = "csv"};
     char err[2048] = "";
     FILE *f;
     uint32_t ps;
@@ -418,11 +543,27 @@ int main(int argc, char **argv)
         cfg.sample_every = cfg.gen.accesses / 100 ? cfg.gen.accesses / 100 : 1;
     if (cli.bench)
         cfg.baseline = false;
+    ret = check_config(&cfg, &cli);
+    if (ret != 0)
+        return ret;
+    json.path = cli.json;
+    csv.path = cli.csv;
+    if (output_open(&json) != 0)
+        return EXIT_USAGE;
+    if (output_open(&csv) != 0) {
+        output_close(&json, false);
+        return EXIT_USAGE;
+    }
 
+    atomic_init(&got_signal, 0);
+    cfg.interrupt = &got_signal;
+    catch_signals();
     ret = swapsim_run(&cfg, &res, err, sizeof(err));
     if (ret != 0) {
         fprintf(stderr, "tmem-swapsim: %s\n", err);
         swapsim_result_free(&res);
+        output_close(&json, false);
+        output_close(&csv, false);
         return 1;
     }
     if (cli.bench) {
@@ -434,27 +575,19 @@ int main(int argc, char **argv)
     } else {
         swapsim_report_text(stdout, &cfg, &res);
     }
-    if (cli.json) {
-        f = fopen(cli.json, "w");
-        if (!f) {
-            fprintf(stderr, "tmem-swapsim: --json %s: %s\n", cli.json, strerror(errno));
-            ret = 1;
-        } else {
+    if (json.f) {
+        f = output_begin(&json);
+        if (f)
             swapsim_report_json(f, &cfg, &res);
-            if (fclose(f) != 0)
-                ret = 1;
-        }
-    }
-    if (cli.csv) {
-        f = fopen(cli.csv, "w");
-        if (!f) {
-            fprintf(stderr, "tmem-swapsim: --csv %s: %s\n", cli.csv, strerror(errno));
+        if (output_close(&json, f != NULL) != 0 || !f)
             ret = 1;
-        } else {
+    }
+    if (csv.f) {
+        f = output_begin(&csv);
+        if (f)
             swapsim_report_csv(f, &res);
-            if (fclose(f) != 0)
-                ret = 1;
-        }
+        if (output_close(&csv, f != NULL) != 0 || !f)
+            ret = 1;
     }
     if (res.total.mismatches || res.total.leaked_slots || res.total.leaked_tmem_pages ||
         res.store_pages_after) {
@@ -463,6 +596,12 @@ int main(int argc, char **argv)
                 res.total.mismatches, res.total.leaked_slots,
                 res.total.leaked_tmem_pages + res.store_pages_after);
         ret = 1;
+    }
+    if (res.interrupted) {
+        int sig = atomic_load(&got_signal);
+        fprintf(stderr, "tmem-swapsim: interrupted by %s: reports written with the accesses "
+                        "done\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        ret = 128 + (sig == SIGTERM ? SIGTERM : SIGINT);
     }
     swapsim_result_free(&res);
     return ret;

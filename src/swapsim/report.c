@@ -36,9 +36,31 @@ void swapsim_counters_write(struct stats_writer *w, const struct swapsim_counter
 #undef SWAPSIM_COUNTER_WRITE
 }
 
+/* The share saved, in percent, as printed with one decimal: a value that
+ * would print as -0.0 is 0 (no negative zero in a headline). */
 static double pct_less(uint64_t with, uint64_t without)
 {
-    return without ? 100.0 * ((double)without - (double)with) / (double)without : 0.0;
+    double v = without ? 100.0 * ((double)without - (double)with) / (double)without : 0.0;
+    return v > -0.05 && v < 0.05 ? 0.0 : v;
+}
+
+/* A capacity in bytes for the text report: "unlimited" or "N MiB". */
+static const char *capacity_text(uint64_t bytes, char *buf, size_t len)
+{
+    if (bytes == TMEM_CAPACITY_UNLIMITED)
+        return "unlimited";
+    snprintf(buf, len, "%" PRIu64 " MiB", bytes >> 20);
+    return buf;
+}
+
+/* A capacity for JSON (the string "unlimited", else a number) or CSV
+ * ("unlimited", else a number). */
+static void capacity_write(FILE *f, uint64_t bytes, bool json)
+{
+    if (bytes == TMEM_CAPACITY_UNLIMITED)
+        fputs(json ? "\"unlimited\"" : "unlimited", f);
+    else
+        fprintf(f, "%" PRIu64, bytes);
 }
 
 /* "R random + S sequential requests, T s (hdd T s, sata-ssd T s, nvme T s)":
@@ -65,20 +87,23 @@ void swapsim_report_text(FILE *f, const struct swapsim_config *cfg,
 {
     const struct swapsim_counters *t = &res->total, *b = &res->baseline;
     uint32_t ps = cfg->tmem.page_size ? cfg->tmem.page_size : 4096;
+    char cap[32];
+
+    if (res->interrupted)
+        fprintf(f, "tmem-swapsim: INTERRUPTED: the run was stopped early; the counters below "
+                   "are for the accesses done%s\n",
+                res->have_baseline || !cfg->baseline ? "" : ", and there is no baseline");
 
     fprintf(f, "tmem-swapsim: %u guest(s), RAM %u pages, address space %u pages (%u MiB / %u MiB),"
                " page %u B\n",
             res->guests, cfg->guest.ram_pages, cfg->guest.vpages,
             (uint32_t)((uint64_t)cfg->guest.ram_pages * ps >> 20),
             (uint32_t)((uint64_t)cfg->guest.vpages * ps >> 20), ps);
-    fprintf(f, "  workload %s, frontswap mode %s, reclaim %s, store capacity %s%" PRIu64 "%s"
+    fprintf(f, "  workload %s, frontswap mode %s, reclaim %s, store capacity %s"
                ", %u capacity event(s)\n",
             cfg->trace_path ? cfg->trace_path : swapsim_gen_kind_name(cfg->gen.kind),
             mode_name(cfg), guest_replace_name(cfg->guest.reclaim),
-            cfg->tmem.capacity_bytes == TMEM_CAPACITY_UNLIMITED ? "unlimited" : "",
-            cfg->tmem.capacity_bytes == TMEM_CAPACITY_UNLIMITED ? (uint64_t)0
-                                                               : cfg->tmem.capacity_bytes >> 20,
-            cfg->tmem.capacity_bytes == TMEM_CAPACITY_UNLIMITED ? "" : " MiB", cfg->nevents);
+            capacity_text(cfg->tmem.capacity_bytes, cap, sizeof(cap)), cfg->nevents);
     fprintf(f, "  accesses %" PRIu64 " (reads %" PRIu64 ", writes %" PRIu64 ", unmaps %" PRIu64
                "), faults: minor %" PRIu64 ", major %" PRIu64 "\n",
             t->accesses, t->reads, t->writes, t->unmaps, t->minor_faults, t->major_faults);
@@ -108,7 +133,12 @@ void swapsim_report_text(FILE *f, const struct swapsim_config *cfg,
     fprintf(f, "  wall time %.2f s: %.0f simulated page faults handled per second\n",
             res->wall_seconds,
             res->wall_seconds > 0 ? (double)res->faults / res->wall_seconds : 0.0);
-    if (res->have_baseline) {
+    if (res->have_baseline && b->pswpin + b->pswpout == 0) {
+        fprintf(f, "  simulated time: %.3f s with frontswap, %.3f s without\n", t->sim_ns / 1e9,
+                b->sim_ns / 1e9);
+        fprintf(f, "frontswap: nothing to compare: the run without frontswap did no swap I/O "
+                   "(the working set fit in RAM)\n");
+    } else if (res->have_baseline) {
         fprintf(f, "  simulated time: %.3f s with frontswap, %.3f s without\n", t->sim_ns / 1e9,
                 b->sim_ns / 1e9);
         /* the share of the simulated run time saved */
@@ -150,13 +180,14 @@ void swapsim_report_json(FILE *f, const struct swapsim_config *cfg,
                          const struct swapsim_result *res)
 {
     fprintf(f, "{\n  \"config\": {\"guests\": %u, \"ram_pages\": %u, \"vpages\": %u, "
-               "\"workload\": \"%s\", \"mode\": \"%s\", \"capacity_bytes\": %" PRIu64
-               ", \"events\": %u, \"accesses\": %" PRIu64 ", \"seed\": %" PRIu64
-               ", \"device\": \"%s\"},\n",
+               "\"workload\": \"%s\", \"mode\": \"%s\", \"capacity_bytes\": ",
             res->guests, cfg->guest.ram_pages, cfg->guest.vpages,
-            cfg->trace_path ? "trace" : swapsim_gen_kind_name(cfg->gen.kind), mode_name(cfg),
-            cfg->tmem.capacity_bytes, cfg->nevents, cfg->gen.accesses, cfg->gen.seed,
-            cfg->costs.device.name);
+            cfg->trace_path ? "trace" : swapsim_gen_kind_name(cfg->gen.kind), mode_name(cfg));
+    capacity_write(f, cfg->tmem.capacity_bytes, true);
+    fprintf(f, ", \"events\": %u, \"accesses\": %" PRIu64 ", \"seed\": %" PRIu64
+               ", \"device\": \"%s\"},\n",
+            cfg->nevents, cfg->gen.accesses, cfg->gen.seed, cfg->costs.device.name);
+    fprintf(f, "  \"interrupted\": %s,\n", res->interrupted ? "true" : "false");
     fprintf(f, "  \"wall_seconds\": %.6f,\n  \"faults_per_second\": %.1f,\n", res->wall_seconds,
             res->wall_seconds > 0 ? (double)res->faults / res->wall_seconds : 0.0);
     fprintf(f, "  \"store_pages_after_swapoff\": %" PRIu64 ",\n  \"total\": ",
@@ -174,9 +205,10 @@ void swapsim_report_json(FILE *f, const struct swapsim_config *cfg,
     fprintf(f, "\n  ],\n  \"samples\": [");
     for (size_t i = 0; i < res->nsamples; i++) {
         const struct swapsim_sample *s = &res->samples[i];
-        fprintf(f, "%s\n    {\"guest\": %u, \"at\": %" PRIu64 ", \"capacity\": %" PRIu64
-                   ", \"counters\": ",
-                i ? "," : "", s->guest, s->at, s->capacity);
+        fprintf(f, "%s\n    {\"guest\": %u, \"at\": %" PRIu64 ", \"capacity\": ",
+                i ? "," : "", s->guest, s->at);
+        capacity_write(f, s->capacity, true);
+        fputs(", \"counters\": ", f);
         json_counters(f, &s->c);
         fputc('}', f);
     }
@@ -192,7 +224,8 @@ void swapsim_report_csv(FILE *f, const struct swapsim_result *res)
     fputc('\n', f);
     for (size_t n = 0; n < res->nsamples; n++) {
         const struct swapsim_sample *s = &res->samples[n];
-        fprintf(f, "%u,%" PRIu64 ",%" PRIu64, s->guest, s->at, s->capacity);
+        fprintf(f, "%u,%" PRIu64 ",", s->guest, s->at);
+        capacity_write(f, s->capacity, false);
 #define SWAPSIM_COUNTER_CSV_VALUE(name, help) fprintf(f, ",%" PRIu64, s->c.name);
         SWAPSIM_COUNTERS(SWAPSIM_COUNTER_CSV_VALUE)
 #undef SWAPSIM_COUNTER_CSV_VALUE

@@ -50,15 +50,29 @@ _Static_assert(SIZE_UNLIMITED == TMEM_CAPACITY_UNLIMITED, "one meaning of unlimi
 int swapsim_parse_schedule(struct swapsim_config *cfg, const char *text, char *err,
                            size_t errlen)
 {
-    char *copy = strdup(text), *save = NULL, *item;
+    char *copy = strdup(text), *next, *item;
+    uint32_t nitem = 0;
     int ret = 0;
 
     if (!copy)
         return -ENOMEM;
     cfg->nevents = 0;
-    for (item = strtok_r(copy, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+    /* split at every comma ourselves: strtok would skip empty items */
+    for (next = copy; next;) {
         struct swapsim_cap_event ev = {0};
-        char *c1 = strchr(item, ':'), *c2, *end;
+        char *c1, *c2, *end;
+        item = next;
+        next = strchr(item, ',');
+        if (next)
+            *next++ = '\0';
+        nitem++;
+        if (!*item) {
+            swapsim_seterr(err, errlen, "schedule item %u is empty (expected "
+                           "ACCESS:SIZE[:swapout] between commas)", nitem);
+            ret = -EINVAL;
+            goto out;
+        }
+        c1 = strchr(item, ':');
         if (!c1) {
             swapsim_seterr(err, errlen, "schedule item '%s': expected ACCESS:SIZE[:swapout]",
                            item);
@@ -129,6 +143,7 @@ struct run_ctx {
     uint32_t next_event; /* guest 0's thread only */
     uint64_t pos;        /* guest 0's current access number */
     atomic_int stop;
+    atomic_int interrupted; /* a guest stopped on cfg->interrupt */
 };
 
 /* Fire due events; in_swapout: also the armed during-swapout ones. */
@@ -180,6 +195,10 @@ static void *drive(void *arg)
     int r;
 
     while (!atomic_load(&ctx->stop)) {
+        if (ctx->cfg->interrupt && atomic_load(ctx->cfg->interrupt)) {
+            atomic_store(&ctx->interrupted, 1);
+            break;
+        }
         if (rg->index == 0) {
             ctx->pos = n;
             fire_events(ctx, false);
@@ -234,6 +253,7 @@ static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swa
     int ret = 0;
 
     atomic_init(&ctx.stop, 0);
+    atomic_init(&ctx.interrupted, 0);
     if (guest_device_init(&ctx.device) != 0) {
         swapsim_seterr(err, errlen, "out of memory");
         return -ENOMEM;
@@ -310,6 +330,8 @@ static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swa
     }
     if (frontswap)
         res->wall_seconds = now_seconds() - t0;
+    if (atomic_load(&ctx.interrupted))
+        res->interrupted = true;
     for (uint32_t i = 0; i < cfg->guests; i++) {
         if (ctx.rg[i].ret != 0) {
             ret = ctx.rg[i].ret;
@@ -399,10 +421,11 @@ int swapsim_run(const struct swapsim_config *cfg, struct swapsim_result *res, ch
     }
     res->guests = cfg->guests;
     ret = run_once(cfg, true, res, err, errlen);
-    if (ret != 0 || !cfg->baseline)
+    if (ret != 0 || !cfg->baseline || res->interrupted)
         return ret;
     ret = run_once(cfg, false, res, err, errlen);
-    if (ret == 0)
+    /* a baseline cut short compares with nothing */
+    if (ret == 0 && !res->interrupted)
         res->have_baseline = true;
     return ret;
 }

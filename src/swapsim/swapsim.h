@@ -23,6 +23,7 @@
 #ifndef SWAPSIM_H
 #define SWAPSIM_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -171,6 +172,11 @@ void swapsim_gen_config_init(struct swapsim_gen_config *gc, uint32_t vpages,
  * Returns 0 or -EINVAL. */
 int swapsim_gen_kind_parse(const char *name, enum swapsim_gen_kind *out);
 const char *swapsim_gen_kind_name(enum swapsim_gen_kind kind);
+
+/* Check the generator parameters the caller chose (shares of writes and
+ * unmaps together at most 100%, zipf alpha in (0, 10]): 0, or -EINVAL with
+ * one line in err (shares in percent). swapsim_gen_create checks the same. */
+int swapsim_gen_config_check(const struct swapsim_gen_config *gc, char *err, size_t errlen);
 
 /* Create a seeded, reproducible generator. Returns 0, -EINVAL (bad
  * parameter, named in err), -ENOMEM. */
@@ -388,6 +394,11 @@ struct swapsim_config {
     struct swapsim_costs costs;
     bool baseline;          /* also run with frontswap off to compare (default) */
     uint64_t sample_every;  /* counters-over-time interval in accesses (0: off) */
+    /* When not NULL and set non-zero (e.g. from a signal handler), every
+     * guest stops before its next access and the run ends there as if its
+     * workload had ended (swapoff, counters, samples so far); the result is
+     * marked interrupted and no baseline is run. */
+    atomic_int *interrupt;
 };
 
 void swapsim_config_init(struct swapsim_config *cfg);
@@ -418,6 +429,7 @@ struct swapsim_result {
     uint64_t faults;                     /* minor + major, frontswap run */
     struct swapsim_sample *samples;      /* owned; free with swapsim_result_free */
     size_t nsamples;
+    bool interrupted;                    /* cfg->interrupt stopped the run early */
 };
 
 /*

@@ -139,6 +139,24 @@ static const struct swapsim_workload_ops gen_ops = {
     .destroy = gen_destroy,
 };
 
+int swapsim_gen_config_check(const struct swapsim_gen_config *gc, char *err, size_t errlen)
+{
+    /* the shares are kept in per mille but given (--writes, --unmaps) and
+     * reported in percent */
+    if ((uint64_t)gc->write_permille + gc->unmap_permille > 1000) {
+        swapsim_seterr(err, errlen, "workload: writes %g%% + unmaps %g%% = %g%% of accesses, "
+                       "more than 100%%", gc->write_permille / 10.0, gc->unmap_permille / 10.0,
+                       ((double)gc->write_permille + gc->unmap_permille) / 10.0);
+        return -EINVAL;
+    }
+    if (!(gc->zipf_alpha > 0.0) || gc->zipf_alpha > 10.0) {
+        swapsim_seterr(err, errlen, "workload: zipf alpha must be in (0, 10], got %g",
+                       gc->zipf_alpha);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int swapsim_gen_create(const struct swapsim_gen_config *gc, struct swapsim_workload **out,
                        char *err, size_t errlen)
 {
@@ -153,15 +171,8 @@ int swapsim_gen_create(const struct swapsim_gen_config *gc, struct swapsim_workl
         swapsim_seterr(err, errlen, "workload: unknown generator %d", (int)gc->kind);
         return -EINVAL;
     }
-    if ((uint64_t)gc->write_permille + gc->unmap_permille > 1000) {
-        swapsim_seterr(err, errlen, "workload: write + unmap shares exceed 1000 per mille");
+    if (swapsim_gen_config_check(gc, err, errlen) != 0)
         return -EINVAL;
-    }
-    if (!(gc->zipf_alpha > 0.0) || gc->zipf_alpha > 10.0) {
-        swapsim_seterr(err, errlen, "workload: zipf alpha must be in (0, 10], got %g",
-                       gc->zipf_alpha);
-        return -EINVAL;
-    }
     g = calloc(1, sizeof(*g));
     if (!g)
         goto nomem;

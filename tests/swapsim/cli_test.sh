@@ -57,6 +57,44 @@ expect 1 "bad.trace:2: bad operation 'Q'" -- --trace "$tmp/bad.trace" --ram 1M -
 printf '1 R\n9999 W\n' >"$tmp/range.trace"
 expect 1 "range.trace:2: virtual page 9999 out of range" -- --trace "$tmp/range.trace" --ram 1M --wss 8M
 
+# the shares of writes and unmaps are given in percent: a bad sum is a bad
+# option (2), named in percent, before anything runs
+expect 2 "writes 80% + unmaps 80% = 160% of accesses, more than 100%" -- --writes 80 --unmaps 80
+grep -q "per mille" "$tmp/err" && fail "--writes/--unmaps error still in per mille: $(cat "$tmp/err")"
+expect 2 "writes 60.5% + unmaps 40% = 100.5%" -- --writes 60.5 --unmaps 40
+# outputs are checked before the run: one line, 2, no report printed
+expect 2 "--json $tmp/nodir/r.json: cannot write it: No such file or directory" -- --json "$tmp/nodir/r.json"
+[ -s "$tmp/out" ] && fail "--json to an unwritable path still ran: $(head -2 "$tmp/out")"
+expect 2 "--csv $tmp: cannot write it: Is a directory" -- --csv "$tmp" --json "$tmp/ok.json"
+[ -s "$tmp/out" ] && fail "--csv to a directory still ran: $(head -2 "$tmp/out")"
+[ -e "$tmp/ok.json" ] && fail "--json file created by a refused command was left behind"
+# a run that fails leaves no output file it created, and an existing one as it was
+echo keep >"$tmp/old.json"
+expect 1 "cannot open trace" -- --trace "$tmp/none.trace" --ram 1M --wss 8M --json "$tmp/old.json" --csv "$tmp/new.csv"
+[ "$(cat "$tmp/old.json")" = keep ] || fail "a failed run changed an existing --json file"
+[ -e "$tmp/new.csv" ] && fail "a failed run left the --csv file it created"
+# schedules: empty items and events the run never reaches are refused
+expect 2 "--schedule '100:32M,,200:0': schedule item 2 is empty" -- --schedule 100:32M,,200:0
+expect 2 "schedule item 3 is empty" -- --schedule 100:32M,200:0,
+expect 2 "schedule item 1 is empty" -- --schedule ,100:32M
+expect 2 "--schedule: event 2 (at access 1000) would never fire: the run has 1000 accesses" -- --accesses 1000 --schedule 100:1M,1000:0
+expect 2 "event 1 (at access 5000) would never fire" -- --schedule 5000:0 --accesses 2000
+"$BIN" --ram 1M --wss 4M --accesses 1000 --schedule 999:0 --no-baseline >"$tmp/out" 2>"$tmp/err" ||
+    fail "an event at the last access refused: $(cat "$tmp/err")"
+# --trace is the workload: --workload beside it is refused, in either order
+expect 2 "--trace and --workload cannot be used together" -- --trace "$TRACE" --workload seq
+expect 2 "--trace and --workload cannot be used together" -- --workload zipf --trace "$TRACE"
+# nothing swapped: no "-0.0% faster", the headline says there is nothing to compare
+"$BIN" --ram 4M --wss 8M --accesses 1000 >"$tmp/out" 2>"$tmp/err" || fail "small run failed: $(cat "$tmp/err")"
+grep -q -- "-0\.0%" "$tmp/out" && fail "negative zero in the report: $(tail -1 "$tmp/out")"
+grep -q "^frontswap: nothing to compare: the run without frontswap did no swap I/O" "$tmp/out" ||
+    fail "no-swap run lacks 'nothing to compare': $(tail -1 "$tmp/out")"
+# unlimited capacity is the word, not 2^64-1
+"$BIN" --ram 1M --wss 4M --accesses 1000 --capacity unlimited --no-baseline >"$tmp/out" 2>"$tmp/err" ||
+    fail "--capacity unlimited failed: $(cat "$tmp/err")"
+grep -q "store capacity unlimited, 0 capacity event" "$tmp/out" || fail "text capacity: $(sed -n 2p "$tmp/out")"
+grep -q "18446744073709551615" "$tmp/out" && fail "2^64-1 in the text report"
+
 # --device: the block-device model's grammar, a one-line error naming it
 expect 2 "--device 'floppy': expected hdd, sata-ssd, nvme or custom:LAT_US,MBPS (LAT_US 0 to 10000000, MBPS 1 to 1000000) (see --help)" -- --device floppy
 expect 2 "--device 'custom:90,0': expected hdd, sata-ssd, nvme or custom:LAT_US,MBPS" -- --device custom:90,0
@@ -92,7 +130,17 @@ fi
 grep -q '"leaked_tmem_pages": 0' "$tmp/r.json" || fail "json lacks leaked_tmem_pages 0"
 if command -v python3 >/dev/null; then
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["total"]["mismatches"]==0 and len(d["samples"])==100' "$tmp/r.json" || fail "json does not parse or is wrong"
+    # capacity: a number, or the string "unlimited" (never 2^64-1)
+    python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+assert d["config"]["capacity_bytes"] == 256 << 20, d["config"]
+caps = [(s["at"], s["capacity"]) for s in d["samples"]]
+assert all(c == "unlimited" for a, c in caps if a > 15000), caps
+assert all(isinstance(c, int) for a, c in caps if a <= 15000), caps' "$tmp/r.json" || fail "json capacity not a number or \"unlimited\""
 fi
+grep -q "18446744073709551615" "$tmp/r.json" "$tmp/r.csv" && fail "2^64-1 in the JSON or CSV"
+grep -q "^0,20000,unlimited,20000," "$tmp/r.csv" || fail "csv capacity not 'unlimited' at the end: $(tail -1 "$tmp/r.csv" | cut -c1-60)"
+grep -q "^0,9800,65536,9800," "$tmp/r.csv" || fail "csv capacity not a number mid-run: $(sed -n 50p "$tmp/r.csv" | cut -c1-60)"
 [ "$(wc -l <"$tmp/r.csv")" -eq 101 ] || fail "csv: expected header + 100 rows, got $(wc -l <"$tmp/r.csv")"
 head -1 "$tmp/r.csv" | grep -q ",device_random_requests,device_sequential_requests," || fail "csv lacks the device request columns"
 head -1 "$tmp/r.csv" | grep -q ",sim_ns,device_time_ns,device_time_ns_hdd,device_time_ns_sata_ssd,device_time_ns_nvme$" || fail "csv lacks the device time columns"
@@ -124,6 +172,42 @@ for i in 2 3 4; do
         fail "run $i differs from run 1: $(diff "$tmp/repeat.1.counters" "$tmp/repeat.$i.counters" | head -4)"
 done
 grep -q "failed_stores [1-9]" "$tmp/repeat.1" || fail "the repeat runs refused no store: $(cat "$tmp/repeat.1")"
+
+# SIGINT / SIGTERM: the run stops at the next access, the reports are
+# written with what it has (marked interrupted), exit 128 + the signal
+interrupt() { # SIGNAL WANT-STATUS NAME args...: signal a long run after 1 s
+    local sig=$1 want=$2 name=$3; shift 3
+    "$BIN" --ram 4M --wss 64M --accesses 1000000000 --sample-every 10000 "$@" \
+        --json "$tmp/$name.json" --csv "$tmp/$name.csv" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+    local pid=$! n=0 rc
+    sleep 1
+    kill -"$sig" $pid
+    while kill -0 $pid 2>/dev/null && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+    if kill -0 $pid 2>/dev/null; then
+        kill -KILL $pid; wait $pid; fail "$name: SIG$sig did not stop the run within 30 s"; return
+    fi
+    wait $pid; rc=$?
+    [ $rc -eq "$want" ] || fail "$name: exited $rc after SIG$sig, wanted $want: $(cat "$tmp/$name.err")"
+    grep -q "^tmem-swapsim: interrupted by SIG$sig: reports written" "$tmp/$name.err" ||
+        fail "$name: stderr: $(cat "$tmp/$name.err")"
+    grep -q "^tmem-swapsim: INTERRUPTED: the run was stopped early" "$tmp/$name.out" ||
+        fail "$name: text report not marked interrupted: $(head -2 "$tmp/$name.out")"
+    grep -q "mismatches 0, leaked slots 0, leaked tmem pages 0" "$tmp/$name.out" ||
+        fail "$name: text report: $(cat "$tmp/$name.out")"
+    if command -v python3 >/dev/null; then
+        python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+assert d["interrupted"] is True and "baseline" not in d, d.keys()
+assert 0 < d["total"]["accesses"] < 1000000000 * len(d["guests"]), d["total"]
+assert d["total"]["mismatches"] == 0 and len(d["samples"]) > 0' "$tmp/$name.json" ||
+            fail "$name: json missing, not parsing or wrong"
+    fi
+    [ "$(wc -l <"$tmp/$name.csv")" -gt 1 ] || fail "$name: csv has no samples"
+}
+interrupt INT 130 sigint
+interrupt TERM 143 sigterm --guests 2
+# a run not interrupted says so
+grep -q '"interrupted": false,' "$tmp/r.json" || fail "json lacks \"interrupted\": false"
 
 "$BIN" --bench --ram 1M --wss 4M --accesses 20000 >"$tmp/out" 2>&1 || fail "--bench failed"
 grep -q "simulated page faults handled per second" "$tmp/out" || fail "--bench output: $(cat "$tmp/out")"

@@ -200,7 +200,7 @@ static void test_write_and_unmap_shares_follow_config(void **state)
     swapsim_workload_destroy(w);
     gc.write_permille = 990;
     assert_int_equal(swapsim_gen_create(&gc, &w, err, sizeof(err)), -EINVAL);
-    assert_non_null(strstr(err, "exceed"));
+    assert_non_null(strstr(err, "more than 100%"));
 }
 
 static char *write_file(const char *text)
@@ -340,6 +340,120 @@ static void test_schedules_parse_sizes_in_the_one_grammar_or_fail_clearly(void *
     assert_non_null(strstr(err, "swapout"));
     assert_int_equal(swapsim_parse_schedule(&cfg, "200:1M,100:1M", err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "access order"));
+    /* an empty item is refused, named by its place (it once was skipped) */
+    static const struct {
+        const char *text;
+        const char *want;
+    } empty[] = {{"100:32M,,200:0", "schedule item 2 is empty"},
+                 {"100:32M,", "schedule item 2 is empty"},
+                 {",100:32M", "schedule item 1 is empty"},
+                 {"", "schedule item 1 is empty"}};
+    for (size_t k = 0; k < sizeof(empty) / sizeof(empty[0]); k++) {
+        err[0] = '\0';
+        assert_int_equal(swapsim_parse_schedule(&cfg, empty[k].text, err, sizeof(err)), -EINVAL);
+        if (!strstr(err, empty[k].want))
+            fail_msg("'%s': error '%s' lacks '%s'", empty[k].text, err, empty[k].want);
+    }
+}
+
+/* The generator's parameters are checked in percent, as given (--writes,
+ * --unmaps): once the message said "per mille". */
+static void test_gen_config_check_speaks_percent(void **state)
+{
+    struct swapsim_gen_config gc;
+    struct swapsim_workload *w = NULL;
+    char err[256] = "";
+    (void)state;
+    swapsim_gen_config_init(&gc, 100, 100);
+    assert_int_equal(swapsim_gen_config_check(&gc, err, sizeof(err)), 0);
+    gc.write_permille = 800;
+    gc.unmap_permille = 205;
+    assert_int_equal(swapsim_gen_config_check(&gc, err, sizeof(err)), -EINVAL);
+    if (!strstr(err, "writes 80% + unmaps 20.5% = 100.5% of accesses, more than 100%"))
+        fail_msg("error not in percent: %s", err);
+    err[0] = '\0';
+    assert_int_equal(swapsim_gen_create(&gc, &w, err, sizeof(err)), -EINVAL);
+    assert_null(w);
+    assert_non_null(strstr(err, "= 100.5% of accesses"));
+    gc.unmap_permille = 200;
+    assert_int_equal(swapsim_gen_config_check(&gc, err, sizeof(err)), 0);
+}
+
+/* The headline never says "-0.0% faster": a difference that rounds to
+ * zero is 0.0%, and a baseline that did no swap I/O has nothing to compare. */
+static void test_headline_has_no_negative_zero(void **state)
+{
+    struct swapsim_config cfg;
+    struct swapsim_result res;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f;
+    (void)state;
+    swapsim_config_init(&cfg);
+    memset(&res, 0, sizeof(res));
+    res.guests = 1;
+    res.have_baseline = true;
+    /* both swapped, frontswap a hair slower: -0.001% */
+    res.total.pswpout = res.baseline.pswpout = 10;
+    res.total.sectors_written = res.baseline.sectors_written = 80;
+    res.total.sim_ns = 100001000;
+    res.baseline.sim_ns = 100000000;
+    f = open_memstream(&buf, &len);
+    swapsim_report_text(f, &cfg, &res);
+    fclose(f);
+    if (strstr(buf, "-0.0%") || !strstr(buf, "frontswap: 0.0% faster, 0.0% fewer sectors read, "
+                                              "0.0% fewer sectors written"))
+        fail_msg("headline: %s", buf);
+    free(buf);
+    /* a baseline without swap I/O */
+    memset(&res.total, 0, sizeof(res.total));
+    memset(&res.baseline, 0, sizeof(res.baseline));
+    res.total.sim_ns = 1025;
+    res.baseline.sim_ns = 1000;
+    f = open_memstream(&buf, &len);
+    swapsim_report_text(f, &cfg, &res);
+    fclose(f);
+    if (strstr(buf, "% faster") ||
+        !strstr(buf, "\nfrontswap: nothing to compare: the run without frontswap did no swap I/O"))
+        fail_msg("headline: %s", buf);
+    free(buf);
+}
+
+/* "unlimited" is a word in every output, never 2^64-1; numbers stay numbers. */
+static void test_unlimited_capacity_is_a_word(void **state)
+{
+    struct swapsim_config cfg;
+    struct swapsim_result res;
+    struct swapsim_sample samples[2];
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f;
+    (void)state;
+    swapsim_config_init(&cfg);
+    cfg.tmem.capacity_bytes = TMEM_CAPACITY_UNLIMITED;
+    memset(&res, 0, sizeof(res));
+    memset(samples, 0, sizeof(samples));
+    res.guests = 1;
+    samples[0].at = 10;
+    samples[0].capacity = TMEM_CAPACITY_UNLIMITED;
+    samples[1].at = 20;
+    samples[1].capacity = 65536;
+    res.samples = samples;
+    res.nsamples = 2;
+    f = open_memstream(&buf, &len);
+    swapsim_report_text(f, &cfg, &res);
+    swapsim_report_json(f, &cfg, &res);
+    swapsim_report_csv(f, &res);
+    fclose(f);
+    if (strstr(buf, "18446744073709551615") || strstr(buf, "unlimited0"))
+        fail_msg("2^64-1 in the report: %s", buf);
+    assert_non_null(strstr(buf, "store capacity unlimited, 0 capacity event(s)\n"));
+    assert_non_null(strstr(buf, "\"capacity_bytes\": \"unlimited\", \"events\": 0"));
+    assert_non_null(strstr(buf, "{\"guest\": 0, \"at\": 10, \"capacity\": \"unlimited\", "));
+    assert_non_null(strstr(buf, "{\"guest\": 0, \"at\": 20, \"capacity\": 65536, "));
+    assert_non_null(strstr(buf, "\n0,10,unlimited,0,"));
+    assert_non_null(strstr(buf, "\n0,20,65536,0,"));
+    free(buf);
 }
 
 /* Counters are declared once (SWAPSIM_COUNTERS): the adder sums every one,
@@ -652,6 +766,9 @@ int main(void)
         cmocka_unit_test(test_unreadable_or_binary_trace_is_refused),
         cmocka_unit_test(test_sample_trace_in_tree_parses),
         cmocka_unit_test(test_schedules_parse_sizes_in_the_one_grammar_or_fail_clearly),
+        cmocka_unit_test(test_gen_config_check_speaks_percent),
+        cmocka_unit_test(test_headline_has_no_negative_zero),
+        cmocka_unit_test(test_unlimited_capacity_is_a_word),
         cmocka_unit_test(test_every_counter_is_summed_and_rendered_in_list_order),
         cmocka_unit_test(test_report_has_headline_and_all_counters),
         cmocka_unit_test(test_schedule_drop_to_zero_mid_run_loses_nothing),
