@@ -46,7 +46,6 @@ int tmemfs_fs_setup(struct tmemfs_fs *fs, const struct tmemfs_opts *o, size_t i,
     int rc;
 
     memset(fs, 0, sizeof(*fs));
-    fs->rootfd = rootfd;
     fs->opts = o;
     fs->mountpoint = o->mountpoints[i];
     fs->named = named;

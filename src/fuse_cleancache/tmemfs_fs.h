@@ -23,7 +23,6 @@
 #include "fuse_cleancache/tmemfs_stats.h"
 
 struct tmemfs_fs {
-    int rootfd;                   /* SOURCE, O_PATH directory */
     const struct tmemfs_opts *opts; /* shared by every mount of the process */
     const char *mountpoint;       /* this mount's MOUNTPOINT as given */
     bool named;                   /* JSON statistics name the mountpoint */
@@ -34,7 +33,8 @@ struct tmemfs_fs {
     bool io_ready;
     struct tmemfs_object_table *objs;
     struct tmemfs_creds creds;      /* the daemon's identity (tmemfs_creds.h) */
-    struct tmemfs_inode_table inodes; /* what the kernel knows the mount by */
+    struct tmemfs_inode_table inodes; /* what the kernel knows the mount by; its
+                                     root holds SOURCE's O_PATH descriptor */
     bool inodes_ready;
     struct tmemfs_inode control[TMEMFS_CONTROL_NR]; /* the control directory, files */
 };

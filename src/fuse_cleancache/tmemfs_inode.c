@@ -161,16 +161,6 @@ void tmemfs_inode_forget(struct tmemfs_inode_table *t, struct tmemfs_inode *inod
     free(inode);
 }
 
-size_t tmemfs_inode_count(struct tmemfs_inode_table *t)
-{
-    size_t n;
-
-    pthread_mutex_lock(&t->lock);
-    n = t->count;
-    pthread_mutex_unlock(&t->lock);
-    return n;
-}
-
 void tmemfs_inode_proc_path(const struct tmemfs_inode *inode, char *buf, size_t size)
 {
     snprintf(buf, size, "/proc/self/fd/%d", inode->fd);

@@ -75,9 +75,6 @@ struct tmemfs_inode *tmemfs_inode_get(struct tmemfs_inode_table *t, int fd,
 void tmemfs_inode_forget(struct tmemfs_inode_table *t, struct tmemfs_inode *inode,
                          uint64_t n);
 
-/* Number of inodes in the table (for tests and statistics). */
-size_t tmemfs_inode_count(struct tmemfs_inode_table *t);
-
 /* "/proc/self/fd/N" of the inode's O_PATH descriptor, for the calls that
  * have no *at() form with an empty path (reopening, xattrs, chmod). */
 void tmemfs_inode_proc_path(const struct tmemfs_inode *inode, char *buf, size_t size);

@@ -246,14 +246,12 @@ int tmemfs_opts_parse(struct fuse_args *args, struct tmemfs_opts *o, FILE *err)
     o->kcache = r.kcache;
     o->nonempty = r.nonempty;
     o->backing_direct = r.backing_direct;
-    o->allow_other = r.allow_other;
     /* Other users on the mount: the kernel checks permissions too (see
      * tmemfs_opts.h), also on names and attributes it has cached, which the
      * daemon never sees again. */
     if (r.allow_other && !r.default_permissions &&
         fuse_opt_add_arg(args, "-odefault_permissions") != 0)
         TMEMFS_BAD("out of memory");
-    o->default_permissions = r.allow_other || r.default_permissions;
     if (o->show_help || o->show_version) {
         rc = 0;
         goto out;

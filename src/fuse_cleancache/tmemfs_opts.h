@@ -55,9 +55,6 @@ struct tmemfs_opts {
     double attr_timeout;   /* seconds the kernel may cache attributes (1) */
     double entry_timeout;  /* seconds the kernel may cache names (1) */
     double negative_timeout; /* ... that a name does not exist (0) */
-    bool allow_other;      /* libfuse's -o allow_other was given */
-    bool default_permissions; /* the kernel checks modes: given, or implied
-                              by allow_other (added to the fuse args) */
     bool foreground, single_thread, debug;
     bool show_help, show_version;
 };
