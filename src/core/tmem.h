@@ -35,7 +35,7 @@
  * errno on failure:
  *   -EINVAL  bad argument, unknown or destroyed pool id
  *   -ENOENT  get/flush found nothing under that handle
- *   -ENOSPC  put refused: no room (or hysteresis, or frozen client; the
+ *   -ENOSPC  put refused: no room (or hysteresis, frozen client, cap; the
  *            statistics say which)
  *   -ENOMEM  allocation failure
  *
@@ -83,6 +83,22 @@ struct tmem_oid {
 /* Largest number of pools one client may hold open at once. */
 #define TMEM_MAX_POOLS_PER_CLIENT 256
 
+/* ----------------------------------------------------------- compression */
+enum tmem_compressor {
+    TMEM_COMPRESSOR_NONE = 0, /* pages stored as they came (or same-filled) */
+    TMEM_COMPRESSOR_LZ4,      /* lz4 (liblz4), the default */
+    TMEM_COMPRESSOR_ZSTD,     /* zstd (libzstd) at tmem_config.compress_level */
+};
+
+/*
+ * Parse a compressor as users write it: "lz4", "zstd", "zstd:LEVEL"
+ * (LEVEL 1..19) or "none" (also "off"). On success sets *out and *level
+ * (0 when none was given) and returns 0; -EINVAL for anything else.
+ */
+int tmem_compressor_parse(const char *text, enum tmem_compressor *out, int *level);
+/* "none", "lz4" or "zstd" (NULL for a value outside the enum). */
+const char *tmem_compressor_name(enum tmem_compressor c);
+
 /* ----------------------------------------------------------- configuration */
 struct tmem_config {
     /* Budget in bytes: page data plus metadata (see tmem_stats). Default:
@@ -90,9 +106,12 @@ struct tmem_config {
     uint64_t capacity_bytes;
     /* Page size in bytes: a power of two from 512 to 32768. Default 4096. */
     uint32_t page_size;
-    /* lz4-compress pages (default true). */
-    bool compress;
-    /* A page whose lz4 size exceeds this many bytes is stored raw.
+    /* How pages are compressed (zswap's `compressor` parameter): lz4
+     * (default), zstd at compress_level, or none. */
+    enum tmem_compressor compressor;
+    /* zstd's level, 1..19 (0 = default, 3); ignored by lz4 and none. */
+    int compress_level;
+    /* A page whose compressed size exceeds this many bytes is stored raw.
      * 0 = default (3/4 of the page size). */
     uint32_t compress_threshold;
     /* Share identical pages between handles (default true). */
@@ -111,6 +130,9 @@ struct tmem_config {
      * kernel has them off, or the allocator refuses the hooks, the store
      * works without; without jemalloc (sanitizer builds) it has no effect. */
     bool huge_pages;
+    /* Time every put, get and flush into per-client latency histograms
+     * (tmem_client_latency; default false: two clock reads per call). */
+    bool latency_histograms;
 };
 
 /* Fill *cfg with the defaults described above. */
@@ -173,6 +195,37 @@ typedef long (*tmem_pressure_fn)(void *arg, struct tmem_client *c, int pool_id,
 int tmem_client_set_pressure_callback(struct tmem_client *c, tmem_pressure_fn fn,
                                       void *arg);
 
+/*
+ * Hypervisor policy per client, as Xen's tmem `weight` and `cap`.
+ *
+ * Weight (1..10000, default 100): under pressure, ephemeral pages are
+ * reclaimed first from the client whose ephemeral bytes divided by its
+ * weight is largest (its least recently used page), so clients that keep
+ * pressing settle at ephemeral holdings in the ratio of their weights.
+ * Persistent pages are not part of the split (they are asked back through
+ * the pressure callbacks). A shared ephemeral pool's pages count against
+ * the client that created it, then, when it lets go of the pool, against
+ * another client holding it.
+ *
+ * Cap (bytes, default TMEM_CAPACITY_UNLIMITED): the most the client may
+ * hold in its private pools, ephemeral and persistent, counting for each
+ * page its data (at the allocator's size class) and its 32-byte record:
+ * data_bytes + 32 * pages of a client without shared pools (shared pools
+ * are not capped). A put that would take it over first evicts the
+ * client's own oldest ephemeral pages (of private pools); if that is not
+ * enough the put is refused with -ENOSPC, counted as failed_puts_cap. As
+ * for the store's capacity, the room is counted before the page a put
+ * replaces goes. Lowering the cap below what the client holds evicts its
+ * ephemeral pages at once; persistent pages above the cap stay until
+ * flushed (never dropped).
+ *
+ * Both may be set at any time from any thread (a lowered cap's evictions
+ * run in the caller's thread, before tmem_client_set_cap returns). Return
+ * 0, or -EINVAL (weight out of range, NULL client).
+ */
+int tmem_client_set_weight(struct tmem_client *c, uint32_t weight);
+int tmem_client_set_cap(struct tmem_client *c, uint64_t bytes);
+
 /* ------------------------------------------------------------------ pools */
 
 /*
@@ -196,7 +249,7 @@ int tmem_destroy_pool(struct tmem_client *c, int pool_id);
 
 /*
  * Copy page_size bytes from page into the store under the handle.
- * Returns 0, or -ENOSPC (no room / hysteresis / frozen), -ENOMEM, -EINVAL.
+ * Returns 0, or -ENOSPC (no room / hysteresis / frozen / cap), -ENOMEM, -EINVAL.
  * On any failure an older copy under the same handle is removed.
  * The store never keeps a reference to page.
  */
@@ -224,10 +277,12 @@ int tmem_flush_object(struct tmem_client *c, int pool_id, const struct tmem_oid 
 
 /*
  * Change the budget (bytes; TMEM_CAPACITY_UNLIMITED for none) at any time
- * from any thread. A smaller value evicts ephemeral pages at once, least
- * recently used first, until the store fits; if persistent pages still keep
- * it over, the pressure callbacks are asked for them (see above). Persistent
- * pages are never dropped by the store itself. Returns 0; the store may stay
+ * from any thread. A smaller value evicts ephemeral pages at once, until
+ * the store fits: each the least recently used page of the client whose
+ * ephemeral bytes / weight is largest (see tmem_client_set_weight; with
+ * one client, the store's least recently used page); if persistent pages
+ * still keep it over, the pressure callbacks are asked for them (see
+ * above). Persistent pages are never dropped by the store itself. Returns 0; the store may stay
  * over the new budget if clients do not give pages back (new puts are then
  * refused until it fits).
  */
@@ -260,7 +315,7 @@ uint32_t tmem_page_size(const struct tmem *tm);
  *         STATE    read by the statistics call from the store, client or
  *                  pool itself
  *   ID    the upper-case name the core's own enums use (TMEM_PUT_FAIL_*
- *         below for the four reasons a put fails)
+ *         below for the five reasons a put fails)
  *   name  the field of struct tmem_stats, and its name when rendered
  *   help  one line on what it counts (docs/core.md's table is made from
  *         these lists)
@@ -270,7 +325,7 @@ uint32_t tmem_page_size(const struct tmem *tm);
 #define TMEM_STATS_PUT_FIELDS(X)                                                              \
     X(SUM, PUTS, puts, "put calls: succ_puts + failed_puts")                                 \
     X(COUNTER, SUCC_PUTS, succ_puts, "puts that stored their page")                          \
-    X(SUM, FAILED_PUTS, failed_puts, "puts refused: the sum of the four failed_puts_* below")
+    X(SUM, FAILED_PUTS, failed_puts, "puts refused: the sum of the five failed_puts_* below")
 
 /* Why a put failed, one counter each (also failed_puts_reason[TMEM_PUT_FAIL_<ID>]). */
 #define TMEM_STATS_PUT_FAILURE_FIELDS(X)                                                      \
@@ -279,7 +334,9 @@ uint32_t tmem_page_size(const struct tmem *tm);
     X(COUNTER, FAIL_HYSTERESIS, failed_puts_hysteresis,                                      \
       "puts refused while usage is above the accept threshold (hysteresis)")                 \
     X(COUNTER, FAIL_FROZEN, failed_puts_frozen, "puts refused because the client is frozen") \
-    X(COUNTER, FAIL_ALLOC, failed_puts_alloc, "puts refused because an allocation failed")
+    X(COUNTER, FAIL_ALLOC, failed_puts_alloc, "puts refused because an allocation failed")   \
+    X(COUNTER, FAIL_CAP, failed_puts_cap,                                                    \
+      "puts refused because the client is at its cap and has no private ephemeral page to evict")
 
 #define TMEM_STATS_OTHER_FIELDS(X)                                                            \
     X(COUNTER, DUP_REPLACED, dup_puts_replaced,                                              \
@@ -300,7 +357,8 @@ uint32_t tmem_page_size(const struct tmem *tm);
     X(COUNTER, PRESSURE_PAGES, pressure_pages, "pages the pressure callbacks said they flushed") \
     X(SUM, PAGES, pages, "handles holding a page now: the sum of the four pages_* kinds below") \
     X(PAGES, PAGES_RAW, pages_raw, "pages held as they came (page_size bytes of data)")     \
-    X(PAGES, PAGES_COMPRESSED, pages_compressed, "pages held lz4-compressed")               \
+    X(PAGES, PAGES_COMPRESSED, pages_compressed,                                             \
+      "pages held compressed (by the store's compressor: lz4 or zstd)")                      \
     X(PAGES, PAGES_SAME_FILLED, pages_same_filled,                                           \
       "pages whose bytes repeat one 64-bit word, held as that word")                         \
     X(PAGES, PAGES_DEDUPLICATED, pages_deduplicated,                                         \
@@ -313,12 +371,15 @@ uint32_t tmem_page_size(const struct tmem *tm);
     X(STATE, ALLOCATOR_BYTES, allocator_bytes,                                               \
       "store only: jemalloc's own count of the store's arenas (0 without jemalloc)")         \
     X(STATE, POOLS, pools, "store: live pools; client: pools it holds; pool: 1")            \
-    X(STATE, CLIENTS, clients, "store only: live clients")
+    X(STATE, CLIENTS, clients, "store only: live clients")                                  \
+    X(STATE, WEIGHT, weight, "client only: its weight (tmem_client_set_weight); 0 elsewhere") \
+    X(STATE, CAP_BYTES, cap_bytes,                                                           \
+      "client only: its cap in bytes (tmem_client_set_cap; written unlimited when none); 0 elsewhere")
 
 #define TMEM_STATS_FIELDS(X)                                                                  \
     TMEM_STATS_PUT_FIELDS(X) TMEM_STATS_PUT_FAILURE_FIELDS(X) TMEM_STATS_OTHER_FIELDS(X)
 
-/* Why a put failed: TMEM_PUT_FAIL_NO_ROOM, _HYSTERESIS, _FROZEN, _ALLOC. */
+/* Why a put failed: TMEM_PUT_FAIL_NO_ROOM, _HYSTERESIS, _FROZEN, _ALLOC, _CAP. */
 enum tmem_put_failure {
 #define TMEM_PUT_FAILURE_ENUM_(kind, id, name, help) TMEM_PUT_##id,
     TMEM_STATS_PUT_FAILURE_FIELDS(TMEM_PUT_FAILURE_ENUM_)
@@ -388,13 +449,36 @@ int tmem_pool_stats(const struct tmem_client *c, int pool_id, struct tmem_stats 
  */
 int tmem_stats_format(const struct tmem_stats *st, bool json, char *buf, size_t size);
 
+/* ------------------------------------------------------------ latency */
+
+struct histogram; /* common/histogram.h */
+
+/* The timed operations; flush counts flush_page and flush_object. */
+enum tmem_op { TMEM_OP_PUT, TMEM_OP_GET, TMEM_OP_FLUSH, TMEM_OP_COUNT };
+
+/*
+ * Copy the latency histogram (nanoseconds per call, every call whatever
+ * its result) of operation op on the client's pools of one kind
+ * (persistent true: persistent pools; false: ephemeral) into *out, for a
+ * client or for the whole store (every client, destroyed ones included).
+ * A call that names no pool (a bad or destroyed pool id, a NULL argument)
+ * has no kind and is not counted. Empty unless the store was created with
+ * latency_histograms. Returns 0, or -EINVAL (NULL argument, op out of
+ * range). Thread-safe (a snapshot, each bucket read once).
+ */
+int tmem_client_latency(const struct tmem_client *c, enum tmem_op op, bool persistent,
+                        struct histogram *out);
+int tmem_latency(const struct tmem *tm, enum tmem_op op, bool persistent,
+                 struct histogram *out);
+
 /* ------------------------------------------------------------ checking */
 
 /*
  * Verify the store's invariants: walk every client, pool, stripe, object,
- * radix tree, page record, the LRU of ephemeral pages, the dedup tables
- * and the record slabs, and compare every gauge and reference count with
- * what the walk finds (docs/core.md lists the invariants). For tests and
+ * radix tree, page record, the clients' LRUs of ephemeral pages and the
+ * bytes they hold, the dedup tables and the record slabs, and compare
+ * every gauge and reference count with what the walk finds (docs/core.md
+ * lists the invariants). For tests and
  * debugging: it costs time proportional to everything the store holds,
  * during which every other call on the store waits.
  *

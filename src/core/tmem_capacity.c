@@ -1,6 +1,6 @@
 /*
- * tmem_capacity.c - the budget: admission of puts, eviction to fit, and
- * persistent pressure.
+ * tmem_capacity.c - the budget: admission of puts, eviction to fit, the
+ * clients' weights and caps, and persistent pressure.
  *
  * Models the hypervisor deciding, moment by moment, how much memory tmem
  * may use. Usage = data bytes + metadata bytes, as charged by
@@ -12,13 +12,31 @@
  * allocates beyond its reservation can push usage a few hundred bytes past
  * the capacity; the put trims ephemeral pages afterwards.
  *
- * Eviction (tmem_evict_one): the victim is the least recently used
- * ephemeral page of the whole store (the order tmem_lru.c keeps) whose
- * stripe can be locked at once; the evictor starts from the LRU's lock and
- * may only trylock a stripe, so it passes over pages whose stripe is busy,
- * and after TMEM_EVICT_TRIES of them reports BUSY: the caller yields and
- * tries again (the kernel's list_lru walk skips busy items the same way).
- * Persistent pages are never on the LRU, so never evicted.
+ * Eviction (tmem_evict_one): for store-wide pressure (a put needs room,
+ * tmem_set_capacity or tmem_reclaim shrinks), the victim is the least
+ * recently used ephemeral page of the client whose ephemeral bytes divided
+ * by its weight is largest (Xen tmem's weights: clients that keep pressing
+ * settle at ephemeral holdings in the ratio of their weights; with one
+ * client, the oldest page of the store); for a client's cap, the least
+ * recently used page of that client's private ephemeral pools (its shared
+ * pools' pages are passed over: they do not count against its cap). The
+ * lists are tmem_lru.c's. The page taken is the first whose stripe can be
+ * locked at once; the evictor starts from the LRU's lock and may only
+ * trylock a stripe, so it passes over pages whose stripe is busy, and
+ * after TMEM_EVICT_TRIES of them reports BUSY: the caller yields and tries
+ * again (the kernel's list_lru walk skips busy items the same way).
+ * Persistent pages are never on an LRU, so never evicted.
+ *
+ * Caps: a client's held bytes (tmem_page_bytes of every page of its
+ * private pools, as the stripes apply them at unlock) plus what its puts
+ * in flight reserved may not pass its cap. A put into a private pool
+ * reserves its page's bytes of the cap (tmem_cap_reserve) before it
+ * reserves room in the store, evicting the client's own oldest private
+ * ephemeral pages while they do not fit; when none is left the put is
+ * refused (failed_puts_cap). As with the store's budget, the room is
+ * counted before the page the put replaces is released. A put into a
+ * shared pool is not capped. Lowering a cap evicts at once
+ * (tmem_client_set_cap); persistent pages above it stay.
  *
  * Hysteresis (zswap's accept_threshold_percent): after a refusal for no
  * room, puts are refused until usage falls below the threshold.
@@ -30,12 +48,14 @@
  * Locking: capacity, reservations and the hysteresis latch are atomics;
  * reclaim_lock serialises pressure rounds (trylock: a callback that
  * re-enters tmem_set_capacity does not deadlock, it only trims). A trim
- * outside a put (tmem_reclaim, tmem_set_capacity) holds check_lock shared,
- * not across the pressure callbacks; a put's own evictions are covered by
- * its client's lock, which the checker takes too.
+ * outside a put (tmem_reclaim, tmem_set_capacity, tmem_client_set_cap)
+ * holds check_lock shared, not across the pressure callbacks; a put's own
+ * evictions are covered by its client's lock, which the checker takes too.
+ * Weights and caps are atomics; a client's cap reservations too.
  */
 #include "core/tmem_internal.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
 
@@ -45,35 +65,41 @@ enum tmem_evict_result { TMEM_EVICTED, TMEM_EVICT_BUSY, TMEM_EVICT_EMPTY };
 
 struct tmem_victim {
     struct tmem *tm;
+    bool private_only;          /* pass over pages of shared pools */
     struct tmem_stripe *stripe; /* the claimed page's, locked */
 };
 
 /* The victim choice: take page_id if its stripe can be locked now (called
- * with lru_lock held, so trylock only). The page is alive while on the
+ * with lru_lock held, so trylock only). The page is alive while on its
  * LRU, and so are its object and pool. */
-static bool tmem_victim_claim(void *arg, uint32_t page_id)
+static enum tmem_lru_claim tmem_victim_claim(void *arg, uint32_t page_id)
 {
     struct tmem_victim *v = arg;
     const struct tmem_page *p = tmem_page_record(v->tm, page_id);
     const struct tmem_object *obj = tmem_object_record(v->tm, p->object);
-    struct tmem_stripe *st = tmem_stripe_of(obj->pool, &obj->oid);
+    struct tmem_stripe *st;
 
+    if (v->private_only && !obj->pool->owner)
+        return TMEM_LRU_PASS;
+    st = tmem_stripe_of(obj->pool, &obj->oid);
     if (pthread_mutex_trylock(&st->lock) != 0)
-        return false;
+        return TMEM_LRU_BUSY;
     v->stripe = st;
-    return true;
+    return TMEM_LRU_TAKE;
 }
 
-/* Evict one ephemeral page: the least recently used one that is free to go. */
-static enum tmem_evict_result tmem_evict_one(struct tmem *tm)
+/* Evict one ephemeral page: the least recently used one that is free to
+ * go, of the client most above its weighted share (from NULL), or of
+ * from's private pools. */
+static enum tmem_evict_result tmem_evict_one(struct tmem *tm, struct tmem_client *from)
 {
-    struct tmem_victim v = {tm, NULL};
+    struct tmem_victim v = {tm, from != NULL, NULL};
     struct tmem_page *p;
     struct tmem_object *obj;
     uint32_t id, object_id;
     bool empty;
 
-    id = tmem_lru_take_oldest(tm, TMEM_EVICT_TRIES, tmem_victim_claim, &v, &empty);
+    id = tmem_lru_take_oldest(tm, from, TMEM_EVICT_TRIES, tmem_victim_claim, &v, &empty);
     if (!id)
         return empty ? TMEM_EVICT_EMPTY : TMEM_EVICT_BUSY;
     p = tmem_page_record(tm, id);
@@ -112,7 +138,7 @@ enum tmem_reserve_result tmem_reserve(struct tmem *tm, uint64_t bytes)
             if (atomic_compare_exchange_weak(&tm->reserved, &reserved, reserved + bytes))
                 return TMEM_RESERVED;
         }
-        switch (tmem_evict_one(tm)) {
+        switch (tmem_evict_one(tm, NULL)) {
         case TMEM_EVICTED:
             break;
         case TMEM_EVICT_BUSY:
@@ -147,7 +173,7 @@ long tmem_trim(struct tmem *tm)
     long evicted = 0;
 
     while (!tmem_fits(tmem_usage(tm), 0, atomic_load(&tm->capacity))) {
-        enum tmem_evict_result r = tmem_evict_one(tm);
+        enum tmem_evict_result r = tmem_evict_one(tm, NULL);
         if (r == TMEM_EVICT_EMPTY)
             break;
         if (r == TMEM_EVICT_BUSY)
@@ -156,6 +182,78 @@ long tmem_trim(struct tmem *tm)
             evicted++;
     }
     return evicted;
+}
+
+/* ------------------------------------------------------------ caps */
+
+enum tmem_reserve_result tmem_cap_reserve(struct tmem *tm, struct tmem_client *c,
+                                          uint64_t bytes, uint64_t *reserved)
+{
+    *reserved = 0;
+    for (;;) {
+        uint64_t cap = atomic_load_explicit(&c->cap, memory_order_relaxed);
+        uint64_t res = atomic_load(&c->cap_reserved);
+
+        if (cap == TMEM_CAPACITY_UNLIMITED)
+            return TMEM_RESERVED;
+        while (tmem_fits(tmem_load(&c->held) + res, bytes, cap)) {
+            if (atomic_compare_exchange_weak(&c->cap_reserved, &res, res + bytes)) {
+                *reserved = bytes;
+                return TMEM_RESERVED;
+            }
+        }
+        switch (tmem_evict_one(tm, c)) {
+        case TMEM_EVICTED:
+            break;
+        case TMEM_EVICT_BUSY:
+            sched_yield();
+            break;
+        case TMEM_EVICT_EMPTY:
+            return TMEM_RESERVE_CAP;
+        }
+    }
+}
+
+void tmem_cap_unreserve(struct tmem_client *c, uint64_t reserved)
+{
+    if (reserved)
+        atomic_fetch_sub(&c->cap_reserved, reserved);
+}
+
+/* Evict c's private ephemeral pages while it holds more than its cap. */
+static long tmem_cap_trim(struct tmem *tm, struct tmem_client *c)
+{
+    long evicted = 0;
+
+    while (!tmem_fits(tmem_load(&c->held), 0, atomic_load(&c->cap))) {
+        enum tmem_evict_result r = tmem_evict_one(tm, c);
+        if (r == TMEM_EVICT_EMPTY)
+            break;
+        if (r == TMEM_EVICT_BUSY)
+            sched_yield();
+        else
+            evicted++;
+    }
+    return evicted;
+}
+
+int tmem_client_set_weight(struct tmem_client *c, uint32_t weight)
+{
+    if (!c || weight < 1 || weight > TMEM_WEIGHT_MAX)
+        return -EINVAL;
+    atomic_store(&c->weight, weight);
+    return 0;
+}
+
+int tmem_client_set_cap(struct tmem_client *c, uint64_t bytes)
+{
+    if (!c)
+        return -EINVAL;
+    atomic_store(&c->cap, bytes);
+    pthread_rwlock_rdlock(&c->tm->check_lock);
+    tmem_cap_trim(c->tm, c);
+    pthread_rwlock_unlock(&c->tm->check_lock);
+    return 0;
 }
 
 struct tmem_pressure_target {

@@ -14,13 +14,21 @@
  *
  *  - clients and pools: the live counts; every private pool in exactly its
  *    owner's table, every shared pool in the registry (uuids distinct)
- *    and held by exactly `holders` table entries;
+ *    and held by exactly `holders` table entries; every live client once
+ *    on the list of clients with an LRU; every ephemeral pool's lru_owner
+ *    its owner (private) or a client holding it (shared);
  *  - every handle's page record names its object and index, and is in
  *    exactly one index; records of valid kinds; compressed data
  *    decompresses to exactly one page;
- *  - the LRU holds exactly the pages of ephemeral pools' handles, linked
- *    consistently both ways; persistent pages and detached owners carry
- *    no links;
+ *  - the per-client LRUs hold exactly the pages of ephemeral pools'
+ *    handles, each page on the list of its pool's lru_owner, linked
+ *    consistently both ways, and each client's lru_bytes is the bytes of
+ *    the pages on its list; persistent pages and detached owners carry no
+ *    links;
+ *  - caps: each client's held bytes = the sum over its private pools of
+ *    their pages' data and record bytes (as their stripes' gauges count
+ *    them), every private pool's stripes point at its owner's count and a
+ *    shared pool's at none; no cap bytes reserved;
  *  - dedup: each owner in the table has refs = the records using its data
  *    (its own handle included), a hash that matches its bytes, and every
  *    record using an owner finds it in the table; an owner no handle
@@ -39,7 +47,6 @@
 #include "core/tmem_internal.h"
 
 #include <errno.h>
-#include <lz4.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +147,7 @@ struct tmem_checker {
     uint64_t detached;            /* owners no handle holds */
     uint64_t data_bytes, payload_bytes, metadata_bytes; /* the store's, as found */
     uint64_t objects;
+    struct tmem_client *lru_client; /* the client whose LRU is being walked */
     unsigned char *page;          /* a page_size buffer for decompressing */
 };
 
@@ -170,14 +178,30 @@ static int tmem_check_data(struct tmem_checker *ck, uint32_t id, const struct tm
     if (!tmem_page_value(p))
         return tmem_check_fail(ck->r, "page %u holds %u bytes of data at NULL", id, len);
     if (tmem_page_kind(p) == TMEM_KIND_COMPRESSED &&
-        (len >= size || LZ4_decompress_safe((const char *)(uintptr_t)tmem_page_value(p),
-                                            (char *)ck->page, (int)len, (int)size) != (int)size))
+        (len >= size || tmem_codec_decompress(ck->tm, (const void *)(uintptr_t)tmem_page_value(p),
+                                              len, ck->page) != 0))
         return tmem_check_fail(ck->r, "page %u: its %u compressed bytes do not decompress to "
                                "one page", id, len);
     return 0;
 }
 
 /* ------------------------------------------------------------ clients, pools */
+
+/* Is an ephemeral pool's lru_owner its owner (private) or one of its
+ * holders (shared)? */
+static bool tmem_check_lru_owner_holds(const struct tmem_pool *pool)
+{
+    const struct tmem_client *o = pool->lru_owner;
+
+    if (!o)
+        return false;
+    if (pool->owner)
+        return o == pool->owner;
+    for (int id = 0; id < TMEM_MAX_POOLS_PER_CLIENT; id++)
+        if (o->pools[id] == pool)
+            return true;
+    return false;
+}
 
 /* The client list and pool tables (clients_lock and every client's lock
  * held): collect every live pool once in ck->pools. */
@@ -189,9 +213,26 @@ static int tmem_check_clients(struct tmem_checker *ck)
     uint64_t clients = 0;
     int rc = 0;
 
+    ck->metadata_bytes += tmem_memory_usable_size(tm, tm->latency);
     for (struct tmem_client *c = tm->clients; c; c = c->next) {
+        size_t on_lru_list = 0;
         clients++;
         ck->metadata_bytes += tmem_memory_usable_size(tm, c);
+        ck->metadata_bytes += tmem_memory_usable_size(tm, c->latency);
+        for (struct tmem_client *d = tm->lru_clients; d; d = d->lru_next)
+            on_lru_list += d == c;
+        if (on_lru_list != 1) {
+            rc = tmem_check_fail(ck->r, "client %s is %zu times on the list of clients with "
+                                 "an LRU", c->name, on_lru_list);
+            goto out;
+        }
+        if (!c->latency != !tm->cfg.latency_histograms) {
+            rc = tmem_check_fail(ck->r, "client %s %s latency histograms, the store's "
+                                 "configuration says %s", c->name,
+                                 c->latency ? "has" : "has no",
+                                 tm->cfg.latency_histograms ? "on" : "off");
+            goto out;
+        }
         for (int id = 0; id < TMEM_MAX_POOLS_PER_CLIENT; id++) {
             struct tmem_pool *pool = c->pools[id];
             if (!pool)
@@ -204,6 +245,12 @@ static int tmem_check_clients(struct tmem_checker *ck)
                                      pool->owner ? pool->owner->name : "nobody");
                 goto out;
             }
+            if (!tmem_pool_is_persistent(pool) && !tmem_check_lru_owner_holds(pool)) {
+                rc = tmem_check_fail(ck->r, "client %s pool %d: its LRU owner %s does not "
+                                     "hold it", c->name, id,
+                                     pool->lru_owner ? pool->lru_owner->name : "(none)");
+                goto out;
+            }
             if (nall == cap) {
                 struct tmem_pool **more = realloc(all, (cap ? 2 * cap : 64) * sizeof(*all));
                 if (!more) {
@@ -214,6 +261,18 @@ static int tmem_check_clients(struct tmem_checker *ck)
                 cap = cap ? 2 * cap : 64;
             }
             all[nall++] = pool;
+        }
+    }
+    {
+        uint64_t listed = 0;
+        for (struct tmem_client *d = tm->lru_clients; d; d = d->lru_next)
+            if (++listed > clients)
+                break;
+        if (listed != clients) {
+            rc = tmem_check_fail(ck->r, "the list of clients with an LRU holds %s clients "
+                                 "than the %llu there are", listed > clients ? "more" : "fewer",
+                                 (unsigned long long)clients);
+            goto out;
         }
     }
     if (clients != atomic_load(&tm->clients_live)) {
@@ -319,16 +378,17 @@ static int tmem_check_handle(void *arg, uint32_t object_id, uint32_t index, uint
     }
     /* the writers of the links also held a lock this checker has waited
      * for, so the links can be read without lru_lock */
-    on_lru = p->lru.prev != tm->lru.none || tm->lru.head == id;
-    if (tmem_pool_is_persistent(ck->pool) && (on_lru || p->lru.next != tm->lru.none))
-        return tmem_check_fail(ck->r, "page %u of a persistent pool is linked into the LRU",
-                               id);
-    if (!tmem_pool_is_persistent(ck->pool)) {
-        if (!on_lru)
-            return tmem_check_fail(ck->r, "page %u of an ephemeral pool is not on the LRU",
-                                   id);
-        ck->ephemeral++;
+    if (tmem_pool_is_persistent(ck->pool)) {
+        if (p->lru.prev || p->lru.next || tmem_lru_is_some_head(tm, id))
+            return tmem_check_fail(ck->r, "page %u of a persistent pool is linked into an "
+                                   "LRU", id);
+        return 0;
     }
+    on_lru = p->lru.prev || ck->pool->lru_owner->lru.head == id;
+    if (!on_lru)
+        return tmem_check_fail(ck->r, "page %u of an ephemeral pool is not on its LRU owner "
+                               "%s's LRU", id, ck->pool->lru_owner->name);
+    ck->ephemeral++;
     return 0;
 }
 
@@ -355,9 +415,14 @@ static int tmem_check_stripe(struct tmem_checker *ck, struct tmem_stripe *st)
                                    tmem_check_gauge_names[i],
                                    (unsigned long long)tmem_load(&g[i]),
                                    (unsigned long long)ck->gauge[i]);
-    if (st->pending_data_bytes || st->pending_payload_bytes)
-        return tmem_check_fail(ck->r, "pool %p stripe %u: store bytes not applied at its "
-                               "unlock", (void *)ck->pool, ck->stripe);
+    if (st->pending_data_bytes || st->pending_payload_bytes || st->pending_held_bytes)
+        return tmem_check_fail(ck->r, "pool %p stripe %u: store or held bytes not applied at "
+                               "its unlock", (void *)ck->pool, ck->stripe);
+    if (st->held != (ck->pool->owner ? &ck->pool->owner->held : NULL))
+        return tmem_check_fail(ck->r, "pool %p stripe %u: its held bytes go to %s", 
+                               (void *)ck->pool, ck->stripe,
+                               ck->pool->owner ? "another client than its owner"
+                                               : "a client, in a shared pool");
 #define TMEM_CHECK_PAGES_(kind, id, name, help)                                            \
     TMEM_IF_PAGES_##kind(pages += ck->gauge[TMEM_G_##id];)
     TMEM_STATS_FIELDS(TMEM_CHECK_PAGES_)
@@ -400,7 +465,8 @@ static int tmem_check_pools(struct tmem_checker *ck)
 
 /* ------------------------------------------------------------ LRU */
 
-/* One page on the LRU: a live handle of an ephemeral pool. */
+/* One page on ck->lru_client's LRU: a live handle of an ephemeral pool
+ * whose lru_owner that client is. */
 static int tmem_check_lru_page(void *arg, uint32_t id)
 {
     struct tmem_checker *ck = arg;
@@ -408,23 +474,69 @@ static int tmem_check_lru_page(void *arg, uint32_t id)
     const struct tmem_object *obj;
 
     if (!tmem_id_list_has(&ck->handles, id) || !tmem_slab_id_plausible(&ck->tm->objects, p->object))
-        return tmem_check_fail(ck->r, "LRU: page %u is no handle's page", id);
+        return tmem_check_fail(ck->r, "LRU of %s: page %u is no handle's page",
+                               ck->lru_client->name, id);
     obj = tmem_object_record(ck->tm, p->object);
     if (!tmem_check_is_pool(ck, obj->pool) || tmem_pool_is_persistent(obj->pool))
-        return tmem_check_fail(ck->r, "LRU: page %u is not in an ephemeral pool", id);
+        return tmem_check_fail(ck->r, "LRU of %s: page %u is not in an ephemeral pool",
+                               ck->lru_client->name, id);
+    if (obj->pool->lru_owner != ck->lru_client)
+        return tmem_check_fail(ck->r, "LRU of %s: page %u is of a pool whose LRU owner is %s",
+                               ck->lru_client->name, id, obj->pool->lru_owner->name);
     return 0;
 }
 
 static int tmem_check_lru(struct tmem_checker *ck)
 {
-    uint64_t count;
-    int rc = tmem_lru_check(ck->tm, ck->r, ck->ephemeral, tmem_check_lru_page, ck, &count);
+    uint64_t total = 0;
 
-    if (rc)
-        return rc;
-    if (count != ck->ephemeral)
-        return tmem_check_fail(ck->r, "LRU holds %llu pages, the ephemeral pools %llu",
-                               (unsigned long long)count, (unsigned long long)ck->ephemeral);
+    for (struct tmem_client *c = ck->tm->clients; c; c = c->next) {
+        uint64_t count;
+        int rc;
+        ck->lru_client = c;
+        rc = tmem_lru_check(ck->tm, c, ck->r, ck->ephemeral, tmem_check_lru_page, ck, &count);
+        if (rc)
+            return rc;
+        total += count;
+    }
+    if (total != ck->ephemeral)
+        return tmem_check_fail(ck->r, "the LRUs hold %llu pages, the ephemeral pools %llu",
+                               (unsigned long long)total, (unsigned long long)ck->ephemeral);
+    return 0;
+}
+
+/* ------------------------------------------------------------ caps */
+
+/* Every client's held bytes against its private pools' gauges (already
+ * checked against their pages), and no cap bytes reserved. */
+static int tmem_check_held(struct tmem_checker *ck)
+{
+    for (struct tmem_client *c = ck->tm->clients; c; c = c->next) {
+        uint64_t held = 0;
+        for (int id = 0; id < TMEM_MAX_POOLS_PER_CLIENT; id++) {
+            const struct tmem_pool *pool = c->pools[id];
+            if (!pool || pool->owner != c)
+                continue;
+            for (uint32_t i = 0; i < TMEM_STRIPES; i++) {
+                const _Atomic uint64_t *g = pool->stripes[i].gauges.g;
+                uint64_t pages = 0;
+#define TMEM_CHECK_HELD_PAGES_(kind, fid, name, help)                                       \
+    TMEM_IF_PAGES_##kind(pages += tmem_load(&g[TMEM_G_##fid]);)
+                TMEM_STATS_FIELDS(TMEM_CHECK_HELD_PAGES_)
+#undef TMEM_CHECK_HELD_PAGES_
+                held += tmem_load(&g[TMEM_G_DATA_BYTES]) + pages * sizeof(struct tmem_page);
+            }
+        }
+        if (held != tmem_load(&c->held))
+            return tmem_check_fail(ck->r, "client %s holds %llu bytes in its private pools, "
+                                   "its held count says %llu", c->name,
+                                   (unsigned long long)held,
+                                   (unsigned long long)tmem_load(&c->held));
+        if (atomic_load(&c->cap_reserved))
+            return tmem_check_fail(ck->r, "client %s: %llu cap bytes reserved with no put "
+                                   "running", c->name,
+                                   (unsigned long long)atomic_load(&c->cap_reserved));
+    }
     return 0;
 }
 
@@ -457,9 +569,8 @@ static int tmem_check_owner(void *arg, uint32_t id, uint32_t refs)
     rc = tmem_check_data(ck, id, p);
     if (rc)
         return rc;
-    if (p->lru.prev != ck->tm->lru.none || p->lru.next != ck->tm->lru.none ||
-        ck->tm->lru.head == id)
-        return tmem_check_fail(ck->r, "detached dedup owner %u is linked into the LRU", id);
+    if (p->lru.prev || p->lru.next || tmem_lru_is_some_head(ck->tm, id))
+        return tmem_check_fail(ck->r, "detached dedup owner %u is linked into an LRU", id);
     ck->detached++;
     ck->data_bytes += tmem_memory_size_class(ck->tm, len);
     ck->payload_bytes += len;
@@ -573,6 +684,8 @@ int tmem_check(struct tmem *tm, char *why, size_t whylen)
         rc = tmem_check_pools(&ck);
     if (!rc)
         rc = tmem_check_lru(&ck);
+    if (!rc)
+        rc = tmem_check_held(&ck);
     if (!rc)
         rc = tmem_check_dedup(&ck);
     if (!rc)

@@ -1,10 +1,31 @@
 /*
- * tmem_codec.c - what a page is made of: same-filled detection, the content
- * hash used by deduplication.
+ * tmem_codec.c - what a page is made of: same-filled detection, the
+ * compressors, the compressibility probe, the content hash used by
+ * deduplication.
  *
  * Same-filled pages (zswap's same_filled_pages): a page whose bytes repeat
  * one 64-bit word (all zero, one byte, or one 2/4/8-byte pattern) is stored
  * as that word alone.
+ *
+ * Compressors (cfg.compressor, zswap's `compressor` parameter): one per
+ * store, so a COMPRESSED record needs no tag saying which one made it.
+ *  - lz4: every page with a fresh hash table (LZ4_compress_default, as
+ *    zswap's lz4 does), an independent block LZ4_decompress_safe reads
+ *    alone. A per-thread stream restarted with LZ4_resetStream_fast saves
+ *    the table's 16 KiB initialisation and was faster on synthetic pages,
+ *    but on real ones (text, binaries, fio's data) it was 1.7 to 3 times
+ *    slower and compressed fewer pages below the threshold: its table,
+ *    32-bit entries at 12 hash bits, finds fewer matches than the 16-bit,
+ *    13-bit one lz4 picks for a fresh small input (docs/core.md).
+ *  - zstd (libzstd) at cfg.compress_level: one zstd frame per page
+ *    (ZSTD_compressCCtx, ZSTD_decompressDCtx). Its contexts are costly to
+ *    create (tens to hundreds of KiB), so each thread keeps one of each,
+ *    made at its first zstd call and freed when the thread exits (a
+ *    pthread key's destructor); they are working memory, like lz4's table
+ *    on the stack, not counted in the store's budget. Without a context
+ *    (allocation failed) a page is stored raw, or read with
+ *    ZSTD_decompress, which makes its own.
+ *  - none: pages are stored raw (or same-filled, or deduplicated).
  *
  * The content hash is XXH3 (libxxhash, inlined: XXH_INLINE_ALL, the
  * library's documented header-only mode), of which dedup keeps 32 bits.
@@ -12,27 +33,34 @@
  * before sharing. It replaced a hand-written 4-lane multiply-xor hash;
  * docs/core.md has the measurement (core_bench --hash).
  *
- * The compressibility probe: lz4 spends about as long failing on a page
- * it cannot shrink (random or already-compressed data) as succeeding on
- * one it can, and zswap counts such pages (reject_compress_poor) only
- * after paying for the attempt. 256 bytes sampled across the page take
- * about 162 distinct values when the page is random (256 draws from 256
- * values) and far fewer on text, code, binaries and whatever lz4 brings
- * under the threshold; at 140 or more the page is stored raw without the
- * attempt. The samples run along a diagonal (slice i, byte i mod stride)
- * so that data with a period, such as fio's buffers (random 32-bit values
- * in 64-bit words), is not sampled at one offset of each period. On this
+ * The compressibility probe, in front of either compressor: lz4 spends
+ * about as long failing on a page it cannot shrink (random or
+ * already-compressed data) as succeeding on one it can (zstd longer), and
+ * zswap counts such pages (reject_compress_poor) only after paying for
+ * the attempt. 256 bytes sampled across the page take about 162 distinct
+ * values when the page is random (256 draws from 256 values) and far
+ * fewer on text, code, binaries and whatever lz4 brings under the
+ * threshold; at 140 or more the page is stored raw without the attempt.
+ * The samples run along a diagonal (slice i, byte i mod stride) so that
+ * data with a period, such as fio's buffers (random 32-bit values in
+ * 64-bit words), is not sampled at one offset of each period. On this
  * project's sources, docs, binaries, libc, gcc, gzip files and random data
  * (4509 pages): 3099 of 3584 pages lz4 could not shrink to 3/4 were
  * caught, none of the 925 it could; of fio's pages, 74 %. A page 70 %
  * random and 30 % zero (which lz4 brings to 72 %) counts 130 +- 4, so
  * about one in a hundred such pages is stored raw.
  *
- * No state, no locks.
+ * State: the per-thread zstd contexts (above) and the pthread key that
+ * frees them, made once per process. No locks.
  */
 #include "core/tmem_internal.h"
 
+#include <errno.h>
+#include <lz4.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -81,4 +109,152 @@ void tmem_codec_fill(void *page, uint32_t size, uint64_t word)
 uint32_t tmem_codec_hash(const void *data, size_t len)
 {
     return (uint32_t)XXH3_64bits(data, len);
+}
+
+/* ------------------------------------------------------------ compressors */
+
+#define TMEM_ZSTD_DEFAULT_LEVEL 3
+#define TMEM_ZSTD_MAX_LEVEL 19
+
+static const char *const tmem_compressor_names[] = {
+    [TMEM_COMPRESSOR_NONE] = "none",
+    [TMEM_COMPRESSOR_LZ4] = "lz4",
+    [TMEM_COMPRESSOR_ZSTD] = "zstd",
+};
+
+const char *tmem_compressor_name(enum tmem_compressor c)
+{
+    if ((unsigned)c >= sizeof(tmem_compressor_names) / sizeof(tmem_compressor_names[0]))
+        return NULL;
+    return tmem_compressor_names[c];
+}
+
+int tmem_compressor_parse(const char *text, enum tmem_compressor *out, int *level)
+{
+    int lv = 0;
+
+    if (!text || !out)
+        return -EINVAL;
+    if (strcmp(text, "none") == 0 || strcmp(text, "off") == 0) {
+        *out = TMEM_COMPRESSOR_NONE;
+    } else if (strcmp(text, "lz4") == 0) {
+        *out = TMEM_COMPRESSOR_LZ4;
+    } else if (strncmp(text, "zstd", 4) == 0 && (text[4] == '\0' || text[4] == ':')) {
+        if (text[4] == ':') {
+            const char *d = text + 5;
+            /* 1..19, digits only: no sign, no spaces, no leading zero */
+            if (d[0] < '1' || d[0] > '9' || (d[1] && (d[1] < '0' || d[1] > '9' || d[2])))
+                return -EINVAL;
+            lv = d[1] ? (d[0] - '0') * 10 + (d[1] - '0') : d[0] - '0';
+            if (lv > TMEM_ZSTD_MAX_LEVEL)
+                return -EINVAL;
+        }
+        *out = TMEM_COMPRESSOR_ZSTD;
+    } else {
+        return -EINVAL;
+    }
+    if (level)
+        *level = lv;
+    return 0;
+}
+
+int tmem_codec_config_check(struct tmem_config *cfg)
+{
+    switch (cfg->compressor) {
+    case TMEM_COMPRESSOR_NONE:
+    case TMEM_COMPRESSOR_LZ4:
+        return 0;
+    case TMEM_COMPRESSOR_ZSTD:
+        if (cfg->compress_level == 0)
+            cfg->compress_level = TMEM_ZSTD_DEFAULT_LEVEL;
+        if (cfg->compress_level < 1 || cfg->compress_level > TMEM_ZSTD_MAX_LEVEL)
+            return -EINVAL;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+/* A thread's zstd contexts (see the top of the file). */
+struct tmem_zstd_contexts {
+    ZSTD_CCtx *compress;
+    ZSTD_DCtx *decompress;
+};
+
+static pthread_key_t tmem_zstd_key;
+static pthread_once_t tmem_zstd_key_once = PTHREAD_ONCE_INIT;
+static bool tmem_zstd_key_made;
+static _Thread_local struct tmem_zstd_contexts *tmem_zstd_mine;
+
+static void tmem_zstd_free(void *arg)
+{
+    struct tmem_zstd_contexts *z = arg;
+    ZSTD_freeCCtx(z->compress);
+    ZSTD_freeDCtx(z->decompress);
+    free(z);
+}
+
+static void tmem_zstd_make_key(void)
+{
+    tmem_zstd_key_made = pthread_key_create(&tmem_zstd_key, tmem_zstd_free) == 0;
+}
+
+/* The calling thread's contexts (either may be NULL), or NULL. */
+static struct tmem_zstd_contexts *tmem_zstd_contexts(void)
+{
+    struct tmem_zstd_contexts *z = tmem_zstd_mine;
+
+    if (z)
+        return z;
+    pthread_once(&tmem_zstd_key_once, tmem_zstd_make_key);
+    if (!tmem_zstd_key_made || !(z = calloc(1, sizeof(*z))))
+        return NULL;
+    z->compress = ZSTD_createCCtx();
+    z->decompress = ZSTD_createDCtx();
+    if ((!z->compress && !z->decompress) || pthread_setspecific(tmem_zstd_key, z) != 0) {
+        tmem_zstd_free(z);
+        return NULL;
+    }
+    tmem_zstd_mine = z;
+    return z;
+}
+
+uint32_t tmem_codec_compress(const struct tmem *tm, const void *page, void *buffer, uint32_t max)
+{
+    uint32_t size = tm->cfg.page_size;
+
+    switch (tm->cfg.compressor) {
+    case TMEM_COMPRESSOR_LZ4: {
+        int n = LZ4_compress_default(page, buffer, (int)size, (int)max);
+        return n > 0 ? (uint32_t)n : 0;
+    }
+    case TMEM_COMPRESSOR_ZSTD: {
+        struct tmem_zstd_contexts *z = tmem_zstd_contexts();
+        size_t n;
+        if (!z || !z->compress)
+            return 0;
+        /* fails (dstSize_tooSmall) when the frame would pass max */
+        n = ZSTD_compressCCtx(z->compress, buffer, max, page, size, tm->cfg.compress_level);
+        return ZSTD_isError(n) || n == 0 ? 0 : (uint32_t)n;
+    }
+    default:
+        return 0;
+    }
+}
+
+int tmem_codec_decompress(const struct tmem *tm, const void *data, uint32_t len, void *page)
+{
+    uint32_t size = tm->cfg.page_size;
+
+    switch (tm->cfg.compressor) {
+    case TMEM_COMPRESSOR_LZ4:
+        return LZ4_decompress_safe(data, page, (int)len, (int)size) == (int)size ? 0 : -EIO;
+    case TMEM_COMPRESSOR_ZSTD: {
+        struct tmem_zstd_contexts *z = tmem_zstd_contexts();
+        size_t n = z && z->decompress ? ZSTD_decompressDCtx(z->decompress, page, size, data, len)
+                                      : ZSTD_decompress(page, size, data, len);
+        return !ZSTD_isError(n) && n == size ? 0 : -EIO;
+    }
+    default:
+        return -EIO; /* a store without a compressor holds no compressed page */
+    }
 }

@@ -7,9 +7,11 @@
  *
  * Layout of a store (docs/core.md has the pictures and the file map):
  *
- *   struct tmem ............ capacity, byte gauges, LRU of ephemeral pages,
+ *   struct tmem ............ capacity, byte gauges, the clients with LRUs,
  *   |                        allocator, page and object slabs, dedup table
- *   +- struct tmem_client .. a guest: table of pool pointers (per-client ids)
+ *   +- struct tmem_client .. a guest: table of pool pointers (per-client ids),
+ *      |                     weight and cap, the bytes it holds, the LRU of
+ *      |                     its ephemeral pages, latency histograms
  *      +- struct tmem_pool . 64 lock stripes; each stripe is a hash table of
  *         |                  objects (chained through object ids)
  *         +- object ........ 192-bit oid + a radix tree (64-way) of page ids
@@ -34,7 +36,9 @@
  *   2. client->lock (rwlock)  the client's pool table; ops hold it shared
  *   3. stripe->lock           objects, radix trees and page records of the
  *                             stripe's objects (except the fields below)
- *   4. tm->lru_lock           the LRU links of every page, the LRU's ends
+ *   4. tm->lru_lock           every client's LRU (its ends and bytes), the
+ *                             LRU links of every page, the list of clients
+ *                             with an LRU, every pool's lru_owner
  *      a dedup shard's lock   refs of its owners, its table
  *                             (3 -> 4 only; lru and dedup never nest)
  *   5. a slab shard's lock    record allocation in that shard (tmem_slab.c)
@@ -48,11 +52,15 @@
  * takes the others one at a time.
  * Statistics take no lock of their own: a pool's live in its stripes and
  * are written only under the stripe lock (tmem_add_owned, plain stores);
- * store-wide gauges and clients' counters are relaxed atomic adds.
+ * store-wide gauges and clients' counters are relaxed atomic adds. So are
+ * a client's held bytes (its cap's measure), applied at stripe unlocks as
+ * the store's bytes are, and its latency histograms. Weight and cap are
+ * atomics, read by whoever needs them.
  */
 #ifndef TMEM_INTERNAL_H
 #define TMEM_INTERNAL_H
 
+#include "common/histogram.h"
 #include "common/index_list.h"
 #include "core/tmem.h"
 #include "core/tmem_dedup.h"
@@ -62,6 +70,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <time.h>
 
 #define TMEM_STRIPES 64u /* lock stripes per pool (power of two) */
 
@@ -150,7 +159,7 @@ static inline void tmem_add_owned(_Atomic uint64_t *v, uint64_t n)
 enum tmem_page_kind {
     TMEM_KIND_FREE = 0,
     TMEM_KIND_RAW,        /* value = pointer to page_size bytes */
-    TMEM_KIND_COMPRESSED, /* value = pointer to len bytes of lz4 */
+    TMEM_KIND_COMPRESSED, /* value = pointer to len bytes of the store's compressor */
     TMEM_KIND_SAME,       /* value = the 64-bit word the page repeats */
     TMEM_KIND_DEDUP,      /* value = id of the owner record holding the data */
 };
@@ -238,8 +247,9 @@ struct tmem_object {
  * without it; a pool's statistics are the sum over its stripes. The store's
  * data and payload bytes that the events under the lock change are summed
  * in pending_* and applied at tmem_stripe_unlock, so that a put replacing a
- * page of the same size changes no store-wide value. The lock and the index
- * fields fill the first cache line, so stripes do not share one.
+ * page of the same size changes no store-wide value; so are the owning
+ * client's held bytes (private pools). The lock and the index fields fill
+ * the first cache line, so stripes do not share one.
  */
 struct tmem_stripe {
     union {
@@ -248,11 +258,14 @@ struct tmem_stripe {
             uint32_t *buckets;     /* object ids, chained through object->next */
             uint32_t bucket_count; /* 0 or a power of two */
             uint32_t objects;
+            _Atomic uint64_t *held; /* the owner's held bytes (private pools; set
+                                       at creation), NULL for a shared pool */
         };
         char cache_line_pad[64];
     };
     int64_t pending_data_bytes;    /* store DATA bytes, not yet applied */
     int64_t pending_payload_bytes; /* store PAYLOAD bytes, not yet applied */
+    int64_t pending_held_bytes;    /* the owner's held bytes, not yet applied */
     struct tmem_counters counters;
     struct tmem_gauges gauges;
 };
@@ -262,6 +275,11 @@ struct tmem_pool {
     uint32_t flags;
     uint8_t uuid[16];
     struct tmem_client *owner;  /* private pools; NULL for shared */
+    struct tmem_client *lru_owner; /* ephemeral pools: the client whose LRU
+                                   holds its pages and whose weight they count
+                                   against: the owner, or for a shared pool the
+                                   client that created it, then another holder
+                                   when that one lets go (tm->lru_lock) */
     int holders;                /* clients holding it (tm->clients_lock) */
     struct tmem_pool *next_shared; /* tm->shared_pools list (clients_lock) */
     struct tmem_stripe stripes[TMEM_STRIPES]; /* also hold the pool's statistics */
@@ -294,7 +312,30 @@ struct tmem_client {
                                        live private pool's events are counted in
                                        the pool's stripes only: tmem_count_event) */
     struct tmem_client *next;       /* tm->clients (clients_lock) */
+
+    /* Hypervisor policy (tmem_client_set_weight, tmem_client_set_cap). */
+    _Atomic uint32_t weight;        /* 1..TMEM_WEIGHT_MAX */
+    _Atomic uint64_t cap;           /* bytes; TMEM_CAPACITY_UNLIMITED: none */
+    _Atomic uint64_t held;          /* what the cap counts: data + record bytes
+                                       (tmem_page_bytes) of every page of its
+                                       private pools, changed at stripe unlocks */
+    _Atomic uint64_t cap_reserved;  /* bytes promised to its puts in flight */
+
+    /* Its LRU of ephemeral pages (tmem_lru.c; all under tm->lru_lock): the
+     * pages of the ephemeral pools it is lru_owner of, head most, tail least
+     * recently used, and their tmem_page_bytes (written under the lock,
+     * read by anyone). */
+    struct index_list lru;
+    _Atomic uint64_t lru_bytes;
+    struct tmem_client *lru_next;   /* tm->lru_clients */
+
+    /* Latency histograms (tmem_latency.c): NULL unless cfg.latency_histograms,
+     * else TMEM_OP_COUNT * 2 of them, [op * 2 + persistent]. Set at creation. */
+    struct histogram *latency;
 };
+
+#define TMEM_WEIGHT_DEFAULT 100u
+#define TMEM_WEIGHT_MAX 10000u
 
 /* ------------------------------------------------------------ the store */
 struct tmem {
@@ -317,8 +358,10 @@ struct tmem {
     pthread_mutex_t reclaim_lock;   /* one pressure round at a time */
 
     pthread_mutex_t lru_lock;
-    struct index_list lru;          /* ephemeral pages: head most, tail least
-                                       recently used (tmem_lru.c) */
+    struct tmem_client *lru_clients; /* every live client, each with its LRU of
+                                       ephemeral pages (tmem_lru.c; lru_lock) */
+    struct histogram *latency;      /* NULL, or the latency histograms of the
+                                       destroyed clients ([op * 2 + persistent]) */
 
     struct tmem_slab pages;
     struct tmem_slab objects;
@@ -331,9 +374,15 @@ static inline void tmem_stripe_lock(struct tmem_stripe *st)
     pthread_mutex_lock(&st->lock);
 }
 
-/* Apply the store-wide byte changes made under the lock, then unlock. */
+/* Apply the store-wide byte changes made under the lock, and the owner's
+ * held bytes, then unlock. */
 static inline void tmem_stripe_unlock(struct tmem *tm, struct tmem_stripe *st)
 {
+    if (st->pending_held_bytes) {
+        atomic_fetch_add_explicit(st->held, (uint64_t)st->pending_held_bytes,
+                                  memory_order_relaxed);
+        st->pending_held_bytes = 0;
+    }
     if (st->pending_data_bytes) {
         tmem_gauge_add(&tm->gauges, TMEM_G_DATA_BYTES, st->pending_data_bytes);
         st->pending_data_bytes = 0;
@@ -375,6 +424,15 @@ static inline uint32_t tmem_page_stored_len(const struct tmem *tm, const struct 
     }
 }
 
+/* What a handle's page weighs against its client's cap and weight: its
+ * record and its own data at the allocator's size class (a deduplicated
+ * page: the record; the data is its owner's). */
+static inline uint64_t tmem_page_bytes(const struct tmem *tm, const struct tmem_page *p)
+{
+    uint32_t len = tmem_page_stored_len(tm, p);
+    return sizeof(struct tmem_page) + (len ? tmem_memory_size_class(tm, len) : 0);
+}
+
 static inline struct tmem_page *tmem_page_record(const struct tmem *tm, uint32_t id)
 {
     return (struct tmem_page *)tmem_slab_record(&tm->pages, id);
@@ -390,6 +448,17 @@ static inline struct tmem_object *tmem_object_record(const struct tmem *tm, uint
 #define TMEM_CODEC_PROBE_POOR 140u    /* distinct values that mean "random" */
 /* Does the page (size >= 256 bytes) look like data lz4 cannot shrink? */
 bool tmem_codec_looks_incompressible(const void *page, uint32_t size);
+/* Check cfg's compressor and level (a zstd level of 0 becomes the default,
+ * 3). 0 or -EINVAL. */
+int tmem_codec_config_check(struct tmem_config *cfg);
+/* Compress the page (page_size bytes) with the store's compressor into
+ * buffer, at most max bytes: the compressed length, or 0 when it would
+ * not fit (or the store has no compressor, or it failed). Thread-safe. */
+uint32_t tmem_codec_compress(const struct tmem *tm, const void *page, void *buffer,
+                             uint32_t max);
+/* Decompress len bytes made by tmem_codec_compress into page (page_size
+ * bytes): 0, or -EIO when they do not make exactly one page. */
+int tmem_codec_decompress(const struct tmem *tm, const void *data, uint32_t len, void *page);
 bool tmem_codec_same_filled(const void *page, uint32_t size, uint64_t *word);
 void tmem_codec_fill(void *page, uint32_t size, uint64_t word);
 /* The dedup content hash of len stored bytes (XXH3, 32 bits of it). */
@@ -432,27 +501,50 @@ int tmem_index_check_stripe(struct tmem *tm, struct tmem_pool *pool, struct tmem
                             void *arg, uint64_t *objects, uint64_t *index_bytes);
 
 /* ------------------------------------------------------------ tmem_lru.c */
-/* The list's maintenance; the eviction policy is tmem_capacity.c's. Called
- * with the page's stripe lock held (stripe -> lru order). */
-void tmem_lru_add(struct tmem *tm, uint32_t page_id);      /* at the head */
-void tmem_lru_touch(struct tmem *tm, uint32_t page_id);    /* to the head, if on it */
-void tmem_lru_remove(struct tmem *tm, uint32_t page_id);   /* if on it */
+/* The lists' maintenance; the eviction policy is tmem_capacity.c's. Add,
+ * touch and remove are called with the page's stripe lock held (stripe ->
+ * lru order), for a page of the ephemeral pool `pool`; the page goes on
+ * (or is on) the list of pool->lru_owner. */
+void tmem_lru_add(struct tmem *tm, struct tmem_pool *pool, uint32_t page_id);   /* at the head */
+void tmem_lru_touch(struct tmem *tm, struct tmem_pool *pool, uint32_t page_id); /* to the head */
+void tmem_lru_remove(struct tmem *tm, struct tmem_pool *pool, uint32_t page_id); /* if on it */
+/* A client's list: made empty at its creation, and its entry on
+ * tm->lru_clients added / removed (removal: the list must be empty). */
+void tmem_lru_client_add(struct tmem *tm, struct tmem_client *c);
+void tmem_lru_client_remove(struct tmem *tm, struct tmem_client *c);
+/* Make `to` the lru_owner of the ephemeral shared pool: its pages move from
+ * the old owner's list to the tail (oldest end) of to's, in their order.
+ * Costs a walk of the old owner's list. */
+void tmem_lru_move_pool(struct tmem *tm, struct tmem_pool *pool, struct tmem_client *to);
+
+/* What a claim function says of a page the walk offers it. */
+enum tmem_lru_claim {
+    TMEM_LRU_TAKE, /* take it: its stripe is locked now */
+    TMEM_LRU_BUSY, /* its stripe is busy: counts against the tries */
+    TMEM_LRU_PASS, /* not one to take (e.g. of a shared pool): no try spent */
+};
 /*
- * Offer claim(arg, id) the pages from the least recently used on, at most
- * tries of them, with lru_lock held (so claim may only trylock); the first
- * page claim accepts (returns true) is taken off the list and returned,
- * lru_lock released. 0 when none was accepted: *empty tells whether the
- * list was empty.
+ * Offer claim(arg, id) the pages of one client's list from the least
+ * recently used on, with lru_lock held (so claim may only trylock), at
+ * most `tries` busy ones; the first page claim takes is taken off the list
+ * and returned, lru_lock released. The list is from's, or with from NULL
+ * the list of the client whose lru_bytes / weight is largest (the victim
+ * of store-wide pressure). 0 when none was taken: *empty then tells
+ * whether no page was busy either (nothing there to take).
  */
-uint32_t tmem_lru_take_oldest(struct tmem *tm, unsigned tries,
-                              bool (*claim)(void *arg, uint32_t page_id), void *arg,
-                              bool *empty);
-/* The checker's part: verify the links both ways and the ends (lru_lock
- * taken), calling visit(arg, id) on every page from the head, at most
- * limit of them (more: a broken list). Its count in *count. 0, -EUCLEAN
- * (r), or visit's nonzero return. */
-int tmem_lru_check(struct tmem *tm, struct tmem_check_report *r, uint64_t limit,
-                   int (*visit)(void *arg, uint32_t page_id), void *arg, uint64_t *count);
+uint32_t tmem_lru_take_oldest(struct tmem *tm, struct tmem_client *from, unsigned tries,
+                              enum tmem_lru_claim (*claim)(void *arg, uint32_t page_id),
+                              void *arg, bool *empty);
+/* The checker's part, for client c's list: verify the links both ways and
+ * the ends (lru_lock taken), calling visit(arg, id) on every page from the
+ * head, at most limit of them (more: a broken list), and compare the bytes
+ * of the pages with c->lru_bytes. Its count in *count. 0, -EUCLEAN (r),
+ * or visit's nonzero return. */
+int tmem_lru_check(struct tmem *tm, struct tmem_client *c, struct tmem_check_report *r,
+                   uint64_t limit, int (*visit)(void *arg, uint32_t page_id), void *arg,
+                   uint64_t *count);
+/* Is id the head of some client's list (lru_lock held or the store still)? */
+bool tmem_lru_is_some_head(const struct tmem *tm, uint32_t id);
 
 /* ------------------------------------------------------------ tmem_page.c */
 /*
@@ -480,7 +572,8 @@ void tmem_page_drop_owner_ref(struct tmem *tm, struct tmem_stripe *st, uint32_t 
 
 /* Add (sign 1) or remove (sign -1) a handle's page from its pool's gauges
  * in stripe st (locked): kind count, record bytes, and (owners) data and
- * payload bytes. */
+ * payload bytes; and from the pool owner's held bytes (private pools),
+ * applied at the unlock. */
 void tmem_page_account(struct tmem *tm, struct tmem_stripe *st, const struct tmem_page *p,
                        int sign);
 
@@ -488,10 +581,24 @@ void tmem_page_account(struct tmem *tm, struct tmem_stripe *st, const struct tme
 int tmem_page_read(struct tmem *tm, const struct tmem_page *p, void *buf);
 
 /* ------------------------------------------------------------ tmem_capacity.c */
-enum tmem_reserve_result { TMEM_RESERVED, TMEM_RESERVE_NO_ROOM, TMEM_RESERVE_HYSTERESIS };
-/* Reserve bytes for a put, evicting ephemeral pages while they do not fit. */
+enum tmem_reserve_result {
+    TMEM_RESERVED,
+    TMEM_RESERVE_NO_ROOM,
+    TMEM_RESERVE_HYSTERESIS,
+    TMEM_RESERVE_CAP,
+};
+/* Reserve bytes for a put, evicting ephemeral pages (of the client whose
+ * ephemeral bytes / weight is largest) while they do not fit. */
 enum tmem_reserve_result tmem_reserve(struct tmem *tm, uint64_t bytes);
 void tmem_unreserve(struct tmem *tm, uint64_t bytes);
+/* Reserve bytes of client c's cap for a put into one of its private
+ * pools, evicting c's own oldest ephemeral pages of private pools while
+ * they do not fit: TMEM_RESERVED or TMEM_RESERVE_CAP. Without a cap it
+ * reserves nothing (*reserved 0); else *reserved = bytes, to give back
+ * with tmem_cap_unreserve. */
+enum tmem_reserve_result tmem_cap_reserve(struct tmem *tm, struct tmem_client *c,
+                                          uint64_t bytes, uint64_t *reserved);
+void tmem_cap_unreserve(struct tmem_client *c, uint64_t reserved);
 /* True when the capacity is unlimited now (then a put need not reserve);
  * clears the hysteresis latch, as tmem_reserve would. */
 bool tmem_capacity_is_unlimited(struct tmem *tm);
@@ -507,6 +614,33 @@ void tmem_client_unlock_pools(struct tmem_client *c);
  * for pool and client c; frees the object. Returns the pages removed. */
 uint64_t tmem_object_flush(struct tmem *tm, struct tmem_pool *pool, struct tmem_client *c,
                            struct tmem_stripe *st, uint32_t object_id, enum tmem_counter why);
+
+/* ------------------------------------------------------------ tmem_latency.c */
+/* Allocate the store's totals / a client's histograms when
+ * cfg.latency_histograms (0 or -ENOMEM); a client's fini adds them into
+ * the store's totals and frees them; the store's fini frees its totals. */
+int tmem_latency_store_init(struct tmem *tm);
+void tmem_latency_store_fini(struct tmem *tm);
+int tmem_latency_client_init(struct tmem *tm, struct tmem_client *c);
+void tmem_latency_client_fini(struct tmem *tm, struct tmem_client *c);
+
+/* Now in nanoseconds (CLOCK_MONOTONIC): the start of a timed call. */
+static inline uint64_t tmem_latency_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Record a call of op on a pool of kind persistent (1) or ephemeral (0)
+ * that started at start; a call that found no pool (persistent < 0) is not
+ * recorded. c->latency is not NULL. */
+static inline void tmem_latency_record(struct tmem_client *c, enum tmem_op op, int persistent,
+                                       uint64_t start)
+{
+    if (persistent >= 0)
+        histogram_record(&c->latency[op * 2 + persistent], tmem_latency_now() - start);
+}
 
 /* ------------------------------------------------------------ tmem_stats.c */
 /* Pages a pool holds now: the sum over its stripes. */

@@ -2,12 +2,13 @@
  * tmem_ops.c - put, get, flush_page, flush_object: the page-copy API.
  *
  * A put turns the caller's page into a record outside any lock first:
- * same-filled pages become their word, others are lz4-compressed into a
- * stack buffer (kept raw above the threshold), hashed and looked up for an
- * identical owner to share. It then reserves room (evicting ephemeral
- * pages, tmem_capacity.c), and only then takes the object's stripe lock to
- * swap the record into the radix tree. Every failure path removes an older
- * copy under the handle (put-put-get coherency).
+ * same-filled pages become their word, others are compressed (lz4, zstd or
+ * not at all: tmem_codec.c) into a stack buffer (kept raw above the
+ * threshold), hashed and looked up for an identical owner to share. It
+ * then reserves room under its client's cap and in the store (evicting
+ * ephemeral pages, tmem_capacity.c), and only then takes the object's
+ * stripe lock to swap the record into the radix tree. Every failure path
+ * removes an older copy under the handle (put-put-get coherency).
  *
  * Every call counts itself under the stripe lock it takes anyway (a
  * private pool's statistics live in its stripes, tmem_count_event), and
@@ -17,7 +18,13 @@
  *
  * A get copies the page out under the stripe lock (decompressing from the
  * owner for shared data), then flushes it if the pool's gets are exclusive,
- * or moves it to the LRU head if it is ephemeral.
+ * or moves it to the head of its LRU if it is ephemeral.
+ *
+ * Latency (cfg.latency_histograms): each public call is timed whole, from
+ * entry to return whatever its result, into its client's histogram for
+ * the operation and the pool's kind; a call that names no pool (a bad or
+ * destroyed pool id, a NULL argument) is not recorded, having no kind.
+ * Off, the calls read no clock: one test of c->latency.
  *
  * Locking: client->lock shared for the whole call, then the stripe lock;
  * see tmem_internal.h for the full order.
@@ -25,7 +32,6 @@
 #include "core/tmem_internal.h"
 
 #include <errno.h>
-#include <lz4.h>
 #include <string.h>
 
 /* What a put will store, decided before any lock is taken. */
@@ -36,30 +42,15 @@ struct tmem_put_plan {
     const void *bytes;          /* RAW / COMPRESSED: what to copy */
     uint32_t hash;
     uint32_t owner;             /* DEDUP: the owner we hold a reference on */
-    uint64_t reserved;
+    uint64_t reserved;          /* of the store's capacity */
+    uint64_t cap_reserved;      /* of the client's cap */
 };
-
-/*
- * lz4-compress page into buffer (at most max bytes); 0 if it does not fit.
- * Every page is compressed with a fresh hash table (LZ4_compress_default,
- * as zswap's lz4 does), an independent block LZ4_decompress_safe reads
- * alone. A per-thread stream restarted with LZ4_resetStream_fast saves the
- * table's 16 KiB initialisation and was faster on synthetic pages, but on
- * real ones (text, binaries, fio's data) it was 1.7 to 3 times slower and
- * compressed fewer pages below the threshold: its table, 32-bit entries
- * at 12 hash bits, finds fewer matches than the 16-bit, 13-bit one lz4
- * picks for a fresh small input (docs/core.md).
- */
-static int tmem_compress_page(const void *page, unsigned char *buffer, uint32_t size, uint32_t max)
-{
-    return LZ4_compress_default(page, (char *)buffer, (int)size, (int)max);
-}
 
 static void tmem_put_plan_make(struct tmem *tm, const void *page, unsigned char *buffer,
                                struct tmem_put_plan *plan)
 {
     const struct tmem_config *cfg = &tm->cfg;
-    int clen;
+    uint32_t clen;
 
     memset(plan, 0, sizeof(*plan));
     if (cfg->same_filled && tmem_codec_same_filled(page, cfg->page_size, &plan->word)) {
@@ -69,15 +60,16 @@ static void tmem_put_plan_make(struct tmem *tm, const void *page, unsigned char 
     plan->kind = TMEM_KIND_RAW;
     plan->bytes = page;
     plan->len = cfg->page_size;
-    if (cfg->compress && !tmem_codec_looks_incompressible(page, cfg->page_size)) {
+    if (cfg->compressor != TMEM_COMPRESSOR_NONE &&
+        !tmem_codec_looks_incompressible(page, cfg->page_size)) {
         /* kept compressed only when smaller than the page (tmem_page_set_shape) */
-        clen = tmem_compress_page(page, buffer, cfg->page_size,
-                                  cfg->compress_threshold < cfg->page_size ? cfg->compress_threshold
-                                                                           : cfg->page_size - 1);
+        uint32_t max = cfg->compress_threshold < cfg->page_size ? cfg->compress_threshold
+                                                                : cfg->page_size - 1;
+        clen = tmem_codec_compress(tm, page, buffer, max);
         if (clen > 0) {
             plan->kind = TMEM_KIND_COMPRESSED;
             plan->bytes = buffer;
-            plan->len = (uint32_t)clen;
+            plan->len = clen;
         }
     }
     if (cfg->dedup) {
@@ -101,21 +93,48 @@ static void tmem_put_plan_abandon(struct tmem *tm, struct tmem_put_plan *plan)
 }
 
 /*
- * Reserve room for what the plan will allocate: its data at the allocator's
- * size class, and a slab chunk if the record slab is full (tmem_capacity.c).
- * A store without a limit reserves nothing (plan->reserved stays 0): no put
- * can be refused, and when the capacity drops while the put runs, the put
- * trims after it lands, exactly as it does for its index nodes.
+ * Reserve room for what the plan will allocate (tmem_capacity.c). First,
+ * for a private pool of a client with a cap, the page's bytes under the
+ * cap (its record and data: tmem_page_bytes). Then in the store: its data
+ * at the allocator's size class, and a slab chunk if the record slab is
+ * full. A store without a limit reserves nothing (plan->reserved stays 0):
+ * no put can be refused, and when the capacity drops while the put runs,
+ * the put trims after it lands, exactly as it does for its index nodes.
+ * On failure nothing stays reserved.
  */
-static enum tmem_reserve_result tmem_put_reserve(struct tmem *tm, struct tmem_put_plan *plan)
+static enum tmem_reserve_result tmem_put_reserve(struct tmem *tm, struct tmem_pool *pool,
+                                                 struct tmem_client *c,
+                                                 struct tmem_put_plan *plan)
 {
-    plan->reserved = 0;
+    uint64_t data = tmem_put_plan_has_data(plan) ? tmem_memory_size_class(tm, plan->len) : 0;
+    enum tmem_reserve_result r;
+
+    plan->reserved = plan->cap_reserved = 0;
+    if (pool->owner &&
+        atomic_load_explicit(&c->cap, memory_order_relaxed) != TMEM_CAPACITY_UNLIMITED) {
+        r = tmem_cap_reserve(tm, c, sizeof(struct tmem_page) + data, &plan->cap_reserved);
+        if (r != TMEM_RESERVED)
+            return r;
+    }
     if (tmem_capacity_is_unlimited(tm))
         return TMEM_RESERVED;
-    plan->reserved = tmem_slab_growth_bytes(&tm->pages);
-    if (tmem_put_plan_has_data(plan))
-        plan->reserved += tmem_memory_size_class(tm, plan->len);
-    return tmem_reserve(tm, plan->reserved);
+    plan->reserved = tmem_slab_growth_bytes(&tm->pages) + data;
+    r = tmem_reserve(tm, plan->reserved);
+    if (r != TMEM_RESERVED) {
+        plan->reserved = 0;
+        tmem_cap_unreserve(c, plan->cap_reserved);
+        plan->cap_reserved = 0;
+    }
+    return r;
+}
+
+/* Give back what tmem_put_reserve reserved. */
+static void tmem_put_unreserve(struct tmem *tm, struct tmem_client *c,
+                               const struct tmem_put_plan *plan)
+{
+    tmem_unreserve(tm, plan->reserved);
+    if (plan->cap_reserved)
+        tmem_cap_unreserve(c, plan->cap_reserved);
 }
 
 /*
@@ -221,7 +240,7 @@ static int tmem_put_insert(struct tmem *tm, struct tmem_pool *pool, struct tmem_
         tmem_page_release(tm, pool, st, c, old, TMEM_C_DUP_REPLACED);
     tmem_page_account(tm, st, p, 1);
     if (!tmem_pool_is_persistent(pool))
-        tmem_lru_add(tm, id);
+        tmem_lru_add(tm, pool, id);
     if (tm->cfg.dedup && stored_len)
         tmem_dedup_insert(tm, id); /* on ENOMEM the page is simply not shared */
     tmem_count_event(tm, pool, st, c, TMEM_C_SUCC_PUTS, 1);
@@ -235,10 +254,10 @@ fail:
 static int tmem_put_store(struct tmem *tm, struct tmem_pool *pool, struct tmem_client *c,
                           const struct tmem_oid *oid, uint32_t index, const void *page)
 {
-    /* lz4 writes at most compress_threshold (<= page size) bytes here; a VLA
-     * of the page size, not of the largest page size, keeps the stack probes
-     * of a big frame off the hot path. */
-    unsigned char buffer[tm->cfg.compress ? tm->cfg.page_size : 1];
+    /* the compressor writes at most compress_threshold (<= page size) bytes
+     * here; a VLA of the page size, not of the largest page size, keeps the
+     * stack probes of a big frame off the hot path. */
+    unsigned char buffer[tm->cfg.compressor != TMEM_COMPRESSOR_NONE ? tm->cfg.page_size : 1];
     struct tmem_put_plan plan;
     struct tmem_stripe *st;
     enum tmem_reserve_result r;
@@ -246,24 +265,27 @@ static int tmem_put_store(struct tmem *tm, struct tmem_pool *pool, struct tmem_c
     int rc;
 
     tmem_put_plan_make(tm, page, buffer, &plan);
-    r = tmem_put_reserve(tm, &plan);
+    r = tmem_put_reserve(tm, pool, c, &plan);
     if (r != TMEM_RESERVED) {
+        static const enum tmem_counter why[] = {
+            [TMEM_RESERVE_NO_ROOM] = TMEM_C_FAIL_NO_ROOM,
+            [TMEM_RESERVE_HYSTERESIS] = TMEM_C_FAIL_HYSTERESIS,
+            [TMEM_RESERVE_CAP] = TMEM_C_FAIL_CAP,
+        };
         tmem_put_plan_abandon(tm, &plan);
-        return tmem_put_fail(tm, pool, c, oid, index,
-                             r == TMEM_RESERVE_HYSTERESIS ? TMEM_C_FAIL_HYSTERESIS
-                                                          : TMEM_C_FAIL_NO_ROOM);
+        return tmem_put_fail(tm, pool, c, oid, index, why[r]);
     }
     id = tmem_put_plan_record(tm, &plan);
     if (!id) {
         tmem_put_plan_abandon(tm, &plan);
-        tmem_unreserve(tm, plan.reserved);
+        tmem_put_unreserve(tm, c, &plan);
         return tmem_put_fail(tm, pool, c, oid, index, TMEM_C_FAIL_ALLOC);
     }
     st = tmem_stripe_of(pool, oid);
     tmem_stripe_lock(st);
     rc = tmem_put_insert(tm, pool, c, st, oid, index, id);
-    tmem_stripe_unlock(tm, st);
-    tmem_unreserve(tm, plan.reserved);
+    tmem_stripe_unlock(tm, st); /* the client's held bytes now count the page */
+    tmem_put_unreserve(tm, c, &plan);
     if (rc)
         return tmem_put_fail(tm, pool, c, oid, index, TMEM_C_FAIL_ALLOC);
     if (tmem_usage(tm) > atomic_load(&tm->capacity))
@@ -271,17 +293,19 @@ static int tmem_put_store(struct tmem *tm, struct tmem_pool *pool, struct tmem_c
     return 0;
 }
 
-int tmem_put(struct tmem_client *c, int pool_id, const struct tmem_oid *oid, uint32_t index,
-             const void *page)
+/* tmem_put proper; *persistent: the pool's kind (1, 0) or -1 (no pool). */
+static int tmem_put_call(struct tmem_client *c, int pool_id, const struct tmem_oid *oid,
+                         uint32_t index, const void *page, int *persistent)
 {
     struct tmem_pool *pool;
     int rc;
 
-    if (!c || !oid || !page)
+    if (!oid || !page)
         return -EINVAL;
     pool = tmem_client_lock_pool(c, pool_id);
     if (!pool)
         return -EINVAL;
+    *persistent = tmem_pool_is_persistent(pool);
     if (atomic_load(&c->frozen))
         rc = tmem_put_fail(c->tm, pool, c, oid, index, TMEM_C_FAIL_FROZEN);
     else
@@ -290,8 +314,25 @@ int tmem_put(struct tmem_client *c, int pool_id, const struct tmem_oid *oid, uin
     return rc;
 }
 
-int tmem_get(struct tmem_client *c, int pool_id, const struct tmem_oid *oid, uint32_t index,
-             void *page)
+int tmem_put(struct tmem_client *c, int pool_id, const struct tmem_oid *oid, uint32_t index,
+             const void *page)
+{
+    int persistent = -1, rc;
+    uint64_t start;
+
+    if (!c)
+        return -EINVAL;
+    if (!c->latency)
+        return tmem_put_call(c, pool_id, oid, index, page, &persistent);
+    start = tmem_latency_now();
+    rc = tmem_put_call(c, pool_id, oid, index, page, &persistent);
+    tmem_latency_record(c, TMEM_OP_PUT, persistent, start);
+    return rc;
+}
+
+/* tmem_get proper; *persistent as for tmem_put_call. */
+static int tmem_get_call(struct tmem_client *c, int pool_id, const struct tmem_oid *oid,
+                         uint32_t index, void *page, int *persistent)
 {
     struct tmem_pool *pool;
     struct tmem_stripe *st;
@@ -299,11 +340,12 @@ int tmem_get(struct tmem_client *c, int pool_id, const struct tmem_oid *oid, uin
     uint32_t object_id, id = 0;
     int rc;
 
-    if (!c || !oid || !page)
+    if (!oid || !page)
         return -EINVAL;
     pool = tmem_client_lock_pool(c, pool_id);
     if (!pool)
         return -EINVAL;
+    *persistent = tmem_pool_is_persistent(pool);
     tm = c->tm;
     st = tmem_stripe_of(pool, oid);
     tmem_stripe_lock(st);
@@ -320,7 +362,7 @@ int tmem_get(struct tmem_client *c, int pool_id, const struct tmem_oid *oid, uin
     if (tmem_pool_gets_are_exclusive(pool))
         tmem_remove_handle(tm, pool, c, st, object_id, index, TMEM_C_PAGES_GOT_EXCLUSIVE);
     else if (!tmem_pool_is_persistent(pool))
-        tmem_lru_touch(tm, id);
+        tmem_lru_touch(tm, pool, id);
 unlock:
     /* gets is succ_gets + failed_gets (tmem_stats.c): one count a get */
     tmem_count_event(tm, pool, st, c, rc ? TMEM_C_FAILED_GETS : TMEM_C_SUCC_GETS, 1);
@@ -329,14 +371,31 @@ unlock:
     return rc;
 }
 
+int tmem_get(struct tmem_client *c, int pool_id, const struct tmem_oid *oid, uint32_t index,
+             void *page)
+{
+    int persistent = -1, rc;
+    uint64_t start;
+
+    if (!c)
+        return -EINVAL;
+    if (!c->latency)
+        return tmem_get_call(c, pool_id, oid, index, page, &persistent);
+    start = tmem_latency_now();
+    rc = tmem_get_call(c, pool_id, oid, index, page, &persistent);
+    tmem_latency_record(c, TMEM_OP_GET, persistent, start);
+    return rc;
+}
+
 /*
  * The frame of flush_page and flush_object: count the call (calls counter
  * 'counter'), find the object under the stripe lock and remove its page
  * 'index' (whole_object false) or every page (true). 0 when something was
  * removed, -ENOENT when nothing was there, -EINVAL for bad arguments.
+ * *persistent as for tmem_put_call.
  */
-static int tmem_flush(struct tmem_client *c, int pool_id, const struct tmem_oid *oid,
-                      uint32_t index, bool whole_object)
+static int tmem_flush_call(struct tmem_client *c, int pool_id, const struct tmem_oid *oid,
+                           uint32_t index, bool whole_object, int *persistent)
 {
     enum tmem_counter counter = whole_object ? TMEM_C_FLUSH_OBJECTS : TMEM_C_FLUSH_PAGES;
     struct tmem_pool *pool;
@@ -344,11 +403,12 @@ static int tmem_flush(struct tmem_client *c, int pool_id, const struct tmem_oid 
     uint32_t object_id;
     bool removed = false;
 
-    if (!c || !oid)
+    if (!oid)
         return -EINVAL;
     pool = tmem_client_lock_pool(c, pool_id);
     if (!pool)
         return -EINVAL;
+    *persistent = tmem_pool_is_persistent(pool);
     st = tmem_stripe_of(pool, oid);
     tmem_stripe_lock(st);
     tmem_count_event(c->tm, pool, st, c, counter, 1);
@@ -360,6 +420,22 @@ static int tmem_flush(struct tmem_client *c, int pool_id, const struct tmem_oid 
     tmem_stripe_unlock(c->tm, st);
     tmem_client_unlock_pools(c);
     return removed ? 0 : -ENOENT;
+}
+
+static int tmem_flush(struct tmem_client *c, int pool_id, const struct tmem_oid *oid,
+                      uint32_t index, bool whole_object)
+{
+    int persistent = -1, rc;
+    uint64_t start;
+
+    if (!c)
+        return -EINVAL;
+    if (!c->latency)
+        return tmem_flush_call(c, pool_id, oid, index, whole_object, &persistent);
+    start = tmem_latency_now();
+    rc = tmem_flush_call(c, pool_id, oid, index, whole_object, &persistent);
+    tmem_latency_record(c, TMEM_OP_FLUSH, persistent, start);
+    return rc;
 }
 
 int tmem_flush_page(struct tmem_client *c, int pool_id, const struct tmem_oid *oid,

@@ -4,12 +4,13 @@
  *
  * A page record is one of (enum tmem_page_kind):
  *   RAW         value -> page_size bytes
- *   COMPRESSED  value -> len bytes of lz4
+ *   COMPRESSED  value -> len bytes of the store's compressor (lz4 or zstd)
  *   SAME        value =  the 64-bit word the page repeats (no data)
  *   DEDUP       value =  id of an owner record (RAW or COMPRESSED) whose data
  *               it shares
  * Release keeps the gauges exact: the handle's kind gauge, its pool's
- * record/data bytes (in the stripe); the data of a dedup owner whose handle
+ * record/data bytes (in the stripe), its client's held bytes (a private
+ * pool's owner's, through the stripe); the data of a dedup owner whose handle
  * goes while others still use it stays charged to the store alone
  * ("detached"). Store DATA/PAYLOAD bytes change through the stripe's
  * pending sums (tmem_charge_page_data), applied once at the unlock.
@@ -24,7 +25,6 @@
 #include "core/tmem_internal.h"
 
 #include <errno.h>
-#include <lz4.h>
 #include <string.h>
 
 static inline void *tmem_page_data(const struct tmem_page *p)
@@ -58,6 +58,8 @@ void tmem_page_account(struct tmem *tm, struct tmem_stripe *st, const struct tme
                        (uint64_t)(sign * (int64_t)tmem_memory_size_class(tm, len)));
         tmem_add_owned(&g[TMEM_G_PAYLOAD_BYTES], (uint64_t)(sign * (int64_t)len));
     }
+    if (st->held) /* a private pool: its owner's held bytes, at the unlock */
+        st->pending_held_bytes += sign * (int64_t)tmem_page_bytes(tm, p);
 }
 
 /* Free an owner's data and its record (no pool is charged for them any more). */
@@ -108,7 +110,7 @@ void tmem_page_release(struct tmem *tm, struct tmem_pool *pool, struct tmem_stri
     struct tmem_page *p = tmem_page_record(tm, page_id);
 
     if (!tmem_pool_is_persistent(pool))
-        tmem_lru_remove(tm, page_id);
+        tmem_lru_remove(tm, pool, page_id);
     tmem_count_event(tm, pool, st, c, why, 1);
     tmem_page_account(tm, st, p, -1);
     tmem_page_free_unlinked(tm, st, page_id);
@@ -126,10 +128,7 @@ int tmem_page_read(struct tmem *tm, const struct tmem_page *p, void *buf)
         memcpy(buf, tmem_page_data(p), size);
         return 0;
     case TMEM_KIND_COMPRESSED:
-        if (LZ4_decompress_safe(tmem_page_data(p), buf, (int)tmem_page_stored_len(tm, p),
-                                (int)size) != (int)size)
-            return -EIO;
-        return 0;
+        return tmem_codec_decompress(tm, tmem_page_data(p), tmem_page_stored_len(tm, p), buf);
     case TMEM_KIND_DEDUP:
         return tmem_page_read(tm, tmem_page_record(tm, (uint32_t)tmem_page_value(p)), buf);
     default:

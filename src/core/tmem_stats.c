@@ -1,6 +1,7 @@
 /*
  * tmem_stats.c - statistics of the store, a client, a pool, and their text
- * and JSON renderings.
+ * and JSON renderings (common/stats_writer.h: JSON through jansson; an
+ * unlimited capacity written as "unlimited").
  *
  * Every field is declared once, in TMEM_STATS_FIELDS (tmem.h): the public
  * struct, the core's counter and gauge enums (tmem_internal.h), the adders
@@ -16,6 +17,8 @@
  *    totals of destroyed clients) plus every live client's. Its pages by
  *    kind: the sum over live pools (each shared pool once); its data,
  *    metadata and payload bytes: its own gauges, which admission reads.
+ *  - weight and cap_bytes: a client's own (atomics); 0 for the store and
+ *    for a pool.
  *
  * Locking: clients_lock for the client list and the pool tables (pool
  * tables change only with it held), or client->lock shared for one
@@ -24,6 +27,7 @@
  */
 #include "core/tmem_internal.h"
 
+#include "common/size.h"
 #include "common/stats_writer.h"
 
 #include <errno.h>
@@ -149,6 +153,8 @@ int tmem_client_stats(const struct tmem_client *cc, struct tmem_stats *out)
     pthread_rwlock_rdlock(&c->lock);
     tmem_stats_add_client(out, c, TMEM_STATS_COUNTERS | TMEM_STATS_GAUGES, TMEM_STATS_GAUGES);
     pthread_rwlock_unlock(&c->lock);
+    out->weight = atomic_load(&c->weight);
+    out->cap_bytes = atomic_load(&c->cap);
     tmem_stats_finish(out);
     return 0;
 }
@@ -173,12 +179,22 @@ int tmem_pool_stats(const struct tmem_client *cc, int pool_id, struct tmem_stats
 
 /* ------------------------------------------------------------ rendering */
 
+/* How a field of each kind is written: a STATE field holds a setting such
+ * as the capacity, where TMEM_CAPACITY_UNLIMITED is the word "unlimited"
+ * (a string in JSON, which holds no 2^64 - 1); the others are counts. */
+#define TMEM_RENDER_COUNTER stats_writer_u64
+#define TMEM_RENDER_SUM stats_writer_u64
+#define TMEM_RENDER_PAGES stats_writer_u64
+#define TMEM_RENDER_BYTES stats_writer_u64
+#define TMEM_RENDER_STATE stats_writer_limit
+_Static_assert(TMEM_CAPACITY_UNLIMITED == SIZE_UNLIMITED, "one meaning of unlimited");
+
 int tmem_stats_format(const struct tmem_stats *st, bool json, char *buf, size_t size)
 {
     struct stats_writer w;
 
     stats_writer_begin(&w, buf, size, json, 26);
-#define TMEM_RENDER_(kind, id, name, help) stats_writer_u64(&w, #name, st->name);
+#define TMEM_RENDER_(kind, id, name, help) TMEM_RENDER_##kind(&w, #name, st->name);
     TMEM_STATS_FIELDS(TMEM_RENDER_)
 #undef TMEM_RENDER_
     return stats_writer_end(&w, false);

@@ -22,6 +22,17 @@
  * outside the locks above (a pool leaves its client's table before its
  * pages are freed), so that tmem_check, which takes it exclusive, never
  * sees one of them half done.
+ *
+ * LRU owners: an ephemeral pool's pages are on its lru_owner's LRU
+ * (tmem_lru.c). A private pool's is its owner; a shared pool's is the
+ * client that created it, and when that client lets go of the pool while
+ * others still hold it, the first other holder on the client list (found
+ * under clients_lock, which guards every pool table), whose LRU takes the
+ * pool's pages at its oldest end. A client's LRU is therefore empty by
+ * the time its last pool is gone, and it leaves tm->lru_clients then.
+ * Weight and cap (tmem_capacity.c) start at TMEM_WEIGHT_DEFAULT and
+ * unlimited; latency histograms are made and, at destruction, added into
+ * the store's totals here (tmem_latency.c).
  */
 #include "core/tmem_internal.h"
 
@@ -37,7 +48,8 @@ void tmem_config_init(struct tmem_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->capacity_bytes = TMEM_CAPACITY_UNLIMITED;
     cfg->page_size = 4096;
-    cfg->compress = true;
+    cfg->compressor = TMEM_COMPRESSOR_LZ4;
+    cfg->compress_level = 0;
     cfg->compress_threshold = 0;
     cfg->dedup = true;
     cfg->same_filled = true;
@@ -57,6 +69,8 @@ static int tmem_config_check(struct tmem_config *cfg, uint32_t *shift)
     if (cfg->compress_threshold == 0)
         cfg->compress_threshold = ps / 4 * 3;
     if (cfg->compress_threshold > ps)
+        return -EINVAL;
+    if (tmem_codec_config_check(cfg))
         return -EINVAL;
     if (cfg->accept_threshold_percent == 0)
         cfg->accept_threshold_percent = 90;
@@ -80,7 +94,6 @@ struct tmem *tmem_create(const struct tmem_config *cfg)
     if (rc)
         goto fail_free;
     atomic_store(&tm->capacity, tm->cfg.capacity_bytes);
-    index_list_init(&tm->lru, 0); /* zeroed page records are off the list */
     rc = -ENOMEM;
     if (pthread_rwlock_init(&tm->check_lock, NULL) ||
         pthread_mutex_init(&tm->clients_lock, NULL) || pthread_mutex_init(&tm->lru_lock, NULL) ||
@@ -89,7 +102,8 @@ struct tmem *tmem_create(const struct tmem_config *cfg)
     if (tmem_memory_init(tm))
         goto fail_free;
     if (tmem_slab_init(&tm->pages, tm, sizeof(struct tmem_page)) ||
-        tmem_slab_init(&tm->objects, tm, sizeof(struct tmem_object)) || tmem_dedup_init(tm))
+        tmem_slab_init(&tm->objects, tm, sizeof(struct tmem_object)) || tmem_dedup_init(tm) ||
+        tmem_latency_store_init(tm))
         goto fail_memory;
     return tm;
 
@@ -108,6 +122,7 @@ void tmem_destroy(struct tmem *tm)
         return;
     while (tm->clients)
         tmem_client_destroy(tm->clients);
+    tmem_latency_store_fini(tm);
     tmem_dedup_fini(tm);
     tmem_slab_fini(&tm->objects);
     tmem_slab_fini(&tm->pages);
@@ -142,12 +157,20 @@ struct tmem_client *tmem_client_create(struct tmem *tm, const char *name)
         tmem_memory_free(tm, c, NULL);
         c = NULL;
     }
+    if (c && tmem_latency_client_init(tm, c)) {
+        pthread_rwlock_destroy(&c->lock);
+        tmem_memory_free(tm, c, NULL);
+        c = NULL;
+    }
     if (!c) {
         errno = ENOMEM;
         goto out;
     }
     c->tm = tm;
     snprintf(c->name, sizeof(c->name), "%s", name ? name : "");
+    atomic_store(&c->weight, TMEM_WEIGHT_DEFAULT);
+    atomic_store(&c->cap, TMEM_CAPACITY_UNLIMITED);
+    tmem_lru_client_add(tm, c);
     pthread_mutex_lock(&tm->clients_lock);
     c->next = tm->clients;
     tm->clients = c;
@@ -177,7 +200,9 @@ void tmem_client_destroy(struct tmem_client *c)
     /* The store's totals keep what this client did. */
     for (int i = 0; i < TMEM_C_COUNT; i++)
         tmem_count(&tm->orphan_counters, i, tmem_load(&c->counters.c[i]));
+    tmem_latency_client_fini(tm, c);
     pthread_mutex_unlock(&tm->clients_lock);
+    tmem_lru_client_remove(tm, c); /* its LRU is empty: its pools are gone */
     atomic_fetch_sub(&tm->clients_live, 1);
     pthread_rwlock_destroy(&c->lock);
     tmem_memory_free(tm, c, NULL);
@@ -223,8 +248,10 @@ void tmem_client_unlock_pools(struct tmem_client *c)
 
 /* ------------------------------------------------------------ pools */
 
+/* A new pool, created by client creator; owner: creator for a private
+ * pool, NULL for a shared one. */
 static struct tmem_pool *tmem_pool_create(struct tmem *tm, uint32_t flags, const uint8_t uuid[16],
-                                          struct tmem_client *owner)
+                                          struct tmem_client *owner, struct tmem_client *creator)
 {
     struct tmem_pool *pool = tmem_memory_zalloc(tm, sizeof(*pool), NULL);
     uint32_t i;
@@ -236,10 +263,13 @@ static struct tmem_pool *tmem_pool_create(struct tmem *tm, uint32_t flags, const
     if (uuid)
         memcpy(pool->uuid, uuid, 16);
     pool->owner = owner;
+    pool->lru_owner = creator;
     pool->holders = 1;
-    for (i = 0; i < TMEM_STRIPES; i++)
+    for (i = 0; i < TMEM_STRIPES; i++) {
+        pool->stripes[i].held = owner ? &owner->held : NULL;
         if (pthread_mutex_init(&pool->stripes[i].lock, NULL) != 0)
             goto fail;
+    }
     atomic_fetch_add(&tm->pools_live, 1);
     return pool;
 fail:
@@ -361,12 +391,12 @@ int tmem_new_pool(struct tmem_client *c, uint32_t flags, const uint8_t uuid[16])
         }
         if (pool) {
             pool->holders++;
-        } else if ((pool = tmem_pool_create(tm, flags, uuid, NULL))) {
+        } else if ((pool = tmem_pool_create(tm, flags, uuid, NULL, c))) {
             pool->next_shared = tm->shared_pools;
             tm->shared_pools = pool;
         }
     } else {
-        pool = tmem_pool_create(tm, flags, NULL, c);
+        pool = tmem_pool_create(tm, flags, NULL, c, c);
     }
     if (!pool) {
         rc = -ENOMEM;
@@ -380,8 +410,25 @@ out:
     return rc;
 }
 
+/* Who should own the LRU of the shared pool c has let go of: c itself if
+ * it still holds it under another id, else the first client on the list
+ * that holds it, or NULL (clients_lock held: it guards every pool table). */
+static struct tmem_client *tmem_pool_next_lru_owner(struct tmem *tm, struct tmem_pool *pool,
+                                                    struct tmem_client *c)
+{
+    for (int id = 0; id < TMEM_MAX_POOLS_PER_CLIENT; id++)
+        if (c->pools[id] == pool)
+            return c;
+    for (struct tmem_client *d = tm->clients; d; d = d->next)
+        for (int id = 0; id < TMEM_MAX_POOLS_PER_CLIENT; id++)
+            if (d->pools[id] == pool)
+                return d;
+    return NULL;
+}
+
 /* Take the pool out of the client's table, and free it if no other client
- * holds it; check_lock held shared. 0 or -EINVAL. */
+ * holds it (else hand its LRU to another holder if it was c's);
+ * check_lock held shared. 0 or -EINVAL. */
 static int tmem_pool_drop(struct tmem_client *c, int pool_id)
 {
     struct tmem *tm = c->tm;
@@ -401,6 +448,13 @@ static int tmem_pool_drop(struct tmem_client *c, int pool_id)
             while (*link != pool)
                 link = &(*link)->next_shared;
             *link = pool->next_shared;
+        }
+        /* lru_owner changes only here, under clients_lock and c->lock, so
+         * it can be read without lru_lock here */
+        if (!last && !tmem_pool_is_persistent(pool) && pool->lru_owner == c) {
+            struct tmem_client *to = tmem_pool_next_lru_owner(tm, pool, c);
+            if (to && to != c)
+                tmem_lru_move_pool(tm, pool, to);
         }
     }
     pthread_rwlock_unlock(&c->lock);

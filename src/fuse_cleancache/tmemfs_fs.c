@@ -30,7 +30,8 @@ struct tmem *tmemfs_store_create(const struct tmemfs_opts *o, FILE *err)
     tmem_config_init(&cfg);
     cfg.capacity_bytes = o->capacity;
     cfg.page_size = o->page_size;
-    cfg.compress = o->compress;
+    cfg.compressor = o->compressor;
+    cfg.compress_level = o->compress_level;
     cfg.dedup = o->dedup;
     tm = tmem_create(&cfg);
     if (!tm)

@@ -4,7 +4,7 @@
  * Models: booting guests with cleancache over datasets on one hypervisor:
  * parse and check the command line (one-line errors, exit status 1),
  * create the one tmem store, then per SOURCE MOUNTPOINT pair one mount
- * (its client, pool, guest cache, object table: tmemfs_fs_setup; with
+ * (tmemfs_mount.h: its client, pool, guest cache, object table; with
  * shared_uuid all mounts join one sharing group, tmemfs_group.h), mount them
  * all (libfuse's low-level sessions, one per mount, each with its own copy
  * of the libfuse arguments plus fsname=SOURCE and subtype=tmemfs),
@@ -38,12 +38,13 @@
  * the pages it put into a shared pool), and the statistics are printed
  * for all mounts at exit.
  *
- * Data: the options and an array of struct tmemfs_mount (one per pair),
- * owned by main; struct tmemfs_run for the threads. The only globals are
+ * Data: the options and an array of struct tmemfs_mount (one per pair,
+ * tmemfs_mount.h), owned by main; struct tmemfs_run and one struct
+ * tmemfs_loop per mount for the threads. The only globals are
  * the thread-local session of a loop thread and the "stopping" flag the
  * wake handler reads (async-signal-safe atomics).
  *
- * Locking: run->lock guards run->stopping/done/nended and each mount's
+ * Locking: run->lock guards run->stopping/done/nended and each loop's
  * `ended`; the signal thread holds it while it sends wakes, and a loop
  * thread sets `ended` under it as its last act, so a wake never targets a
  * thread that has exited. Lock order: run->lock is taken alone.
@@ -60,8 +61,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/stats_writer.h"
 #include "fuse_cleancache/tmemfs_fs.h"
 #include "fuse_cleancache/tmemfs_group.h"
+#include "fuse_cleancache/tmemfs_mount.h"
 #include "fuse_cleancache/tmemfs_opts.h"
 #include "fuse_cleancache/tmemfs_series.h"
 
@@ -74,15 +77,9 @@
 
 struct tmemfs_run;
 
-/* One SOURCE MOUNTPOINT pair. */
-struct tmemfs_mount {
-    struct tmemfs_fs fs;
-    bool set_up;
-    int rootfd;
-    struct fuse_args args;      /* this mount's copy of libfuse's arguments */
-    struct fuse_session *se;
-    bool mounted;               /* fuse_mount done, fuse_unmount not yet */
-    bool ran;                   /* was mounted: print its statistics */
+/* The loop thread of one mount in a several-mount run. */
+struct tmemfs_loop {
+    struct tmemfs_mount *m;
     pthread_t thread;
     bool started;
     bool ended;                 /* under run->lock */
@@ -94,7 +91,7 @@ struct tmemfs_mount {
 struct tmemfs_run {
     pthread_mutex_t lock;
     pthread_cond_t cond;        /* a loop ended */
-    struct tmemfs_mount *m;
+    struct tmemfs_loop *loops;
     size_t n, nended;
     bool done;                  /* every loop ended: the signal thread quits */
     const struct tmemfs_opts *o;
@@ -135,142 +132,65 @@ static int tmemfs_write_json(const char *path, const char *json)
  * (one mount: its object; several: an array of objects). */
 static void tmemfs_final_stats(struct tmemfs_mount *m, size_t n, const struct tmemfs_opts *o)
 {
-    char *all = NULL;
-    size_t len = 0, i;
-    bool first = true, failed = false;
+    json_t *all = json_array(); /* every mount's object, built by jansson */
+    char *out = NULL;
+    bool failed = !all, any = false;
 
-    for (i = 0; i < n; i++) {
-        char *text, *json;
+    for (size_t i = 0; i < n; i++) {
+        struct tmemfs_gauges g;
+        json_t *json;
+        char *text, *line = NULL;
 
         if (!m[i].ran)
             continue;
+        any = true;
         text = tmemfs_fs_stats_text(&m[i].fs, false);
-        json = tmemfs_fs_stats_text(&m[i].fs, true);
         if (text)
             fprintf(stderr, "tmemfs: final statistics for %s:\n%s", m[i].fs.mountpoint, text);
-        if (json) {
-            size_t jl = strlen(json);
-            char *grown;
-
-            fprintf(stderr, "tmemfs-stats-json: %s", json);
-            /* "[" obj ("," obj)* "]\n"; each obj without its newline */
-            while (jl > 0 && json[jl - 1] == '\n')
-                jl--;
-            grown = realloc(all, len + jl + 4);
-            if (grown) {
-                all = grown;
-                all[len++] = first ? '[' : ',';
-                memcpy(all + len, json, jl);
-                len += jl;
-                first = false;
-            } else {
-                failed = true;
-            }
-        } else {
-            failed = true;
-        }
         free(text);
-        free(json);
+        tmemfs_fs_gauges(&m[i].fs, &g);
+        json = tmemfs_stats_json(&m[i].fs.stats, &g, m[i].fs.named ? m[i].fs.mountpoint : NULL);
+        if (json)
+            line = stats_json_dumps(json, true);
+        if (line)
+            fprintf(stderr, "tmemfs-stats-json: %s", line);
+        if (!line || !all || json_array_append(all, json) != 0)
+            failed = true;
+        free(line);
+        json_decref(json);
     }
-    if (o->stats_json && failed) {
+    if (o->stats_json && any && !failed)
+        out = stats_json_dumps(n == 1 ? json_array_get(all, 0) : all, true);
+    if (out)
+        (void)tmemfs_write_json(o->stats_json, out);
+    else if (o->stats_json && any)
         fprintf(stderr, "tmemfs: stats_json %s: out of memory\n", o->stats_json);
-    } else if (o->stats_json && all) {
-        if (n == 1) {
-            memmove(all, all + 1, len - 1); /* one mount: the object alone */
-            memcpy(all + len - 1, "\n", 2);
-        } else {
-            memcpy(all + len, "]\n", 3);
-        }
-        (void)tmemfs_write_json(o->stats_json, all);
-    }
-    free(all);
-}
-
-/* "-ofsname=SOURCE" with the characters libfuse's option lists treat
- * specially (',' and '\\') escaped. malloc'ed; NULL on failure. */
-static char *tmemfs_fsname_arg(const char *source)
-{
-    size_t n = strlen(source), k = 0;
-    char *arg = malloc(2 * n + sizeof("-ofsname="));
-
-    if (!arg)
-        return NULL;
-    k = (size_t)sprintf(arg, "-ofsname=");
-    for (const char *p = source; *p; p++) {
-        if (*p == ',' || *p == '\\')
-            arg[k++] = '\\';
-        arg[k++] = *p;
-    }
-    arg[k] = '\0';
-    return arg;
-}
-
-/* This mount's libfuse arguments: a copy of from (fuse_session_new
- * consumes its argument) with fsname=SOURCE and subtype=tmemfs in front
- * (a user's own fsname or subtype, later in the list, wins). 0 or -1. */
-static int tmemfs_args_copy(const struct fuse_args *from, const char *source,
-                            struct fuse_args *to)
-{
-    char *fsname = tmemfs_fsname_arg(source);
-    int i, rc = -1;
-
-    *to = (struct fuse_args)FUSE_ARGS_INIT(0, NULL);
-    if (!fsname || from->argc < 1 || fuse_opt_add_arg(to, from->argv[0]) != 0 ||
-        fuse_opt_add_arg(to, fsname) != 0 || fuse_opt_add_arg(to, "-osubtype=tmemfs") != 0)
-        goto out;
-    for (i = 1; i < from->argc; i++)
-        if (fuse_opt_add_arg(to, from->argv[i]) != 0)
-            goto out;
-    rc = 0;
-out:
-    free(fsname);
-    if (rc < 0)
-        fuse_opt_free_args(to);
-    return rc;
-}
-
-/* Serve session se until it ends: one thread (-s) or libfuse's worker
- * pool. Returns what libfuse's loop returns (0, a signal, or -errno). */
-static int tmemfs_session_loop(struct fuse_session *se, const struct tmemfs_opts *o)
-{
-    struct fuse_loop_config *lc;
-    int res;
-
-    if (o->single_thread)
-        return fuse_session_loop(se);
-    lc = fuse_loop_cfg_create();
-    if (!lc)
-        return -ENOMEM;
-    fuse_loop_cfg_set_clone_fd(lc, 0);
-    fuse_loop_cfg_set_max_threads(lc, 16);
-    res = fuse_session_loop_mt(se, lc);
-    fuse_loop_cfg_destroy(lc);
-    return res;
+    free(out);
+    json_decref(all);
 }
 
 /* --------------------------------------------------- several mounts */
 
-/* A loop thread: run mount m's loop, then unmount it. */
+/* A loop thread: run its mount's loop, then unmount it. */
 static void *tmemfs_loop_thread(void *arg)
 {
-    struct tmemfs_mount *m = arg;
-    struct tmemfs_run *run = m->run;
+    struct tmemfs_loop *l = arg;
+    struct tmemfs_run *run = l->run;
     sigset_t wake;
     int res;
 
     sigemptyset(&wake);
     sigaddset(&wake, TMEMFS_WAKE_SIG);
-    tmemfs_loop_se = m->se;
+    tmemfs_loop_se = l->m->se;
     pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
-    res = tmemfs_session_loop(m->se, run->o);
+    res = tmemfs_mount_session_loop(l->m->se, run->o);
     /* No more wakes here: the unmount may wait for fusermount3. */
     pthread_sigmask(SIG_BLOCK, &wake, NULL);
     tmemfs_loop_se = NULL;
-    fuse_session_unmount(m->se);
+    tmemfs_mount_unmount(l->m);
     pthread_mutex_lock(&run->lock);
-    m->loop_rc = res;
-    m->mounted = false;
-    m->ended = true;
+    l->loop_rc = res;
+    l->ended = true;
     run->nended++;
     pthread_cond_broadcast(&run->cond);
     pthread_mutex_unlock(&run->lock);
@@ -303,8 +223,8 @@ static void *tmemfs_signal_thread(void *arg)
             struct timespec until;
 
             for (i = 0; i < run->n; i++)
-                if (run->m[i].started && !run->m[i].ended)
-                    pthread_kill(run->m[i].thread, TMEMFS_WAKE_SIG);
+                if (run->loops[i].started && !run->loops[i].ended)
+                    pthread_kill(run->loops[i].thread, TMEMFS_WAKE_SIG);
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_nsec += 100 * 1000 * 1000;
             if (until.tv_nsec >= 1000000000L) {
@@ -331,13 +251,18 @@ static int tmemfs_run_several(struct tmemfs_mount *m, size_t n, const struct tme
     int rc = 0;
 
     memset(&run, 0, sizeof(run));
-    run.m = m;
+    run.loops = calloc(n, sizeof(*run.loops));
     run.n = n;
     run.o = o;
-    if (pthread_mutex_init(&run.lock, NULL) != 0)
+    if (!run.loops)
         return 1;
+    if (pthread_mutex_init(&run.lock, NULL) != 0) {
+        free(run.loops);
+        return 1;
+    }
     if (pthread_cond_init(&run.cond, NULL) != 0) {
         pthread_mutex_destroy(&run.lock);
+        free(run.loops);
         return 1;
     }
     /* Blocked in every thread from here on (threads inherit the mask);
@@ -364,13 +289,16 @@ static int tmemfs_run_several(struct tmemfs_mount *m, size_t n, const struct tme
     }
     sig_started = true;
     for (i = 0; i < n; i++) {
-        m[i].run = &run;
+        struct tmemfs_loop *l = &run.loops[i];
+
+        l->m = &m[i];
+        l->run = &run;
         pthread_mutex_lock(&run.lock);
-        if (pthread_create(&m[i].thread, NULL, tmemfs_loop_thread, &m[i]) == 0) {
-            m[i].started = true;
+        if (pthread_create(&l->thread, NULL, tmemfs_loop_thread, l) == 0) {
+            l->started = true;
         } else {
             fprintf(stderr, "tmemfs: cannot start the loop of %s\n", m[i].fs.mountpoint);
-            m[i].ended = true; /* never ran: left mounted, unmounted by main */
+            l->ended = true; /* never ran: left mounted, unmounted by main */
             run.nended++;
             rc = 1;
         }
@@ -379,10 +307,10 @@ static int tmemfs_run_several(struct tmemfs_mount *m, size_t n, const struct tme
     if (rc != 0)
         (void)kill(getpid(), SIGTERM); /* stop the loops that did start */
     for (i = 0; i < n; i++) {
-        if (!m[i].started)
+        if (!run.loops[i].started)
             continue;
-        pthread_join(m[i].thread, NULL);
-        if (m[i].loop_rc < 0)
+        pthread_join(run.loops[i].thread, NULL);
+        if (run.loops[i].loop_rc < 0)
             rc = 1;
     }
 out:
@@ -395,6 +323,7 @@ out:
     }
     pthread_cond_destroy(&run.cond);
     pthread_mutex_destroy(&run.lock);
+    free(run.loops);
     return rc;
 }
 
@@ -407,10 +336,9 @@ static int tmemfs_run_one(struct tmemfs_mount *m, const struct tmemfs_opts *o)
 
     if (fuse_set_signal_handlers(m->se) != 0)
         return 1;
-    res = tmemfs_session_loop(m->se, o);
+    res = tmemfs_mount_session_loop(m->se, o);
     fuse_remove_signal_handlers(m->se);
-    fuse_session_unmount(m->se);
-    m->mounted = false;
+    tmemfs_mount_unmount(m);
     /* 0: unmounted; > 0: the signal that stopped us; < 0: an error. */
     return res < 0 ? 1 : 0;
 }
@@ -455,7 +383,7 @@ int main(int argc, char *argv[])
         goto out;
     }
     for (i = 0; i < n; i++)
-        m[i].rootfd = -1;
+        tmemfs_mount_init(&m[i]);
     tm = tmemfs_store_create(&o, stderr);
     if (!tm)
         goto out;
@@ -467,30 +395,13 @@ int main(int argc, char *argv[])
         }
     }
     for (i = 0; i < n; i++) {
-        m[i].rootfd = open(o.sources[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (m[i].rootfd < 0) {
-            fprintf(stderr, "tmemfs: SOURCE %s: %s\n", o.sources[i], strerror(errno));
+        if (tmemfs_mount_setup(&m[i], &o, i, tm, group, n > 1, &args, stderr) < 0)
             goto out;
-        }
-        if (tmemfs_fs_setup(&m[i].fs, &o, i, tm, group, n > 1, m[i].rootfd, stderr) < 0)
-            goto out;
-        m[i].set_up = true;
         fs_list[i] = &m[i].fs;
-        if (tmemfs_args_copy(&args, o.sources[i], &m[i].args) < 0) {
-            fprintf(stderr, "tmemfs: out of memory\n");
-            goto out;
-        }
-        m[i].se = fuse_session_new(&m[i].args, tmemfs_fuse_ops(),
-                                   sizeof(struct fuse_lowlevel_ops), &m[i].fs);
-        if (!m[i].se)
-            goto out; /* libfuse printed why (e.g. an unknown option) */
     }
-    for (i = 0; i < n; i++) {
-        /* Absolute: the daemon chdirs to "/" before it unmounts. */
-        if (fuse_session_mount(m[i].se, o.mount_paths[i]) != 0)
+    for (i = 0; i < n; i++)
+        if (tmemfs_mount_mount(&m[i]) < 0)
             goto out;
-        m[i].mounted = m[i].ran = true;
-    }
     if (tmemfs_series_open(&o, &series, stderr) < 0)
         goto out;
     if (fuse_daemonize(o.foreground) != 0)
@@ -499,23 +410,13 @@ int main(int argc, char *argv[])
         fprintf(stderr, "tmemfs: cannot start the statistics series (the last sample is kept)\n");
     rc = n == 1 ? tmemfs_run_one(&m[0], &o) : tmemfs_run_several(m, n, &o);
 out:
-    for (i = 0; m && i < n; i++) {
-        if (m[i].mounted)
-            fuse_session_unmount(m[i].se);
-        m[i].mounted = false;
-    }
+    for (i = 0; m && i < n; i++)
+        tmemfs_mount_unmount(&m[i]);
     tmemfs_series_stop(series);
     if (m)
         tmemfs_final_stats(m, n, &o);
-    for (i = 0; m && i < n; i++) {
-        if (m[i].se)
-            fuse_session_destroy(m[i].se);
-        fuse_opt_free_args(&m[i].args);
-        if (m[i].set_up)
-            tmemfs_fs_teardown(&m[i].fs);
-        if (m[i].rootfd >= 0)
-            close(m[i].rootfd);
-    }
+    for (i = 0; m && i < n; i++)
+        tmemfs_mount_destroy(&m[i]);
     free(m);
     free(fs_list);
     tmemfs_group_destroy(group);

@@ -14,6 +14,7 @@
 #include "fuse_cleancache/tmemfs_opts.h"
 
 #include "common/size.h"
+#include "common/yesno.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -28,7 +29,7 @@
 #include <unistd.h>
 
 struct tmemfs_raw {
-    char *cache_size, *capacity, *cleancache, *compress, *dedup, *page_size;
+    char *cache_size, *capacity, *cleancache, *compress, *compressor, *dedup, *page_size;
     char *shared_uuid, *stats_json, *ctl, *policy, *max_objects;
     char *attr_timeout, *entry_timeout, *negative_timeout;
     char *stats_interval, *stats_csv, *stats_jsonl, *device, *backing_delay;
@@ -53,6 +54,7 @@ static const struct fuse_opt tmemfs_opt_spec[] = {
     TMEMFS_OPTS("capacity", capacity),
     TMEMFS_OPTS("cleancache", cleancache),
     TMEMFS_OPTS("compress", compress),
+    TMEMFS_OPTS("compressor", compressor),
     TMEMFS_OPTS("dedup", dedup),
     TMEMFS_OPTS("page_size", page_size),
     TMEMFS_OPTS("shared_uuid", shared_uuid),
@@ -155,19 +157,6 @@ int tmemfs_parse_uuid(const char *s, uint8_t uuid[16])
     return n == 32 ? 0 : -1;
 }
 
-static int tmemfs_parse_bool(const char *s, bool *out)
-{
-    if (!strcmp(s, "on") || !strcmp(s, "1") || !strcmp(s, "yes") || !strcmp(s, "true")) {
-        *out = true;
-        return 0;
-    }
-    if (!strcmp(s, "off") || !strcmp(s, "0") || !strcmp(s, "no") || !strcmp(s, "false")) {
-        *out = false;
-        return 0;
-    }
-    return -1;
-}
-
 /* A decimal number from 0 to max (seconds, microseconds). 0 or -1. */
 static int tmemfs_parse_decimal(const char *s, double max, double *out)
 {
@@ -192,6 +181,7 @@ static void tmemfs_raw_free(struct tmemfs_raw *r)
     free(r->capacity);
     free(r->cleancache);
     free(r->compress);
+    free(r->compressor);
     free(r->dedup);
     free(r->page_size);
     free(r->shared_uuid);
@@ -228,7 +218,8 @@ int tmemfs_opts_parse(struct fuse_args *args, struct tmemfs_opts *o, FILE *err)
     memset(o, 0, sizeof(*o));
     o->cache_size = 16ULL << 20;
     o->capacity = UINT64_MAX;
-    o->cleancache = o->compress = o->dedup = true;
+    o->cleancache = o->dedup = true;
+    o->compressor = TMEM_COMPRESSOR_LZ4;
     o->page_size = 4096;
     o->policy = GUEST_REPLACE_CLOCK;
     o->max_objects = 65536;
@@ -279,11 +270,20 @@ int tmemfs_opts_parse(struct fuse_args *args, struct tmemfs_opts *o, FILE *err)
         TMEMFS_BAD("cache_size too large");
     if (r.capacity && size_parse(r.capacity, true, &o->capacity) < 0)
         TMEMFS_BAD("bad capacity '%s' (%s)", r.capacity, size_grammar(true));
-    if (r.cleancache && tmemfs_parse_bool(r.cleancache, &o->cleancache) < 0)
+    if (r.cleancache && yesno_parse(r.cleancache, &o->cleancache) < 0)
         TMEMFS_BAD("bad cleancache '%s' (on or off)", r.cleancache);
-    if (r.compress && tmemfs_parse_bool(r.compress, &o->compress) < 0)
-        TMEMFS_BAD("bad compress '%s' (on or off)", r.compress);
-    if (r.dedup && tmemfs_parse_bool(r.dedup, &o->dedup) < 0)
+    if (r.compress) { /* the old switch: off = compressor=none, on = lz4 */
+        bool on;
+        if (yesno_parse(r.compress, &on) < 0)
+            TMEMFS_BAD("bad compress '%s' (on or off; or use compressor=lz4|zstd[:LEVEL]|none)",
+                       r.compress);
+        o->compressor = on ? TMEM_COMPRESSOR_LZ4 : TMEM_COMPRESSOR_NONE;
+    }
+    if (r.compressor &&
+        tmem_compressor_parse(r.compressor, &o->compressor, &o->compress_level) < 0)
+        TMEMFS_BAD("bad compressor '%s' (lz4, zstd, zstd:LEVEL with LEVEL 1 to 19, or none)",
+                   r.compressor);
+    if (r.dedup && yesno_parse(r.dedup, &o->dedup) < 0)
         TMEMFS_BAD("bad dedup '%s' (on or off)", r.dedup);
     if (r.shared_uuid) {
         if (tmemfs_parse_uuid(r.shared_uuid, o->uuid) < 0)
@@ -516,7 +516,9 @@ void tmemfs_opts_usage(FILE *out, const char *prog)
 "    -o cache_size=SIZE      guest page cache size (default 16M)\n"
 "    -o capacity=SIZE        tmem store capacity (default unlimited)\n"
 "    -o cleancache=on|off    use cleancache (default on)\n"
-"    -o compress=on|off      lz4-compress pages in tmem (default on)\n"
+"    -o compressor=NAME      how tmem compresses pages: lz4 (default), zstd,\n"
+"                            zstd:LEVEL (1..19; zstd's default 3) or none\n"
+"    -o compress=on|off      the older switch: off is compressor=none, on lz4\n"
 "    -o dedup=on|off         deduplicate identical pages in tmem (default on)\n"
 "    -o page_size=N          page size, power of two 512..32768 (default 4096)\n"
 "    -o shared_uuid=HEX32    init_shared_fs: shared ephemeral pool named by uuid\n"

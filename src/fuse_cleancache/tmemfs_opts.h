@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/tmem.h"
 #include "fuse_cleancache/tmemfs_page_cache.h"
 #include "guest/device.h"
 
@@ -34,7 +35,9 @@ struct tmemfs_opts {
     uint64_t cache_size;   /* guest page cache bytes (default 16 MiB) */
     uint64_t capacity;     /* tmem store capacity bytes (default unlimited) */
     bool cleancache;       /* default on */
-    bool compress, dedup;  /* tmem store features (default on) */
+    enum tmem_compressor compressor; /* tmem store's compressor (default lz4) */
+    int compress_level;    /* zstd's level (0: its default) */
+    bool dedup;            /* tmem store feature (default on) */
     uint32_t page_size;    /* default 4096 */
     bool shared;           /* shared pool (shared_uuid given) */
     uint8_t uuid[16];

@@ -4,7 +4,8 @@
  * Models: what a user of /sys/kernel/debug/cleancache does with `watch`,
  * written to files: a sampler thread wakes every stats_interval seconds
  * and appends one line per mount to each file, rendered by the common
- * statistics writer from the same lists as .tmemfs/stats.
+ * statistics writer from the same lists as .tmemfs/stats (a CSV row; a
+ * JSON object built with jansson, one per line).
  *
  * Data: struct tmemfs_series (the files, the mounts, the thread). Locking:
  * s->lock and s->cond let stop wake the thread at once; the files are
@@ -43,8 +44,8 @@ static double tmemfs_series_elapsed(const struct tmemfs_series *s)
     return (double)(now.tv_sec - s->start.tv_sec) + (now.tv_nsec - s->start.tv_nsec) / 1e9;
 }
 
-/* Render one line of fs (CSV header, CSV row or JSON) and write it to f. */
-static void tmemfs_series_line(FILE *f, struct tmemfs_fs *fs, double t, int kind)
+/* Render one CSV line of fs (the header or a row) and write it to f. */
+static void tmemfs_series_csv_line(FILE *f, struct tmemfs_fs *fs, double t, bool header)
 {
     struct tmemfs_gauges g;
     struct stats_writer w;
@@ -53,10 +54,7 @@ static void tmemfs_series_line(FILE *f, struct tmemfs_fs *fs, double t, int kind
 
     tmemfs_fs_gauges(fs, &g);
     for (int pass = 0; pass < 2; pass++) {
-        if (kind == 2)
-            stats_writer_begin(&w, buf, buf ? (size_t)n + 1 : 0, true, 0);
-        else
-            stats_writer_begin_csv(&w, buf, buf ? (size_t)n + 1 : 0, kind == 0);
+        stats_writer_begin_csv(&w, buf, buf ? (size_t)n + 1 : 0, header);
         stats_writer_double(&w, "time", t);
         stats_writer_string(&w, "mountpoint", fs->mountpoint);
         tmemfs_stats_write(&w, &fs->stats, &g);
@@ -69,6 +67,28 @@ static void tmemfs_series_line(FILE *f, struct tmemfs_fs *fs, double t, int kind
     free(buf);
 }
 
+/* Render one JSON line of fs (a jansson object: time, mountpoint, then
+ * the statistics) and write it to f. */
+static void tmemfs_series_json_line(FILE *f, struct tmemfs_fs *fs, double t)
+{
+    json_t *object = json_object();
+    struct tmemfs_gauges g;
+    struct stats_writer w;
+    char *text = NULL;
+
+    tmemfs_fs_gauges(fs, &g);
+    stats_writer_begin_object(&w, object);
+    stats_writer_double(&w, "time", t);
+    stats_writer_string(&w, "mountpoint", fs->mountpoint);
+    tmemfs_stats_write(&w, &fs->stats, &g);
+    if (stats_writer_end(&w, false) == 0)
+        text = stats_json_dumps(object, true);
+    if (text)
+        fputs(text, f);
+    free(text);
+    json_decref(object);
+}
+
 /* One sample of every mount to every file. */
 static void tmemfs_series_sample(struct tmemfs_series *s)
 {
@@ -76,9 +96,9 @@ static void tmemfs_series_sample(struct tmemfs_series *s)
 
     for (size_t i = 0; i < s->n; i++) {
         if (s->csv)
-            tmemfs_series_line(s->csv, s->fs[i], t, 1);
+            tmemfs_series_csv_line(s->csv, s->fs[i], t, false);
         if (s->jsonl)
-            tmemfs_series_line(s->jsonl, s->fs[i], t, 2);
+            tmemfs_series_json_line(s->jsonl, s->fs[i], t);
     }
     if (s->csv)
         fflush(s->csv);
@@ -168,7 +188,7 @@ int tmemfs_series_start(struct tmemfs_series *s, struct tmemfs_fs *const *fs, si
     s->fs = fs;
     s->n = n;
     if (s->csv && n > 0)
-        tmemfs_series_line(s->csv, fs[0], 0, 0); /* the header */
+        tmemfs_series_csv_line(s->csv, fs[0], 0, true); /* the header */
     rc = pthread_create(&s->thread, NULL, tmemfs_series_thread, s);
     s->running = rc == 0;
     return -rc;

@@ -10,6 +10,10 @@
  * access is a relaxed __atomic operation, so counters can be bumped under
  * any lock or none and read at any time. A rendering is not a consistent
  * snapshot across counters (each value is exact).
+ *
+ * Renderings go through the common statistics writer (text lines, CSV, or
+ * JSON built with jansson); an unlimited store capacity is the word
+ * "unlimited" in each.
  */
 #include "fuse_cleancache/tmemfs_stats.h"
 
@@ -55,9 +59,28 @@ void tmemfs_stats_write(struct stats_writer *w, const struct tmemfs_stats *st,
         v[i] = tmemfs_stats_get(st, (enum tmemfs_counter)i);
     for (i = 0; i < TMEMFS_NR_COUNTERS; i++)
         stats_writer_u64(w, tmemfs_counter_names[i], v[i]);
-#define TMEMFS_SHOWN_WRITE(name, help, value) stats_writer_u64(w, #name, (value));
+    /* shown values are written as limits: only tmem_capacity_bytes can be
+     * unlimited (TMEM_CAPACITY_UNLIMITED), written as the word */
+#define TMEMFS_SHOWN_WRITE(name, help, value) stats_writer_limit(w, #name, (value));
     TMEMFS_SHOWN(TMEMFS_SHOWN_WRITE)
 #undef TMEMFS_SHOWN_WRITE
+}
+
+json_t *tmemfs_stats_json(const struct tmemfs_stats *st, const struct tmemfs_gauges *g,
+                          const char *mountpoint)
+{
+    json_t *object = json_object();
+    struct stats_writer w;
+
+    stats_writer_begin_object(&w, object);
+    if (mountpoint)
+        stats_writer_string(&w, "mountpoint", mountpoint);
+    tmemfs_stats_write(&w, st, g);
+    if (stats_writer_end(&w, false) != 0) {
+        json_decref(object);
+        return NULL;
+    }
+    return object;
 }
 
 int tmemfs_stats_format(const struct tmemfs_stats *st, const struct tmemfs_gauges *g,

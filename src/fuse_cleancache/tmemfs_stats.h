@@ -85,7 +85,7 @@ static inline uint64_t tmemfs_permille(uint64_t hits, uint64_t misses)
     X(tmem_pool_pages, "pages in this mount's cleancache pool now", g->pool.pages)         \
     X(tmem_pool_evicted, "pages the store evicted from the pool", g->pool.pages_evicted)   \
     X(tmem_pool_pages_raw, "pool pages held as they came", g->pool.pages_raw)               \
-    X(tmem_pool_pages_compressed, "pool pages held lz4-compressed", g->pool.pages_compressed) \
+    X(tmem_pool_pages_compressed, "pool pages held compressed (by the store's compressor)", g->pool.pages_compressed) \
     X(tmem_pool_pages_same_filled, "pool pages held as the one word they repeat",           \
       g->pool.pages_same_filled)                                                           \
     X(tmem_pool_pages_deduplicated, "pool pages sharing an identical page's data",          \
@@ -106,7 +106,7 @@ static inline uint64_t tmemfs_permille(uint64_t hits, uint64_t misses)
     X(tmem_store_data_bytes, "bytes of page data the store holds", g->store.data_bytes)    \
     X(tmem_store_metadata_bytes, "bytes of metadata the store holds",                      \
       g->store.metadata_bytes)                                                             \
-    X(tmem_capacity_bytes, "the store's capacity (18446744073709551615: unlimited)",      \
+    X(tmem_capacity_bytes, "the store's capacity in bytes, or unlimited",                \
       g->store.capacity_bytes)                                                             \
     X(device_random_requests, "backing requests that did not continue the previous one",   \
       g->device.random_requests)                                                           \
@@ -142,10 +142,20 @@ void tmemfs_stats_write(struct stats_writer *w, const struct tmemfs_stats *st,
  * size), through the common statistics writer. Text form: one
  * "name value" line per item (the kernel's debugfs files concatenated).
  * JSON form: one object on one line, ending in a newline; with mountpoint
- * (not NULL) its first member is "mountpoint". Returns the length the
+ * (not NULL) its first member is "mountpoint". An unlimited store
+ * capacity is "unlimited" in both. Returns the length the
  * whole text needs, as snprintf does, or -1 on a formatting error.
  */
 int tmemfs_stats_format(const struct tmemfs_stats *st, const struct tmemfs_gauges *g,
                         const char *mountpoint, bool json, char *buf, size_t size);
+
+struct json_t;
+
+/* The same statistics as a new jansson object (the members of
+ * tmemfs_stats_format's JSON, "mountpoint" first when not NULL), for a
+ * caller that nests it (an array of mounts). Returns NULL when out of
+ * memory; the caller json_decref()s it. */
+struct json_t *tmemfs_stats_json(const struct tmemfs_stats *st, const struct tmemfs_gauges *g,
+                                 const char *mountpoint);
 
 #endif /* TMEMFS_STATS_H */

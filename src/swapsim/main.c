@@ -7,7 +7,9 @@
  * --json/--csv paths that cannot be written, all checked before the run)
  * print one line naming the problem and exit 2; a failed run (mismatch,
  * lost page, bad trace) exits 1; SIGINT/SIGTERM stop the run, the reports
- * are written with what it has, and the exit status is 130/143.
+ * are written with what it has, and the exit status is 130/143. While the
+ * run goes on, a status line on stderr when it is a terminal (progress.c;
+ * --quiet: none).
  * Data structures: the config and result on the stack. Locking: none.
  */
 #include <errno.h>
@@ -52,7 +54,9 @@ static void usage(FILE *f)
 "                        '300000:32M,600000:0:swapout' (':swapout' = fire inside\n"
 "                        the next swap-out of guest 0)\n"
 "  --page-size N         page size in bytes (default 4096)\n"
-"  --no-compress, --no-dedup, --no-same-filled, --hysteresis\n"
+"  --compressor NAME     lz4 (default), zstd, zstd:LEVEL (1..19) or none\n"
+"  --no-compress (= --compressor none), --no-dedup, --no-same-filled,\n"
+"  --hysteresis\n"
 "Workload:\n"
 "  --workload KIND       uniform, zipf, seq, phase or mix (default zipf)\n"
 "  --trace FILE          read accesses from a trace file instead (text format:\n"
@@ -77,6 +81,8 @@ static void usage(FILE *f)
 "  --csv FILE            write counters over time as CSV\n"
 "  --sample-every N      sample interval in accesses (default accesses/100)\n"
 "  --bench               print simulated page faults handled per second only\n"
+"  --quiet               no progress line on stderr (it is shown only when\n"
+"                        stderr is a terminal and the run lasts over a second)\n"
 "  --help                this text\n"
 "SIGINT or SIGTERM stops the run and writes the reports with what it has\n"
 "(marked interrupted); the exit status is then 130 or 143.\n",
@@ -85,9 +91,10 @@ static void usage(FILE *f)
 
 enum {
     O_RAM = 256, O_WSS, O_SWAP, O_GUESTS, O_RECLAIM, O_SWAPDIR, O_EXCLLOADS, O_WT, O_SELFSHRINK,
-    O_CAPACITY, O_SCHEDULE, O_PAGESIZE, O_NOCOMPRESS, O_NODEDUP, O_NOSAME, O_HYST,
+    O_CAPACITY, O_SCHEDULE, O_PAGESIZE, O_COMPRESSOR, O_NOCOMPRESS, O_NODEDUP, O_NOSAME, O_HYST,
     O_WORKLOAD, O_TRACE, O_ACCESSES, O_ALPHA, O_WRITES, O_UNMAPS, O_PHASEPAGES, O_PHASELEN,
-    O_CONTENT, O_SEED, O_DEVICE, O_COST, O_NOBASE, O_JSON, O_CSV, O_SAMPLE, O_BENCH, O_HELP,
+    O_CONTENT, O_SEED, O_DEVICE, O_COST, O_NOBASE, O_JSON, O_CSV, O_SAMPLE, O_BENCH, O_QUIET,
+    O_HELP,
 };
 
 static const struct option options[] = {
@@ -103,6 +110,7 @@ static const struct option options[] = {
     {"capacity", required_argument, NULL, O_CAPACITY},
     {"schedule", required_argument, NULL, O_SCHEDULE},
     {"page-size", required_argument, NULL, O_PAGESIZE},
+    {"compressor", required_argument, NULL, O_COMPRESSOR},
     {"no-compress", no_argument, NULL, O_NOCOMPRESS},
     {"no-dedup", no_argument, NULL, O_NODEDUP},
     {"no-same-filled", no_argument, NULL, O_NOSAME},
@@ -124,6 +132,7 @@ static const struct option options[] = {
     {"csv", required_argument, NULL, O_CSV},
     {"sample-every", required_argument, NULL, O_SAMPLE},
     {"bench", no_argument, NULL, O_BENCH},
+    {"quiet", no_argument, NULL, O_QUIET},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -203,7 +212,7 @@ static int set_cost(struct swapsim_costs *c, const char *arg)
 struct cli {
     uint64_t ram, wss, swap;
     const char *json, *csv;
-    bool bench, sample_set, workload_set;
+    bool bench, sample_set, workload_set, quiet;
 };
 
 /* An output file (--json, --csv), opened before the run so that a path
@@ -328,8 +337,12 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
                 return bad("page-size", a, "expected a power of two from 512 to 32768");
             cfg->tmem.page_size = (uint32_t)v;
             break;
+        case O_COMPRESSOR:
+            if (tmem_compressor_parse(a, &cfg->tmem.compressor, &cfg->tmem.compress_level))
+                return bad("compressor", a, "expected lz4, zstd, zstd:LEVEL (1 to 19) or none");
+            break;
         case O_NOCOMPRESS:
-            cfg->tmem.compress = false;
+            cfg->tmem.compressor = TMEM_COMPRESSOR_NONE;
             break;
         case O_NODEDUP:
             cfg->tmem.dedup = false;
@@ -429,6 +442,9 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
         case O_BENCH:
             cli->bench = true;
             break;
+        case O_QUIET:
+            cli->quiet = true;
+            break;
         case O_HELP:
         case 'h':
             usage(stdout);
@@ -508,6 +524,8 @@ int main(int argc, char **argv)
     struct swapsim_result res;
     struct cli cli = {.ram = 64ULL << 20, .wss = 256ULL << 20};
     struct output json = {.opt = "json"}, csv = {.opt = "csv"};
+    struct swapsim_progress progress;
+    struct swapsim_status *status = NULL;
     char err[2048] = "";
     FILE *f;
     uint32_t ps;
@@ -558,7 +576,13 @@ int main(int argc, char **argv)
     atomic_init(&got_signal, 0);
     cfg.interrupt = &got_signal;
     catch_signals();
+    /* the status line: on a terminal, after a second, every half second */
+    memset(&progress, 0, sizeof(progress));
+    cfg.progress = &progress;
+    if (!cli.quiet && swapsim_status_start(&progress, stderr, 1.0, 0.5, &status) != 0)
+        status = NULL; /* a run without a status line is still a run */
     ret = swapsim_run(&cfg, &res, err, sizeof(err));
+    swapsim_status_stop(status);
     if (ret != 0) {
         fprintf(stderr, "tmem-swapsim: %s\n", err);
         swapsim_result_free(&res);
@@ -576,10 +600,13 @@ int main(int argc, char **argv)
         swapsim_report_text(stdout, &cfg, &res);
     }
     if (json.f) {
+        int wrote = -1;
         f = output_begin(&json);
         if (f)
-            swapsim_report_json(f, &cfg, &res);
-        if (output_close(&json, f != NULL) != 0 || !f)
+            wrote = swapsim_report_json(f, &cfg, &res);
+        if (f && wrote != 0 && !ferror(f))
+            fprintf(stderr, "tmem-swapsim: --json %s: out of memory\n", json.path);
+        if (output_close(&json, f != NULL) != 0 || wrote != 0)
             ret = 1;
     }
     if (csv.f) {

@@ -9,7 +9,9 @@
  * Data structures: none of its own. Every counter comes from the one list,
  * SWAPSIM_COUNTERS in swapsim.h: the adder, the JSON objects (through
  * common/stats_writer) and the CSV columns walk it in list order, so a new
- * counter appears everywhere at once. The text summary names the counters
+ * counter appears everywhere at once. The JSON document is built as jansson
+ * objects (config, totals, per guest, samples nested as values, never
+ * spliced as text) and written one member and one array element a line. The text summary names the counters
  * a reader needs in sentences, among them the swap file's requests on the
  * block device and their time on the --device profile and on each
  * built-in one (priced in timing.c). Locking: none.
@@ -53,12 +55,11 @@ static const char *capacity_text(uint64_t bytes, char *buf, size_t len)
     return buf;
 }
 
-/* A capacity for JSON (the string "unlimited", else a number) or CSV
- * ("unlimited", else a number). */
-static void capacity_write(FILE *f, uint64_t bytes, bool json)
+/* A capacity for CSV: "unlimited", else a number. */
+static void capacity_csv(FILE *f, uint64_t bytes)
 {
     if (bytes == TMEM_CAPACITY_UNLIMITED)
-        fputs(json ? "\"unlimited\"" : "unlimited", f);
+        fputs("unlimited", f);
     else
         fprintf(f, "%" PRIu64, bytes);
 }
@@ -155,64 +156,111 @@ void swapsim_report_text(FILE *f, const struct swapsim_config *cfg,
     }
 }
 
-/* The counters as one JSON object on one line. */
-static void json_counters(FILE *f, const struct swapsim_counters *c)
+/* The counters as a new JSON object, in list order (NULL: out of memory). */
+static json_t *json_counters(const struct swapsim_counters *c)
 {
-    char small[2048], *buf = small;
+    json_t *object = json_object();
     struct stats_writer w;
-    int n;
 
-    stats_writer_begin(&w, small, sizeof(small), true, 0);
+    stats_writer_begin_object(&w, object);
     swapsim_counters_write(&w, c);
-    n = stats_writer_end(&w, false);
-    if (n >= (int)sizeof(small) && (buf = malloc((size_t)n + 1)) != NULL) {
-        stats_writer_begin(&w, buf, (size_t)n + 1, true, 0);
-        swapsim_counters_write(&w, c);
-        n = stats_writer_end(&w, false);
+    if (stats_writer_end(&w, false) != 0) {
+        json_decref(object);
+        return NULL;
     }
-    if (n >= 0 && buf)
-        fputs(buf, f);
-    if (buf != small)
-        free(buf);
+    return object;
 }
 
-void swapsim_report_json(FILE *f, const struct swapsim_config *cfg,
-                         const struct swapsim_result *res)
+/* The run's settings, as "config". */
+static json_t *json_config(const struct swapsim_config *cfg, const struct swapsim_result *res)
 {
-    fprintf(f, "{\n  \"config\": {\"guests\": %u, \"ram_pages\": %u, \"vpages\": %u, "
-               "\"workload\": \"%s\", \"mode\": \"%s\", \"capacity_bytes\": ",
-            res->guests, cfg->guest.ram_pages, cfg->guest.vpages,
-            cfg->trace_path ? "trace" : swapsim_gen_kind_name(cfg->gen.kind), mode_name(cfg));
-    capacity_write(f, cfg->tmem.capacity_bytes, true);
-    fprintf(f, ", \"events\": %u, \"accesses\": %" PRIu64 ", \"seed\": %" PRIu64
-               ", \"device\": \"%s\"},\n",
-            cfg->nevents, cfg->gen.accesses, cfg->gen.seed, cfg->costs.device.name);
-    fprintf(f, "  \"interrupted\": %s,\n", res->interrupted ? "true" : "false");
-    fprintf(f, "  \"wall_seconds\": %.6f,\n  \"faults_per_second\": %.1f,\n", res->wall_seconds,
-            res->wall_seconds > 0 ? (double)res->faults / res->wall_seconds : 0.0);
-    fprintf(f, "  \"store_pages_after_swapoff\": %" PRIu64 ",\n  \"total\": ",
-            res->store_pages_after);
-    json_counters(f, &res->total);
-    if (res->have_baseline) {
-        fprintf(f, ",\n  \"baseline\": ");
-        json_counters(f, &res->baseline);
+    json_t *config = json_object();
+    int bad = !config;
+
+    if (bad)
+        return NULL;
+    bad |= stats_json_set(config, "guests", stats_json_u64(res->guests));
+    bad |= stats_json_set(config, "ram_pages", stats_json_u64(cfg->guest.ram_pages));
+    bad |= stats_json_set(config, "vpages", stats_json_u64(cfg->guest.vpages));
+    bad |= stats_json_set(config, "workload", stats_json_string(
+        cfg->trace_path ? "trace" : swapsim_gen_kind_name(cfg->gen.kind)));
+    bad |= stats_json_set(config, "mode", stats_json_string(mode_name(cfg)));
+    bad |= stats_json_set(config, "capacity_bytes", stats_json_limit(cfg->tmem.capacity_bytes));
+    bad |= stats_json_set(config, "events", stats_json_u64(cfg->nevents));
+    bad |= stats_json_set(config, "accesses", stats_json_u64(cfg->gen.accesses));
+    bad |= stats_json_set(config, "seed", stats_json_u64(cfg->gen.seed));
+    bad |= stats_json_set(config, "device", stats_json_string(cfg->costs.device.name));
+    if (bad) {
+        json_decref(config);
+        return NULL;
     }
-    fprintf(f, ",\n  \"guests\": [");
-    for (uint32_t i = 0; i < res->guests; i++) {
-        fprintf(f, "%s\n    ", i ? "," : "");
-        json_counters(f, &res->per_guest[i]);
+    return config;
+}
+
+/* One sample: {"guest", "at", "capacity", "counters"}. */
+static json_t *json_sample(const struct swapsim_sample *s)
+{
+    json_t *sample = json_object();
+    int bad = !sample;
+
+    if (bad)
+        return NULL;
+    bad |= stats_json_set(sample, "guest", stats_json_u64(s->guest));
+    bad |= stats_json_set(sample, "at", stats_json_u64(s->at));
+    bad |= stats_json_set(sample, "capacity", stats_json_limit(s->capacity));
+    bad |= stats_json_set(sample, "counters", json_counters(&s->c));
+    if (bad) {
+        json_decref(sample);
+        return NULL;
     }
-    fprintf(f, "\n  ],\n  \"samples\": [");
-    for (size_t i = 0; i < res->nsamples; i++) {
-        const struct swapsim_sample *s = &res->samples[i];
-        fprintf(f, "%s\n    {\"guest\": %u, \"at\": %" PRIu64 ", \"capacity\": ",
-                i ? "," : "", s->guest, s->at);
-        capacity_write(f, s->capacity, true);
-        fputs(", \"counters\": ", f);
-        json_counters(f, &s->c);
-        fputc('}', f);
+    return sample;
+}
+
+json_t *swapsim_report_json_object(const struct swapsim_config *cfg,
+                                   const struct swapsim_result *res)
+{
+    json_t *root = json_object(), *guests = json_array(), *samples = json_array();
+    int bad = !root || !guests || !samples;
+
+    for (uint32_t i = 0; !bad && i < res->guests; i++)
+        bad |= json_array_append_new(guests, json_counters(&res->per_guest[i]));
+    for (size_t i = 0; !bad && i < res->nsamples; i++)
+        bad |= json_array_append_new(samples, json_sample(&res->samples[i]));
+    if (bad) {
+        json_decref(guests);
+        json_decref(samples);
+        json_decref(root);
+        return NULL;
     }
-    fprintf(f, "\n  ]\n}\n");
+    bad |= stats_json_set(root, "config", json_config(cfg, res));
+    bad |= stats_json_set(root, "interrupted", json_boolean(res->interrupted));
+    bad |= stats_json_set(root, "wall_seconds", stats_json_real(res->wall_seconds, 6));
+    bad |= stats_json_set(root, "faults_per_second",
+                          stats_json_real(res->wall_seconds > 0
+                                              ? (double)res->faults / res->wall_seconds
+                                              : 0.0, 1));
+    bad |= stats_json_set(root, "store_pages_after_swapoff",
+                          stats_json_u64(res->store_pages_after));
+    bad |= stats_json_set(root, "total", json_counters(&res->total));
+    if (res->have_baseline)
+        bad |= stats_json_set(root, "baseline", json_counters(&res->baseline));
+    bad |= stats_json_set(root, "guests", guests);
+    bad |= stats_json_set(root, "samples", samples);
+    if (bad) {
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
+int swapsim_report_json(FILE *f, const struct swapsim_config *cfg,
+                        const struct swapsim_result *res)
+{
+    json_t *root = swapsim_report_json_object(cfg, res);
+    int rc = root ? stats_json_write_lines(f, root) : -1;
+
+    json_decref(root);
+    return rc;
 }
 
 void swapsim_report_csv(FILE *f, const struct swapsim_result *res)
@@ -225,7 +273,7 @@ void swapsim_report_csv(FILE *f, const struct swapsim_result *res)
     for (size_t n = 0; n < res->nsamples; n++) {
         const struct swapsim_sample *s = &res->samples[n];
         fprintf(f, "%u,%" PRIu64 ",", s->guest, s->at);
-        capacity_write(f, s->capacity, false);
+        capacity_csv(f, s->capacity);
 #define SWAPSIM_COUNTER_CSV_VALUE(name, help) fprintf(f, ",%" PRIu64, s->c.name);
         SWAPSIM_COUNTERS(SWAPSIM_COUNTER_CSV_VALUE)
 #undef SWAPSIM_COUNTER_CSV_VALUE

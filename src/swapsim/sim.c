@@ -12,12 +12,17 @@
  * Counters (per guest, samples) are priced with the run's costs (timing.c)
  * before they are kept, and summed into the totals; the device's own counts
  * must equal the guests' sum (checked: one device under all of them).
+ * Samples: every sample_every accesses of a guest, and one at its end
+ * (after swapoff, its final counters), so a series ends at the totals.
+ * Progress (cfg->progress, for a status line): each guest adds what it did
+ * every SWAPSIM_PROGRESS_STEP accesses and when it stops.
  * Data structures: a run context (the store, the device, per guest: client,
  * guest, workload, samples) living for one run. Threads: one per guest when
  * there are several; guest 0's thread fires the capacity schedule (so events
  * keep their place in guest 0's access stream). The schedule cursor is
  * touched by that thread only; an atomic stop flag ends every guest after an
- * error. The device is thread-safe (its own lock).
+ * error. The device is thread-safe (its own lock); cfg->progress is relaxed
+ * atomics (read by another thread).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -130,6 +135,9 @@ struct run_guest {
     struct swapsim_workload *wl;
     struct swapsim_sample *samples;
     size_t nsamples, cap;
+    uint64_t done;            /* accesses performed */
+    uint64_t shown_accesses;  /* what cfg->progress has of this guest */
+    uint64_t shown_faults;
     int ret;
     char err[2048];
 };
@@ -166,24 +174,71 @@ static void swapout_hook(void *arg, struct swapsim_guest *g)
     fire_events(arg, true);
 }
 
-static int add_sample(struct run_guest *rg, uint64_t at)
+/* A new sample of rg at access `at` (guest, at and capacity filled in),
+ * or NULL when out of memory. */
+static struct swapsim_sample *new_sample(struct run_guest *rg, uint64_t at)
 {
+    struct swapsim_sample *s;
+
     if (rg->nsamples == rg->cap) {
         size_t cap = rg->cap ? rg->cap * 2 : 64;
-        struct swapsim_sample *s = realloc(rg->samples, cap * sizeof(*s));
+        s = realloc(rg->samples, cap * sizeof(*s));
         if (!s)
-            return -ENOMEM;
+            return NULL;
         rg->samples = s;
         rg->cap = cap;
     }
-    struct swapsim_sample *s = &rg->samples[rg->nsamples++];
+    s = &rg->samples[rg->nsamples++];
     s->guest = rg->index;
     s->at = at;
     s->capacity = rg->ctx->tm ? tmem_capacity(rg->ctx->tm) : 0;
+    return s;
+}
+
+/* Sample rg's counters now, priced as the run's end is (the simulated
+ * time so far). */
+static int add_sample(struct run_guest *rg, uint64_t at)
+{
+    struct swapsim_sample *s = new_sample(rg, at);
+
+    if (!s)
+        return -ENOMEM;
     swapsim_guest_counters(rg->guest, &s->c);
     swapsim_costs_price(&rg->ctx->cfg->costs, &s->c,
-                        rg->ctx->frontswap && rg->ctx->cfg->tmem.compress);
+                        rg->ctx->frontswap &&
+                            rg->ctx->cfg->tmem.compressor != TMEM_COMPRESSOR_NONE);
     return 0;
+}
+
+/* The sample at the end of rg's run: c, its final counters (after
+ * swapoff, priced). It replaces a sample taken at the same access before
+ * swapoff, so the series of each guest ends with its final counters. */
+static int add_end_sample(struct run_guest *rg, const struct swapsim_counters *c)
+{
+    struct swapsim_sample *s;
+
+    if (rg->nsamples && rg->samples[rg->nsamples - 1].at == rg->done)
+        rg->nsamples--;
+    s = new_sample(rg, rg->done);
+    if (!s)
+        return -ENOMEM;
+    s->c = *c;
+    return 0;
+}
+
+/* Tell cfg->progress what rg has done since it last did. */
+static void show_progress(struct run_guest *rg)
+{
+    struct swapsim_progress *p = rg->ctx->cfg->progress;
+    struct swapsim_counters c;
+    uint64_t faults;
+
+    swapsim_guest_counters(rg->guest, &c);
+    faults = c.minor_faults + c.major_faults;
+    atomic_fetch_add_explicit(&p->accesses, rg->done - rg->shown_accesses, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->faults, faults - rg->shown_faults, memory_order_relaxed);
+    rg->shown_accesses = rg->done;
+    rg->shown_faults = faults;
 }
 
 static void *drive(void *arg)
@@ -222,6 +277,9 @@ static void *drive(void *arg)
             goto fail;
         }
         n++;
+        rg->done = n;
+        if (ctx->cfg->progress && n % SWAPSIM_PROGRESS_STEP == 0)
+            show_progress(rg);
         if (ctx->cfg->sample_every && n % ctx->cfg->sample_every == 0 && ctx->frontswap &&
             add_sample(rg, n) != 0) {
             rg->ret = -ENOMEM;
@@ -229,6 +287,8 @@ static void *drive(void *arg)
             goto fail;
         }
     }
+    if (ctx->cfg->progress)
+        show_progress(rg);
     return NULL;
 fail:
     atomic_store(&ctx->stop, 1);
@@ -311,6 +371,13 @@ static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swa
         if (ret != 0)
             goto out;
     }
+    if (cfg->progress) {
+        struct swapsim_progress *p = cfg->progress;
+        atomic_store(&p->accesses, 0);
+        atomic_store(&p->faults, 0);
+        atomic_store(&p->total, cfg->trace_path ? 0 : cfg->gen.accesses * cfg->guests);
+        atomic_store(&p->run, frontswap ? 1 : 2);
+    }
     t0 = now_seconds();
     if (cfg->guests == 1) {
         drive(&ctx.rg[0]);
@@ -350,13 +417,18 @@ static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swa
         struct swapsim_counters c;
         int r = swapsim_guest_swapoff(ctx.rg[i].guest);
         swapsim_guest_counters(ctx.rg[i].guest, &c);
-        swapsim_costs_price(&cfg->costs, &c, frontswap && cfg->tmem.compress);
+        swapsim_costs_price(&cfg->costs, &c,
+                            frontswap && cfg->tmem.compressor != TMEM_COMPRESSOR_NONE);
         if (r != 0 && ret == 0) {
             ret = r;
             swapsim_seterr(err, errlen, "swapoff: %s", swapsim_guest_error(ctx.rg[i].guest));
         }
         if (frontswap)
             res->per_guest[i] = c;
+        if (frontswap && cfg->sample_every && add_end_sample(&ctx.rg[i], &c) != 0 && ret == 0) {
+            ret = -ENOMEM;
+            swapsim_seterr(err, errlen, "out of memory for samples");
+        }
         swapsim_counters_add(sum, &c);
     }
     if (ret == 0) {

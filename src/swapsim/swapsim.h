@@ -383,6 +383,21 @@ struct swapsim_cap_event {
 #define SWAPSIM_MAX_EVENTS 64
 #define SWAPSIM_MAX_GUESTS 64
 
+/*
+ * What a run has done so far, for a progress display (swapsim_status_*):
+ * swapsim_run's threads update it (relaxed atomics: each guest every
+ * SWAPSIM_PROGRESS_STEP accesses and when it stops), any thread reads it.
+ * Each of the two runs (frontswap, then the baseline) starts it again.
+ */
+#define SWAPSIM_PROGRESS_STEP 1024
+struct swapsim_progress {
+    atomic_int run;                 /* 0: not started, 1: frontswap run, 2: baseline run */
+    atomic_uint_fast64_t total;     /* accesses the run will do, every guest (0: unknown,
+                                       a trace) */
+    atomic_uint_fast64_t accesses;  /* accesses done so far, every guest */
+    atomic_uint_fast64_t faults;    /* minor + major faults so far, every guest */
+};
+
 struct swapsim_config {
     uint32_t guests;        /* default 1; each runs in its own thread */
     struct swapsim_guest_config guest; /* template; name/swap_type per guest */
@@ -393,12 +408,16 @@ struct swapsim_config {
     uint32_t nevents;
     struct swapsim_costs costs;
     bool baseline;          /* also run with frontswap off to compare (default) */
-    uint64_t sample_every;  /* counters-over-time interval in accesses (0: off) */
+    uint64_t sample_every;  /* counters-over-time interval in accesses (0: off),
+                               plus a sample at each guest's end */
     /* When not NULL and set non-zero (e.g. from a signal handler), every
      * guest stops before its next access and the run ends there as if its
      * workload had ended (swapoff, counters, samples so far); the result is
      * marked interrupted and no baseline is run. */
     atomic_int *interrupt;
+    /* When not NULL, the run reports what it has done there (a progress
+     * display reads it from another thread). */
+    struct swapsim_progress *progress;
 };
 
 void swapsim_config_init(struct swapsim_config *cfg);
@@ -409,7 +428,10 @@ void swapsim_config_init(struct swapsim_config *cfg);
 int swapsim_parse_schedule(struct swapsim_config *cfg, const char *text, char *err,
                            size_t errlen);
 
-/* One counters sample of guest `guest` at access `at`. */
+/* One counters sample of guest `guest` at access `at`, priced
+ * (swapsim_costs_price: sim_ns is the simulated time so far). A guest's
+ * last sample is taken at the end of its run, after its swapoff: its
+ * counters are the guest's final ones (swapsim_result.per_guest). */
 struct swapsim_sample {
     uint32_t guest;
     uint64_t at;
@@ -456,11 +478,47 @@ void swapsim_counters_write(struct stats_writer *w, const struct swapsim_counter
 /* Human summary, with the headline "X% faster, Y% fewer sectors ..." */
 void swapsim_report_text(FILE *f, const struct swapsim_config *cfg,
                          const struct swapsim_result *res);
-/* JSON object: config summary, totals, baseline, per guest, samples. */
-void swapsim_report_json(FILE *f, const struct swapsim_config *cfg,
-                         const struct swapsim_result *res);
+/* The JSON document as a new jansson object: config summary, totals,
+ * baseline, per guest, samples (docs/swapsim.md). NULL when out of
+ * memory; the caller json_decref()s it. */
+json_t *swapsim_report_json_object(const struct swapsim_config *cfg,
+                                   const struct swapsim_result *res);
+/* Write that document to f, one member and one array element a line
+ * (stats_json_write_lines). Returns 0, or -1 when out of memory or the
+ * write failed. */
+int swapsim_report_json(FILE *f, const struct swapsim_config *cfg,
+                        const struct swapsim_result *res);
 /* CSV: header, then one row per sample. */
 void swapsim_report_csv(FILE *f, const struct swapsim_result *res);
+
+/* ============================================================= progress */
+
+/*
+ * The status line of a run in progress, e.g. "frontswap run:
+ * 412345/1000000 accesses (41.2%), 123456 faults, 3.1 s" (run 2:
+ * "baseline run (frontswap off): ..."; without the total and the percent
+ * when total is 0), into buf[size] with snprintf's contract. Returns what
+ * snprintf returns.
+ */
+int swapsim_progress_format(char *buf, size_t size, int run, uint64_t accesses,
+                            uint64_t total, uint64_t faults, double elapsed);
+
+/*
+ * A thread printing progress's status line to f (a terminal) every
+ * `interval` seconds once `delay` seconds have passed (the command line:
+ * 1 and 0.5), each line overwriting the one before (a carriage return,
+ * cut to the terminal's width), until swapsim_status_stop, which erases
+ * it. progress and f are borrowed until then.
+ */
+struct swapsim_status;
+
+/* Start. When f is not a terminal (isatty) nothing is started: *out is
+ * NULL and nothing will be printed. Returns 0, -ENOMEM or the error of
+ * pthread_create (negative). */
+int swapsim_status_start(const struct swapsim_progress *progress, FILE *f, double delay,
+                         double interval, struct swapsim_status **out);
+/* Stop the thread, erase the line if one was printed, free. Accepts NULL. */
+void swapsim_status_stop(struct swapsim_status *st);
 
 #ifdef __cplusplus
 }

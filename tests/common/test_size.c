@@ -1,7 +1,7 @@
 /*
- * test_size.c - the one size grammar (src/common/size.h), the statistics
- * writer (src/common/stats_writer.h) and the random stream
- * (src/common/rng.h).
+ * test_size.c - the one size grammar (src/common/size.h) and the random
+ * stream (src/common/rng.h). The statistics writer's tests are in
+ * test_stats_writer.c.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,7 +14,6 @@
 
 #include "common/rng.h"
 #include "common/size.h"
-#include "common/stats_writer.h"
 
 /* Rule: SIZE := DIGITS [K|M|G|T (either case) [B|iB]], powers of 1024;
  * "unlimited" only where allowed. */
@@ -62,63 +61,6 @@ static void test_size_refuses_everything_else(void **state)
     assert_null(strstr(size_grammar(false), "unlimited"));
 }
 
-/* Rule: the writer renders text lines and one JSON object, escapes JSON
- * strings, and returns the full length even into a short buffer (which
- * stays NUL-terminated). */
-static void test_stats_writer_text_and_json(void **state)
-{
-    struct stats_writer w;
-    char buf[256], small[8];
-    int n;
-
-    (void)state;
-    stats_writer_begin(&w, buf, sizeof(buf), false, 6);
-    stats_writer_u64(&w, "a", 1);
-    stats_writer_string(&w, "name", "x\"y");
-    n = stats_writer_end(&w, true);
-    assert_string_equal(buf, "a      1\nname   x\"y\n");
-    assert_int_equal(n, (int)strlen(buf));
-
-    stats_writer_begin(&w, buf, sizeof(buf), true, 0);
-    stats_writer_string(&w, "name", "x\"y\\\n");
-    stats_writer_u64(&w, "a", UINT64_MAX);
-    n = stats_writer_end(&w, true);
-    assert_string_equal(buf, "{\"name\": \"x\\\"y\\\\\\u000a\", \"a\": 18446744073709551615}\n");
-    assert_int_equal(n, (int)strlen(buf));
-
-    stats_writer_begin(&w, small, sizeof(small), true, 0);
-    stats_writer_string(&w, "name", "x\"y\\\n");
-    stats_writer_u64(&w, "a", UINT64_MAX);
-    assert_int_equal(stats_writer_end(&w, true), n);
-    assert_int_equal(strlen(small), sizeof(small) - 1);
-    stats_writer_begin(&w, NULL, 0, true, 0);
-    stats_writer_string(&w, "name", "x\"y\\\n");
-    stats_writer_u64(&w, "a", UINT64_MAX);
-    assert_int_equal(stats_writer_end(&w, true), n);
-}
-
-/* Rule: the same walk gives a CSV header of the names and a CSV row of the
- * values, strings quoted with doubled quotes, fractions with 3 decimals. */
-static void test_stats_writer_csv(void **state)
-{
-    struct stats_writer w;
-    char buf[128];
-
-    (void)state;
-    stats_writer_begin_csv(&w, buf, sizeof(buf), true);
-    stats_writer_double(&w, "time", 1.5);
-    stats_writer_string(&w, "mountpoint", "/m,\"x\"");
-    stats_writer_u64(&w, "a", 7);
-    assert_int_equal(stats_writer_end(&w, false), (int)strlen("time,mountpoint,a\n"));
-    assert_string_equal(buf, "time,mountpoint,a\n");
-    stats_writer_begin_csv(&w, buf, sizeof(buf), false);
-    stats_writer_double(&w, "time", 1.5);
-    stats_writer_string(&w, "mountpoint", "/m,\"x\"");
-    stats_writer_u64(&w, "a", 7);
-    stats_writer_end(&w, false);
-    assert_string_equal(buf, "1.500,\"/m,\"\"x\"\"\",7\n");
-}
-
 /* Rule: the random stream is splitmix64 (the published first outputs for
  * seed 0), and rng_below / rng_unit stay in their ranges. */
 static void test_rng_is_splitmix64(void **state)
@@ -141,8 +83,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_size_accepts_the_grammar),
         cmocka_unit_test(test_size_refuses_everything_else),
-        cmocka_unit_test(test_stats_writer_text_and_json),
-        cmocka_unit_test(test_stats_writer_csv),
         cmocka_unit_test(test_rng_is_splitmix64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,8 +3,9 @@
  * a store with every kind of page, pool and dedup state in it; and each
  * invariant broken on purpose (through tmem_internal.h: an LRU link, a
  * dedup reference, a pool's and the store's gauges, a stripe's object
- * count, a page record, a statistics counter, a dedup hash, a live count)
- * is reported, by name, as the first broken one. Each is then repaired,
+ * count, a page record, a statistics counter, a dedup hash, a live count,
+ * a client's held and LRU bytes, a pool's LRU owner) is reported, by
+ * name, as the first broken one. Each is then repaired,
  * and the checker is satisfied again before the store is destroyed.
  */
 #include <stdarg.h>
@@ -182,13 +183,37 @@ static void miscount_clients(struct world *w, bool undo)
         atomic_fetch_add(&w->s->tm->clients_live, 1);
 }
 
+static void add_to_held_bytes(struct world *w, bool undo)
+{
+    atomic_fetch_add(&w->s->c->held, undo ? (uint64_t)-4096 : 4096);
+}
+
+static void add_to_lru_bytes(struct world *w, bool undo)
+{
+    atomic_fetch_add(&w->s->c->lru_bytes, undo ? (uint64_t)-32 : 32);
+}
+
+/* The shared ephemeral pool's LRU owner becomes a client that does not
+ * hold it. */
+static void hand_lru_to_a_stranger(struct world *w, bool undo)
+{
+    static struct tmem_client *stranger;
+    if (!undo) {
+        stranger = tu_client_new(w->s->tm, "stranger");
+        pool_of(w, w->pe)->lru_owner = stranger;
+    } else {
+        pool_of(w, w->pe)->lru_owner = w->s->c;
+        tmem_client_destroy(stranger);
+    }
+}
+
 static const struct corruption {
     const char *what;   /* the invariant broken */
     const char *expect; /* in the checker's description of it */
     void (*apply)(struct world *w, bool undo);
 } corruptions[] = {
     {"LRU links consistent both ways", "LRU", break_lru_link},
-    {"no persistent page on the LRU", "persistent pool is linked into the LRU",
+    {"no persistent page on the LRU", "persistent pool is linked into an LRU",
      link_persistent_page_into_lru},
     {"dedup refs = records using the owner", "references", add_dedup_reference},
     {"an owner's hash is its bytes' hash, reachable in its table", "dedup owner",
@@ -200,6 +225,12 @@ static const struct corruption {
     {"a page record names its handle", "but says object", change_page_index},
     {"succ_puts = pages + pages that left", "succ_puts", add_successful_put},
     {"clients_live = the clients there are", "clients on the list", miscount_clients},
+    {"a client's held bytes = its private pools' page bytes", "held count says",
+     add_to_held_bytes},
+    {"a client's lru_bytes = the bytes of its LRU's pages", "lru_bytes says",
+     add_to_lru_bytes},
+    {"an ephemeral pool's LRU owner holds it", "its LRU owner stranger does not hold it",
+     hand_lru_to_a_stranger},
 };
 
 /* ------------------------------------------------------------ tests */

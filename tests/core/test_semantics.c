@@ -740,6 +740,23 @@ static void test_bad_arguments_return_einval(void **state)
     errno = 0;
     assert_null(tmem_create(&cfg));
     assert_int_equal(errno, EINVAL);
+    /* a compressor outside the enum; a zstd level outside 1..19 */
+    tmem_config_init(&cfg);
+    cfg.compressor = (enum tmem_compressor)3;
+    errno = 0;
+    assert_null(tmem_create(&cfg));
+    assert_int_equal(errno, EINVAL);
+    const int bad_levels[] = {-1, 20, 22};
+    for (size_t i = 0; i < sizeof bad_levels / sizeof bad_levels[0]; i++) {
+        tmem_config_init(&cfg);
+        cfg.compressor = TMEM_COMPRESSOR_ZSTD;
+        cfg.compress_level = bad_levels[i];
+        errno = 0;
+        struct tmem *t = tmem_create(&cfg);
+        if (t)
+            fail_msg("tmem_create accepted zstd level %d", bad_levels[i]);
+        assert_int_equal(errno, EINVAL);
+    }
 
     free(p);
 }
@@ -752,7 +769,9 @@ static void test_config_defaults(void **state)
     tmem_config_init(&cfg);
     assert_true(cfg.capacity_bytes == TMEM_CAPACITY_UNLIMITED);
     assert_int_equal(cfg.page_size, 4096);
-    assert_true(cfg.compress);
+    assert_int_equal(cfg.compressor, TMEM_COMPRESSOR_LZ4);
+    assert_int_equal(cfg.compress_level, 0);
+    assert_false(cfg.latency_histograms);
     assert_true(cfg.dedup);
     assert_true(cfg.same_filled);
     assert_false(cfg.hysteresis);

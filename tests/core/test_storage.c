@@ -1,9 +1,10 @@
 /*
- * test_storage.c - how pages are stored: lz4 compression with a threshold,
- * raw storage of incompressible pages, same-filled pages stored as their
- * value, deduplication of identical pages (one data copy, reference counted,
- * byte-compared), every supported page size; each with the options on and
- * off, always checking the byte-exact round trip.
+ * test_storage.c - how pages are stored: compression (lz4, zstd or none)
+ * with a threshold, raw storage of incompressible pages, same-filled pages
+ * stored as their value, deduplication of identical pages (one data copy,
+ * reference counted, byte-compared), every supported page size; each with
+ * every compressor and the options on and off, always checking the
+ * byte-exact round trip.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,15 +24,23 @@
 static const uint8_t UUID_S[16] = {0x5e, 0xed, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
 struct opts {
-    bool compress, dedup, same_filled;
+    enum tmem_compressor compressor;
+    bool dedup, same_filled;
     uint32_t page_size, threshold;
+    int level; /* zstd's; 0: the default */
 };
+
+/* Every compressor, for the tests that run with each. */
+static const enum tmem_compressor COMPRESSORS[] = {
+    TMEM_COMPRESSOR_NONE, TMEM_COMPRESSOR_LZ4, TMEM_COMPRESSOR_ZSTD};
+#define NCOMPRESSORS (sizeof COMPRESSORS / sizeof COMPRESSORS[0])
 
 static struct tmem *store_with(struct opts o)
 {
     struct tmem_config cfg;
     tmem_config_init(&cfg);
-    cfg.compress = o.compress;
+    cfg.compressor = o.compressor;
+    cfg.compress_level = o.level;
     cfg.dedup = o.dedup;
     cfg.same_filled = o.same_filled;
     if (o.page_size)
@@ -72,12 +81,17 @@ static void check_kind_identity(const struct tmem_stats *st)
 
 /* ------------------------------------------------------------ compression */
 
+/* Rule: with a compressor (lz4 or zstd) compressible pages are stored
+ * compressed, in less than half their size; with none, raw; either way
+ * they come back byte for byte. */
 static void test_compressible_pages_stored_compressed(void **state)
 {
     (void)state;
-    for (int compress = 0; compress < 2; compress++) {
+    for (size_t k = 0; k < NCOMPRESSORS; k++) {
+        enum tmem_compressor compressor = COMPRESSORS[k];
+        bool compress = compressor != TMEM_COMPRESSOR_NONE;
         for (int dedup = 0; dedup < 2; dedup++) {
-            struct tmem *tm = store_with((struct opts){compress, dedup, true, 0, 0});
+            struct tmem *tm = store_with((struct opts){compressor, dedup, true, 0, 0, 0});
             struct tmem_client *c = tu_client_new(tm, "a");
             size_t ps = tmem_page_size(tm);
             int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
@@ -113,11 +127,14 @@ static void test_compressible_pages_stored_compressed(void **state)
     }
 }
 
+/* Rule: random pages are stored raw, whatever the compressor. */
 static void test_incompressible_pages_stored_raw(void **state)
 {
     (void)state;
-    for (int dedup = 0; dedup < 2; dedup++) {
-        struct tmem *tm = store_with((struct opts){true, dedup, true, 0, 0});
+    for (int run = 0; run < 2 * (int)NCOMPRESSORS; run++) {
+        int dedup = run & 1;
+        struct tmem *tm =
+            store_with((struct opts){COMPRESSORS[run / 2], dedup, true, 0, 0, 0});
         struct tmem_client *c = tu_client_new(tm, "a");
         size_t ps = tmem_page_size(tm);
         int pool = tmem_new_pool(c, 0, NULL);
@@ -142,19 +159,23 @@ static void test_incompressible_pages_stored_raw(void **state)
     }
 }
 
+/* Rule: a page whose compressed form (lz4 or zstd) passes
+ * compress_threshold is stored raw. */
 static void test_compress_threshold_decides_raw_or_compressed(void **state)
 {
     (void)state;
-    /* half random, half zero: lz4 gives a bit over half a page */
+    /* half random, half zero: lz4 and zstd give a bit over half a page */
     struct { uint32_t threshold_div; bool expect_compressed; } cases[] = {
         {0, true},   /* default 3/4 of the page */
         {4, false},  /* 1/4 of the page: too big, stored raw */
     };
-    for (size_t k = 0; k < 2; k++) {
+    for (size_t run = 0; run < 4; run++) {
+        size_t k = run % 2;
+        enum tmem_compressor compressor = run < 2 ? TMEM_COMPRESSOR_LZ4 : TMEM_COMPRESSOR_ZSTD;
         struct tmem_config cfg;
         tmem_config_init(&cfg);
         uint32_t thr = cases[k].threshold_div ? cfg.page_size / cases[k].threshold_div : 0;
-        struct tmem *tm = store_with((struct opts){true, true, true, 0, thr});
+        struct tmem *tm = store_with((struct opts){compressor, true, true, 0, thr, 0});
         struct tmem_client *c = tu_client_new(tm, "a");
         size_t ps = tmem_page_size(tm);
         int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
@@ -208,7 +229,7 @@ static void test_probe_skips_only_what_lz4_cannot_shrink(void **state)
     assert_true(random_caught * 100 >= n * 98);
     assert_true(partly_caught * 100 <= 2 * n);
     {
-        struct tmem *tm = store_with((struct opts){ true, true, true, 0, 0 });
+        struct tmem *tm = store_with((struct opts){TMEM_COMPRESSOR_LZ4, true, true, 0, 0, 0});
         struct tmem_client *c = tu_client_new(tm, "a");
         int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
         size_t ps = tmem_page_size(tm);
@@ -222,6 +243,115 @@ static void test_probe_skips_only_what_lz4_cannot_shrink(void **state)
         tu_store_close(tm);
     }
     free(p);
+}
+
+/* The compressed payload bytes of N compressible pages (and their round
+ * trip) in a store with compressor at level; pages_compressed in *compressed. */
+static uint64_t payload_of_compressible_pages(enum tmem_compressor compressor, int level,
+                                              uint64_t *compressed)
+{
+    enum { N = 48 };
+    struct tmem *tm = store_with((struct opts){compressor, false, true, 0, 0, level});
+    struct tmem_client *c = tu_client_new(tm, "a");
+    size_t ps = tmem_page_size(tm);
+    int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
+    unsigned char *p = tu_page_alloc(ps);
+    struct tmem_stats st;
+
+    for (uint32_t i = 0; i < N; i++) {
+        if (i % 2)
+            tu_fill_compressible(p, ps, 300 + i);
+        else
+            tu_fill_partly_random(p, ps, 300 + i, 40);
+        put_ok(c, pool, 8, i, p);
+    }
+    st = tu_store_stats(tm);
+    check_kind_identity(&st);
+    for (uint32_t i = 0; i < N; i++) {
+        if (i % 2)
+            tu_fill_compressible(p, ps, 300 + i);
+        else
+            tu_fill_partly_random(p, ps, 300 + i, 40);
+        get_exact(c, pool, 8, i, p, ps, tmem_compressor_name(compressor));
+    }
+    free(p);
+    tu_store_close(tm);
+    *compressed = st.pages_compressed;
+    return st.compressed_payload_bytes;
+}
+
+/* Rule: zstd compresses what it can (pages_compressed counts its pages),
+ * and at level 19 it stores a sample of text-like and 40 %-random pages
+ * in fewer bytes than lz4 does and than zstd at level 1 (the level is
+ * used); its default level (3) is used when none is given. */
+static void test_zstd_shrinks_compressible_pages(void **state)
+{
+    uint64_t n_lz4, n_zstd1, n_zstd3, n_zstd19, n_default;
+    uint64_t lz4 = payload_of_compressible_pages(TMEM_COMPRESSOR_LZ4, 0, &n_lz4);
+    uint64_t zstd1 = payload_of_compressible_pages(TMEM_COMPRESSOR_ZSTD, 1, &n_zstd1);
+    uint64_t zstd3 = payload_of_compressible_pages(TMEM_COMPRESSOR_ZSTD, 3, &n_zstd3);
+    uint64_t zstd19 = payload_of_compressible_pages(TMEM_COMPRESSOR_ZSTD, 19, &n_zstd19);
+    uint64_t zstd_default = payload_of_compressible_pages(TMEM_COMPRESSOR_ZSTD, 0, &n_default);
+
+    (void)state;
+    print_message("payload of 48 pages: lz4 %llu, zstd:1 %llu, zstd:3 %llu, zstd:19 %llu\n",
+                  (unsigned long long)lz4, (unsigned long long)zstd1, (unsigned long long)zstd3,
+                  (unsigned long long)zstd19);
+    assert_int_equal(n_lz4, 48);
+    assert_int_equal(n_zstd1, 48);
+    assert_int_equal(n_zstd3, 48);
+    assert_int_equal(n_zstd19, 48);
+    if (zstd19 >= lz4 || zstd19 >= zstd1)
+        fail_msg("zstd:19 stores %llu bytes, zstd:1 %llu, lz4 %llu", (unsigned long long)zstd19,
+                 (unsigned long long)zstd1, (unsigned long long)lz4);
+    assert_true(zstd_default == zstd3);
+}
+
+/* Rule: tmem_compressor_parse takes "lz4", "zstd", "zstd:LEVEL" (1..19),
+ * "none" and "off", and refuses anything else with -EINVAL, leaving its
+ * outputs alone; tmem_compressor_name names each compressor. */
+static void test_compressor_parse(void **state)
+{
+    static const struct {
+        const char *text;
+        enum tmem_compressor c;
+        int level;
+    } good[] = {
+        {"lz4", TMEM_COMPRESSOR_LZ4, 0},   {"zstd", TMEM_COMPRESSOR_ZSTD, 0},
+        {"zstd:1", TMEM_COMPRESSOR_ZSTD, 1}, {"zstd:9", TMEM_COMPRESSOR_ZSTD, 9},
+        {"zstd:19", TMEM_COMPRESSOR_ZSTD, 19}, {"none", TMEM_COMPRESSOR_NONE, 0},
+        {"off", TMEM_COMPRESSOR_NONE, 0},
+    };
+    static const char *const bad[] = {
+        "", "LZ4", "lz4:3", "zstd:", "zstd:0", "zstd:20", "zstd:-1", "zstd:+3", "zstd:03",
+        "zstd:3x", "zstd:100", "zstd3", "zstdx", "zlib", "none ", " lz4", "on",
+    };
+    enum tmem_compressor c;
+    int level;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        c = (enum tmem_compressor)99;
+        level = 99;
+        if (tmem_compressor_parse(good[i].text, &c, &level) != 0)
+            fail_msg("'%s' refused", good[i].text);
+        assert_int_equal(c, good[i].c);
+        assert_int_equal(level, good[i].level);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        c = (enum tmem_compressor)99;
+        level = 99;
+        if (tmem_compressor_parse(bad[i], &c, &level) != -EINVAL)
+            fail_msg("'%s' accepted", bad[i]);
+        assert_int_equal(c, 99);
+        assert_int_equal(level, 99);
+    }
+    assert_int_equal(tmem_compressor_parse(NULL, &c, &level), -EINVAL);
+    assert_int_equal(tmem_compressor_parse("lz4", &c, NULL), 0);
+    assert_string_equal(tmem_compressor_name(TMEM_COMPRESSOR_NONE), "none");
+    assert_string_equal(tmem_compressor_name(TMEM_COMPRESSOR_LZ4), "lz4");
+    assert_string_equal(tmem_compressor_name(TMEM_COMPRESSOR_ZSTD), "zstd");
+    assert_null(tmem_compressor_name((enum tmem_compressor)3));
 }
 
 /* ------------------------------------------------------------ same-filled */
@@ -240,8 +370,8 @@ static void test_same_filled_pages_stored_as_value(void **state)
 {
     (void)state;
     for (int dedup = 0; dedup < 2; dedup++) {
-        for (int compress = 0; compress < 2; compress++) {
-            struct tmem *tm = store_with((struct opts){compress, dedup, true, 0, 0});
+        for (size_t k = 0; k < NCOMPRESSORS; k++) {
+            struct tmem *tm = store_with((struct opts){COMPRESSORS[k], dedup, true, 0, 0, 0});
             struct tmem_client *c = tu_client_new(tm, "a");
             size_t ps = tmem_page_size(tm);
             int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
@@ -296,8 +426,9 @@ static void test_same_filled_pages_stored_as_value(void **state)
 static void test_same_filled_off_stores_pages_normally(void **state)
 {
     (void)state;
-    for (int compress = 0; compress < 2; compress++) {
-        struct tmem *tm = store_with((struct opts){compress, false, false, 0, 0});
+    for (size_t k = 0; k < NCOMPRESSORS; k++) {
+        bool compress = COMPRESSORS[k] != TMEM_COMPRESSOR_NONE;
+        struct tmem *tm = store_with((struct opts){COMPRESSORS[k], false, false, 0, 0, 0});
         struct tmem_client *c = tu_client_new(tm, "a");
         size_t ps = tmem_page_size(tm);
         int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
@@ -329,7 +460,7 @@ static void test_same_filled_off_stores_pages_normally(void **state)
 /* What storing one copy of page costs, measured on a fresh store. */
 static struct tmem_stats single_copy_stats(bool dedup, const void *page)
 {
-    struct tmem *t1 = store_with((struct opts){true, dedup, true, 0, 0});
+    struct tmem *t1 = store_with((struct opts){TMEM_COMPRESSOR_LZ4, dedup, true, 0, 0, 0});
     struct tmem_client *c1 = tu_client_new(t1, "x");
     int p1 = tmem_new_pool(c1, TMEM_POOL_PERSIST, NULL);
     put_ok(c1, p1, 1, 0, page);
@@ -340,7 +471,7 @@ static struct tmem_stats single_copy_stats(bool dedup, const void *page)
 
 static void dedup_case(bool dedup, bool compressible)
 {
-    struct tmem *tm = store_with((struct opts){true, dedup, true, 0, 0});
+    struct tmem *tm = store_with((struct opts){TMEM_COMPRESSOR_LZ4, dedup, true, 0, 0, 0});
     struct tmem_client *a = tu_client_new(tm, "a"), *b = tu_client_new(tm, "b");
     size_t ps = tmem_page_size(tm);
     int pa1 = tmem_new_pool(a, TMEM_POOL_PERSIST, NULL);
@@ -428,7 +559,7 @@ static void test_dedup_near_identical_pages_all_exact(void **state)
     (void)state;
     for (int dedup = 0; dedup < 2; dedup++) {
         for (int base_kind = 0; base_kind < 3; base_kind++) {
-            struct tmem *tm = store_with((struct opts){true, dedup, true, 0, 0});
+            struct tmem *tm = store_with((struct opts){TMEM_COMPRESSOR_LZ4, dedup, true, 0, 0, 0});
             struct tmem_client *c = tu_client_new(tm, "a");
             size_t ps = tmem_page_size(tm);
             int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
@@ -493,7 +624,7 @@ struct dedup_store {
 
 static void dedup_store_open(struct dedup_store *d, uint64_t seed)
 {
-    d->tm = store_with((struct opts){false, true, true, 0, 0});
+    d->tm = store_with((struct opts){TMEM_COMPRESSOR_NONE, true, true, 0, 0, 0});
     d->c = tmem_client_create(d->tm, "a");
     d->pool = tmem_new_pool(d->c, TMEM_POOL_PERSIST, NULL);
     assert_true(d->pool >= 0);
@@ -695,12 +826,16 @@ static void test_dedup_hash_collision_keeps_both_pages(void **state)
 
 /* ------------------------------------------------------------ page sizes */
 
+/* Rule: every page size from 512 to 32768 round-trips every content
+ * class in every kind of pool, with each compressor, dedup and
+ * same-filled detection on and off. */
 static void test_page_sizes_512_to_32768_round_trip(void **state)
 {
     (void)state;
     for (uint32_t ps = 512; ps <= 32768; ps *= 2) {
-        for (int opt = 0; opt < 8; opt++) {
-            struct opts o = {opt & 1, (opt >> 1) & 1, (opt >> 2) & 1, ps, 0};
+        for (int opt = 0; opt < 4 * (int)NCOMPRESSORS; opt++) {
+            struct opts o = {COMPRESSORS[opt % NCOMPRESSORS], (opt / NCOMPRESSORS) & 1,
+                             (opt / NCOMPRESSORS / 2) & 1, ps, 0, 0};
             struct tmem *tm = store_with(o);
             assert_int_equal(tmem_page_size(tm), ps);
             struct tmem_client *c = tu_client_new(tm, "a");
@@ -745,8 +880,9 @@ static void test_page_sizes_512_to_32768_round_trip(void **state)
                             } else {
                                 char what[96];
                                 snprintf(what, sizeof what,
-                                         "ps %u opts c%d d%d s%d pool %d kind %u rep %u", ps,
-                                         o.compress, o.dedup, o.same_filled, k, kind, rep);
+                                         "ps %u opts %s d%d s%d pool %d kind %u rep %u", ps,
+                                         tmem_compressor_name(o.compressor), o.dedup,
+                                         o.same_filled, k, kind, rep);
                                 get_exact(c, pools[k], kind, rep, p, ps, what);
                             }
                         }
@@ -770,6 +906,8 @@ int main(void)
         cmocka_unit_test(test_incompressible_pages_stored_raw),
         cmocka_unit_test(test_compress_threshold_decides_raw_or_compressed),
         cmocka_unit_test(test_probe_skips_only_what_lz4_cannot_shrink),
+        cmocka_unit_test(test_zstd_shrinks_compressible_pages),
+        cmocka_unit_test(test_compressor_parse),
         cmocka_unit_test(test_same_filled_pages_stored_as_value),
         cmocka_unit_test(test_same_filled_off_stores_pages_normally),
         cmocka_unit_test(test_dedup_identical_pages_share_one_copy),

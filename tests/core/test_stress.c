@@ -1,7 +1,8 @@
 /*
  * test_stress.c - concurrency. Threads put/get/flush_page/flush_object on
  * every pool kind while another thread flips the capacity between 0, small
- * and unlimited (and calls tmem_reclaim).
+ * and unlimited (and calls tmem_reclaim), and in the first phase also the
+ * workers' clients' weights and caps.
  *
  *  - per-handle model: each worker owns disjoint handles, so its model is
  *    exact: a persistent get returns exactly the last successful put (or
@@ -114,6 +115,7 @@ struct flipper {
     uint64_t small;
     uint64_t rng;
     long flips;
+    struct tmem_client *policy[2]; /* whose weight and cap to flip too, or NULL */
 };
 
 static void *flipper_main(void *arg)
@@ -131,10 +133,19 @@ static void *flipper_main(void *arg)
             report("tmem_set_capacity(%llu) failed", (unsigned long long)cap);
         if (tu_rng_below(&f->rng, 4) == 0 && tmem_reclaim(f->tm) < 0)
             report("tmem_reclaim failed");
+        for (int i = 0; i < 2 && f->policy[i]; i++) {
+            uint64_t c = tu_rng_below(&f->rng, 3) == 0 ? TMEM_CAPACITY_UNLIMITED
+                                                       : tu_rng_below(&f->rng, 8) * f->small / 4;
+            if (tmem_client_set_weight(f->policy[i], 1 + (uint32_t)tu_rng_below(&f->rng, 400)) ||
+                tmem_client_set_cap(f->policy[i], c))
+                report("setting a weight or cap failed");
+        }
         f->flips++;
         sleep_us((long)tu_rng_below(&f->rng, 2000) + 100);
     }
     tmem_set_capacity(f->tm, TMEM_CAPACITY_UNLIMITED);
+    for (int i = 0; i < 2 && f->policy[i]; i++)
+        tmem_client_set_cap(f->policy[i], TMEM_CAPACITY_UNLIMITED);
     return NULL;
 }
 
@@ -477,7 +488,7 @@ static void test_stress_per_handle_model(void **state)
     }
     assert_int_equal(tmem_client_set_pressure_callback(fs.c, fs_pressure, &fs), 0);
 
-    struct flipper f = {tm, tu_usage(tm) + 64 * (ps + 128), 7, 0};
+    struct flipper f = {tm, tu_usage(tm) + 64 * (ps + 128), 7, 0, {clients[0], clients[1]}};
     pthread_t th[NWORKERS], fth, fsth;
     for (int t = 0; t < NWORKERS; t++)
         assert_int_equal(pthread_create(&th[t], NULL, worker_main, &ws[t]), 0);
@@ -727,7 +738,7 @@ static void test_stress_shared_handle_torture(void **state)
         assert_int_equal(pthread_create(&th[i], NULL, i < NWORKERS ? tworker_main : joiner_main,
                                         &ws[i]), 0);
     }
-    struct flipper f = {t.tm, tu_usage(t.tm) + 16 * (t.ps + 128), 9, 0};
+    struct flipper f = {t.tm, tu_usage(t.tm) + 16 * (t.ps + 128), 9, 0, {NULL, NULL}};
     assert_int_equal(pthread_create(&fth, NULL, flipper_main, &f), 0);
     run_for(seconds());
     for (int i = 0; i <= NWORKERS; i++)
@@ -849,7 +860,7 @@ static void test_stress_client_churn(void **state)
         ch[i] = (struct churn){tm, i, 31 + (uint64_t)i, 0, 0};
         assert_int_equal(pthread_create(&th[i], NULL, churn_main, &ch[i]), 0);
     }
-    struct flipper f = {tm, tu_usage(tm) + 64 * (tmem_page_size(tm) + 128), 5, 0};
+    struct flipper f = {tm, tu_usage(tm) + 64 * (tmem_page_size(tm) + 128), 5, 0, {NULL, NULL}};
     assert_int_equal(pthread_create(&fth, NULL, flipper_main, &f), 0);
     run_for(seconds() / 2 + 0.5);
     for (int i = 0; i < NWORKERS; i++)

@@ -4,7 +4,7 @@
 # names of .tmemfs/stats in their order, then one row per sample with the
 # time growing; the JSON lines carry the same members; the last sample
 # (taken at unmount) equals the final statistics (stats_json). The control
-# directory lists its files.
+# directory lists its files. An unlimited capacity is written "unlimited".
 source "$(dirname "$0")/common.bash"
 tmemfs_begin
 W=$TMEMFS_WORK
@@ -32,7 +32,9 @@ times = [float(r["time"]) for r in rows]
 assert times == sorted(times) and times[-1] > times[0], times
 assert [float(l["time"]) for l in lines] == times
 for r, l in zip(rows, lines):
-    assert all(int(r[n]) == l[n] for n in l if n not in ("time", "mountpoint")), (r, l)
+    assert all(r[n] == str(l[n]) for n in l if n not in ("time", "mountpoint")), (r, l)
+# an unlimited store capacity is the word, in CSV and JSON (not 2^64 - 1)
+assert rows[-1]["tmem_capacity_bytes"] == lines[-1]["tmem_capacity_bytes"] == "unlimited", lines[-1]
 last = lines[-1]
 assert all(last[n] == final[n] for n in final), (last, final)
 assert last["failed_gets"] == k and last["succ_gets"] == k, last

@@ -2,8 +2,8 @@
 # cli_test.sh - the tmem-swapsim command line: help, clear one-line errors
 # with the right exit status for bad options and bad traces, sizes in the
 # project's one grammar (common/size.h), the swap device's profile
-# (--device, guest/device.h's grammar), a trace run, JSON/CSV output and
-# the bench line.
+# (--device, guest/device.h's grammar), a trace run, JSON/CSV output, the
+# status line on a terminal only, and the bench line.
 # Usage: cli_test.sh PATH-TO-tmem-swapsim (make runs it through a wrapper
 # generated in $(BUILD)/tests/swapsim/cli_test).
 set -u
@@ -208,6 +208,38 @@ interrupt INT 130 sigint
 interrupt TERM 143 sigterm --guests 2
 # a run not interrupted says so
 grep -q '"interrupted": false,' "$tmp/r.json" || fail "json lacks \"interrupted\": false"
+
+# Progress: a status line on stderr only when stderr is a terminal: the
+# interrupted runs above (over a second each, stderr a file) printed none.
+# On a terminal (script(1) gives one) a run of over a second shows
+# "frontswap run: N/M accesses ..." lines, each after a carriage return,
+# and erases the last one (blanks, then \r) before it prints anything
+# else; --quiet shows none.
+for name in sigint sigterm; do
+    grep -q $'\r' "$tmp/$name.err" && fail "$name: a status line on stderr, which is a file"
+done
+on_terminal() { # NAME args...: a long run on a terminal, SIGINT after 2.2 s
+    local name=$1 spid; shift
+    script -qec "exec $BIN --ram 4M --wss 64M --accesses 1000000000 --no-baseline $* >/dev/null" \
+        /dev/null >"$tmp/$name.tty" 2>&1 </dev/null &
+    spid=$!
+    sleep 2.2
+    kill -INT $(pgrep -P $spid) 2>/dev/null
+    wait $spid
+}
+if command -v script >/dev/null && command -v pgrep >/dev/null; then
+    on_terminal tty &
+    on_terminal quiet --quiet &
+    wait
+    grep -qa $'\rfrontswap run: [0-9]*/1000000000 accesses ([0-9.]*%), [0-9]* faults, [0-9.]* s' "$tmp/tty.tty" ||
+        fail "no status line on a terminal: $(od -c "$tmp/tty.tty" | head -5)"
+    grep -qaE $'\r +\rtmem-swapsim: interrupted by SIGINT' "$tmp/tty.tty" ||
+        fail "status line not erased before the next message: $(od -c "$tmp/tty.tty" | tail -8)"
+    grep -qa "tmem-swapsim: interrupted by SIGINT" "$tmp/quiet.tty" || fail "--quiet run: $(cat "$tmp/quiet.tty")"
+    grep -qa "frontswap run" "$tmp/quiet.tty" && fail "--quiet still showed the status line"
+else
+    echo "cli_test: script(1) or pgrep missing: the status line on a terminal not checked"
+fi
 
 "$BIN" --bench --ram 1M --wss 4M --accesses 20000 >"$tmp/out" 2>&1 || fail "--bench failed"
 grep -q "simulated page faults handled per second" "$tmp/out" || fail "--bench output: $(cat "$tmp/out")"

@@ -81,7 +81,12 @@ static void one_run(uint64_t seed, enum mode mode)
     int r;
 
     tmem_config_init(&tc);
-    tc.compress = rng_next(&p.rng) % 4 != 0;
+    /* a quarter without compression, a quarter zstd, half lz4 */
+    switch (rng_next(&p.rng) % 4) {
+    case 0: tc.compressor = TMEM_COMPRESSOR_NONE; break;
+    case 3: tc.compressor = TMEM_COMPRESSOR_ZSTD; break;
+    default: tc.compressor = TMEM_COMPRESSOR_LZ4; break;
+    }
     tc.dedup = rng_next(&p.rng) % 4 != 0;
     tc.hysteresis = rng_next(&p.rng) % 4 == 0;
     p.max_bytes = (uint64_t)vpages * 4096;

@@ -5,7 +5,8 @@
  * sizes in the project's one size grammar and reject bad text naming it;
  * every counter of the one list is summed and rendered; reports carry the
  * headline and every counter; the simulated time prices swap I/O on the
- * block-device model (guest/device.h), exactly, on the chosen profile.
+ * block-device model (guest/device.h), exactly, on the chosen profile, and
+ * the samples of the time series alike; the JSON report parses back.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -628,6 +629,125 @@ static void test_schedule_drop_to_zero_mid_run_loses_nothing(void **state)
     }
 }
 
+/* Rule: the time series carries simulated time: each sample is priced by
+ * the function that prices the end of the run (swapsim_costs_price), so
+ * sim_ns grows with the accesses; each guest's series ends at the end of
+ * its run (after swapoff) with its final counters, so the last samples'
+ * sim_ns add up to the total's. Both when the last periodic sample falls
+ * on the last access (it is replaced) and when it does not (one more). */
+static void test_samples_carry_simulated_time(void **state)
+{
+    static const uint64_t every[] = { 1000, 3000 };
+    (void)state;
+    for (size_t e = 0; e < sizeof(every) / sizeof(every[0]); e++) {
+        struct swapsim_config cfg;
+        struct swapsim_result res;
+        struct swapsim_counters check;
+        uint64_t last_sum = 0;
+        size_t per_guest_samples = 10000 / every[e] + (10000 % every[e] != 0);
+        char err[512];
+        bool compress;
+
+        swapsim_config_init(&cfg);
+        cfg.guests = 2;
+        cfg.guest.ram_pages = 64;
+        cfg.guest.vpages = 512;
+        cfg.gen.vpages = 512;
+        cfg.gen.accesses = 10000;
+        cfg.baseline = false;
+        cfg.tmem.capacity_bytes = 256 * 1024; /* some stores refused: swap I/O too */
+        cfg.sample_every = every[e];
+        assert_int_equal(swapsim_run(&cfg, &res, err, sizeof(err)), 0);
+        assert_int_equal(res.nsamples, 2 * per_guest_samples);
+        /* which pricing the end used (the store compressing or not) */
+        check = res.per_guest[0];
+        swapsim_costs_price(&cfg.costs, &check, true);
+        compress = check.sim_ns == res.per_guest[0].sim_ns;
+        for (uint32_t g = 0; g < cfg.guests; g++) {
+            const struct swapsim_sample *prev = NULL, *last = NULL;
+            for (size_t i = 0; i < res.nsamples; i++) {
+                const struct swapsim_sample *s = &res.samples[i];
+                if (s->guest != g)
+                    continue;
+                assert_true(s->c.sim_ns > 0);
+                check = s->c;
+                check.sim_ns = check.device_time_ns = 0;
+                swapsim_costs_price(&cfg.costs, &check, compress);
+                assert_true(check.sim_ns == s->c.sim_ns);
+                assert_true(check.device_time_ns == s->c.device_time_ns);
+                if (prev) {
+                    assert_true(s->at > prev->at);
+                    if (s->c.sim_ns < prev->c.sim_ns)
+                        fail_msg("guest %u: sim_ns fell from %" PRIu64 " at %" PRIu64
+                                 " to %" PRIu64 " at %" PRIu64, g, prev->c.sim_ns, prev->at,
+                                 s->c.sim_ns, s->at);
+                }
+                prev = last = s;
+            }
+            assert_non_null(last);
+            assert_true(last->at == 10000);
+            assert_memory_equal(&last->c, &res.per_guest[g], sizeof(last->c));
+            last_sum += last->c.sim_ns;
+        }
+        assert_true(last_sum == res.total.sim_ns);
+        swapsim_result_free(&res);
+    }
+}
+
+/* Rule: the JSON report is built by jansson and parses back with jansson's
+ * parser to the document built (config, totals, per guest, every sample
+ * with its priced sim_ns), an unlimited capacity as "unlimited". */
+static void test_json_report_parses_back(void **state)
+{
+    struct swapsim_config cfg;
+    struct swapsim_result res;
+    json_error_t jerr;
+    json_t *built, *parsed, *samples;
+    char err[512], *buf = NULL;
+    size_t len = 0;
+    FILE *f;
+
+    (void)state;
+    swapsim_config_init(&cfg);
+    cfg.guests = 2;
+    cfg.guest.ram_pages = 64;
+    cfg.guest.vpages = 512;
+    cfg.gen.vpages = 512;
+    cfg.gen.accesses = 5000;
+    cfg.tmem.capacity_bytes = TMEM_CAPACITY_UNLIMITED;
+    cfg.sample_every = 1000;
+    assert_int_equal(swapsim_run(&cfg, &res, err, sizeof(err)), 0);
+    f = open_memstream(&buf, &len);
+    assert_int_equal(swapsim_report_json(f, &cfg, &res), 0);
+    fclose(f);
+    parsed = json_loads(buf, 0, &jerr);
+    if (!parsed)
+        fail_msg("the JSON report does not parse (%s, line %d): %s", jerr.text, jerr.line, buf);
+    built = swapsim_report_json_object(&cfg, &res);
+    assert_non_null(built);
+    assert_true(json_equal(parsed, built));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(parsed, "config"),
+                                                          "capacity_bytes")), "unlimited");
+    assert_true(json_integer_value(json_object_get(json_object_get(parsed, "total"), "sim_ns")) ==
+                (json_int_t)res.total.sim_ns);
+    assert_true(json_integer_value(json_object_get(json_object_get(parsed, "baseline"),
+                                                   "sim_ns")) == (json_int_t)res.baseline.sim_ns);
+    assert_int_equal(json_array_size(json_object_get(parsed, "guests")), 2);
+    samples = json_object_get(parsed, "samples");
+    assert_int_equal(json_array_size(samples), res.nsamples);
+    for (size_t i = 0; i < res.nsamples; i++) {
+        json_t *s = json_array_get(samples, i);
+        assert_true(json_integer_value(json_object_get(s, "at")) == (json_int_t)res.samples[i].at);
+        assert_string_equal(json_string_value(json_object_get(s, "capacity")), "unlimited");
+        assert_true(json_integer_value(json_object_get(json_object_get(s, "counters"), "sim_ns")) ==
+                    (json_int_t)res.samples[i].c.sim_ns);
+    }
+    json_decref(built);
+    json_decref(parsed);
+    free(buf);
+    swapsim_result_free(&res);
+}
+
 /* Counters with a little of everything the simulated time prices. */
 static struct swapsim_counters priced_counters(void)
 {
@@ -742,7 +862,7 @@ static void test_run_prices_swap_io_on_the_configured_device(void **state)
         assert_true(r[i]->device_time_ns_hdd > r[i]->device_time_ns_sata_ssd);
         assert_true(r[i]->device_time_ns_sata_ssd > r[i]->device_time_ns_nvme);
         struct swapsim_counters c = *r[i];
-        swapsim_costs_price(&slower, &c, i == 0 && cfg.tmem.compress);
+        swapsim_costs_price(&slower, &c, i == 0 && cfg.tmem.compressor != TMEM_COMPRESSOR_NONE);
         assert_int_equal(c.sim_ns - r[i]->sim_ns, requests * 200000);
     }
     assert_int_equal(res.nsamples, 4);
@@ -775,6 +895,8 @@ int main(void)
         cmocka_unit_test(test_swap_io_is_priced_exactly_by_the_device_profile),
         cmocka_unit_test(test_default_device_is_sata_ssd),
         cmocka_unit_test(test_run_prices_swap_io_on_the_configured_device),
+        cmocka_unit_test(test_samples_carry_simulated_time),
+        cmocka_unit_test(test_json_report_parses_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

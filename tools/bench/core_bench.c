@@ -5,8 +5,10 @@
  * the same pages, so it means the same on any machine:
  *  1. put+get of 4 KiB pages, compression and dedup off, against copying
  *     the same pages into and back out of a plain array (two memcpy).
- *  2. put+get with lz4 on, against raw LZ4_compress_default +
- *     LZ4_decompress_safe of the same pages.
+ *  2. put+get with lz4 (the default compressor), against raw
+ *     LZ4_compress_default + LZ4_decompress_safe of the same pages; and
+ *     with zstd at its default level (3), against raw ZSTD_compressCCtx +
+ *     ZSTD_decompressDCtx, with what each keeps of the pages.
  *  3. 2-thread scaling: two threads, each its own client and pool, against
  *     one thread doing the same work.
  *  4. store growth: puts into a fresh store (its memory faulted in), with
@@ -49,6 +51,7 @@ static XXH64_hash_t xxh3_inline(const void *p, size_t len)
 
 #include <errno.h>
 #include <lz4.h>
+#include <zstd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,19 +219,20 @@ static void *run_tmem(void *arg)
     return NULL;
 }
 
-static struct tmem *make_store_with(bool compress, bool dedup, bool huge_pages)
+static struct tmem *make_store_with(enum tmem_compressor compressor, bool dedup,
+                                    bool huge_pages)
 {
     struct tmem_config cfg;
     tmem_config_init(&cfg);
-    cfg.compress = compress;
+    cfg.compressor = compressor;
     cfg.dedup = dedup;
     cfg.huge_pages = huge_pages;
     return tmem_create(&cfg);
 }
 
-static struct tmem *make_store(bool compress, bool dedup)
+static struct tmem *make_store(enum tmem_compressor compressor, bool dedup)
 {
-    return make_store_with(compress, dedup, true);
+    return make_store_with(compressor, dedup, true);
 }
 
 /* One store and its 1 or 2 working threads' clients and pools. */
@@ -238,10 +242,10 @@ struct tmem_run {
     int threads;
 };
 
-static void tmem_run_open(struct tmem_run *run, unsigned char *pages, size_t count, bool compress,
-                          int threads)
+static void tmem_run_open(struct tmem_run *run, unsigned char *pages, size_t count,
+                          enum tmem_compressor compressor, int threads)
 {
-    run->tm = make_store(compress, false);
+    run->tm = make_store(compressor, false);
     run->threads = threads;
     for (int i = 0; i < threads; i++) {
         struct work *w = &run->w[i];
@@ -324,8 +328,46 @@ static double lz4_round(unsigned char *pages, unsigned char *store, size_t count
     return now_seconds() - start;
 }
 
+/* Raw zstd at level 3 (the store's default level) of the same pages, one
+ * frame per page with one context each way, as the store does. */
+static double zstd_round(unsigned char *pages, unsigned char *store, size_t count)
+{
+    static size_t *lens;
+    static size_t lens_count;
+    static ZSTD_CCtx *cctx;
+    static ZSTD_DCtx *dctx;
+    unsigned char out[PAGE];
+    volatile unsigned sink = 0;
+    double start;
+
+    if (lens_count < count) {
+        free(lens);
+        lens = malloc(count * sizeof(*lens));
+        lens_count = lens ? count : 0;
+    }
+    if (!cctx)
+        cctx = ZSTD_createCCtx();
+    if (!dctx)
+        dctx = ZSTD_createDCtx();
+    if (!lens || !cctx || !dctx) {
+        fprintf(stderr, "core_bench: out of memory\n");
+        exit(1);
+    }
+    start = now_seconds();
+    for (size_t i = 0; i < count; i++)
+        lens[i] = ZSTD_compressCCtx(cctx, store + i * PAGE, PAGE / 4 * 3, pages + i * PAGE, PAGE,
+                                    3);
+    for (size_t i = 0; i < count; i++) {
+        if (!ZSTD_isError(lens[i]))
+            ZSTD_decompressDCtx(dctx, out, PAGE, store + i * PAGE, lens[i]);
+        sink += out[i % PAGE];
+    }
+    (void)sink;
+    return now_seconds() - start;
+}
+
 /*
- * The best of RUNS rounds of a tmem run (compress, threads) and of each
+ * The best of RUNS rounds of a tmem run (compressor, threads) and of each
  * baseline, after WARMUP rounds, the rounds interleaved (baselines, then
  * the store, RUNS times) so that every number sees the same machine: on a
  * shared host memory bandwidth drifts from second to second, and timing
@@ -334,7 +376,8 @@ static double lz4_round(unsigned char *pages, unsigned char *store, size_t count
  * the store's statistics after the last round in *final.
  */
 static double time_against(unsigned char *pages, unsigned char *store, size_t count,
-                           bool compress, int threads, const baseline_round_fn *baselines,
+                           enum tmem_compressor compressor, int threads,
+                           const baseline_round_fn *baselines,
                            int nbaselines, double *best, struct tmem_stats *final)
 {
     struct tmem_run run;
@@ -342,7 +385,7 @@ static double time_against(unsigned char *pages, unsigned char *store, size_t co
 
     for (int k = 0; k < nbaselines; k++)
         best[k] = 1e30;
-    tmem_run_open(&run, pages, count, compress, threads);
+    tmem_run_open(&run, pages, count, compressor, threads);
     for (int r = 0; r < WARMUP + RUNS; r++) {
         for (int k = 0; k < nbaselines; k++) {
             double t = baselines[k](pages, store, count);
@@ -365,8 +408,8 @@ static void time_scaling(unsigned char *pages, size_t count, double *one, double
     struct tmem_run single, pair;
 
     *one = *two = 1e30;
-    tmem_run_open(&single, pages, count, true, 1);
-    tmem_run_open(&pair, pages, count, true, 2);
+    tmem_run_open(&single, pages, count, TMEM_COMPRESSOR_LZ4, 1);
+    tmem_run_open(&pair, pages, count, TMEM_COMPRESSOR_LZ4, 2);
     for (int r = 0; r < WARMUP + RUNS; r++) {
         double t1 = tmem_run_round(&single), t2 = tmem_run_round(&pair);
         if (r >= WARMUP && t1 < *one)
@@ -382,7 +425,7 @@ static void time_scaling(unsigned char *pages, size_t count, double *one, double
  * grows, so the time includes faulting its memory in. */
 static double growth_round(unsigned char *pages, size_t count, bool huge_pages)
 {
-    struct tmem *tm = make_store_with(false, false, huge_pages);
+    struct tmem *tm = make_store_with(TMEM_COMPRESSOR_NONE, false, huge_pages);
     struct tmem_client *c = tmem_client_create(tm, "growth");
     int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
     struct tmem_oid oid = {{9, 0, 0}};
@@ -413,7 +456,7 @@ static void time_growth(unsigned char *pages, size_t count, double *huge, double
 
 static double metadata_per_page(unsigned char *pages, size_t count, bool dedup)
 {
-    struct tmem *tm = make_store(true, dedup);
+    struct tmem *tm = make_store(TMEM_COMPRESSOR_LZ4, dedup);
     struct tmem_stats st;
     struct tmem_client *c = tmem_client_create(tm, "footprint");
     int pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
@@ -535,7 +578,7 @@ static void time_dedup_put_get(unsigned char *pages, unsigned char *store, size_
     double best_tmem = 1e30, best_copy = 1e30;
 
     memset(&run, 0, sizeof(run));
-    run.tm = make_store(false, true);
+    run.tm = make_store(TMEM_COMPRESSOR_NONE, true);
     run.threads = 1;
     run.w[0].client = tmem_client_create(run.tm, "bench");
     run.w[0].pool = tmem_new_pool(run.w[0].client, TMEM_POOL_PERSIST, NULL);
@@ -582,7 +625,8 @@ int main(int argc, char **argv)
     size_t count = argc > 1 ? strtoull(argv[1], NULL, 10) : 65536;
     unsigned char *pages, *store;
     struct corpus corpus = {0};
-    double t_memcpy, t_raw, t_lz4_base, t_lz4, t_one, t_two, t_huge, t_small, meta;
+    double t_memcpy, t_raw, t_lz4_base, t_lz4, t_zstd_base, t_zstd, t_one, t_two, t_huge, t_small;
+    double meta;
     struct tmem_stats st;
 
     if (count < 1024 || count > (1u << 24)) {
@@ -621,16 +665,28 @@ int main(int argc, char **argv)
     }
     {
         static const baseline_round_fn copy[] = {memcpy_round};
-        t_raw = time_against(pages, store, count, false, 1, copy, 1, &t_memcpy, &st);
+        t_raw = time_against(pages, store, count, TMEM_COMPRESSOR_NONE, 1, copy, 1, &t_memcpy,
+                             &st);
     }
     printf("  %-34s %10.0f put+get/s vs memcpy %10.0f/s: %5.1f%% (target >= 60%%)\n",
            "uncompressed put+get", count / t_raw, count / t_memcpy, 100 * t_memcpy / t_raw);
     {
         static const baseline_round_fn lz4[] = {lz4_round};
-        t_lz4 = time_against(pages, store, count, true, 1, lz4, 1, &t_lz4_base, &st);
+        t_lz4 = time_against(pages, store, count, TMEM_COMPRESSOR_LZ4, 1, lz4, 1, &t_lz4_base,
+                             &st);
     }
     printf("  %-34s %10.0f put+get/s vs raw lz4 %9.0f/s: %5.1f%% (target >= 85%%)\n",
            "lz4 put+get", count / t_lz4, count / t_lz4_base, 100 * t_lz4_base / t_lz4);
+    printf("  %-34s %llu of %llu pages kept compressed, %.2f bytes stored per page byte\n", "",
+           (unsigned long long)st.pages_compressed, (unsigned long long)st.pages,
+           (double)st.data_bytes / ((double)st.pages * PAGE));
+    {
+        static const baseline_round_fn zstd[] = {zstd_round};
+        t_zstd = time_against(pages, store, count, TMEM_COMPRESSOR_ZSTD, 1, zstd, 1,
+                              &t_zstd_base, &st);
+    }
+    printf("  %-34s %10.0f put+get/s vs raw zstd %8.0f/s: %5.1f%%\n", "zstd (level 3) put+get",
+           count / t_zstd, count / t_zstd_base, 100 * t_zstd_base / t_zstd);
     printf("  %-34s %llu of %llu pages kept compressed, %.2f bytes stored per page byte\n", "",
            (unsigned long long)st.pages_compressed, (unsigned long long)st.pages,
            (double)st.data_bytes / ((double)st.pages * PAGE));

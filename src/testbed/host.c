@@ -1,0 +1,225 @@
+/*
+ * host.c - a testbed host (host.h): a tmem store and the thread that
+ * applies its pressure model.
+ *
+ * Models: the hypervisor's side of tmem: how much memory it can give to
+ * tmem changes over time (ballooning guests, co-tenants), and each change
+ * hits the running store at once.
+ *
+ * Data structures: the store, the model, the capacity log (a growing
+ * array), the guests' committed bytes (atomics written by the runner).
+ * Locking: policy_lock is held by the pressure thread around
+ * pressure_next + tmem_set_capacity (so also while swap guests' pressure
+ * callbacks run in this thread) and by the runner around client and swap
+ * guest creation and destruction; `lock` guards the log and `stopping`
+ * and is never held with policy_lock. Order: policy_lock, then the
+ * store's and the callbacks' own locks.
+ */
+#include "testbed/host.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+double testbed_host_seconds_since(const struct timespec *t0)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+int testbed_host_create(struct testbed_host *h, const struct scenario_host *sh,
+                        const char *base_dir, size_t nguests, char *err, size_t errlen)
+{
+    pthread_condattr_t ca;
+    struct tmem_config cfg;
+    int rc;
+
+    memset(h, 0, sizeof(*h));
+    h->sh = sh;
+    h->nguests = nguests;
+    pthread_mutex_init(&h->policy_lock, NULL);
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&h->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    h->committed = calloc(nguests ? nguests : 1, sizeof(*h->committed));
+    h->committed_copy = calloc(nguests ? nguests : 1, sizeof(*h->committed_copy));
+    if (!h->committed || !h->committed_copy) {
+        snprintf(err, errlen, "host %s: out of memory", sh->name);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < nguests; i++)
+        atomic_init(&h->committed[i], 0);
+    cfg = sh->store;
+    h->tm = tmem_create(&cfg);
+    if (!h->tm) {
+        rc = -errno;
+        snprintf(err, errlen, "host %s: cannot create the tmem store: %s", sh->name,
+                 strerror(errno));
+        return rc ? rc : -EINVAL;
+    }
+    rc = pressure_create(&sh->pressure, base_dir, &h->model, err, errlen);
+    if (rc != 0)
+        return rc;
+    return 0;
+}
+
+/* Append a change to the log (under h->lock). Drops it when out of memory. */
+static void testbed_host_log_change(struct testbed_host *h, double t, uint64_t bytes)
+{
+    pthread_mutex_lock(&h->lock);
+    if (h->nlog == h->caplog) {
+        size_t cap = h->caplog ? 2 * h->caplog : 64;
+        struct testbed_capacity_change *n = realloc(h->log, cap * sizeof(*n));
+        if (n) {
+            h->log = n;
+            h->caplog = cap;
+        }
+    }
+    if (h->nlog < h->caplog)
+        h->log[h->nlog++] = (struct testbed_capacity_change){.t_s = t, .bytes = bytes};
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* One step of the model: ask it, apply the answer if it changed. */
+static void testbed_host_step(struct testbed_host *h)
+{
+    struct pressure_inputs in;
+    struct tmem_stats st;
+    uint64_t cap;
+    bool changed = false;
+    double t;
+
+    memset(&st, 0, sizeof(st));
+    (void)tmem_stats(h->tm, &st);
+    for (size_t i = 0; i < h->nguests; i++)
+        h->committed_copy[i] = atomic_load(&h->committed[i]);
+    t = testbed_host_seconds_since(&h->t0);
+    in.t_s = t;
+    in.ops = st.puts + st.gets + st.flush_pages + st.flush_objects;
+    in.committed = h->committed_copy;
+    in.nguests = h->nguests;
+    pthread_mutex_lock(&h->policy_lock);
+    cap = pressure_next(h->model, &in);
+    if (cap != tmem_capacity(h->tm)) {
+        (void)tmem_set_capacity(h->tm, cap);
+        changed = true;
+    }
+    pthread_mutex_unlock(&h->policy_lock);
+    if (changed)
+        testbed_host_log_change(h, t, cap);
+}
+
+static void *testbed_host_thread(void *arg)
+{
+    struct testbed_host *h = arg;
+    double interval = pressure_interval(h->model);
+    double next = 0;
+
+    if (interval <= 0)
+        interval = 0.25;
+    for (;;) {
+        struct timespec until;
+        bool stop;
+
+        testbed_host_step(h);
+        next += interval;
+        until = h->t0;
+        until.tv_sec += (time_t)next;
+        until.tv_nsec += (long)((next - (double)(time_t)next) * 1e9);
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&h->lock);
+        while (!h->stopping && pthread_cond_timedwait(&h->wake, &h->lock, &until) == 0)
+            ;
+        stop = h->stopping;
+        pthread_mutex_unlock(&h->lock);
+        if (stop)
+            break;
+    }
+    return NULL;
+}
+
+int testbed_host_start(struct testbed_host *h, const struct timespec *t0)
+{
+    int e;
+
+    h->t0 = *t0;
+    testbed_host_log_change(h, 0, tmem_capacity(h->tm));
+    e = pthread_create(&h->thread, NULL, testbed_host_thread, h);
+    if (e != 0)
+        return -e;
+    h->started = true;
+    return 0;
+}
+
+void testbed_host_stop(struct testbed_host *h)
+{
+    if (!h->started)
+        return;
+    pthread_mutex_lock(&h->lock);
+    h->stopping = true;
+    pthread_cond_broadcast(&h->wake);
+    pthread_mutex_unlock(&h->lock);
+    pthread_join(h->thread, NULL);
+    h->started = false;
+}
+
+void testbed_host_destroy(struct testbed_host *h)
+{
+    testbed_host_stop(h);
+    pressure_destroy(h->model);
+    h->model = NULL;
+    tmem_destroy(h->tm);
+    h->tm = NULL;
+    free(h->log);
+    h->log = NULL;
+    h->nlog = h->caplog = 0;
+    free((void *)h->committed);
+    free(h->committed_copy);
+    h->committed = NULL;
+    h->committed_copy = NULL;
+    pthread_cond_destroy(&h->wake);
+    pthread_mutex_destroy(&h->lock);
+    pthread_mutex_destroy(&h->policy_lock);
+}
+
+void testbed_host_set_committed(struct testbed_host *h, size_t slot, uint64_t bytes)
+{
+    if (slot < h->nguests)
+        atomic_store(&h->committed[slot], bytes);
+}
+
+void testbed_host_lock(struct testbed_host *h)
+{
+    pthread_mutex_lock(&h->policy_lock);
+}
+
+void testbed_host_unlock(struct testbed_host *h)
+{
+    pthread_mutex_unlock(&h->policy_lock);
+}
+
+struct testbed_capacity_change *testbed_host_log(struct testbed_host *h, size_t *n)
+{
+    struct testbed_capacity_change *copy = NULL;
+
+    pthread_mutex_lock(&h->lock);
+    *n = 0;
+    if (h->nlog) {
+        copy = malloc(h->nlog * sizeof(*copy));
+        if (copy) {
+            memcpy(copy, h->log, h->nlog * sizeof(*copy));
+            *n = h->nlog;
+        }
+    }
+    pthread_mutex_unlock(&h->lock);
+    return copy;
+}

@@ -1,0 +1,288 @@
+/*
+ * plot.c - the testbed's plots (plot.h): a gnuplot script written next to
+ * samples.csv, then gnuplot run on it.
+ *
+ * Models: nothing; presentation. Data: the script refers to samples.csv
+ * by column number (testbed_report_csv_column, the report's own column
+ * walk) and carries each host's capacity log inline (a datablock), so the
+ * capacity line has every change at its time, not only at sample times.
+ * Locking: none.
+ */
+#include "testbed/plot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testbed/report.h"
+
+extern char **environ;
+
+/* Write s as a gnuplot single-quoted string ('' stands for '). */
+static void plot_quote(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputc('\'', f);
+        fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+/* The capacity log of host h as datablock $caph (seconds,MiB: commas, as
+ * the script's datafile separator), ending at the end of the run;
+ * unlimited stretches are left out (NaN: no line). */
+static void plot_capacity_block(FILE *f, struct testbed_run *r, size_t h)
+{
+    size_t n;
+    struct testbed_capacity_change *log = testbed_host_log(&r->hosts[h], &n);
+
+    fprintf(f, "$cap%zu << EOD\n", h);
+    for (size_t i = 0; i < n; i++) {
+        if (log[i].bytes == TMEM_CAPACITY_UNLIMITED)
+            fprintf(f, "%.3f,NaN\n", log[i].t_s);
+        else
+            fprintf(f, "%.3f,%.4f\n", log[i].t_s, (double)log[i].bytes / 1048576.0);
+    }
+    if (n) {
+        uint64_t last = log[n - 1].bytes;
+        if (last == TMEM_CAPACITY_UNLIMITED)
+            fprintf(f, "%.3f,NaN\n", r->length_s);
+        else
+            fprintf(f, "%.3f,%.4f\n", r->length_s, (double)last / 1048576.0);
+    }
+    fprintf(f, "EOD\n");
+    free(log);
+}
+
+/* Has host h had a finite capacity at some time (something to draw)? */
+static bool plot_capacity_finite(struct testbed_run *r, size_t h)
+{
+    size_t n;
+    bool finite = false;
+    struct testbed_capacity_change *log = testbed_host_log(&r->hosts[h], &n);
+
+    for (size_t i = 0; i < n && !finite; i++)
+        finite = log[i].bytes != TMEM_CAPACITY_UNLIMITED;
+    free(log);
+    return finite;
+}
+
+/* The terminal lines for one format. */
+static void plot_terminal(FILE *f, bool svg, const char *path, int height)
+{
+    if (svg)
+        fprintf(f, "set terminal svg size 1000,%d dynamic noenhanced font 'sans,11'\n", height);
+    else
+        fprintf(f, "set terminal pngcairo size 1000,%d noenhanced font 'sans,10'\n", height);
+    fprintf(f, "set output ");
+    plot_quote(f, path);
+    fputc('\n', f);
+}
+
+static void plot_capacity(FILE *f, struct testbed_run *r, const char *csv, const char *out,
+                          bool svg)
+{
+    plot_terminal(f, svg, out, r->nhosts > 1 ? 420 * (int)r->nhosts : 560);
+    if (r->nhosts > 1)
+        fprintf(f, "set multiplot layout %zu,1\n", r->nhosts);
+    for (size_t h = 0; h < r->nhosts; h++) {
+        const struct testbed_host *host = &r->hosts[h];
+        unsigned used = testbed_report_csv_column(r, h, -1, "used_bytes");
+        char stack[2048] = "0";
+        size_t pos = 1;
+        bool first = true;
+
+        fprintf(f, "set title ");
+        {
+            char title[512];
+            snprintf(title, sizeof(title), "host %s: tmem capacity (%s pressure) and use, "
+                     "each guest's share stacked", host->sh->name,
+                     pressure_kind_name(host->sh->pressure.kind));
+            plot_quote(f, title);
+        }
+        fprintf(f, "\nset xlabel 'time (s)' offset 0,0.4\nset ylabel 'MiB'\nset yrange [0:*]\n"
+                   "set xrange [0:%.3f]\nset key below horizontal height 1\n"
+                   "set grid\nset style fill transparent solid 0.55 noborder\nplot ",
+                r->length_s > 0 ? r->length_s : 1.0);
+        for (size_t k = 0; k < r->nguests; k++) {
+            const struct testbed_guest *g = &r->guests[k];
+            unsigned col;
+            char title[160];
+
+            if (testbed_run_host_index(r, g) != h)
+                continue;
+            col = testbed_report_csv_column(r, h, (long)k, "held_bytes");
+            fputs(first ? "" : ", \\\n     ", f);
+            plot_quote(f, csv);
+            fprintf(f, " skip 1 using 1:((%s)/MiB):((%s+$%u)/MiB) with filledcurves title ",
+                    stack, stack, col);
+            snprintf(title, sizeof(title), "%s (%s guest)", g->sg->name,
+                     g->mount ? "mount" : "swap");
+            plot_quote(f, title);
+            pos += (size_t)snprintf(stack + pos, sizeof(stack) - pos, "+$%u", col);
+            if (pos >= sizeof(stack))
+                pos = sizeof(stack) - 1;
+            first = false;
+        }
+        if (plot_capacity_finite(r, h))
+            fprintf(f, "%s$cap%zu using 1:2 with steps lw 2.5 lc rgb 'black' title 'capacity', "
+                       "\\\n     ", first ? "" : ", \\\n     ", h);
+        else
+            fprintf(f, "%s", first ? "" : ", \\\n     ");
+        plot_quote(f, csv);
+        fprintf(f, " skip 1 using 1:($%u/MiB) with lines lw 2 dt 2 lc rgb '#c00000' "
+                   "title 'used (data + metadata)'\n", used);
+    }
+    if (r->nhosts > 1)
+        fprintf(f, "unset multiplot\n");
+    fprintf(f, "set output\n");
+}
+
+static void plot_hitrate(FILE *f, struct testbed_run *r, const char *csv, const char *out,
+                         bool svg)
+{
+    bool first = true, finite = false;
+
+    plot_terminal(f, svg, out, 520);
+    fprintf(f, "set title ");
+    {
+        char title[512];
+        snprintf(title, sizeof(title), "each guest's hit rate per %.2g s interval",
+                 r->sc->sample_interval_s);
+        plot_quote(f, title);
+    }
+    for (size_t h = 0; h < r->nhosts; h++)
+        finite |= plot_capacity_finite(r, h);
+    fprintf(f, "\nset xlabel 'time (s)' offset 0,0.4\nset ylabel 'hit rate (%%)'\nset yrange [0:105]\n"
+               "set xrange [0:%.3f]\nset key below horizontal height 1\nset grid\n",
+            r->length_s > 0 ? r->length_s : 1.0);
+    if (finite)
+        fprintf(f, "set y2label 'capacity (MiB)'\nset y2tics\nset y2range [0:*]\n"
+                   "set ytics nomirror\n");
+    fprintf(f, "plot ");
+    for (size_t k = 0; k < r->nguests; k++) {
+        const struct testbed_guest *g = &r->guests[k];
+        unsigned col = testbed_report_csv_column(r, 0, (long)k, "hit_rate");
+        char title[160];
+
+        fputs(first ? "" : ", \\\n     ", f);
+        plot_quote(f, csv);
+        fprintf(f, " skip 1 using 1:($%u*100) with linespoints lw 2 pt 7 ps 0.6 title ", col);
+        snprintf(title, sizeof(title), "%s: %s", g->sg->name,
+                 g->mount ? "cleancache gets that hit" : "swap-ins served by frontswap");
+        plot_quote(f, title);
+        first = false;
+    }
+    for (size_t h = 0; h < r->nhosts; h++) {
+        char title[160];
+
+        if (!plot_capacity_finite(r, h))
+            continue;
+        fprintf(f, "%s$cap%zu using 1:2 axes x1y2 with steps lw 1.5 lc rgb '#a0a0a0' title ",
+                first ? "" : ", \\\n     ", h);
+        snprintf(title, sizeof(title), "capacity of %s (right axis)", r->hosts[h].sh->name);
+        plot_quote(f, title);
+        first = false;
+    }
+    fprintf(f, "\nset output\n");
+}
+
+/* Run `gnuplot script`, its output to log. 0, -ENOENT (no gnuplot) or
+ * -EIO (it failed). */
+static int plot_run(const char *script, const char *log)
+{
+    posix_spawn_file_actions_t fa;
+    char *argv[] = {(char *)"gnuplot", (char *)script, NULL};
+    pid_t pid;
+    int e, status = 0;
+
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    e = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (e != 0)
+        return e == ENOENT ? -ENOENT : -e;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -errno;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        return -ENOENT;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+int testbed_plot_write(struct testbed_run *r, char *paths[TESTBED_PLOT_FILES], char *err,
+                       size_t errlen)
+{
+    static const char *const names[TESTBED_PLOT_FILES] = {"capacity.png", "capacity.svg",
+                                                          "hitrate.png", "hitrate.svg"};
+    char *script = NULL, *csv = NULL, *log = NULL;
+    FILE *f = NULL;
+    int rc = -ENOMEM;
+
+    for (int i = 0; i < TESTBED_PLOT_FILES; i++)
+        paths[i] = NULL;
+    if (asprintf(&script, "%s/plots.gp", r->outdir) < 0 ||
+        asprintf(&csv, "%s/samples.csv", r->outdir) < 0 ||
+        asprintf(&log, "%s/gnuplot.log", r->outdir) < 0) {
+        script = csv = log = NULL;
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < TESTBED_PLOT_FILES; i++) {
+        if (asprintf(&paths[i], "%s/%s", r->outdir, names[i]) < 0) {
+            paths[i] = NULL;
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+    }
+    f = fopen(script, "w");
+    if (!f) {
+        rc = -errno;
+        snprintf(err, errlen, "%s: %s", script, strerror(errno));
+        goto out;
+    }
+    fprintf(f, "# plots.gp - the testbed's plots of %s (redraw: gnuplot %s)\n"
+               "set datafile separator ','\nMiB = 1048576.0\n", r->sc->path, script);
+    for (size_t h = 0; h < r->nhosts; h++)
+        plot_capacity_block(f, r, h);
+    for (int svg = 0; svg < 2; svg++) {
+        fprintf(f, "reset\nset datafile separator ','\n");
+        plot_capacity(f, r, csv, paths[svg], svg);
+        fprintf(f, "reset\nset datafile separator ','\n");
+        plot_hitrate(f, r, csv, paths[2 + svg], svg);
+    }
+    if (fclose(f) != 0) {
+        f = NULL;
+        rc = -EIO;
+        snprintf(err, errlen, "%s: write failed", script);
+        goto out;
+    }
+    f = NULL;
+    rc = plot_run(script, log);
+    if (rc == -ENOENT)
+        snprintf(err, errlen, "gnuplot is not installed (Debian: apt-get install gnuplot-nox)");
+    else if (rc != 0)
+        snprintf(err, errlen, "gnuplot failed on %s (its messages: %s)", script, log);
+out:
+    if (f)
+        fclose(f);
+    if (rc != 0) {
+        for (int i = 0; i < TESTBED_PLOT_FILES; i++) {
+            free(paths[i]);
+            paths[i] = NULL;
+        }
+    }
+    free(script);
+    free(csv);
+    free(log);
+    return rc;
+}
