@@ -122,6 +122,24 @@ static bool tmem_fits(uint64_t used, uint64_t bytes, uint64_t cap)
     return cap == TMEM_CAPACITY_UNLIMITED || (bytes <= cap && used <= cap - bytes);
 }
 
+/* One step of making room by eviction (from client c's ephemeral pages,
+ * or the heaviest client's when c is NULL): true to look again (a page
+ * went, or a busy one was skipped after a yield), false when nothing
+ * ephemeral is left to evict. */
+static bool tmem_evict_step(struct tmem *tm, struct tmem_client *c)
+{
+    switch (tmem_evict_one(tm, c)) {
+    case TMEM_EVICTED:
+        return true;
+    case TMEM_EVICT_BUSY:
+        sched_yield();
+        return true;
+    case TMEM_EVICT_EMPTY:
+        break;
+    }
+    return false;
+}
+
 enum tmem_reserve_result tmem_reserve(struct tmem *tm, uint64_t bytes)
 {
     for (;;) {
@@ -138,13 +156,7 @@ enum tmem_reserve_result tmem_reserve(struct tmem *tm, uint64_t bytes)
             if (atomic_compare_exchange_weak(&tm->reserved, &reserved, reserved + bytes))
                 return TMEM_RESERVED;
         }
-        switch (tmem_evict_one(tm, NULL)) {
-        case TMEM_EVICTED:
-            break;
-        case TMEM_EVICT_BUSY:
-            sched_yield();
-            break;
-        case TMEM_EVICT_EMPTY:
+        if (!tmem_evict_step(tm, NULL)) {
             if (tm->cfg.hysteresis)
                 atomic_store(&tm->full, true);
             return TMEM_RESERVE_NO_ROOM;
@@ -202,15 +214,8 @@ enum tmem_reserve_result tmem_cap_reserve(struct tmem *tm, struct tmem_client *c
                 return TMEM_RESERVED;
             }
         }
-        switch (tmem_evict_one(tm, c)) {
-        case TMEM_EVICTED:
-            break;
-        case TMEM_EVICT_BUSY:
-            sched_yield();
-            break;
-        case TMEM_EVICT_EMPTY:
+        if (!tmem_evict_step(tm, c))
             return TMEM_RESERVE_CAP;
-        }
     }
 }
 
