@@ -65,7 +65,7 @@ int tmemfs_fs_setup(struct tmemfs_fs *fs, const struct tmemfs_opts *o, size_t i,
     fs->inodes_ready = true;
     tmemfs_control_init(fs);
 
-    fs->client = tmem_client_create(fs->tm, "tmemfs");
+    fs->client = tmem_client_create(fs->tm, fs->mountpoint); /* the guest, by its mount */
     if (!fs->client) {
         fprintf(err, "tmemfs: cannot create the tmem client: %s\n", strerror(errno));
         goto fail;

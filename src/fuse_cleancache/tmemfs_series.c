@@ -7,10 +7,11 @@
  * statistics writer from the same lists as .tmemfs/stats (a CSV row; a
  * JSON object built with jansson, one per line).
  *
- * Data: struct tmemfs_series (the files, the mounts, the thread). Locking:
- * s->lock and s->cond let stop wake the thread at once; the files are
- * written by the thread while it runs and by stop after it ended, never
- * both.
+ * Data: struct tmemfs_series (the files, the mounts, the thread, a ticker
+ * (common/ticker.h) started at open: the samples' time and the wait for
+ * the next one, which stop cuts short). Locking: the ticker's own; the
+ * files are written by the thread while it runs and by stop after it
+ * ended, never both.
  */
 #include "fuse_cleancache/tmemfs_series.h"
 
@@ -19,30 +20,19 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/stats_writer.h"
+#include "common/ticker.h"
 
 struct tmemfs_series {
     FILE *csv, *jsonl;
     double interval;
-    struct timespec start;     /* CLOCK_MONOTONIC at open */
+    struct ticker ticker;      /* started at open */
     struct tmemfs_fs *const *fs;
     size_t n;
     pthread_t thread;
     bool running;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;       /* CLOCK_MONOTONIC */
-    bool stopping;             /* under lock */
 };
-
-static double tmemfs_series_elapsed(const struct tmemfs_series *s)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - s->start.tv_sec) + (now.tv_nsec - s->start.tv_nsec) / 1e9;
-}
 
 /* Render one CSV line of fs (the header or a row) and write it to f. */
 static void tmemfs_series_csv_line(FILE *f, struct tmemfs_fs *fs, double t, bool header)
@@ -92,7 +82,7 @@ static void tmemfs_series_json_line(FILE *f, struct tmemfs_fs *fs, double t)
 /* One sample of every mount to every file. */
 static void tmemfs_series_sample(struct tmemfs_series *s)
 {
-    double t = tmemfs_series_elapsed(s);
+    double t = ticker_elapsed(&s->ticker);
 
     for (size_t i = 0; i < s->n; i++) {
         if (s->csv)
@@ -109,23 +99,10 @@ static void tmemfs_series_sample(struct tmemfs_series *s)
 static void *tmemfs_series_thread(void *arg)
 {
     struct tmemfs_series *s = arg;
-    struct timespec next;
-
-    clock_gettime(CLOCK_MONOTONIC, &next);
-    pthread_mutex_lock(&s->lock);
-    while (!s->stopping) {
-        long ns = (long)((s->interval - (long)s->interval) * 1e9);
-        next.tv_sec += (time_t)s->interval + (next.tv_nsec + ns) / 1000000000L;
-        next.tv_nsec = (next.tv_nsec + ns) % 1000000000L;
-        while (!s->stopping && pthread_cond_timedwait(&s->cond, &s->lock, &next) != ETIMEDOUT)
-            ;
-        if (s->stopping)
-            break;
-        pthread_mutex_unlock(&s->lock);
+    /* The ticks count from the thread's start, the samples' time from open. */
+    for (double next = ticker_elapsed(&s->ticker) + s->interval;
+         ticker_wait_until(&s->ticker, next); next += s->interval)
         tmemfs_series_sample(s);
-        pthread_mutex_lock(&s->lock);
-    }
-    pthread_mutex_unlock(&s->lock);
     return NULL;
 }
 
@@ -141,7 +118,6 @@ static FILE *tmemfs_series_file(const char *what, const char *path, FILE *err)
 int tmemfs_series_open(const struct tmemfs_opts *o, struct tmemfs_series **out, FILE *err)
 {
     struct tmemfs_series *s;
-    pthread_condattr_t ca;
 
     *out = NULL;
     if (!o->stats_csv && !o->stats_jsonl)
@@ -156,16 +132,8 @@ int tmemfs_series_open(const struct tmemfs_opts *o, struct tmemfs_series **out, 
     s->jsonl = tmemfs_series_file("stats_jsonl", o->stats_jsonl, err);
     if ((o->stats_csv && !s->csv) || (o->stats_jsonl && !s->jsonl))
         goto fail;
-    if (pthread_condattr_init(&ca) != 0)
+    if (ticker_init(&s->ticker, NULL) != 0)
         goto fail_nomem;
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    if (pthread_cond_init(&s->cond, &ca) != 0) {
-        pthread_condattr_destroy(&ca);
-        goto fail_nomem;
-    }
-    pthread_condattr_destroy(&ca);
-    pthread_mutex_init(&s->lock, NULL);
-    clock_gettime(CLOCK_MONOTONIC, &s->start);
     *out = s;
     return 0;
 fail_nomem:
@@ -199,10 +167,7 @@ void tmemfs_series_stop(struct tmemfs_series *s)
     if (!s)
         return;
     if (s->running) {
-        pthread_mutex_lock(&s->lock);
-        s->stopping = true;
-        pthread_cond_signal(&s->cond);
-        pthread_mutex_unlock(&s->lock);
+        ticker_stop(&s->ticker);
         pthread_join(s->thread, NULL);
     }
     if (s->fs)
@@ -211,7 +176,6 @@ void tmemfs_series_stop(struct tmemfs_series *s)
         fclose(s->csv);
     if (s->jsonl)
         fclose(s->jsonl);
-    pthread_cond_destroy(&s->cond);
-    pthread_mutex_destroy(&s->lock);
+    ticker_destroy(&s->ticker);
     free(s);
 }

@@ -9,9 +9,10 @@
  * Data structures: struct swapsim_status (the thread, its stop flag, the
  * width of the line printed last). The numbers come from a struct
  * swapsim_progress the run updates (relaxed atomics, swapsim.h).
- * Locking: st->lock and st->cond let stop wake the thread at once; the
- * line is written by the thread while it runs and by stop after it
- * ended, never both.
+ * Timing: a ticker (common/ticker.h) gives the elapsed seconds and the
+ * wait for the next redraw, which stop cuts short.
+ * Locking: the ticker's own; the line is written by the thread while it
+ * runs and by stop after it ended, never both.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/ticker.h"
 #include "swapsim/swapsim.h"
 
 int swapsim_progress_format(char *buf, size_t size, int run, uint64_t accesses,
@@ -43,32 +44,10 @@ struct swapsim_status {
     const struct swapsim_progress *progress;
     FILE *f;
     double delay, interval;
-    struct timespec start;   /* CLOCK_MONOTONIC */
+    struct ticker ticker;    /* started with the status */
     size_t shown;            /* width of the line on the terminal now (0: none) */
     pthread_t thread;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;     /* CLOCK_MONOTONIC */
-    bool stopping;           /* under lock */
 };
-
-static double swapsim_status_elapsed(const struct swapsim_status *st)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - st->start.tv_sec) + (now.tv_nsec - st->start.tv_nsec) / 1e9;
-}
-
-/* The time `seconds` after the start, for pthread_cond_timedwait. */
-static struct timespec swapsim_status_at(const struct swapsim_status *st, double seconds)
-{
-    struct timespec t = st->start;
-    long long ns = (long long)(seconds * 1e9) + t.tv_nsec;
-
-    t.tv_sec += (time_t)(ns / 1000000000LL);
-    t.tv_nsec = (long)(ns % 1000000000LL);
-    return t;
-}
 
 /* Rewrite the line on the terminal: text (cut to its width) padded with
  * blanks over what the line showed before. */
@@ -92,31 +71,19 @@ static void swapsim_status_show(struct swapsim_status *st, const char *text)
 static void *swapsim_status_thread(void *arg)
 {
     struct swapsim_status *st = arg;
-    double next = st->delay;
+    char line[256];
 
-    pthread_mutex_lock(&st->lock);
-    for (;;) {
-        struct timespec at = swapsim_status_at(st, next);
-        char line[256];
-
-        while (!st->stopping && pthread_cond_timedwait(&st->cond, &st->lock, &at) != ETIMEDOUT)
-            ;
-        if (st->stopping)
-            break;
-        pthread_mutex_unlock(&st->lock);
+    for (double next = st->delay; ticker_wait_until(&st->ticker, next); next += st->interval) {
         if (atomic_load_explicit(&st->progress->run, memory_order_relaxed) != 0) {
             swapsim_progress_format(
                 line, sizeof(line), atomic_load_explicit(&st->progress->run, memory_order_relaxed),
                 atomic_load_explicit(&st->progress->accesses, memory_order_relaxed),
                 atomic_load_explicit(&st->progress->total, memory_order_relaxed),
                 atomic_load_explicit(&st->progress->faults, memory_order_relaxed),
-                swapsim_status_elapsed(st));
+                ticker_elapsed(&st->ticker));
             swapsim_status_show(st, line);
         }
-        next += st->interval;
-        pthread_mutex_lock(&st->lock);
     }
-    pthread_mutex_unlock(&st->lock);
     return NULL;
 }
 
@@ -124,7 +91,6 @@ int swapsim_status_start(const struct swapsim_progress *progress, FILE *f, doubl
                          double interval, struct swapsim_status **out)
 {
     struct swapsim_status *st;
-    pthread_condattr_t ca;
     int rc;
 
     *out = NULL;
@@ -137,41 +103,29 @@ int swapsim_status_start(const struct swapsim_progress *progress, FILE *f, doubl
     st->f = f;
     st->delay = delay;
     st->interval = interval > 0 ? interval : 0.5;
-    clock_gettime(CLOCK_MONOTONIC, &st->start);
-    rc = pthread_condattr_init(&ca);
-    if (rc == 0) {
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        rc = pthread_cond_init(&st->cond, &ca);
-        pthread_condattr_destroy(&ca);
-    }
+    rc = ticker_init(&st->ticker, NULL);
     if (rc != 0)
         goto fail;
-    pthread_mutex_init(&st->lock, NULL);
-    rc = pthread_create(&st->thread, NULL, swapsim_status_thread, st);
+    rc = -pthread_create(&st->thread, NULL, swapsim_status_thread, st);
     if (rc != 0) {
-        pthread_mutex_destroy(&st->lock);
-        pthread_cond_destroy(&st->cond);
+        ticker_destroy(&st->ticker);
         goto fail;
     }
     *out = st;
     return 0;
 fail:
     free(st);
-    return -rc;
+    return rc;
 }
 
 void swapsim_status_stop(struct swapsim_status *st)
 {
     if (!st)
         return;
-    pthread_mutex_lock(&st->lock);
-    st->stopping = true;
-    pthread_cond_signal(&st->cond);
-    pthread_mutex_unlock(&st->lock);
+    ticker_stop(&st->ticker);
     pthread_join(st->thread, NULL);
     if (st->shown)
         swapsim_status_show(st, ""); /* erase: blanks over the line, back to its start */
-    pthread_mutex_destroy(&st->lock);
-    pthread_cond_destroy(&st->cond);
+    ticker_destroy(&st->ticker);
     free(st);
 }

@@ -11,9 +11,10 @@
  * Locking: policy_lock is held by the pressure thread around
  * pressure_next + tmem_set_capacity (so also while swap guests' pressure
  * callbacks run in this thread) and by the runner around client and swap
- * guest creation and destruction; `lock` guards the log and `stopping`
- * and is never held with policy_lock. Order: policy_lock, then the
- * store's and the callbacks' own locks.
+ * guest creation and destruction; `lock` guards the log and is never
+ * held with policy_lock. The thread's clock and stop switch are a ticker
+ * (common/ticker.h) with its own lock, made by start and freed by stop.
+ * Order: policy_lock, then the store's and the callbacks' own locks.
  */
 #include "testbed/host.h"
 
@@ -21,20 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-double testbed_host_seconds_since(const struct timespec *t0)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
-}
 
 int testbed_host_create(struct testbed_host *h, const struct scenario_host *sh,
                         const char *base_dir, size_t nguests, char *err, size_t errlen)
 {
-    pthread_condattr_t ca;
     struct tmem_config cfg;
     int rc;
 
@@ -43,10 +34,6 @@ int testbed_host_create(struct testbed_host *h, const struct scenario_host *sh,
     h->nguests = nguests;
     pthread_mutex_init(&h->policy_lock, NULL);
     pthread_mutex_init(&h->lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&h->wake, &ca);
-    pthread_condattr_destroy(&ca);
     h->committed = calloc(nguests ? nguests : 1, sizeof(*h->committed));
     h->committed_copy = calloc(nguests ? nguests : 1, sizeof(*h->committed_copy));
     if (!h->committed || !h->committed_copy) {
@@ -99,7 +86,7 @@ static void testbed_host_step(struct testbed_host *h)
     (void)tmem_stats(h->tm, &st);
     for (size_t i = 0; i < h->nguests; i++)
         h->committed_copy[i] = atomic_load(&h->committed[i]);
-    t = testbed_host_seconds_since(&h->t0);
+    t = ticker_elapsed(&h->ticker);
     in.t_s = t;
     in.ops = st.puts + st.gets + st.flush_pages + st.flush_objects;
     in.committed = h->committed_copy;
@@ -123,27 +110,10 @@ static void *testbed_host_thread(void *arg)
 
     if (interval <= 0)
         interval = 0.25;
-    for (;;) {
-        struct timespec until;
-        bool stop;
-
+    do {
         testbed_host_step(h);
         next += interval;
-        until = h->t0;
-        until.tv_sec += (time_t)next;
-        until.tv_nsec += (long)((next - (double)(time_t)next) * 1e9);
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        pthread_mutex_lock(&h->lock);
-        while (!h->stopping && pthread_cond_timedwait(&h->wake, &h->lock, &until) == 0)
-            ;
-        stop = h->stopping;
-        pthread_mutex_unlock(&h->lock);
-        if (stop)
-            break;
-    }
+    } while (ticker_wait_until(&h->ticker, next));
     return NULL;
 }
 
@@ -151,11 +121,15 @@ int testbed_host_start(struct testbed_host *h, const struct timespec *t0)
 {
     int e;
 
-    h->t0 = *t0;
+    e = ticker_init(&h->ticker, t0);
+    if (e != 0)
+        return e;
     testbed_host_log_change(h, 0, tmem_capacity(h->tm));
     e = pthread_create(&h->thread, NULL, testbed_host_thread, h);
-    if (e != 0)
+    if (e != 0) {
+        ticker_destroy(&h->ticker);
         return -e;
+    }
     h->started = true;
     return 0;
 }
@@ -164,11 +138,9 @@ void testbed_host_stop(struct testbed_host *h)
 {
     if (!h->started)
         return;
-    pthread_mutex_lock(&h->lock);
-    h->stopping = true;
-    pthread_cond_broadcast(&h->wake);
-    pthread_mutex_unlock(&h->lock);
+    ticker_stop(&h->ticker);
     pthread_join(h->thread, NULL);
+    ticker_destroy(&h->ticker);
     h->started = false;
 }
 
@@ -186,7 +158,6 @@ void testbed_host_destroy(struct testbed_host *h)
     free(h->committed_copy);
     h->committed = NULL;
     h->committed_copy = NULL;
-    pthread_cond_destroy(&h->wake);
     pthread_mutex_destroy(&h->lock);
     pthread_mutex_destroy(&h->policy_lock);
 }

@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/ticker.h"
 #include "core/tmem.h"
 #include "testbed/pressure.h"
 #include "testbed/scenario.h"
@@ -44,14 +45,12 @@ struct testbed_host {
     struct tmem *tm;                 /* the store (latency histograms on) */
     struct pressure_model *model;
     pthread_mutex_t policy_lock;     /* capacity changes vs clients coming and going */
-    pthread_mutex_t lock;            /* guards what follows */
-    pthread_cond_t wake;             /* stop requested */
-    bool stopping;
+    pthread_mutex_t lock;            /* guards the log */
     struct testbed_capacity_change *log; /* every change, in order */
     size_t nlog, caplog;
     pthread_t thread;
     bool started;
-    struct timespec t0;              /* when the run began (CLOCK_MONOTONIC) */
+    struct ticker ticker;            /* while started: starts at the run's t0; stop wakes */
     _Atomic uint64_t *committed;     /* [nguests]: the host's guests, in scenario order */
     uint64_t *committed_copy;        /* the pressure thread's copy for the model */
     size_t nguests;
@@ -86,8 +85,5 @@ void testbed_host_unlock(struct testbed_host *h);
 /* Copy of the capacity log (malloc'ed, *n entries; NULL when empty or out
  * of memory). */
 struct testbed_capacity_change *testbed_host_log(struct testbed_host *h, size_t *n);
-
-/* Seconds since t0 (CLOCK_MONOTONIC): the testbed's one clock. */
-double testbed_host_seconds_since(const struct timespec *t0);
 
 #endif /* TESTBED_HOST_H */

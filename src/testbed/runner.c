@@ -21,6 +21,7 @@
  */
 #include "testbed/runner.h"
 
+#include "common/ticker.h"
 #include "testbed/message.h"
 
 #include <errno.h>
@@ -400,7 +401,7 @@ int testbed_run_execute(struct testbed_run *r, const sigset_t *stop_signals)
         struct timespec tick = {0, (long)(TESTBED_TICK_S * 1e9)};
         int sig;
 
-        t = testbed_host_seconds_since(&r->t0);
+        t = ticker_seconds_since(&r->t0);
         for (size_t k = 0; k < r->nguests; k++) {
             struct testbed_guest *g = &r->guests[k];
 
@@ -441,7 +442,7 @@ int testbed_run_execute(struct testbed_run *r, const sigset_t *stop_signals)
             break;
         }
     }
-    t = testbed_host_seconds_since(&r->t0);
+    t = ticker_seconds_since(&r->t0);
     if (r->series.n == 0 || r->series.t[r->series.n - 1] < t - 1e-3) {
         if (testbed_run_sample(r, t) != 0)
             goto nomem;
@@ -455,7 +456,7 @@ stop:
     /* The pressure ends with the run; then the guests go, in reverse order. */
     for (size_t h = 0; h < r->nhosts; h++)
         testbed_host_stop(&r->hosts[h]);
-    t = testbed_host_seconds_since(&r->t0);
+    t = ticker_seconds_since(&r->t0);
     for (size_t k = r->nguests; k-- > 0;)
         testbed_run_stop_guest(r, &r->guests[k], t, r->stop_signal ? end_reason
                                                                     : "the end of the run");
