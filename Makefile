@@ -75,6 +75,7 @@ DEMO_CMDS :=
 include src/common/module.mk
 include src/core/module.mk
 include src/guest/module.mk
+include src/trace/module.mk
 -include src/swapsim/module.mk
 -include src/fuse_cleancache/module.mk
 include src/testbed/module.mk

@@ -24,11 +24,11 @@ $(SWAPSIM_LIB): $(SWAPSIM_OBJECTS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(SWAPSIM_BIN): $(BUILD)/src/swapsim/main.o $(SWAPSIM_LIB) $(GUEST_LIB) $(CORE_LIB)
-	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(SWAPSIM_LIB) $(GUEST_LIB) $(CORE_LIBS)
+$(SWAPSIM_BIN): $(BUILD)/src/swapsim/main.o $(SWAPSIM_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIB)
+	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(SWAPSIM_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIBS)
 
-$(BUILD)/tests/swapsim/%: $(BUILD)/tests/swapsim/%.o $(SWAPSIM_LIB) $(GUEST_LIB) $(CORE_LIB)
-	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(SWAPSIM_LIB) $(GUEST_LIB) $(CORE_LIBS) $(CMOCKA_LIBS)
+$(BUILD)/tests/swapsim/%: $(BUILD)/tests/swapsim/%.o $(SWAPSIM_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIB)
+	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(SWAPSIM_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIBS) $(CMOCKA_LIBS)
 
 $(SWAPSIM_CLI_TEST): tests/swapsim/cli_test.sh $(SWAPSIM_BIN)
 	@mkdir -p $(dir $@)

@@ -185,12 +185,16 @@ int swapsim_gen_create(const struct swapsim_gen_config *gc, struct swapsim_workl
 
 /*
  * Open a trace file as a workload. The format is detected from the first
- * bytes; the text format (docs/swapsim.md) is one access per line:
+ * bytes: the project's page trace format (docs/traces.md; binary or text,
+ * kind anon or both: aread/awrite/afree of vpage = value; file and
+ * capacity records stop the run with a message) or swapsim's text format
+ * (docs/swapsim.md), one access per line:
  *     <vpage> <R|W|F> [timestamp]      # comment
- * vpage decimal or 0x-hex, < vpages. A later binary format plugs in behind
- * the same interface. Errors (unreadable file, bad line) are reported as
- * "FILE:LINE: what is wrong" in err or in the workload's error text.
- * Returns 0, -errno of fopen, -EINVAL, -ENOTSUP (unknown binary format).
+ * vpage decimal or 0x-hex, < vpages. Errors (unreadable file, bad line or
+ * record) are reported as "FILE:LINE: what is wrong" (FILE:record N in
+ * the tmem format) in err or in the workload's error text.
+ * Returns 0, -errno of fopen, -EINVAL, -ENOTSUP (the retired "TMSWBIN1",
+ * a tmem trace of kind file).
  */
 int swapsim_trace_open(const char *path, uint32_t vpages, struct swapsim_workload **out,
                        char *err, size_t errlen);

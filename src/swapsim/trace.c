@@ -4,16 +4,23 @@
  * Models: recorded page-access streams. swapsim_trace_open() sniffs the
  * first bytes and picks a reader; every reader is a struct swapsim_workload,
  * so the simulator does not care where accesses come from. Readers:
- *   text (below). A binary format ("TMSWBIN1" magic) is reserved: it is
- *   recognised and refused with -ENOTSUP until its reader is written.
- * Text format, one access per line:
+ *   - the project's page trace format (src/trace/trace.h, docs/traces.md),
+ *     binary ("TMEMTRC\n") or text ("# tmem-trace 1 ..."), of kind anon
+ *     or both: aread/awrite/afree become READ/WRITE/UNMAP of vpage =
+ *     value (< vpages), timestamps carried; file records and capacity
+ *     records stop the run with a message (not replayed here);
+ *   - swapsim's own text format (below).
+ *   "TMSWBIN1", once reserved here, was never defined: it is refused with
+ *   a pointer to the tmem trace format.
+ * swapsim's text format, one access per line:
  *     <vpage> <R|W|F> [timestamp]
  *   vpage: decimal or 0x-hex, below the address-space size;
  *   R read, W write, F free (unmap); case-insensitive;
  *   timestamp: optional unsigned integer (any unit; carried, not used);
  *   '#' starts a comment; blank lines are ignored.
  * Any malformed line stops the run with "FILE:LINE: what is wrong".
- * Data structures: a FILE* and a line buffer. Locking: none (one thread).
+ * Data structures: a FILE* and a line buffer (text), a trace_reader
+ * (tmem format). Locking: none (one thread).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,8 +29,9 @@
 
 #include "swapsim/swapsim.h"
 #include "swapsim/swapsim_internal.h"
+#include "trace/trace.h"
 
-#define BINARY_MAGIC "TMSWBIN1"
+#define RETIRED_MAGIC "TMSWBIN1"
 
 struct text_reader {
     struct swapsim_workload base;
@@ -145,6 +153,95 @@ static const struct swapsim_workload_ops text_ops = {
     .destroy = text_destroy,
 };
 
+/* ------------------------------------------------ the tmem trace format */
+
+struct tmem_trace_reader {
+    struct swapsim_workload base;
+    struct trace_reader *r;
+    char path[1024];
+    uint32_t vpages;
+};
+
+static int tmem_trace_next(struct swapsim_workload *w, struct swapsim_access *acc)
+{
+    struct tmem_trace_reader *t = (struct tmem_trace_reader *)w;
+    struct trace_record rec;
+    int rc = trace_reader_next(t->r, &rec, w->error, sizeof(w->error));
+    unsigned long long n = (unsigned long long)trace_reader_position(t->r);
+
+    if (rc <= 0)
+        return rc;
+    switch (rec.op) {
+    case TRACE_OP_AREAD: acc->op = SWAPSIM_READ; break;
+    case TRACE_OP_AWRITE: acc->op = SWAPSIM_WRITE; break;
+    case TRACE_OP_AFREE: acc->op = SWAPSIM_UNMAP; break;
+    case TRACE_OP_CAPACITY:
+        snprintf(w->error, sizeof(w->error),
+                 "%s:record %llu: capacity records are not replayed by tmem-swapsim (use "
+                 "--schedule)", t->path, n);
+        return -ENOTSUP;
+    default:
+        snprintf(w->error, sizeof(w->error),
+                 "%s:record %llu: %s is a file record (file records: replay them with the "
+                 "file replayer)", t->path, n, trace_op_name(rec.op));
+        return -ENOTSUP;
+    }
+    if (rec.value >= t->vpages) {
+        snprintf(w->error, sizeof(w->error),
+                 "%s:record %llu: virtual page %llu out of range (address space is %u pages)",
+                 t->path, n, (unsigned long long)rec.value, t->vpages);
+        return -EINVAL;
+    }
+    acc->vpage = (uint32_t)rec.value;
+    acc->timestamp = rec.timestamp_ns;
+    return 1;
+}
+
+static void tmem_trace_destroy(struct swapsim_workload *w)
+{
+    struct tmem_trace_reader *t = (struct tmem_trace_reader *)w;
+    trace_reader_close(t->r);
+    free(t);
+}
+
+static const struct swapsim_workload_ops tmem_trace_ops = {
+    .name = "tmem trace",
+    .next = tmem_trace_next,
+    .destroy = tmem_trace_destroy,
+};
+
+static int tmem_trace_open(const char *path, uint32_t vpages, struct swapsim_workload **out,
+                           char *err, size_t errlen)
+{
+    struct tmem_trace_reader *t = calloc(1, sizeof(*t));
+    int ret;
+
+    if (!t) {
+        swapsim_seterr(err, errlen, "%s: out of memory", path);
+        return -ENOMEM;
+    }
+    t->base.ops = &tmem_trace_ops;
+    snprintf(t->path, sizeof(t->path), "%s", path);
+    t->vpages = vpages;
+    ret = trace_reader_open(path, &t->r, err, errlen);
+    if (ret)
+        goto fail;
+    if (trace_reader_header(t->r)->kind == TRACE_KIND_FILE) {
+        ret = -ENOTSUP;
+        swapsim_seterr(err, errlen,
+                       "%s: a trace of kind file holds no anonymous pages (file records: "
+                       "replay them with the file replayer)", path);
+        goto fail;
+    }
+    *out = &t->base;
+    return 0;
+fail:
+    tmem_trace_destroy(&t->base);
+    return ret;
+}
+
+/* ------------------------------------------------------------ opening */
+
 int swapsim_trace_open(const char *path, uint32_t vpages, struct swapsim_workload **out,
                        char *err, size_t errlen)
 {
@@ -174,10 +271,17 @@ int swapsim_trace_open(const char *path, uint32_t vpages, struct swapsim_workloa
         swapsim_seterr(err, errlen, "%s: cannot read trace", path);
         goto fail;
     }
-    if (n >= 8 && memcmp(head, BINARY_MAGIC, 8) == 0) {
+    if (n >= 8 && memcmp(head, RETIRED_MAGIC, 8) == 0) {
         ret = -ENOTSUP;
-        swapsim_seterr(err, errlen, "%s: binary trace format not supported yet", path);
+        swapsim_seterr(err, errlen,
+                       "%s: TMSWBIN1 was never defined; convert to the tmem trace format "
+                       "(docs/traces.md)", path);
         goto fail;
+    }
+    if ((n >= 8 && memcmp(head, TRACE_MAGIC, 8) == 0) ||
+        (n >= 12 && memcmp(head, "# tmem-trace", 12) == 0)) {
+        text_destroy(&t->base);
+        return tmem_trace_open(path, vpages, out, err, errlen);
     }
     if (memchr(head, '\0', n)) {
         ret = -EINVAL;

@@ -1,7 +1,8 @@
 /*
  * test_workload.c - workloads and inputs: generators are reproducible and
  * have their advertised shape; the text trace reader accepts the documented
- * format and names the file and line of every bad input; schedules take
+ * format and names the file and line of every bad input; the project's
+ * trace format (trace.h) is replayed, its misfits refused by record; schedules take
  * sizes in the project's one size grammar and reject bad text naming it;
  * every counter of the one list is summed and rendered; reports carry the
  * headline and every counter; the simulated time prices swap I/O on the
@@ -25,6 +26,7 @@
 #include "common/stats_writer.h"
 #include "guest/device.h"
 #include "swapsim/swapsim.h"
+#include "trace/trace.h"
 
 static struct swapsim_workload *gen(enum swapsim_gen_kind kind, uint32_t vpages, uint64_t n,
                                     uint64_t seed)
@@ -279,7 +281,115 @@ static void test_unreadable_or_binary_trace_is_refused(void **state)
     assert_non_null(strstr(err, "/nonexistent/x.trace: cannot open trace"));
     char *path = write_file("TMSWBIN1....");
     assert_int_equal(swapsim_trace_open(path, 10, &w, err, sizeof(err)), -ENOTSUP);
-    assert_non_null(strstr(err, "binary trace format"));
+    char want[256];
+    snprintf(want, sizeof(want),
+             "%s: TMSWBIN1 was never defined; convert to the tmem trace format "
+             "(docs/traces.md)", path);
+    assert_string_equal(err, want);
+    unlink(path);
+}
+
+/* Write a tmem trace (src/trace/trace.h) of `kind` with recs; its path. */
+static char *write_tmem_trace(enum trace_kind kind, bool text, const struct trace_record *recs,
+                              size_t n)
+{
+    static char path[64];
+    struct trace_header h = {.version = TRACE_VERSION, .page_size = 4096, .kind = kind,
+                             .flags = TRACE_FLAG_TIMESTAMPS, .count = TRACE_COUNT_UNKNOWN};
+    struct trace_writer *tw;
+    char err[256];
+    strcpy(path, "/tmp/swapsim-tmemtrace-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(trace_writer_open(path, NULL, &h, text, &tw, err, sizeof(err)), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(trace_writer_put(tw, &recs[i], err, sizeof(err)), 0);
+    assert_int_equal(trace_writer_close(tw, err, sizeof(err)), 0);
+    return path;
+}
+
+/* Rule: swapsim replays the project's trace format (binary and text) of
+ * kind anon or both: aread/awrite/afree are READ/WRITE/UNMAP of vpage =
+ * value with the timestamp carried; a vpage outside the address space, a
+ * file record, a capacity record or a trace of kind file stop it with a
+ * message naming the file and record. */
+static void test_tmem_trace_format_is_replayed(void **state)
+{
+    const struct trace_record recs[] = {
+        {100, 0, 5, TRACE_OP_AREAD},
+        {200, 0, 9, TRACE_OP_AWRITE},
+        {300, 0, 5, TRACE_OP_AFREE},
+    };
+    const enum swapsim_op want_op[] = {SWAPSIM_READ, SWAPSIM_WRITE, SWAPSIM_UNMAP};
+    const uint32_t want_page[] = {5, 9, 5};
+    struct swapsim_workload *w;
+    struct swapsim_access a;
+    char err[512], want[512];
+    (void)state;
+
+    for (int text = 0; text <= 1; text++) {
+        char *path = write_tmem_trace(TRACE_KIND_ANON, text, recs, 3);
+        assert_int_equal(swapsim_trace_open(path, 10, &w, err, sizeof(err)), 0);
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(swapsim_workload_next(w, &a), 1);
+            assert_int_equal(a.op, want_op[i]);
+            assert_int_equal(a.vpage, want_page[i]);
+            assert_int_equal(a.timestamp, 100 * (i + 1));
+        }
+        assert_int_equal(swapsim_workload_next(w, &a), 0);
+        swapsim_workload_destroy(w);
+
+        /* the same trace in an address space of 9 pages: record 2 is out */
+        assert_int_equal(swapsim_trace_open(path, 9, &w, err, sizeof(err)), 0);
+        assert_int_equal(swapsim_workload_next(w, &a), 1);
+        assert_int_equal(swapsim_workload_next(w, &a), -EINVAL);
+        snprintf(want, sizeof(want),
+                 "%s:record 2: virtual page 9 out of range (address space is 9 pages)", path);
+        assert_string_equal(swapsim_workload_error(w), want);
+        swapsim_workload_destroy(w);
+        unlink(path);
+    }
+
+    const struct trace_record mixed[] = {
+        {1, 0, 1, TRACE_OP_AREAD},
+        {2, 7, 3, TRACE_OP_READ},
+        {3, 0, 4096, TRACE_OP_CAPACITY},
+    };
+    char *path = write_tmem_trace(TRACE_KIND_BOTH, false, mixed, 2);
+    assert_int_equal(swapsim_trace_open(path, 10, &w, err, sizeof(err)), 0);
+    assert_int_equal(swapsim_workload_next(w, &a), 1);
+    assert_int_equal(swapsim_workload_next(w, &a), -ENOTSUP);
+    snprintf(want, sizeof(want), "%s:record 2: read is a file record (file records: replay "
+             "them with the file replayer)", path);
+    assert_string_equal(swapsim_workload_error(w), want);
+    swapsim_workload_destroy(w);
+    unlink(path);
+
+    path = write_tmem_trace(TRACE_KIND_BOTH, false, mixed + 2, 1);
+    assert_int_equal(swapsim_trace_open(path, 10, &w, err, sizeof(err)), 0);
+    assert_int_equal(swapsim_workload_next(w, &a), -ENOTSUP);
+    snprintf(want, sizeof(want), "%s:record 1: capacity records are not replayed by "
+             "tmem-swapsim (use --schedule)", path);
+    assert_string_equal(swapsim_workload_error(w), want);
+    swapsim_workload_destroy(w);
+    unlink(path);
+
+    path = write_tmem_trace(TRACE_KIND_FILE, false, mixed + 1, 1);
+    assert_int_equal(swapsim_trace_open(path, 10, &w, err, sizeof(err)), -ENOTSUP);
+    snprintf(want, sizeof(want), "%s: a trace of kind file holds no anonymous pages (file "
+             "records: replay them with the file replayer)", path);
+    assert_string_equal(err, want);
+    unlink(path);
+
+    /* a malformed tmem trace reports the trace reader's message */
+    path = write_file("# tmem-trace 1 page_size=4096 kind=anon\naread 1\nawrite\n");
+    assert_int_equal(swapsim_trace_open(path, 10, &w, err, sizeof(err)), 0);
+    assert_int_equal(swapsim_workload_next(w, &a), 1);
+    assert_int_equal(swapsim_workload_next(w, &a), -EINVAL);
+    snprintf(want, sizeof(want), "%s:3: awrite takes 1 argument, got 0", path);
+    assert_string_equal(swapsim_workload_error(w), want);
+    swapsim_workload_destroy(w);
     unlink(path);
 }
 
@@ -884,6 +994,7 @@ int main(void)
         cmocka_unit_test(test_text_trace_reads_documented_format),
         cmocka_unit_test(test_bad_trace_lines_name_file_and_line),
         cmocka_unit_test(test_unreadable_or_binary_trace_is_refused),
+        cmocka_unit_test(test_tmem_trace_format_is_replayed),
         cmocka_unit_test(test_sample_trace_in_tree_parses),
         cmocka_unit_test(test_schedules_parse_sizes_in_the_one_grammar_or_fail_clearly),
         cmocka_unit_test(test_gen_config_check_speaks_percent),

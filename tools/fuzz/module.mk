@@ -3,6 +3,8 @@
 #   fuzz_pressure        [pressure] keys and schedule files (src/testbed/pressure.c)
 #   fuzz_size_duration   the size and time grammars (src/common)
 #   fuzz_swapsim         tmem-swapsim trace files and --schedule text
+#   fuzz_trace           page traces, binary and text (src/trace/trace.c)
+#   fuzz_convert         the trace converters (src/trace/convert*.c)
 #
 # `make fuzz` rebuilds the parsers and their libraries with clang under
 # -fsanitize=fuzzer-no-link,address,undefined into build/fuzz/ (a build of
@@ -13,7 +15,7 @@
 # build/fuzz/corpus/NAME/ (kept between runs); a crash, a failed check or
 # an input that takes more than 10 s stops make with the input saved as
 # build/fuzz/crash-NAME-* (replay: build/fuzz/tools/fuzz/fuzz_NAME FILE).
-FUZZ_NAMES := scenario pressure size_duration swapsim
+FUZZ_NAMES := scenario pressure size_duration swapsim trace convert
 FUZZ_SOURCES := $(FUZZ_NAMES:%=tools/fuzz/fuzz_%.c)
 FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/tools/fuzz/fuzz_%)
 FUZZ_TIME ?= 20
@@ -25,19 +27,23 @@ FUZZ_SEEDS_scenario := scenarios tests/testbed/bad
 FUZZ_SEEDS_pressure := tools/fuzz/seeds/pressure
 FUZZ_SEEDS_size_duration := tools/fuzz/seeds/size_duration
 FUZZ_SEEDS_swapsim := tools/fuzz/seeds/swapsim
+FUZZ_SEEDS_trace := tools/fuzz/seeds/trace
+FUZZ_SEEDS_convert := tools/fuzz/seeds/convert
 
 # What each target links after its own object (the parsers' objects, not
 # libtestbed.a: the runner's objects are not needed to parse).
 FUZZ_TESTBED_OBJECTS = $(BUILD)/src/testbed/scenario.o $(BUILD)/src/testbed/pressure.o
-FUZZ_LIBS_scenario = $(FUZZ_TESTBED_OBJECTS) $(SWAPSIM_LIB) $(GUEST_LIB) $(CORE_LIBS) $(INIH_LIBS)
+FUZZ_LIBS_scenario = $(FUZZ_TESTBED_OBJECTS) $(SWAPSIM_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIBS) $(INIH_LIBS)
 FUZZ_LIBS_pressure = $(BUILD)/src/testbed/pressure.o $(CORE_LIBS)
 FUZZ_LIBS_size_duration = $(CORE_LIBS)
-FUZZ_LIBS_swapsim = $(SWAPSIM_LIB) $(GUEST_LIB) $(CORE_LIBS)
+FUZZ_LIBS_swapsim = $(SWAPSIM_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIBS)
+FUZZ_LIBS_trace = $(TRACE_LIB) $(CORE_LIBS)
+FUZZ_LIBS_convert = $(TRACE_LIB) $(CORE_LIBS)
 
 .PHONY: fuzz _fuzz
 
 fuzz: deps
-	@tools/install-deps.sh clang
+	@tools/install-deps.sh clang libclang-rt-14-dev
 	@$(MAKE) --no-print-directory _fuzz BUILD=build/fuzz CC=clang SAN=address \
 	    SANFLAGS='$(FUZZ_SANFLAGS)'
 
@@ -50,6 +56,8 @@ _fuzz: $(FUZZ_BINS)
 	        pressure) seeds="$(FUZZ_SEEDS_pressure)";; \
 	        size_duration) seeds="$(FUZZ_SEEDS_size_duration)";; \
 	        swapsim) seeds="$(FUZZ_SEEDS_swapsim)";; \
+	        trace) seeds="$(FUZZ_SEEDS_trace)";; \
+	        convert) seeds="$(FUZZ_SEEDS_convert)";; \
 	    esac; \
 	    $(BUILD)/tools/fuzz/fuzz_$$n -max_total_time=$(FUZZ_TIME) -timeout=10 \
 	        -rss_limit_mb=2048 -print_final_stats=0 \
@@ -59,7 +67,7 @@ _fuzz: $(FUZZ_BINS)
 	    grep -E '^Done [0-9]+ runs' $(BUILD)/fuzz_$$n.log | tail -n 1; \
 	done; echo "fuzz: $(words $(FUZZ_NAMES)) targets ran $(FUZZ_TIME) s each, no crash"
 
-$(BUILD)/tools/fuzz/fuzz_scenario: $(BUILD)/tools/fuzz/fuzz_scenario.o $(FUZZ_TESTBED_OBJECTS) $(SWAPSIM_LIB) $(GUEST_LIB) $(CORE_LIB)
+$(BUILD)/tools/fuzz/fuzz_scenario: $(BUILD)/tools/fuzz/fuzz_scenario.o $(FUZZ_TESTBED_OBJECTS) $(SWAPSIM_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIB)
 	$(CC) $(LDFLAGS_COMMON) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBS_scenario)
 
 $(BUILD)/tools/fuzz/fuzz_pressure: $(BUILD)/tools/fuzz/fuzz_pressure.o $(BUILD)/src/testbed/pressure.o $(CORE_LIB)
@@ -68,7 +76,13 @@ $(BUILD)/tools/fuzz/fuzz_pressure: $(BUILD)/tools/fuzz/fuzz_pressure.o $(BUILD)/
 $(BUILD)/tools/fuzz/fuzz_size_duration: $(BUILD)/tools/fuzz/fuzz_size_duration.o $(CORE_LIB)
 	$(CC) $(LDFLAGS_COMMON) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBS_size_duration)
 
-$(BUILD)/tools/fuzz/fuzz_swapsim: $(BUILD)/tools/fuzz/fuzz_swapsim.o $(SWAPSIM_LIB) $(GUEST_LIB) $(CORE_LIB)
+$(BUILD)/tools/fuzz/fuzz_swapsim: $(BUILD)/tools/fuzz/fuzz_swapsim.o $(SWAPSIM_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIB)
 	$(CC) $(LDFLAGS_COMMON) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBS_swapsim)
+
+$(BUILD)/tools/fuzz/fuzz_trace: $(BUILD)/tools/fuzz/fuzz_trace.o $(TRACE_LIB) $(CORE_LIB)
+	$(CC) $(LDFLAGS_COMMON) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBS_trace)
+
+$(BUILD)/tools/fuzz/fuzz_convert: $(BUILD)/tools/fuzz/fuzz_convert.o $(TRACE_LIB) $(CORE_LIB)
+	$(CC) $(LDFLAGS_COMMON) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBS_convert)
 
 EXTRA_CFLAGS_tools/fuzz/ = $(INIH_CFLAGS) $(FUSE_CFLAGS)
