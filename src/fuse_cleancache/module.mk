@@ -14,8 +14,8 @@ $(TMEMFS_LIB): $(TMEMFS_LIB_OBJECTS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(TMEMFS): $(BUILD)/src/fuse_cleancache/tmemfs_main.o $(TMEMFS_LIB) $(GUEST_LIB) $(CORE_LIB)
-	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(TMEMFS_LIB) $(GUEST_LIB) $(CORE_LIBS) $(FUSE_LIBS)
+$(TMEMFS): $(BUILD)/src/fuse_cleancache/tmemfs_main.o $(TMEMFS_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIB)
+	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(TMEMFS_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIBS) $(FUSE_LIBS)
 
 # cmocka unit tests: tests/fuse_cleancache/test_*.c
 TMEMFS_TEST_SOURCES := $(wildcard tests/fuse_cleancache/test_*.c)
@@ -24,8 +24,8 @@ TEST_BINS += $(TMEMFS_TEST_BINS)
 ALL_SOURCES += $(TMEMFS_TEST_SOURCES)
 EXTRA_CFLAGS_tests/fuse_cleancache/ = $(CMOCKA_CFLAGS) $(FUSE_CFLAGS)
 
-$(BUILD)/tests/fuse_cleancache/%: $(BUILD)/tests/fuse_cleancache/%.o $(TMEMFS_LIB) $(GUEST_LIB) $(CORE_LIB)
-	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(TMEMFS_LIB) $(GUEST_LIB) $(CORE_LIBS) $(CMOCKA_LIBS) $(FUSE_LIBS)
+$(BUILD)/tests/fuse_cleancache/%: $(BUILD)/tests/fuse_cleancache/%.o $(TMEMFS_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIB)
+	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(TMEMFS_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIBS) $(CMOCKA_LIBS) $(FUSE_LIBS)
 
 # Integration tests mount for real; they find tmemfs through TMEMFS_BIN
 # (exported to every recipe, so `make test` with any BUILD finds its own).

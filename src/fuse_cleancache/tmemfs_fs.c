@@ -21,6 +21,7 @@
 
 #include "fuse_cleancache/tmemfs_cleancache.h"
 #include "fuse_cleancache/tmemfs_page_cache.h"
+#include "fuse_cleancache/tmemfs_record.h"
 
 struct tmem *tmemfs_store_create(const struct tmemfs_opts *o, FILE *err)
 {
@@ -104,6 +105,14 @@ int tmemfs_fs_setup(struct tmemfs_fs *fs, const struct tmemfs_opts *o, size_t i,
         fprintf(err, "tmemfs: cannot allocate the object table: %s\n", strerror(errno));
         goto fail;
     }
+    if (o->record) {
+        char msg[512];
+        rc = tmemfs_record_open(o->record, o->page_size, &fs->io.record, msg, sizeof(msg));
+        if (rc < 0) {
+            fprintf(err, "tmemfs: record %s\n", rc == -ENOMEM ? "out of memory" : msg);
+            goto fail;
+        }
+    }
     return 0;
 fail:
     tmemfs_page_cache_destroy(pc);
@@ -113,6 +122,12 @@ fail:
 
 void tmemfs_fs_teardown(struct tmemfs_fs *fs)
 {
+    char msg[512];
+
+    if (fs->io_ready && tmemfs_record_close(fs->io.record, msg, sizeof(msg)) < 0)
+        fprintf(stderr, "tmemfs: record: %s\n", msg);
+    if (fs->io_ready)
+        fs->io.record = NULL;
     tmemfs_object_table_destroy(fs->objs);
     fs->objs = NULL;
     if (fs->io_ready)

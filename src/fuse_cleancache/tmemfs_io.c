@@ -316,6 +316,7 @@ ssize_t tmemfs_io_read(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
 
     memcpy(buf, tmp + (off - first * ps), (size_t)(end - off));
     ret = (ssize_t)(end - off);
+    tmemfs_record_pages(io->record, TRACE_OP_READ, oid, first, last);
 out:
     free(tmp);
     free(have);
@@ -430,6 +431,7 @@ ssize_t tmemfs_io_write(struct tmemfs_io *io, const struct tmem_oid *oid, int fd
         tmemfs_io_invalidate_range(io, oid, wstart, (uint64_t)n);
     }
     (void)guest_device_note(&io->device, tmemfs_oid_hash(oid), wstart, (uint64_t)n, true);
+    tmemfs_record_pages(io->record, TRACE_OP_WRITE, oid, wstart / ps, (wstart + (uint64_t)n - 1) / ps);
     tmemfs_stats_add(io->stats, TMEMFS_BACKING_BYTES_WRITTEN, (uint64_t)n);
     tmemfs_stats_add(io->stats, TMEMFS_BACKING_PAGES_WRITTEN,
                    (wstart + (uint64_t)n - 1) / ps - wstart / ps + 1);
@@ -451,6 +453,7 @@ int tmemfs_io_truncate(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
      * EOF) stay right. Shrinking: drop from the page holding the new EOF. */
     if (len < old)
         tmemfs_io_invalidate_pages(io, oid, len / ps, (old - 1) / ps);
+    tmemfs_record_truncate(io->record, oid, len / ps + (len % ps != 0));
     return 0;
 }
 

@@ -30,6 +30,7 @@
 #include "fuse_cleancache/tmemfs_cleancache.h"
 #include "fuse_cleancache/tmemfs_group.h"
 #include "fuse_cleancache/tmemfs_page_cache.h"
+#include "fuse_cleancache/tmemfs_record.h"
 #include "fuse_cleancache/tmemfs_stats.h"
 
 #define TMEMFS_SEQ_STRIPES 256
@@ -58,6 +59,9 @@ struct tmemfs_io {
     struct guest_device_profile profile;
     enum tmemfs_io_delay { TMEMFS_DELAY_NONE, TMEMFS_DELAY_FIXED, TMEMFS_DELAY_DEVICE } delay;
     uint64_t delay_ns;            /* TMEMFS_DELAY_FIXED */
+    /* -o record=PATH: the pages read and written, truncates (NULL: off;
+     * set by tmemfs_fs_setup, owned by the mount). */
+    struct tmemfs_record *record;
 };
 
 /*

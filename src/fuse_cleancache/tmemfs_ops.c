@@ -163,6 +163,7 @@ static void tmemfs_forget_if_unlinked(struct tmemfs_fs *fs, int fd)
     if (tmemfs_fstatx(fd, &stx) == 0 && S_ISREG(stx.stx_mode) && stx.stx_nlink == 0) {
         tmemfs_oid_from_statx(&stx, &oid);
         tmemfs_object_table_forget(fs->objs, &oid);
+        tmemfs_record_unlink(fs->io.record, &oid);
     }
 }
 

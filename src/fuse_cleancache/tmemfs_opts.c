@@ -32,7 +32,7 @@ struct tmemfs_raw {
     char *cache_size, *capacity, *cleancache, *compress, *compressor, *dedup, *page_size;
     char *shared_uuid, *stats_json, *ctl, *policy, *max_objects;
     char *attr_timeout, *entry_timeout, *negative_timeout;
-    char *stats_interval, *stats_csv, *stats_jsonl, *device, *backing_delay;
+    char *stats_interval, *stats_csv, *stats_jsonl, *device, *backing_delay, *record;
     int kcache, nonempty, backing_direct;
     int allow_other, default_permissions;
     int help, version, foreground, single_thread, debug;
@@ -68,6 +68,7 @@ static const struct fuse_opt tmemfs_opt_spec[] = {
     TMEMFS_OPTS("stats_interval", stats_interval),
     TMEMFS_OPTS("stats_csv", stats_csv),
     TMEMFS_OPTS("stats_jsonl", stats_jsonl),
+    TMEMFS_OPTS("record", record),
     TMEMFS_OPTS("device", device),
     TMEMFS_OPTS("backing_delay", backing_delay),
     TMEMFS_OPT("kcache", kcache),
@@ -195,6 +196,7 @@ static void tmemfs_raw_free(struct tmemfs_raw *r)
     free(r->stats_interval);
     free(r->stats_csv);
     free(r->stats_jsonl);
+    free(r->record);
     free(r->device);
     free(r->backing_delay);
     for (i = 0; i < r->npos; i++)
@@ -330,6 +332,8 @@ int tmemfs_opts_parse(struct fuse_args *args, struct tmemfs_opts *o, FILE *err)
     r.stats_csv = NULL;
     o->stats_jsonl = r.stats_jsonl;
     r.stats_jsonl = NULL;
+    o->record = r.record;
+    r.record = NULL;
     if (r.stats_interval && (tmemfs_parse_decimal(r.stats_interval, 86400, &o->stats_interval) < 0 ||
                              o->stats_interval < 0.01))
         TMEMFS_BAD("bad stats_interval '%s' (seconds, 0.01 to 86400)", r.stats_interval);
@@ -477,7 +481,10 @@ int tmemfs_opts_validate(struct tmemfs_opts *o, FILE *err)
         if (!o->mount_paths[i])
             TMEMFS_BAD("out of memory");
     }
-    if (tmemfs_output_path("stats_json", &o->stats_json, err) < 0 ||
+    if (o->record && o->nmounts > 1)
+        TMEMFS_BAD("record=%s records one mount: give one SOURCE and MOUNTPOINT", o->record);
+    if (tmemfs_output_path("record", &o->record, err) < 0 ||
+        tmemfs_output_path("stats_json", &o->stats_json, err) < 0 ||
         tmemfs_output_path("stats_csv", &o->stats_csv, err) < 0 ||
         tmemfs_output_path("stats_jsonl", &o->stats_jsonl, err) < 0)
         goto out;
@@ -538,6 +545,8 @@ void tmemfs_opts_usage(FILE *out, const char *prog)
 "    -o stats_interval=SEC   the samples' interval (default 1)\n"
 "    -o stats_json=PATH      write the final statistics as JSON at unmount\n"
 "                            (several mounts: an array, one object each)\n"
+"    -o record=PATH          write every page read and written, truncate and\n"
+"                            unlink as a page trace (docs/traces.md; one mount)\n"
 "    -o ctl=NAME             control directory in the mount root (default\n"
 "                            .tmemfs; empty disables): stats, stats.json,\n"
 "                            capacity (rw), drop_caches (w: 1 guest->cleancache,\n"
@@ -581,9 +590,10 @@ void tmemfs_opts_free(struct tmemfs_opts *o)
     free(o->stats_json);
     free(o->stats_csv);
     free(o->stats_jsonl);
+    free(o->record);
     free(o->ctl);
     o->sources = o->mountpoints = o->mount_paths = NULL;
     o->nmounts = 0;
     o->source = o->mountpoint = o->stats_json = o->ctl = NULL;
-    o->stats_csv = o->stats_jsonl = NULL;
+    o->stats_csv = o->stats_jsonl = o->record = NULL;
 }

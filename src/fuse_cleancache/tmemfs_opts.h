@@ -45,6 +45,8 @@ struct tmemfs_opts {
                               made absolute by tmemfs_opts_validate */
     char *stats_csv;       /* time series: CSV rows (NULL: no) */
     char *stats_jsonl;     /* time series: JSON lines (NULL: no) */
+    char *record;          /* page trace of the mount (NULL: no; one mount only;
+                              made absolute by tmemfs_opts_validate) */
     double stats_interval; /* seconds between samples (default 1) */
     struct guest_device_profile device; /* the backing device (default sata-ssd) */
     bool delay_device;     /* backing_delay=device: sleep what device says */

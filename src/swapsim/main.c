@@ -61,6 +61,8 @@ static void usage(FILE *f)
 "  --workload KIND       uniform, zipf, seq, phase or mix (default zipf)\n"
 "  --trace FILE          read accesses from a trace file instead (text format:\n"
 "                        '<vpage> <R|W|F> [timestamp]' per line, '#' comments)\n"
+"  --record FILE         write guest 0's accesses as a page trace (kind anon;\n"
+"                        replay it with --trace FILE)\n"
 "  --accesses N          accesses per guest (default 1000000)\n"
 "  --zipf-alpha A        Zipf exponent (default 0.99)\n"
 "  --writes PCT          share of writes (default 30)\n"
@@ -92,7 +94,7 @@ static void usage(FILE *f)
 enum {
     O_RAM = 256, O_WSS, O_SWAP, O_GUESTS, O_RECLAIM, O_SWAPDIR, O_EXCLLOADS, O_WT, O_SELFSHRINK,
     O_CAPACITY, O_SCHEDULE, O_PAGESIZE, O_COMPRESSOR, O_NOCOMPRESS, O_NODEDUP, O_NOSAME, O_HYST,
-    O_WORKLOAD, O_TRACE, O_ACCESSES, O_ALPHA, O_WRITES, O_UNMAPS, O_PHASEPAGES, O_PHASELEN,
+    O_WORKLOAD, O_TRACE, O_RECORD, O_ACCESSES, O_ALPHA, O_WRITES, O_UNMAPS, O_PHASEPAGES, O_PHASELEN,
     O_CONTENT, O_SEED, O_DEVICE, O_COST, O_NOBASE, O_JSON, O_CSV, O_SAMPLE, O_BENCH, O_QUIET,
     O_HELP,
 };
@@ -117,6 +119,7 @@ static const struct option options[] = {
     {"hysteresis", no_argument, NULL, O_HYST},
     {"workload", required_argument, NULL, O_WORKLOAD},
     {"trace", required_argument, NULL, O_TRACE},
+    {"record", required_argument, NULL, O_RECORD},
     {"accesses", required_argument, NULL, O_ACCESSES},
     {"zipf-alpha", required_argument, NULL, O_ALPHA},
     {"writes", required_argument, NULL, O_WRITES},
@@ -360,6 +363,9 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
             break;
         case O_TRACE:
             cfg->trace_path = a;
+            break;
+        case O_RECORD:
+            cfg->record_path = a;
             break;
         case O_ACCESSES:
             if (parse_u64_arg(a, &cfg->gen.accesses, 1, UINT64_MAX / 2))

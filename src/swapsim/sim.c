@@ -368,6 +368,12 @@ static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swa
             gen.seed = cfg->gen.seed + i;
             ret = swapsim_gen_create(&gen, &rg->wl, err, errlen);
         }
+        if (ret == 0 && i == 0 && frontswap && cfg->record_path) {
+            struct swapsim_workload *rec;
+            ret = swapsim_record_wrap(cfg->record_path, gc.page_size, rg->wl, &rec, err, errlen);
+            if (ret == 0)
+                rg->wl = rec;
+        }
         if (ret != 0)
             goto out;
     }

@@ -199,6 +199,16 @@ int swapsim_gen_create(const struct swapsim_gen_config *gc, struct swapsim_workl
 int swapsim_trace_open(const char *path, uint32_t vpages, struct swapsim_workload **out,
                        char *err, size_t errlen);
 
+/*
+ * --record: wrap inner so that every access it returns is also written to
+ * a new page trace at path (binary, kind anon, page_size, no timestamps:
+ * aread / awrite / afree of value = vpage). The wrapper owns inner; its
+ * destroy closes the trace (count filled in). Returns 0, -ENOMEM, -errno
+ * of creating path (message "PATH: cannot create: ..." in err).
+ */
+int swapsim_record_wrap(const char *path, uint32_t page_size, struct swapsim_workload *inner,
+                        struct swapsim_workload **out, char *err, size_t errlen);
+
 /* Pull the next access (see ops->next). */
 int swapsim_workload_next(struct swapsim_workload *w, struct swapsim_access *acc);
 const char *swapsim_workload_error(const struct swapsim_workload *w);
@@ -407,6 +417,8 @@ struct swapsim_config {
     struct swapsim_guest_config guest; /* template; name/swap_type per guest */
     struct swapsim_gen_config gen;     /* used when trace_path is NULL */
     const char *trace_path;            /* trace file workload (every guest) */
+    const char *record_path;           /* --record: guest 0's accesses of the
+                                          frontswap run as a trace (NULL: off) */
     struct tmem_config tmem;           /* the shared store */
     struct swapsim_cap_event events[SWAPSIM_MAX_EVENTS];
     uint32_t nevents;

@@ -7,6 +7,7 @@
  *                      [--event Q|C] [--mapping FILE] IN OUT
  *   tmem-trace cat IN
  *   tmem-trace info IN
+ *   tmem-trace mrc [--sizes N1,N2,...|--max-pages N] [--csv FILE] IN
  *
  * Errors are one line on stderr; exit 2 for bad usage or bad input, 1 for
  * I/O errors (a file that cannot be opened, read or written). A failed
@@ -23,6 +24,7 @@
 
 #include "common/size.h"
 #include "trace/convert.h"
+#include "trace/stack_distance.h"
 #include "trace/trace.h"
 
 #define ERRLEN 512
@@ -32,11 +34,15 @@ static const char usage_text[] =
     "                          [--mapping FILE] IN OUT\n"
     "       tmem-trace cat IN\n"
     "       tmem-trace info IN\n"
+    "       tmem-trace mrc [--sizes N1,N2,...|--max-pages N] [--csv FILE] IN\n"
     "\n"
     "convert  read IN (in FORMAT) and write OUT in this project's trace format,\n"
     "         binary unless --text; OUT '-' is standard output.\n"
     "cat      print the trace IN (binary or text) in the text form.\n"
     "info     print IN's header and its records counted by op.\n"
+    "mrc      print IN's exact LRU miss-ratio curve: for each cache size in pages\n"
+    "         the hits, misses and hit ratio of its read/write accesses (CSV);\n"
+    "         by default sizes 1, 2, 4, ... up to the largest useful size.\n"
     "\n"
     "  --from FORMAT     native (default: this project's binary or text form),\n"
     "                    oracle-general, msr, blkparse, fio-iolog, lackey\n"
@@ -46,6 +52,9 @@ static const char usage_text[] =
     "  --event Q|C       blkparse: convert queue (Q, default) or completion (C) events\n"
     "  --mapping FILE    write the dense ids given to devices, files, objects or\n"
     "                    pages, one \"ID KEY\" line each\n"
+    "  --sizes N1,N2,... mrc: these cache sizes in pages\n"
+    "  --max-pages N     mrc: every cache size 1..N pages\n"
+    "  --csv FILE        mrc: write the curve to FILE instead of standard output\n"
     "  -h, --help        this text\n"
     "\n"
     "Exit status: 0 ok, 1 I/O error, 2 bad usage or bad input. docs/traces.md\n"
@@ -277,10 +286,155 @@ static int command_info(int argc, char **argv)
     return 0;
 }
 
+/* "N1,N2,..." of page counts >= 1 into a new array: 0 or a status. */
+static int parse_sizes(const char *text, uint64_t **out, size_t *n)
+{
+    size_t count = 1;
+    uint64_t *sizes;
+    const char *p = text;
+
+    for (const char *c = text; *c; c++)
+        count += *c == ',';
+    sizes = calloc(count, sizeof(*sizes));
+    if (!sizes)
+        return 1;
+    for (size_t i = 0; i < count; i++) {
+        char *end;
+
+        errno = 0;
+        sizes[i] = strtoull(p, &end, 10);
+        if (end == p || *p == '-' || errno || sizes[i] == 0 || (*end && *end != ',')) {
+            free(sizes);
+            return usage_error("--sizes '%s': expected page counts >= 1 separated by commas",
+                               text);
+        }
+        p = end + 1;
+    }
+    *out = sizes;
+    *n = count;
+    return 0;
+}
+
+static int command_mrc(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "sizes", required_argument, NULL, 's' },
+        { "max-pages", required_argument, NULL, 'm' },
+        { "csv", required_argument, NULL, 'c' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    struct stack_distance *sd = NULL;
+    struct trace_reader *r = NULL;
+    struct trace_record rec;
+    const char *csv_path = NULL;
+    uint64_t *sizes = NULL, max_pages = 0;
+    size_t n = 0;
+    char err[ERRLEN] = "";
+    FILE *csv = stdout;
+    int opt, rc, status = 0;
+
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 's':
+            free(sizes);
+            sizes = NULL;
+            status = parse_sizes(optarg, &sizes, &n);
+            if (status)
+                return status;
+            break;
+        case 'm': {
+            char *end;
+
+            errno = 0;
+            max_pages = strtoull(optarg, &end, 10);
+            if (end == optarg || *end || *optarg == '-' || errno || max_pages == 0 ||
+                max_pages > 100000000) {
+                free(sizes);
+                return usage_error("--max-pages '%s': expected a page count in 1..100000000",
+                                   optarg);
+            }
+            break;
+        }
+        case 'c': csv_path = optarg; break;
+        case 'h': free(sizes); fprintf(stdout, usage_text, size_grammar(false)); return 0;
+        default:
+            free(sizes);
+            return usage_error("mrc: unknown option or missing value in '%s'", argv[optind - 1]);
+        }
+    }
+    if (sizes && max_pages) {
+        free(sizes);
+        return usage_error("%s", "mrc takes --sizes or --max-pages, not both");
+    }
+    if (optind + 1 != argc) {
+        free(sizes);
+        return usage_error("%s", "mrc takes IN");
+    }
+    rc = trace_reader_open(argv[optind], &r, err, sizeof(err));
+    if (rc)
+        goto out;
+    rc = stack_distance_create(&sd);
+    if (rc)
+        goto out;
+    while ((rc = trace_reader_next(r, &rec, err, sizeof(err))) == 1) {
+        rc = stack_distance_add_record(sd, &rec);
+        if (rc)
+            goto out;
+    }
+    if (rc)
+        goto out;
+    if (!sizes) {
+        uint64_t top = max_pages ? max_pages : stack_distance_max_useful_size(sd);
+
+        if (top == 0)
+            top = 1;
+        n = 0;
+        sizes = calloc(max_pages ? max_pages : 66, sizeof(*sizes));
+        if (!sizes) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        for (uint64_t s = 1; s <= top; s = max_pages ? s + 1 : s * 2)
+            sizes[n++] = s;
+        if (!max_pages && sizes[n - 1] != top)
+            sizes[n++] = top;
+    }
+    if (csv_path) {
+        FILE *f = fopen(csv_path, "w");
+
+        if (!f) {
+            rc = -errno;
+            snprintf(err, sizeof(err), "%s: %s", csv_path, strerror(-rc));
+            goto out;
+        }
+        csv = f;
+    }
+    fprintf(stderr, "tmem-trace mrc: %llu accesses, %llu cold misses, largest useful size %llu "
+            "pages\n", (unsigned long long)stack_distance_accesses(sd),
+            (unsigned long long)stack_distance_cold_misses(sd),
+            (unsigned long long)stack_distance_max_useful_size(sd));
+    rc = stack_distance_write_csv(sd, sizes, n, csv);
+    if (csv != stdout && fclose(csv) != 0 && !rc)
+        rc = -EIO;
+    csv = stdout;
+    if (rc && csv_path)
+        snprintf(err, sizeof(err), "%s: %s", csv_path, strerror(-rc));
+out:
+    if (rc)
+        status = report(rc, err);
+    if (csv != stdout)
+        fclose(csv);
+    stack_distance_destroy(sd);
+    trace_reader_close(r);
+    free(sizes);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        return usage_error("%s", "expected a command: convert, cat or info");
+        return usage_error("%s", "expected a command: convert, cat, info or mrc");
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         printf(usage_text, size_grammar(false));
         return 0;
@@ -291,5 +445,7 @@ int main(int argc, char **argv)
         return command_cat(argc - 1, argv + 1);
     if (strcmp(argv[1], "info") == 0)
         return command_info(argc - 1, argv + 1);
-    return usage_error("unknown command '%s' (convert, cat or info)", argv[1]);
+    if (strcmp(argv[1], "mrc") == 0)
+        return command_mrc(argc - 1, argv + 1);
+    return usage_error("unknown command '%s' (convert, cat, info or mrc)", argv[1]);
 }

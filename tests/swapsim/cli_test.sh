@@ -241,6 +241,26 @@ else
     echo "cli_test: script(1) or pgrep missing: the status line on a terminal not checked"
 fi
 
+# --record: guest 0's accesses of a built-in workload become a trace (kind
+# anon) that --trace replays to the very same counters.
+rec_opts=(--ram 1M --wss 4M --no-baseline --quiet --seed 7)
+"$BIN" "${rec_opts[@]}" --accesses 5000 --writes 30 --unmaps 5 --record "$tmp/rec.trace" \
+    --json "$tmp/rec1.json" >"$tmp/out" 2>&1 || fail "--record run failed: $(cat "$tmp/out")"
+"$BIN" "${rec_opts[@]}" --trace "$tmp/rec.trace" --json "$tmp/rec2.json" >"$tmp/out" 2>&1 ||
+    fail "--trace of the recording failed: $(cat "$tmp/out")"
+python3 - "$tmp/rec1.json" "$tmp/rec2.json" <<'PY' || fail "replaying the --record trace changed the counters"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a["total"]["accesses"] == 5000 and a["total"]["unmaps"] > 0, a["total"]
+assert a["total"] == b["total"], (a["total"], b["total"])
+PY
+if [ -n "${TRACE_BIN_PATH:-}" ] && [ -x "$TRACE_BIN_PATH" ]; then
+    "$TRACE_BIN_PATH" cat "$tmp/rec.trace" >"$tmp/rec.txt" || fail "tmem-trace cat of the recording failed"
+    head -1 "$tmp/rec.txt" | grep -q "kind=anon" || fail "recording header: $(head -1 "$tmp/rec.txt")"
+    [ "$(grep -c '^a' "$tmp/rec.txt")" -eq 5000 ] || fail "recording holds $(grep -c '^a' "$tmp/rec.txt") records, wanted 5000"
+fi
+expect 1 "$tmp/nodir/r.trace: cannot create" -- --record "$tmp/nodir/r.trace" --ram 1M --wss 4M --accesses 10 --no-baseline
+
 "$BIN" --bench --ram 1M --wss 4M --accesses 20000 >"$tmp/out" 2>&1 || fail "--bench failed"
 grep -q "simulated page faults handled per second" "$tmp/out" || fail "--bench output: $(cat "$tmp/out")"
 
