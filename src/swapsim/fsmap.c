@@ -203,17 +203,17 @@ int swapsim_fsmap_check(const struct swapsim_fsmap *m, char *err, size_t errlen)
     for (uint32_t s = m->lru.head; s != SWAPSIM_NONE;
          s = index_list_next(&m->lru, index_list_array, m->links, s)) {
         if (s >= m->nslots || n >= m->count) {
-            swapsim_seterr(err, errlen, "frontswap: list longer than its %" PRIu64
+            error_text_set(err, errlen, "frontswap: list longer than its %" PRIu64
                            " slots, or slot %u out of range", m->count, s);
             return -EFAULT;
         }
         if (m->links[s].prev != prev) {
-            swapsim_seterr(err, errlen, "frontswap: slot %u links back to %u, not %u", s,
+            error_text_set(err, errlen, "frontswap: slot %u links back to %u, not %u", s,
                            m->links[s].prev, prev);
             return -EFAULT;
         }
         if (m->touch[s] < last) {
-            swapsim_seterr(err, errlen, "frontswap: slot %u (touched at %" PRIu64
+            error_text_set(err, errlen, "frontswap: slot %u (touched at %" PRIu64
                            ") after a slot touched at %" PRIu64 ": not oldest first",
                            s, m->touch[s], last);
             return -EFAULT;
@@ -223,7 +223,7 @@ int swapsim_fsmap_check(const struct swapsim_fsmap *m, char *err, size_t errlen)
         n++;
     }
     if (n != m->count || m->lru.tail != prev) {
-        swapsim_seterr(err, errlen, "frontswap: %" PRIu64 " slots on the list, %" PRIu64
+        error_text_set(err, errlen, "frontswap: %" PRIu64 " slots on the list, %" PRIu64
                        " counted, tail %u, last %u", n, m->count, m->lru.tail, prev);
         return -EFAULT;
     }

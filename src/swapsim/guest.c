@@ -606,19 +606,19 @@ int swapsim_guest_create(const struct swapsim_guest_config *gc, struct tmem_clie
 
     *out = NULL;
     if (gc->ram_pages == 0 || gc->vpages == 0) {
-        swapsim_seterr(err, errlen, "guest: RAM and address space must be at least one page");
+        error_text_set(err, errlen, "guest: RAM and address space must be at least one page");
         return -EINVAL;
     }
     if (gc->frontswap && !client) {
-        swapsim_seterr(err, errlen, "guest: frontswap needs a tmem client");
+        error_text_set(err, errlen, "guest: frontswap needs a tmem client");
         return -EINVAL;
     }
     if ((gc->exclusive_loads || gc->write_through) && !gc->frontswap) {
-        swapsim_seterr(err, errlen, "guest: exclusive loads and write-through need frontswap");
+        error_text_set(err, errlen, "guest: exclusive loads and write-through need frontswap");
         return -EINVAL;
     }
     if (swapsim_content_mix_check(&gc->mix) != 0) {
-        swapsim_seterr(err, errlen, "guest: content mix adds up to more than 1000 per mille");
+        error_text_set(err, errlen, "guest: content mix adds up to more than 1000 per mille");
         return -EINVAL;
     }
     slots = gc->swap_slots ? gc->swap_slots : gc->vpages;
@@ -644,13 +644,13 @@ int swapsim_guest_create(const struct swapsim_guest_config *gc, struct tmem_clie
     g->page_size = client ? tmem_page_size(tmem_client_store(client))
                           : gc->page_size ? gc->page_size : 4096;
     if (gc->page_size && gc->page_size != g->page_size) {
-        swapsim_seterr(err, errlen, "guest: page size %u differs from the store's %u",
+        error_text_set(err, errlen, "guest: page size %u differs from the store's %u",
                        gc->page_size, g->page_size);
         ret = -EINVAL;
         goto fail;
     }
     if (g->page_size < 512 || g->page_size % 512) {
-        swapsim_seterr(err, errlen, "guest: page size %u is not a multiple of 512",
+        error_text_set(err, errlen, "guest: page size %u is not a multiple of 512",
                        g->page_size);
         ret = -EINVAL;
         goto fail;
@@ -682,7 +682,7 @@ int swapsim_guest_create(const struct swapsim_guest_config *gc, struct tmem_clie
     g->nfree = n;
     ret = guest_replace_init(&g->rc, gc->reclaim, n);
     if (ret == -EINVAL) {
-        swapsim_seterr(err, errlen, "guest: unknown page replacement policy %d",
+        error_text_set(err, errlen, "guest: unknown page replacement policy %d",
                        (int)gc->reclaim);
         goto fail;
     }
@@ -702,7 +702,7 @@ int swapsim_guest_create(const struct swapsim_guest_config *gc, struct tmem_clie
         uint32_t flags = TMEM_POOL_PERSIST | (gc->exclusive_loads ? TMEM_POOL_EXCLUSIVE_GETS : 0);
         ret = tmem_new_pool(g->client, flags, NULL);
         if (ret < 0) {
-            swapsim_seterr(err, errlen, "guest %s: cannot create the frontswap pool: %s",
+            error_text_set(err, errlen, "guest %s: cannot create the frontswap pool: %s",
                            g->name, strerror(-ret));
             goto fail;
         }
@@ -718,7 +718,7 @@ int swapsim_guest_create(const struct swapsim_guest_config *gc, struct tmem_clie
     return 0;
 nomem:
     ret = -ENOMEM;
-    swapsim_seterr(err, errlen, "guest: out of memory");
+    error_text_set(err, errlen, "guest: out of memory");
 fail:
     if (g) {
         g->off = true; /* nothing to swap off */
@@ -842,12 +842,12 @@ int swapsim_guest_check(struct swapsim_guest *g, char *err, size_t errlen)
         if (f != SWAPSIM_NONE) {
             resident++;
             if (g->frame_owner[f] != v) {
-                swapsim_seterr(err, errlen, "page %u: frame %u owned by %u", v, f,
+                error_text_set(err, errlen, "page %u: frame %u owned by %u", v, f,
                                g->frame_owner[f]);
                 goto out;
             }
             if (dirty == (s != SWAPSIM_NONE)) {
-                swapsim_seterr(err, errlen, "resident page %u: dirty=%d but slot=%d", v, dirty,
+                error_text_set(err, errlen, "resident page %u: dirty=%d but slot=%d", v, dirty,
                                s != SWAPSIM_NONE);
                 goto out;
             }
@@ -858,7 +858,7 @@ int swapsim_guest_check(struct swapsim_guest *g, char *err, size_t errlen)
         bool on_disk = swapsim_swapdev_on_disk(g->sd, s), held = swapsim_fsmap_holds(g->fs, s);
         if (!swapsim_swapdev_in_use(g->sd, s) || swapsim_swapdev_owner(g->sd, s) != v ||
             (!on_disk && !held)) {
-            swapsim_seterr(err, errlen, "page %u: slot %u allocated=%d owner=%u on disk=%d "
+            error_text_set(err, errlen, "page %u: slot %u allocated=%d owner=%u on disk=%d "
                            "in frontswap=%d", v, s, swapsim_swapdev_in_use(g->sd, s),
                            swapsim_swapdev_owner(g->sd, s), on_disk, held);
             goto out;
@@ -866,32 +866,32 @@ int swapsim_guest_check(struct swapsim_guest *g, char *err, size_t errlen)
         if (held)
             fs++;
         if (g->cfg.write_through && !on_disk) {
-            swapsim_seterr(err, errlen, "write-through: page %u slot %u not on the swap file",
+            error_text_set(err, errlen, "write-through: page %u slot %u not on the swap file",
                            v, s);
             goto out;
         }
     }
     if (slots != swapsim_swapdev_used(g->sd)) {
-        swapsim_seterr(err, errlen, "%" PRIu64 " slots referenced, %u allocated: leak", slots,
+        error_text_set(err, errlen, "%" PRIu64 " slots referenced, %u allocated: leak", slots,
                        swapsim_swapdev_used(g->sd));
         goto out;
     }
     if (fs != swapsim_fsmap_pages(g->fs)) {
-        swapsim_seterr(err, errlen, "pages own %" PRIu64 " slots in frontswap, it holds %" PRIu64,
+        error_text_set(err, errlen, "pages own %" PRIu64 " slots in frontswap, it holds %" PRIu64,
                        fs, swapsim_fsmap_pages(g->fs));
         goto out;
     }
     if (swapsim_fsmap_check(g->fs, err, errlen) != 0)
         goto out;
     if (resident + g->nfree != g->cfg.ram_pages) {
-        swapsim_seterr(err, errlen, "%" PRIu64 " resident + %u free != %u frames", resident,
+        error_text_set(err, errlen, "%" PRIu64 " resident + %u free != %u frames", resident,
                        g->nfree, g->cfg.ram_pages);
         goto out;
     }
     if (g->pool >= 0 && !g->off) {
         struct tmem_stats st;
         if (tmem_pool_stats(g->client, g->pool, &st) == 0 && st.pages != fs) {
-            swapsim_seterr(err, errlen,
+            error_text_set(err, errlen,
                            "frontswap holds %" PRIu64 " pages, the tmem pool %" PRIu64, fs,
                            st.pages);
             goto out;

@@ -72,14 +72,14 @@ int swapsim_parse_schedule(struct swapsim_config *cfg, const char *text, char *e
             *next++ = '\0';
         nitem++;
         if (!*item) {
-            swapsim_seterr(err, errlen, "schedule item %u is empty (expected "
+            error_text_set(err, errlen, "schedule item %u is empty (expected "
                            "ACCESS:SIZE[:swapout] between commas)", nitem);
             ret = -EINVAL;
             goto out;
         }
         c1 = strchr(item, ':');
         if (!c1) {
-            swapsim_seterr(err, errlen, "schedule item '%s': expected ACCESS:SIZE[:swapout]",
+            error_text_set(err, errlen, "schedule item '%s': expected ACCESS:SIZE[:swapout]",
                            item);
             ret = -EINVAL;
             goto out;
@@ -89,7 +89,7 @@ int swapsim_parse_schedule(struct swapsim_config *cfg, const char *text, char *e
         if (c2) {
             *c2 = '\0';
             if (strcmp(c2 + 1, "swapout") != 0) {
-                swapsim_seterr(err, errlen, "schedule item '%s:%s:%s': the only flag is "
+                error_text_set(err, errlen, "schedule item '%s:%s:%s': the only flag is "
                                "'swapout'", item, c1 + 1, c2 + 1);
                 ret = -EINVAL;
                 goto out;
@@ -99,23 +99,23 @@ int swapsim_parse_schedule(struct swapsim_config *cfg, const char *text, char *e
         errno = 0;
         ev.at = strtoull(item, &end, 10);
         if (*item < '0' || *item > '9' || *end || errno) {
-            swapsim_seterr(err, errlen, "schedule item '%s': bad access number '%s'", item, item);
+            error_text_set(err, errlen, "schedule item '%s': bad access number '%s'", item, item);
             ret = -EINVAL;
             goto out;
         }
         if (size_parse(c1 + 1, true, &ev.bytes) != 0) {
-            swapsim_seterr(err, errlen, "schedule item at %s: bad size '%s' (expected %s)",
+            error_text_set(err, errlen, "schedule item at %s: bad size '%s' (expected %s)",
                            item, c1 + 1, size_grammar(true));
             ret = -EINVAL;
             goto out;
         }
         if (cfg->nevents >= SWAPSIM_MAX_EVENTS) {
-            swapsim_seterr(err, errlen, "schedule: more than %d events", SWAPSIM_MAX_EVENTS);
+            error_text_set(err, errlen, "schedule: more than %d events", SWAPSIM_MAX_EVENTS);
             ret = -EINVAL;
             goto out;
         }
         if (cfg->nevents && ev.at < cfg->events[cfg->nevents - 1].at) {
-            swapsim_seterr(err, errlen, "schedule: events must be in access order (%" PRIu64
+            error_text_set(err, errlen, "schedule: events must be in access order (%" PRIu64
                            " after %" PRIu64 ")", ev.at, cfg->events[cfg->nevents - 1].at);
             ret = -EINVAL;
             goto out;
@@ -315,20 +315,20 @@ static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swa
     atomic_init(&ctx.stop, 0);
     atomic_init(&ctx.interrupted, 0);
     if (guest_device_init(&ctx.device) != 0) {
-        swapsim_seterr(err, errlen, "out of memory");
+        error_text_set(err, errlen, "out of memory");
         return -ENOMEM;
     }
     ctx.rg = calloc(cfg->guests, sizeof(*ctx.rg));
     if (!ctx.rg) {
         guest_device_destroy(&ctx.device);
-        swapsim_seterr(err, errlen, "out of memory");
+        error_text_set(err, errlen, "out of memory");
         return -ENOMEM;
     }
     if (frontswap) {
         ctx.tm = tmem_create(&cfg->tmem);
         if (!ctx.tm) {
             ret = -errno;
-            swapsim_seterr(err, errlen, "cannot create the tmem store: %s", strerror(errno));
+            error_text_set(err, errlen, "cannot create the tmem store: %s", strerror(errno));
             goto out;
         }
     }
@@ -353,7 +353,7 @@ static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swa
             rg->client = tmem_client_create(ctx.tm, name);
             if (!rg->client) {
                 ret = -ENOMEM;
-                swapsim_seterr(err, errlen, "cannot create tmem client %s", name);
+                error_text_set(err, errlen, "cannot create tmem client %s", name);
                 goto out;
             }
         }
@@ -392,7 +392,7 @@ static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swa
             if (pthread_create(&threads[started], NULL, drive, &ctx.rg[started]) != 0) {
                 atomic_store(&ctx.stop, 1);
                 ret = -EAGAIN;
-                swapsim_seterr(err, errlen, "cannot start guest thread %u", started);
+                error_text_set(err, errlen, "cannot start guest thread %u", started);
                 break;
             }
         }
@@ -410,9 +410,9 @@ static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swa
             ret = ctx.rg[i].ret;
             /* guest errors carry the guest's name already */
             if (strncmp(ctx.rg[i].err, "guest", 5) == 0)
-                swapsim_seterr(err, errlen, "%s", ctx.rg[i].err);
+                error_text_set(err, errlen, "%s", ctx.rg[i].err);
             else
-                swapsim_seterr(err, errlen, "guest%u: %s", i, ctx.rg[i].err);
+                error_text_set(err, errlen, "guest%u: %s", i, ctx.rg[i].err);
             goto out;
         }
     }
@@ -427,13 +427,13 @@ static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swa
                             frontswap && cfg->tmem.compressor != TMEM_COMPRESSOR_NONE);
         if (r != 0 && ret == 0) {
             ret = r;
-            swapsim_seterr(err, errlen, "swapoff: %s", swapsim_guest_error(ctx.rg[i].guest));
+            error_text_set(err, errlen, "swapoff: %s", swapsim_guest_error(ctx.rg[i].guest));
         }
         if (frontswap)
             res->per_guest[i] = c;
         if (frontswap && cfg->sample_every && add_end_sample(&ctx.rg[i], &c) != 0 && ret == 0) {
             ret = -ENOMEM;
-            swapsim_seterr(err, errlen, "out of memory for samples");
+            error_text_set(err, errlen, "out of memory for samples");
         }
         swapsim_counters_add(sum, &c);
     }
@@ -446,7 +446,7 @@ static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swa
             dc.read_bytes != sum->sectors_read * SWAPSIM_SECTOR ||
             dc.write_bytes != sum->sectors_written * SWAPSIM_SECTOR) {
             ret = -EFAULT;
-            swapsim_seterr(err, errlen, "internal error: the device counted %" PRIu64
+            error_text_set(err, errlen, "internal error: the device counted %" PRIu64
                            " random + %" PRIu64 " sequential requests, the guests %" PRIu64
                            " + %" PRIu64, dc.random_requests, dc.sequential_requests,
                            sum->device_random_requests, sum->device_sequential_requests);
@@ -494,7 +494,7 @@ int swapsim_run(const struct swapsim_config *cfg, struct swapsim_result *res, ch
 
     memset(res, 0, sizeof(*res));
     if (cfg->guests == 0 || cfg->guests > SWAPSIM_MAX_GUESTS) {
-        swapsim_seterr(err, errlen, "guests must be 1..%d", SWAPSIM_MAX_GUESTS);
+        error_text_set(err, errlen, "guests must be 1..%d", SWAPSIM_MAX_GUESTS);
         return -EINVAL;
     }
     res->guests = cfg->guests;

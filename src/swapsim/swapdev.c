@@ -51,7 +51,7 @@ int swapsim_swapdev_create(const char *dir, uint32_t slots, uint32_t page_size,
 
     *out = NULL;
     if (slots == 0 || page_size == 0) {
-        swapsim_seterr(err, errlen, "swap device: size must be at least one page");
+        error_text_set(err, errlen, "swap device: size must be at least one page");
         return -EINVAL;
     }
     if (!dir)
@@ -83,13 +83,13 @@ int swapsim_swapdev_create(const char *dir, uint32_t slots, uint32_t page_size,
     }
     if (sd->fd < 0) {
         ret = -errno;
-        swapsim_seterr(err, errlen, "swap device: cannot create a file in %s: %s", dir,
+        error_text_set(err, errlen, "swap device: cannot create a file in %s: %s", dir,
                        strerror(errno));
         goto fail;
     }
     if (ftruncate(sd->fd, (off_t)slots * page_size) != 0) {
         ret = -errno;
-        swapsim_seterr(err, errlen, "swap device: cannot size the file in %s to %u pages: %s",
+        error_text_set(err, errlen, "swap device: cannot size the file in %s to %u pages: %s",
                        dir, slots, strerror(errno));
         goto fail;
     }
@@ -97,7 +97,7 @@ int swapsim_swapdev_create(const char *dir, uint32_t slots, uint32_t page_size,
     return 0;
 nomem:
     ret = -ENOMEM;
-    swapsim_seterr(err, errlen, "swap device: out of memory");
+    error_text_set(err, errlen, "swap device: out of memory");
 fail:
     swapsim_swapdev_destroy(sd);
     return ret;

@@ -13,19 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/error_text.h"
 #include "common/rng.h"
-
-/* Write a one-line error to err (if not NULL). */
-__attribute__((format(printf, 3, 4))) static inline void
-swapsim_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ------------------------------------------------------------ fsmap.c */
 /* Frontswap for one swap area (fsmap.c): the four frontswap ops onto a

@@ -217,7 +217,7 @@ static int tmem_trace_open(const char *path, uint32_t vpages, struct swapsim_wor
     int ret;
 
     if (!t) {
-        swapsim_seterr(err, errlen, "%s: out of memory", path);
+        error_text_set(err, errlen, "%s: out of memory", path);
         return -ENOMEM;
     }
     t->base.ops = &tmem_trace_ops;
@@ -228,7 +228,7 @@ static int tmem_trace_open(const char *path, uint32_t vpages, struct swapsim_wor
         goto fail;
     if (trace_reader_header(t->r)->kind == TRACE_KIND_FILE) {
         ret = -ENOTSUP;
-        swapsim_seterr(err, errlen,
+        error_text_set(err, errlen,
                        "%s: a trace of kind file holds no anonymous pages (file records: "
                        "replay them with the file replayer)", path);
         goto fail;
@@ -253,7 +253,7 @@ int swapsim_trace_open(const char *path, uint32_t vpages, struct swapsim_workloa
     *out = NULL;
     t = calloc(1, sizeof(*t));
     if (!t) {
-        swapsim_seterr(err, errlen, "%s: out of memory", path);
+        error_text_set(err, errlen, "%s: out of memory", path);
         return -ENOMEM;
     }
     t->base.ops = &text_ops;
@@ -262,18 +262,18 @@ int swapsim_trace_open(const char *path, uint32_t vpages, struct swapsim_workloa
     t->f = fopen(path, "r");
     if (!t->f) {
         ret = -errno;
-        swapsim_seterr(err, errlen, "%s: cannot open trace: %s", path, strerror(errno));
+        error_text_set(err, errlen, "%s: cannot open trace: %s", path, strerror(errno));
         goto fail;
     }
     n = fread(head, 1, sizeof(head), t->f);
     if (ferror(t->f)) {
         ret = -EIO;
-        swapsim_seterr(err, errlen, "%s: cannot read trace", path);
+        error_text_set(err, errlen, "%s: cannot read trace", path);
         goto fail;
     }
     if (n >= 8 && memcmp(head, RETIRED_MAGIC, 8) == 0) {
         ret = -ENOTSUP;
-        swapsim_seterr(err, errlen,
+        error_text_set(err, errlen,
                        "%s: TMSWBIN1 was never defined; convert to the tmem trace format "
                        "(docs/traces.md)", path);
         goto fail;
@@ -285,7 +285,7 @@ int swapsim_trace_open(const char *path, uint32_t vpages, struct swapsim_workloa
     }
     if (memchr(head, '\0', n)) {
         ret = -EINVAL;
-        swapsim_seterr(err, errlen, "%s: not a text trace (binary data in the first %zu bytes)",
+        error_text_set(err, errlen, "%s: not a text trace (binary data in the first %zu bytes)",
                        path, n);
         goto fail;
     }

@@ -144,13 +144,13 @@ int swapsim_gen_config_check(const struct swapsim_gen_config *gc, char *err, siz
     /* the shares are kept in per mille but given (--writes, --unmaps) and
      * reported in percent */
     if ((uint64_t)gc->write_permille + gc->unmap_permille > 1000) {
-        swapsim_seterr(err, errlen, "workload: writes %g%% + unmaps %g%% = %g%% of accesses, "
+        error_text_set(err, errlen, "workload: writes %g%% + unmaps %g%% = %g%% of accesses, "
                        "more than 100%%", gc->write_permille / 10.0, gc->unmap_permille / 10.0,
                        ((double)gc->write_permille + gc->unmap_permille) / 10.0);
         return -EINVAL;
     }
     if (!(gc->zipf_alpha > 0.0) || gc->zipf_alpha > 10.0) {
-        swapsim_seterr(err, errlen, "workload: zipf alpha must be in (0, 10], got %g",
+        error_text_set(err, errlen, "workload: zipf alpha must be in (0, 10], got %g",
                        gc->zipf_alpha);
         return -EINVAL;
     }
@@ -164,11 +164,11 @@ int swapsim_gen_create(const struct swapsim_gen_config *gc, struct swapsim_workl
 
     *out = NULL;
     if (gc->vpages == 0) {
-        swapsim_seterr(err, errlen, "workload: the address space is empty");
+        error_text_set(err, errlen, "workload: the address space is empty");
         return -EINVAL;
     }
     if ((unsigned)gc->kind > SWAPSIM_GEN_MIX) {
-        swapsim_seterr(err, errlen, "workload: unknown generator %d", (int)gc->kind);
+        error_text_set(err, errlen, "workload: unknown generator %d", (int)gc->kind);
         return -EINVAL;
     }
     if (swapsim_gen_config_check(gc, err, errlen) != 0)
@@ -211,7 +211,7 @@ int swapsim_gen_create(const struct swapsim_gen_config *gc, struct swapsim_workl
 nomem:
     if (g)
         gen_destroy(&g->base);
-    swapsim_seterr(err, errlen, "workload: out of memory");
+    error_text_set(err, errlen, "workload: out of memory");
     return -ENOMEM;
 }
 

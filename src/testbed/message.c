@@ -6,17 +6,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-void testbed_message(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!err || !errlen)
-        return;
-    va_start(ap, fmt);
-    (void)vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 void testbed_message_guest(char *err, size_t errlen, const struct scenario *sc,
                            const struct scenario_guest *sg, const char *fmt, ...)
 {

@@ -10,11 +10,10 @@
 
 #include <stddef.h>
 
+#include "common/error_text.h"
 #include "testbed/scenario.h"
 
-/* printf into err[errlen]. */
-void testbed_message(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Plain messages: error_text_set (common/error_text.h). */
 
 /* "FILE:LINE: guest NAME: " then printf, into err[errlen]. */
 void testbed_message_guest(char *err, size_t errlen, const struct scenario *sc,

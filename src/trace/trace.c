@@ -21,6 +21,8 @@
  */
 #include "trace/trace.h"
 
+#include "common/error_text.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -68,17 +70,6 @@ struct trace_writer {
 };
 
 /* ------------------------------------------------------------ helpers */
-
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen,
-                                                          const char *fmt, ...)
-{
-    va_list ap;
-    if (!err || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Set the reader's pending error message. */
 struct trace_reader;
@@ -166,20 +157,20 @@ bool trace_op_is_anon(enum trace_op op)
 static int check_header(const struct trace_header *h, char *msg, size_t len)
 {
     if (h->version != TRACE_VERSION) {
-        set_err(msg, len, "unknown version %u (this reader knows %u)", h->version,
+        error_text_set(msg, len, "unknown version %u (this reader knows %u)", h->version,
                 TRACE_VERSION);
         return -EINVAL;
     }
     if (h->page_size < 512 || h->page_size > 65536 || (h->page_size & (h->page_size - 1))) {
-        set_err(msg, len, "bad page size %u (a power of two, 512..65536)", h->page_size);
+        error_text_set(msg, len, "bad page size %u (a power of two, 512..65536)", h->page_size);
         return -EINVAL;
     }
     if (!kind_name(h->kind)) {
-        set_err(msg, len, "unknown kind %u (1 file, 2 anon, 3 both)", (unsigned)h->kind);
+        error_text_set(msg, len, "unknown kind %u (1 file, 2 anon, 3 both)", (unsigned)h->kind);
         return -EINVAL;
     }
     if (h->flags & ~TRACE_FLAG_TIMESTAMPS) {
-        set_err(msg, len, "unknown flags 0x%x", h->flags & ~TRACE_FLAG_TIMESTAMPS);
+        error_text_set(msg, len, "unknown flags 0x%x", h->flags & ~TRACE_FLAG_TIMESTAMPS);
         return -EINVAL;
     }
     return 0;
@@ -193,23 +184,23 @@ static int check_record(const struct trace_header *h, const struct trace_record 
     unsigned long long v = rec->value;
 
     if (!name) {
-        set_err(msg, len, "unknown op %u", (unsigned)rec->op);
+        error_text_set(msg, len, "unknown op %u", (unsigned)rec->op);
         return -EINVAL;
     }
     if (!(h->flags & TRACE_FLAG_TIMESTAMPS) && rec->timestamp_ns != 0) {
-        set_err(msg, len, "timestamp %llu in a trace without timestamps",
+        error_text_set(msg, len, "timestamp %llu in a trace without timestamps",
                 (unsigned long long)rec->timestamp_ns);
         return -EINVAL;
     }
     if (rec->op != TRACE_OP_CAPACITY &&
         !(h->kind == TRACE_KIND_BOTH ||
           (h->kind == TRACE_KIND_FILE ? trace_op_is_file(rec->op) : trace_op_is_anon(rec->op)))) {
-        set_err(msg, len, "%s record in a trace of kind %s", name, kind_name(h->kind));
+        error_text_set(msg, len, "%s record in a trace of kind %s", name, kind_name(h->kind));
         return -EINVAL;
     }
     if (!trace_op_is_file(rec->op) || rec->op == TRACE_OP_CAPACITY) {
         if (rec->object != 0) {
-            set_err(msg, len, "%s record with a non-zero object %llu", name,
+            error_text_set(msg, len, "%s record with a non-zero object %llu", name,
                     (unsigned long long)rec->object);
             return -EINVAL;
         }
@@ -218,19 +209,19 @@ static int check_record(const struct trace_header *h, const struct trace_record 
     case TRACE_OP_READ:
     case TRACE_OP_WRITE:
         if (v > PAGE_INDEX_MAX) {
-            set_err(msg, len, "page index %llu out of range (at most 2^32-1)", v);
+            error_text_set(msg, len, "page index %llu out of range (at most 2^32-1)", v);
             return -EINVAL;
         }
         break;
     case TRACE_OP_TRUNCATE:
         if (v > TRUNCATE_PAGES_MAX) {
-            set_err(msg, len, "truncate length %llu pages out of range (at most 2^32)", v);
+            error_text_set(msg, len, "truncate length %llu pages out of range (at most 2^32)", v);
             return -EINVAL;
         }
         break;
     case TRACE_OP_UNLINK:
         if (v != 0) {
-            set_err(msg, len, "unlink record with a non-zero value %llu", v);
+            error_text_set(msg, len, "unlink record with a non-zero value %llu", v);
             return -EINVAL;
         }
         break;
@@ -238,7 +229,7 @@ static int check_record(const struct trace_header *h, const struct trace_record 
     case TRACE_OP_AWRITE:
     case TRACE_OP_AFREE:
         if (v > PAGE_INDEX_MAX) {
-            set_err(msg, len, "virtual page %llu out of range (at most 2^32-1)", v);
+            error_text_set(msg, len, "virtual page %llu out of range (at most 2^32-1)", v);
             return -EINVAL;
         }
         break;
@@ -286,7 +277,7 @@ static void reader_msg(struct trace_reader *r, const char *fmt, ...)
 static int fail(struct trace_reader *r, int error, char *err, size_t errlen)
 {
     r->error = error;
-    set_err(err, errlen, "%s", r->msg);
+    error_text_set(err, errlen, "%s", r->msg);
     return error;
 }
 
@@ -472,7 +463,7 @@ static int reader_start(struct trace_reader *r, char *err, size_t errlen)
     int rc;
 
     if (avail < 0) {
-        set_err(err, errlen, "%s: read error", r->name);
+        error_text_set(err, errlen, "%s: read error", r->name);
         return -EIO;
     }
     const unsigned char *p = r->buf + r->pos;
@@ -483,13 +474,13 @@ static int reader_start(struct trace_reader *r, char *err, size_t errlen)
         r->text = true;
         rc = parse_text_header(r);
     } else {
-        set_err(err, errlen,
+        error_text_set(err, errlen,
                 "%s: not a tmem trace (expected the magic \"TMEMTRC\\n\" or a first line "
                 "\"# tmem-trace 1 ...\")", r->name);
         return -EINVAL;
     }
     if (rc)
-        set_err(err, errlen, "%s", r->msg);
+        error_text_set(err, errlen, "%s", r->msg);
     r->msg[0] = '\0';
     return rc;
 }
@@ -513,14 +504,14 @@ int trace_reader_open(const char *path, struct trace_reader **out, char *err, si
     r->block = malloc(READ_BLOCK);
     if (!r->block) {
         rc = -ENOMEM;
-        set_err(err, errlen, "%s: out of memory", path);
+        error_text_set(err, errlen, "%s: out of memory", path);
         goto out;
     }
     r->buf = r->block;
     r->f = fopen(path, "rb");
     if (!r->f) {
         rc = -errno;
-        set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        error_text_set(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         goto out;
     }
     rc = reader_start(r, err, errlen);
@@ -756,11 +747,11 @@ int trace_writer_open(const char *path, FILE *f, const struct trace_header *h, b
 
     *out = NULL;
     if (check_header(h, what, sizeof(what))) {
-        set_err(err, errlen, "%s: %s", name, what);
+        error_text_set(err, errlen, "%s: %s", name, what);
         return -EINVAL;
     }
     if (!path && !f) {
-        set_err(err, errlen, "(stream): no path and no stream");
+        error_text_set(err, errlen, "(stream): no path and no stream");
         return -EINVAL;
     }
     w = calloc(1, sizeof(*w));
@@ -780,7 +771,7 @@ int trace_writer_open(const char *path, FILE *f, const struct trace_header *h, b
         w->f = fopen(path, text ? "w" : "wb");
         if (!w->f) {
             rc = -errno;
-            set_err(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+            error_text_set(err, errlen, "%s: cannot create: %s", path, strerror(errno));
             goto out;
         }
         w->own_file = true;
@@ -807,7 +798,7 @@ int trace_writer_open(const char *path, FILE *f, const struct trace_header *h, b
         w->used = TRACE_HEADER_SIZE;
     }
     if (rc)
-        set_err(err, errlen, "%s: write error", name);
+        error_text_set(err, errlen, "%s: write error", name);
 out:
     if (rc) {
         if (w->own_file && w->f)
@@ -827,7 +818,7 @@ int trace_writer_put(struct trace_writer *w, const struct trace_record *rec, cha
     int rc;
 
     if (check_record(&w->h, rec, what, sizeof(what))) {
-        set_err(err, errlen, "%s:record %llu: %s", w->name,
+        error_text_set(err, errlen, "%s:record %llu: %s", w->name,
                 (unsigned long long)w->written + 1, what);
         return -EINVAL;
     }
@@ -864,7 +855,7 @@ int trace_writer_put(struct trace_writer *w, const struct trace_record *rec, cha
     w->written++;
     return 0;
 io:
-    set_err(err, errlen, "%s: write error: %s", w->name, strerror(errno));
+    error_text_set(err, errlen, "%s: write error: %s", w->name, strerror(errno));
     return -EIO;
 }
 
@@ -884,7 +875,7 @@ int trace_writer_close(struct trace_writer *w, char *err, size_t errlen)
             if (fwrite(c, 1, 8, w->f) != 8 || fseek(w->f, 0, SEEK_END) != 0)
                 rc = -EIO;
         } else if (w->h.count != TRACE_COUNT_UNKNOWN) {
-            set_err(err, errlen, "%s: wrote %llu records, the header says %llu", w->name,
+            error_text_set(err, errlen, "%s: wrote %llu records, the header says %llu", w->name,
                     (unsigned long long)w->written, (unsigned long long)w->h.count);
             rc = -EIO;
             goto out;
@@ -896,7 +887,7 @@ int trace_writer_close(struct trace_writer *w, char *err, size_t errlen)
         rc = -EIO;
     w->own_file = false;
     if (rc)
-        set_err(err, errlen, "%s: write error", w->name);
+        error_text_set(err, errlen, "%s: write error", w->name);
 out:
     if (w->own_file)
         fclose(w->f);

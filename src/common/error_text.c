@@ -1,0 +1,19 @@
+/*
+ * error_text.c - one-line error messages into a caller's buffer
+ * (error_text.h). No state.
+ */
+#include "common/error_text.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void error_text_set(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    (void)vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
