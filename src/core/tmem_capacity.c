@@ -180,12 +180,21 @@ bool tmem_capacity_is_unlimited(struct tmem *tm)
     return true;
 }
 
-long tmem_trim(struct tmem *tm)
+/* Evict ephemeral pages until the store fits its capacity (c NULL: the
+ * heaviest client's pages first) or until client c fits its cap (c's own
+ * pages); stops when nothing ephemeral is left. Returns pages evicted. */
+static long tmem_evict_until_fits(struct tmem *tm, struct tmem_client *c)
 {
     long evicted = 0;
 
-    while (!tmem_fits(tmem_usage(tm), 0, atomic_load(&tm->capacity))) {
-        enum tmem_evict_result r = tmem_evict_one(tm, NULL);
+    for (;;) {
+        bool fits = c ? tmem_fits(tmem_load(&c->held), 0, atomic_load(&c->cap))
+                      : tmem_fits(tmem_usage(tm), 0, atomic_load(&tm->capacity));
+        enum tmem_evict_result r;
+
+        if (fits)
+            break;
+        r = tmem_evict_one(tm, c);
         if (r == TMEM_EVICT_EMPTY)
             break;
         if (r == TMEM_EVICT_BUSY)
@@ -194,6 +203,11 @@ long tmem_trim(struct tmem *tm)
             evicted++;
     }
     return evicted;
+}
+
+long tmem_trim(struct tmem *tm)
+{
+    return tmem_evict_until_fits(tm, NULL);
 }
 
 /* ------------------------------------------------------------ caps */
@@ -225,23 +239,6 @@ void tmem_cap_unreserve(struct tmem_client *c, uint64_t reserved)
         atomic_fetch_sub(&c->cap_reserved, reserved);
 }
 
-/* Evict c's private ephemeral pages while it holds more than its cap. */
-static long tmem_cap_trim(struct tmem *tm, struct tmem_client *c)
-{
-    long evicted = 0;
-
-    while (!tmem_fits(tmem_load(&c->held), 0, atomic_load(&c->cap))) {
-        enum tmem_evict_result r = tmem_evict_one(tm, c);
-        if (r == TMEM_EVICT_EMPTY)
-            break;
-        if (r == TMEM_EVICT_BUSY)
-            sched_yield();
-        else
-            evicted++;
-    }
-    return evicted;
-}
-
 int tmem_client_set_weight(struct tmem_client *c, uint32_t weight)
 {
     if (!c || weight < 1 || weight > TMEM_WEIGHT_MAX)
@@ -256,7 +253,7 @@ int tmem_client_set_cap(struct tmem_client *c, uint64_t bytes)
         return -EINVAL;
     atomic_store(&c->cap, bytes);
     pthread_rwlock_rdlock(&c->tm->check_lock);
-    tmem_cap_trim(c->tm, c);
+    tmem_evict_until_fits(c->tm, c);
     pthread_rwlock_unlock(&c->tm->check_lock);
     return 0;
 }

@@ -100,6 +100,16 @@ int convert_fail_line(struct convert_ctx *c, const char *fmt, ...)
     return -EINVAL;
 }
 
+unsigned convert_split_words(char *line, char **words, unsigned max)
+{
+    unsigned n = 0;
+    char *save = NULL;
+
+    for (char *w = strtok_r(line, " \t", &save); w && n < max; w = strtok_r(NULL, " \t", &save))
+        words[n++] = w;
+    return n;
+}
+
 int convert_next_line(struct convert_ctx *c)
 {
     ssize_t len = getline(&c->line, &c->line_cap, c->in);

@@ -27,17 +27,6 @@
 #define BLKPARSE_SECTOR 512u
 #define BLKPARSE_WORDS 12
 
-/* Split line into at most max whitespace-separated words; returns count. */
-static unsigned blkparse_split(char *line, char **words, unsigned max)
-{
-    unsigned n = 0;
-    char *save = NULL;
-
-    for (char *w = strtok_r(line, " \t", &save); w && n < max; w = strtok_r(NULL, " \t", &save))
-        words[n++] = w;
-    return n;
-}
-
 /* "MAJ,MIN" with both decimal. */
 static bool blkparse_is_device(const char *word)
 {
@@ -79,7 +68,7 @@ int convert_blkparse(struct convert_ctx *c)
         enum trace_op op;
         uint32_t id;
 
-        n = blkparse_split(c->line, w, BLKPARSE_WORDS);
+        n = convert_split_words(c->line, w, BLKPARSE_WORDS);
         if (n == 0)
             continue;
         if (!blkparse_is_device(w[0])) {

@@ -22,16 +22,6 @@
 
 #define FIO_WORDS 6
 
-static unsigned fio_split(char *line, char **words, unsigned max)
-{
-    unsigned n = 0;
-    char *save = NULL;
-
-    for (char *w = strtok_r(line, " \t", &save); w && n < max; w = strtok_r(NULL, " \t", &save))
-        words[n++] = w;
-    return n;
-}
-
 int convert_fio_iolog(struct convert_ctx *c)
 {
     int version, rc;
@@ -48,7 +38,7 @@ int convert_fio_iolog(struct convert_ctx *c)
     version = c->line[12] - '0';
     while ((rc = convert_next_line(c)) == 1) {
         char *w[FIO_WORDS], **a;
-        unsigned n = fio_split(c->line, w, FIO_WORDS), args;
+        unsigned n = convert_split_words(c->line, w, FIO_WORDS), args;
         uint64_t ts = 0, offset, length;
         enum trace_op op;
         uint32_t id;

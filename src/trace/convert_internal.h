@@ -45,6 +45,9 @@ int convert_fail(struct convert_ctx *c, const char *fmt, ...)
 /* "NAME:LINE: ..." for the current line; returns -EINVAL. */
 int convert_fail_line(struct convert_ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Split line in place into at most max words separated by blanks or tabs;
+ * returns how many (words past max are left in the line, unsplit). */
+unsigned convert_split_words(char *line, char **words, unsigned max);
 /* Next line without its "\n" / "\r\n": 1, 0 at the end, -EIO. */
 int convert_next_line(struct convert_ctx *c);
 /* Count one skipped line under note slot (0..CONVERT_NOTE_MAX-1). */
