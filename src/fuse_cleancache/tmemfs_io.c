@@ -220,8 +220,34 @@ static ssize_t tmemfs_pread_full(int fd, char *buf, size_t len, uint64_t off)
     return (ssize_t)done;
 }
 
+/* The backing file as a source: fd, or direct_fd (O_DIRECT) first. */
+struct tmemfs_fd_source {
+    int fd, direct_fd;
+};
+
+static ssize_t tmemfs_fd_source_read(void *arg, char *buf, size_t len, uint64_t off)
+{
+    const struct tmemfs_fd_source *src = arg;
+    ssize_t n = -EINVAL;
+
+    if (src->direct_fd >= 0)
+        n = tmemfs_pread_full(src->direct_fd, buf, len, off);
+    if (n == -EINVAL) /* no O_DIRECT, or a short read at EOF left it unaligned */
+        n = tmemfs_pread_full(src->fd, buf, len, off);
+    return n;
+}
+
 ssize_t tmemfs_io_read(struct tmemfs_io *io, const struct tmem_oid *oid, int fd, int direct_fd,
                        uint64_t file_size, char *buf, size_t size, uint64_t off)
+{
+    struct tmemfs_fd_source src = { fd, direct_fd };
+
+    return tmemfs_io_read_from(io, oid, file_size, buf, size, off, tmemfs_fd_source_read, &src);
+}
+
+ssize_t tmemfs_io_read_from(struct tmemfs_io *io, const struct tmem_oid *oid, uint64_t file_size,
+                            char *buf, size_t size, uint64_t off, tmemfs_io_source_fn source,
+                            void *source_arg)
 {
     uint32_t ps = tmemfs_ps(io);
     uint64_t end, first, last, i, npages;
@@ -240,9 +266,9 @@ ssize_t tmemfs_io_read(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
     last = (end - 1) / ps;
     if (last > UINT32_MAX) {
         /* Beyond what a 32-bit page index can name: uncached. */
-        ret = pread(fd, buf, (size_t)(end - off), (off_t)off);
+        ret = source(source_arg, buf, (size_t)(end - off), off);
         if (ret < 0)
-            return -errno;
+            return ret;
         tmemfs_io_backing_read(io, oid, off, (uint64_t)ret);
         tmemfs_stats_add(io->stats, TMEMFS_BACKING_BYTES_READ, (uint64_t)ret);
         return ret;
@@ -288,11 +314,7 @@ ssize_t tmemfs_io_read(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
         }
         while (j < npages && !have[j])
             j++;
-        n = -EINVAL;
-        if (direct_fd >= 0)
-            n = tmemfs_pread_full(direct_fd, tmp + i * ps, (size_t)((j - i) * ps), (first + i) * ps);
-        if (n == -EINVAL) /* no O_DIRECT, or a short read at EOF left it unaligned */
-            n = tmemfs_pread_full(fd, tmp + i * ps, (size_t)((j - i) * ps), (first + i) * ps);
+        n = source(source_arg, tmp + i * ps, (size_t)((j - i) * ps), (first + i) * ps);
         if (n < 0) {
             ret = n;
             goto out;
@@ -401,12 +423,25 @@ void tmemfs_io_invalidate_cleancache_object(struct tmemfs_io *io, const struct t
     pthread_mutex_unlock(io->lock);
 }
 
+void tmemfs_io_note_write(struct tmemfs_io *io, const struct tmem_oid *oid, uint64_t off,
+                          uint64_t bytes)
+{
+    uint32_t ps = tmemfs_ps(io);
+
+    if (bytes == 0)
+        return;
+    tmemfs_io_invalidate_range(io, oid, off, bytes);
+    (void)guest_device_note(&io->device, tmemfs_oid_hash(oid), off, bytes, true);
+    tmemfs_record_pages(io->record, TRACE_OP_WRITE, oid, off / ps, (off + bytes - 1) / ps);
+    tmemfs_stats_add(io->stats, TMEMFS_BACKING_BYTES_WRITTEN, bytes);
+    tmemfs_stats_add(io->stats, TMEMFS_BACKING_PAGES_WRITTEN, (off + bytes - 1) / ps - off / ps + 1);
+}
+
 ssize_t tmemfs_io_write(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
                       const char *buf, size_t size, uint64_t off, int append)
 {
-    uint32_t ps = tmemfs_ps(io);
     struct stat st;
-    uint64_t before = 0, wstart;
+    uint64_t before = 0, after;
     ssize_t n;
 
     if (append) {
@@ -421,39 +456,41 @@ ssize_t tmemfs_io_write(struct tmemfs_io *io, const struct tmem_oid *oid, int fd
         return 0;
     if (append) {
         /* O_APPEND: the data went to EOF, at or after `before`. */
-        uint64_t after = before + (uint64_t)n;
+        after = before + (uint64_t)n;
         if (fstat(fd, &st) == 0 && (uint64_t)st.st_size > after)
             after = (uint64_t)st.st_size;
-        wstart = before;
-        tmemfs_io_invalidate_range(io, oid, wstart, after - wstart);
+        tmemfs_io_note_write(io, oid, before, (uint64_t)n);
+        /* EOF moved further than n (another append raced): that too. */
+        if (after > before + (uint64_t)n)
+            tmemfs_io_invalidate_range(io, oid, before + (uint64_t)n,
+                                       after - before - (uint64_t)n);
     } else {
-        wstart = off;
-        tmemfs_io_invalidate_range(io, oid, wstart, (uint64_t)n);
+        tmemfs_io_note_write(io, oid, off, (uint64_t)n);
     }
-    (void)guest_device_note(&io->device, tmemfs_oid_hash(oid), wstart, (uint64_t)n, true);
-    tmemfs_record_pages(io->record, TRACE_OP_WRITE, oid, wstart / ps, (wstart + (uint64_t)n - 1) / ps);
-    tmemfs_stats_add(io->stats, TMEMFS_BACKING_BYTES_WRITTEN, (uint64_t)n);
-    tmemfs_stats_add(io->stats, TMEMFS_BACKING_PAGES_WRITTEN,
-                   (wstart + (uint64_t)n - 1) / ps - wstart / ps + 1);
     return n;
+}
+
+void tmemfs_io_note_truncate(struct tmemfs_io *io, const struct tmem_oid *oid, uint64_t old_size,
+                             uint64_t new_size)
+{
+    uint32_t ps = tmemfs_ps(io);
+
+    /* Growing only appends zeros past the old EOF: cached pages (zero past
+     * EOF) stay right. Shrinking: drop from the page holding the new EOF. */
+    if (new_size < old_size)
+        tmemfs_io_invalidate_pages(io, oid, new_size / ps, (old_size - 1) / ps);
+    tmemfs_record_truncate(io->record, oid, new_size / ps + (new_size % ps != 0));
 }
 
 int tmemfs_io_truncate(struct tmemfs_io *io, const struct tmem_oid *oid, int fd, uint64_t len)
 {
-    uint32_t ps = tmemfs_ps(io);
     struct stat st;
-    uint64_t old;
 
     if (fstat(fd, &st) < 0)
         return -errno;
-    old = (uint64_t)st.st_size;
     if (ftruncate(fd, (off_t)len) < 0)
         return -errno;
-    /* Growing only appends zeros past the old EOF: cached pages (zero past
-     * EOF) stay right. Shrinking: drop from the page holding the new EOF. */
-    if (len < old)
-        tmemfs_io_invalidate_pages(io, oid, len / ps, (old - 1) / ps);
-    tmemfs_record_truncate(io->record, oid, len / ps + (len % ps != 0));
+    tmemfs_io_note_truncate(io, oid, (uint64_t)st.st_size, len);
     return 0;
 }
 

@@ -103,6 +103,25 @@ ssize_t tmemfs_io_read(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
                        uint64_t file_size, char *buf, size_t size, uint64_t off);
 
 /*
+ * Where the pages of a read that neither cache holds come from: fill buf
+ * with len bytes of the file at off (the rest zeroed if the file ends
+ * sooner); return the bytes that were in the file or -errno. Called
+ * without any lock of io. tmemfs_io_read reads the backing file;
+ * tmem-replay generates the pages (src/replay).
+ */
+typedef ssize_t (*tmemfs_io_source_fn)(void *arg, char *buf, size_t len, uint64_t off);
+
+/*
+ * tmemfs_io_read with the missing pages taken from source(source_arg, ...)
+ * instead of a backing file: the same caches, counters, device model and
+ * recording. Runs of consecutive missing pages are one source call (one
+ * backing request). Returns the bytes read or -errno.
+ */
+ssize_t tmemfs_io_read_from(struct tmemfs_io *io, const struct tmem_oid *oid, uint64_t file_size,
+                            char *buf, size_t size, uint64_t off, tmemfs_io_source_fn source,
+                            void *source_arg);
+
+/*
  * Write buf to fd at off (append: fd has O_APPEND, the data lands at EOF
  * whatever off says), then invalidate the pages written in both caches.
  * Returns the bytes written or -errno.
@@ -110,9 +129,19 @@ ssize_t tmemfs_io_read(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
 ssize_t tmemfs_io_write(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
                       const char *buf, size_t size, uint64_t off, int append);
 
+/* What tmemfs_io_write does after its pwrite of bytes (> 0) at off:
+ * invalidate those pages in both caches, note the write on the device,
+ * record it, count it. For a replay, which has no backing file. */
+void tmemfs_io_note_write(struct tmemfs_io *io, const struct tmem_oid *oid, uint64_t off,
+                          uint64_t bytes);
+
 /* ftruncate(fd, len), then invalidate every page from the one holding the
  * new EOF to the old EOF. Returns 0 or -errno. */
 int tmemfs_io_truncate(struct tmemfs_io *io, const struct tmem_oid *oid, int fd, uint64_t len);
+/* What tmemfs_io_truncate does after its ftruncate from old_size to
+ * new_size bytes: invalidate and record. */
+void tmemfs_io_note_truncate(struct tmemfs_io *io, const struct tmem_oid *oid, uint64_t old_size,
+                             uint64_t new_size);
 
 /* Invalidate pages covering [off, off + len) in both caches (len
  * UINT64_MAX: to the end of the file). For changes the caller made

@@ -67,11 +67,12 @@ fail:
     return rc;
 }
 
-/* Under r->lock: append one record of oid (NULL: object 0). */
+/* Under r->lock: append one record of oid (continues: a later page of
+ * one request). */
 static void tmemfs_record_put_locked(struct tmemfs_record *r, enum trace_op op,
-                                     const struct tmem_oid *oid, uint64_t value)
+                                     const struct tmem_oid *oid, uint64_t value, bool continues)
 {
-    struct trace_record rec = {.op = op, .value = value};
+    struct trace_record rec = {.op = op, .value = value, .continues = continues};
     uint32_t id;
     bool added;
     int rc;
@@ -98,7 +99,7 @@ void tmemfs_record_pages(struct tmemfs_record *r, enum trace_op op, const struct
         return;
     pthread_mutex_lock(&r->lock);
     for (uint64_t i = first; i <= last && !r->error; i++)
-        tmemfs_record_put_locked(r, op, oid, i);
+        tmemfs_record_put_locked(r, op, oid, i, i != first);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -107,7 +108,7 @@ void tmemfs_record_truncate(struct tmemfs_record *r, const struct tmem_oid *oid,
     if (!r)
         return;
     pthread_mutex_lock(&r->lock);
-    tmemfs_record_put_locked(r, TRACE_OP_TRUNCATE, oid, pages);
+    tmemfs_record_put_locked(r, TRACE_OP_TRUNCATE, oid, pages, false);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -116,7 +117,7 @@ void tmemfs_record_unlink(struct tmemfs_record *r, const struct tmem_oid *oid)
     if (!r)
         return;
     pthread_mutex_lock(&r->lock);
-    tmemfs_record_put_locked(r, TRACE_OP_UNLINK, oid, 0);
+    tmemfs_record_put_locked(r, TRACE_OP_UNLINK, oid, 0, false);
     pthread_mutex_unlock(&r->lock);
 }
 

@@ -3,7 +3,8 @@
  * written as a page trace (trace/trace.h, docs/traces.md "Recording").
  *
  * One record per page index of each read and write request (op read /
- * write), one per truncate (op truncate, value = the new length in pages,
+ * write; every page after a request's first marked "continues", so a
+ * replay serves the request as one), one per truncate (op truncate, value = the new length in pages,
  * rounded up) and one per file that loses its last link through the mount
  * (unlink, rename over it: op unlink). Objects are dense ids 0, 1, 2, ...
  * given to tmem object ids in order of first appearance. Records carry

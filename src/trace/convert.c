@@ -157,15 +157,17 @@ int convert_id(struct convert_ctx *c, const void *key, size_t len, const char *p
 }
 
 int convert_put(struct convert_ctx *c, uint64_t ts, uint64_t object, uint64_t value,
-                enum trace_op op)
+                enum trace_op op, bool continues)
 {
-    struct trace_record rec = { .timestamp_ns = ts, .object = object, .value = value, .op = op };
+    struct trace_record rec = { .timestamp_ns = ts, .object = object, .value = value, .op = op,
+                                .continues = continues };
     int rc = trace_writer_put(c->w, &rec, c->err, c->errlen);
 
     if (rc == 0)
         c->written++;
     return rc;
 }
+
 
 int convert_put_block(struct convert_ctx *c, uint64_t ts, uint64_t object, uint64_t offset,
                       uint64_t size, enum trace_op op)
@@ -185,7 +187,7 @@ int convert_put_block(struct convert_ctx *c, uint64_t ts, uint64_t object, uint6
                                  (unsigned long long)offset, (unsigned long long)size,
                                  (unsigned long long)ps);
     for (uint64_t p = offset / ps; p <= (offset + size - 1) / ps; p++) {
-        rc = convert_put(c, ts, object, p, op);
+        rc = convert_put(c, ts, object, p, op, p != offset / ps);
         if (rc)
             return rc;
     }

@@ -55,9 +55,10 @@ void convert_note(struct convert_ctx *c, unsigned slot, const char *what);
 /* The dense id of key (printing "ID PRINTABLE" to the mapping when new). */
 int convert_id(struct convert_ctx *c, const void *key, size_t len, const char *printable,
                uint32_t *id);
-/* Write one record. */
+/* Write one record; continues: a later page of the same request (the
+ * read or write of the page after the record before, trace.h). */
 int convert_put(struct convert_ctx *c, uint64_t ts, uint64_t object, uint64_t value,
-                enum trace_op op);
+                enum trace_op op, bool continues);
 /* The block rule (convert.h): one record per page of [offset, offset+size). */
 int convert_put_block(struct convert_ctx *c, uint64_t ts, uint64_t object, uint64_t offset,
                       uint64_t size, enum trace_op op);

@@ -32,12 +32,12 @@ static int lackey_page(struct convert_ctx *c, uint64_t vpage, char kind)
     if (rc)
         return rc;
     if (kind != 'S') {
-        rc = convert_put(c, 0, 0, id, TRACE_OP_AREAD);
+        rc = convert_put(c, 0, 0, id, TRACE_OP_AREAD, false);
         if (rc)
             return rc;
     }
     if (kind != 'L')
-        rc = convert_put(c, 0, 0, id, TRACE_OP_AWRITE);
+        rc = convert_put(c, 0, 0, id, TRACE_OP_AWRITE, false);
     return rc;
 }
 

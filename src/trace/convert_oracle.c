@@ -60,7 +60,7 @@ int convert_oracle_general(struct convert_ctx *c)
         if (rc)
             return rc;
         for (uint64_t p = 0; p < pages; p++) {
-            rc = convert_put(c, ts, id, p, TRACE_OP_READ);
+            rc = convert_put(c, ts, id, p, TRACE_OP_READ, p != 0);
             if (rc)
                 return rc;
         }

@@ -53,6 +53,7 @@ struct trace_reader {
     uint64_t line;     /* text: line number of the last line read */
     int error;         /* sticky result once non-positive and not 1 */
     bool done;
+    struct trace_record last; /* the last record returned (for "continues") */
     char name[NAME_MAX_LEN];
     char msg[MSG_LEN]; /* the sticky error's message */
 };
@@ -64,6 +65,7 @@ struct trace_writer {
     bool own_file;
     long header_offset; /* where the header starts, -1 if not seekable */
     uint64_t written;
+    struct trace_record last; /* the last record written (for "continues") */
     unsigned char *buf;
     size_t used;
     char name[NAME_MAX_LEN];
@@ -176,9 +178,10 @@ static int check_header(const struct trace_header *h, char *msg, size_t len)
     return 0;
 }
 
-/* Does rec fit header h? 0, or -EINVAL with "what is wrong" in msg. */
-static int check_record(const struct trace_header *h, const struct trace_record *rec,
-                        char *msg, size_t len)
+/* Does rec fit header h, and (continues) follow last, the record before
+ * it (NULL: none)? 0, or -EINVAL with "what is wrong" in msg. */
+static int check_record(const struct trace_header *h, const struct trace_record *last,
+                        const struct trace_record *rec, char *msg, size_t len)
 {
     const char *name = trace_op_name(rec->op);
     unsigned long long v = rec->value;
@@ -235,6 +238,21 @@ static int check_record(const struct trace_header *h, const struct trace_record 
         break;
     case TRACE_OP_CAPACITY:
         break;
+    }
+    if (rec->continues) {
+        if (rec->op != TRACE_OP_READ && rec->op != TRACE_OP_WRITE) {
+            error_text_set(msg, len, "a %s record cannot continue a request (only read and write)",
+                           name);
+            return -EINVAL;
+        }
+        if (!last || last->op != rec->op || last->object != rec->object ||
+            last->value + 1 != rec->value) {
+            error_text_set(msg, len,
+                           "%s of page %llu continues a request but does not follow a %s of "
+                           "page %llu of the same file",
+                           name, v, name, v ? v - 1 : 0);
+            return -EINVAL;
+        }
     }
     return 0;
 }
@@ -584,11 +602,12 @@ static int binary_next(struct trace_reader *r, struct trace_record *rec)
     rec->object = get_le64(p + 8);
     rec->value = get_le64(p + 16);
     rec->op = (enum trace_op)p[24];
-    if (!all_zero(p + 25, 7)) {
+    rec->continues = p[25] & TRACE_RECORD_CONTINUES;
+    if ((p[25] & ~TRACE_RECORD_CONTINUES) || !all_zero(p + 26, 6)) {
         reader_msg(r, "%s:record %llu: non-zero reserved bytes", r->name, n);
         return -EINVAL;
     }
-    if (check_record(&r->h, rec, what, sizeof(what))) {
+    if (check_record(&r->h, r->returned ? &r->last : NULL, rec, what, sizeof(what))) {
         reader_msg(r, "%s:record %llu: %s", r->name, n, what);
         return -EINVAL;
     }
@@ -599,9 +618,9 @@ static int binary_next(struct trace_reader *r, struct trace_record *rec)
 /* Parse one text record line (comment already cut) into rec; blank: 0. */
 static int text_record(struct trace_reader *r, char *line, struct trace_record *rec)
 {
-    char *tok[5], what[MSG_LEN];
+    char *tok[6], what[MSG_LEN];
     unsigned long long ln = (unsigned long long)r->line;
-    int n = split(line, tok, 4), i = 0, want;
+    int n = split(line, tok, 5), i = 0, want;
     bool stamps = r->h.flags & TRACE_FLAG_TIMESTAMPS;
 
     if (n == 0)
@@ -628,8 +647,8 @@ static int text_record(struct trace_reader *r, char *line, struct trace_record *
         reader_msg(r, "%s:%llu: missing op", r->name, ln);
         return -EINVAL;
     }
-    if (n > 4 || trace_op_parse(tok[i], &rec->op)) {
-        if (n > 4)
+    if (n > 5 || trace_op_parse(tok[i], &rec->op)) {
+        if (n > 5)
             reader_msg(r, "%s:%llu: too many words", r->name, ln);
         else
             reader_msg(r, "%s:%llu: unknown op '%.40s'", r->name, ln,
@@ -638,6 +657,10 @@ static int text_record(struct trace_reader *r, char *line, struct trace_record *
     }
     want = rec->op == TRACE_OP_READ || rec->op == TRACE_OP_WRITE ||
                    rec->op == TRACE_OP_TRUNCATE ? 2 : 1;
+    if (n - i - 1 == want + 1 && strcmp(tok[n - 1], "+") == 0) {
+        rec->continues = true; /* "+": same request as the line before */
+        n--;
+    }
     if (n - i - 1 != want) {
         reader_msg(r, "%s:%llu: %s takes %d argument%s, got %d", r->name,
                  ln, tok[i], want, want == 1 ? "" : "s", n - i - 1);
@@ -661,7 +684,7 @@ static int text_record(struct trace_reader *r, char *line, struct trace_record *
                                                 "'unlimited')" : "");
         return -EINVAL;
     }
-    if (check_record(&r->h, rec, what, sizeof(what))) {
+    if (check_record(&r->h, r->returned ? &r->last : NULL, rec, what, sizeof(what))) {
         reader_msg(r, "%s:%llu: %s", r->name, ln, what);
         return -EINVAL;
     }
@@ -701,6 +724,7 @@ int trace_reader_next(struct trace_reader *r, struct trace_record *rec, char *er
         return fail(r, rc, err, errlen);
     if (rc == 1) {
         r->returned++;
+        r->last = *rec;
         return 1;
     }
     if (r->returned == 0) {
@@ -817,7 +841,7 @@ int trace_writer_put(struct trace_writer *w, const struct trace_record *rec, cha
     char what[MSG_LEN];
     int rc;
 
-    if (check_record(&w->h, rec, what, sizeof(what))) {
+    if (check_record(&w->h, w->written ? &w->last : NULL, rec, what, sizeof(what))) {
         error_text_set(err, errlen, "%s:record %llu: %s", w->name,
                 (unsigned long long)w->written + 1, what);
         return -EINVAL;
@@ -831,6 +855,8 @@ int trace_writer_put(struct trace_writer *w, const struct trace_record *rec, cha
         switch (rec->op) {
         case TRACE_OP_READ:
         case TRACE_OP_WRITE:
+            rc = fprintf(w->f, "%s %llu %llu%s\n", name, o, v, rec->continues ? " +" : "");
+            break;
         case TRACE_OP_TRUNCATE: rc = fprintf(w->f, "%s %llu %llu\n", name, o, v); break;
         case TRACE_OP_UNLINK: rc = fprintf(w->f, "%s %llu\n", name, o); break;
         case TRACE_OP_CAPACITY:
@@ -850,9 +876,11 @@ int trace_writer_put(struct trace_writer *w, const struct trace_record *rec, cha
         put_le64(p + 8, rec->object);
         put_le64(p + 16, rec->value);
         p[24] = (unsigned char)rec->op;
+        p[25] = rec->continues ? TRACE_RECORD_CONTINUES : 0;
         w->used += TRACE_RECORD_SIZE;
     }
     w->written++;
+    w->last = *rec;
     return 0;
 io:
     error_text_set(err, errlen, "%s: write error: %s", w->name, strerror(errno));

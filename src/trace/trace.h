@@ -20,23 +20,29 @@
  *            length in pages (truncate), 0 (unlink), bytes (capacity;
  *            UINT64_MAX = unlimited)
  *     24  1  op (enum trace_op)
- *     25  7  zero
+ *     25  1  record flags: bit 0 = continues (TRACE_RECORD_CONTINUES):
+ *            this page belongs to the same request as the record before
+ *            (a read or write of the next page of the same file); other
+ *            bits must be 0
+ *     26  6  zero
  * Pages are 32-bit like tmem's index: a page index or virtual page is at
  * most 2^32-1, a truncate length at most 2^32 pages.
  * A reader refuses a wrong magic, another version, header or record size,
  * a bad page size or kind, unknown flags or ops, non-zero reserved bytes,
  * a record count that does not match the file (checked at the end: more
  * records at record count+1, fewer after the last), a truncated record,
- * and a record that does not fit the header: an op of another kind
+ * a "continues" record that does not follow a read (write) of the page
+ * before in the same file, and a record that does not fit the header: an op of another kind
  * (capacity fits any), a timestamp without the flag, a value out of
  * range, a non-zero object (anon, capacity) or value (unlink).
  *
  * Text form (for humans; converted both ways without loss):
  *   first line: "# tmem-trace 1 page_size=4096 kind=file|anon|both [timestamps]"
  *   then one record per line: [@NS] OP ARGS, with OP ARGS one of
- *     read FILE PAGE | write FILE PAGE | truncate FILE PAGES | unlink FILE
+ *     read FILE PAGE [+] | write FILE PAGE [+] | truncate FILE PAGES | unlink FILE
  *     aread VPAGE | awrite VPAGE | afree VPAGE | capacity SIZE|unlimited
- *   numbers decimal or 0x-hex, SIZE in common/size.h's grammar; "@NS"
+ *   a trailing "+" marks a record that continues the request of the line
+ *   before (the binary continues flag); numbers decimal or 0x-hex, SIZE in common/size.h's grammar; "@NS"
  *   present on every record iff "timestamps"; '#' starts a comment; blank
  *   lines ignored; lines at most 4096 bytes. No record count. The writer
  *   emits decimal, single spaces, "capacity unlimited" for UINT64_MAX.
@@ -63,6 +69,7 @@
 #define TRACE_RECORD_SIZE 32u
 #define TRACE_COUNT_UNKNOWN UINT64_MAX
 #define TRACE_FLAG_TIMESTAMPS 0x1u
+#define TRACE_RECORD_CONTINUES 0x1u /* record byte 25 */
 
 enum trace_kind { TRACE_KIND_FILE = 1, TRACE_KIND_ANON = 2, TRACE_KIND_BOTH = 3 };
 
@@ -85,11 +92,21 @@ struct trace_header {
     uint64_t count;     /* records, or TRACE_COUNT_UNKNOWN */
 };
 
+/*
+ * One record. A request of several pages (a read(2) of 64 KiB, a block
+ * trace's 32-page I/O) is one record per page in order, every record but
+ * the first with continues set: replay then serves the pages as one
+ * request, as the mount did (one backing read for a run of missing pages,
+ * the same order of guest-cache insertions). Only read and write records
+ * may continue, and only the read (write) of the next page of the same
+ * file.
+ */
 struct trace_record {
     uint64_t timestamp_ns;
     uint64_t object;
     uint64_t value;
     enum trace_op op;
+    bool continues;
 };
 
 /* "read", "write", ... ; NULL for an unknown op. And back: 0 or -EINVAL. */

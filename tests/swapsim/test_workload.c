@@ -317,9 +317,9 @@ static char *write_tmem_trace(enum trace_kind kind, bool text, const struct trac
 static void test_tmem_trace_format_is_replayed(void **state)
 {
     const struct trace_record recs[] = {
-        {100, 0, 5, TRACE_OP_AREAD},
-        {200, 0, 9, TRACE_OP_AWRITE},
-        {300, 0, 5, TRACE_OP_AFREE},
+        {100, 0, 5, TRACE_OP_AREAD, false},
+        {200, 0, 9, TRACE_OP_AWRITE, false},
+        {300, 0, 5, TRACE_OP_AFREE, false},
     };
     const enum swapsim_op want_op[] = {SWAPSIM_READ, SWAPSIM_WRITE, SWAPSIM_UNMAP};
     const uint32_t want_page[] = {5, 9, 5};
@@ -352,9 +352,9 @@ static void test_tmem_trace_format_is_replayed(void **state)
     }
 
     const struct trace_record mixed[] = {
-        {1, 0, 1, TRACE_OP_AREAD},
-        {2, 7, 3, TRACE_OP_READ},
-        {3, 0, 4096, TRACE_OP_CAPACITY},
+        {1, 0, 1, TRACE_OP_AREAD, false},
+        {2, 7, 3, TRACE_OP_READ, false},
+        {3, 0, 4096, TRACE_OP_CAPACITY, false},
     };
     char *path = write_tmem_trace(TRACE_KIND_BOTH, false, mixed, 2);
     assert_int_equal(swapsim_trace_open(path, 10, &w, err, sizeof(err)), 0);

@@ -142,8 +142,8 @@ static void test_msr_block_rule(void **state)
 
     (void)state;
     expect_records(TRACE_FORMAT_MSR, in, 4096,
-                   "@0 read 0 0\n@0 read 0 1\n@300 write 1 1\n"
-                   "@1000 write 0 1\n@1000 write 0 2\n@1000 write 0 3\n");
+                   "@0 read 0 0\n@0 read 0 1 +\n@300 write 1 1\n"
+                   "@1000 write 0 1\n@1000 write 0 2 +\n@1000 write 0 3 +\n");
     r = run(TRACE_FORMAT_MSR, in, strlen(in), 4096, 'Q');
     assert_string_equal(r.mapping, "0 usr,0\n1 usr,1\n");
     assert_string_equal(r.notes, "in: skipped 1 requests of size 0 (no page touched)\n");
@@ -206,7 +206,7 @@ static void test_oracle_general(void **state)
     r = run(TRACE_FORMAT_ORACLE_GENERAL, in, sizeof(in), 4096, 'Q');
     assert_int_equal(r.rc, 0);
     assert_string_equal(strchr(r.text, '\n') + 1,
-                        "@1000000000 read 0 0\n@1000000000 read 0 1\n@2000000000 read 1 0\n"
+                        "@1000000000 read 0 0\n@1000000000 read 0 1 +\n@2000000000 read 1 0\n"
                         "@3000000000 read 0 0\n@4000000000 read 1 0\n");
     assert_string_equal(r.mapping, "0 1099511627776\n1 5\n");
     result_free(&r);
@@ -238,7 +238,7 @@ static void test_blkparse(void **state)
 
     (void)state;
     expect_records(TRACE_FORMAT_BLKPARSE, in, 4096,
-                   "@1 write 0 0\n@1 write 0 1\n@1500000000 read 1 2\n");
+                   "@1 write 0 0\n@1 write 0 1 +\n@1500000000 read 1 2\n");
     r = run(TRACE_FORMAT_BLKPARSE, in, strlen(in), 4096, 'Q');
     assert_string_equal(r.mapping, "0 8,0\n1 8,16\n");
     assert_string_equal(r.notes,
@@ -248,7 +248,7 @@ static void test_blkparse(void **state)
     result_free(&r);
     r = run(TRACE_FORMAT_BLKPARSE, in, strlen(in), 4096, 'C');
     assert_int_equal(r.rc, 0);
-    assert_string_equal(strchr(r.text, '\n') + 1, "@2000000001 write 0 0\n@2000000001 write 0 1\n");
+    assert_string_equal(strchr(r.text, '\n') + 1, "@2000000001 write 0 0\n@2000000001 write 0 1 +\n");
     result_free(&r);
 }
 
@@ -295,7 +295,7 @@ static void test_fio_iolog(void **state)
 
     (void)state;
     expect_records(TRACE_FORMAT_FIO_IOLOG, v2, 4096,
-                   "@0 read 1 0\n@0 read 1 1\n@0 write 0 0\n");
+                   "@0 read 1 0\n@0 read 1 1 +\n@0 write 0 0\n");
     r = run(TRACE_FORMAT_FIO_IOLOG, v2, strlen(v2), 4096, 'Q');
     assert_string_equal(r.mapping, "0 /b\n1 /a\n");
     assert_string_equal(r.notes,
@@ -304,8 +304,8 @@ static void test_fio_iolog(void **state)
     expect_records(TRACE_FORMAT_FIO_IOLOG, v3, 4096, "@7000000 write 0 2\n");
     /* 1 KiB pages: bytes 4095..4096 are pages 3 and 4, bytes 0..4095 pages 0..3 */
     expect_records(TRACE_FORMAT_FIO_IOLOG, v2, 1024,
-                   "@0 read 1 3\n@0 read 1 4\n@0 write 0 0\n@0 write 0 1\n@0 write 0 2\n"
-                   "@0 write 0 3\n");
+                   "@0 read 1 3\n@0 read 1 4 +\n@0 write 0 0\n@0 write 0 1 +\n@0 write 0 2 +\n"
+                   "@0 write 0 3 +\n");
 }
 
 static void test_fio_errors(void **state)

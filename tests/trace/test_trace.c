@@ -249,11 +249,11 @@ static void test_writer_layout_and_text_form(void **state)
                              .kind = TRACE_KIND_BOTH, .flags = TRACE_FLAG_TIMESTAMPS,
                              .count = TRACE_COUNT_UNKNOWN};
     struct trace_record recs[] = {
-        {7, 3, 9, TRACE_OP_READ},      {8, 3, 10, TRACE_OP_WRITE},
-        {9, 3, 2, TRACE_OP_TRUNCATE},  {10, 3, 0, TRACE_OP_UNLINK},
-        {11, 0, 5, TRACE_OP_AREAD},    {12, 0, 6, TRACE_OP_AWRITE},
-        {13, 0, 7, TRACE_OP_AFREE},    {14, 0, 1 << 20, TRACE_OP_CAPACITY},
-        {15, 0, UINT64_MAX, TRACE_OP_CAPACITY},
+        {7, 3, 9, TRACE_OP_READ, false},      {8, 3, 10, TRACE_OP_WRITE, false},
+        {9, 3, 2, TRACE_OP_TRUNCATE, false},  {10, 3, 0, TRACE_OP_UNLINK, false},
+        {11, 0, 5, TRACE_OP_AREAD, false},    {12, 0, 6, TRACE_OP_AWRITE, false},
+        {13, 0, 7, TRACE_OP_AFREE, false},    {14, 0, 1 << 20, TRACE_OP_CAPACITY, false},
+        {15, 0, UINT64_MAX, TRACE_OP_CAPACITY, false},
     };
     struct trace_writer *w;
     struct bin want;
@@ -458,7 +458,8 @@ static void test_bad_text_is_refused(void **state)
     BAD_LINE("capacity lots",
              "t:3: bad number 'lots' (expected bytes with an optional K, M, G or T, or "
              "'unlimited')");
-    BAD_LINE("read 1 2 3 4", "t:3: too many words");
+    BAD_LINE("read 1 2 3 4", "t:3: read takes 2 arguments, got 4");
+    BAD_LINE("read 1 2 3 4 5", "t:3: too many words");
     expect_text_error("# tmem-trace 1 page_size=4096 kind=anon timestamps\n@1 aread 2\n"
                       "aread 3\n", -EINVAL,
                       "t:3: missing @timestamp (the header says timestamps)");
@@ -472,6 +473,90 @@ static void test_bad_text_is_refused(void **state)
     strcpy(longline + strlen(hdr) + 5000, "read 1 1\n");
     expect_text_error(longline, -EINVAL, "t:2: line longer than 4096 bytes");
     free(longline);
+}
+
+/* Rule (trace.h, struct trace_record): a request of several pages is one
+ * record per page, every page after the first marked "continues" (binary:
+ * bit 0 of byte 25; text: a trailing "+"), both ways without loss; only a
+ * read (write) of the next page of the same file may continue. */
+static void test_continues_flag_round_trips_and_is_checked(void **state)
+{
+    struct trace_header h = {.version = TRACE_VERSION, .page_size = 4096,
+                             .kind = TRACE_KIND_FILE, .count = TRACE_COUNT_UNKNOWN};
+    struct trace_record recs[] = {
+        {0, 2, 7, TRACE_OP_READ, false}, {0, 2, 8, TRACE_OP_READ, true},
+        {0, 2, 9, TRACE_OP_READ, true},  {0, 2, 10, TRACE_OP_WRITE, false},
+        {0, 2, 11, TRACE_OP_WRITE, true},
+    };
+    const size_t nrecs = sizeof(recs) / sizeof(recs[0]);
+    struct trace_writer *w;
+    struct trace_reader *r;
+    struct trace_record rec;
+    char err[512], *path = tmp_path("cont");
+    size_t len;
+    (void)state;
+
+    for (int text = 0; text < 2; text++) {
+        assert_int_equal(trace_writer_open(path, NULL, &h, text, &w, err, sizeof(err)), 0);
+        for (size_t i = 0; i < nrecs; i++)
+            assert_int_equal(trace_writer_put(w, &recs[i], err, sizeof(err)), 0);
+        assert_int_equal(trace_writer_close(w, err, sizeof(err)), 0);
+        unsigned char *got = slurp(path, &len);
+        if (text) {
+            got[len] = '\0';
+            assert_string_equal((char *)got, "# tmem-trace 1 page_size=4096 kind=file\n"
+                                             "read 2 7\nread 2 8 +\nread 2 9 +\n"
+                                             "write 2 10\nwrite 2 11 +\n");
+        } else {
+            assert_int_equal(len, 64 + 32 * nrecs);
+            for (size_t i = 0; i < nrecs; i++)
+                assert_int_equal(got[64 + 32 * i + 25], recs[i].continues ? 1 : 0);
+        }
+        free(got);
+        assert_int_equal(trace_reader_open(path, &r, err, sizeof(err)), 0);
+        for (size_t i = 0; i < nrecs; i++) {
+            assert_int_equal(trace_reader_next(r, &rec, err, sizeof(err)), 1);
+            assert_int_equal(rec.value, recs[i].value);
+            assert_int_equal(rec.continues, recs[i].continues);
+        }
+        assert_int_equal(trace_reader_next(r, &rec, err, sizeof(err)), 0);
+        trace_reader_close(r);
+    }
+    /* the writer refuses a record that does not continue what came before */
+    assert_int_equal(trace_writer_open(path, NULL, &h, false, &w, err, sizeof(err)), 0);
+    assert_int_equal(trace_writer_put(w, &recs[1], err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, ":record 1: read of page 8 continues a request but does not "
+                                "follow a read of page 7 of the same file"));
+    assert_int_equal(trace_writer_close(w, err, sizeof(err)), 0);
+    unlink(path);
+    free(path);
+
+    const char *hdr = "# tmem-trace 1 page_size=4096 kind=file\n";
+    char buf[256];
+    BAD_LINE("read 1 3 +",
+             "t:3: read of page 3 continues a request but does not follow a read of page 2 "
+             "of the same file");
+    BAD_LINE("read 1 2 x", "t:3: read takes 2 arguments, got 3");
+    BAD_LINE("write 1 2 +",
+             "t:3: write of page 2 continues a request but does not follow a write of page 1 "
+             "of the same file");
+    BAD_LINE("read 2 2 +",
+             "t:3: read of page 2 continues a request but does not follow a read of page 1 "
+             "of the same file");
+    BAD_LINE("truncate 1 2 +", "t:3: a truncate record cannot continue a request (only read and write)");
+    expect_text_error("# tmem-trace 1 page_size=4096 kind=file\nread 1 0 +\n", -EINVAL,
+                      "t:2: read of page 0 continues a request but does not follow a read of "
+                      "page 0 of the same file");
+    struct bin t;
+    bin_header(&t, 1, 0, 2);
+    bin_record(&t, 0, 1, 2, TRACE_OP_READ);
+    bin_record(&t, 0, 1, 4, TRACE_OP_READ)[25] = 1;
+    expect_bin_error(&t, -EINVAL,
+                     "t:record 2: read of page 4 continues a request but does not follow a read "
+                     "of page 3 of the same file");
+    bin_header(&t, 1, 0, 1);
+    bin_record(&t, 0, 1, 2, TRACE_OP_READ)[25] = 2;
+    expect_bin_error(&t, -EINVAL, "t:record 1: non-zero reserved bytes");
 }
 
 static void test_writer_refuses_misfits_and_leaves_count_unknown_on_pipe(void **state)
@@ -540,6 +625,7 @@ int main(void)
         cmocka_unit_test(test_bad_binary_header_is_refused),
         cmocka_unit_test(test_bad_binary_records_are_refused),
         cmocka_unit_test(test_bad_text_is_refused),
+        cmocka_unit_test(test_continues_flag_round_trips_and_is_checked),
         cmocka_unit_test(test_writer_refuses_misfits_and_leaves_count_unknown_on_pipe),
         cmocka_unit_test(test_op_names),
     };
