@@ -14,8 +14,9 @@ TRACE_TEST_BINS := $(TRACE_TEST_SOURCES:tests/trace/%.c=$(BUILD)/tests/trace/%)
 
 ALL_SOURCES += $(TRACE_SOURCES) $(wildcard src/trace/main.c) $(TRACE_TEST_SOURCES)
 TEST_BINS += $(TRACE_TEST_BINS)
-# the tmem-trace command line (finds the binary through TRACE_BIN_PATH)
-TEST_SCRIPTS += tests/trace/tmem_trace_cli.sh
+# the tmem-trace command line and its LRU curve against a textbook LRU
+# (both find the binary through TRACE_BIN_PATH)
+TEST_SCRIPTS += tests/trace/tmem_trace_cli.sh tests/trace/tmem_trace_mrc.sh
 EXTRA_CFLAGS_tests/trace/ = $(CMOCKA_CFLAGS)
 export TRACE_BIN_PATH := $(abspath $(TRACE_BIN))
 
