@@ -7,7 +7,8 @@
 #
 # Each part of the tree adds its own rules in a module.mk fragment:
 #   src/common/module.mk, src/core/module.mk, src/guest/module.mk,
-#   src/swapsim/module.mk, src/fuse_cleancache/module.mk, tests/module.mk
+#   src/swapsim/module.mk, src/fuse_cleancache/module.mk, src/replay/module.mk,
+#   tests/module.mk
 # Variables for fragments: $(BUILD), $(CFLAGS_COMMON), $(CORE_LIB),
 #   TEST_BINS (cmocka binaries run by `make test`), TEST_SCRIPTS (shell
 #   integration tests), PROGRAMS (installed binaries), BENCH_CMDS.
@@ -79,6 +80,7 @@ include src/trace/module.mk
 -include src/swapsim/module.mk
 -include src/fuse_cleancache/module.mk
 include src/testbed/module.mk
+include src/replay/module.mk
 include tests/module.mk
 include tools/module.mk
 include tools/fuzz/module.mk
@@ -136,9 +138,10 @@ check-clang:
 	else echo "check-clang: clang not installed or sanitizer build, skipped"; fi
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/tmem
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/tmem/common
 	install -m 644 $(CORE_LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 src/core/tmem.h $(DESTDIR)$(PREFIX)/include/tmem/
+	install -m 644 src/common/histogram.h $(DESTDIR)$(PREFIX)/include/tmem/common/
 	$(if $(PROGRAMS),install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/)
 
 clean:
