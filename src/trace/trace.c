@@ -573,6 +573,14 @@ uint64_t trace_reader_position(const struct trace_reader *r)
     return r->returned;
 }
 
+void trace_reader_where(const struct trace_reader *r, char *buf, size_t len)
+{
+    if (r->text)
+        snprintf(buf, len, "%s:%llu", r->name, (unsigned long long)r->line);
+    else
+        snprintf(buf, len, "%s:record %llu", r->name, (unsigned long long)r->returned);
+}
+
 /* The next binary record: 1, 0 at the end, or an error (msg set). */
 static int binary_next(struct trace_reader *r, struct trace_record *rec)
 {

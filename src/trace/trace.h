@@ -141,6 +141,11 @@ int trace_reader_next(struct trace_reader *r, struct trace_record *rec, char *er
                       size_t errlen);
 /* Records returned so far. */
 uint64_t trace_reader_position(const struct trace_reader *r);
+/* Where the last record returned came from, as the reader's own messages
+ * name it: "FILE:LINE" (text form) or "FILE:record N" (binary), into
+ * buf[len] (snprintf's contract), for a caller's message about a record
+ * that parsed but that it cannot use. */
+void trace_reader_where(const struct trace_reader *r, char *buf, size_t len);
 void trace_reader_close(struct trace_reader *r);
 
 /* ---------------------------------------------------------------- writing */

@@ -314,6 +314,10 @@ static void test_text_reader_accepts_documented_forms(void **state)
     assert_int_equal(trace_reader_next(r, &rec, err, sizeof(err)), 1);
     assert_int_equal(rec.op, TRACE_OP_UNLINK);
     assert_int_equal(rec.object, 4);
+    /* trace_reader_where names the line of the last record */
+    char where[64];
+    trace_reader_where(r, where, sizeof(where));
+    assert_string_equal(where, "t:7");
     assert_int_equal(trace_reader_next(r, &rec, err, sizeof(err)), 0);
     assert_int_equal(trace_reader_next(r, &rec, err, sizeof(err)), 0);
     assert_int_equal(trace_reader_position(r), 4);
@@ -519,6 +523,10 @@ static void test_continues_flag_round_trips_and_is_checked(void **state)
             assert_int_equal(rec.value, recs[i].value);
             assert_int_equal(rec.continues, recs[i].continues);
         }
+        char where[128], want_where[128];
+        trace_reader_where(r, where, sizeof(where));
+        snprintf(want_where, sizeof(want_where), text ? "%s:6" : "%s:record 5", path);
+        assert_string_equal(where, want_where);
         assert_int_equal(trace_reader_next(r, &rec, err, sizeof(err)), 0);
         trace_reader_close(r);
     }
