@@ -31,10 +31,11 @@ static int record_next(struct swapsim_workload *w, struct swapsim_access *acc)
             snprintf(w->error, sizeof(w->error), "%s", swapsim_workload_error(rw->inner));
         return r;
     }
-    rec.value = acc->vpage;
-    rec.op = acc->op == SWAPSIM_READ    ? TRACE_OP_AREAD
-             : acc->op == SWAPSIM_WRITE ? TRACE_OP_AWRITE
-                                        : TRACE_OP_AFREE;
+    rec.value = acc->op == SWAPSIM_CAPACITY ? acc->bytes : acc->vpage;
+    rec.op = acc->op == SWAPSIM_READ       ? TRACE_OP_AREAD
+             : acc->op == SWAPSIM_WRITE    ? TRACE_OP_AWRITE
+             : acc->op == SWAPSIM_CAPACITY ? TRACE_OP_CAPACITY
+                                           : TRACE_OP_AFREE;
     r = trace_writer_put(rw->writer, &rec, w->error, sizeof(w->error));
     return r < 0 ? r : 1;
 }

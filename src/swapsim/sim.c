@@ -19,7 +19,10 @@
  * Data structures: a run context (the store, the device, per guest: client,
  * guest, workload, samples) living for one run. Threads: one per guest when
  * there are several; guest 0's thread fires the capacity schedule (so events
- * keep their place in guest 0's access stream). The schedule cursor is
+ * keep their place in guest 0's access stream) and applies the capacity
+ * records of a trace (SWAPSIM_CAPACITY accesses: tmem_set_capacity before
+ * its next access; not counted as accesses; other guests, and the
+ * baseline run, which has no store, skip them). The schedule cursor is
  * touched by that thread only; an atomic stop flag ends every guest after an
  * error. The device is thread-safe (its own lock); cfg->progress is relaxed
  * atomics (read by another thread).
@@ -265,6 +268,11 @@ static void *drive(void *arg)
             rg->ret = r;
             snprintf(rg->err, sizeof(rg->err), "%s", swapsim_workload_error(rg->wl));
             goto fail;
+        }
+        if (acc.op == SWAPSIM_CAPACITY) {
+            if (rg->index == 0 && ctx->tm)
+                tmem_set_capacity(ctx->tm, acc.bytes);
+            continue;
         }
         r = swapsim_guest_access(rg->guest, &acc);
         if (r != 0) {

@@ -121,12 +121,17 @@ enum swapsim_op {
     SWAPSIM_READ = 0,
     SWAPSIM_WRITE = 1,
     SWAPSIM_UNMAP = 2, /* the page is freed (munmap / exit): its slot goes */
+    SWAPSIM_CAPACITY = 3, /* not a page access: the store's capacity becomes
+                             `bytes` (a trace's capacity record). swapsim_run
+                             applies it in guest 0 before its next access;
+                             other guests skip it; the guest ignores it. */
 };
 
 struct swapsim_access {
     uint32_t vpage;
     enum swapsim_op op;
     uint64_t timestamp; /* from a trace, or 0 */
+    uint64_t bytes;     /* SWAPSIM_CAPACITY: the new capacity (TMEM_CAPACITY_UNLIMITED allowed) */
 };
 
 /*
@@ -186,8 +191,9 @@ int swapsim_gen_create(const struct swapsim_gen_config *gc, struct swapsim_workl
 /*
  * Open a trace file as a workload. The format is detected from the first
  * bytes: the project's page trace format (docs/traces.md; binary or text,
- * kind anon or both: aread/awrite/afree of vpage = value; file and
- * capacity records stop the run with a message) or swapsim's text format
+ * kind anon or both: aread/awrite/afree of vpage = value; a capacity
+ * record is a SWAPSIM_CAPACITY access of its bytes; file records stop the
+ * run with a message) or swapsim's text format
  * (docs/swapsim.md), one access per line:
  *     <vpage> <R|W|F> [timestamp]      # comment
  * vpage decimal or 0x-hex, < vpages. Errors (unreadable file, bad line or

@@ -7,8 +7,9 @@
  *   - the project's page trace format (src/trace/trace.h, docs/traces.md),
  *     binary ("TMEMTRC\n") or text ("# tmem-trace 1 ..."), of kind anon
  *     or both: aread/awrite/afree become READ/WRITE/UNMAP of vpage =
- *     value (< vpages), timestamps carried; file records and capacity
- *     records stop the run with a message (not replayed here);
+ *     value (< vpages), timestamps carried; a capacity record becomes a
+ *     SWAPSIM_CAPACITY access carrying its bytes (swapsim_run applies it
+ *     in guest 0); file records stop the run with a message;
  *   - swapsim's own text format (below).
  *   "TMSWBIN1", once reserved here, was never defined: it is refused with
  *   a pointer to the tmem trace format.
@@ -167,29 +168,31 @@ static int tmem_trace_next(struct swapsim_workload *w, struct swapsim_access *ac
     struct tmem_trace_reader *t = (struct tmem_trace_reader *)w;
     struct trace_record rec;
     int rc = trace_reader_next(t->r, &rec, w->error, sizeof(w->error));
-    unsigned long long n = (unsigned long long)trace_reader_position(t->r);
+    char where[1100];
 
     if (rc <= 0)
         return rc;
+    trace_reader_where(t->r, where, sizeof(where));
     switch (rec.op) {
     case TRACE_OP_AREAD: acc->op = SWAPSIM_READ; break;
     case TRACE_OP_AWRITE: acc->op = SWAPSIM_WRITE; break;
     case TRACE_OP_AFREE: acc->op = SWAPSIM_UNMAP; break;
     case TRACE_OP_CAPACITY:
-        snprintf(w->error, sizeof(w->error),
-                 "%s:record %llu: capacity records are not replayed by tmem-swapsim (use "
-                 "--schedule)", t->path, n);
-        return -ENOTSUP;
+        acc->op = SWAPSIM_CAPACITY;
+        acc->vpage = 0;
+        acc->bytes = rec.value;
+        acc->timestamp = rec.timestamp_ns;
+        return 1;
     default:
         snprintf(w->error, sizeof(w->error),
-                 "%s:record %llu: %s is a file record (file records: replay them with the "
-                 "file replayer)", t->path, n, trace_op_name(rec.op));
+                 "%s: %s is a file record (file records: replay them with tmem-replay)",
+                 where, trace_op_name(rec.op));
         return -ENOTSUP;
     }
     if (rec.value >= t->vpages) {
         snprintf(w->error, sizeof(w->error),
-                 "%s:record %llu: virtual page %llu out of range (address space is %u pages)",
-                 t->path, n, (unsigned long long)rec.value, t->vpages);
+                 "%s: virtual page %llu out of range (address space is %u pages)", where,
+                 (unsigned long long)rec.value, t->vpages);
         return -EINVAL;
     }
     acc->vpage = (uint32_t)rec.value;

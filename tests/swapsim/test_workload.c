@@ -311,9 +311,10 @@ static char *write_tmem_trace(enum trace_kind kind, bool text, const struct trac
 
 /* Rule: swapsim replays the project's trace format (binary and text) of
  * kind anon or both: aread/awrite/afree are READ/WRITE/UNMAP of vpage =
- * value with the timestamp carried; a vpage outside the address space, a
- * file record, a capacity record or a trace of kind file stop it with a
- * message naming the file and record. */
+ * value with the timestamp carried; a capacity record is a
+ * SWAPSIM_CAPACITY access carrying its bytes; a vpage outside the address
+ * space, a file record or a trace of kind file stop it with a message
+ * naming the file and record (FILE:LINE in the text form). */
 static void test_tmem_trace_format_is_replayed(void **state)
 {
     const struct trace_record recs[] = {
@@ -344,8 +345,11 @@ static void test_tmem_trace_format_is_replayed(void **state)
         assert_int_equal(swapsim_trace_open(path, 9, &w, err, sizeof(err)), 0);
         assert_int_equal(swapsim_workload_next(w, &a), 1);
         assert_int_equal(swapsim_workload_next(w, &a), -EINVAL);
+        /* text: the line (the header is line 1); binary: the record */
         snprintf(want, sizeof(want),
-                 "%s:record 2: virtual page 9 out of range (address space is 9 pages)", path);
+                 text ? "%s:3: virtual page 9 out of range (address space is 9 pages)"
+                      : "%s:record 2: virtual page 9 out of range (address space is 9 pages)",
+                 path);
         assert_string_equal(swapsim_workload_error(w), want);
         swapsim_workload_destroy(w);
         unlink(path);
@@ -361,17 +365,17 @@ static void test_tmem_trace_format_is_replayed(void **state)
     assert_int_equal(swapsim_workload_next(w, &a), 1);
     assert_int_equal(swapsim_workload_next(w, &a), -ENOTSUP);
     snprintf(want, sizeof(want), "%s:record 2: read is a file record (file records: replay "
-             "them with the file replayer)", path);
+             "them with tmem-replay)", path);
     assert_string_equal(swapsim_workload_error(w), want);
     swapsim_workload_destroy(w);
     unlink(path);
 
     path = write_tmem_trace(TRACE_KIND_BOTH, false, mixed + 2, 1);
     assert_int_equal(swapsim_trace_open(path, 10, &w, err, sizeof(err)), 0);
-    assert_int_equal(swapsim_workload_next(w, &a), -ENOTSUP);
-    snprintf(want, sizeof(want), "%s:record 1: capacity records are not replayed by "
-             "tmem-swapsim (use --schedule)", path);
-    assert_string_equal(swapsim_workload_error(w), want);
+    assert_int_equal(swapsim_workload_next(w, &a), 1);
+    assert_int_equal(a.op, SWAPSIM_CAPACITY);
+    assert_int_equal(a.bytes, 4096);
+    assert_int_equal(swapsim_workload_next(w, &a), 0);
     swapsim_workload_destroy(w);
     unlink(path);
 
@@ -739,6 +743,58 @@ static void test_schedule_drop_to_zero_mid_run_loses_nothing(void **state)
     }
 }
 
+/* Rule: a capacity record in a trace is applied by the run as a schedule
+ * event is: guest 0 sets the store's capacity before its next access and
+ * the record is no access. A trace that writes 256 pages through 32
+ * frames of RAM (frontswap takes the swap-outs, unlimited store), then
+ * says "capacity 0", then reads them all back: the store's pressure
+ * callback fires once and takes every frontswap page back to the swap
+ * file, nothing is lost; without the record (the same trace with an
+ * unlimited capacity record instead) nothing is shrunk. */
+static void test_trace_capacity_record_changes_the_store(void **state)
+{
+    struct trace_record recs[2 * 256 + 1];
+    size_t n = 0;
+    (void)state;
+
+    for (int zero = 0; zero <= 1; zero++) {
+        struct swapsim_config cfg;
+        struct swapsim_result res;
+        char err[512], *path;
+
+        n = 0;
+        for (uint64_t v = 0; v < 256; v++)
+            recs[n++] = (struct trace_record){ 0, 0, v, TRACE_OP_AWRITE, false };
+        recs[n++] = (struct trace_record){ 0, 0, zero ? 0 : TMEM_CAPACITY_UNLIMITED,
+                                           TRACE_OP_CAPACITY, false };
+        for (uint64_t v = 0; v < 256; v++)
+            recs[n++] = (struct trace_record){ 0, 0, v, TRACE_OP_AREAD, false };
+        path = write_tmem_trace(TRACE_KIND_ANON, false, recs, n);
+        swapsim_config_init(&cfg);
+        cfg.guest.ram_pages = 32;
+        cfg.guest.vpages = 256;
+        cfg.trace_path = path;
+        cfg.baseline = false;
+        cfg.tmem.capacity_bytes = TMEM_CAPACITY_UNLIMITED;
+        assert_int_equal(swapsim_run(&cfg, &res, err, sizeof(err)), 0);
+        assert_int_equal(res.total.accesses, 512); /* the record is no access */
+        assert_true(res.total.succ_stores >= 200);
+        if (zero) {
+            assert_int_equal(res.total.shrink_calls, 1);
+            assert_true(res.total.shrink_pages >= 200);
+            assert_true(res.total.pswpin > 0);
+        } else {
+            assert_int_equal(res.total.shrink_calls, 0);
+            assert_int_equal(res.total.shrink_pages, 0);
+            assert_int_equal(res.total.pswpin, 0);
+        }
+        assert_int_equal(res.total.mismatches, 0);
+        assert_int_equal(res.total.leaked_slots, 0);
+        swapsim_result_free(&res);
+        unlink(path);
+    }
+}
+
 /* Rule: the time series carries simulated time: each sample is priced by
  * the function that prices the end of the run (swapsim_costs_price), so
  * sim_ns grows with the accesses; each guest's series ends at the end of
@@ -1003,6 +1059,7 @@ int main(void)
         cmocka_unit_test(test_every_counter_is_summed_and_rendered_in_list_order),
         cmocka_unit_test(test_report_has_headline_and_all_counters),
         cmocka_unit_test(test_schedule_drop_to_zero_mid_run_loses_nothing),
+        cmocka_unit_test(test_trace_capacity_record_changes_the_store),
         cmocka_unit_test(test_swap_io_is_priced_exactly_by_the_device_profile),
         cmocka_unit_test(test_default_device_is_sata_ssd),
         cmocka_unit_test(test_run_prices_swap_io_on_the_configured_device),
