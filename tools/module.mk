@@ -25,3 +25,4 @@ _all: $(COUNTERS_TOOL)
 .PHONY: counter-docs
 counter-docs: $(COUNTERS_TOOL)
 	tools/counters/docs-tables.sh --write
+include tools/replay/module.mk

@@ -479,7 +479,13 @@ void tmemfs_io_note_truncate(struct tmemfs_io *io, const struct tmem_oid *oid, u
      * EOF) stay right. Shrinking: drop from the page holding the new EOF. */
     if (new_size < old_size)
         tmemfs_io_invalidate_pages(io, oid, new_size / ps, (old_size - 1) / ps);
-    tmemfs_record_truncate(io->record, oid, new_size / ps + (new_size % ps != 0));
+    /* Recorded as the pages that stay intact: shrinking, the page holding
+     * the new EOF changed (its tail is now zeros) and is invalidated, so
+     * it is cut too (rounded down); growing, nothing changed (rounded up:
+     * the new length). A replay then invalidates what this did. */
+    tmemfs_record_truncate(io->record, oid,
+                           new_size < old_size ? new_size / ps
+                                               : new_size / ps + (new_size % ps != 0));
 }
 
 int tmemfs_io_truncate(struct tmemfs_io *io, const struct tmem_oid *oid, int fd, uint64_t len)

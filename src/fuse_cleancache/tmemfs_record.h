@@ -4,8 +4,9 @@
  *
  * One record per page index of each read and write request (op read /
  * write; every page after a request's first marked "continues", so a
- * replay serves the request as one), one per truncate (op truncate, value = the new length in pages,
- * rounded up) and one per file that loses its last link through the mount
+ * replay serves the request as one), one per truncate (op truncate, value = the new length in pages:
+ * rounded up when the file grows, rounded down when it shrinks, as the
+ * page holding the new EOF then changed; tmemfs_io_note_truncate) and one per file that loses its last link through the mount
  * (unlink, rename over it: op unlink). Objects are dense ids 0, 1, 2, ...
  * given to tmem object ids in order of first appearance. Records carry
  * timestamps: ns since the recorder was opened (the mount's start).

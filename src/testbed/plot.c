@@ -1,6 +1,6 @@
 /*
  * plot.c - the testbed's plots (plot.h): a gnuplot script written next to
- * samples.csv, then gnuplot run on it.
+ * samples.csv, then gnuplot run on it (common/gnuplot.h).
  *
  * Models: nothing; presentation. Data: the script refers to samples.csv
  * by column number (testbed_report_csv_column, the report's own column
@@ -11,29 +11,12 @@
 #include "testbed/plot.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include "common/gnuplot.h"
 #include "testbed/report.h"
-
-extern char **environ;
-
-/* Write s as a gnuplot single-quoted string ('' stands for '). */
-static void plot_quote(FILE *f, const char *s)
-{
-    fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '\'')
-            fputc('\'', f);
-        fputc(*s, f);
-    }
-    fputc('\'', f);
-}
 
 /* The capacity log of host h as datablock $caph (seconds,MiB: commas, as
  * the script's datafile separator), ending at the end of the run;
@@ -77,13 +60,7 @@ static bool plot_capacity_finite(struct testbed_run *r, size_t h)
 /* The terminal lines for one format. */
 static void plot_terminal(FILE *f, bool svg, const char *path, int height)
 {
-    if (svg)
-        fprintf(f, "set terminal svg size 1000,%d dynamic noenhanced font 'sans,11'\n", height);
-    else
-        fprintf(f, "set terminal pngcairo size 1000,%d noenhanced font 'sans,10'\n", height);
-    fprintf(f, "set output ");
-    plot_quote(f, path);
-    fputc('\n', f);
+    gnuplot_terminal(f, svg, path, 1000, height);
 }
 
 static void plot_capacity(FILE *f, struct testbed_run *r, const char *csv, const char *out,
@@ -105,7 +82,7 @@ static void plot_capacity(FILE *f, struct testbed_run *r, const char *csv, const
             snprintf(title, sizeof(title), "host %s: tmem capacity (%s pressure) and use, "
                      "each guest's share stacked", host->sh->name,
                      pressure_kind_name(host->sh->pressure.kind));
-            plot_quote(f, title);
+            gnuplot_quote(f, title);
         }
         fprintf(f, "\nset xlabel 'time (s)' offset 0,0.4\nset ylabel 'MiB'\nset yrange [0:*]\n"
                    "set xrange [0:%.3f]\nset key below horizontal height 1\n"
@@ -120,12 +97,12 @@ static void plot_capacity(FILE *f, struct testbed_run *r, const char *csv, const
                 continue;
             col = testbed_report_csv_column(r, h, (long)k, "held_bytes");
             fputs(first ? "" : ", \\\n     ", f);
-            plot_quote(f, csv);
+            gnuplot_quote(f, csv);
             fprintf(f, " skip 1 using 1:((%s)/MiB):((%s+$%u)/MiB) with filledcurves title ",
                     stack, stack, col);
             snprintf(title, sizeof(title), "%s (%s guest)", g->sg->name,
                      g->mount ? "mount" : "swap");
-            plot_quote(f, title);
+            gnuplot_quote(f, title);
             pos += (size_t)snprintf(stack + pos, sizeof(stack) - pos, "+$%u", col);
             if (pos >= sizeof(stack))
                 pos = sizeof(stack) - 1;
@@ -136,7 +113,7 @@ static void plot_capacity(FILE *f, struct testbed_run *r, const char *csv, const
                        "\\\n     ", first ? "" : ", \\\n     ", h);
         else
             fprintf(f, "%s", first ? "" : ", \\\n     ");
-        plot_quote(f, csv);
+        gnuplot_quote(f, csv);
         fprintf(f, " skip 1 using 1:($%u/MiB) with lines lw 2 dt 2 lc rgb '#c00000' "
                    "title 'used (data + metadata)'\n", used);
     }
@@ -156,7 +133,7 @@ static void plot_hitrate(FILE *f, struct testbed_run *r, const char *csv, const 
         char title[512];
         snprintf(title, sizeof(title), "each guest's hit rate per %.2g s interval",
                  r->sc->sample_interval_s);
-        plot_quote(f, title);
+        gnuplot_quote(f, title);
     }
     for (size_t h = 0; h < r->nhosts; h++)
         finite |= plot_capacity_finite(r, h);
@@ -173,11 +150,11 @@ static void plot_hitrate(FILE *f, struct testbed_run *r, const char *csv, const 
         char title[160];
 
         fputs(first ? "" : ", \\\n     ", f);
-        plot_quote(f, csv);
+        gnuplot_quote(f, csv);
         fprintf(f, " skip 1 using 1:($%u*100) with linespoints lw 2 pt 7 ps 0.6 title ", col);
         snprintf(title, sizeof(title), "%s: %s", g->sg->name,
                  g->mount ? "cleancache gets that hit" : "swap-ins served by frontswap");
-        plot_quote(f, title);
+        gnuplot_quote(f, title);
         first = false;
     }
     for (size_t h = 0; h < r->nhosts; h++) {
@@ -188,35 +165,10 @@ static void plot_hitrate(FILE *f, struct testbed_run *r, const char *csv, const 
         fprintf(f, "%s$cap%zu using 1:2 axes x1y2 with steps lw 1.5 lc rgb '#a0a0a0' title ",
                 first ? "" : ", \\\n     ", h);
         snprintf(title, sizeof(title), "capacity of %s (right axis)", r->hosts[h].sh->name);
-        plot_quote(f, title);
+        gnuplot_quote(f, title);
         first = false;
     }
     fprintf(f, "\nset output\n");
-}
-
-/* Run `gnuplot script`, its output to log. 0, -ENOENT (no gnuplot) or
- * -EIO (it failed). */
-static int plot_run(const char *script, const char *log)
-{
-    posix_spawn_file_actions_t fa;
-    char *argv[] = {(char *)"gnuplot", (char *)script, NULL};
-    pid_t pid;
-    int e, status = 0;
-
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    e = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (e != 0)
-        return e == ENOENT ? -ENOENT : -e;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -errno;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-        return -ENOENT;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
 int testbed_plot_write(struct testbed_run *r, char *paths[TESTBED_PLOT_FILES], char *err,
@@ -267,7 +219,7 @@ int testbed_plot_write(struct testbed_run *r, char *paths[TESTBED_PLOT_FILES], c
         goto out;
     }
     f = NULL;
-    rc = plot_run(script, log);
+    rc = gnuplot_run(script, log);
     if (rc == -ENOENT)
         snprintf(err, errlen, "gnuplot is not installed (Debian: apt-get install gnuplot-nox)");
     else if (rc != 0)

@@ -8,6 +8,7 @@
  *   tmem-trace cat IN
  *   tmem-trace info IN
  *   tmem-trace mrc [--sizes N1,N2,...|--max-pages N] [--csv FILE] IN
+ *   tmem-trace generate [OPTIONS] OUT   (generate.h: a synthetic Zipf trace)
  *
  * Errors are one line on stderr; exit 2 for bad usage or bad input, 1 for
  * I/O errors (a file that cannot be opened, read or written). A failed
@@ -24,6 +25,7 @@
 
 #include "common/size.h"
 #include "trace/convert.h"
+#include "trace/generate.h"
 #include "trace/stack_distance.h"
 #include "trace/trace.h"
 
@@ -35,6 +37,7 @@ static const char usage_text[] =
     "       tmem-trace cat IN\n"
     "       tmem-trace info IN\n"
     "       tmem-trace mrc [--sizes N1,N2,...|--max-pages N] [--csv FILE] IN\n"
+    "%s"
     "\n"
     "convert  read IN (in FORMAT) and write OUT in this project's trace format,\n"
     "         binary unless --text; OUT '-' is standard output.\n"
@@ -43,6 +46,10 @@ static const char usage_text[] =
     "mrc      print IN's exact LRU miss-ratio curve: for each cache size in pages\n"
     "         the hits, misses and hit ratio of its read/write accesses (CSV);\n"
     "         by default sizes 1, 2, 4, ... up to the largest useful size.\n"
+    "generate write OUT: --records N accesses (default 1000000) drawn from a Zipf\n"
+    "         distribution of exponent --zipf THETA (0.9; 0 uniform) over --pages N\n"
+    "         pages (65536) spread evenly over --files F files (1), writes with\n"
+    "         probability --write-ratio R (0), --seed S (1), --kind file|anon.\n"
     "\n"
     "  --from FORMAT     native (default: this project's binary or text form),\n"
     "                    oracle-general, msr, blkparse, fio-iolog, lackey\n"
@@ -143,7 +150,7 @@ static int command_convert(int argc, char **argv)
             event_set = true;
             break;
         case 'm': mapping_path = optarg; break;
-        case 'h': fprintf(stdout, usage_text, size_grammar(false)); return 0;
+        case 'h': fprintf(stdout, usage_text, trace_generate_usage, size_grammar(false)); return 0;
         default: return usage_error("convert: unknown option or missing value in '%s'",
                                     argv[optind - 1]);
         }
@@ -357,7 +364,7 @@ static int command_mrc(int argc, char **argv)
             break;
         }
         case 'c': csv_path = optarg; break;
-        case 'h': free(sizes); fprintf(stdout, usage_text, size_grammar(false)); return 0;
+        case 'h': free(sizes); fprintf(stdout, usage_text, trace_generate_usage, size_grammar(false)); return 0;
         default:
             free(sizes);
             return usage_error("mrc: unknown option or missing value in '%s'", argv[optind - 1]);
@@ -434,9 +441,9 @@ out:
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        return usage_error("%s", "expected a command: convert, cat, info or mrc");
+        return usage_error("%s", "expected a command: convert, cat, info, mrc or generate");
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        printf(usage_text, size_grammar(false));
+        printf(usage_text, trace_generate_usage, size_grammar(false));
         return 0;
     }
     if (strcmp(argv[1], "convert") == 0)
@@ -447,5 +454,7 @@ int main(int argc, char **argv)
         return command_info(argc - 1, argv + 1);
     if (strcmp(argv[1], "mrc") == 0)
         return command_mrc(argc - 1, argv + 1);
-    return usage_error("unknown command '%s' (convert, cat, info or mrc)", argv[1]);
+    if (strcmp(argv[1], "generate") == 0)
+        return trace_generate_command(argc - 1, argv + 1);
+    return usage_error("unknown command '%s' (convert, cat, info, mrc or generate)", argv[1]);
 }

@@ -25,6 +25,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -747,6 +748,31 @@ int trace_reader_next(struct trace_reader *r, struct trace_record *rec, char *er
     }
     r->done = true;
     return 0;
+}
+
+int trace_reader_next_batch(struct trace_reader *r, struct trace_record *recs, size_t max,
+                            char *err, size_t errlen)
+{
+    size_t n = 0;
+
+    if (max > INT_MAX)
+        max = INT_MAX;
+    while (n < max) {
+        int rc;
+
+        /* binary records straight from the window; anything else (the
+         * end, an error, text) through trace_reader_next */
+        if (!r->text && !r->error && !r->done && binary_next(r, &recs[n]) == 1) {
+            r->returned++;
+            r->last = recs[n++];
+            continue;
+        }
+        rc = trace_reader_next(r, &recs[n], n ? NULL : err, n ? 0 : errlen);
+        if (rc != 1)
+            return n ? (int)n : rc;
+        n++;
+    }
+    return (int)n;
 }
 
 void trace_reader_close(struct trace_reader *r)

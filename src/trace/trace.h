@@ -139,6 +139,15 @@ const struct trace_header *trace_reader_header(const struct trace_reader *r);
  */
 int trace_reader_next(struct trace_reader *r, struct trace_record *rec, char *err,
                       size_t errlen);
+/*
+ * Up to max (>= 1) records into recs[0..], with the same checks as
+ * trace_reader_next, for a replayer's hot loop (no call per record):
+ * returns how many were read (1..max), 0 at the end, or the error
+ * trace_reader_next gives (message in err). When an error follows some
+ * good records, those come first and the error with the next call.
+ */
+int trace_reader_next_batch(struct trace_reader *r, struct trace_record *recs, size_t max,
+                            char *err, size_t errlen);
 /* Records returned so far. */
 uint64_t trace_reader_position(const struct trace_reader *r);
 /* Where the last record returned came from, as the reader's own messages
