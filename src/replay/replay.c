@@ -118,10 +118,13 @@ bool replay_series_due(const struct replay_series *s, uint64_t records)
     return s->cfg->series && s->cfg->series_every && records >= s->next;
 }
 
-/* Render one line (CSV header or row, or a JSON object) into a malloc'ed
- * buffer: two passes, the first sizing it. NULL when out of memory. */
-static char *replay_series_render(const struct replay_config *cfg, int what, uint64_t records,
-                                  const struct tmemfs_stats *st, const struct tmemfs_gauges *g)
+/* Render into a malloc'ed buffer in two passes, the first (buf NULL)
+ * sizing it: render(w, buf, size, arg) begins w on buf, writes and
+ * returns what stats_writer_end returned. NULL when out of memory or on a
+ * formatting error. */
+typedef int (*replay_render_fn)(struct stats_writer *w, char *buf, size_t size, const void *arg);
+
+static char *replay_render(replay_render_fn render, const void *arg)
 {
     struct stats_writer w;
     char *buf = NULL;
@@ -129,13 +132,7 @@ static char *replay_series_render(const struct replay_config *cfg, int what, uin
     int len = 0;
 
     for (int pass = 0; pass < 2; pass++) {
-        if (what == 2)
-            stats_writer_begin(&w, buf, size, true, 0);
-        else
-            stats_writer_begin_csv(&w, buf, size, what == 0);
-        stats_writer_u64(&w, "record", records);
-        tmemfs_stats_write(&w, st, g);
-        len = stats_writer_end(&w, true);
+        len = render(&w, buf, size, arg);
         if (len < 0)
             break;
         if (pass == 0) {
@@ -152,6 +149,36 @@ static char *replay_series_render(const struct replay_config *cfg, int what, uin
     return buf;
 }
 
+/* One series line: a CSV header (what 0) or row (1), or a JSON object (2). */
+struct replay_series_line {
+    int what;
+    uint64_t records;
+    const struct tmemfs_stats *st;
+    const struct tmemfs_gauges *g;
+};
+
+static int replay_series_line_render(struct stats_writer *w, char *buf, size_t size,
+                                     const void *arg)
+{
+    const struct replay_series_line *l = arg;
+
+    if (l->what == 2)
+        stats_writer_begin(w, buf, size, true, 0);
+    else
+        stats_writer_begin_csv(w, buf, size, l->what == 0);
+    stats_writer_u64(w, "record", l->records);
+    tmemfs_stats_write(w, l->st, l->g);
+    return stats_writer_end(w, true);
+}
+
+static char *replay_series_render(int what, uint64_t records, const struct tmemfs_stats *st,
+                                  const struct tmemfs_gauges *g)
+{
+    struct replay_series_line l = { what, records, st, g };
+
+    return replay_render(replay_series_line_render, &l);
+}
+
 int replay_series_row(struct replay_series *s, uint64_t records, const struct tmemfs_stats *st,
                       const struct tmemfs_gauges *g)
 {
@@ -163,14 +190,14 @@ int replay_series_row(struct replay_series *s, uint64_t records, const struct tm
     if (!cfg->series)
         return 0;
     if (!json && s->rows == 0) {
-        line = replay_series_render(cfg, 0, records, st, g);
+        line = replay_series_render(0, records, st, g);
         if (!line || fputs(line, cfg->series) == EOF)
             rc = -EIO;
         free(line);
         if (rc)
             return rc;
     }
-    line = replay_series_render(cfg, json ? 2 : 1, records, st, g);
+    line = replay_series_render(json ? 2 : 1, records, st, g);
     if (!line || fputs(line, cfg->series) == EOF)
         rc = -EIO;
     free(line);
@@ -334,31 +361,32 @@ static void replay_summary_write(struct stats_writer *w, const struct replay_con
     stats_writer_u64(w, "peak_rss_bytes", res->peak_rss_bytes);
 }
 
+/* The counter lines and the summary values of a file replay, as text. */
+struct replay_text_lines {
+    const struct replay_config *cfg;
+    const struct replay_result *res;
+};
+
+static int replay_text_lines_render(struct stats_writer *w, char *buf, size_t size,
+                                    const void *arg)
+{
+    const struct replay_text_lines *l = arg;
+
+    stats_writer_begin(w, buf, size, false, 32);
+    tmemfs_stats_write(w, &l->res->counters, &l->res->gauges);
+    replay_summary_write(w, l->cfg, l->res);
+    return stats_writer_end(w, false);
+}
+
 static int replay_file_text(FILE *f, const struct replay_config *cfg,
                             const struct replay_result *res)
 {
     const uint64_t *v = res->counters.c;
     const struct tmemfs_gauges *g = &res->gauges;
-    struct stats_writer w;
-    char *buf = NULL, a[32], b[32], c[32], t[4][32];
-    size_t size = 0;
-    int len = 0;
+    struct replay_text_lines lines = { cfg, res };
+    char *buf = replay_render(replay_text_lines_render, &lines), a[32], b[32], c[32], t[4][32];
 
-    for (int pass = 0; pass < 2; pass++) {
-        stats_writer_begin(&w, buf, size, false, 32);
-        tmemfs_stats_write(&w, &res->counters, g);
-        replay_summary_write(&w, cfg, res);
-        len = stats_writer_end(&w, false);
-        if (len < 0)
-            break;
-        if (pass == 0) {
-            size = (size_t)len + 1;
-            buf = malloc(size);
-            if (!buf)
-                return -EIO;
-        }
-    }
-    if (len < 0 || fputs(buf, f) == EOF) {
+    if (!buf || fputs(buf, f) == EOF) {
         free(buf);
         return -EIO;
     }

@@ -63,7 +63,8 @@ static void sweep_point(struct sweep *s, size_t i)
     if (i < s->error_point) {
         s->error_point = i;
         s->error = rc;
-        snprintf(s->err, sizeof(s->err), "capacity %" PRIu64 " pages: %s", s->caps[i], err);
+        error_text_set(s->err, sizeof(s->err), "capacity %" PRIu64 " pages: %s", s->caps[i],
+                       err);
     }
     pthread_mutex_unlock(&s->lock);
 }
