@@ -33,6 +33,8 @@ FUSE_CFLAGS = $(shell $(PKG_CONFIG) --cflags fuse3)
 FUSE_LIBS = $(shell $(PKG_CONFIG) --libs fuse3)
 ZSTD_CFLAGS = $(shell $(PKG_CONFIG) --cflags libzstd)
 ZSTD_LIBS = $(shell $(PKG_CONFIG) --libs libzstd)
+LZO_CFLAGS = $(shell $(PKG_CONFIG) --cflags lzo2)
+LZO_LIBS = $(shell $(PKG_CONFIG) --libs lzo2)
 JANSSON_CFLAGS = $(shell $(PKG_CONFIG) --cflags jansson)
 JANSSON_LIBS = $(shell $(PKG_CONFIG) --libs jansson)
 INIH_CFLAGS = $(shell $(PKG_CONFIG) --cflags inih)
@@ -132,7 +134,7 @@ check-clang:
 	    for f in $(ALL_SOURCES); do \
 	        clang -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	            -Wmissing-prototypes -Wno-unused-parameter -Werror -Isrc \
-	            $(LZ4_CFLAGS) $(XXHASH_CFLAGS) $(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(INIH_CFLAGS) $(FUSE_CFLAGS) $(CMOCKA_CFLAGS) -DTMEM_USE_JEMALLOC=1 \
+	            $(LZ4_CFLAGS) $(XXHASH_CFLAGS) $(ZSTD_CFLAGS) $(LZO_CFLAGS) $(JANSSON_CFLAGS) $(INIH_CFLAGS) $(FUSE_CFLAGS) $(CMOCKA_CFLAGS) -DTMEM_USE_JEMALLOC=1 \
 	            -fsyntax-only $$f || exit 1; \
 	    done; echo "check-clang: $(words $(ALL_SOURCES)) sources build clean with clang"; \
 	else echo "check-clang: clang not installed or sanitizer build, skipped"; fi
@@ -154,6 +156,6 @@ clean:
 # Generic compile rule: src/x/y.c -> $(BUILD)/src/x/y.o
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(EXTRA_CFLAGS_$(dir $<)) $(LZ4_CFLAGS) $(XXHASH_CFLAGS) $(ZSTD_CFLAGS) $(JANSSON_CFLAGS) $(JEMALLOC_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS_COMMON) $(EXTRA_CFLAGS_$(dir $<)) $(LZ4_CFLAGS) $(XXHASH_CFLAGS) $(ZSTD_CFLAGS) $(LZO_CFLAGS) $(JANSSON_CFLAGS) $(JEMALLOC_CFLAGS) -c $< -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

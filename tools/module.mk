@@ -25,4 +25,5 @@ _all: $(COUNTERS_TOOL)
 .PHONY: counter-docs
 counter-docs: $(COUNTERS_TOOL)
 	tools/counters/docs-tables.sh --write
+include tools/anchor/module.mk
 include tools/replay/module.mk

@@ -88,31 +88,64 @@ enum tmem_compressor {
     TMEM_COMPRESSOR_NONE = 0, /* pages stored as they came (or same-filled) */
     TMEM_COMPRESSOR_LZ4,      /* lz4 (liblz4), the default */
     TMEM_COMPRESSOR_ZSTD,     /* zstd (libzstd) at tmem_config.compress_level */
+    TMEM_COMPRESSOR_LZO,      /* lzo1x-1 (liblzo2): the kernel's "lzo" */
 };
 
 /*
- * Parse a compressor as users write it: "lz4", "zstd", "zstd:LEVEL"
+ * Parse a compressor as users write it: "lz4", "lzo", "zstd", "zstd:LEVEL"
  * (LEVEL 1..19) or "none" (also "off"). On success sets *out and *level
  * (0 when none was given) and returns 0; -EINVAL for anything else.
  */
 int tmem_compressor_parse(const char *text, enum tmem_compressor *out, int *level);
-/* "none", "lz4" or "zstd" (NULL for a value outside the enum). */
+/* "none", "lz4", "zstd" or "lzo" (NULL for a value outside the enum). */
 const char *tmem_compressor_name(enum tmem_compressor c);
+
+/* ----------------------------------------------------------- budget measure */
+/*
+ * What the store's budget (capacity_bytes, tmem_set_capacity) counts:
+ *  - TMEM_BUDGET_ALLOCATOR (the default): everything the store allocated,
+ *    page data and metadata, each at the allocator's size class
+ *    (data_bytes + metadata_bytes of tmem_stats).
+ *  - TMEM_BUDGET_ZSMALLOC: page data only, charged as zswap counts its
+ *    pool (zswap_total_pages: the zsmalloc pool's pages): a compressed
+ *    page at its length rounded up to zsmalloc's size-class step
+ *    (TMEM_ZSMALLOC_CLASS_DELTA, 16 bytes at 4 KiB pages; at least
+ *    TMEM_ZSMALLOC_MIN_ALLOC, 32), a raw page at the page size; records,
+ *    index, dedup tables and slabs are not counted (zswap's entries live
+ *    in a slab outside the pool), nor are same-filled and deduplicated
+ *    pages, which hold no data of their own. docs/core.md says what
+ *    zsmalloc fragmentation this leaves out.
+ * Only the store's budget changes: tmem_stats's byte gauges and the
+ * clients' caps keep the allocator's count either way.
+ */
+enum tmem_budget {
+    TMEM_BUDGET_ALLOCATOR = 0,
+    TMEM_BUDGET_ZSMALLOC,
+};
+#define TMEM_ZSMALLOC_MIN_ALLOC 32u   /* ZS_MIN_ALLOC_SIZE */
+/* ZS_SIZE_CLASS_DELTA: PAGE_SIZE >> CLASS_BITS (8), 16 bytes at 4 KiB */
+#define TMEM_ZSMALLOC_CLASS_DELTA(page_size) ((page_size) >> 8)
 
 /* ----------------------------------------------------------- configuration */
 struct tmem_config {
-    /* Budget in bytes: page data plus metadata (see tmem_stats). Default:
-     * TMEM_CAPACITY_UNLIMITED. Changeable later with tmem_set_capacity. */
+    /* Budget in bytes: what `budget` counts (default: page data plus
+     * metadata, see tmem_stats). Default: TMEM_CAPACITY_UNLIMITED.
+     * Changeable later with tmem_set_capacity. */
     uint64_t capacity_bytes;
+    /* What the budget counts (enum tmem_budget above; default
+     * TMEM_BUDGET_ALLOCATOR). */
+    enum tmem_budget budget;
     /* Page size in bytes: a power of two from 512 to 32768. Default 4096. */
     uint32_t page_size;
     /* How pages are compressed (zswap's `compressor` parameter): lz4
-     * (default), zstd at compress_level, or none. */
+     * (default), zstd at compress_level, lzo, or none. */
     enum tmem_compressor compressor;
     /* zstd's level, 1..19 (0 = default, 3); ignored by lz4 and none. */
     int compress_level;
     /* A page whose compressed size exceeds this many bytes is stored raw.
-     * 0 = default (3/4 of the page size). */
+     * 0 = default (3/4 of the page size). The page size itself: a page is
+     * kept compressed whenever its compressed form is smaller than the
+     * page (zswap since 6.16 stores the others as they are). */
     uint32_t compress_threshold;
     /* Share identical pages between handles (default true). */
     bool dedup;
@@ -292,6 +325,15 @@ int tmem_set_capacity(struct tmem *tm, uint64_t bytes);
 uint64_t tmem_capacity(const struct tmem *tm);
 
 /*
+ * What the budget counts now, in bytes (tmem_config.budget): with
+ * TMEM_BUDGET_ALLOCATOR the store's data_bytes + metadata_bytes, with
+ * TMEM_BUDGET_ZSMALLOC its page data at zsmalloc's classes. This is the
+ * value puts are admitted against and eviction and pressure bring under
+ * the capacity. Thread-safe; cheap (two atomic reads, no allocator call).
+ */
+uint64_t tmem_budget_used(const struct tmem *tm);
+
+/*
  * Evict ephemeral pages and call pressure callbacks until the store fits its
  * budget, as tmem_set_capacity does. Returns the number of pages removed.
  */
@@ -358,7 +400,7 @@ uint32_t tmem_page_size(const struct tmem *tm);
     X(SUM, PAGES, pages, "handles holding a page now: the sum of the four pages_* kinds below") \
     X(PAGES, PAGES_RAW, pages_raw, "pages held as they came (page_size bytes of data)")     \
     X(PAGES, PAGES_COMPRESSED, pages_compressed,                                             \
-      "pages held compressed (by the store's compressor: lz4 or zstd)")                      \
+      "pages held compressed (by the store's compressor: lz4, zstd or lzo)")                \
     X(PAGES, PAGES_SAME_FILLED, pages_same_filled,                                           \
       "pages whose bytes repeat one 64-bit word, held as that word")                         \
     X(PAGES, PAGES_DEDUPLICATED, pages_deduplicated,                                         \

@@ -146,6 +146,7 @@ struct tmem_checker {
     uint64_t ephemeral;           /* handles of ephemeral pools */
     uint64_t detached;            /* owners no handle holds */
     uint64_t data_bytes, payload_bytes, metadata_bytes; /* the store's, as found */
+    uint64_t budget_data_bytes;   /* the store's data at zsmalloc's classes */
     uint64_t objects;
     struct tmem_client *lru_client; /* the client whose LRU is being walked */
     unsigned char *page;          /* a page_size buffer for decompressing */
@@ -364,6 +365,7 @@ static int tmem_check_handle(void *arg, uint32_t object_id, uint32_t index, uint
         ck->gauge[TMEM_G_PAYLOAD_BYTES] += len;
         ck->data_bytes += size;
         ck->payload_bytes += len;
+        ck->budget_data_bytes += tmem_memory_zsmalloc_size(tm, len);
         if (atomic_load_explicit(&p->refs, memory_order_relaxed) &&
             tmem_id_list_add(&ck->users, id))
             return tmem_check_nomem(ck);
@@ -574,6 +576,7 @@ static int tmem_check_owner(void *arg, uint32_t id, uint32_t refs)
     ck->detached++;
     ck->data_bytes += tmem_memory_size_class(ck->tm, len);
     ck->payload_bytes += len;
+    ck->budget_data_bytes += tmem_memory_zsmalloc_size(ck->tm, len);
     return 0;
 }
 
@@ -635,6 +638,12 @@ static int tmem_check_store(struct tmem_checker *ck)
                                (unsigned long long)ck->data_bytes,
                                (unsigned long long)ck->payload_bytes,
                                (unsigned long long)ck->metadata_bytes);
+    if (tm->cfg.budget == TMEM_BUDGET_ZSMALLOC &&
+        atomic_load(&tm->budget_data_bytes) != ck->budget_data_bytes)
+        return tmem_check_fail(ck->r, "store: %llu bytes of data at zsmalloc's classes counted, "
+                               "what it holds makes %llu",
+                               (unsigned long long)atomic_load(&tm->budget_data_bytes),
+                               (unsigned long long)ck->budget_data_bytes);
     if (atomic_load(&tm->reserved))
         return tmem_check_fail(ck->r, "%llu bytes reserved with no put running",
                                (unsigned long long)atomic_load(&tm->reserved));

@@ -25,6 +25,16 @@
  *    on the stack, not counted in the store's budget. Without a context
  *    (allocation failed) a page is stored raw, or read with
  *    ZSTD_decompress, which makes its own.
+ *  - lzo (liblzo2's lzo1x_1_compress, read back with
+ *    lzo1x_decompress_safe): the LZO1X-1 format the kernel's "lzo"
+ *    compressor writes (lib/lzo, crypto/lzo.c), the one zswap uses on a
+ *    kernel without lz4 for it. lzo1x_1 needs 16384 dictionary entries of
+ *    working memory (128 KiB on 64-bit) and writes up to
+ *    len + len/16 + 67 bytes with no output limit, so each thread keeps a
+ *    work area and an output buffer of that worst case (made at its first
+ *    lzo call, freed when the thread exits, as the zstd contexts are;
+ *    working memory, not in the budget), and a page whose output passes
+ *    the caller's limit is stored raw. lzo_init() runs once per process.
  *  - none: pages are stored raw (or same-filled, or deduplicated).
  *
  * The content hash is XXH3 (libxxhash, inlined: XXH_INLINE_ALL, the
@@ -50,13 +60,15 @@
  * random and 30 % zero (which lz4 brings to 72 %) counts 130 +- 4, so
  * about one in a hundred such pages is stored raw.
  *
- * State: the per-thread zstd contexts (above) and the pthread key that
- * frees them, made once per process. No locks.
+ * State: the per-thread zstd contexts and lzo work areas (above) and the
+ * pthread key that frees them, made once per process; lzo's library
+ * initialisation, once per process. No locks.
  */
 #include "core/tmem_internal.h"
 
 #include <errno.h>
 #include <lz4.h>
+#include <lzo/lzo1x.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +132,7 @@ static const char *const tmem_compressor_names[] = {
     [TMEM_COMPRESSOR_NONE] = "none",
     [TMEM_COMPRESSOR_LZ4] = "lz4",
     [TMEM_COMPRESSOR_ZSTD] = "zstd",
+    [TMEM_COMPRESSOR_LZO] = "lzo",
 };
 
 const char *tmem_compressor_name(enum tmem_compressor c)
@@ -139,6 +152,8 @@ int tmem_compressor_parse(const char *text, enum tmem_compressor *out, int *leve
         *out = TMEM_COMPRESSOR_NONE;
     } else if (strcmp(text, "lz4") == 0) {
         *out = TMEM_COMPRESSOR_LZ4;
+    } else if (strcmp(text, "lzo") == 0) {
+        *out = TMEM_COMPRESSOR_LZO;
     } else if (strncmp(text, "zstd", 4) == 0 && (text[4] == '\0' || text[4] == ':')) {
         if (text[4] == ':') {
             const char *d = text + 5;
@@ -164,6 +179,8 @@ int tmem_codec_config_check(struct tmem_config *cfg)
     case TMEM_COMPRESSOR_NONE:
     case TMEM_COMPRESSOR_LZ4:
         return 0;
+    case TMEM_COMPRESSOR_LZO:
+        return tmem_codec_lzo_ready() ? 0 : -EINVAL;
     case TMEM_COMPRESSOR_ZSTD:
         if (cfg->compress_level == 0)
             cfg->compress_level = TMEM_ZSTD_DEFAULT_LEVEL;
@@ -174,11 +191,17 @@ int tmem_codec_config_check(struct tmem_config *cfg)
     return -EINVAL;
 }
 
-/* A thread's zstd contexts (see the top of the file). */
+/* A thread's zstd contexts and lzo work area (see the top of the file);
+ * each made at the thread's first call of its compressor. */
 struct tmem_zstd_contexts {
     ZSTD_CCtx *compress;
     ZSTD_DCtx *decompress;
+    void *lzo_work;          /* LZO1X_1_MEM_COMPRESS bytes */
+    unsigned char *lzo_out;  /* TMEM_LZO_OUT_MAX bytes */
 };
+
+/* lzo1x_1's worst-case output for a page of the largest size. */
+#define TMEM_LZO_OUT_MAX (TMEM_MAX_PAGE_SIZE + TMEM_MAX_PAGE_SIZE / 16 + 64 + 3)
 
 static pthread_key_t tmem_zstd_key;
 static pthread_once_t tmem_zstd_key_once = PTHREAD_ONCE_INIT;
@@ -190,6 +213,8 @@ static void tmem_zstd_free(void *arg)
     struct tmem_zstd_contexts *z = arg;
     ZSTD_freeCCtx(z->compress);
     ZSTD_freeDCtx(z->decompress);
+    free(z->lzo_work);
+    free(z->lzo_out);
     free(z);
 }
 
@@ -198,8 +223,8 @@ static void tmem_zstd_make_key(void)
     tmem_zstd_key_made = pthread_key_create(&tmem_zstd_key, tmem_zstd_free) == 0;
 }
 
-/* The calling thread's contexts (either may be NULL), or NULL. */
-static struct tmem_zstd_contexts *tmem_zstd_contexts(void)
+/* The calling thread's codec state (its members made on demand), or NULL. */
+static struct tmem_zstd_contexts *tmem_codec_thread(void)
 {
     struct tmem_zstd_contexts *z = tmem_zstd_mine;
 
@@ -208,14 +233,66 @@ static struct tmem_zstd_contexts *tmem_zstd_contexts(void)
     pthread_once(&tmem_zstd_key_once, tmem_zstd_make_key);
     if (!tmem_zstd_key_made || !(z = calloc(1, sizeof(*z))))
         return NULL;
-    z->compress = ZSTD_createCCtx();
-    z->decompress = ZSTD_createDCtx();
-    if ((!z->compress && !z->decompress) || pthread_setspecific(tmem_zstd_key, z) != 0) {
+    if (pthread_setspecific(tmem_zstd_key, z) != 0) {
         tmem_zstd_free(z);
         return NULL;
     }
     tmem_zstd_mine = z;
     return z;
+}
+
+/* The calling thread's zstd contexts (either may be NULL), or NULL. */
+static struct tmem_zstd_contexts *tmem_zstd_contexts(void)
+{
+    struct tmem_zstd_contexts *z = tmem_codec_thread();
+
+    if (!z)
+        return NULL;
+    if (!z->compress && !z->decompress) {
+        z->compress = ZSTD_createCCtx();
+        z->decompress = ZSTD_createDCtx();
+    }
+    return z;
+}
+
+static pthread_once_t tmem_lzo_once = PTHREAD_ONCE_INIT;
+static bool tmem_lzo_ok;
+
+static void tmem_lzo_init(void)
+{
+    tmem_lzo_ok = lzo_init() == LZO_E_OK;
+}
+
+bool tmem_codec_lzo_ready(void)
+{
+    pthread_once(&tmem_lzo_once, tmem_lzo_init);
+    return tmem_lzo_ok;
+}
+
+/* lzo1x_1 of size bytes of page into buffer, at most max bytes: the
+ * length, or 0 (passes max, or no work area could be made). */
+static uint32_t tmem_lzo_compress(const void *page, uint32_t size, void *buffer, uint32_t max)
+{
+    struct tmem_zstd_contexts *z = tmem_codec_thread();
+    lzo_uint out_len = 0;
+
+    if (!z)
+        return 0;
+    if (!z->lzo_work) {
+        z->lzo_work = malloc(LZO1X_1_MEM_COMPRESS);
+        z->lzo_out = malloc(TMEM_LZO_OUT_MAX);
+        if (!z->lzo_work || !z->lzo_out) {
+            free(z->lzo_work);
+            free(z->lzo_out);
+            z->lzo_work = z->lzo_out = NULL;
+            return 0;
+        }
+    }
+    if (lzo1x_1_compress(page, size, z->lzo_out, &out_len, z->lzo_work) != LZO_E_OK ||
+        out_len == 0 || out_len > max)
+        return 0;
+    memcpy(buffer, z->lzo_out, out_len);
+    return (uint32_t)out_len;
 }
 
 uint32_t tmem_codec_compress(const struct tmem *tm, const void *page, void *buffer, uint32_t max)
@@ -236,6 +313,8 @@ uint32_t tmem_codec_compress(const struct tmem *tm, const void *page, void *buff
         n = ZSTD_compressCCtx(z->compress, buffer, max, page, size, tm->cfg.compress_level);
         return ZSTD_isError(n) || n == 0 ? 0 : (uint32_t)n;
     }
+    case TMEM_COMPRESSOR_LZO:
+        return tmem_lzo_compress(page, size, buffer, max);
     default:
         return 0;
     }
@@ -253,6 +332,13 @@ int tmem_codec_decompress(const struct tmem *tm, const void *data, uint32_t len,
         size_t n = z && z->decompress ? ZSTD_decompressDCtx(z->decompress, page, size, data, len)
                                       : ZSTD_decompress(page, size, data, len);
         return !ZSTD_isError(n) && n == size ? 0 : -EIO;
+    }
+    case TMEM_COMPRESSOR_LZO: {
+        lzo_uint out_len = size;
+        return lzo1x_decompress_safe(data, len, page, &out_len, NULL) == LZO_E_OK &&
+                       out_len == size
+                   ? 0
+                   : -EIO;
     }
     default:
         return -EIO; /* a store without a compressor holds no compressed page */

@@ -266,6 +266,7 @@ struct tmem_stripe {
     int64_t pending_data_bytes;    /* store DATA bytes, not yet applied */
     int64_t pending_payload_bytes; /* store PAYLOAD bytes, not yet applied */
     int64_t pending_held_bytes;    /* the owner's held bytes, not yet applied */
+    int64_t pending_budget_bytes;  /* store budget_data_bytes, not yet applied */
     struct tmem_counters counters;
     struct tmem_gauges gauges;
 };
@@ -344,6 +345,9 @@ struct tmem {
     _Atomic uint64_t capacity;
     _Atomic uint64_t reserved;      /* bytes promised to puts in flight */
     atomic_bool full;               /* hysteresis latch */
+    _Atomic uint64_t budget_data_bytes; /* cfg.budget ZSMALLOC: page data at
+                                       zsmalloc's classes (tmem_memory_zsmalloc_size);
+                                       0 otherwise */
     struct tmem_gauges gauges;      /* store-wide DATA, METADATA and PAYLOAD bytes
                                        (pages by kind: the sum over pools) */
     struct tmem_counters orphan_counters; /* events with no client: evictions in
@@ -390,6 +394,11 @@ static inline void tmem_stripe_unlock(struct tmem *tm, struct tmem_stripe *st)
     if (st->pending_payload_bytes) {
         tmem_gauge_add(&tm->gauges, TMEM_G_PAYLOAD_BYTES, st->pending_payload_bytes);
         st->pending_payload_bytes = 0;
+    }
+    if (st->pending_budget_bytes) {
+        atomic_fetch_add_explicit(&tm->budget_data_bytes, (uint64_t)st->pending_budget_bytes,
+                                  memory_order_relaxed);
+        st->pending_budget_bytes = 0;
     }
     pthread_mutex_unlock(&st->lock);
 }
@@ -460,6 +469,8 @@ uint32_t tmem_codec_compress(const struct tmem *tm, const void *page, void *buff
  * bytes): 0, or -EIO when they do not make exactly one page. */
 int tmem_codec_decompress(const struct tmem *tm, const void *data, uint32_t len, void *page);
 bool tmem_codec_same_filled(const void *page, uint32_t size, uint64_t *word);
+/* liblzo2 initialised (once per process): true when lzo can be used. */
+bool tmem_codec_lzo_ready(void);
 void tmem_codec_fill(void *page, uint32_t size, uint64_t word);
 /* The dedup content hash of len stored bytes (XXH3, 32 bits of it). */
 uint32_t tmem_codec_hash(const void *data, size_t len);

@@ -40,6 +40,14 @@
  * once pinned to one CPU. By thread, a single-threaded run repeats
  * exactly; several threads still spread over the shards.
  *
+ * The budget's measure (cfg.budget): by default tmem_usage is DATA +
+ * METADATA as charged above; with TMEM_BUDGET_ZSMALLOC it is the store's
+ * page data charged as zsmalloc would hold it (tmem_memory_zsmalloc_size:
+ * the length rounded up to zsmalloc's 16-byte class step, a raw page a
+ * whole page), kept beside the gauges by tmem_charge_page_data, and no
+ * metadata: zswap's pool limit counts the zsmalloc pool alone. The
+ * gauges themselves stay the allocator's count either way.
+ *
  * For the invariant checker, tmem_memory_usable_size gives what an
  * allocation was charged, so that the metadata a walk of the store finds
  * can be summed at the same sizes.
@@ -337,8 +345,27 @@ uint64_t tmem_memory_allocator_bytes(struct tmem *tm)
 #endif
 }
 
+size_t tmem_memory_zsmalloc_size(const struct tmem *tm, size_t len)
+{
+    size_t page = tm->cfg.page_size, delta = TMEM_ZSMALLOC_CLASS_DELTA(page);
+
+    if (len >= page)
+        return page;
+    if (len < TMEM_ZSMALLOC_MIN_ALLOC)
+        len = TMEM_ZSMALLOC_MIN_ALLOC;
+    return (len + delta - 1) / delta * delta;
+}
+
 uint64_t tmem_usage(const struct tmem *tm)
 {
+    if (tm->cfg.budget == TMEM_BUDGET_ZSMALLOC)
+        return atomic_load_explicit(&((struct tmem *)tm)->budget_data_bytes,
+                                    memory_order_relaxed);
     return tmem_load(&tm->gauges.g[TMEM_G_DATA_BYTES]) +
            tmem_load(&tm->gauges.g[TMEM_G_METADATA_BYTES]);
+}
+
+uint64_t tmem_budget_used(const struct tmem *tm)
+{
+    return tmem_usage(tm);
 }

@@ -87,7 +87,14 @@ size_t tmem_memory_usable_size(const struct tmem *tm, const void *p);
  * jemalloc. */
 uint64_t tmem_memory_allocator_bytes(struct tmem *tm);
 
-/* What the budget counts now: the store's DATA + METADATA bytes. */
+/* What zsmalloc would take for len bytes of page data (the budget's charge
+ * with TMEM_BUDGET_ZSMALLOC): a raw page (len >= page size) the page size,
+ * else len rounded up to TMEM_ZSMALLOC_CLASS_DELTA, at least
+ * TMEM_ZSMALLOC_MIN_ALLOC. */
+size_t tmem_memory_zsmalloc_size(const struct tmem *tm, size_t len);
+
+/* What the budget counts now (tmem_config.budget): the store's DATA +
+ * METADATA bytes, or its data at zsmalloc's classes. */
 uint64_t tmem_usage(const struct tmem *tm);
 
 #endif /* TMEM_MEMORY_H */

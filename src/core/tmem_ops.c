@@ -60,8 +60,12 @@ static void tmem_put_plan_make(struct tmem *tm, const void *page, unsigned char 
     plan->kind = TMEM_KIND_RAW;
     plan->bytes = page;
     plan->len = cfg->page_size;
+    /* the probe is tuned to the 3/4 threshold: a store keeping everything
+     * its compressor shrinks at all (threshold = page size, as zswap)
+     * tries every page, since a page 80 % random still shrinks a little */
     if (cfg->compressor != TMEM_COMPRESSOR_NONE &&
-        !tmem_codec_looks_incompressible(page, cfg->page_size)) {
+        (cfg->compress_threshold >= cfg->page_size ||
+         !tmem_codec_looks_incompressible(page, cfg->page_size))) {
         /* kept compressed only when smaller than the page (tmem_page_set_shape) */
         uint32_t max = cfg->compress_threshold < cfg->page_size ? cfg->compress_threshold
                                                                 : cfg->page_size - 1;
@@ -97,7 +101,8 @@ static void tmem_put_plan_abandon(struct tmem *tm, struct tmem_put_plan *plan)
  * for a private pool of a client with a cap, the page's bytes under the
  * cap (its record and data: tmem_page_bytes). Then in the store: its data
  * at the allocator's size class, and a slab chunk if the record slab is
- * full. A store without a limit reserves nothing (plan->reserved stays 0):
+ * full (with TMEM_BUDGET_ZSMALLOC: its data at zsmalloc's size only). A
+ * store without a limit reserves nothing (plan->reserved stays 0):
  * no put can be refused, and when the capacity drops while the put runs,
  * the put trims after it lands, exactly as it does for its index nodes.
  * On failure nothing stays reserved.
@@ -106,7 +111,8 @@ static enum tmem_reserve_result tmem_put_reserve(struct tmem *tm, struct tmem_po
                                                  struct tmem_client *c,
                                                  struct tmem_put_plan *plan)
 {
-    uint64_t data = tmem_put_plan_has_data(plan) ? tmem_memory_size_class(tm, plan->len) : 0;
+    bool has_data = tmem_put_plan_has_data(plan);
+    uint64_t data = has_data ? tmem_memory_size_class(tm, plan->len) : 0;
     enum tmem_reserve_result r;
 
     plan->reserved = plan->cap_reserved = 0;
@@ -118,7 +124,10 @@ static enum tmem_reserve_result tmem_put_reserve(struct tmem *tm, struct tmem_po
     }
     if (tmem_capacity_is_unlimited(tm))
         return TMEM_RESERVED;
-    plan->reserved = tmem_slab_growth_bytes(&tm->pages) + data;
+    if (tm->cfg.budget == TMEM_BUDGET_ZSMALLOC) /* page data only, at zsmalloc's size */
+        plan->reserved = has_data ? tmem_memory_zsmalloc_size(tm, plan->len) : 0;
+    else
+        plan->reserved = tmem_slab_growth_bytes(&tm->pages) + data;
     r = tmem_reserve(tm, plan->reserved);
     if (r != TMEM_RESERVED) {
         plan->reserved = 0;

@@ -13,7 +13,9 @@
  * pool's owner's, through the stripe); the data of a dedup owner whose handle
  * goes while others still use it stays charged to the store alone
  * ("detached"). Store DATA/PAYLOAD bytes change through the stripe's
- * pending sums (tmem_charge_page_data), applied once at the unlock.
+ * pending sums (tmem_charge_page_data), applied once at the unlock; so
+ * does the data at zsmalloc's classes when the budget counts that
+ * (tmem_config.budget TMEM_BUDGET_ZSMALLOC).
  *
  * Called by the page operations (tmem_ops.c), eviction (tmem_capacity.c)
  * and pool destruction (tmem_store.c); it calls down into the LRU, dedup,
@@ -35,13 +37,20 @@ static inline void *tmem_page_data(const struct tmem_page *p)
 void tmem_charge_page_data(struct tmem *tm, struct tmem_stripe *st, uint32_t len, int sign)
 {
     int64_t bytes = sign * (int64_t)tmem_memory_size_class(tm, len);
+    int64_t budget = tm->cfg.budget == TMEM_BUDGET_ZSMALLOC
+                         ? sign * (int64_t)tmem_memory_zsmalloc_size(tm, len)
+                         : 0;
 
     if (st) {
         st->pending_data_bytes += bytes;
         st->pending_payload_bytes += sign * (int64_t)len;
+        st->pending_budget_bytes += budget;
     } else {
         tmem_gauge_add(&tm->gauges, TMEM_G_DATA_BYTES, bytes);
         tmem_gauge_add(&tm->gauges, TMEM_G_PAYLOAD_BYTES, sign * (int64_t)len);
+        if (budget)
+            atomic_fetch_add_explicit(&tm->budget_data_bytes, (uint64_t)budget,
+                                      memory_order_relaxed);
     }
 }
 

@@ -76,6 +76,8 @@ static int tmem_config_check(struct tmem_config *cfg, uint32_t *shift)
         cfg->accept_threshold_percent = 90;
     if (cfg->accept_threshold_percent > 100)
         return -EINVAL;
+    if (cfg->budget != TMEM_BUDGET_ALLOCATOR && cfg->budget != TMEM_BUDGET_ZSMALLOC)
+        return -EINVAL;
     return 0;
 }
 

@@ -20,6 +20,20 @@
  * for a while) moves the least recently used frontswap pages to the swap
  * file (or into free RAM) and flushes them from tmem; in write-through
  * mode it only flushes (the file already has them).
+ * The zswap model (cfg.model, docs/swapsim.md "zswap mode") adds three
+ * rules of Linux 6.12+: loads are exclusive; an all-zero page is swapped
+ * out as a zero bit on its slot (the swap layer's zeromap: no store, no
+ * I/O) and swapped in by filling zeros, with frontswap on or off; and a
+ * store the pool refuses goes to the swap file, after which zswap's
+ * shrink worker runs at once, in this thread (zswap_writeback): the least
+ * recently stored entries (frontswap's order: with exclusive loads a load
+ * never refreshes an entry, it removes it) are loaded, written to their
+ * slots on the swap file and freed, until the store's budget use
+ * (tmem_budget_used) is below the accept threshold of its capacity. With
+ * a writeback pace the worker instead goes on at the following swap-outs,
+ * pace/100 entries each, while the store's hysteresis refuses every store
+ * (the kernel's worker runs beside reclaim, not before it). The pressure
+ * callback writes back the same way in this model, at once.
  *
  * Data structures: per-page arrays (frame, slot, version, flags, and an
  * 8-entry event history for mismatch reports); per-frame owner array, a
@@ -71,12 +85,16 @@ enum hist_event {
     EV_SHRINK_DROP,/* shrink flushed a frontswap copy also held elsewhere */
     EV_FREE_SLOT,
     EV_UNMAP,
+    EV_STORE_ZERO, /* swapped out as a zero slot (zswap model) */
+    EV_LOAD_ZERO,  /* swapped in from a zero slot */
+    EV_WRITEBACK,  /* zswap writeback moved it from the store to the file */
 };
 
 static const char *const ev_names[] = {
     "-",          "new",         "write",      "store-frontswap", "store-writethrough",
     "store-disk", "load-frontswap", "load-disk", "drop-clean",   "shrink-to-disk",
-    "shrink-to-ram", "shrink-flush", "free-slot", "unmap",
+    "shrink-to-ram", "shrink-flush", "free-slot", "unmap", "store-zero", "load-zero",
+    "writeback",
 };
 
 struct hist {
@@ -109,6 +127,9 @@ struct swapsim_guest {
     uint32_t nfree;
     uint8_t *scratch, *expect;
     struct swapsim_counters ctr;
+    uint64_t seen_no_room;       /* zswap: the pool's failed_puts_no_room so far */
+    bool worker_running;         /* zswap, writeback_pace: the shrink worker's turn */
+    uint64_t worker_credit;      /* its progress, in hundredths of an entry */
     uint64_t now;
     bool failed, off;
     int off_ret;
@@ -257,11 +278,30 @@ static void map_frame(struct swapsim_guest *g, uint32_t v, uint32_t f)
     guest_replace_insert(&g->rc, f);
 }
 
+static bool is_zswap(const struct swapsim_guest *g)
+{
+    return g->cfg.model == SWAPSIM_MODEL_ZSWAP;
+}
+
+/* Is the page all zeros? (the swap layer's check at swap-out) */
+static bool page_is_zero(const uint8_t *data, uint32_t size)
+{
+    uint64_t w;
+    for (uint32_t off = 0; off < size; off += sizeof(w)) {
+        memcpy(&w, data + off, sizeof(w));
+        if (w)
+            return false;
+    }
+    return true;
+}
+
 /*
  * Give back one frontswap page (the least recently used): the shrink step.
+ * to_ram: while free frames exist, a swapped page goes back into RAM
+ * instead of the swap file (zswap's writeback always writes).
  * Returns 1 (given back), 0 (nothing in frontswap) or -errno.
  */
-static int shrink_one(struct swapsim_guest *g)
+static int shrink_one(struct swapsim_guest *g, bool to_ram)
 {
     uint32_t s = swapsim_fsmap_oldest(g->fs, NULL);
     uint32_t v;
@@ -298,7 +338,7 @@ static int shrink_one(struct swapsim_guest *g)
     ret = verify(g, v, s, "frontswap (shrink)", g->scratch);
     if (ret != 0)
         return ret;
-    if (g->nfree > 0) {
+    if (to_ram && g->nfree > 0) {
         uint32_t f = g->free_frames[--g->nfree];
         memcpy(frame_data(g, f), g->scratch, g->page_size);
         map_frame(g, v, f);
@@ -317,15 +357,108 @@ static int shrink_one(struct swapsim_guest *g)
     ret = swapsim_fsmap_invalidate_page(g->fs, s);
     if (ret != 0)
         return fail(g, "shrink: invalidate of page %u slot %u failed (%s)", v, s, strerror(-ret));
-    hist_add(g, v, EV_SHRINK_DISK, s);
+    hist_add(g, v, to_ram ? EV_SHRINK_DISK : EV_WRITEBACK, s);
     return 1;
+}
+
+/* zswap's accept threshold in bytes of the store's capacity now
+ * (UINT64_MAX: no limit). */
+static uint64_t zswap_accept_bytes(struct swapsim_guest *g)
+{
+    uint64_t cap = tmem_capacity(tmem_client_store(g->client));
+    uint32_t pct = g->cfg.accept_threshold_percent ? g->cfg.accept_threshold_percent : 90;
+
+    if (cap == TMEM_CAPACITY_UNLIMITED)
+        return UINT64_MAX;
+    return cap / 100 * pct + cap % 100 * pct / 100;
+}
+
+/*
+ * zswap's shrink worker (mm/zswap.c shrink_worker, shrink_memcg_cb), in
+ * this thread: write back the least recently stored entries (load, write
+ * to the slot on the swap file, free), at most `most` of them, until the
+ * store's budget use is below the accept threshold or this guest holds
+ * nothing. Returns entries written back (>= 0) or -errno.
+ */
+static long zswap_writeback(struct swapsim_guest *g, uint64_t most)
+{
+    struct tmem *tm = tmem_client_store(g->client);
+    uint64_t target = zswap_accept_bytes(g);
+    long done = 0;
+
+    while ((uint64_t)done < most && tmem_budget_used(tm) >= target) {
+        int r = shrink_one(g, false);
+        if (r < 0)
+            return r;
+        if (r == 0)
+            break;
+        done++;
+        g->ctr.written_back_pages++;
+    }
+    return done;
+}
+
+/* Is the store below zswap's accept threshold (or this guest's pool
+ * empty), so that the shrink worker is done? */
+static bool zswap_worker_done(struct swapsim_guest *g)
+{
+    return swapsim_fsmap_pages(g->fs) == 0 ||
+           tmem_budget_used(tmem_client_store(g->client)) < zswap_accept_bytes(g);
+}
+
+/* zswap with a writeback pace: at a swap-out, the running shrink worker
+ * writes back what it has had time for (writeback_pace hundredths of an
+ * entry a swap-out), and stops below the threshold. Returns 0 or -errno. */
+static int zswap_worker_step(struct swapsim_guest *g)
+{
+    long n;
+
+    if (!g->worker_running)
+        return 0;
+    g->worker_credit += g->cfg.writeback_pace;
+    n = zswap_writeback(g, g->worker_credit / 100);
+    if (n < 0)
+        return (int)n;
+    g->worker_credit -= (uint64_t)n * 100;
+    if (zswap_worker_done(g)) {
+        g->worker_running = false;
+        g->worker_credit = 0;
+    }
+    return 0;
+}
+
+/* zswap: a store was refused. Count pool_limit_hit when the store found
+ * the pool at its limit (zswap_check_limits counts those, not the
+ * refusals of the hysteresis below the limit); then the shrink worker:
+ * at once to the threshold (writeback_pace 0), or started, to go on at
+ * the next swap-outs. */
+static int zswap_store_refused(struct swapsim_guest *g)
+{
+    struct tmem *tm = tmem_client_store(g->client);
+    struct tmem_stats st;
+    bool at_limit = tmem_budget_used(tm) >= tmem_capacity(tm);
+    long n;
+
+    if (tmem_pool_stats(g->client, g->pool, &st) == 0 &&
+        st.failed_puts_no_room != g->seen_no_room) {
+        at_limit = true;
+        g->seen_no_room = st.failed_puts_no_room;
+    }
+    if (at_limit)
+        g->ctr.pool_limit_hit++;
+    if (g->cfg.writeback_pace) {
+        g->worker_running = !zswap_worker_done(g);
+        return 0;
+    }
+    n = zswap_writeback(g, UINT64_MAX);
+    return n < 0 ? (int)n : 0;
 }
 
 static long shrink_locked(struct swapsim_guest *g, uint64_t pages)
 {
     long done = 0;
     while ((uint64_t)done < pages) {
-        int r = shrink_one(g);
+        int r = shrink_one(g, true);
         if (r < 0)
             return r;
         if (r == 0)
@@ -350,10 +483,7 @@ long swapsim_guest_shrink(struct swapsim_guest *g, uint64_t pages)
 
 static uint64_t store_usage(struct swapsim_guest *g)
 {
-    struct tmem_stats st;
-    if (tmem_stats(tmem_client_store(g->client), &st) != 0)
-        return 0;
-    return st.data_bytes + st.metadata_bytes;
+    return tmem_budget_used(tmem_client_store(g->client));
 }
 
 /*
@@ -375,6 +505,11 @@ static long pressure_cb(void *arg, struct tmem_client *c, int pool_id, uint64_t 
     if (g->off || g->failed || pool_id != g->pool)
         goto out;
     g->ctr.shrink_calls++;
+    if (is_zswap(g)) {
+        /* zswap: the shrink worker writes back to the accept threshold */
+        total = zswap_writeback(g, UINT64_MAX);
+        goto out;
+    }
     start = now = store_usage(g);
     while (start - now < bytes_wanted && swapsim_fsmap_pages(g->fs) > 0) {
         per_page = g->page_size;
@@ -407,7 +542,7 @@ static int selfshrink(struct swapsim_guest *g)
 
     while (swapsim_fsmap_oldest(g->fs, &touched) != SWAPSIM_NONE &&
            touched + g->cfg.selfshrink_age < g->now) {
-        int r = shrink_one(g);
+        int r = shrink_one(g, true);
         if (r < 0)
             return r;
         if (r == 0)
@@ -445,7 +580,17 @@ again:
     }
     g->pt_slot[v] = s;
     g->ctr.swap_outs++;
-    if (g->pool >= 0 && swapsim_fsmap_store(g->fs, s, frame_data(g, f), g->now) == 0) {
+    if (is_zswap(g) && g->pool >= 0 && !hooked) {
+        ret = zswap_worker_step(g); /* a paced worker's progress meanwhile */
+        if (ret != 0)
+            return ret;
+    }
+    if (is_zswap(g) && page_is_zero(frame_data(g, f), g->page_size)) {
+        /* the swap layer keeps it as a bit on its slot: no store, no I/O */
+        swapsim_swapdev_mark_zero(g->sd, s);
+        g->ctr.swpout_zero++;
+        hist_add(g, v, EV_STORE_ZERO, s);
+    } else if (g->pool >= 0 && swapsim_fsmap_store(g->fs, s, frame_data(g, f), g->now) == 0) {
         if (g->cfg.write_through) {
             ret = swapsim_swapdev_write(g->sd, s, frame_data(g, f));
             if (ret != 0)
@@ -461,6 +606,13 @@ again:
             return fail(g, "swap file write of slot %u failed: %s", s, strerror(-ret));
         count_disk_io(g, s, true);
         hist_add(g, v, EV_STORE_DISK, s);
+        if (is_zswap(g) && g->pool >= 0) {
+            /* the page is clean on the file: now zswap's shrink worker */
+            g->pt_flags[v] &= (uint8_t)~PT_DIRTY;
+            ret = zswap_store_refused(g);
+            if (ret != 0)
+                return ret;
+        }
     }
     g->pt_flags[v] &= (uint8_t)~PT_DIRTY;
     /* The page is now clean with a valid slot: a consistent state in which
@@ -504,6 +656,18 @@ static int fault_in(struct swapsim_guest *g, uint32_t v)
         return 0;
     }
     g->ctr.major_faults++;
+    if (swapsim_swapdev_is_zero(g->sd, s)) {
+        /* a zero slot: zeros, no store, no I/O; clean with its slot */
+        memset(data, 0, g->page_size);
+        g->ctr.swpin_zero++;
+        map_frame(g, v, f);
+        hist_add(g, v, EV_LOAD_ZERO, s);
+        ret = verify(g, v, s, "zero slot", data);
+        if (ret != 0)
+            return ret;
+        g->pt_flags[v] &= (uint8_t)~PT_DIRTY;
+        return 0;
+    }
     bool on_disk = swapsim_swapdev_on_disk(g->sd, s);
     bool from_fs = false;
     if (swapsim_fsmap_holds(g->fs, s)) {
@@ -615,6 +779,19 @@ int swapsim_guest_create(const struct swapsim_guest_config *gc, struct tmem_clie
         error_text_set(err, errlen, "guest: frontswap needs a tmem client");
         return -EINVAL;
     }
+    if (gc->model != SWAPSIM_MODEL_FRONTSWAP && gc->model != SWAPSIM_MODEL_ZSWAP) {
+        error_text_set(err, errlen, "guest: unknown model %d", (int)gc->model);
+        return -EINVAL;
+    }
+    if (gc->model == SWAPSIM_MODEL_ZSWAP && gc->write_through) {
+        error_text_set(err, errlen, "guest: the zswap model has no write-through mode");
+        return -EINVAL;
+    }
+    if (gc->accept_threshold_percent > 100) {
+        error_text_set(err, errlen, "guest: accept threshold %u%% is above 100%%",
+                       gc->accept_threshold_percent);
+        return -EINVAL;
+    }
     if ((gc->exclusive_loads || gc->write_through) && !gc->frontswap) {
         error_text_set(err, errlen, "guest: exclusive loads and write-through need frontswap");
         return -EINVAL;
@@ -637,6 +814,8 @@ int swapsim_guest_create(const struct swapsim_guest_config *gc, struct tmem_clie
         pthread_mutexattr_destroy(&attr);
     }
     g->cfg = *gc;
+    if (gc->model == SWAPSIM_MODEL_ZSWAP && gc->frontswap)
+        g->cfg.exclusive_loads = true; /* zswap_load frees the entry */
     snprintf(g->name, sizeof(g->name), "%s", gc->name ? gc->name : "guest");
     g->cfg.name = g->name;
     if (g->cfg.selfshrink_interval == 0)
@@ -701,7 +880,8 @@ int swapsim_guest_create(const struct swapsim_guest_config *gc, struct tmem_clie
         g->dev = &g->own_dev;
     }
     if (g->client) {
-        uint32_t flags = TMEM_POOL_PERSIST | (gc->exclusive_loads ? TMEM_POOL_EXCLUSIVE_GETS : 0);
+        uint32_t flags =
+            TMEM_POOL_PERSIST | (g->cfg.exclusive_loads ? TMEM_POOL_EXCLUSIVE_GETS : 0);
         ret = tmem_new_pool(g->client, flags, NULL);
         if (ret < 0) {
             error_text_set(err, errlen, "guest %s: cannot create the frontswap pool: %s",
@@ -711,7 +891,7 @@ int swapsim_guest_create(const struct swapsim_guest_config *gc, struct tmem_clie
         g->pool = ret;
     }
     ret = swapsim_fsmap_create(slots, g->pool >= 0 ? g->client : NULL, g->pool, gc->swap_type,
-                               gc->exclusive_loads, &g->ctr, &g->fs);
+                               g->cfg.exclusive_loads, &g->ctr, &g->fs);
     if (ret != 0)
         goto nomem;
     if (g->pool >= 0)
@@ -752,7 +932,11 @@ int swapsim_guest_swapoff(struct swapsim_guest *g)
         if (g->pt_frame[v] == SWAPSIM_NONE) {
             bool on_disk = swapsim_swapdev_on_disk(g->sd, s);
             const char *src = "swap file";
-            if (swapsim_fsmap_holds(g->fs, s)) {
+            if (swapsim_swapdev_is_zero(g->sd, s)) {
+                memset(g->scratch, 0, g->page_size);
+                g->ctr.swpin_zero++;
+                src = "zero slot";
+            } else if (swapsim_fsmap_holds(g->fs, s)) {
                 r = swapsim_fsmap_load(g->fs, s, g->scratch, g->now);
                 if (r == 0) {
                     src = "frontswap";
@@ -812,6 +996,12 @@ void swapsim_guest_counters(struct swapsim_guest *g, struct swapsim_counters *ou
     pthread_mutex_lock(&g->lock);
     g->ctr.slots_used = g->sd ? swapsim_swapdev_used(g->sd) : 0;
     g->ctr.frontswap_pages = g->fs ? swapsim_fsmap_pages(g->fs) : 0;
+    g->ctr.stored_incompressible_pages = 0;
+    if (g->pool >= 0 && !g->off) {
+        struct tmem_stats st;
+        if (tmem_pool_stats(g->client, g->pool, &st) == 0)
+            g->ctr.stored_incompressible_pages = st.pages_raw;
+    }
     g->ctr.resident_pages = g->cfg.ram_pages - g->nfree;
     *out = g->ctr;
     pthread_mutex_unlock(&g->lock);
@@ -858,8 +1048,9 @@ int swapsim_guest_check(struct swapsim_guest *g, char *err, size_t errlen)
             continue;
         slots++;
         bool on_disk = swapsim_swapdev_on_disk(g->sd, s), held = swapsim_fsmap_holds(g->fs, s);
+        bool zero = swapsim_swapdev_is_zero(g->sd, s);
         if (!swapsim_swapdev_in_use(g->sd, s) || swapsim_swapdev_owner(g->sd, s) != v ||
-            (!on_disk && !held)) {
+            (!on_disk && !held && !zero) || (zero && (on_disk || held || !is_zswap(g)))) {
             error_text_set(err, errlen, "page %u: slot %u allocated=%d owner=%u on disk=%d "
                            "in frontswap=%d", v, s, swapsim_swapdev_in_use(g->sd, s),
                            swapsim_swapdev_owner(g->sd, s), on_disk, held);

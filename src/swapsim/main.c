@@ -41,9 +41,28 @@ static void usage(FILE *f)
 "  --ram SIZE            guest RAM (default 64M)\n"
 "  --wss SIZE            address space / working set (default 256M)\n"
 "  --swap SIZE           swap file size (default: the address space)\n"
-"  --guests N            guests sharing the store, one thread each (default 1)\n"
+"  --guests N            guests sharing the store (default 1), stepped round\n"
+"                        robin by one thread, one access each in turn:\n"
+"                        repeatable\n"
+"  --concurrent          several guests run one thread each instead,\n"
+"                        interleaved by the scheduler (not repeatable; stress)\n"
 "  --reclaim clock|lru   page replacement (default clock)\n"
 "  --swap-dir DIR        where the swap files go (default $TMPDIR or /tmp)\n"
+"Swap layer model:\n"
+"  --model frontswap|zswap  frontswap (default) or Linux 6.12+'s zswap: exclusive\n"
+"                        loads, zero pages kept by the swap layer, at the pool\n"
+"                        limit refusal and writeback of the oldest entries to\n"
+"                        the accept threshold, the budget counted as zswap's\n"
+"                        zsmalloc pool, no same-filled pages, no dedup, raw\n"
+"                        pages only when compression does not shrink them;\n"
+"                        compressor lzo unless --compressor says otherwise\n"
+"  --accept-threshold PCT  zswap's accept_threshold_percent (default 90): after\n"
+"                        the limit, stores are refused (and zswap writes back)\n"
+"                        until usage is below PCT%% of the capacity; also\n"
+"                        --hysteresis's threshold\n"
+"  --writeback-pace N    zswap: the shrink worker writes back N/100 entries per\n"
+"                        swap-out after a refusal, every store refused until\n"
+"                        it is below the threshold (default 0: all at once)\n"
 "Frontswap modes:\n"
 "  --exclusive-loads     a load frees the tmem copy (page returns dirty)\n"
 "  --write-through       every frontswap page is also written to the swap file\n"
@@ -54,7 +73,8 @@ static void usage(FILE *f)
 "                        '300000:32M,600000:0:swapout' (':swapout' = fire inside\n"
 "                        the next swap-out of guest 0)\n"
 "  --page-size N         page size in bytes (default 4096)\n"
-"  --compressor NAME     lz4 (default), zstd, zstd:LEVEL (1..19) or none\n"
+"  --compressor NAME     lz4 (default; zswap model: lzo), lzo, zstd,\n"
+"                        zstd:LEVEL (1..19) or none\n"
 "  --no-compress (= --compressor none), --no-dedup, --no-same-filled,\n"
 "  --hysteresis\n"
 "Workload:\n"
@@ -96,7 +116,7 @@ enum {
     O_CAPACITY, O_SCHEDULE, O_PAGESIZE, O_COMPRESSOR, O_NOCOMPRESS, O_NODEDUP, O_NOSAME, O_HYST,
     O_WORKLOAD, O_TRACE, O_RECORD, O_ACCESSES, O_ALPHA, O_WRITES, O_UNMAPS, O_PHASEPAGES, O_PHASELEN,
     O_CONTENT, O_SEED, O_DEVICE, O_COST, O_NOBASE, O_JSON, O_CSV, O_SAMPLE, O_BENCH, O_QUIET,
-    O_HELP,
+    O_HELP, O_MODEL, O_ACCEPT, O_CONCURRENT, O_WBPACE,
 };
 
 static const struct option options[] = {
@@ -137,6 +157,10 @@ static const struct option options[] = {
     {"bench", no_argument, NULL, O_BENCH},
     {"quiet", no_argument, NULL, O_QUIET},
     {"help", no_argument, NULL, O_HELP},
+    {"model", required_argument, NULL, O_MODEL},
+    {"accept-threshold", required_argument, NULL, O_ACCEPT},
+    {"concurrent", no_argument, NULL, O_CONCURRENT},
+    {"writeback-pace", required_argument, NULL, O_WBPACE},
     {NULL, 0, NULL, 0},
 };
 
@@ -216,6 +240,9 @@ struct cli {
     uint64_t ram, wss, swap;
     const char *json, *csv;
     bool bench, sample_set, workload_set, quiet;
+    enum swapsim_model model;
+    bool compressor_set;     /* --compressor / --no-compress given */
+    uint32_t accept;         /* --accept-threshold (0: not given) */
 };
 
 /* An output file (--json, --csv), opened before the run so that a path
@@ -342,10 +369,30 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
             break;
         case O_COMPRESSOR:
             if (tmem_compressor_parse(a, &cfg->tmem.compressor, &cfg->tmem.compress_level))
-                return bad("compressor", a, "expected lz4, zstd, zstd:LEVEL (1 to 19) or none");
+                return bad("compressor", a,
+                           "expected lz4, lzo, zstd, zstd:LEVEL (1 to 19) or none");
+            cli->compressor_set = true;
             break;
         case O_NOCOMPRESS:
             cfg->tmem.compressor = TMEM_COMPRESSOR_NONE;
+            cli->compressor_set = true;
+            break;
+        case O_MODEL:
+            if (swapsim_model_parse(a, &cli->model))
+                return bad("model", a, "expected frontswap or zswap");
+            break;
+        case O_ACCEPT:
+            if (parse_u64_arg(a, &v, 1, 100))
+                return bad("accept-threshold", a, "expected a percentage from 1 to 100");
+            cli->accept = (uint32_t)v;
+            break;
+        case O_CONCURRENT:
+            cfg->concurrent = true;
+            break;
+        case O_WBPACE:
+            if (parse_u64_arg(a, &v, 0, 1000000))
+                return bad("writeback-pace", a, "expected entries per 100 swap-outs, 0 to 1000000");
+            cfg->guest.writeback_pace = (uint32_t)v;
             break;
         case O_NODEDUP:
             cfg->tmem.dedup = false;
@@ -469,6 +516,28 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
         fprintf(stderr, "tmem-swapsim: unexpected argument '%s' (see --help)\n", argv[optind]);
         return EXIT_USAGE;
     }
+    if (cli->model == SWAPSIM_MODEL_ZSWAP && cfg->guest.write_through) {
+        fprintf(stderr, "tmem-swapsim: --model zswap and --write-through cannot be used "
+                        "together: zswap writes pages to the swap file only at writeback "
+                        "(see --help)\n");
+        return EXIT_USAGE;
+    }
+    if (cli->model != SWAPSIM_MODEL_ZSWAP && cfg->guest.writeback_pace) {
+        fprintf(stderr, "tmem-swapsim: --writeback-pace needs --model zswap (see --help)\n");
+        return EXIT_USAGE;
+    }
+    if (cli->model == SWAPSIM_MODEL_ZSWAP) {
+        /* the model's store, keeping a compressor the user chose */
+        enum tmem_compressor compressor = cfg->tmem.compressor;
+        int level = cfg->tmem.compress_level;
+        swapsim_config_set_model(cfg, cli->model);
+        if (cli->compressor_set) {
+            cfg->tmem.compressor = compressor;
+            cfg->tmem.compress_level = level;
+        }
+    }
+    if (cli->accept)
+        cfg->tmem.accept_threshold_percent = cli->accept;
     return 0;
 }
 

@@ -78,6 +78,8 @@ static void device_line(FILE *f, const struct swapsim_counters *c)
 
 static const char *mode_name(const struct swapsim_config *cfg)
 {
+    if (cfg->guest.model == SWAPSIM_MODEL_ZSWAP)
+        return "zswap";
     if (cfg->guest.write_through)
         return cfg->guest.exclusive_loads ? "write-through, exclusive loads" : "write-through";
     return cfg->guest.exclusive_loads ? "exclusive loads" : "default";
@@ -121,6 +123,10 @@ void swapsim_report_text(FILE *f, const struct swapsim_config *cfg,
         fprintf(f, "    without frontswap: ");
         device_line(f, b);
     }
+    if (cfg->guest.model == SWAPSIM_MODEL_ZSWAP)
+        fprintf(f, "  zswap: pool limit hit %" PRIu64 ", written back %" PRIu64
+                   "; zero pages: swpout_zero %" PRIu64 ", swpin_zero %" PRIu64 "\n",
+                t->pool_limit_hit, t->written_back_pages, t->swpout_zero, t->swpin_zero);
     fprintf(f, "  shrink: calls %" PRIu64 ", pages returned %" PRIu64 " (%" PRIu64
                " into RAM), self-shrink pages %" PRIu64 "\n",
             t->shrink_calls, t->shrink_pages, t->shrink_to_ram, t->selfshrink_pages);
@@ -171,6 +177,33 @@ static json_t *json_counters(const struct swapsim_counters *c)
     return object;
 }
 
+/* The store at the end of the run, before swapoff, as "store_at_end":
+ * what it held and what its budget counted (for a pool's compression
+ * ratio: pages * page size / budget_used_bytes). */
+static json_t *json_store(const struct tmem_stats *st, uint64_t budget_used)
+{
+    json_t *store = json_object();
+    int bad = !store;
+
+    if (bad)
+        return NULL;
+    bad |= stats_json_set(store, "pages", stats_json_u64(st->pages));
+    bad |= stats_json_set(store, "pages_raw", stats_json_u64(st->pages_raw));
+    bad |= stats_json_set(store, "pages_compressed", stats_json_u64(st->pages_compressed));
+    bad |= stats_json_set(store, "pages_same_filled", stats_json_u64(st->pages_same_filled));
+    bad |= stats_json_set(store, "pages_deduplicated", stats_json_u64(st->pages_deduplicated));
+    bad |= stats_json_set(store, "compressed_payload_bytes",
+                          stats_json_u64(st->compressed_payload_bytes));
+    bad |= stats_json_set(store, "data_bytes", stats_json_u64(st->data_bytes));
+    bad |= stats_json_set(store, "metadata_bytes", stats_json_u64(st->metadata_bytes));
+    bad |= stats_json_set(store, "budget_used_bytes", stats_json_u64(budget_used));
+    if (bad) {
+        json_decref(store);
+        return NULL;
+    }
+    return store;
+}
+
 /* The run's settings, as "config". */
 static json_t *json_config(const struct swapsim_config *cfg, const struct swapsim_result *res)
 {
@@ -185,6 +218,17 @@ static json_t *json_config(const struct swapsim_config *cfg, const struct swapsi
     bad |= stats_json_set(config, "workload", stats_json_string(
         cfg->trace_path ? "trace" : swapsim_gen_kind_name(cfg->gen.kind)));
     bad |= stats_json_set(config, "mode", stats_json_string(mode_name(cfg)));
+    bad |= stats_json_set(config, "model", stats_json_string(swapsim_model_name(cfg->guest.model)));
+    bad |= stats_json_set(config, "compressor",
+                          stats_json_string(tmem_compressor_name(cfg->tmem.compressor)));
+    bad |= stats_json_set(config, "budget", stats_json_string(
+        cfg->tmem.budget == TMEM_BUDGET_ZSMALLOC ? "zsmalloc" : "allocator"));
+    bad |= stats_json_set(config, "hysteresis", json_boolean(cfg->tmem.hysteresis));
+    bad |= stats_json_set(config, "accept_threshold_percent",
+                          stats_json_u64(cfg->tmem.accept_threshold_percent
+                                             ? cfg->tmem.accept_threshold_percent : 90));
+    bad |= stats_json_set(config, "writeback_pace", stats_json_u64(cfg->guest.writeback_pace));
+    bad |= stats_json_set(config, "concurrent", json_boolean(cfg->concurrent && res->guests > 1));
     bad |= stats_json_set(config, "capacity_bytes", stats_json_limit(cfg->tmem.capacity_bytes));
     bad |= stats_json_set(config, "events", stats_json_u64(cfg->nevents));
     bad |= stats_json_set(config, "accesses", stats_json_u64(cfg->gen.accesses));
@@ -241,6 +285,7 @@ json_t *swapsim_report_json_object(const struct swapsim_config *cfg,
                                               : 0.0, 1));
     bad |= stats_json_set(root, "store_pages_after_swapoff",
                           stats_json_u64(res->store_pages_after));
+    bad |= stats_json_set(root, "store_at_end", json_store(&res->store, res->store_budget_used));
     bad |= stats_json_set(root, "total", json_counters(&res->total));
     if (res->have_baseline)
         bad |= stats_json_set(root, "baseline", json_counters(&res->baseline));

@@ -17,15 +17,24 @@
  * Progress (cfg->progress, for a status line): each guest adds what it did
  * every SWAPSIM_PROGRESS_STEP accesses and when it stops.
  * Data structures: a run context (the store, the device, per guest: client,
- * guest, workload, samples) living for one run. Threads: one per guest when
- * there are several; guest 0's thread fires the capacity schedule (so events
- * keep their place in guest 0's access stream) and applies the capacity
- * records of a trace (SWAPSIM_CAPACITY accesses: tmem_set_capacity before
- * its next access; not counted as accesses; other guests, and the
- * baseline run, which has no store, skip them). The schedule cursor is
- * touched by that thread only; an atomic stop flag ends every guest after an
- * error. The device is thread-safe (its own lock); cfg->progress is relaxed
- * atomics (read by another thread).
+ * guest, workload, samples) living for one run. A guest moves by steps
+ * (step(): one access, after the capacity events and records before it).
+ * Guest 0's steps fire the capacity schedule (so events keep their place
+ * in guest 0's access stream) and apply the capacity records of a trace
+ * (SWAPSIM_CAPACITY accesses: tmem_set_capacity before its next access;
+ * not counted as accesses; other guests, and the baseline run, which has
+ * no store, skip them).
+ * Threads: by default none of its own: the calling thread steps the
+ * guests round robin, one access of each in guest order (a guest whose
+ * workload ended drops out), so every store call, allocation and capacity
+ * event comes in the same order every time and a run repeats exactly
+ * (the core's memory shards follow the thread: one thread, one shard).
+ * With cfg->concurrent and several guests, one thread per guest runs its
+ * steps freely: guest 0's thread fires the events, the interleaving (and
+ * so the counters) follows the scheduler. The schedule cursor is touched
+ * by guest 0's steps only; an atomic stop flag ends every guest after an
+ * error. The device is thread-safe (its own lock); cfg->progress is
+ * relaxed atomics (read by another thread).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -39,6 +48,43 @@
 #include "guest/device.h"
 #include "swapsim/swapsim.h"
 #include "swapsim/swapsim_internal.h"
+
+int swapsim_model_parse(const char *text, enum swapsim_model *out)
+{
+    if (strcmp(text, "frontswap") == 0)
+        *out = SWAPSIM_MODEL_FRONTSWAP;
+    else if (strcmp(text, "zswap") == 0)
+        *out = SWAPSIM_MODEL_ZSWAP;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+const char *swapsim_model_name(enum swapsim_model model)
+{
+    switch (model) {
+    case SWAPSIM_MODEL_FRONTSWAP:
+        return "frontswap";
+    case SWAPSIM_MODEL_ZSWAP:
+        return "zswap";
+    }
+    return NULL;
+}
+
+void swapsim_config_set_model(struct swapsim_config *cfg, enum swapsim_model model)
+{
+    cfg->guest.model = model;
+    if (model != SWAPSIM_MODEL_ZSWAP)
+        return;
+    cfg->guest.exclusive_loads = true;          /* zswap_load frees the entry */
+    cfg->tmem.budget = TMEM_BUDGET_ZSMALLOC;    /* zswap_total_pages: the zpool */
+    cfg->tmem.same_filled = false;              /* gone from zswap in 6.12 */
+    cfg->tmem.dedup = false;                    /* zswap has none */
+    cfg->tmem.compress_threshold = cfg->tmem.page_size ? cfg->tmem.page_size : 4096;
+    cfg->tmem.hysteresis = true;                /* zswap_pool_reached_full */
+    cfg->tmem.compressor = TMEM_COMPRESSOR_LZO; /* this kernel's zswap compressor */
+    cfg->tmem.compress_level = 0;
+}
 
 void swapsim_config_init(struct swapsim_config *cfg)
 {
@@ -244,18 +290,26 @@ static void show_progress(struct run_guest *rg)
     rg->shown_faults = faults;
 }
 
-static void *drive(void *arg)
+/*
+ * One step of rg: fire guest 0's due events, apply the capacity records
+ * before its next access, then do that access (counted, sampled). Returns
+ * 1 when an access was done, 0 when rg is done (its workload ended, the
+ * run was interrupted or stopped, or it failed: then rg->ret and rg->err
+ * are set and the stop flag too).
+ */
+static int step(struct run_guest *rg)
 {
-    struct run_guest *rg = arg;
     struct run_ctx *ctx = rg->ctx;
     struct swapsim_access acc;
-    uint64_t n = 0;
+    uint64_t n = rg->done;
     int r;
 
-    while (!atomic_load(&ctx->stop)) {
+    for (;;) {
+        if (atomic_load(&ctx->stop))
+            return 0;
         if (ctx->cfg->interrupt && atomic_load(ctx->cfg->interrupt)) {
             atomic_store(&ctx->interrupted, 1);
-            break;
+            return 0;
         }
         if (rg->index == 0) {
             ctx->pos = n;
@@ -263,44 +317,72 @@ static void *drive(void *arg)
         }
         r = swapsim_workload_next(rg->wl, &acc);
         if (r == 0)
-            break;
+            return 0;
         if (r < 0) {
             rg->ret = r;
             snprintf(rg->err, sizeof(rg->err), "%s", swapsim_workload_error(rg->wl));
             goto fail;
         }
-        if (acc.op == SWAPSIM_CAPACITY) {
-            if (rg->index == 0 && ctx->tm)
-                tmem_set_capacity(ctx->tm, acc.bytes);
-            continue;
-        }
-        r = swapsim_guest_access(rg->guest, &acc);
-        if (r != 0) {
-            rg->ret = r;
-            if (r == -EINVAL)
-                snprintf(rg->err, sizeof(rg->err), "access %" PRIu64 ": page %u out of range",
-                         n, acc.vpage);
-            else
-                snprintf(rg->err, sizeof(rg->err), "%s", swapsim_guest_error(rg->guest));
-            goto fail;
-        }
-        n++;
-        rg->done = n;
-        if (ctx->cfg->progress && n % SWAPSIM_PROGRESS_STEP == 0)
-            show_progress(rg);
-        if (ctx->cfg->sample_every && n % ctx->cfg->sample_every == 0 && ctx->frontswap &&
-            add_sample(rg, n) != 0) {
-            rg->ret = -ENOMEM;
-            snprintf(rg->err, sizeof(rg->err), "out of memory for samples");
-            goto fail;
-        }
+        if (acc.op != SWAPSIM_CAPACITY)
+            break;
+        if (rg->index == 0 && ctx->tm)
+            tmem_set_capacity(ctx->tm, acc.bytes);
     }
-    if (ctx->cfg->progress)
+    r = swapsim_guest_access(rg->guest, &acc);
+    if (r != 0) {
+        rg->ret = r;
+        if (r == -EINVAL)
+            snprintf(rg->err, sizeof(rg->err), "access %" PRIu64 ": page %u out of range", n,
+                     acc.vpage);
+        else
+            snprintf(rg->err, sizeof(rg->err), "%s", swapsim_guest_error(rg->guest));
+        goto fail;
+    }
+    n++;
+    rg->done = n;
+    if (ctx->cfg->progress && n % SWAPSIM_PROGRESS_STEP == 0)
         show_progress(rg);
-    return NULL;
+    if (ctx->cfg->sample_every && n % ctx->cfg->sample_every == 0 && ctx->frontswap &&
+        add_sample(rg, n) != 0) {
+        rg->ret = -ENOMEM;
+        snprintf(rg->err, sizeof(rg->err), "out of memory for samples");
+        goto fail;
+    }
+    return 1;
 fail:
     atomic_store(&ctx->stop, 1);
+    return 0;
+}
+
+/* A guest's own thread (--concurrent): its steps until it is done. */
+static void *drive(void *arg)
+{
+    struct run_guest *rg = arg;
+
+    while (step(rg) == 1)
+        ;
+    if (rg->ctx->cfg->progress)
+        show_progress(rg);
     return NULL;
+}
+
+/* Every guest in this thread, round robin: one step of each in guest
+ * order, a guest that is done dropping out, until all are. */
+static void drive_round_robin(struct run_ctx *ctx)
+{
+    uint32_t guests = ctx->cfg->guests, active = guests;
+    bool done[SWAPSIM_MAX_GUESTS] = {false};
+
+    while (active > 0) {
+        for (uint32_t i = 0; i < guests; i++) {
+            if (done[i] || step(&ctx->rg[i]) == 1)
+                continue;
+            done[i] = true;
+            active--;
+            if (ctx->cfg->progress)
+                show_progress(&ctx->rg[i]);
+        }
+    }
 }
 
 static double now_seconds(void)
@@ -357,6 +439,7 @@ static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swa
         gc.swapout_hook = (i == 0 && frontswap) ? swapout_hook : NULL;
         gc.hook_arg = &ctx;
         gc.device = &ctx.device;
+        gc.accept_threshold_percent = cfg->tmem.accept_threshold_percent;
         if (frontswap) {
             rg->client = tmem_client_create(ctx.tm, name);
             if (!rg->client) {
@@ -393,8 +476,8 @@ static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swa
         atomic_store(&p->run, frontswap ? 1 : 2);
     }
     t0 = now_seconds();
-    if (cfg->guests == 1) {
-        drive(&ctx.rg[0]);
+    if (cfg->guests == 1 || !cfg->concurrent) {
+        drive_round_robin(&ctx);
     } else {
         for (; started < cfg->guests; started++) {
             if (pthread_create(&threads[started], NULL, drive, &ctx.rg[started]) != 0) {
@@ -424,8 +507,10 @@ static int run_once(const struct swapsim_config *cfg, bool frontswap, struct swa
             goto out;
         }
     }
-    if (frontswap)
+    if (frontswap) {
         tmem_stats(ctx.tm, &res->store);
+        res->store_budget_used = tmem_budget_used(ctx.tm);
+    }
     memset(sum, 0, sizeof(*sum));
     for (uint32_t i = 0; i < cfg->guests; i++) {
         struct swapsim_counters c;

@@ -10,11 +10,14 @@
  * virtual page owns it (set by alloc, cleared by free) and whether the file
  * holds the slot's page (set by a write, cleared by free): the guest's swap
  * state, written only here. Whether frontswap holds a copy is frontswap's
- * own record (fsmap.c), not the device's.
+ * own record (fsmap.c), not the device's. A slot may instead be marked
+ * zero (the kernel's per-slot zeromap, mm/swapfile.c, since 6.12): its
+ * page is all zeros, kept as that bit alone, with no I/O (set by
+ * mark_zero, cleared by free or a write).
  * Data structures: a bitmap of allocated slots (64 per word) and a next-fit
  * hint (the word of the last allocation), like the kernel's swap_map scan;
  * a count of slots in use; the slot table: an owner array (virtual page or
- * SWAPSIM_NONE) and an on-disk bitmap, both indexed by slot.
+ * SWAPSIM_NONE), an on-disk bitmap and a zero bitmap, indexed by slot.
  * Locking: none; the owning guest calls it under its own lock.
  */
 #include <errno.h>
@@ -34,6 +37,7 @@ struct swapsim_swapdev {
     uint32_t nwords, hint;
     uint64_t *bitmap;  /* [nwords] allocated slots */
     uint64_t *on_disk; /* [nwords] slots whose page the file holds */
+    uint64_t *zero;    /* [nwords] slots whose page is all zeros (no I/O) */
     uint32_t *owner;   /* [slots] virtual page owning the slot, or SWAPSIM_NONE */
 };
 
@@ -67,8 +71,9 @@ int swapsim_swapdev_create(const char *dir, uint32_t slots, uint32_t page_size,
     sd->nwords = (slots + 63) / 64;
     sd->bitmap = calloc(sd->nwords, sizeof(uint64_t));
     sd->on_disk = calloc(sd->nwords, sizeof(uint64_t));
+    sd->zero = calloc(sd->nwords, sizeof(uint64_t));
     sd->owner = malloc((size_t)slots * sizeof(uint32_t));
-    if (!sd->bitmap || !sd->on_disk || !sd->owner)
+    if (!sd->bitmap || !sd->on_disk || !sd->zero || !sd->owner)
         goto nomem;
     for (uint32_t i = 0; i < slots; i++)
         sd->owner[i] = SWAPSIM_NONE;
@@ -111,6 +116,7 @@ void swapsim_swapdev_destroy(struct swapsim_swapdev *sd)
         close(sd->fd);
     free(sd->bitmap);
     free(sd->on_disk);
+    free(sd->zero);
     free(sd->owner);
     free(sd);
 }
@@ -143,6 +149,7 @@ int swapsim_swapdev_free(struct swapsim_swapdev *sd, uint32_t slot)
         return -EINVAL;
     sd->bitmap[slot / 64] &= ~(1ULL << (slot % 64));
     sd->on_disk[slot / 64] &= ~(1ULL << (slot % 64));
+    sd->zero[slot / 64] &= ~(1ULL << (slot % 64));
     sd->owner[slot] = SWAPSIM_NONE;
     sd->used--;
     return 0;
@@ -161,6 +168,19 @@ uint32_t swapsim_swapdev_owner(const struct swapsim_swapdev *sd, uint32_t slot)
 bool swapsim_swapdev_on_disk(const struct swapsim_swapdev *sd, uint32_t slot)
 {
     return slot < sd->slots && swapsim_swapdev_bit(sd->on_disk, slot);
+}
+
+int swapsim_swapdev_mark_zero(struct swapsim_swapdev *sd, uint32_t slot)
+{
+    if (!swapsim_swapdev_in_use(sd, slot))
+        return -EINVAL;
+    sd->zero[slot / 64] |= 1ULL << (slot % 64);
+    return 0;
+}
+
+bool swapsim_swapdev_is_zero(const struct swapsim_swapdev *sd, uint32_t slot)
+{
+    return slot < sd->slots && swapsim_swapdev_bit(sd->zero, slot);
 }
 
 uint32_t swapsim_swapdev_used(const struct swapsim_swapdev *sd)
@@ -198,8 +218,10 @@ static int swapsim_swapdev_transfer(struct swapsim_swapdev *sd, uint32_t slot, c
 int swapsim_swapdev_write(struct swapsim_swapdev *sd, uint32_t slot, const void *page)
 {
     int ret = swapsim_swapdev_transfer(sd, slot, (char *)(uintptr_t)page, true);
-    if (ret == 0)
+    if (ret == 0) {
         sd->on_disk[slot / 64] |= 1ULL << (slot % 64);
+        sd->zero[slot / 64] &= ~(1ULL << (slot % 64));
+    }
     return ret;
 }
 

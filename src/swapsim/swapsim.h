@@ -103,6 +103,12 @@ bool swapsim_swapdev_in_use(const struct swapsim_swapdev *sd, uint32_t slot);
 uint32_t swapsim_swapdev_owner(const struct swapsim_swapdev *sd, uint32_t slot);
 /* True if the file holds slot's page: written since it was allocated. */
 bool swapsim_swapdev_on_disk(const struct swapsim_swapdev *sd, uint32_t slot);
+/* Mark an allocated slot zero: its page is all zeros, held as this bit
+ * alone (the kernel's swap zeromap): no I/O, no store. Cleared by free and
+ * by a write. Returns 0, or -EINVAL (slot not allocated). */
+int swapsim_swapdev_mark_zero(struct swapsim_swapdev *sd, uint32_t slot);
+/* True if slot is marked zero. */
+bool swapsim_swapdev_is_zero(const struct swapsim_swapdev *sd, uint32_t slot);
 /* Number of allocated slots / total slots. */
 uint32_t swapsim_swapdev_used(const struct swapsim_swapdev *sd);
 uint32_t swapsim_swapdev_slots(const struct swapsim_swapdev *sd);
@@ -224,6 +230,28 @@ void swapsim_workload_destroy(struct swapsim_workload *w);
 
 struct swapsim_guest;
 
+/*
+ * Which swap layer the guest models (docs/swapsim.md, "zswap mode"):
+ *  - SWAPSIM_MODEL_FRONTSWAP (default): frontswap in front of the swap
+ *    file, as the modes (exclusive loads, write-through) say.
+ *  - SWAPSIM_MODEL_ZSWAP: Linux 6.12+'s swap layer and zswap: loads are
+ *    exclusive; all-zero pages are kept by the swap layer as a per-slot
+ *    bit (no store, no I/O; swpout_zero, swpin_zero), also with frontswap
+ *    off; a store the pool refuses goes to the swap file and then zswap's
+ *    shrink worker runs at once, writing back the least recently stored
+ *    entries until the store's budget use is below accept_threshold_percent
+ *    of its capacity (written_back_pages, pool_limit_hit). The store
+ *    itself is configured by swapsim_config_set_model.
+ */
+enum swapsim_model {
+    SWAPSIM_MODEL_FRONTSWAP = 0,
+    SWAPSIM_MODEL_ZSWAP,
+};
+/* Parse "frontswap" or "zswap": 0 or -EINVAL. */
+int swapsim_model_parse(const char *text, enum swapsim_model *out);
+/* "frontswap" or "zswap" (NULL outside the enum). */
+const char *swapsim_model_name(enum swapsim_model model);
+
 /* Called by the guest in the middle of a swap-out (page stored, frame not
  * yet released), with the guest's lock released: used to inject capacity
  * changes, i.e. shrink requests, at the worst moment. */
@@ -240,6 +268,16 @@ struct swapsim_guest_config {
     const char *swap_dir;    /* NULL: $TMPDIR or /tmp */
     enum guest_replace_policy reclaim; /* which frame to evict (default CLOCK) */
     bool frontswap;          /* false: plain swap (the baseline) */
+    enum swapsim_model model; /* SWAPSIM_MODEL_ZSWAP implies exclusive_loads
+                                 (when frontswap is on) and keeps zero pages
+                                 in the swap layer (also when it is off) */
+    uint32_t accept_threshold_percent; /* zswap: write back until the store's
+                                 budget use is below this share of its
+                                 capacity (1..100; 0 = 90) */
+    uint32_t writeback_pace;  /* zswap: 0 (default): after a refusal the shrink
+                                 worker writes back to the threshold at once;
+                                 N: it writes back N/100 entries per swap-out
+                                 from then on, every store refused meanwhile */
     bool exclusive_loads;    /* TMEM_POOL_EXCLUSIVE_GETS: a load frees the copy */
     bool write_through;      /* every frontswap page also written to the file */
     uint64_t selfshrink_age; /* give back frontswap pages not touched for this
@@ -281,12 +319,18 @@ void swapsim_guest_config_init(struct swapsim_guest_config *gc, uint32_t ram_pag
     X(clean_drops, "evictions of clean pages whose slot still holds a copy: no I/O")      \
     X(succ_stores, "frontswap stores the store accepted")                                 \
     X(failed_stores, "frontswap stores the store refused (the page goes to the file)")    \
+    X(pool_limit_hit, "zswap: stores refused because the pool was at its limit")          \
     X(loads, "frontswap loads that succeeded")                                            \
     X(failed_loads, "frontswap loads that failed: a lost page, must be 0")                \
     X(invalidates, "frontswap invalidate_page calls (tmem_flush_page)")                   \
     X(invalidate_areas, "frontswap invalidate_area calls (tmem_flush_object, swapoff)")   \
+    X(written_back_pages,                                                                 \
+      "zswap: entries written back to the swap file at the limit (zswpwb)")               \
     X(pswpin, "pages read from the swap file")                                            \
     X(pswpout, "pages written to the swap file")                                          \
+    X(swpin_zero, "zswap: swap-ins of zero slots: zeros filled, no store, no I/O")        \
+    X(swpout_zero,                                                                        \
+      "zswap: swap-outs of all-zero pages, kept as a slot bit: no store, no I/O")         \
     X(sectors_read, "512-byte sectors read from the swap file")                           \
     X(sectors_written, "512-byte sectors written to the swap file")                       \
     X(device_random_requests,                                                             \
@@ -300,6 +344,8 @@ void swapsim_guest_config_init(struct swapsim_guest_config *gc, uint32_t ram_pag
     X(mismatches, "loaded pages that differed from their expected content: must be 0")    \
     X(slots_used, "gauge: swap slots allocated")                                          \
     X(frontswap_pages, "gauge: pages frontswap holds")                                    \
+    X(stored_incompressible_pages,                                                        \
+      "gauge: pages the store holds raw, their compressed form too large")                \
     X(resident_pages, "gauge: pages in RAM")                                              \
     X(leaked_slots, "slots still allocated after swapoff: must be 0")                     \
     X(leaked_tmem_pages, "pages still in the frontswap pool after swapoff: must be 0")    \
@@ -419,7 +465,12 @@ struct swapsim_progress {
 };
 
 struct swapsim_config {
-    uint32_t guests;        /* default 1; each runs in its own thread */
+    uint32_t guests;        /* default 1 */
+    /* Several guests: false (default): one thread steps them round robin,
+     * one access of each in guest order, so a run repeats exactly; true:
+     * one thread per guest, interleaved as the scheduler pleases (not
+     * repeatable; for stress). */
+    bool concurrent;
     struct swapsim_guest_config guest; /* template; name/swap_type per guest */
     struct swapsim_gen_config gen;     /* used when trace_path is NULL */
     const char *trace_path;            /* trace file workload (every guest) */
@@ -443,6 +494,18 @@ struct swapsim_config {
 };
 
 void swapsim_config_init(struct swapsim_config *cfg);
+
+/*
+ * Set cfg->guest.model and configure the store as that model needs. For
+ * SWAPSIM_MODEL_ZSWAP: exclusive loads; the budget counted as zswap counts
+ * its pool (TMEM_BUDGET_ZSMALLOC); no same-filled pages and no dedup (zswap
+ * has neither); a page stored raw only when its compressed form is not
+ * smaller than the page (compress_threshold = page size); hysteresis on;
+ * the compressor lzo. The caller may change the compressor and the accept
+ * threshold afterwards (cfg->tmem.accept_threshold_percent, which the
+ * guest's writeback follows). SWAPSIM_MODEL_FRONTSWAP sets the model only.
+ */
+void swapsim_config_set_model(struct swapsim_config *cfg, enum swapsim_model model);
 
 /* Parse "ACCESS:SIZE[:swapout][,...]" into cfg->events (SIZE in the
  * project's size grammar, common/size.h, "unlimited" allowed). Returns 0,
@@ -468,6 +531,7 @@ struct swapsim_result {
     struct swapsim_counters baseline;    /* sum over guests, frontswap off */
     bool have_baseline;
     struct tmem_stats store;             /* store stats before teardown */
+    uint64_t store_budget_used;          /* tmem_budget_used then */
     uint64_t store_pages_after;          /* store pages after every swapoff */
     double wall_seconds;                 /* frontswap run only */
     uint64_t faults;                     /* minor + major, frontswap run */

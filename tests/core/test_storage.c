@@ -32,7 +32,7 @@ struct opts {
 
 /* Every compressor, for the tests that run with each. */
 static const enum tmem_compressor COMPRESSORS[] = {
-    TMEM_COMPRESSOR_NONE, TMEM_COMPRESSOR_LZ4, TMEM_COMPRESSOR_ZSTD};
+    TMEM_COMPRESSOR_NONE, TMEM_COMPRESSOR_LZ4, TMEM_COMPRESSOR_ZSTD, TMEM_COMPRESSOR_LZO};
 #define NCOMPRESSORS (sizeof COMPRESSORS / sizeof COMPRESSORS[0])
 
 static struct tmem *store_with(struct opts o)
@@ -307,7 +307,7 @@ static void test_zstd_shrinks_compressible_pages(void **state)
     assert_true(zstd_default == zstd3);
 }
 
-/* Rule: tmem_compressor_parse takes "lz4", "zstd", "zstd:LEVEL" (1..19),
+/* Rule: tmem_compressor_parse takes "lz4", "lzo", "zstd", "zstd:LEVEL" (1..19),
  * "none" and "off", and refuses anything else with -EINVAL, leaving its
  * outputs alone; tmem_compressor_name names each compressor. */
 static void test_compressor_parse(void **state)
@@ -320,11 +320,12 @@ static void test_compressor_parse(void **state)
         {"lz4", TMEM_COMPRESSOR_LZ4, 0},   {"zstd", TMEM_COMPRESSOR_ZSTD, 0},
         {"zstd:1", TMEM_COMPRESSOR_ZSTD, 1}, {"zstd:9", TMEM_COMPRESSOR_ZSTD, 9},
         {"zstd:19", TMEM_COMPRESSOR_ZSTD, 19}, {"none", TMEM_COMPRESSOR_NONE, 0},
-        {"off", TMEM_COMPRESSOR_NONE, 0},
+        {"off", TMEM_COMPRESSOR_NONE, 0}, {"lzo", TMEM_COMPRESSOR_LZO, 0},
     };
     static const char *const bad[] = {
         "", "LZ4", "lz4:3", "zstd:", "zstd:0", "zstd:20", "zstd:-1", "zstd:+3", "zstd:03",
-        "zstd:3x", "zstd:100", "zstd3", "zstdx", "zlib", "none ", " lz4", "on",
+        "zstd:3x", "zstd:100", "zstd3", "zstdx", "zlib", "none ", " lz4", "on", "LZO", "lzo:1",
+        "lzo-rle",
     };
     enum tmem_compressor c;
     int level;
@@ -351,7 +352,8 @@ static void test_compressor_parse(void **state)
     assert_string_equal(tmem_compressor_name(TMEM_COMPRESSOR_NONE), "none");
     assert_string_equal(tmem_compressor_name(TMEM_COMPRESSOR_LZ4), "lz4");
     assert_string_equal(tmem_compressor_name(TMEM_COMPRESSOR_ZSTD), "zstd");
-    assert_null(tmem_compressor_name((enum tmem_compressor)3));
+    assert_string_equal(tmem_compressor_name(TMEM_COMPRESSOR_LZO), "lzo");
+    assert_null(tmem_compressor_name((enum tmem_compressor)4));
 }
 
 /* ------------------------------------------------------------ same-filled */

@@ -173,6 +173,61 @@ for i in 2 3 4; do
 done
 grep -q "failed_stores [1-9]" "$tmp/repeat.1" || fail "the repeat runs refused no store: $(cat "$tmp/repeat.1")"
 
+# Rule: two processes started at once (on this 2-CPU machine they run side
+# by side) give the same counters, in the frontswap and the zswap model;
+# several guests, stepped round robin by default, too.
+for model in frontswap zswap; do
+    for i in 1 2; do
+        "$BIN" --model $model --ram 4M --wss 16M --accesses 200000 --capacity 1M --guests 2 \
+            --no-baseline >"$tmp/pair.$model.$i" 2>&1 &
+    done
+    wait || fail "a $model pair run failed"
+    for i in 1 2; do grep -v "wall time" "$tmp/pair.$model.$i" >"$tmp/pair.$model.$i.counters"; done
+    cmp -s "$tmp/pair.$model.1.counters" "$tmp/pair.$model.2.counters" ||
+        fail "two $model runs at once differ: $(diff "$tmp/pair.$model.1.counters" "$tmp/pair.$model.2.counters" | head -4)"
+done
+grep -q "failed_stores [1-9]" "$tmp/pair.frontswap.1" || fail "the pair runs refused no store"
+grep -q "written back [1-9]" "$tmp/pair.zswap.1" || fail "the zswap pair runs wrote nothing back: $(cat "$tmp/pair.zswap.1")"
+# --concurrent: a thread per guest, not repeatable, still every page verified
+"$BIN" --model zswap --ram 4M --wss 16M --accesses 100000 --capacity 1M --guests 3 --concurrent \
+    --no-baseline >"$tmp/conc" 2>&1 || fail "--concurrent run failed: $(tail -3 "$tmp/conc")"
+grep -q "mismatches 0, leaked slots 0, leaked tmem pages 0" "$tmp/conc" || fail "--concurrent: $(cat "$tmp/conc")"
+
+# The zswap model's command line (the anchor's, tools/anchor): its options,
+# their errors, and the new counters in the JSON.
+expect 2 "--model 'zswap2': expected frontswap or zswap" -- --model zswap2
+expect 2 "--accept-threshold '0': expected a percentage from 1 to 100" -- --accept-threshold 0
+expect 2 "--accept-threshold '101': expected a percentage from 1 to 100" -- --accept-threshold 101
+expect 2 "--model zswap and --write-through cannot be used together" -- --model zswap --write-through
+expect 2 "--compressor 'lzo2': expected lz4, lzo, zstd" -- --compressor lzo2
+expect 2 "--writeback-pace needs --model zswap" -- --writeback-pace 50
+expect 2 "--writeback-pace 'x': expected entries per 100 swap-outs" -- --model zswap --writeback-pace x
+"$BIN" --model zswap --ram 4M --wss 16M --accesses 100000 --workload zipf --zipf-alpha 0.99 \
+    --writes 30 --seed 3 --capacity 512K --accept-threshold 80 --json "$tmp/zs.json" \
+    --no-baseline >"$tmp/zs.out" 2>"$tmp/zs.err" || fail "zswap run failed: $(cat "$tmp/zs.err")"
+python3 - "$tmp/zs.json" <<'PY' || fail "zswap JSON: $(head -c 400 "$tmp/zs.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+c, t = d["config"], d["total"]
+assert c["model"] == "zswap" and c["compressor"] == "lzo" and c["budget"] == "zsmalloc", c
+assert c["accept_threshold_percent"] == 80 and c["hysteresis"] is True, c
+assert c["writeback_pace"] == 0, c
+for k in ("swpout_zero", "swpin_zero", "written_back_pages", "pool_limit_hit",
+          "stored_incompressible_pages"):
+    assert k in t, k
+assert t["swpout_zero"] > 0 and t["swpin_zero"] > 0, t
+assert t["written_back_pages"] > 0 and t["pool_limit_hit"] > 0, t
+assert t["pswpout"] >= t["written_back_pages"] + t["failed_stores"], t
+assert max(s["counters"]["stored_incompressible_pages"] for s in d["samples"]) > 0
+s = d["store_at_end"]
+assert s["pages_same_filled"] == 0 and s["pages_deduplicated"] == 0, s
+assert 0 < s["budget_used_bytes"] <= 512 * 1024, s
+PY
+grep -q "frontswap mode zswap" "$tmp/zs.out" || fail "text report does not name the zswap model"
+"$BIN" --model zswap --compressor lz4 --ram 1M --wss 4M --accesses 20000 --json "$tmp/zs4.json" \
+    --no-baseline >/dev/null 2>&1 || fail "--model zswap --compressor lz4 failed"
+grep -q '"compressor": "lz4"' "$tmp/zs4.json" || fail "--compressor after --model zswap not kept"
+
 # SIGINT / SIGTERM: the run stops at the next access, the reports are
 # written with what it has (marked interrupted), exit 128 + the signal
 interrupt() { # SIGNAL WANT-STATUS NAME args...: signal a long run after 1 s

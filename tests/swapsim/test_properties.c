@@ -21,9 +21,9 @@
 #include "common/rng.h"
 #include "swapsim/swapsim.h"
 
-enum mode { MODE_DEFAULT, MODE_EXCLUSIVE, MODE_WRITETHROUGH, MODE_BOTH, MODE_COUNT };
+enum mode { MODE_DEFAULT, MODE_EXCLUSIVE, MODE_WRITETHROUGH, MODE_BOTH, MODE_ZSWAP, MODE_COUNT };
 static const char *const mode_names[] = {"default", "exclusive-loads", "write-through",
-                                         "exclusive+write-through"};
+                                         "exclusive+write-through", "zswap model"};
 
 
 static unsigned seeds(unsigned dflt)
@@ -89,6 +89,14 @@ static void one_run(uint64_t seed, enum mode mode)
     }
     tc.dedup = rng_next(&p.rng) % 4 != 0;
     tc.hysteresis = rng_next(&p.rng) % 4 == 0;
+    if (mode == MODE_ZSWAP) { /* as swapsim_config_set_model configures it */
+        tc.compressor = TMEM_COMPRESSOR_LZO;
+        tc.budget = TMEM_BUDGET_ZSMALLOC;
+        tc.dedup = tc.same_filled = false;
+        tc.compress_threshold = 4096;
+        tc.hysteresis = true;
+        tc.accept_threshold_percent = 50 + (uint32_t)(rng_next(&p.rng) % 51);
+    }
     p.max_bytes = (uint64_t)vpages * 4096;
     tc.capacity_bytes = random_capacity(&p);
     p.tm = tmem_create(&tc);
@@ -100,6 +108,10 @@ static void one_run(uint64_t seed, enum mode mode)
     gc.reclaim = rng_next(&p.rng) % 2 ? GUEST_REPLACE_LRU : GUEST_REPLACE_CLOCK;
     gc.exclusive_loads = mode == MODE_EXCLUSIVE || mode == MODE_BOTH;
     gc.write_through = mode == MODE_WRITETHROUGH || mode == MODE_BOTH;
+    if (mode == MODE_ZSWAP) {
+        gc.model = SWAPSIM_MODEL_ZSWAP;
+        gc.accept_threshold_percent = tc.accept_threshold_percent;
+    }
     gc.seed = seed;
     gc.quiet = true;
     gc.swapout_hook = hook;
@@ -201,9 +213,18 @@ static void test_no_loss_no_leak_random_schedules_exclusive_write_through(void *
     prop_runs(MODE_BOTH);
 }
 
-/* Several guests, one thread each, on one store; guest 0 fires a random
- * schedule, partly inside its swap-outs, so other guests' shrink callbacks
- * run from guest 0's thread while they work. */
+/* The zswap model (zero slots, writeback at the limit, exclusive loads,
+ * the zsmalloc budget) under random workloads and capacity schedules:
+ * nothing lost, nothing leaked, every invariant. */
+static void test_no_loss_no_leak_random_schedules_zswap_model(void **state)
+{
+    (void)state;
+    prop_runs(MODE_ZSWAP);
+}
+
+/* Several guests, one thread each (--concurrent), on one store; guest 0
+ * fires a random schedule, partly inside its swap-outs, so other guests'
+ * shrink callbacks run from guest 0's thread while they work. */
 static void test_no_loss_no_leak_several_guests_threads(void **state)
 {
     unsigned n = seeds(60) / 6 + 1;
@@ -215,11 +236,14 @@ static void test_no_loss_no_leak_several_guests_threads(void **state)
             char err[2048] = "";
             uint64_t rng = seed * 31 + (uint64_t)mode;
             swapsim_config_init(&cfg);
+            if (mode == MODE_ZSWAP)
+                swapsim_config_set_model(&cfg, SWAPSIM_MODEL_ZSWAP);
+            cfg.concurrent = true;
             cfg.guests = 2 + (uint32_t)(rng_next(&rng) % 3);
             cfg.guest.ram_pages = 16;
             cfg.guest.vpages = 96;
             cfg.guest.quiet = true;
-            cfg.guest.exclusive_loads = mode == MODE_EXCLUSIVE || mode == MODE_BOTH;
+            cfg.guest.exclusive_loads = mode == MODE_EXCLUSIVE || mode == MODE_BOTH || mode == MODE_ZSWAP;
             cfg.guest.write_through = mode == MODE_WRITETHROUGH || mode == MODE_BOTH;
             cfg.gen.vpages = 96;
             cfg.gen.accesses = 3000;
@@ -263,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_no_loss_no_leak_random_schedules_exclusive_loads),
         cmocka_unit_test(test_no_loss_no_leak_random_schedules_write_through),
         cmocka_unit_test(test_no_loss_no_leak_random_schedules_exclusive_write_through),
+        cmocka_unit_test(test_no_loss_no_leak_random_schedules_zswap_model),
         cmocka_unit_test(test_no_loss_no_leak_several_guests_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,380 @@
+#!/bin/bash
+# zswap-anchor.sh - run one tmem-swapsim workload two ways, under the real
+# kernel's zswap and under tmem-swapsim, and print them side by side.
+#
+# For each zswap pool percent given:
+#   kernel   a memory cgroup limited to the guest RAM (plus the program's own
+#            memory, measured), a swap file twice the address space, zswap on
+#            (compressor, max_pool_percent, accept_threshold_percent),
+#            vm.page-cluster=0; anchor_workload replays swapsim's access
+#            stream and page bytes in it and reads /proc/vmstat and zswap's
+#            debugfs numbers before and after its access loop.
+#   swapsim  tmem-swapsim with the same stream (same options and seed) and a
+#            store capacity equal to zswap's pool limit:
+#            totalram_pages * max_pool_percent / 100 pages (mm/zswap.c,
+#            zswap_max_pages), in bytes.
+# One table row per percent, also written as CSV and JSON under --out.
+#
+# Host settings changed (each recorded before anything changes and restored
+# by an EXIT/INT/TERM trap, also on error; "restored: ..." lines):
+#   /sys/module/zswap/parameters/{enabled,compressor,max_pool_percent,
+#   accept_threshold_percent,shrinker_enabled}, vm.page-cluster,
+#   vm.swappiness (only with --swappiness), debugfs (mounted if it was not),
+#   a swap file (created, swapon/swapoff, removed), a memory cgroup (created
+#   under this shell's own memory cgroup, removed).
+# Refuses (one line, exit 1) unless root, when any swap is active, when the
+# cgroup v1 memory controller or zswap is missing. --dry-run prints what it
+# would change and the saved values, and changes nothing.
+# docs/swapsim.md, "Checked against the kernel's zswap", explains the table.
+set -euo pipefail
+
+PROG=zswap-anchor
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+
+# Test hooks (tests/anchor/anchor_test.sh): where the refusal checks look.
+PROC_SWAPS=${ZSWAP_ANCHOR_PROC_SWAPS:-/proc/swaps}
+CGROUP_ROOT=${ZSWAP_ANCHOR_CGROUP_ROOT:-/sys/fs/cgroup/memory}
+ZSWAP_PARAMS=${ZSWAP_ANCHOR_ZSWAP_PARAMS:-/sys/module/zswap/parameters}
+DEBUGFS=/sys/kernel/debug
+
+ram=128M wss=512M accesses=300000 alpha=0.99 writes=30 seed=1 content=
+pool_percents=1,2,5,20 compressor=lzo accept=90 swappiness=
+swap_dir=/var/tmp out=anchor-out dry_run=0
+workload_bin=$top/build/tools/anchor/anchor_workload
+swapsim_bin=$top/build/tmem-swapsim
+
+usage() {
+    cat <<EOF
+usage: $0 [options]        (as root; changes host settings and restores them)
+Run a tmem-swapsim workload under the kernel's zswap and under tmem-swapsim;
+print served share, major faults, swap-outs, disk writes (and writebacks) and
+pool compression ratio for each zswap pool percent.
+  --ram SIZE             guest RAM: the memory cgroup's limit (default $ram)
+  --wss SIZE             address space (default $wss)
+  --accesses N           accesses (default $accesses)
+  --zipf-alpha A         Zipf exponent (default $alpha)
+  --writes PCT           share of writes (default $writes)
+  --content Z,D,C        content mix in percent (default: swapsim's 10,10,50)
+  --seed N               seed of stream and contents (default $seed)
+  --pool-percents LIST   zswap max_pool_percent values, e.g. 1,2,5,20 (default $pool_percents)
+  --compressor NAME      zswap's compressor, also swapsim's (default $compressor)
+  --accept-threshold PCT zswap accept_threshold_percent (default $accept)
+  --swappiness N         also set vm.swappiness (default: leave it; the
+                         cgroup inherits it)
+  --swap-dir DIR         where the swap file goes (default $swap_dir; ext4/xfs)
+  --out DIR              results: rows.csv, rows.json, per-run JSON (default $out)
+  --workload-bin PATH    anchor_workload (default build/tools/anchor/anchor_workload)
+  --swapsim-bin PATH     tmem-swapsim (default build/tmem-swapsim)
+  --dry-run              print the settings it would change and their saved
+                         values; change nothing
+  --help                 this text
+SIZE: bytes with an optional K, M, G or T suffix (powers of 1024).
+EOF
+}
+
+die() { echo "$PROG: $*" >&2; exit 1; }
+bad_arg() { echo "$PROG: $1 '$2': $3" >&2; exit 2; }
+
+# SIZE (the project's size grammar, common/size.h) -> bytes on stdout.
+size_bytes() {
+    local s=$1 n u
+    [[ $s =~ ^([0-9]+)([KkMmGgTt]?)(B|iB)?$ ]] || return 1
+    n=${BASH_REMATCH[1]} u=${BASH_REMATCH[2]}
+    [[ -z ${BASH_REMATCH[3]} || -n $u ]] || return 1
+    case $u in
+        K|k) n=$((n * 1024));; M|m) n=$((n * 1024 ** 2));;
+        G|g) n=$((n * 1024 ** 3));; T|t) n=$((n * 1024 ** 4));;
+    esac
+    echo "$n"
+}
+
+need_value() { [[ $# -ge 2 ]] || bad_arg "$1" "" "needs a value"; }
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --ram) need_value "$@"; ram=$2; shift 2;;
+        --wss) need_value "$@"; wss=$2; shift 2;;
+        --accesses) need_value "$@"; accesses=$2; shift 2;;
+        --zipf-alpha) need_value "$@"; alpha=$2; shift 2;;
+        --writes) need_value "$@"; writes=$2; shift 2;;
+        --content) need_value "$@"; content=$2; shift 2;;
+        --seed) need_value "$@"; seed=$2; shift 2;;
+        --pool-percents) need_value "$@"; pool_percents=$2; shift 2;;
+        --compressor) need_value "$@"; compressor=$2; shift 2;;
+        --accept-threshold) need_value "$@"; accept=$2; shift 2;;
+        --swappiness) need_value "$@"; swappiness=$2; shift 2;;
+        --swap-dir) need_value "$@"; swap_dir=$2; shift 2;;
+        --out) need_value "$@"; out=$2; shift 2;;
+        --workload-bin) need_value "$@"; workload_bin=$2; shift 2;;
+        --swapsim-bin) need_value "$@"; swapsim_bin=$2; shift 2;;
+        --dry-run) dry_run=1; shift;;
+        --help|-h) usage; exit 0;;
+        *) echo "$PROG: unknown option '$1' (--help lists them)" >&2; exit 2;;
+    esac
+done
+
+# ------------------------------------------------------------ argument checks
+ram_bytes=$(size_bytes "$ram") || bad_arg --ram "$ram" "expected a SIZE such as 1G"
+wss_bytes=$(size_bytes "$wss") || bad_arg --wss "$wss" "expected a SIZE such as 4G"
+page=$(getconf PAGESIZE)
+((ram_bytes >= page)) || bad_arg --ram "$ram" "must be at least one page"
+((wss_bytes > ram_bytes)) || bad_arg --wss "$wss" "the address space must be larger than --ram"
+[[ $accesses =~ ^[1-9][0-9]*$ ]] || bad_arg --accesses "$accesses" "expected a positive number"
+((accesses >= 2)) || bad_arg --accesses "$accesses" "expected at least 2"
+[[ $seed =~ ^[0-9]+$ ]] || bad_arg --seed "$seed" "expected a number"
+[[ $alpha =~ ^[0-9]*\.?[0-9]+$ ]] || bad_arg --zipf-alpha "$alpha" "expected a number in (0, 10]"
+[[ $writes =~ ^[0-9]*\.?[0-9]+$ ]] && awk -v w="$writes" 'BEGIN { exit !(w <= 100) }' ||
+    bad_arg --writes "$writes" "expected a percentage 0..100"
+[[ -z $content || $content =~ ^[0-9.]+,[0-9.]+,[0-9.]+$ ]] ||
+    bad_arg --content "$content" "expected Z,D,C percentages"
+[[ $pool_percents =~ ^[0-9]+(,[0-9]+)*$ ]] ||
+    bad_arg --pool-percents "$pool_percents" "expected a comma-separated list of percents, e.g. 1,2,5,20"
+IFS=, read -r -a percents <<<"$pool_percents"
+for p in "${percents[@]}"; do
+    ((p >= 1 && p <= 100)) || bad_arg --pool-percents "$pool_percents" "each percent must be 1..100"
+done
+[[ $accept =~ ^[0-9]+$ ]] && ((accept <= 100)) ||
+    bad_arg --accept-threshold "$accept" "expected a percentage 0..100"
+[[ $compressor =~ ^[a-z0-9_-]+$ ]] || bad_arg --compressor "$compressor" "expected a compressor name such as lzo"
+[[ -z $swappiness || ($swappiness =~ ^[0-9]+$ && $swappiness -le 200) ]] ||
+    bad_arg --swappiness "$swappiness" "expected 0..200"
+
+# ------------------------------------------------------------ refusals
+[[ $(id -u) -eq 0 ]] || die "must run as root: it changes zswap, sysctl, swap and cgroup settings (nothing was changed)"
+if [[ ! -r $PROC_SWAPS ]] || [[ $(tail -n +2 "$PROC_SWAPS" | grep -c .) -ne 0 ]]; then
+    die "refusing: a swap device is active ($(tail -n +2 "$PROC_SWAPS" | awk '{print $1}' | paste -sd, -)); swapoff it first (nothing was changed)"
+fi
+[[ -f $CGROUP_ROOT/memory.limit_in_bytes ]] ||
+    die "refusing: no cgroup v1 memory controller at $CGROUP_ROOT (nothing was changed)"
+[[ -d $ZSWAP_PARAMS && -f $ZSWAP_PARAMS/enabled ]] ||
+    die "refusing: this kernel has no zswap ($ZSWAP_PARAMS missing) (nothing was changed)"
+grep -qw "$compressor" /proc/crypto 2>/dev/null ||
+    die "refusing: the kernel has no '$compressor' compressor for zswap (see /proc/crypto) (nothing was changed)"
+if [[ $dry_run -eq 0 ]]; then
+    [[ -x $workload_bin ]] || die "$workload_bin: not built (make BUILD=... \$(BUILD)/tools/anchor/anchor_workload, or make anchor)"
+    [[ -x $swapsim_bin ]] || die "$swapsim_bin: not built (make, or make anchor)"
+    [[ -d $swap_dir ]] || die "--swap-dir $swap_dir: no such directory"
+fi
+
+# Our own memory cgroup (the child goes under it, not under the root).
+own_cg=$(awk -F: '$2 == "memory" { print $3 }' /proc/self/cgroup)
+cg_parent=$CGROUP_ROOT${own_cg%/}
+[[ -d $cg_parent ]] || cg_parent=$CGROUP_ROOT
+
+# ------------------------------------------------------------ saved settings
+zswap_names=(enabled compressor max_pool_percent accept_threshold_percent shrinker_enabled)
+sysctl_names=(vm.page-cluster vm.swappiness)
+declare -A saved
+for n in "${zswap_names[@]}"; do
+    [[ -f $ZSWAP_PARAMS/$n ]] && saved[zswap.$n]=$(cat "$ZSWAP_PARAMS/$n")
+done
+for n in "${sysctl_names[@]}"; do saved[$n]=$(sysctl -n "$n"); done
+if mountpoint -q "$DEBUGFS"; then saved[debugfs]=mounted; else saved[debugfs]=unmounted; fi
+saved[swap]=none
+saved[cgroup]=none
+
+# The current value of a saved setting.
+current_value() {
+    local v
+    case $1 in
+        zswap.*) cat "$ZSWAP_PARAMS/${1#zswap.}";;
+        vm.*) sysctl -n "$1";;
+        debugfs) if mountpoint -q "$DEBUGFS"; then echo mounted; else echo unmounted; fi;;
+        swap) v=$(tail -n +2 "$PROC_SWAPS" | awk '{print $1}' | paste -sd, -); echo "${v:-none}";;
+        cgroup) v=$(compgen -G "$cg_parent/tmem-anchor-*" | paste -sd, -); echo "${v:-none}";;
+    esac
+}
+print_settings() { # $1: label
+    local k
+    for k in $(printf '%s\n' "${!saved[@]}" | sort); do
+        if [[ $1 == saved ]]; then
+            printf '%s: %-34s %s\n' "$1" "$k" "${saved[$k]}"
+        else
+            printf '%s: %-34s %s\n' "$1" "$k" "$(current_value "$k")"
+        fi
+    done
+}
+
+swap_file=$swap_dir/tmem-anchor-$$.swap
+cg=$cg_parent/tmem-anchor-$$
+echo "$PROG: will change (recorded first, restored on exit):"
+echo "  zswap: enabled=Y compressor=$compressor max_pool_percent=<each of $pool_percents> accept_threshold_percent=$accept shrinker_enabled=N"
+echo "  vm.page-cluster=0${swappiness:+ vm.swappiness=$swappiness}"
+echo "  swap file $swap_file ($((2 * wss_bytes)) bytes, swapon/swapoff, removed)"
+echo "  memory cgroup $cg (limit $ram_bytes bytes + the program's own memory, removed)"
+[[ ${saved[debugfs]} == mounted ]] || echo "  debugfs mounted on $DEBUGFS (unmounted again)"
+print_settings saved
+if [[ $dry_run -eq 1 ]]; then
+    echo "$PROG: dry run: nothing changed"
+    exit 0
+fi
+
+# ------------------------------------------------------------ restore trap
+workload_pid=
+restored=0
+restore() {
+    [[ $restored -eq 0 ]] || return 0
+    restored=1
+    set +e
+    if [[ -n $workload_pid ]] && kill -0 "$workload_pid" 2>/dev/null; then
+        kill "$workload_pid"; wait "$workload_pid" 2>/dev/null
+        echo "restored: stopped workload pid $workload_pid"
+    fi
+    if grep -q "^$swap_file " /proc/swaps; then swapoff "$swap_file" && echo "restored: swapoff $swap_file"; fi
+    if [[ -e $swap_file ]]; then rm -f "$swap_file" && echo "restored: removed $swap_file"; fi
+    if [[ -d $cg ]]; then rmdir "$cg" && echo "restored: removed cgroup $cg"; fi
+    # zswap: enabled last, so the others are back before it may turn on
+    for n in compressor max_pool_percent accept_threshold_percent shrinker_enabled enabled; do
+        [[ -n ${saved[zswap.$n]+x} ]] || continue
+        if [[ $(cat "$ZSWAP_PARAMS/$n") != "${saved[zswap.$n]}" ]]; then
+            echo "${saved[zswap.$n]}" >"$ZSWAP_PARAMS/$n"
+        fi
+        echo "restored: zswap.$n = $(cat "$ZSWAP_PARAMS/$n")"
+    done
+    for n in "${sysctl_names[@]}"; do
+        sysctl -q -w "$n=${saved[$n]}" >/dev/null
+        echo "restored: $n = $(sysctl -n "$n")"
+    done
+    if [[ ${saved[debugfs]} == unmounted ]] && mountpoint -q "$DEBUGFS"; then
+        umount "$DEBUGFS" && echo "restored: debugfs unmounted"
+    fi
+    local bad=0 k
+    for k in "${!saved[@]}"; do
+        [[ $(current_value "$k") == "${saved[$k]}" ]] ||
+            { echo "$PROG: NOT RESTORED: $k is '$(current_value "$k")', was '${saved[$k]}'" >&2; bad=1; }
+    done
+    print_settings after
+    [[ $bad -eq 0 ]] && echo "$PROG: every setting is as it was"
+}
+trap restore EXIT
+trap 'echo "$PROG: interrupted" >&2; exit 130' INT
+trap 'echo "$PROG: terminated" >&2; exit 143' TERM
+
+# ------------------------------------------------------------ setup
+mkdir -p "$out"
+if [[ ${saved[debugfs]} == unmounted ]]; then mount -t debugfs none "$DEBUGFS"; fi
+zswap_debug=$DEBUGFS/zswap # appears once zswap has been enabled
+
+workload_args=(--wss "$wss_bytes" --accesses "$accesses" --workload zipf --zipf-alpha "$alpha"
+               --writes "$writes" --seed "$seed")
+[[ -z $content ]] || workload_args+=(--content "$content")
+
+# Run "$@" inside cgroup $cg, in the background; wait for it.
+run_in_cgroup() {
+    bash -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' _ "$cg" "$@" &
+    workload_pid=$!
+    local rc=0
+    wait "$workload_pid" || rc=$?
+    workload_pid=
+    return $rc
+}
+
+# The program's own memory (arrays, generator tables, the address space's
+# page tables, its binary): --setup-only in an unlimited cgroup.
+mkdir "$cg"
+run_in_cgroup "$workload_bin" "${workload_args[@]}" --setup-only --cgroup "$cg" --json "$out/setup.json"
+rmdir "$cg"
+own_bytes=$(jq .cgroup_usage_bytes "$out/setup.json")
+allowance=$(( (own_bytes + 1048575) / 1048576 * 1048576 ))
+limit=$((ram_bytes + allowance))
+echo "$PROG: the program's own memory in the cgroup: $own_bytes bytes (page tables $(jq .page_table_bytes "$out/setup.json")); limit = RAM $ram_bytes + $allowance = $limit bytes"
+
+swap_bytes=$((2 * wss_bytes))
+fallocate -l "$swap_bytes" "$swap_file"
+chmod 600 "$swap_file"
+mkswap -q "$swap_file" >/dev/null
+
+totalram_pages=$(awk '/^MemTotal:/ { print int($2 * 1024 / '"$page"') }' /proc/meminfo)
+
+# Which swapsim mode: the zswap model when the binary has it.
+swapsim_help=$("$swapsim_bin" --help)
+swapsim_mode=()
+swapsim_compressor=$compressor
+if grep -q -- '--model' <<<"$swapsim_help"; then
+    swapsim_mode=(--model zswap)
+    grep -q -- '--accept-threshold' <<<"$swapsim_help" && swapsim_mode+=(--accept-threshold "$accept")
+else
+    swapsim_mode=(--exclusive-loads --hysteresis)
+fi
+if ! grep -q "$compressor" <<<"$swapsim_help"; then
+    echo "$PROG: note: tmem-swapsim has no '$compressor' compressor: it uses lz4" >&2
+    swapsim_compressor=lz4
+fi
+echo "$PROG: swapsim mode: ${swapsim_mode[*]} --compressor $swapsim_compressor"
+
+# ------------------------------------------------------------ the runs
+csv=$out/rows.csv
+echo "pool_percent,capacity_bytes,kernel_served_share,swapsim_served_share,kernel_major_faults,swapsim_major_faults,kernel_swap_outs,swapsim_swap_outs,kernel_disk_writes,swapsim_disk_writes,kernel_writebacks,swapsim_writebacks,kernel_pool_ratio,swapsim_pool_ratio,kernel_swap_ins_zero,swapsim_swap_ins_zero,kernel_wall_s,swapsim_wall_s,mismatches" >"$csv"
+table_head="| pool % | capacity | served share k / s | major faults k / s | swap-outs k / s | disk writes k / s | of which writeback k / s | pool ratio k / s |"
+rows=()
+fmt() { awk -v x="$1" 'BEGIN { if (x ~ /^[0-9.e+-]+$/) printf "%.3f", x; else printf "%s", x }'; }
+
+for p in "${percents[@]}"; do
+    echo "$PROG: === max_pool_percent $p ==="
+    echo N >"$ZSWAP_PARAMS/enabled"
+    echo "$compressor" >"$ZSWAP_PARAMS/compressor"
+    echo "$p" >"$ZSWAP_PARAMS/max_pool_percent"
+    echo "$accept" >"$ZSWAP_PARAMS/accept_threshold_percent"
+    [[ ! -f $ZSWAP_PARAMS/shrinker_enabled ]] || echo N >"$ZSWAP_PARAMS/shrinker_enabled"
+    echo Y >"$ZSWAP_PARAMS/enabled"
+    sysctl -q -w vm.page-cluster=0
+    [[ -z $swappiness ]] || sysctl -q -w vm.swappiness="$swappiness"
+    [[ -d $zswap_debug ]] || echo "$PROG: warning: $zswap_debug missing: no pool statistics" >&2
+    swapon "$swap_file"
+    mkdir "$cg"
+    echo "$limit" >"$cg/memory.limit_in_bytes"
+    kjson=$out/kernel-$p.json
+    run_in_cgroup "$workload_bin" "${workload_args[@]}" --cgroup "$cg" --zswap-stats "$zswap_debug" \
+        --json "$kjson" || die "the workload failed under the kernel (see above; $kjson)"
+    swapoff "$swap_file"
+    rmdir "$cg"
+
+    capacity=$((totalram_pages * p / 100 * page))
+    sjson=$out/swapsim-$p.json
+    ss_args=(--ram "$ram_bytes" --wss "$wss_bytes" --swap "$swap_bytes" --accesses "$accesses" --workload zipf
+             --zipf-alpha "$alpha" --writes "$writes" --seed "$seed" --capacity "$capacity"
+             --compressor "$swapsim_compressor" "${swapsim_mode[@]}" --no-baseline --quiet
+             --sample-every $((accesses - 1)) --json "$sjson")
+    [[ -z $content ]] || ss_args+=(--content "$content")
+    echo "$PROG: $swapsim_bin ${ss_args[*]}"
+    "$swapsim_bin" "${ss_args[@]}" >"$out/swapsim-$p.txt" || die "tmem-swapsim failed ($out/swapsim-$p.txt)"
+
+    # kernel: counters of the access loop only (the program reads them)
+    read -r k_share k_major k_outs k_writes k_wb k_ratio k_zin k_wall mism < <(jq -r '
+        .vmstat_delta as $v | (.zswap_after // {}) as $z |
+        [ (if ($v.zswpin + $v.pswpin) > 0 then $v.zswpin / ($v.zswpin + $v.pswpin) else 0 end),
+          .major_faults,
+          ($v.zswpout + $v.pswpout - $v.zswpwb + ($v.swpout_zero // 0)),
+          $v.pswpout, $v.zswpwb,
+          (if ($z.pool_total_size // 0) > 0 then $z.stored_pages * '"$page"' / $z.pool_total_size else 0 end),
+          ($v.swpin_zero // 0), .wall_seconds, .mismatches ] | @tsv' "$kjson")
+    # swapsim: the last sample before its swapoff (at accesses - 1)
+    read -r s_share s_major s_outs s_writes s_wb s_ratio s_zin s_wall < <(jq -r '
+        ([.samples[] | select(.at < '"$accesses"')] | last | .counters) as $c |
+        [ (if ($c.loads + $c.pswpin) > 0 then $c.loads / ($c.loads + $c.pswpin) else 0 end),
+          $c.major_faults, $c.swap_outs, $c.pswpout, ($c.written_back_pages // 0),
+          (if ($c.pool_total_size // 0) > 0 then ($c.stored_pages // $c.frontswap_pages) * '"$page"' / $c.pool_total_size else "n/a" end),
+          ($c.swpin_zero // 0), .wall_seconds ] | @tsv' "$sjson")
+    if [[ $s_ratio == n/a ]]; then
+        s_ratio=$(awk -v pages="$(jq '[.samples[] | select(.at < '"$accesses"')] | last | .counters.frontswap_pages' "$sjson")" \
+            '/compressed payload at end of run/ { for (i = 1; i <= NF; i++) if ($i == "run") b = $(i + 1) }
+             END { if (b > 0) printf "%.3f", pages * '"$page"' / b; else print "n/a" }' "$out/swapsim-$p.txt")
+    fi
+    row="| $p | $((capacity / 1048576)) MiB | $(fmt "$k_share") / $(fmt "$s_share") | $k_major / $s_major | $k_outs / $s_outs | $k_writes / $s_writes | $k_wb / $s_wb | $(fmt "$k_ratio") / $(fmt "$s_ratio") |"
+    rows+=("$row")
+    echo "$row"
+    echo "$p,$capacity,$(fmt "$k_share"),$(fmt "$s_share"),$k_major,$s_major,$k_outs,$s_outs,$k_writes,$s_writes,$k_wb,$s_wb,$(fmt "$k_ratio"),$(fmt "$s_ratio"),$k_zin,$s_zin,$(fmt "$k_wall"),$(fmt "$s_wall"),$mism" >>"$csv"
+    ((mism == 0)) || die "the workload saw $mism page(s) with wrong content under the kernel"
+done
+
+jq -R -s 'split("\n") | map(select(length > 0) | split(",")) | .[0] as $h
+          | .[1:] | map([$h, .] | transpose | map({(.[0]): (.[1] | tonumber? // .)}) | add)' \
+    "$csv" >"$out/rows.json"
+
+echo
+echo "kernel $(uname -r), zswap $compressor, accept threshold $accept %, RAM $ram_bytes, address space $wss_bytes,"
+echo "$accesses accesses, zipf $alpha, $writes % writes, seed $seed; k = kernel, s = tmem-swapsim ${swapsim_mode[*]}"
+echo "$table_head"
+echo "|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+echo "$PROG: results in $out (rows.csv, rows.json, kernel-P.json, swapsim-P.json)"
