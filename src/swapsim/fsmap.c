@@ -21,6 +21,13 @@
  * count of its last store or load (non-decreasing from head to tail). The
  * shrink paths take the head. With no tmem client (frontswap off) nothing
  * is allocated and every op reports that frontswap holds nothing.
+ * Migration (swapsim_guest_migrate): while tracking, every slot whose
+ * state changes (store, exclusive load, invalidation) is pushed once on
+ * a stack of changed slots (a bitmap keeps it unique); at the start every
+ * held slot is. The migration takes them in batches and copies each
+ * slot's state to the destination pool (swapsim_fsmap_copy_slot), and at
+ * the end frontswap switches to the destination pool with its order and
+ * access counts unchanged.
  * Locking: none; the guest calls it under its lock. The tmem calls are
  * thread-safe by the core's contract.
  */
@@ -43,6 +50,12 @@ struct swapsim_fsmap {
     uint64_t *touch;                /* [nslots] access count of the last store/load */
     uint64_t count;                 /* slots held */
     struct swapsim_counters *ctr;
+    /* Migration (swapsim_fsmap_track_*): the slots whose frontswap state
+     * changed since they were last taken, as a stack with a bitmap
+     * against duplicates; NULL when not tracking. */
+    uint8_t *changed;               /* [nslots] on the stack */
+    uint32_t *changed_stack;        /* [nslots] */
+    uint32_t nchanged;
 };
 
 static struct tmem_oid swapsim_fsmap_oid(const struct swapsim_fsmap *m)
@@ -86,6 +99,7 @@ void swapsim_fsmap_destroy(struct swapsim_fsmap *m)
 {
     if (!m)
         return;
+    swapsim_fsmap_track_end(m);
     free(m->links);
     free(m->touch);
     free(m);
@@ -108,6 +122,16 @@ uint32_t swapsim_fsmap_oldest(const struct swapsim_fsmap *m, uint64_t *touched)
     if (s != SWAPSIM_NONE && touched)
         *touched = m->touch[s];
     return s;
+}
+
+/* Slot's frontswap state changed (stored, taken by an exclusive load,
+ * invalidated): note it for a migration in progress. */
+static void swapsim_fsmap_changed(struct swapsim_fsmap *m, uint32_t slot)
+{
+    if (m->changed && !m->changed[slot]) {
+        m->changed[slot] = 1;
+        m->changed_stack[m->nchanged++] = slot;
+    }
 }
 
 /* Stop holding slot (its tmem copy is gone or about to go). */
@@ -137,6 +161,7 @@ int swapsim_fsmap_store(struct swapsim_fsmap *m, uint32_t slot, const void *page
     if (slot >= m->nslots)
         return -EINVAL;
     ret = tmem_put(m->client, m->pool, &oid, slot, page);
+    swapsim_fsmap_changed(m, slot);
     swapsim_fsmap_forget(m, slot);
     if (ret != 0) {
         m->ctr->failed_stores++;
@@ -164,8 +189,10 @@ int swapsim_fsmap_load(struct swapsim_fsmap *m, uint32_t slot, void *page, uint6
     }
     m->ctr->loads++;
     /* an exclusive get took the copy; otherwise it stays, now the newest */
-    if (m->exclusive)
+    if (m->exclusive) {
+        swapsim_fsmap_changed(m, slot);
         return 0;
+    }
     swapsim_fsmap_hold(m, slot, now);
     return 0;
 }
@@ -176,6 +203,7 @@ int swapsim_fsmap_invalidate_page(struct swapsim_fsmap *m, uint32_t slot)
 
     if (!swapsim_fsmap_holds(m, slot))
         return 0;
+    swapsim_fsmap_changed(m, slot);
     swapsim_fsmap_forget(m, slot);
     m->ctr->invalidates++;
     return tmem_flush_page(m->client, m->pool, &oid, slot);
@@ -188,11 +216,109 @@ int swapsim_fsmap_invalidate_area(struct swapsim_fsmap *m)
 
     if (!m->client)
         return 0;
-    while (m->lru.head != SWAPSIM_NONE)
+    while (m->lru.head != SWAPSIM_NONE) {
+        swapsim_fsmap_changed(m, m->lru.head);
         swapsim_fsmap_forget(m, m->lru.head);
+    }
     m->ctr->invalidate_areas++;
     ret = tmem_flush_object(m->client, m->pool, &oid);
     return ret == -ENOENT ? 0 : ret;
+}
+
+/* ---------------------------------------------------------- migration */
+
+int swapsim_fsmap_track_begin(struct swapsim_fsmap *m)
+{
+    if (!m->client)
+        return -ENODEV;
+    if (m->changed)
+        return -EBUSY;
+    m->changed = calloc(m->nslots, 1);
+    m->changed_stack = malloc((size_t)m->nslots * sizeof(*m->changed_stack));
+    if (!m->changed || !m->changed_stack) {
+        swapsim_fsmap_track_end(m);
+        return -ENOMEM;
+    }
+    m->nchanged = 0;
+    /* the first round sends every slot held now */
+    for (uint32_t s = m->lru.head; s != SWAPSIM_NONE;
+         s = index_list_next(&m->lru, index_list_array, m->links, s))
+        swapsim_fsmap_changed(m, s);
+    return 0;
+}
+
+uint32_t swapsim_fsmap_track_pending(const struct swapsim_fsmap *m)
+{
+    return m->changed ? m->nchanged : 0;
+}
+
+uint32_t swapsim_fsmap_track_take(struct swapsim_fsmap *m, uint32_t *out, uint32_t max)
+{
+    uint32_t n = 0;
+
+    while (m->changed && m->nchanged > 0 && n < max) {
+        uint32_t s = m->changed_stack[--m->nchanged];
+        m->changed[s] = 0;
+        out[n++] = s;
+    }
+    return n;
+}
+
+void swapsim_fsmap_track_end(struct swapsim_fsmap *m)
+{
+    free(m->changed);
+    free(m->changed_stack);
+    m->changed = NULL;
+    m->changed_stack = NULL;
+    m->nchanged = 0;
+}
+
+int swapsim_fsmap_copy_slot(struct swapsim_fsmap *m, uint32_t slot, struct tmem_client *dst,
+                            int dst_pool, void *buf)
+{
+    struct tmem_oid oid = swapsim_fsmap_oid(m);
+    int ret;
+
+    if (slot >= m->nslots)
+        return -EINVAL;
+    if (!swapsim_fsmap_holds(m, slot)) {
+        ret = tmem_flush_page(dst, dst_pool, &oid, slot);
+        return ret == -ENOENT ? 0 : ret;
+    }
+    ret = tmem_get(m->client, m->pool, &oid, slot, buf);
+    if (ret != 0)
+        return ret;
+    if (m->exclusive && tmem_put(m->client, m->pool, &oid, slot, buf) != 0) {
+        /* the page left the source with the get and could not go back:
+         * buf holds the only copy */
+        swapsim_fsmap_forget(m, slot);
+        return -ESTALE;
+    }
+    ret = tmem_put(dst, dst_pool, &oid, slot, buf);
+    return ret == 0 ? 1 : ret;
+}
+
+int swapsim_fsmap_take(struct swapsim_fsmap *m, uint32_t slot, void *buf)
+{
+    struct tmem_oid oid = swapsim_fsmap_oid(m);
+    int ret;
+
+    if (!swapsim_fsmap_holds(m, slot))
+        return -ENOENT;
+    ret = tmem_get(m->client, m->pool, &oid, slot, buf);
+    swapsim_fsmap_changed(m, slot);
+    swapsim_fsmap_forget(m, slot);
+    if (ret == 0 && !m->exclusive)
+        ret = tmem_flush_page(m->client, m->pool, &oid, slot);
+    return ret;
+}
+
+void swapsim_fsmap_switch(struct swapsim_fsmap *m, struct tmem_client *client, int pool,
+                          bool exclusive)
+{
+    m->client = client;
+    m->pool = pool;
+    m->exclusive = exclusive;
 }
 
 int swapsim_fsmap_check(const struct swapsim_fsmap *m, char *err, size_t errlen)

@@ -35,6 +35,13 @@
  * (the kernel's worker runs beside reclaim, not before it). The pressure
  * callback writes back the same way in this model, at once.
  *
+ * Migration (swapsim_guest_migrate) moves frontswap to a pool on another
+ * store while the guest runs: frontswap notes every slot whose state
+ * changes (fsmap.c), rounds copy the noted slots (every held slot first)
+ * a batch per hold of the guest lock, each page read back and verified;
+ * then, the lock held (the guest stopped), the last changes are copied,
+ * the slots the destination refused are written to the swap file, and
+ * frontswap, the pool and the pressure callback switch over.
  * Data structures: per-page arrays (frame, slot, version, flags, and an
  * 8-entry event history for mismatch reports); per-frame owner array, a
  * free-frame stack and the page replacement (guest/replace.h, CLOCK or
@@ -61,6 +68,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "guest/device.h"
 #include "guest/replace.h"
@@ -1120,4 +1128,252 @@ void swapsim_guest_destroy(struct swapsim_guest *g)
     free(g->expect);
     pthread_mutex_destroy(&g->lock);
     free(g);
+}
+
+/* ------------------------------------------------------------ migration */
+
+static uint64_t migrate_clock_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* What a migration keeps per slot. */
+struct migrate_state {
+    struct tmem_client *dest;
+    int pool;
+    uint8_t *sent;    /* [slots] the destination holds a copy we sent */
+    uint8_t *refused; /* [slots] the source holds it, the destination refused it */
+    struct swapsim_migrate_stats *st;
+};
+
+/* Under g->lock: write the page in g->scratch (slot s, owner v, checked)
+ * to the swap file: it leaves frontswap for good. */
+static int migrate_to_swapfile(struct swapsim_guest *g, uint32_t v, uint32_t s)
+{
+    int ret = swapsim_swapdev_write(g->sd, s, g->scratch);
+
+    if (ret != 0)
+        return fail(g, "migration: swap file write of slot %u failed: %s", s, strerror(-ret));
+    count_disk_io(g, s, true);
+    hist_add(g, v, EV_SHRINK_DISK, s);
+    return 0;
+}
+
+/* Under g->lock: copy the frontswap state of slot s to the destination,
+ * checking the page read from the source. */
+static int migrate_slot(struct swapsim_guest *g, struct migrate_state *m, uint32_t s)
+{
+    uint32_t v = swapsim_swapdev_owner(g->sd, s);
+    int r = swapsim_fsmap_copy_slot(g->fs, s, m->dest, m->pool, g->scratch);
+
+    if (r == 1 || r == -ENOSPC || r == -ESTALE) {
+        if (v == SWAPSIM_NONE)
+            return fail(g, "migration: frontswap holds slot %u, which no page owns", s);
+        if (verify(g, v, s, "frontswap (migration)", g->scratch) != 0)
+            return -EIO;
+    }
+    switch (r) {
+    case 1:
+        m->st->pages_sent++;
+        m->st->bytes_sent += g->page_size;
+        if (m->sent[s])
+            m->st->pages_resent++;
+        m->sent[s] = 1;
+        m->refused[s] = 0;
+        return 0;
+    case 0:
+        if (m->sent[s])
+            m->st->pages_flushed++;
+        m->sent[s] = m->refused[s] = 0;
+        return 0;
+    case -ENOSPC:
+        /* a refused put leaves no older copy at the destination either */
+        m->st->pages_refused++;
+        m->sent[s] = 0;
+        m->refused[s] = 1;
+        return 0;
+    case -ESTALE:
+        /* the exclusive source could not take its page back: the swap
+         * file gets it now, and any older destination copy goes */
+        m->st->pages_to_swapfile++;
+        m->refused[s] = 0;
+        r = migrate_to_swapfile(g, v, s);
+        if (r == 0)
+            r = swapsim_fsmap_copy_slot(g->fs, s, m->dest, m->pool, g->scratch);
+        m->sent[s] = 0;
+        return r < 0 ? (g->failed ? r : fail(g, "migration: flush of slot %u at the "
+                                               "destination failed (%s)", s, strerror(-r)))
+                     : 0;
+    default:
+        return fail(g, "migration: copy of slot %u failed (%s)", s, strerror(-r));
+    }
+}
+
+/* Under g->lock: take up to max changed slots and copy each. Returns how
+ * many were copied, or a negative errno. */
+static long migrate_batch(struct swapsim_guest *g, struct migrate_state *m, uint32_t *slots,
+                          uint32_t max)
+{
+    uint32_t n = swapsim_fsmap_track_take(g->fs, slots, max);
+
+    for (uint32_t i = 0; i < n; i++) {
+        int r = migrate_slot(g, m, slots[i]);
+        if (r < 0)
+            return r;
+    }
+    return n;
+}
+
+/* Under g->lock, the guest stopped: the slots the destination refused
+ * and the source still holds go to the swap file. */
+static int migrate_refused_to_swapfile(struct swapsim_guest *g, struct migrate_state *m)
+{
+    uint32_t nslots = swapsim_swapdev_slots(g->sd);
+
+    for (uint32_t s = 0; s < nslots; s++) {
+        uint32_t v;
+        int r;
+
+        if (!m->refused[s] || !swapsim_fsmap_holds(g->fs, s))
+            continue;
+        v = swapsim_swapdev_owner(g->sd, s);
+        r = swapsim_fsmap_take(g->fs, s, g->scratch);
+        if (r != 0)
+            return fail(g, "migration: frontswap load of page %u slot %u failed (%s): page lost",
+                        v, s, strerror(-r));
+        if (verify(g, v, s, "frontswap (migration)", g->scratch) != 0)
+            return -EIO;
+        r = migrate_to_swapfile(g, v, s);
+        if (r != 0)
+            return r;
+        m->st->pages_to_swapfile++;
+    }
+    return 0;
+}
+
+int swapsim_guest_migrate(struct swapsim_guest *g, struct tmem_client *dest,
+                          const struct swapsim_migrate_options *o,
+                          struct swapsim_migrate_stats *st, char *err, size_t errlen)
+{
+    struct swapsim_migrate_options opt = { 8, 256, 64 };
+    struct swapsim_migrate_stats local;
+    struct migrate_state m = { dest, -1, NULL, NULL, st ? st : &local };
+    uint32_t *slots = NULL, nslots, flags;
+    uint64_t t0 = migrate_clock_ns(), t_stop;
+    struct tmem_client *source;
+    int source_pool, ret = 0;
+    long n = 0;
+
+    if (o) {
+        opt.max_rounds = o->max_rounds ? o->max_rounds : opt.max_rounds;
+        opt.stop_pages = o->stop_pages;
+        opt.batch = o->batch ? o->batch : opt.batch;
+    }
+    memset(m.st, 0, sizeof(*m.st));
+    pthread_mutex_lock(&g->lock);
+    if (g->off || g->failed) {
+        pthread_mutex_unlock(&g->lock);
+        error_text_set(err, errlen, "guest %s: swapped off or failed: cannot migrate", g->name);
+        return -EINVAL;
+    }
+    if (g->pool < 0) {
+        pthread_mutex_unlock(&g->lock);
+        error_text_set(err, errlen, "guest %s: frontswap is off: nothing to migrate", g->name);
+        return -ENODEV;
+    }
+    if (tmem_page_size(tmem_client_store(dest)) != g->page_size) {
+        pthread_mutex_unlock(&g->lock);
+        error_text_set(err, errlen, "guest %s: the destination store's pages are %u bytes, "
+                       "the guest's %u", g->name, tmem_page_size(tmem_client_store(dest)),
+                       g->page_size);
+        return -EINVAL;
+    }
+    flags = TMEM_POOL_PERSIST | (g->cfg.exclusive_loads ? TMEM_POOL_EXCLUSIVE_GETS : 0);
+    m.pool = tmem_new_pool(dest, flags, NULL);
+    nslots = swapsim_swapdev_slots(g->sd);
+    m.sent = calloc(nslots, 1);
+    m.refused = calloc(nslots, 1);
+    slots = malloc((size_t)opt.batch * sizeof(*slots));
+    if (m.pool < 0 || !m.sent || !m.refused || !slots) {
+        ret = m.pool < 0 ? m.pool : -ENOMEM;
+        error_text_set(err, errlen, "guest %s: migration: %s", g->name,
+                       m.pool < 0 ? "cannot create the destination pool" : "out of memory");
+        pthread_mutex_unlock(&g->lock);
+        goto out;
+    }
+    ret = swapsim_fsmap_track_begin(g->fs);
+    pthread_mutex_unlock(&g->lock);
+    if (ret != 0) {
+        error_text_set(err, errlen, "guest %s: migration: %s", g->name,
+                       ret == -EBUSY ? "a migration is already running" : strerror(-ret));
+        goto out;
+    }
+
+    /* Rounds: each copies the slots changed before it began (the first:
+     * every slot held), in batches, the guest running between them. */
+    for (uint32_t round = 0; round < opt.max_rounds; round++) {
+        pthread_mutex_lock(&g->lock);
+        uint64_t left = swapsim_fsmap_track_pending(g->fs);
+        pthread_mutex_unlock(&g->lock);
+        if (round > 0 && left <= opt.stop_pages)
+            break;
+        m.st->rounds++;
+        while (left > 0) {
+            pthread_mutex_lock(&g->lock);
+            n = g->failed ? -EIO
+                          : migrate_batch(g, &m, slots,
+                                          (uint32_t)(left < opt.batch ? left : opt.batch));
+            pthread_mutex_unlock(&g->lock);
+            if (n <= 0) {
+                ret = (int)n;
+                break;
+            }
+            left -= (uint64_t)n;
+        }
+        if (ret < 0)
+            break;
+    }
+
+    /* Stop and copy. */
+    pthread_mutex_lock(&g->lock);
+    t_stop = migrate_clock_ns();
+    while (ret == 0 && !g->failed && (n = migrate_batch(g, &m, slots, opt.batch)) > 0)
+        m.st->pages_at_stop += (uint64_t)n;
+    if (ret == 0 && (g->failed || n < 0))
+        ret = -EIO;
+    if (ret == 0)
+        ret = migrate_refused_to_swapfile(g, &m);
+    swapsim_fsmap_track_end(g->fs);
+    if (ret != 0) {
+        error_text_set(err, errlen, "guest %s: migration failed: %s", g->name,
+                       g->failed ? g->error : strerror(-ret));
+        pthread_mutex_unlock(&g->lock);
+        goto out;
+    }
+    source = g->client;
+    source_pool = g->pool;
+    swapsim_fsmap_switch(g->fs, dest, m.pool, g->cfg.exclusive_loads);
+    g->client = dest;
+    g->pool = m.pool;
+    m.pool = -1; /* the guest's now */
+    g->seen_no_room = 0;
+    g->worker_running = false;
+    g->worker_credit = 0;
+    tmem_client_set_pressure_callback(source, NULL, NULL);
+    tmem_destroy_pool(source, source_pool);
+    tmem_client_set_pressure_callback(dest, pressure_cb, g);
+    m.st->pages_moved = swapsim_fsmap_pages(g->fs);
+    m.st->stop_ns = migrate_clock_ns() - t_stop;
+    pthread_mutex_unlock(&g->lock);
+out:
+    if (m.pool >= 0)
+        tmem_destroy_pool(dest, m.pool);
+    free(m.sent);
+    free(m.refused);
+    free(slots);
+    m.st->total_ns = migrate_clock_ns() - t0;
+    return ret;
 }

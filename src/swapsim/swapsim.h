@@ -421,6 +421,51 @@ long swapsim_guest_shrink(struct swapsim_guest *g, uint64_t pages);
  */
 int swapsim_guest_swapoff(struct swapsim_guest *g);
 
+/*
+ * Live migration of the guest's frontswap to another store (pre-copy, as
+ * a hypervisor migrates a running guest's memory): while the guest keeps
+ * running in other threads, every page frontswap holds is copied to a new
+ * persistent pool of dest (same flags) in rounds; pages whose frontswap
+ * state changed during a round (stored again, taken, invalidated) are
+ * copied again in the next. When a round leaves at most stop_pages
+ * changed (or after max_rounds), the guest is stopped (its lock held):
+ * the last changes are copied, the pages the destination refused are
+ * written to the guest's swap file (never dropped), frontswap and the
+ * pressure callback switch to dest, and the source pool is destroyed;
+ * then the guest resumes. Every page read from the source is verified
+ * against its expected content. On error before the stop, the guest
+ * stays on its source and the destination pool is destroyed.
+ * The caller keeps both clients (dest must outlive the guest; the source
+ * client holds no pool of the guest afterwards) and must not run
+ * swapsim_guest_destroy or swapoff concurrently. Returns 0, -ENODEV
+ * (frontswap off), -EINVAL (dest on a store of another page size), or
+ * another negative errno (message in err).
+ */
+struct swapsim_migrate_options {
+    uint32_t max_rounds;   /* default 8 (0: the default) */
+    uint64_t stop_pages;   /* stop once at most this many changes are left (0: only
+                              when none; the default without options: 256) */
+    uint32_t batch;        /* slots copied per hold of the guest lock (default 64) */
+};
+
+struct swapsim_migrate_stats {
+    uint32_t rounds;             /* copy rounds before the stop */
+    uint64_t pages_sent;         /* puts to the destination, every round and the stop */
+    uint64_t bytes_sent;         /* pages_sent x the page size */
+    uint64_t pages_resent;       /* of those, second or later copies of a slot */
+    uint64_t pages_flushed;      /* destination copies flushed (the slot changed) */
+    uint64_t pages_refused;      /* destination refusals (counted each time) */
+    uint64_t pages_to_swapfile;  /* refused at the stop: written to the swap file */
+    uint64_t pages_at_stop;      /* changes copied while the guest was stopped */
+    uint64_t pages_moved;        /* frontswap pages on the destination afterwards */
+    uint64_t stop_ns;            /* how long the guest was stopped */
+    uint64_t total_ns;           /* the whole migration */
+};
+
+int swapsim_guest_migrate(struct swapsim_guest *g, struct tmem_client *dest,
+                          const struct swapsim_migrate_options *o,
+                          struct swapsim_migrate_stats *st, char *err, size_t errlen);
+
 /* Copy the counters (taken under the guest lock). */
 void swapsim_guest_counters(struct swapsim_guest *g, struct swapsim_counters *out);
 /* The last fatal error text ("" if none). */

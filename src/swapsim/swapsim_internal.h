@@ -57,6 +57,38 @@ uint64_t swapsim_fsmap_pages(const struct swapsim_fsmap *m);
 /* The least recently stored or loaded slot held (SWAPSIM_NONE if none);
  * *touched (if not NULL) gets the access count of its last store/load. */
 uint32_t swapsim_fsmap_oldest(const struct swapsim_fsmap *m, uint64_t *touched);
+/*
+ * Migration. track_begin: from now on note each slot whose frontswap
+ * state changes (a store, an exclusive load, an invalidation), starting
+ * with every slot held now; 0, -ENODEV (frontswap off), -EBUSY (already
+ * tracking), -ENOMEM. track_pending: how many are noted. track_take: take
+ * up to max of them into out (each noted once until it changes again);
+ * returns how many. track_end: stop (also done by destroy).
+ */
+int swapsim_fsmap_track_begin(struct swapsim_fsmap *m);
+uint32_t swapsim_fsmap_track_pending(const struct swapsim_fsmap *m);
+uint32_t swapsim_fsmap_track_take(struct swapsim_fsmap *m, uint32_t *out, uint32_t max);
+void swapsim_fsmap_track_end(struct swapsim_fsmap *m);
+/*
+ * Copy slot's frontswap state to pool dst_pool of client dst, same
+ * handle: held -> its page is read into buf (page size bytes; the source
+ * keeps its copy: an exclusive-gets pool gets it put back) and put to the
+ * destination: 1, or -ENOSPC (refused: the destination holds no copy);
+ * not held -> any destination copy is flushed: 0. -ESTALE: an exclusive
+ * source could not take its page back, buf holds the only copy and the
+ * slot is no longer held (the caller must write buf to the swap file).
+ * Other negative errno: the tmem error.
+ */
+int swapsim_fsmap_copy_slot(struct swapsim_fsmap *m, uint32_t slot, struct tmem_client *dst,
+                            int dst_pool, void *buf);
+/* Take slot's page out of frontswap into buf (page size bytes) for good,
+ * counting nothing (not a guest load: a migration moving it to the swap
+ * file). 0, -ENOENT (not held), or the tmem error (no longer held). */
+int swapsim_fsmap_take(struct swapsim_fsmap *m, uint32_t slot, void *buf);
+/* From now on frontswap's pool is pool of client (the slots held, their
+ * order and access counts unchanged). */
+void swapsim_fsmap_switch(struct swapsim_fsmap *m, struct tmem_client *client, int pool,
+                          bool exclusive);
 /* Check the list against the count and the oldest-first order. Returns 0
  * or -EFAULT with the broken rule in err. */
 int swapsim_fsmap_check(const struct swapsim_fsmap *m, char *err, size_t errlen);
