@@ -77,6 +77,7 @@ DEMO_CMDS :=
 
 include src/common/module.mk
 include src/core/module.mk
+include src/snapshot/module.mk
 include src/guest/module.mk
 include src/trace/module.mk
 -include src/swapsim/module.mk

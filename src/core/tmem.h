@@ -278,6 +278,67 @@ int tmem_new_pool(struct tmem_client *c, uint32_t flags, const uint8_t uuid[16])
  */
 int tmem_destroy_pool(struct tmem_client *c, int pool_id);
 
+/* ------------------------------------------------------- reading out pools */
+/*
+ * What save and live migration need (Xen's TMEMC_SAVE_GET_POOL_* and
+ * TMEMC_SAVE_GET_NEXT_PAGE control ops): the client's open pools, and
+ * every page of one of them. tmem_walk.c; docs/core.md, "Reading out a
+ * client's pools".
+ */
+struct tmem_pool_info {
+    int id;             /* the client's pool id */
+    uint32_t flags;     /* TMEM_POOL_* as given to tmem_new_pool */
+    uint8_t uuid[16];   /* shared pools: the uuid; private: zeros */
+    uint32_t page_size; /* the store's page size in bytes */
+    uint64_t pages;     /* pages the pool held when it was listed */
+};
+
+/*
+ * Fill out[0 .. max) with the client's open pools in ascending id order.
+ * Returns how many pools the client has open (which may exceed max: only
+ * max were written; TMEM_MAX_POOLS_PER_CLIENT is always enough), or
+ * -EINVAL (NULL c, or NULL out with max > 0). Thread-safe; a pool created
+ * or destroyed meanwhile may or may not be listed.
+ */
+int tmem_client_pools(const struct tmem_client *c, struct tmem_pool_info *out, size_t max);
+
+/* The name the client was created with ("" for none); valid as long as
+ * the client. */
+const char *tmem_client_name(const struct tmem_client *c);
+
+/*
+ * Called by tmem_pool_walk for each page: its handle, and its bytes
+ * (page_size of them, decompressed; valid only during the call). A
+ * non-zero return stops the walk, which returns it.
+ */
+typedef int (*tmem_walk_fn)(void *arg, const struct tmem_oid *oid, uint32_t index,
+                            const void *page, size_t page_size);
+
+/*
+ * Call fn(arg, ...) for every page of the client's pool pool_id (any kind
+ * of pool), in ascending order of (oid[0], oid[1], oid[2], index): the
+ * walk first lists the pool's handles, one lock stripe at a time, sorts
+ * them, then reads each page under its stripe lock and calls fn with no
+ * lock of the store held. fn may therefore call any function of the
+ * store, on any client and pool (put, get, flush this very pool, ...),
+ * except destroying this pool or client.
+ *
+ * Consistency with calls running meanwhile: a page present under its
+ * handle for the whole walk is passed to fn exactly once, with bytes that
+ * were its bytes at some moment during the walk (read whole under the
+ * stripe lock: never torn). A page put or flushed during the walk may or
+ * may not be passed (at most once a handle). The walk is not a get: it
+ * counts in no statistics, takes nothing from an exclusive-gets pool and
+ * does not touch an ephemeral page's LRU position.
+ *
+ * Returns 0 when every page was passed, fn's non-zero return when fn
+ * stopped it, -EINVAL (NULL c or fn, bad pool id, or the pool destroyed
+ * during the walk), -ENOMEM (the walk's own working memory, taken with
+ * malloc, not from the store's budget: 32 bytes a page), -EIO (a stored
+ * page that does not decompress: a broken store).
+ */
+int tmem_pool_walk(struct tmem_client *c, int pool_id, tmem_walk_fn fn, void *arg);
+
 /* ------------------------------------------------------------ page ops */
 
 /*

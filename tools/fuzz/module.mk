@@ -5,6 +5,7 @@
 #   fuzz_swapsim         tmem-swapsim trace files and --schedule text
 #   fuzz_trace           page traces, binary and text (src/trace/trace.c)
 #   fuzz_convert         the trace converters (src/trace/convert*.c)
+#   fuzz_snapshot        save files, restored into a small store (src/snapshot)
 #
 # `make fuzz` rebuilds the parsers and their libraries with clang under
 # -fsanitize=fuzzer-no-link,address,undefined into build/fuzz/ (a build of
@@ -15,7 +16,7 @@
 # build/fuzz/corpus/NAME/ (kept between runs); a crash, a failed check or
 # an input that takes more than 10 s stops make with the input saved as
 # build/fuzz/crash-NAME-* (replay: build/fuzz/tools/fuzz/fuzz_NAME FILE).
-FUZZ_NAMES := scenario pressure size_duration swapsim trace convert
+FUZZ_NAMES := scenario pressure size_duration swapsim trace convert snapshot
 FUZZ_SOURCES := $(FUZZ_NAMES:%=tools/fuzz/fuzz_%.c)
 FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/tools/fuzz/fuzz_%)
 FUZZ_TIME ?= 20
@@ -29,6 +30,7 @@ FUZZ_SEEDS_size_duration := tools/fuzz/seeds/size_duration
 FUZZ_SEEDS_swapsim := tools/fuzz/seeds/swapsim
 FUZZ_SEEDS_trace := tools/fuzz/seeds/trace
 FUZZ_SEEDS_convert := tools/fuzz/seeds/convert
+FUZZ_SEEDS_snapshot := tools/fuzz/seeds/snapshot
 
 # What each target links after its own object (the parsers' objects, not
 # libtestbed.a: the runner's objects are not needed to parse).
@@ -39,6 +41,7 @@ FUZZ_LIBS_size_duration = $(CORE_LIBS)
 FUZZ_LIBS_swapsim = $(SWAPSIM_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIBS)
 FUZZ_LIBS_trace = $(TRACE_LIB) $(CORE_LIBS)
 FUZZ_LIBS_convert = $(TRACE_LIB) $(CORE_LIBS)
+FUZZ_LIBS_snapshot = $(SNAPSHOT_LIB) $(CORE_LIBS)
 
 .PHONY: fuzz _fuzz
 
@@ -58,6 +61,7 @@ _fuzz: $(FUZZ_BINS)
 	        swapsim) seeds="$(FUZZ_SEEDS_swapsim)";; \
 	        trace) seeds="$(FUZZ_SEEDS_trace)";; \
 	        convert) seeds="$(FUZZ_SEEDS_convert)";; \
+	        snapshot) seeds="$(FUZZ_SEEDS_snapshot)";; \
 	    esac; \
 	    $(BUILD)/tools/fuzz/fuzz_$$n -max_total_time=$(FUZZ_TIME) -timeout=10 \
 	        -rss_limit_mb=2048 -print_final_stats=0 \
@@ -85,4 +89,8 @@ $(BUILD)/tools/fuzz/fuzz_trace: $(BUILD)/tools/fuzz/fuzz_trace.o $(TRACE_LIB) $(
 $(BUILD)/tools/fuzz/fuzz_convert: $(BUILD)/tools/fuzz/fuzz_convert.o $(TRACE_LIB) $(CORE_LIB)
 	$(CC) $(LDFLAGS_COMMON) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBS_convert)
 
+$(BUILD)/tools/fuzz/fuzz_snapshot: $(BUILD)/tools/fuzz/fuzz_snapshot.o $(SNAPSHOT_LIB) $(CORE_LIB)
+	$(CC) $(LDFLAGS_COMMON) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBS_snapshot)
+
 EXTRA_CFLAGS_tools/fuzz/ = $(INIH_CFLAGS) $(FUSE_CFLAGS)
+
