@@ -166,7 +166,21 @@ struct tmem_config {
     /* Time every put, get and flush into per-client latency histograms
      * (tmem_client_latency; default false: two clock reads per call). */
     bool latency_histograms;
+    /* Allocation failure injection: a test-only switch, off by default
+     * (struct tmem_fault below; docs/core.md, "Failure behaviour"). */
+    struct tmem_fault {
+        /* The fail_nth-th allocation of the store (1-based, counted from
+         * tmem_create on) fails, once. 0: off. TMEM_FAULT_COUNT_ONLY:
+         * count allocations, fail none (tmem_fault_counts). */
+        uint64_t fail_nth;
+        /* Or: each allocation fails with this probability (0: off; above
+         * 1: tmem_create fails with EINVAL), drawn from a stream seeded
+         * with seed, so runs repeat. Ignored when fail_nth is set. */
+        double fail_probability;
+        uint64_t seed;
+    } fault;
 };
+#define TMEM_FAULT_COUNT_ONLY UINT64_MAX
 
 /* Fill *cfg with the defaults described above. */
 void tmem_config_init(struct tmem_config *cfg);
@@ -176,8 +190,27 @@ void tmem_config_init(struct tmem_config *cfg);
 /*
  * Create a store. cfg NULL means defaults. Returns NULL (errno set to EINVAL
  * or ENOMEM) on a bad configuration or allocation failure.
+ *
+ * Fault injection: the environment variable TMEM_FAULT, read here once per
+ * store, overrides cfg->fault: "off", "nth=N" or "p=P[,seed=S]"
+ * (common/fault.h's grammar). A value outside the grammar makes
+ * tmem_create fail with EINVAL after printing one line naming it to
+ * stderr (the library's only message: a test switch mistyped must not
+ * pass silently as "off").
  */
 struct tmem *tmem_create(const struct tmem_config *cfg);
+
+/*
+ * What the allocation failure switch has seen: allocations of the store
+ * counted while it was on (from tmem_create) and how many of them it
+ * failed. Zeros when it is off. Returns 0, or -EINVAL for NULL arguments.
+ * Thread-safe.
+ */
+struct tmem_fault_counts {
+    uint64_t allocations;
+    uint64_t injected;
+};
+int tmem_fault_counts(const struct tmem *tm, struct tmem_fault_counts *out);
 
 /*
  * Free the store and everything in it (clients, pools, pages). No other call
@@ -477,7 +510,9 @@ uint32_t tmem_page_size(const struct tmem *tm);
     X(STATE, CLIENTS, clients, "store only: live clients")                                  \
     X(STATE, WEIGHT, weight, "client only: its weight (tmem_client_set_weight); 0 elsewhere") \
     X(STATE, CAP_BYTES, cap_bytes,                                                           \
-      "client only: its cap in bytes (tmem_client_set_cap; written unlimited when none); 0 elsewhere")
+      "client only: its cap in bytes (tmem_client_set_cap; written unlimited when none); 0 elsewhere") \
+    X(STATE, ALLOC_FAILURES, alloc_failures,                                                 \
+      "store only: allocations of the store that failed (real or injected); the puts among them are in failed_puts_alloc")
 
 #define TMEM_STATS_FIELDS(X)                                                                  \
     TMEM_STATS_PUT_FIELDS(X) TMEM_STATS_PUT_FAILURE_FIELDS(X) TMEM_STATS_OTHER_FIELDS(X)

@@ -13,7 +13,10 @@
  *  - object->root: a radix tree of height 1..6 over the 32-bit page index,
  *    6 bits a level. Leaves are 64 page ids (256 bytes); interior nodes are
  *    64 pointers (512 bytes). A node is freed as soon as it is empty, an
- *    object as soon as its tree is empty.
+ *    object as soon as its tree is empty; an insert that cannot allocate a
+ *    node frees the empty nodes it made on its way (the put then frees the
+ *    object if it was new), and an empty tree starts at the height its
+ *    first index needs (no empty leaf for 0..63 under a far page).
  * tmem_index_check_stripe verifies both for the invariant checker.
  *
  * Locking: every function here runs with the stripe's lock held (the
@@ -179,6 +182,49 @@ static void tmem_radix_free(struct tmem *tm, struct tmem_object *obj, void *n)
     tmem_memory_free(tm, n, &tmem_stripe_of(obj->pool, &obj->oid)->gauges);
 }
 
+/* The least height whose tree covers index. */
+static uint32_t tmem_radix_height_for(uint32_t index)
+{
+    uint32_t h = 1;
+    while (!tmem_radix_covers(h, index))
+        h++;
+    return h;
+}
+
+static bool tmem_radix_leaf_empty(const struct tmem_radix_leaf *leaf);
+static bool tmem_radix_node_empty(const struct tmem_radix_node *node);
+
+/*
+ * Free the empty nodes on index's path, bottom up (the root too, leaving
+ * the object an empty tree): what an insert that failed half way made.
+ */
+static void tmem_radix_prune_path(struct tmem *tm, struct tmem_object *obj, uint32_t index)
+{
+    void **path[TMEM_RADIX_MAX_HEIGHT]; /* path[h-1]: the pointer to the level-h node */
+    void **slot = &obj->root;
+    uint32_t h = obj->height, deepest = h;
+
+    if (!obj->root)
+        return;
+    for (; h >= 1; h--) {
+        path[h - 1] = slot;
+        deepest = h;
+        if (h == 1 || !*slot)
+            break;
+        slot = &((struct tmem_radix_node *)*slot)->child[tmem_radix_offset(index, h - 1)];
+        if (!*slot)
+            break;
+    }
+    for (h = deepest; h <= obj->height; h++) {
+        void *n = *path[h - 1];
+        if (h == 1 ? !tmem_radix_leaf_empty(n) : !tmem_radix_node_empty(n))
+            return;
+        tmem_radix_free(tm, obj, n);
+        *path[h - 1] = NULL;
+    }
+    obj->height = 0; /* the root itself went */
+}
+
 int tmem_index_replace(struct tmem *tm, struct tmem_object *obj, uint32_t index,
                        uint32_t page_id, uint32_t *old_id)
 {
@@ -188,15 +234,18 @@ int tmem_index_replace(struct tmem *tm, struct tmem_object *obj, uint32_t index,
     *old_id = 0;
 
     if (!obj->root) {
-        obj->root = tmem_radix_alloc(tm, obj, true);
+        /* an empty tree starts at the height index needs: a first page far
+         * out must not leave an empty leaf for indices 0..63 under it */
+        uint32_t height = tmem_radix_height_for(index);
+        obj->root = tmem_radix_alloc(tm, obj, height == 1);
         if (!obj->root)
             return -ENOMEM;
-        obj->height = 1;
+        obj->height = height;
     }
     while (!tmem_radix_covers(obj->height, index)) {
         struct tmem_radix_node *top = tmem_radix_alloc(tm, obj, false);
         if (!top)
-            return -ENOMEM;
+            goto nomem;
         top->child[0] = obj->root;
         obj->root = top;
         obj->height++;
@@ -208,13 +257,18 @@ int tmem_index_replace(struct tmem *tm, struct tmem_object *obj, uint32_t index,
         if (!*slot) {
             *slot = tmem_radix_alloc(tm, obj, h == 2);
             if (!*slot)
-                return -ENOMEM;
+                goto nomem;
         }
     }
     leaf_slot = &((struct tmem_radix_leaf *)*slot)->slot[index & (TMEM_RADIX_FANOUT - 1)];
     *old_id = *leaf_slot;
     *leaf_slot = page_id;
     return 0;
+nomem:
+    /* nothing of index's was there (else its path would have been), so
+     * every node the path lacked was made here: free those left empty */
+    tmem_radix_prune_path(tm, obj, index);
+    return -ENOMEM;
 }
 
 static bool tmem_radix_leaf_empty(const struct tmem_radix_leaf *leaf)
@@ -330,6 +384,11 @@ static int tmem_index_check_subtree(struct tmem_index_walk *w, const void *n, ui
                                     uint64_t base)
 {
     w->index_bytes[0] += tmem_memory_usable_size(w->tm, n);
+    /* a node is freed as soon as it is empty (also after a failed insert) */
+    if (h == 1 ? tmem_radix_leaf_empty(n) : tmem_radix_node_empty(n))
+        return tmem_check_fail(w->r, "object %u: an empty radix %s for indices from %#llx "
+                               "(left behind, not freed)", w->object_id,
+                               h == 1 ? "leaf" : "node", (unsigned long long)base);
     for (uint32_t i = 0; i < TMEM_RADIX_FANOUT; i++) {
         uint64_t index = base | ((uint64_t)i << (TMEM_RADIX_BITS * (h - 1)));
         int rc = 0;

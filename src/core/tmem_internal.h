@@ -60,6 +60,7 @@
 #ifndef TMEM_INTERNAL_H
 #define TMEM_INTERNAL_H
 
+#include "common/fault.h"
 #include "common/histogram.h"
 #include "common/index_list.h"
 #include "core/tmem.h"
@@ -354,6 +355,9 @@ struct tmem {
                                         shared pools; destroyed clients' totals */
     _Atomic uint64_t clients_live, pools_live;
     struct tmem_memory mem;         /* the allocator (tmem_memory.c) */
+    struct fault fault;             /* allocation failure injection (cfg.fault or
+                                       TMEM_FAULT; tmem_memory_take consults it) */
+    _Atomic uint64_t alloc_failures; /* allocations that failed, real or injected */
 
     pthread_rwlock_t check_lock;    /* see the lock order above */
     pthread_mutex_t clients_lock;

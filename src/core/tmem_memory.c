@@ -48,6 +48,15 @@
  * metadata: zswap's pool limit counts the zsmalloc pool alone. The
  * gauges themselves stay the allocator's count either way.
  *
+ * Fault injection (tmem_config.fault, TMEM_FAULT; common/fault.h): every
+ * allocation of the store, metadata or data, is taken by
+ * tmem_memory_take, which first asks the switch whether this one is to
+ * fail (one predictable branch when it is off) and counts every failure,
+ * injected or real, in tm->alloc_failures (statistics: alloc_failures).
+ * The codec's per-thread zstd/lzo work areas (malloc, shared by every
+ * store of the thread) and the working memory of tmem_check, tmem_pool_walk
+ * and a pressure round are not the store's and are not failed.
+ *
  * For the invariant checker, tmem_memory_usable_size gives what an
  * allocation was charged, so that the metadata a walk of the store finds
  * can be summed at the same sizes.
@@ -218,19 +227,28 @@ static struct tmem_tcache_shard *tmem_memory_lock_cache(struct tmem *tm, unsigne
 }
 #endif
 
-/* An uncharged region of size bytes from the calling thread's shard. */
+/* An uncharged region of size bytes from the calling thread's shard, or
+ * NULL: the allocator's failure, or one the fault switch injects (every
+ * allocation of the store passes here, so each is a place to fail). */
 static void *tmem_memory_take(struct tmem *tm, size_t size)
 {
+    void *p;
+
+    if (fault_hit(&tm->fault)) {
+        p = NULL;
+    } else {
 #if TMEM_USE_JEMALLOC
-    unsigned shard = tmem_thread_shard();
-    struct tmem_tcache_shard *tc = tmem_memory_lock_cache(tm, shard);
-    void *p = mallocx(size ? size : 1, MALLOCX_ARENA(tm->mem.arenas[shard]) | MALLOCX_TCACHE(tc->id));
-    pthread_mutex_unlock(&tc->lock);
-    return p;
+        unsigned shard = tmem_thread_shard();
+        struct tmem_tcache_shard *tc = tmem_memory_lock_cache(tm, shard);
+        p = mallocx(size ? size : 1, MALLOCX_ARENA(tm->mem.arenas[shard]) | MALLOCX_TCACHE(tc->id));
+        pthread_mutex_unlock(&tc->lock);
 #else
-    (void)tm;
-    return malloc(size ? size : 1);
+        p = malloc(size ? size : 1);
 #endif
+    }
+    if (!p)
+        atomic_fetch_add_explicit(&tm->alloc_failures, 1, memory_order_relaxed);
+    return p;
 }
 
 void *tmem_memory_alloc_data(struct tmem *tm, size_t len)

@@ -127,6 +127,7 @@ void tmem_stats_of_store_locked(struct tmem *tm, struct tmem_stats *out)
     out->capacity_bytes = atomic_load(&tm->capacity);
     out->clients = atomic_load(&tm->clients_live);
     out->pools = atomic_load(&tm->pools_live);
+    out->alloc_failures = atomic_load(&tm->alloc_failures);
     tmem_stats_finish(out);
 }
 

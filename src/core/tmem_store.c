@@ -81,6 +81,45 @@ static int tmem_config_check(struct tmem_config *cfg, uint32_t *shift)
     return 0;
 }
 
+/*
+ * Set up the allocation failure switch: cfg.fault, or TMEM_FAULT when the
+ * environment has it (read once, here). 0, or -EINVAL for a TMEM_FAULT
+ * outside the grammar (named on stderr: the one message of the library,
+ * since a mistyped test switch must not pass silently as "off").
+ */
+static int tmem_fault_setup(struct tmem *tm)
+{
+    const struct tmem_fault *f = &tm->cfg.fault;
+    struct fault_spec spec = {.mode = FAULT_OFF, .seed = f->seed};
+    const char *env = getenv("TMEM_FAULT");
+    char err[256];
+
+    if (f->fail_nth) {
+        spec.mode = FAULT_NTH;
+        spec.nth = f->fail_nth;
+    } else if (f->fail_probability > 0) {
+        if (!(f->fail_probability <= 1))
+            return -EINVAL;
+        spec.mode = FAULT_PROBABILITY;
+        spec.probability = f->fail_probability;
+    }
+    if (env && fault_parse(env, &spec, err, sizeof(err)) != 0) {
+        fprintf(stderr, "tmem: TMEM_FAULT: %s\n", err);
+        return -EINVAL;
+    }
+    fault_init(&tm->fault, &spec);
+    return 0;
+}
+
+int tmem_fault_counts(const struct tmem *tm, struct tmem_fault_counts *out)
+{
+    if (!tm || !out)
+        return -EINVAL;
+    out->allocations = atomic_load(&((struct tmem *)tm)->fault.events);
+    out->injected = atomic_load(&((struct tmem *)tm)->fault.injected);
+    return 0;
+}
+
 struct tmem *tmem_create(const struct tmem_config *cfg)
 {
     struct tmem *tm = calloc(1, sizeof(*tm));
@@ -93,6 +132,8 @@ struct tmem *tmem_create(const struct tmem_config *cfg)
     else
         tmem_config_init(&tm->cfg);
     rc = tmem_config_check(&tm->cfg, &tm->page_shift);
+    if (!rc)
+        rc = tmem_fault_setup(tm);
     if (rc)
         goto fail_free;
     atomic_store(&tm->capacity, tm->cfg.capacity_bytes);

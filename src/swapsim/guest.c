@@ -57,6 +57,15 @@
  * counts both, and the simulated time prices them (timing.c). The device
  * is the config's (shared by guests on one disk) or one of the guest's own.
  *
+ * Swap file errors (docs/swapsim.md "Failure behaviour"): every page read
+ * or write of the swap file is tried SWAP_IO_TRIES times, each failure
+ * counted (swap_write_errors, swap_read_errors). A swap-out whose write
+ * fails every try leaves the page in RAM, dirty, without a slot (its
+ * frontswap copy invalidated) and stops the run; a shrink's leaves it in
+ * frontswap and stops; a swap-in whose read fails every try fails that
+ * access and stops the run. No page is ever dropped or read wrong (every
+ * load is still verified).
+ *
  * Locking: one mutex per guest covers everything above. The driver thread
  * holds it for a whole access, except around the swap-out hook; the pressure
  * callback (possibly from another thread, inside tmem_set_capacity) takes
@@ -251,6 +260,70 @@ static void count_disk_io(struct swapsim_guest *g, uint32_t s, bool write)
         g->ctr.device_random_requests++;
 }
 
+/* Tries of one page transfer on the swap file before the run stops. */
+#define SWAP_IO_TRIES 3
+
+/*
+ * Write data to slot s of the swap file, trying SWAP_IO_TRIES times: each
+ * failure counts in swap_write_errors, the success in pswpout. 0, or the
+ * last try's -errno (the slot is then as it was: not on disk if it was
+ * not).
+ */
+static int swap_write(struct swapsim_guest *g, uint32_t s, const void *data)
+{
+    int ret = -EIO;
+
+    for (int t = 0; t < SWAP_IO_TRIES; t++) {
+        ret = swapsim_swapdev_write(g->sd, s, data);
+        if (ret == 0) {
+            count_disk_io(g, s, true);
+            return 0;
+        }
+        if (ret == -EINVAL) /* not an I/O error: the slot is not allocated */
+            return ret;
+        g->ctr.swap_write_errors++;
+    }
+    return ret;
+}
+
+/* Read slot s of the swap file into data, as swap_write tries (failures
+ * in swap_read_errors, the success in pswpin). A failed read may have
+ * written part of data: the caller must not use it. */
+static int swap_read(struct swapsim_guest *g, uint32_t s, void *data)
+{
+    int ret = -EIO;
+
+    for (int t = 0; t < SWAP_IO_TRIES; t++) {
+        ret = swapsim_swapdev_read(g->sd, s, data);
+        if (ret == 0) {
+            count_disk_io(g, s, false);
+            return 0;
+        }
+        if (ret == -EINVAL)
+            return ret;
+        g->ctr.swap_read_errors++;
+    }
+    return ret;
+}
+
+/*
+ * A swap-out of page v (in frame f, slot s just allocated) whose write
+ * failed every try: the page is never dropped. Its frontswap copy (if
+ * any: write-through) is invalidated and the slot freed, so the page stays
+ * in RAM, dirty, without a slot, as before the swap-out; then the run
+ * stops, naming the slot and the error.
+ */
+static int swap_out_write_failed(struct swapsim_guest *g, uint32_t v, uint32_t s, int err)
+{
+    if (swapsim_fsmap_holds(g->fs, s))
+        (void)swapsim_fsmap_invalidate_page(g->fs, s);
+    swapsim_swapdev_free(g->sd, s);
+    g->pt_slot[v] = SWAPSIM_NONE;
+    g->pt_flags[v] |= PT_DIRTY;
+    return fail(g, "swap file slot %u: write error: %s (%d tries); page %u stays in RAM, "
+                "dirty; stopping", s, strerror(-err), SWAP_IO_TRIES, v);
+}
+
 /* Free page v's slot: invalidate its frontswap copy, release the slot. */
 static int release_slot(struct swapsim_guest *g, uint32_t v)
 {
@@ -358,10 +431,10 @@ static int shrink_one(struct swapsim_guest *g, bool to_ram)
         hist_add(g, v, EV_SHRINK_RAM, s);
         return 1;
     }
-    ret = swapsim_swapdev_write(g->sd, s, g->scratch);
-    if (ret != 0)
-        return fail(g, "shrink: swap file write of slot %u failed: %s", s, strerror(-ret));
-    count_disk_io(g, s, true);
+    ret = swap_write(g, s, g->scratch);
+    if (ret != 0) /* the page stays in frontswap, its only copy */
+        return fail(g, "shrink: swap file slot %u: write error: %s (%d tries); page %u stays "
+                    "in frontswap; stopping", s, strerror(-ret), SWAP_IO_TRIES, v);
     ret = swapsim_fsmap_invalidate_page(g->fs, s);
     if (ret != 0)
         return fail(g, "shrink: invalidate of page %u slot %u failed (%s)", v, s, strerror(-ret));
@@ -600,19 +673,17 @@ again:
         hist_add(g, v, EV_STORE_ZERO, s);
     } else if (g->pool >= 0 && swapsim_fsmap_store(g->fs, s, frame_data(g, f), g->now) == 0) {
         if (g->cfg.write_through) {
-            ret = swapsim_swapdev_write(g->sd, s, frame_data(g, f));
+            ret = swap_write(g, s, frame_data(g, f));
             if (ret != 0)
-                return fail(g, "swap file write of slot %u failed: %s", s, strerror(-ret));
-            count_disk_io(g, s, true);
+                return swap_out_write_failed(g, v, s, ret);
             hist_add(g, v, EV_STORE_WT, s);
         } else {
             hist_add(g, v, EV_STORE_FS, s);
         }
     } else {
-        ret = swapsim_swapdev_write(g->sd, s, frame_data(g, f));
+        ret = swap_write(g, s, frame_data(g, f));
         if (ret != 0)
-            return fail(g, "swap file write of slot %u failed: %s", s, strerror(-ret));
-        count_disk_io(g, s, true);
+            return swap_out_write_failed(g, v, s, ret);
         hist_add(g, v, EV_STORE_DISK, s);
         if (is_zswap(g) && g->pool >= 0) {
             /* the page is clean on the file: now zswap's shrink worker */
@@ -693,12 +764,12 @@ static int fault_in(struct swapsim_guest *g, uint32_t v)
             g->free_frames[g->nfree++] = f;
             return fail(g, "page %u slot %u has no copy in frontswap or on the swap file", v, s);
         }
-        ret = swapsim_swapdev_read(g->sd, s, data);
-        if (ret != 0) {
+        ret = swap_read(g, s, data);
+        if (ret != 0) { /* the page stays on the file; its access fails */
             g->free_frames[g->nfree++] = f;
-            return fail(g, "swap file read of slot %u failed: %s", s, strerror(-ret));
+            return fail(g, "swap file slot %u: read error: %s (%d tries); page %u cannot be "
+                        "loaded; stopping", s, strerror(-ret), SWAP_IO_TRIES, v);
         }
-        count_disk_io(g, s, false);
     }
     map_frame(g, v, f);
     hist_add(g, v, from_fs ? EV_LOAD_FS : EV_LOAD_DISK, s);
@@ -880,6 +951,7 @@ int swapsim_guest_create(const struct swapsim_guest_config *gc, struct tmem_clie
     ret = swapsim_swapdev_create(gc->swap_dir, slots, g->page_size, &g->sd, err, errlen);
     if (ret != 0)
         goto fail;
+    swapsim_swapdev_set_faults(g->sd, &gc->write_fault, &gc->read_fault);
     g->dev = gc->device;
     if (!g->dev) {
         if (guest_device_init(&g->own_dev) != 0)
@@ -955,13 +1027,12 @@ int swapsim_guest_swapoff(struct swapsim_guest *g)
                 }
             }
             if (strcmp(src, "swap file") == 0) {
-                r = swapsim_swapdev_read(g->sd, s, g->scratch);
+                r = swap_read(g, s, g->scratch);
                 if (r != 0) {
-                    ret = fail(g, "swapoff: swap file read of slot %u failed: %s", s,
-                               strerror(-r));
+                    ret = fail(g, "swapoff: swap file slot %u: read error: %s (%d tries); "
+                               "page %u cannot be loaded", s, strerror(-r), SWAP_IO_TRIES, v);
                     break;
                 }
-                count_disk_io(g, s, false);
             }
             r = verify(g, v, s, src, g->scratch);
             if (r != 0) {

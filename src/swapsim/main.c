@@ -48,6 +48,11 @@ static void usage(FILE *f)
 "                        interleaved by the scheduler (not repeatable; stress)\n"
 "  --reclaim clock|lru   page replacement (default clock)\n"
 "  --swap-dir DIR        where the swap files go (default $TMPDIR or /tmp)\n"
+"  --fault-swap-write [KIND:]FAULT  test switch: make swap file page writes fail;\n"
+"                        KIND eio (default), enospc or short (pwrite moves at\n"
+"                        most half of what is left); FAULT off, nth=N (the N-th\n"
+"                        write of each guest's file) or p=P[,seed=S]\n"
+"  --fault-swap-read [KIND:]FAULT  the same for reads (KIND eio or short)\n"
 "Swap layer model:\n"
 "  --model frontswap|zswap  frontswap (default) or Linux 6.12+'s zswap: exclusive\n"
 "                        loads, zero pages kept by the swap layer, at the pool\n"
@@ -116,7 +121,7 @@ enum {
     O_CAPACITY, O_SCHEDULE, O_PAGESIZE, O_COMPRESSOR, O_NOCOMPRESS, O_NODEDUP, O_NOSAME, O_HYST,
     O_WORKLOAD, O_TRACE, O_RECORD, O_ACCESSES, O_ALPHA, O_WRITES, O_UNMAPS, O_PHASEPAGES, O_PHASELEN,
     O_CONTENT, O_SEED, O_DEVICE, O_COST, O_NOBASE, O_JSON, O_CSV, O_SAMPLE, O_BENCH, O_QUIET,
-    O_HELP, O_MODEL, O_ACCEPT, O_CONCURRENT, O_WBPACE,
+    O_HELP, O_MODEL, O_ACCEPT, O_CONCURRENT, O_WBPACE, O_FAULTWRITE, O_FAULTREAD,
 };
 
 static const struct option options[] = {
@@ -155,6 +160,8 @@ static const struct option options[] = {
     {"csv", required_argument, NULL, O_CSV},
     {"sample-every", required_argument, NULL, O_SAMPLE},
     {"bench", no_argument, NULL, O_BENCH},
+    {"fault-swap-write", required_argument, NULL, O_FAULTWRITE},
+    {"fault-swap-read", required_argument, NULL, O_FAULTREAD},
     {"quiet", no_argument, NULL, O_QUIET},
     {"help", no_argument, NULL, O_HELP},
     {"model", required_argument, NULL, O_MODEL},
@@ -343,6 +350,16 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
         case O_SWAPDIR:
             cfg->guest.swap_dir = a;
             break;
+        case O_FAULTWRITE:
+        case O_FAULTREAD: {
+            char why[256];
+            bool write = opt == O_FAULTWRITE;
+            if (swapsim_io_fault_parse(a, write, write ? &cfg->guest.write_fault
+                                                       : &cfg->guest.read_fault,
+                                       why, sizeof(why)) != 0)
+                return bad(write ? "fault-swap-write" : "fault-swap-read", a, why);
+            break;
+        }
         case O_EXCLLOADS:
             cfg->guest.exclusive_loads = true;
             break;

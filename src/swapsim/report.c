@@ -117,6 +117,9 @@ void swapsim_report_text(FILE *f, const struct swapsim_config *cfg,
                " (%" PRIu64 " sectors); swap-outs %" PRIu64 ", clean drops %" PRIu64 "\n",
             t->pswpin, t->sectors_read, t->pswpout, t->sectors_written, t->swap_outs,
             t->clean_drops);
+    if (t->swap_write_errors + t->swap_read_errors) /* injected faults (--fault-swap-*) */
+        fprintf(f, "  swap file errors: swap_write_errors %" PRIu64 ", swap_read_errors %" PRIu64
+                   " (each retried)\n", t->swap_write_errors, t->swap_read_errors);
     fprintf(f, "  swap I/O on %s: ", cfg->costs.device.name);
     device_line(f, t);
     if (res->have_baseline) {

@@ -18,6 +18,13 @@
  * hint (the word of the last allocation), like the kernel's swap_map scan;
  * a count of slots in use; the slot table: an owner array (virtual page or
  * SWAPSIM_NONE), an on-disk bitmap and a zero bitmap, indexed by slot.
+ * Faults (test switches, swapsim_swapdev_set_faults): a write and a read
+ * struct fault (common/fault.h) each decide, once per page transfer,
+ * whether it fails with EIO (or ENOSPC for writes) before any byte moves,
+ * or goes short: each of its pread/pwrite calls then asks for at most half
+ * of what is left, so the transfer loop's completion of short I/O is what
+ * gets the page through. A failed write leaves the slot's on-disk state
+ * as it was.
  * Locking: none; the owning guest calls it under its own lock.
  */
 #include <errno.h>
@@ -39,6 +46,8 @@ struct swapsim_swapdev {
     uint64_t *on_disk; /* [nwords] slots whose page the file holds */
     uint64_t *zero;    /* [nwords] slots whose page is all zeros (no I/O) */
     uint32_t *owner;   /* [slots] virtual page owning the slot, or SWAPSIM_NONE */
+    struct fault write_fault, read_fault; /* injected faults (off unless set) */
+    enum swapsim_io_fault_kind write_kind, read_kind;
 };
 
 static bool swapsim_swapdev_bit(const uint64_t *bits, uint32_t slot)
@@ -193,19 +202,84 @@ uint32_t swapsim_swapdev_slots(const struct swapsim_swapdev *sd)
     return sd->slots;
 }
 
+int swapsim_io_fault_parse(const char *text, bool write, struct swapsim_io_fault *out,
+                           char *err, size_t errlen)
+{
+    static const struct {
+        const char *prefix;
+        enum swapsim_io_fault_kind kind;
+    } kinds[] = {
+        {"eio:", SWAPSIM_IO_FAULT_EIO},
+        {"enospc:", SWAPSIM_IO_FAULT_ENOSPC},
+        {"short:", SWAPSIM_IO_FAULT_SHORT},
+    };
+    struct swapsim_io_fault f = {.kind = SWAPSIM_IO_FAULT_EIO};
+    const char *spec = text ? text : "";
+
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        size_t len = strlen(kinds[i].prefix);
+        if (strncmp(spec, kinds[i].prefix, len) == 0) {
+            f.kind = kinds[i].kind;
+            spec += len;
+            break;
+        }
+    }
+    if (!write && f.kind == SWAPSIM_IO_FAULT_ENOSPC) {
+        error_text_set(err, errlen, "'%s': enospc is a write fault (reads: eio or short)",
+                       text);
+        return -EINVAL;
+    }
+    if (fault_parse(spec, &f.when, err, errlen) != 0)
+        return -EINVAL;
+    *out = f;
+    return 0;
+}
+
+void swapsim_swapdev_set_faults(struct swapsim_swapdev *sd, const struct swapsim_io_fault *write,
+                                const struct swapsim_io_fault *read)
+{
+    static const struct swapsim_io_fault none;
+
+    if (!write)
+        write = &none;
+    if (!read)
+        read = &none;
+    fault_init(&sd->write_fault, &write->when);
+    fault_init(&sd->read_fault, &read->when);
+    sd->write_kind = write->kind;
+    sd->read_kind = read->kind;
+}
+
 /* Move one whole page between page and an allocated slot (pread or
  * pwrite), retrying short transfers and EINTR. Returns 0 or -errno (-EIO:
- * end of file; -EINVAL: the slot is not allocated). */
+ * end of file; -EINVAL: the slot is not allocated; an injected fault's
+ * -EIO or -ENOSPC). */
 static int swapsim_swapdev_transfer(struct swapsim_swapdev *sd, uint32_t slot, char *page,
                                     bool write)
 {
     size_t done = 0;
+    bool go_short = false;
+
     if (!swapsim_swapdev_in_use(sd, slot))
         return -EINVAL;
+    if (fault_hit(write ? &sd->write_fault : &sd->read_fault)) {
+        switch (write ? sd->write_kind : sd->read_kind) {
+        case SWAPSIM_IO_FAULT_SHORT:
+            go_short = true;
+            break;
+        case SWAPSIM_IO_FAULT_ENOSPC:
+            return -ENOSPC;
+        default:
+            return -EIO;
+        }
+    }
     while (done < sd->page_size) {
         off_t at = (off_t)slot * sd->page_size + (off_t)done;
-        ssize_t n = write ? pwrite(sd->fd, page + done, sd->page_size - done, at)
-                          : pread(sd->fd, page + done, sd->page_size - done, at);
+        size_t want = sd->page_size - done;
+        if (go_short && want > 1)
+            want /= 2; /* a short transfer: at most half of what is left */
+        ssize_t n = write ? pwrite(sd->fd, page + done, want, at)
+                          : pread(sd->fd, page + done, want, at);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)

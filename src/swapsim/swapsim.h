@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/fault.h"
 #include "common/stats_writer.h"
 #include "core/tmem.h"
 #include "guest/device.h"
@@ -114,10 +115,40 @@ uint32_t swapsim_swapdev_used(const struct swapsim_swapdev *sd);
 uint32_t swapsim_swapdev_slots(const struct swapsim_swapdev *sd);
 
 /* Write / read one page at an allocated slot (pwrite/pread, retried on
- * short I/O); a successful write marks the slot on disk. Returns 0, -EINVAL
- * (slot not allocated), -EIO or -errno. */
+ * short I/O); a successful write marks the slot on disk, a failed one
+ * leaves the slot's state as it was (a slot not on disk stays so). Returns
+ * 0, -EINVAL (slot not allocated), -EIO, -ENOSPC or another -errno. */
 int swapsim_swapdev_write(struct swapsim_swapdev *sd, uint32_t slot, const void *page);
 int swapsim_swapdev_read(struct swapsim_swapdev *sd, uint32_t slot, void *page);
+
+/*
+ * Swap file faults (test-only; --fault-swap-write, --fault-swap-read;
+ * docs/swapsim.md "Failure behaviour"): which page transfers of the
+ * device fail (common/fault.h: "nth=N", "p=P[,seed=S]", "off"; counted
+ * per device, one event per page read or written) and how.
+ */
+enum swapsim_io_fault_kind {
+    SWAPSIM_IO_FAULT_EIO = 0, /* the transfer fails with EIO */
+    SWAPSIM_IO_FAULT_ENOSPC,  /* writes only: fails with ENOSPC (no room on disk) */
+    SWAPSIM_IO_FAULT_SHORT,   /* every pread/pwrite of it moves at most half of what is
+                                 left: short transfers the device must complete */
+};
+struct swapsim_io_fault {
+    struct fault_spec when;   /* mode FAULT_OFF (zeroed): none */
+    enum swapsim_io_fault_kind kind;
+};
+/*
+ * Parse "[KIND:]FAULT", KIND eio (the default), enospc (writes only) or
+ * short, FAULT in common/fault.h's grammar ("enospc:nth=3",
+ * "p=0.01,seed=2", "short:p=0.5"). 0, or -EINVAL with a one-line reason
+ * in err.
+ */
+int swapsim_io_fault_parse(const char *text, bool write, struct swapsim_io_fault *out,
+                           char *err, size_t errlen);
+/* Set the device's write and read faults (NULL: none); their counts start
+ * at zero. */
+void swapsim_swapdev_set_faults(struct swapsim_swapdev *sd, const struct swapsim_io_fault *write,
+                                const struct swapsim_io_fault *read);
 /* Overwrite a slot's bytes directly (tests: simulate on-disk corruption). */
 int swapsim_swapdev_corrupt(struct swapsim_swapdev *sd, uint32_t slot);
 
@@ -293,6 +324,8 @@ struct swapsim_guest_config {
     swapsim_swapout_hook swapout_hook; /* may be NULL */
     void *hook_arg;
     bool quiet;              /* do not print mismatch reports to stderr */
+    struct swapsim_io_fault write_fault, read_fault; /* swap file faults (test
+                                 switches; zeroed: none), per guest's file */
 };
 
 void swapsim_guest_config_init(struct swapsim_guest_config *gc, uint32_t ram_pages,
@@ -328,6 +361,9 @@ void swapsim_guest_config_init(struct swapsim_guest_config *gc, uint32_t ram_pag
       "zswap: entries written back to the swap file at the limit (zswpwb)")               \
     X(pswpin, "pages read from the swap file")                                            \
     X(pswpout, "pages written to the swap file")                                          \
+    X(swap_write_errors,                                                                  \
+      "swap file page writes that failed (each retried; the page stays in RAM or frontswap)") \
+    X(swap_read_errors, "swap file page reads that failed (each retried; never wrong data)") \
     X(swpin_zero, "zswap: swap-ins of zero slots: zeros filled, no store, no I/O")        \
     X(swpout_zero,                                                                        \
       "zswap: swap-outs of all-zero pages, kept as a slot bit: no store, no I/O")         \

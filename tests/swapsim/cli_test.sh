@@ -3,7 +3,8 @@
 # with the right exit status for bad options and bad traces, sizes in the
 # project's one grammar (common/size.h), the swap device's profile
 # (--device, guest/device.h's grammar), a trace run, JSON/CSV output, the
-# status line on a terminal only, and the bench line.
+# status line on a terminal only, swap file faults (--fault-swap-write,
+# --fault-swap-read), and the bench line.
 # Usage: cli_test.sh PATH-TO-tmem-swapsim (make runs it through a wrapper
 # generated in $(BUILD)/tests/swapsim/cli_test).
 set -u
@@ -315,6 +316,26 @@ if [ -n "${TRACE_BIN_PATH:-}" ] && [ -x "$TRACE_BIN_PATH" ]; then
     [ "$(grep -c '^a' "$tmp/rec.txt")" -eq 5000 ] || fail "recording holds $(grep -c '^a' "$tmp/rec.txt") records, wanted 5000"
 fi
 expect 1 "$tmp/nodir/r.trace: cannot create" -- --record "$tmp/nodir/r.trace" --ram 1M --wss 4M --accesses 10 --no-baseline
+
+# swap file faults (test switches; docs/swapsim.md "Failure behaviour"):
+# bad values, a write or read that fails every try (one clear line, exit
+# 1), and transient faults retried to a finished run with 0 mismatches.
+expect 2 "--fault-swap-read 'enospc:nth=1': .*enospc is a write fault" -- --fault-swap-read enospc:nth=1
+expect 2 "--fault-swap-write 'p=2': fault 'p=2': P of p=P" -- --fault-swap-write p=2
+fault_opts=(--ram 1M --wss 4M --capacity 256k --accesses 20000 --no-baseline --quiet)
+expect 1 "swap file slot [0-9]*: write error: No space left on device (3 tries); page [0-9]* stays in RAM" \
+    -- "${fault_opts[@]}" --fault-swap-write enospc:p=1
+expect 1 "swap file slot [0-9]*: read error: Input/output error (3 tries); page [0-9]* cannot be loaded" \
+    -- "${fault_opts[@]}" --fault-swap-read p=1
+"$BIN" "${fault_opts[@]}" --fault-swap-write p=0.02,seed=3 --fault-swap-read short:p=0.5 \
+    --json "$tmp/fault.json" >"$tmp/out" 2>&1 || fail "transient swap faults stopped the run: $(cat "$tmp/out")"
+grep -q "mismatches 0" "$tmp/out" || fail "transient swap faults: $(grep mismatches "$tmp/out")"
+grep -q "swap file errors: swap_write_errors [1-9]" "$tmp/out" || fail "swap file errors not reported: $(cat "$tmp/out")"
+python3 - "$tmp/fault.json" <<'PY' || fail "swap_write_errors not in the JSON totals"
+import json, sys
+t = json.load(open(sys.argv[1]))["total"]
+assert t["swap_write_errors"] > 0 and t["swap_read_errors"] == 0 and t["mismatches"] == 0, t
+PY
 
 "$BIN" --bench --ram 1M --wss 4M --accesses 20000 >"$tmp/out" 2>&1 || fail "--bench failed"
 grep -q "simulated page faults handled per second" "$tmp/out" || fail "--bench output: $(cat "$tmp/out")"
