@@ -13,8 +13,14 @@
 #  - --dry-run prints every setting it would change with its saved value
 #    and exits 0;
 #  - none of these changes a zswap parameter, vm.page-cluster,
-#    vm.swappiness, the swaps or the debugfs mount (compared before/after).
+#    vm.swappiness, the swaps or the debugfs mount (compared before/after);
+#  - with the anchor_workload binary given ($1): --sample-every N records
+#    one sample per N accesses, each with the mapped pages of the address
+#    space (1..its size) and the vmstat counters, and the replay verifies
+#    every page (0 mismatches).
+# Usage: anchor_test.sh [PATH-TO-anchor_workload]
 set -u
+workload=${1:-}
 here=$(cd "$(dirname "$0")" && pwd)
 script=$here/../../tools/anchor/zswap-anchor.sh
 tmp=$(mktemp -d)
@@ -53,6 +59,24 @@ expect 2 "--pool-percents '1,x'" -- "$script" --pool-percents 1,x --dry-run
 expect 2 "--pool-percents '0'" -- "$script" --pool-percents 0 --dry-run
 expect 2 "--accept-threshold '101'" -- "$script" --accept-threshold 101 --dry-run
 expect 2 "unknown option '--bogus'" -- "$script" --bogus
+expect 2 "--writeback-pace 'fast'" -- "$script" --writeback-pace fast --dry-run
+expect 2 "--reclaim 'fifo'" -- "$script" --reclaim fifo --dry-run
+expect 2 "--repeat '0'" -- "$script" --repeat 0 --dry-run
+expect 2 "--swapsim-ram '1X'" -- "$script" --swapsim-ram 1X --dry-run
+expect 2 "--reuse-kernel '$tmp'.*no kernel-1-1.json" -- "$script" --reuse-kernel "$tmp" --pool-percents 1
+
+if [ -n "$workload" ]; then
+    if "$workload" --wss 8M --accesses 20000 --sample-every 5000 --seed 3 --json "$tmp/w.json" 2>"$tmp/err" &&
+       jq -e '(.samples | length) == 4 and .mismatches == 0 and .pages_verified > 0 and
+              ([.samples[] | select(.resident_pages >= 1 and .resident_pages <= 2048
+                                    and .vmstat.pgmajfault != null)] | length) == 4 and
+              ([.samples[].at] == [5000, 10000, 15000, 20000])' "$tmp/w.json" >/dev/null; then
+        echo "ok: anchor_workload --sample-every: 4 samples with mapped pages and vmstat, 0 mismatches"
+    else
+        echo "FAIL: anchor_workload --sample-every: $(cat "$tmp/err") $(head -c 400 "$tmp/w.json" 2>/dev/null)"
+        fail=1
+    fi
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
     expect 1 "must run as root" -- "$script" --dry-run

@@ -23,6 +23,12 @@
  * exits, so the script cannot read it afterwards); it prints one JSON
  * document: accesses, mismatches, wall time, page faults (getrusage) and
  * those readings.
+ * With --sample-every N it also records, every N accesses, the swap
+ * counters of /proc/vmstat, zswap's debugfs numbers, the cgroup's
+ * memory.stat (rss, cache, swap) and how many pages of the address space
+ * are resident (present bit of /proc/self/pagemap): how much RAM the data
+ * really has, and how fast zswap's shrink worker writes back against the
+ * stores it refuses.
  * --setup-only measures the program's own memory instead (what the script
  * adds to the cgroup's limit): it sets everything up, creates every page
  * table of the address space (one touch per 2 MiB, then MADV_DONTNEED) and
@@ -32,6 +38,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -70,6 +77,7 @@ struct options {
     const char *json_path;   /* NULL: stdout */
     const char *cgroup_dir;  /* read its memory.usage_in_bytes (NULL: no) */
     const char *zswap_dir;   /* zswap's debugfs directory (NULL: no) */
+    uint64_t sample_every;   /* accesses between samples (0: none) */
     bool setup_only;
 };
 
@@ -81,7 +89,12 @@ struct workload_state {
     uint8_t *present;     /* per page: 1 when mapped */
     uint8_t *expect;      /* scratch page */
     uint64_t accesses, reads, writes, unmaps, first_touches, verified, mismatches;
+    int pagemap_fd;       /* /proc/self/pagemap, -1: not open */
+    uint64_t *pagemap_buf; /* PAGEMAP_CHUNK entries */
 };
+
+#define PAGEMAP_CHUNK 65536u
+#define PAGEMAP_PRESENT (1ull << 63)
 
 static void usage(FILE *f)
 {
@@ -102,6 +115,8 @@ static void usage(FILE *f)
 "  --seed N              seed of workload and content (default 1)\n"
 "  --cgroup DIR          report DIR/memory.usage_in_bytes and max_usage_in_bytes\n"
 "  --zswap-stats DIR     report zswap's debugfs numbers (before and after the loop)\n"
+"  --sample-every N      every N accesses record vmstat, zswap, the cgroup's\n"
+"                        memory.stat and the resident pages of the address space\n"
 "  --setup-only          no accesses: set up, create the page tables, report the\n"
 "                        cgroup's usage (the program's own memory)\n"
 "  --json FILE           write the summary there (default stdout)\n"
@@ -144,7 +159,7 @@ static int parse_pct(const char *s, uint32_t *permille)
 
 enum {
     O_WSS = 256, O_ACCESSES, O_WORKLOAD, O_ALPHA, O_WRITES, O_UNMAPS, O_PHASEPAGES, O_PHASELEN,
-    O_CONTENT, O_SEED, O_CGROUP, O_ZSWAP, O_SETUP, O_JSON, O_HELP,
+    O_CONTENT, O_SEED, O_CGROUP, O_ZSWAP, O_SAMPLE, O_SETUP, O_JSON, O_HELP,
 };
 
 static const struct option long_options[] = {
@@ -160,6 +175,7 @@ static const struct option long_options[] = {
     {"seed", required_argument, NULL, O_SEED},
     {"cgroup", required_argument, NULL, O_CGROUP},
     {"zswap-stats", required_argument, NULL, O_ZSWAP},
+    {"sample-every", required_argument, NULL, O_SAMPLE},
     {"setup-only", no_argument, NULL, O_SETUP},
     {"json", required_argument, NULL, O_JSON},
     {"help", no_argument, NULL, O_HELP},
@@ -237,6 +253,10 @@ static int parse_options(int argc, char **argv, struct options *o)
             break;
         case O_ZSWAP:
             o->zswap_dir = a;
+            break;
+        case O_SAMPLE:
+            if (parse_u64(a, &o->sample_every, 1, UINT64_MAX))
+                return bad("sample-every", a, "expected a positive number of accesses");
             break;
         case O_SETUP:
             o->setup_only = true;
@@ -350,6 +370,79 @@ static void add_cgroup_usage(json_t *doc, const char *dir, const char *prefix)
     }
 }
 
+/* Pages of the address space present in RAM (pagemap's present bit; swap
+ * cache pages not mapped are not counted). Returns the count or -1. */
+static int64_t count_resident_pages(struct workload_state *s)
+{
+    uint64_t first = (uint64_t)(uintptr_t)s->base / s->page_size;
+    int64_t resident = 0;
+
+    if (s->pagemap_fd < 0)
+        return -1;
+    for (uint32_t done = 0; done < s->vpages;) {
+        uint32_t n = s->vpages - done < PAGEMAP_CHUNK ? s->vpages - done : PAGEMAP_CHUNK;
+        ssize_t got = pread(s->pagemap_fd, s->pagemap_buf, (size_t)n * sizeof(uint64_t),
+                            (off_t)((first + done) * sizeof(uint64_t)));
+        if (got != (ssize_t)((size_t)n * sizeof(uint64_t)))
+            return -1;
+        for (uint32_t i = 0; i < n; i++)
+            resident += (s->pagemap_buf[i] & PAGEMAP_PRESENT) != 0;
+        done += n;
+    }
+    return resident;
+}
+
+/* The cgroup's memory.stat lines NAME VALUE for the names it lists. */
+static json_t *read_memory_stat(const char *dir)
+{
+    static const char *const names[] = {"rss", "cache", "swap", "mapped_file",
+                                        "active_anon", "inactive_anon"};
+    json_t *obj = json_object();
+    char path[4096], name[64];
+    unsigned long long v;
+    FILE *f;
+
+    if (!obj || !dir)
+        return obj;
+    snprintf(path, sizeof(path), "%s/memory.stat", dir);
+    f = fopen(path, "r");
+    if (!f)
+        return obj;
+    while (fscanf(f, "%63s %llu", name, &v) == 2)
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+            if (strcmp(name, names[i]) == 0)
+                json_object_set_new(obj, name, json_integer((json_int_t)v));
+    fclose(f);
+    return obj;
+}
+
+/* One sample (see the top comment), appended to samples. */
+static void add_sample(json_t *samples, struct workload_state *s, const struct options *o,
+                       double t0)
+{
+    struct vmstat_reading r;
+    json_t *one = json_object(), *vm = json_object();
+
+    if (!one || !vm) {
+        json_decref(one);
+        json_decref(vm);
+        return;
+    }
+    read_vmstat(&r);
+    for (size_t i = 0; i < VMSTAT_COUNT; i++)
+        if (r.present[i])
+            json_object_set_new(vm, vmstat_names[i], json_integer((json_int_t)r.value[i]));
+    json_object_set_new(one, "at", json_integer((json_int_t)s->accesses));
+    json_object_set_new(one, "seconds", json_real(now_seconds() - t0));
+    json_object_set_new(one, "resident_pages", json_integer(count_resident_pages(s)));
+    json_object_set_new(one, "vmstat", vm);
+    if (o->zswap_dir)
+        json_object_set_new(one, "zswap", read_number_dir(o->zswap_dir));
+    if (o->cgroup_dir)
+        json_object_set_new(one, "memory_stat", read_memory_stat(o->cgroup_dir));
+    json_array_append_new(samples, one);
+}
+
 /* Check that page v holds the content of its current version. */
 static void verify_page(struct workload_state *s, const struct options *o, uint32_t v)
 {
@@ -419,6 +512,7 @@ static int setup_state(struct workload_state *s, const struct options *o)
     long ps = sysconf(_SC_PAGESIZE);
 
     memset(s, 0, sizeof(*s));
+    s->pagemap_fd = -1;
     s->page_size = ps > 0 ? (size_t)ps : 4096;
     if (o->wss / s->page_size == 0 || o->wss / s->page_size > UINT32_MAX) {
         fprintf(stderr, "anchor_workload: --wss must be from one page to 2^32 pages\n");
@@ -446,6 +540,14 @@ static int setup_state(struct workload_state *s, const struct options *o)
     memset(s->version, 0, (size_t)s->vpages * sizeof(uint32_t));
     memset(s->present, 0, s->vpages);
     memset(s->expect, 0, s->page_size);
+    if (o->sample_every) {
+        s->pagemap_buf = malloc(PAGEMAP_CHUNK * sizeof(uint64_t));
+        s->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+        if (!s->pagemap_buf || s->pagemap_fd < 0) {
+            fprintf(stderr, "anchor_workload: /proc/self/pagemap: %s\n", strerror(errno));
+            return -EIO;
+        }
+    }
     return 0;
 }
 
@@ -456,6 +558,9 @@ static void free_state(struct workload_state *s)
     free(s->version);
     free(s->present);
     free(s->expect);
+    free(s->pagemap_buf);
+    if (s->pagemap_fd >= 0)
+        close(s->pagemap_fd);
 }
 
 /* --setup-only: create every page table of the mapping, free the pages. */
@@ -533,7 +638,7 @@ int main(int argc, char **argv)
     struct swapsim_access acc;
     struct vmstat_reading vm_before, vm_after;
     struct rusage ru_before, ru_after;
-    json_t *doc = NULL, *zswap_before = NULL;
+    json_t *doc = NULL, *zswap_before = NULL, *samples = NULL;
     char err[512];
     double t0, t1;
     int ret, status = 1;
@@ -542,6 +647,8 @@ int main(int argc, char **argv)
     if (ret != 0)
         return ret < 0 ? 0 : ret;
     if (setup_state(&s, &o) != 0)
+        goto out;
+    if (o.sample_every && !(samples = json_array()))
         goto out;
     o.gen.vpages = s.vpages;
     if (swapsim_gen_create(&o.gen, &w, err, sizeof(err)) != 0) {
@@ -573,6 +680,8 @@ int main(int argc, char **argv)
             continue;
         if (do_access(&s, &o, &acc) != 0)
             goto out;
+        if (samples && s.accesses % o.sample_every == 0)
+            add_sample(samples, &s, &o, t0);
     }
     t1 = now_seconds();
     getrusage(RUSAGE_SELF, &ru_after);
@@ -597,10 +706,15 @@ int main(int argc, char **argv)
         zswap_before = NULL;
         json_object_set_new(doc, "zswap_after", read_number_dir(o.zswap_dir));
     }
+    if (samples) {
+        json_object_set_new(doc, "samples", samples);
+        samples = NULL;
+    }
     if (write_document(doc, o.json_path) != 0)
         goto out;
     status = s.mismatches == 0 ? 0 : 1;
 out:
+    json_decref(samples);
     json_decref(zswap_before);
     json_decref(doc);
     swapsim_workload_destroy(w);

@@ -9,11 +9,22 @@
 #            vm.page-cluster=0; anchor_workload replays swapsim's access
 #            stream and page bytes in it and reads /proc/vmstat and zswap's
 #            debugfs numbers before and after its access loop.
-#   swapsim  tmem-swapsim with the same stream (same options and seed) and a
-#            store capacity equal to zswap's pool limit:
+#            With --repeat N the kernel side runs N times (its own spread).
+#            The program also samples, every --sample-every accesses, the
+#            mapped pages of its address space and the cgroup's memory.stat
+#            (the RAM the data really has: mapped plus swap cache) and the
+#            vmstat/debugfs counters (how fast zswap's shrink worker writes
+#            back against the stores it refuses).
+#   swapsim  tmem-swapsim --model zswap --compressor C --accept-threshold T
+#            --reclaim lru (default) with the same stream (same options and
+#            seed) and a store capacity equal to zswap's pool limit:
 #            totalram_pages * max_pool_percent / 100 pages (mm/zswap.c,
-#            zswap_max_pages), in bytes.
-# One table row per percent, also written as CSV and JSON under --out.
+#            zswap_max_pages), in bytes. By default its RAM and writeback
+#            pace are the kernel runs' measured ones at that pool size
+#            (--swapsim-ram, --writeback-pace: a number overrides).
+# One table row per kernel run, also written as CSV and JSON under --out.
+# --reuse-kernel DIR runs the swapsim side only, against DIR's kernel runs
+# (no root, no host change).
 #
 # Host settings changed (each recorded before anything changes and restored
 # by an EXIT/INT/TERM trap, also on error; "restored: ..." lines):
@@ -38,9 +49,10 @@ CGROUP_ROOT=${ZSWAP_ANCHOR_CGROUP_ROOT:-/sys/fs/cgroup/memory}
 ZSWAP_PARAMS=${ZSWAP_ANCHOR_ZSWAP_PARAMS:-/sys/module/zswap/parameters}
 DEBUGFS=/sys/kernel/debug
 
-ram=128M wss=512M accesses=300000 alpha=0.99 writes=30 seed=1 content=
+ram=256M wss=4G accesses=2000000 alpha=0.99 writes=30 seed=1 content=
 pool_percents=1,2,5,20 compressor=lzo accept=90 swappiness=
-swap_dir=/var/tmp out=anchor-out dry_run=0
+swap_dir=/var/tmp out=anchor-out dry_run=0 repeat=1 sample_every=
+pace=measured reclaim=lru swapsim_ram=measured reuse_kernel=
 workload_bin=$top/build/tools/anchor/anchor_workload
 swapsim_bin=$top/build/tmem-swapsim
 
@@ -60,6 +72,23 @@ pool compression ratio for each zswap pool percent.
   --pool-percents LIST   zswap max_pool_percent values, e.g. 1,2,5,20 (default $pool_percents)
   --compressor NAME      zswap's compressor, also swapsim's (default $compressor)
   --accept-threshold PCT zswap accept_threshold_percent (default $accept)
+  --writeback-pace N|measured
+                         swapsim's zswap shrink-worker pace: entries written
+                         back per 100 swap-outs while refusing, 0 = all at
+                         once (default $pace: the kernel's own
+                         100 * zswpwb / (pswpout - zswpwb) at that pool size,
+                         mean of its runs)
+  --reclaim clock|lru    swapsim's page replacement (default $reclaim)
+  --swapsim-ram SIZE|measured
+                         swapsim's RAM (default $swapsim_ram: the mean number
+                         of the data's pages in the kernel's RAM, mapped or
+                         in the swap cache, over the run's second half at
+                         that pool size; SIZE: that, e.g. the same as --ram)
+  --repeat N             kernel runs per pool percent (default $repeat)
+  --sample-every N       kernel-side samples every N accesses (default N/40)
+  --reuse-kernel DIR     no kernel runs: take the kernel side from an earlier
+                         --out DIR (kernel-P-RUN.json) and run swapsim only;
+                         changes nothing on the host, needs no root
   --swappiness N         also set vm.swappiness (default: leave it; the
                          cgroup inherits it)
   --swap-dir DIR         where the swap file goes (default $swap_dir; ext4/xfs)
@@ -103,6 +132,12 @@ while [[ $# -gt 0 ]]; do
         --compressor) need_value "$@"; compressor=$2; shift 2;;
         --accept-threshold) need_value "$@"; accept=$2; shift 2;;
         --swappiness) need_value "$@"; swappiness=$2; shift 2;;
+        --writeback-pace) need_value "$@"; pace=$2; shift 2;;
+        --reclaim) need_value "$@"; reclaim=$2; shift 2;;
+        --swapsim-ram) need_value "$@"; swapsim_ram=$2; shift 2;;
+        --repeat) need_value "$@"; repeat=$2; shift 2;;
+        --reuse-kernel) need_value "$@"; reuse_kernel=$2; shift 2;;
+        --sample-every) need_value "$@"; sample_every=$2; shift 2;;
         --swap-dir) need_value "$@"; swap_dir=$2; shift 2;;
         --out) need_value "$@"; out=$2; shift 2;;
         --workload-bin) need_value "$@"; workload_bin=$2; shift 2;;
@@ -138,7 +173,31 @@ done
 [[ $compressor =~ ^[a-z0-9_-]+$ ]] || bad_arg --compressor "$compressor" "expected a compressor name such as lzo"
 [[ -z $swappiness || ($swappiness =~ ^[0-9]+$ && $swappiness -le 200) ]] ||
     bad_arg --swappiness "$swappiness" "expected 0..200"
+[[ $pace == measured || ($pace =~ ^[0-9]+$ && $pace -le 100000) ]] ||
+    bad_arg --writeback-pace "$pace" "expected a number of entries per 100 swap-outs, or measured"
+[[ $reclaim == clock || $reclaim == lru ]] || bad_arg --reclaim "$reclaim" "expected clock or lru"
+if [[ -n $swapsim_ram && $swapsim_ram != measured ]]; then
+    swapsim_ram_bytes=$(size_bytes "$swapsim_ram") && ((swapsim_ram_bytes >= page)) ||
+        bad_arg --swapsim-ram "$swapsim_ram" "expected a SIZE such as 1G, or measured"
+fi
+[[ $repeat =~ ^[1-9][0-9]*$ ]] && ((repeat <= 20)) || bad_arg --repeat "$repeat" "expected 1..20"
+[[ -n $sample_every ]] || sample_every=$(( accesses / 40 > 0 ? accesses / 40 : 1 ))
+[[ $sample_every =~ ^[1-9][0-9]*$ ]] || bad_arg --sample-every "$sample_every" "expected a positive number"
 
+swap_bytes=$((2 * wss_bytes))
+totalram_pages=$(awk '/^MemTotal:/ { print int($2 * 1024 / '"$page"') }' /proc/meminfo)
+if [[ -n $reuse_kernel ]]; then
+    [[ $dry_run -eq 0 ]] || bad_arg --reuse-kernel "$reuse_kernel" "changes nothing anyway: no --dry-run"
+    for p in "${percents[@]}"; do
+        for ((r = 1; r <= repeat; r++)); do
+            [[ -f $reuse_kernel/kernel-$p-$r.json ]] ||
+                bad_arg --reuse-kernel "$reuse_kernel" "has no kernel-$p-$r.json (--pool-percents and --repeat must match)"
+        done
+    done
+    [[ -x $swapsim_bin ]] || die "$swapsim_bin: not built (make)"
+    mkdir -p "$out"
+    echo "$PROG: kernel side from $reuse_kernel: no host setting changes"
+else
 # ------------------------------------------------------------ refusals
 [[ $(id -u) -eq 0 ]] || die "must run as root: it changes zswap, sysctl, swap and cgroup settings (nothing was changed)"
 if [[ ! -r $PROC_SWAPS ]] || [[ $(tail -n +2 "$PROC_SWAPS" | grep -c .) -ne 0 ]]; then
@@ -279,92 +338,133 @@ allowance=$(( (own_bytes + 1048575) / 1048576 * 1048576 ))
 limit=$((ram_bytes + allowance))
 echo "$PROG: the program's own memory in the cgroup: $own_bytes bytes (page tables $(jq .page_table_bytes "$out/setup.json")); limit = RAM $ram_bytes + $allowance = $limit bytes"
 
-swap_bytes=$((2 * wss_bytes))
 fallocate -l "$swap_bytes" "$swap_file"
 chmod 600 "$swap_file"
 mkswap -q "$swap_file" >/dev/null
+fi # not --reuse-kernel
 
-totalram_pages=$(awk '/^MemTotal:/ { print int($2 * 1024 / '"$page"') }' /proc/meminfo)
-
-# Which swapsim mode: the zswap model when the binary has it.
+# swapsim's mode: the zswap model (lzo, zswap's accept threshold).
 swapsim_help=$("$swapsim_bin" --help)
-swapsim_mode=()
-swapsim_compressor=$compressor
-if grep -q -- '--model' <<<"$swapsim_help"; then
-    swapsim_mode=(--model zswap)
-    grep -q -- '--accept-threshold' <<<"$swapsim_help" && swapsim_mode+=(--accept-threshold "$accept")
-else
-    swapsim_mode=(--exclusive-loads --hysteresis)
-fi
-if ! grep -q "$compressor" <<<"$swapsim_help"; then
-    echo "$PROG: note: tmem-swapsim has no '$compressor' compressor: it uses lz4" >&2
-    swapsim_compressor=lz4
-fi
-echo "$PROG: swapsim mode: ${swapsim_mode[*]} --compressor $swapsim_compressor"
+grep -q -- '--model frontswap|zswap' <<<"$swapsim_help" ||
+    die "$swapsim_bin has no --model zswap: rebuild it (make)"
+swapsim_mode=(--model zswap --compressor "$compressor" --accept-threshold "$accept" --reclaim "$reclaim")
+if [[ $pace != measured ]]; then swapsim_mode+=(--writeback-pace "$pace"); fi
+echo "$PROG: swapsim mode: ${swapsim_mode[*]}${swapsim_ram:+, RAM: $swapsim_ram}$([[ $pace != measured ]] || echo ", writeback pace: measured")"
 
 # ------------------------------------------------------------ the runs
 csv=$out/rows.csv
-echo "pool_percent,capacity_bytes,kernel_served_share,swapsim_served_share,kernel_major_faults,swapsim_major_faults,kernel_swap_outs,swapsim_swap_outs,kernel_disk_writes,swapsim_disk_writes,kernel_writebacks,swapsim_writebacks,kernel_pool_ratio,swapsim_pool_ratio,kernel_swap_ins_zero,swapsim_swap_ins_zero,kernel_wall_s,swapsim_wall_s,mismatches" >"$csv"
-table_head="| pool % | capacity | served share k / s | major faults k / s | swap-outs k / s | disk writes k / s | of which writeback k / s | pool ratio k / s |"
+echo "pool_percent,run,capacity_bytes,kernel_served_share,swapsim_served_share,kernel_major_faults,swapsim_major_faults,kernel_swap_outs,swapsim_swap_outs,kernel_disk_writes,swapsim_disk_writes,kernel_writebacks,swapsim_writebacks,kernel_pool_ratio,swapsim_pool_ratio,kernel_swpout_zero,swapsim_swpout_zero,kernel_swpin_zero,swapsim_swpin_zero,kernel_pool_limit_hit,swapsim_pool_limit_hit,kernel_data_pages,kernel_mapped_pages,swapsim_ram_pages,kernel_pace,swapsim_pace,kernel_wall_s,swapsim_wall_s,mismatches" >"$csv"
+table_head="| pool % | run | capacity | served share k / s | major faults k / s | swap-outs k / s | disk writes k / s | of which writeback k / s | pool ratio k / s | zero out k / s | zero in k / s |"
 rows=()
 fmt() { awk -v x="$1" 'BEGIN { if (x ~ /^[0-9.e+-]+$/) printf "%.3f", x; else printf "%s", x }'; }
+mean() { printf '%s\n' "$@" | awk '{ s += $1; n++ } END { if (n) printf "%.6f", s / n; else print 0 }'; }
 
-for p in "${percents[@]}"; do
-    echo "$PROG: === max_pool_percent $p ==="
-    echo N >"$ZSWAP_PARAMS/enabled"
-    echo "$compressor" >"$ZSWAP_PARAMS/compressor"
-    echo "$p" >"$ZSWAP_PARAMS/max_pool_percent"
-    echo "$accept" >"$ZSWAP_PARAMS/accept_threshold_percent"
-    [[ ! -f $ZSWAP_PARAMS/shrinker_enabled ]] || echo N >"$ZSWAP_PARAMS/shrinker_enabled"
-    echo Y >"$ZSWAP_PARAMS/enabled"
-    sysctl -q -w vm.page-cluster=0
-    [[ -z $swappiness ]] || sysctl -q -w vm.swappiness="$swappiness"
-    [[ -d $zswap_debug ]] || echo "$PROG: warning: $zswap_debug missing: no pool statistics" >&2
-    swapon "$swap_file"
-    mkdir "$cg"
-    echo "$limit" >"$cg/memory.limit_in_bytes"
-    kjson=$out/kernel-$p.json
-    run_in_cgroup "$workload_bin" "${workload_args[@]}" --cgroup "$cg" --zswap-stats "$zswap_debug" \
-        --json "$kjson" || die "the workload failed under the kernel (see above; $kjson)"
-    swapoff "$swap_file"
-    rmdir "$cg"
-
-    capacity=$((totalram_pages * p / 100 * page))
-    sjson=$out/swapsim-$p.json
-    ss_args=(--ram "$ram_bytes" --wss "$wss_bytes" --swap "$swap_bytes" --accesses "$accesses" --workload zipf
-             --zipf-alpha "$alpha" --writes "$writes" --seed "$seed" --capacity "$capacity"
-             --compressor "$swapsim_compressor" "${swapsim_mode[@]}" --no-baseline --quiet
-             --sample-every $((accesses - 1)) --json "$sjson")
-    [[ -z $content ]] || ss_args+=(--content "$content")
-    echo "$PROG: $swapsim_bin ${ss_args[*]}"
-    "$swapsim_bin" "${ss_args[@]}" >"$out/swapsim-$p.txt" || die "tmem-swapsim failed ($out/swapsim-$p.txt)"
-
-    # kernel: counters of the access loop only (the program reads them)
-    read -r k_share k_major k_outs k_writes k_wb k_ratio k_zin k_wall mism < <(jq -r '
-        .vmstat_delta as $v | (.zswap_after // {}) as $z |
+# The kernel's numbers over the access loop, from its summary $1:
+# share major outs writes wb ratio zout zin limit_hit data_pages pace wall
+# mismatches mapped_pages. data_pages: the data's pages in RAM, mapped
+# (pagemap's present bit) or in the swap cache (the cgroup's anon LRU pages
+# not mapped: active_anon + inactive_anon - rss); mapped_pages: the mapped
+# ones only; both means over the second half of the run.
+kernel_numbers() {
+    jq -r --argjson half $((accesses / 2)) --argjson page "$page" '
+        .vmstat_delta as $v | (.zswap_after // {}) as $z | (.zswap_before // {}) as $b |
+        [.samples[]? | select(.at > $half)] as $late |
+        [$late[] | select(.memory_stat.inactive_anon != null and .resident_pages >= 0) |
+         .resident_pages + (.memory_stat.active_anon + .memory_stat.inactive_anon
+                            - .memory_stat.rss) / $page] as $res |
+        [$late[] | select(.resident_pages >= 0) | .resident_pages] as $mapped |
         [ (if ($v.zswpin + $v.pswpin) > 0 then $v.zswpin / ($v.zswpin + $v.pswpin) else 0 end),
           .major_faults,
           ($v.zswpout + $v.pswpout - $v.zswpwb + ($v.swpout_zero // 0)),
           $v.pswpout, $v.zswpwb,
           (if ($z.pool_total_size // 0) > 0 then $z.stored_pages * '"$page"' / $z.pool_total_size else 0 end),
-          ($v.swpin_zero // 0), .wall_seconds, .mismatches ] | @tsv' "$kjson")
-    # swapsim: the last sample before its swapoff (at accesses - 1)
-    read -r s_share s_major s_outs s_writes s_wb s_ratio s_zin s_wall < <(jq -r '
-        ([.samples[] | select(.at < '"$accesses"')] | last | .counters) as $c |
-        [ (if ($c.loads + $c.pswpin) > 0 then $c.loads / ($c.loads + $c.pswpin) else 0 end),
-          $c.major_faults, $c.swap_outs, $c.pswpout, ($c.written_back_pages // 0),
-          (if ($c.pool_total_size // 0) > 0 then ($c.stored_pages // $c.frontswap_pages) * '"$page"' / $c.pool_total_size else "n/a" end),
-          ($c.swpin_zero // 0), .wall_seconds ] | @tsv' "$sjson")
-    if [[ $s_ratio == n/a ]]; then
-        s_ratio=$(awk -v pages="$(jq '[.samples[] | select(.at < '"$accesses"')] | last | .counters.frontswap_pages' "$sjson")" \
-            '/compressed payload at end of run/ { for (i = 1; i <= NF; i++) if ($i == "run") b = $(i + 1) }
-             END { if (b > 0) printf "%.3f", pages * '"$page"' / b; else print "n/a" }' "$out/swapsim-$p.txt")
+          ($v.swpout_zero // 0), ($v.swpin_zero // 0),
+          (($z.pool_limit_hit // 0) - ($b.pool_limit_hit // 0)),
+          (if ($res | length) > 0 then ($res | add / length | floor) else 0 end),
+          (if ($v.pswpout - $v.zswpwb) > 0 then 100 * $v.zswpwb / ($v.pswpout - $v.zswpwb) else 0 end),
+          .wall_seconds, .mismatches,
+          (if ($mapped | length) > 0 then ($mapped | add / length | floor) else 0 end) ] | @tsv' "$1"
+}
+
+for p in "${percents[@]}"; do
+    capacity=$((totalram_pages * p / 100 * page))
+    kernel_rows=()
+    for ((r = 1; r <= repeat; r++)); do
+        kjson=$out/kernel-$p-$r.json
+        if [[ -n $reuse_kernel ]]; then
+            [[ $reuse_kernel/kernel-$p-$r.json -ef $kjson ]] || cp "$reuse_kernel/kernel-$p-$r.json" "$kjson"
+            kernel_rows+=("$(kernel_numbers "$kjson")")
+            continue
+        fi
+        echo "$PROG: === max_pool_percent $p, kernel run $r of $repeat ==="
+        echo N >"$ZSWAP_PARAMS/enabled"
+        echo "$compressor" >"$ZSWAP_PARAMS/compressor"
+        echo "$p" >"$ZSWAP_PARAMS/max_pool_percent"
+        echo "$accept" >"$ZSWAP_PARAMS/accept_threshold_percent"
+        [[ ! -f $ZSWAP_PARAMS/shrinker_enabled ]] || echo N >"$ZSWAP_PARAMS/shrinker_enabled"
+        echo Y >"$ZSWAP_PARAMS/enabled"
+        sysctl -q -w vm.page-cluster=0
+        [[ -z $swappiness ]] || sysctl -q -w vm.swappiness="$swappiness"
+        [[ -d $zswap_debug ]] || echo "$PROG: warning: $zswap_debug missing: no pool statistics" >&2
+        swapon "$swap_file"
+        mkdir "$cg"
+        echo "$limit" >"$cg/memory.limit_in_bytes"
+        run_in_cgroup "$workload_bin" "${workload_args[@]}" --cgroup "$cg" --zswap-stats "$zswap_debug" \
+            --sample-every "$sample_every" --json "$kjson" ||
+            die "the workload failed under the kernel (see above; $kjson)"
+        swapoff "$swap_file"
+        rmdir "$cg"
+        kernel_rows+=("$(kernel_numbers "$kjson")")
+    done
+    # swapsim's RAM and pace at this size (measured: the kernel runs' means)
+    resident=() paces=() refused=0
+    for kr in "${kernel_rows[@]}"; do
+        read -r _ _ _ k_writes k_wb _ _ _ _ k_res k_pace _ <<<"$kr"
+        resident+=("$k_res") paces+=("$k_pace")
+        ((k_writes <= k_wb)) || refused=1
+    done
+    ss_ram=$ram_bytes
+    if [[ $swapsim_ram == measured ]]; then
+        ss_ram=$(( $(mean "${resident[@]}" | cut -d. -f1) * page ))
+        ((ss_ram >= page)) || die "--swapsim-ram measured: no resident-page samples in the kernel runs"
+    elif [[ -n $swapsim_ram ]]; then
+        ss_ram=$swapsim_ram_bytes
     fi
-    row="| $p | $((capacity / 1048576)) MiB | $(fmt "$k_share") / $(fmt "$s_share") | $k_major / $s_major | $k_outs / $s_outs | $k_writes / $s_writes | $k_wb / $s_wb | $(fmt "$k_ratio") / $(fmt "$s_ratio") |"
-    rows+=("$row")
-    echo "$row"
-    echo "$p,$capacity,$(fmt "$k_share"),$(fmt "$s_share"),$k_major,$s_major,$k_outs,$s_outs,$k_writes,$s_writes,$k_wb,$s_wb,$(fmt "$k_ratio"),$(fmt "$s_ratio"),$k_zin,$s_zin,$(fmt "$k_wall"),$(fmt "$s_wall"),$mism" >>"$csv"
-    ((mism == 0)) || die "the workload saw $mism page(s) with wrong content under the kernel"
+    ss_pace=()
+    # measured: the kernel's writebacks per 100 refused stores; at least 1
+    # when it refused any (0 would be swapsim's synchronous worker, while a
+    # kernel that refused without writing back wrote back nothing)
+    [[ $pace != measured ]] || ss_pace=(--writeback-pace "$(mean "${paces[@]}" |
+        awk -v refused="$refused" '{ p = int($1 + 0.5); if (refused && p < 1) p = 1; print p }')")
+
+    sjson=$out/swapsim-$p.json
+    ss_args=(--ram "$ss_ram" --wss "$wss_bytes" --swap "$swap_bytes" --accesses "$accesses" --workload zipf
+             --zipf-alpha "$alpha" --writes "$writes" --seed "$seed" --capacity "$capacity"
+             "${swapsim_mode[@]}" "${ss_pace[@]}" --swap-dir "$swap_dir" --no-baseline --quiet
+             --sample-every $((accesses - 1)) --json "$sjson")
+    [[ -z $content ]] || ss_args+=(--content "$content")
+    echo "$PROG: $swapsim_bin ${ss_args[*]}"
+    "$swapsim_bin" "${ss_args[@]}" >"$out/swapsim-$p.txt" || die "tmem-swapsim failed ($out/swapsim-$p.txt)"
+    # swapsim: the last sample before its swapoff (at accesses - 1); the
+    # pool ratio from what the store held at the end of the run
+    read -r s_share s_major s_outs s_writes s_wb s_ratio s_zout s_zin s_hit s_rampages s_pace s_wall < <(jq -r '
+        ([.samples[] | select(.at < '"$accesses"')] | last | .counters) as $c | .store_at_end as $e |
+        [ (if ($c.loads + $c.pswpin) > 0 then $c.loads / ($c.loads + $c.pswpin) else 0 end),
+          $c.major_faults, $c.swap_outs, $c.pswpout, $c.written_back_pages,
+          (if ($e.budget_used_bytes // 0) > 0 then $e.pages * '"$page"' / $e.budget_used_bytes else 0 end),
+          $c.swpout_zero, $c.swpin_zero, $c.pool_limit_hit, .config.ram_pages, .config.writeback_pace,
+          .wall_seconds ] | @tsv' "$sjson")
+
+    for ((r = 1; r <= repeat; r++)); do
+        read -r k_share k_major k_outs k_writes k_wb k_ratio k_zout k_zin k_hit k_res k_pace k_wall mism k_mapped \
+            <<<"${kernel_rows[r - 1]}"
+        row="| $p | $r | $((capacity / 1048576)) MiB | $(fmt "$k_share") / $(fmt "$s_share") | $k_major / $s_major | $k_outs / $s_outs | $k_writes / $s_writes | $k_wb / $s_wb | $(fmt "$k_ratio") / $(fmt "$s_ratio") | $k_zout / $s_zout | $k_zin / $s_zin |"
+        rows+=("$row")
+        echo "$row"
+        echo "$PROG: kernel run $r: data pages in RAM $k_res ($k_mapped mapped; swapsim RAM $s_rampages pages), writeback pace $(fmt "$k_pace") per 100 refused (swapsim $s_pace), pool_limit_hit $k_hit (swapsim $s_hit)"
+        echo "$p,$r,$capacity,$(fmt "$k_share"),$(fmt "$s_share"),$k_major,$s_major,$k_outs,$s_outs,$k_writes,$s_writes,$k_wb,$s_wb,$(fmt "$k_ratio"),$(fmt "$s_ratio"),$k_zout,$s_zout,$k_zin,$s_zin,$k_hit,$s_hit,$k_res,$k_mapped,$s_rampages,$(fmt "$k_pace"),$s_pace,$(fmt "$k_wall"),$(fmt "$s_wall"),$mism" >>"$csv"
+        ((mism == 0)) || die "the workload saw $mism page(s) with wrong content under the kernel"
+    done
 done
 
 jq -R -s 'split("\n") | map(select(length > 0) | split(",")) | .[0] as $h
@@ -374,7 +474,8 @@ jq -R -s 'split("\n") | map(select(length > 0) | split(",")) | .[0] as $h
 echo
 echo "kernel $(uname -r), zswap $compressor, accept threshold $accept %, RAM $ram_bytes, address space $wss_bytes,"
 echo "$accesses accesses, zipf $alpha, $writes % writes, seed $seed; k = kernel, s = tmem-swapsim ${swapsim_mode[*]}"
+echo "${swapsim_ram:+swapsim RAM: $swapsim_ram; }$([[ $pace != measured ]] || echo "writeback pace: measured per pool size; ")$repeat kernel run(s) per pool size"
 echo "$table_head"
-echo "|---|---|---|---|---|---|---|---|"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
-echo "$PROG: results in $out (rows.csv, rows.json, kernel-P.json, swapsim-P.json)"
+echo "$PROG: results in $out (rows.csv, rows.json, kernel-P-RUN.json, swapsim-P.json)"
