@@ -15,7 +15,7 @@ $(TMEMFS_LIB): $(TMEMFS_LIB_OBJECTS)
 	rm -f $@ && ar rcs $@ $^
 
 $(TMEMFS): $(BUILD)/src/fuse_cleancache/tmemfs_main.o $(TMEMFS_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIB)
-	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(TMEMFS_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIBS) $(FUSE_LIBS)
+	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(TMEMFS_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIBS) $(FUSE_LIBS) $(CONTROL_LIBS)
 
 # cmocka unit tests: tests/fuse_cleancache/test_*.c
 TMEMFS_TEST_SOURCES := $(wildcard tests/fuse_cleancache/test_*.c)

@@ -18,6 +18,12 @@
  * the sequence is unchanged; so a page read before a write can never be
  * cached after that write's invalidation.
  *
+ * Failures (tmemfs_io_set_faults for the injected ones): a read whose
+ * backing request fails returns the error before pass 3, so nothing it
+ * read is inserted (pages it found in either cache were already in the
+ * guest cache and are still right); a failed or short write invalidates
+ * the whole requested range, as part of it may have changed.
+ *
  * Sharing groups (tmemfs_group.h): the mounts of one process that share a
  * cleancache pool. Each member keeps its own guest cache, sequences and
  * pool handle, but io->lock of every member points to the one group lock,
@@ -182,6 +188,34 @@ static void tmemfs_io_backing_read(struct tmemfs_io *io, const struct tmem_oid *
             ;
 }
 
+void tmemfs_io_set_faults(struct tmemfs_io *io, const struct fault_spec *read,
+                          const struct fault_spec *write)
+{
+    static const struct fault_spec off = { .mode = FAULT_OFF };
+
+    fault_init(&io->read_fault, read ? read : &off);
+    fault_init(&io->write_fault, write ? write : &off);
+}
+
+/* One backing read request: source(source_arg, ...) unless the read
+ * fault switch fails it (the buffer then holds junk, as a failed DMA
+ * may leave it). Counts failures. Returns what source returns. */
+static ssize_t tmemfs_io_source(struct tmemfs_io *io, tmemfs_io_source_fn source, void *source_arg,
+                                char *buf, size_t len, uint64_t off)
+{
+    ssize_t n;
+
+    if (fault_hit(&io->read_fault)) {
+        memset(buf, 0xEE, len);
+        n = -EIO;
+    } else {
+        n = source(source_arg, buf, len, off);
+    }
+    if (n < 0)
+        tmemfs_stats_add(io->stats, TMEMFS_BACKING_READ_ERRORS, 1);
+    return n;
+}
+
 /* Eviction hook: a clean page leaves the guest cache -> cleancache. */
 static void tmemfs_io_evict(void *arg, const struct tmem_oid *oid, uint32_t index,
                           const void *page)
@@ -266,7 +300,7 @@ ssize_t tmemfs_io_read_from(struct tmemfs_io *io, const struct tmem_oid *oid, ui
     last = (end - 1) / ps;
     if (last > UINT32_MAX) {
         /* Beyond what a 32-bit page index can name: uncached. */
-        ret = source(source_arg, buf, (size_t)(end - off), off);
+        ret = tmemfs_io_source(io, source, source_arg, buf, (size_t)(end - off), off);
         if (ret < 0)
             return ret;
         tmemfs_io_backing_read(io, oid, off, (uint64_t)ret);
@@ -314,7 +348,8 @@ ssize_t tmemfs_io_read_from(struct tmemfs_io *io, const struct tmem_oid *oid, ui
         }
         while (j < npages && !have[j])
             j++;
-        n = source(source_arg, tmp + i * ps, (size_t)((j - i) * ps), (first + i) * ps);
+        n = tmemfs_io_source(io, source, source_arg, tmp + i * ps, (size_t)((j - i) * ps),
+                             (first + i) * ps);
         if (n < 0) {
             ret = n;
             goto out;
@@ -449,9 +484,29 @@ ssize_t tmemfs_io_write(struct tmemfs_io *io, const struct tmem_oid *oid, int fd
             return -errno;
         before = (uint64_t)st.st_size;
     }
-    n = pwrite(fd, buf, size, (off_t)off);
-    if (n < 0)
-        return -errno;
+    if (fault_hit(&io->write_fault)) {
+        /* injected: half the bytes land, then the device fails */
+        if (size / 2 > 0 && pwrite(fd, buf, size / 2, (off_t)off) < 0) {
+            /* a real error on top: the same outcome, EIO */
+        }
+        n = -EIO;
+    } else {
+        n = pwrite(fd, buf, size, (off_t)off);
+        if (n < 0)
+            n = -errno;
+    }
+    if (n < 0 || (size_t)n < size) {
+        /* Failed or short: any page of the request may have changed
+         * (appending: anything from the old EOF on). */
+        if (n < 0)
+            tmemfs_stats_add(io->stats, TMEMFS_BACKING_WRITE_ERRORS, 1);
+        if (append)
+            tmemfs_io_invalidate_range(io, oid, before, UINT64_MAX);
+        else
+            tmemfs_io_invalidate_range(io, oid, off, size);
+        if (n <= 0)
+            return n;
+    }
     if (n == 0)
         return 0;
     if (append) {

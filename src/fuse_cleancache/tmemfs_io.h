@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/fault.h"
 #include "core/tmem.h"
 #include "guest/device.h"
 #include "fuse_cleancache/tmemfs_cleancache.h"
@@ -62,6 +63,12 @@ struct tmemfs_io {
     /* -o record=PATH: the pages read and written, truncates (NULL: off;
      * set by tmemfs_fs_setup, owned by the mount). */
     struct tmemfs_record *record;
+    /* Test switches (-o fault_backing_read / fault_backing_write; off
+     * unless tmemfs_io_set_faults): the backing requests that fail with
+     * EIO. An event is one backing read request (one source call) or one
+     * backing write (one tmemfs_io_write). See tmemfs_io_set_faults. */
+    struct fault read_fault;
+    struct fault write_fault;
 };
 
 /*
@@ -85,6 +92,22 @@ int tmemfs_io_init_shared(struct tmemfs_io *io, struct tmemfs_page_cache *pc, co
 void tmemfs_io_set_device(struct tmemfs_io *io, const struct guest_device_profile *profile,
                           enum tmemfs_io_delay delay, uint64_t delay_ns);
 
+/*
+ * Fault injection (common/fault.h; NULL leaves a switch off), before any
+ * read or write. What an injected fault does:
+ * - a backing read request fails with EIO after filling its buffer with
+ *   junk (0xEE), so a read that cached what it "read" would show;
+ * - a backing write writes the first half of its bytes (size / 2) to the
+ *   file and then fails with EIO: a device that failed part way.
+ * Either way (injected or real) the rules are the same: the caller gets
+ * -EIO (the error), the failure is counted (backing_read_errors,
+ * backing_write_errors), a read whose backing request failed caches
+ * nothing, and a failed write invalidates the whole requested range in
+ * both caches (whatever part of it may have changed).
+ */
+void tmemfs_io_set_faults(struct tmemfs_io *io, const struct fault_spec *read,
+                          const struct fault_spec *write);
+
 /* Leave the group (if any), destroy the guest cache and the lock;
  * cleancache: invalidate_fs (a shared pool lives on while other clients
  * hold it). Must not run concurrently with any call on io or, in a group,
@@ -97,7 +120,8 @@ void tmemfs_io_destroy(struct tmemfs_io *io);
  * direct_fd (-1: none) is the same file opened with O_DIRECT: the backing
  * reads then bypass the host's page cache (-o backing_direct), falling
  * back to fd where the alignment O_DIRECT needs cannot be met.
- * Returns the bytes read (0 at or past EOF) or -errno.
+ * Returns the bytes read (0 at or past EOF) or -errno; on an error no page
+ * of the request is inserted in either cache.
  */
 ssize_t tmemfs_io_read(struct tmemfs_io *io, const struct tmem_oid *oid, int fd, int direct_fd,
                        uint64_t file_size, char *buf, size_t size, uint64_t off);
@@ -124,7 +148,9 @@ ssize_t tmemfs_io_read_from(struct tmemfs_io *io, const struct tmem_oid *oid, ui
 /*
  * Write buf to fd at off (append: fd has O_APPEND, the data lands at EOF
  * whatever off says), then invalidate the pages written in both caches.
- * Returns the bytes written or -errno.
+ * Returns the bytes written or -errno; a failed write invalidates every
+ * page of the requested range (appending: from the EOF before the write
+ * to the end of the file), since part of it may have changed.
  */
 ssize_t tmemfs_io_write(struct tmemfs_io *io, const struct tmem_oid *oid, int fd,
                       const char *buf, size_t size, uint64_t off, int append);

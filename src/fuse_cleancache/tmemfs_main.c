@@ -15,6 +15,15 @@
  * -o stats_csv / stats_jsonl a thread samples every mount's statistics
  * every stats_interval seconds while the loops run (tmemfs_series.h).
  *
+ * Control (-o control[=PATH], off by default; docs/control.md): after
+ * daemonizing, a control server (control_server.h) serves tmemctl with
+ * tmemfs_commands.h's table. Its thread is started with SIGINT, SIGTERM
+ * and SIGHUP blocked, so `tmemctl stop` (a SIGTERM to the process)
+ * reaches the loops as an outside SIGTERM does. It is stopped before any
+ * mount is torn down (the commands use the mounts' clients). The default
+ * path's name comes from the first MOUNTPOINT, resolved before mounting
+ * (resolving it afterwards would ask our own not-yet-served mount).
+ *
  * The daemon's umask is 0: a new file's mode gets the caller's umask, not
  * the daemon's (tmemfs_creds_umask).
  *
@@ -62,6 +71,9 @@
 #include <unistd.h>
 
 #include "common/stats_writer.h"
+#include "control/control_server.h"
+#include "control/control_tmem.h"
+#include "fuse_cleancache/tmemfs_commands.h"
 #include "fuse_cleancache/tmemfs_fs.h"
 #include "fuse_cleancache/tmemfs_group.h"
 #include "fuse_cleancache/tmemfs_mount.h"
@@ -329,6 +341,56 @@ out:
 
 /* ------------------------------------------------------------ main */
 
+/* The control socket's path (o->control, or the default one named after
+ * the first MOUNTPOINT) into path. 0 or -1 (message). Before mounting. */
+static int tmemfs_control_path(const struct tmemfs_opts *o, char *path, size_t len)
+{
+    char name[64], err[512];
+
+    if (o->control[0]) {
+        snprintf(path, len, "%s", o->control);
+        return 0;
+    }
+    if (control_tmemfs_socket_name(o->mount_paths[0], name, sizeof(name)) != 0) {
+        fprintf(stderr, "tmemfs: control: cannot resolve %s: %s\n", o->mount_paths[0],
+                strerror(errno));
+        return -1;
+    }
+    if (control_default_path(name, true, path, len, err, sizeof(err)) != 0) {
+        fprintf(stderr, "tmemfs: control: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Start the control server with the stop signals blocked in its thread.
+ * Returns 0 or -1 (message). */
+static int tmemfs_control_start(const char *path, struct tmemfs_commands_ctx *ctx,
+                                struct control_server **out)
+{
+    struct control_server_config cfg;
+    sigset_t block, old;
+    char err[512];
+    int rc;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.path = path;
+    cfg.commands = tmemfs_control_commands(&cfg.ncommands);
+    cfg.ctx = ctx;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    rc = control_server_start(&cfg, out, err, sizeof(err));
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        fprintf(stderr, "tmemfs: control: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* One mount: libfuse's loop in this thread, libfuse's signal handlers. */
 static int tmemfs_run_one(struct tmemfs_mount *m, const struct tmemfs_opts *o)
 {
@@ -352,10 +414,14 @@ int main(int argc, char *argv[])
     struct tmemfs_group *group = NULL;
     struct tmemfs_series *series = NULL;
     struct tmemfs_fs **fs_list = NULL;
+    struct control_server *control = NULL;
+    struct tmemfs_commands_ctx control_ctx;
+    char control_path[512] = "";
     bool parsed = false;
     size_t n = 0, i;
     int rc = 1;
 
+    memset(&control_ctx, 0, sizeof(control_ctx));
     if (tmemfs_opts_parse(&args, &o, stderr) < 0)
         goto out;
     parsed = true;
@@ -399,17 +465,35 @@ int main(int argc, char *argv[])
             goto out;
         fs_list[i] = &m[i].fs;
     }
+    if (o.control) {
+        if (tmemfs_control_path(&o, control_path, sizeof(control_path)) < 0)
+            goto out;
+        control_ctx.tm = tm;
+        control_ctx.mounts = m;
+        control_ctx.n = n;
+        control_ctx.frozen = calloc(n, sizeof(bool));
+        if (!control_ctx.frozen) {
+            fprintf(stderr, "tmemfs: out of memory\n");
+            goto out;
+        }
+    }
     for (i = 0; i < n; i++)
         if (tmemfs_mount_mount(&m[i]) < 0)
             goto out;
     if (tmemfs_series_open(&o, &series, stderr) < 0)
         goto out;
+    if (o.control && o.foreground)
+        fprintf(stderr, "tmemfs: control socket %s\n", control_path);
     if (fuse_daemonize(o.foreground) != 0)
+        goto out;
+    if (o.control && tmemfs_control_start(control_path, &control_ctx, &control) < 0)
         goto out;
     if (tmemfs_series_start(series, fs_list, n) < 0)
         fprintf(stderr, "tmemfs: cannot start the statistics series (the last sample is kept)\n");
     rc = n == 1 ? tmemfs_run_one(&m[0], &o) : tmemfs_run_several(m, n, &o);
 out:
+    control_server_stop(control); /* before the mounts' clients go */
+    free(control_ctx.frozen);
     for (i = 0; m && i < n; i++)
         tmemfs_mount_unmount(&m[i]);
     tmemfs_series_stop(series);

@@ -347,7 +347,7 @@ void tmemfs_mount_free(struct tmemfs_mount *m)
 /* Options that act on the whole process: the store's and the program's. */
 static const char *const tmemfs_mount_process_options[] = {
     "capacity",   "compress",  "compressor",  "dedup",          "page_size",
-    "stats_json", "stats_csv", "stats_jsonl", "stats_interval",
+    "stats_json", "stats_csv", "stats_jsonl", "stats_interval", "control",
 };
 
 bool tmemfs_mount_process_option(const char *list, char *name, size_t len)

@@ -165,7 +165,7 @@ void tmemfs_mount_free(struct tmemfs_mount *m);
  * escapes as libfuse reads them) that belongs to the whole process rather
  * than to one mount: the store's (capacity, compress, compressor, dedup,
  * page_size) or the program's outputs (stats_json, stats_csv,
- * stats_jsonl, stats_interval). Its name (the part before '=') is copied
+ * stats_jsonl, stats_interval, control). Its name (the part before '=') is copied
  * into name (truncated to len) and true returned; false when there is
  * none. A host program that owns the store refuses these.
  */

@@ -33,6 +33,9 @@ struct tmemfs_raw {
     char *shared_uuid, *stats_json, *ctl, *policy, *max_objects;
     char *attr_timeout, *entry_timeout, *negative_timeout;
     char *stats_interval, *stats_csv, *stats_jsonl, *device, *backing_delay, *record;
+    char *control;
+    char *fault_backing_read, *fault_backing_write;
+    int control_default;
     int kcache, nonempty, backing_direct;
     int allow_other, default_permissions;
     int help, version, foreground, single_thread, debug;
@@ -69,8 +72,12 @@ static const struct fuse_opt tmemfs_opt_spec[] = {
     TMEMFS_OPTS("stats_csv", stats_csv),
     TMEMFS_OPTS("stats_jsonl", stats_jsonl),
     TMEMFS_OPTS("record", record),
+    TMEMFS_OPTS("control", control),
+    TMEMFS_OPT("control", control_default),
     TMEMFS_OPTS("device", device),
     TMEMFS_OPTS("backing_delay", backing_delay),
+    TMEMFS_OPTS("fault_backing_read", fault_backing_read),
+    TMEMFS_OPTS("fault_backing_write", fault_backing_write),
     TMEMFS_OPT("kcache", kcache),
     TMEMFS_OPT("nonempty", nonempty),
     TMEMFS_OPT("backing_direct", backing_direct),
@@ -199,6 +206,9 @@ static void tmemfs_raw_free(struct tmemfs_raw *r)
     free(r->record);
     free(r->device);
     free(r->backing_delay);
+    free(r->fault_backing_read);
+    free(r->fault_backing_write);
+    free(r->control);
     for (i = 0; i < r->npos; i++)
         free(r->pos[i]);
     free(r->pos);
@@ -318,6 +328,17 @@ int tmemfs_opts_parse(struct fuse_args *args, struct tmemfs_opts *o, FILE *err)
                        r.backing_delay);
         o->delay_ns = (uint64_t)(us * 1000.0);
     }
+    if (r.fault_backing_read || r.fault_backing_write) {
+        char why[160];
+        if (r.fault_backing_read &&
+            fault_parse(r.fault_backing_read, &o->fault_backing_read, why, sizeof(why)) < 0)
+            TMEMFS_BAD("bad fault_backing_read '%s': %s (%s; escape the comma: p=P\\,seed=S)",
+                       r.fault_backing_read, why, fault_grammar());
+        if (r.fault_backing_write &&
+            fault_parse(r.fault_backing_write, &o->fault_backing_write, why, sizeof(why)) < 0)
+            TMEMFS_BAD("bad fault_backing_write '%s': %s (%s; escape the comma: p=P\\,seed=S)",
+                       r.fault_backing_write, why, fault_grammar());
+    }
     if (r.ctl) {
         if (strchr(r.ctl, '/') || !strcmp(r.ctl, ".") || !strcmp(r.ctl, ".."))
             TMEMFS_BAD("bad ctl '%s' (a file name, or empty to disable)", r.ctl);
@@ -334,6 +355,16 @@ int tmemfs_opts_parse(struct fuse_args *args, struct tmemfs_opts *o, FILE *err)
     r.stats_jsonl = NULL;
     o->record = r.record;
     r.record = NULL;
+    if (r.control && !*r.control)
+        TMEMFS_BAD("control=: empty path (give -o control for the default path)");
+    if (r.control) {
+        o->control = r.control;
+        r.control = NULL;
+    } else if (r.control_default) {
+        o->control = strdup("");
+        if (!o->control)
+            TMEMFS_BAD("out of memory");
+    }
     if (r.stats_interval && (tmemfs_parse_decimal(r.stats_interval, 86400, &o->stats_interval) < 0 ||
                              o->stats_interval < 0.01))
         TMEMFS_BAD("bad stats_interval '%s' (seconds, 0.01 to 86400)", r.stats_interval);
@@ -488,6 +519,14 @@ int tmemfs_opts_validate(struct tmemfs_opts *o, FILE *err)
         tmemfs_output_path("stats_csv", &o->stats_csv, err) < 0 ||
         tmemfs_output_path("stats_jsonl", &o->stats_jsonl, err) < 0)
         goto out;
+    if (o->control && o->control[0] && o->control[0] != '/') {
+        char cwd[PATH_MAX], *abs;
+
+        if (!getcwd(cwd, sizeof(cwd)) || asprintf(&abs, "%s/%s", cwd, o->control) < 0)
+            TMEMFS_BAD("control=%s: cannot make it absolute", o->control);
+        free(o->control);
+        o->control = abs;
+    }
     {
         long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
         if (pages > 0 && page > 0 && o->cache_size > (uint64_t)pages * (uint64_t)page)
@@ -539,6 +578,9 @@ void tmemfs_opts_usage(FILE *out, const char *prog)
 "                            what the device profile says the read takes\n"
 "    -o backing_direct       read backing files with O_DIRECT (the host's page\n"
 "                            cache cannot serve them)\n"
+"    -o fault_backing_read=FAULT, -o fault_backing_write=FAULT  test switches:\n"
+"                            backing reads / writes that fail with EIO; FAULT\n"
+"                            is off, nth=N or p=P[\\,seed=S] (docs/fuse_cleancache.md)\n"
 "    -o stats_csv=PATH       every stats_interval seconds, one CSV row of every\n"
 "                            counter per mount (a header line first)\n"
 "    -o stats_jsonl=PATH     the same as one JSON object per line\n"
@@ -551,6 +593,10 @@ void tmemfs_opts_usage(FILE *out, const char *prog)
 "                            .tmemfs; empty disables): stats, stats.json,\n"
 "                            capacity (rw), drop_caches (w: 1 guest->cleancache,\n"
 "                            2 drop cleancache, 3 both)\n"
+"    -o control[=PATH]       serve tmemctl on a Unix socket (default: none;\n"
+"                            without PATH: $XDG_RUNTIME_DIR, /run/tmem or\n"
+"                            /tmp/tmem-UID, tmemfs-HASH.sock for the first\n"
+"                            MOUNTPOINT: tmemctl --tmemfs MOUNTPOINT; docs/control.md)\n"
 "    -o kcache               let the kernel page cache work (no direct I/O)\n"
 "    -o attr_timeout=SEC     how long the kernel may cache attributes (default 1)\n"
 "    -o entry_timeout=SEC    how long the kernel may cache names (default 1)\n"
@@ -592,6 +638,8 @@ void tmemfs_opts_free(struct tmemfs_opts *o)
     free(o->stats_jsonl);
     free(o->record);
     free(o->ctl);
+    free(o->control);
+    o->control = NULL;
     o->sources = o->mountpoints = o->mount_paths = NULL;
     o->nmounts = 0;
     o->source = o->mountpoint = o->stats_json = o->ctl = NULL;

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/fault.h"
 #include "core/tmem.h"
 #include "fuse_cleancache/tmemfs_page_cache.h"
 #include "guest/device.h"
@@ -53,7 +54,12 @@ struct tmemfs_opts {
     bool backing_direct;   /* read backing files with O_DIRECT */
     uint64_t delay_ns;     /* backing_delay=USEC (0: none) */
     char *ctl;             /* control directory name (default ".tmemfs") */
+    char *control;         /* control socket for tmemctl (NULL: none; "": the
+                              default path named after the first MOUNTPOINT;
+                              made absolute by tmemfs_opts_validate) */
     bool kcache;           /* let the kernel page cache work (no direct_io) */
+    /* test switches: backing reads / writes failing with EIO (off) */
+    struct fault_spec fault_backing_read, fault_backing_write;
     enum guest_replace_policy policy;
     uint64_t max_objects;  /* object table size (default 65536) */
     bool nonempty;         /* allow a non-empty MOUNTPOINT */

@@ -37,7 +37,11 @@
     X(BACKING_PAGES_WRITTEN, backing_pages_written,                                        \
       "pages touched by writes to backing files")                                          \
     X(BACKING_BYTES_WRITTEN, backing_bytes_written, "bytes written to backing files")     \
-    X(OUTSIDE_CHANGES, outside_changes, "backing files found changed outside the mount")
+    X(OUTSIDE_CHANGES, outside_changes, "backing files found changed outside the mount")   \
+    X(BACKING_READ_ERRORS, backing_read_errors,                                            \
+      "backing read requests that failed (the read returned the error, cached nothing)")   \
+    X(BACKING_WRITE_ERRORS, backing_write_errors,                                          \
+      "backing writes that failed (the write returned the error; its range invalidated)")
 
 enum tmemfs_counter {
 #define TMEMFS_COUNTER_ENUM(id, name, help) TMEMFS_##id,

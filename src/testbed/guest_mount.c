@@ -523,3 +523,8 @@ void testbed_mount_free(struct testbed_mount_guest *mg)
     pthread_mutex_destroy(&mg->lock);
     free(mg);
 }
+
+struct tmem_client *testbed_mount_client(struct testbed_mount_guest *mg)
+{
+    return mg->mounted ? mg->m->fs.client : NULL;
+}

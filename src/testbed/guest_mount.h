@@ -91,6 +91,10 @@ int testbed_mount_last_status(struct testbed_mount_guest *mg, bool *stopped);
 const struct guest_device_profile *testbed_mount_profile(const struct testbed_mount_guest *mg);
 uint32_t testbed_mount_page_size(const struct testbed_mount_guest *mg);
 
+/* Its tmem client while mounted (NULL otherwise); for the runner's
+ * control commands, which hold the runner's control lock. */
+struct tmem_client *testbed_mount_client(struct testbed_mount_guest *mg);
+
 /* Stop if needed and free. mg may be NULL. */
 void testbed_mount_free(struct testbed_mount_guest *mg);
 

@@ -356,3 +356,8 @@ void testbed_swap_free(struct testbed_swap_guest *sw)
     pthread_mutex_destroy(&sw->lock);
     free(sw);
 }
+
+struct tmem_client *testbed_swap_client(struct testbed_swap_guest *sw)
+{
+    return sw->client;
+}

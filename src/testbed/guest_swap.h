@@ -71,6 +71,10 @@ const struct histogram *testbed_swap_latency(const struct testbed_swap_guest *sw
 const struct guest_device_profile *testbed_swap_profile(const struct testbed_swap_guest *sw);
 uint32_t testbed_swap_page_size(const struct testbed_swap_guest *sw);
 
+/* Its tmem client between start and stop (NULL otherwise); for the
+ * runner's control commands, which hold the runner's control lock. */
+struct tmem_client *testbed_swap_client(struct testbed_swap_guest *sw);
+
 /* Stop if needed and free. sw may be NULL. */
 void testbed_swap_free(struct testbed_swap_guest *sw);
 

@@ -15,6 +15,9 @@
  * held with policy_lock. The thread's clock and stop switch are a ticker
  * (common/ticker.h) with its own lock, made by start and freed by stop.
  * Order: policy_lock, then the store's and the callbacks' own locks.
+ * `paused` is an atomic the pressure thread reads at each step; a
+ * capacity set by hand (testbed_host_set_capacity) takes policy_lock as
+ * the thread does, then `lock` for the log (never both at once).
  */
 #include "testbed/host.h"
 
@@ -42,6 +45,7 @@ int testbed_host_create(struct testbed_host *h, const struct scenario_host *sh,
     }
     for (size_t i = 0; i < nguests; i++)
         atomic_init(&h->committed[i], 0);
+    atomic_init(&h->paused, false);
     cfg = sh->store;
     h->tm = tmem_create(&cfg);
     if (!h->tm) {
@@ -82,6 +86,8 @@ static void testbed_host_step(struct testbed_host *h)
     bool changed = false;
     double t;
 
+    if (atomic_load(&h->paused))
+        return;
     memset(&st, 0, sizeof(st));
     (void)tmem_stats(h->tm, &st);
     for (size_t i = 0; i < h->nguests; i++)
@@ -166,6 +172,28 @@ void testbed_host_set_committed(struct testbed_host *h, size_t slot, uint64_t by
 {
     if (slot < h->nguests)
         atomic_store(&h->committed[slot], bytes);
+}
+
+void testbed_host_set_paused(struct testbed_host *h, bool paused)
+{
+    atomic_store(&h->paused, paused);
+}
+
+bool testbed_host_paused(struct testbed_host *h)
+{
+    return atomic_load(&h->paused);
+}
+
+int testbed_host_set_capacity(struct testbed_host *h, uint64_t bytes)
+{
+    double t = ticker_elapsed(&h->ticker);
+    int rc;
+
+    pthread_mutex_lock(&h->policy_lock);
+    rc = tmem_set_capacity(h->tm, bytes);
+    pthread_mutex_unlock(&h->policy_lock);
+    testbed_host_log_change(h, t, bytes);
+    return rc;
 }
 
 void testbed_host_lock(struct testbed_host *h)

@@ -17,9 +17,16 @@
  * that a pressure callback takes (a swap guest's lock) may be held while
  * taking it.
  *
+ * The operator (tmemctl, through the runner's control commands) may
+ * pause the model (testbed_host_set_paused: the thread keeps running but
+ * asks the model nothing and changes nothing until resumed) and set the
+ * capacity by hand (testbed_host_set_capacity: logged like a change of
+ * the model's).
+ *
  * Thread safety: testbed_host_create/_start/_stop/_destroy from one
- * thread (the runner's); testbed_host_set_committed and the log reads
- * from any thread.
+ * thread (the runner's); testbed_host_set_committed, _set_paused,
+ * _paused, _set_capacity (while started) and the log reads from any
+ * thread.
  */
 #ifndef TESTBED_HOST_H
 #define TESTBED_HOST_H
@@ -54,6 +61,7 @@ struct testbed_host {
     _Atomic uint64_t *committed;     /* [nguests]: the host's guests, in scenario order */
     uint64_t *committed_copy;        /* the pressure thread's copy for the model */
     size_t nguests;
+    atomic_bool paused;              /* the operator paused the model */
 };
 
 /*
@@ -77,6 +85,15 @@ void testbed_host_destroy(struct testbed_host *h);
 
 /* Guest slot's committed memory now (bytes; 0 when not running). */
 void testbed_host_set_committed(struct testbed_host *h, size_t slot, uint64_t bytes);
+
+/* Pause (true) or resume (false) the pressure model (see above). */
+void testbed_host_set_paused(struct testbed_host *h, bool paused);
+bool testbed_host_paused(struct testbed_host *h);
+
+/* Set the store's capacity now (bytes, TMEM_CAPACITY_UNLIMITED), under
+ * the policy lock, and log it. Only between _start and _stop (the
+ * caller's lock sees to it). Returns what tmem_set_capacity returns. */
+int testbed_host_set_capacity(struct testbed_host *h, uint64_t bytes);
 
 /* Take / release the policy lock (see above). */
 void testbed_host_lock(struct testbed_host *h);

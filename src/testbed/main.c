@@ -1,6 +1,6 @@
 /*
  * main.c - tmem-testbed: `tmem-testbed [--output DIR] [--force] [--quiet]
- * [--check] SCENARIO`.
+ * [--check] [--control PATH | --no-control] SCENARIO`.
  *
  * Models: the experimenter's one command: read a scenario (hosts with
  * pressure models, mount and swap guests), check all of it before
@@ -17,8 +17,11 @@
  *
  * Signals: SIGINT, SIGTERM and SIGHUP are blocked in every thread before
  * the run starts any, and the run's loop takes them with sigtimedwait
- * (runner.h); SIGPIPE is ignored. Data: the scenario and the run, owned
- * here. No globals.
+ * (runner.h); SIGPIPE is ignored. Control: the run's control socket
+ * (tmemctl, docs/control.md) is opened before the run at --control PATH
+ * or the default path (a failure there is an error with --control, a
+ * warning without); --no-control opens none. Data: the scenario and the
+ * run, owned here. No globals.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -41,7 +44,8 @@
 static void testbed_usage(FILE *f)
 {
     fprintf(f,
-"usage: tmem-testbed [--output DIR] [--force] [--quiet] [--check] SCENARIO\n"
+"usage: tmem-testbed [--output DIR] [--force] [--quiet] [--check]\n"
+"                    [--control PATH | --no-control] SCENARIO\n"
 "\n"
 "Run a testbed scenario: tmem hosts (stores whose capacity a pressure model\n"
 "changes over time) and their guests (tmemfs mounts running a workload\n"
@@ -58,6 +62,10 @@ static void testbed_usage(FILE *f)
 "                    terminal (the files are written as always)\n"
 "  -c, --check       read and check the scenario and exit (nothing is created\n"
 "                    or mounted)\n"
+"  -C, --control PATH  the control socket for tmemctl (default:\n"
+"                    $XDG_RUNTIME_DIR, /run/tmem or /tmp/tmem-UID, named\n"
+"                    tmem-testbed-PID.sock; docs/control.md)\n"
+"  -N, --no-control  no control socket\n"
 "  -h, --help        this text\n"
 "\n"
 "Exit status: 0 ok; 1 the run failed (a workload failed, a page was lost);\n"
@@ -97,9 +105,11 @@ int main(int argc, char *argv[])
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'}, {"force", no_argument, NULL, 'f'},
         {"quiet", no_argument, NULL, 'q'},        {"check", no_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},         {"control", required_argument, NULL, 'C'},
+        {"no-control", no_argument, NULL, 'N'},   {NULL, 0, NULL, 0},
     };
-    const char *output = NULL;
+    const char *output = NULL, *control = NULL;
+    bool no_control = false;
     bool force = false, quiet = false, check = false, exists, nonempty, have_run = false;
     struct scenario sc;
     struct testbed_run run;
@@ -109,7 +119,7 @@ int main(int argc, char *argv[])
 
     memset(&sc, 0, sizeof(sc));
     opterr = 0; /* one line of our own for a bad option */
-    while ((opt = getopt_long(argc, argv, ":o:fqch", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":o:fqchC:N", longopts, NULL)) != -1) {
         switch (opt) {
         case 'o':
             output = optarg;
@@ -122,6 +132,12 @@ int main(int argc, char *argv[])
             break;
         case 'c':
             check = true;
+            break;
+        case 'C':
+            control = optarg;
+            break;
+        case 'N':
+            no_control = true;
             break;
         case 'h':
             testbed_usage(stdout);
@@ -140,6 +156,11 @@ int main(int argc, char *argv[])
         fprintf(stderr, "tmem-testbed: %s (usage: tmem-testbed [--output DIR] [--force] "
                         "[--quiet] [--check] SCENARIO)\n",
                 optind >= argc ? "no SCENARIO given" : "more than one SCENARIO given");
+        return TESTBED_EXIT_USAGE;
+    }
+    if (control && (no_control || !*control)) {
+        fprintf(stderr, "tmem-testbed: %s\n", no_control ? "--control and --no-control "
+                "together" : "--control: empty path");
         return TESTBED_EXIT_USAGE;
     }
     if (output && !*output) {
@@ -198,6 +219,18 @@ int main(int argc, char *argv[])
     if (rc != 0) {
         fprintf(stderr, "%s\n", err);
         goto out;
+    }
+    if (!no_control) {
+        rc = testbed_run_control_start(&run, control, err, sizeof(err));
+        if (rc != 0 && control) {
+            fprintf(stderr, "tmem-testbed: --control: %s\n", err);
+            goto out;
+        }
+        if (rc != 0)
+            fprintf(stderr, "tmem-testbed: no control socket: %s\n", err);
+        else if (!quiet)
+            printf("control: %s\n", testbed_run_control_path(&run));
+        fflush(stdout);
     }
     rc = testbed_run_execute(&run, &stop_signals);
     if (rc != 0)

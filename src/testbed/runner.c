@@ -15,9 +15,14 @@
  * under its policy lock, so never in the middle of a capacity change
  * (the store seen after the last change's reclaim); each host has its pressure
  * thread, each swap guest its driver thread, each mount guest its FUSE
- * loop and workload threads. Locking: the runner's data belong to the
- * runner's thread; clients come and go under their host's policy lock
- * (host.h), taken inside the guest modules.
+ * loop and workload threads; the control socket its thread
+ * (runner_control.c's commands run there). Locking: the runner's data
+ * belong to the runner's thread; clients come and go under their host's
+ * policy lock (host.h), taken inside the guest modules; the runner holds
+ * the run's control_lock around every guest start and stop and around
+ * `running`, so a control command (which holds it too) sees steady
+ * guests. Order: control_lock, then a host's policy lock, then the
+ * store's and guests' own locks.
  */
 #include "testbed/runner.h"
 
@@ -130,6 +135,8 @@ int testbed_run_prepare(struct testbed_run *r, const struct scenario *sc, const 
     int rc;
 
     memset(r, 0, sizeof(*r));
+    pthread_mutex_init(&r->control_lock, NULL);
+    atomic_init(&r->stop_requested, false);
     r->sc = sc;
     testbed_status_init(&r->status, stderr, quiet);
     testbed_series_init(&r->series, sc->nhosts, sc->nguests);
@@ -396,6 +403,12 @@ int testbed_run_execute(struct testbed_run *r, const sigset_t *stop_signals)
     }
     if (testbed_run_sample(r, 0) != 0)
         goto nomem;
+    testbed_run_control_lock(r);
+    r->running = true;
+    testbed_run_control_unlock(r);
+    if (r->control)
+        testbed_status_message(&r->status, "control: tmemctl --socket %s (or --testbed %d)",
+                               control_server_path(r->control), (int)getpid());
     next_sample = sc->sample_interval_s;
     for (;;) {
         struct timespec tick = {0, (long)(TESTBED_TICK_S * 1e9)};
@@ -407,12 +420,21 @@ int testbed_run_execute(struct testbed_run *r, const sigset_t *stop_signals)
 
             if (g->state == TESTBED_GUEST_WAITING && t >= g->sg->start_s &&
                 t < sc->duration_s) {
+                testbed_run_control_lock(r);
                 testbed_run_start_guest(r, g, t);
+                testbed_run_control_unlock(r);
             } else if (g->state == TESTBED_GUEST_RUNNING) {
+                const char *why = NULL;
+
                 if (g->sg->stop_s >= 0 && t >= g->sg->stop_s)
-                    testbed_run_stop_guest(r, g, t, "its stop time");
+                    why = "its stop time";
                 else if (testbed_run_guest_done(g))
-                    testbed_run_stop_guest(r, g, t, "its workload ended");
+                    why = "its workload ended";
+                if (why) {
+                    testbed_run_control_lock(r);
+                    testbed_run_stop_guest(r, g, t, why);
+                    testbed_run_control_unlock(r);
+                }
             }
         }
         if (t >= next_committed) {
@@ -435,6 +457,11 @@ int testbed_run_execute(struct testbed_run *r, const sigset_t *stop_signals)
             end_reason = "every guest has stopped";
             break;
         }
+        if (atomic_load(&r->stop_requested)) {
+            r->stop_signal = SIGTERM;
+            end_reason = "stopped by tmemctl stop";
+            break;
+        }
         sig = sigtimedwait(stop_signals, NULL, &tick);
         if (sig > 0) {
             r->stop_signal = sig;
@@ -452,14 +479,19 @@ nomem:
     rc = -ENOMEM;
     snprintf(r->failure, sizeof(r->failure), "out of memory for the samples");
 stop:
+    testbed_run_control_lock(r);
+    r->running = false;
+    testbed_run_control_unlock(r);
     testbed_status_clear(&r->status);
     /* The pressure ends with the run; then the guests go, in reverse order. */
     for (size_t h = 0; h < r->nhosts; h++)
         testbed_host_stop(&r->hosts[h]);
     t = ticker_seconds_since(&r->t0);
+    testbed_run_control_lock(r);
     for (size_t k = r->nguests; k-- > 0;)
         testbed_run_stop_guest(r, &r->guests[k], t, r->stop_signal ? end_reason
                                                                     : "the end of the run");
+    testbed_run_control_unlock(r);
     r->length_s = r->series.n ? r->series.t[r->series.n - 1] : 0;
     testbed_status_message(&r->status, "%7.2f s  run over: %s", t, end_reason);
     if (rc != 0)
@@ -469,6 +501,8 @@ stop:
 
 void testbed_run_free(struct testbed_run *r)
 {
+    control_server_stop(r->control);
+    r->control = NULL;
     for (size_t k = r->nguests; k-- > 0;) {
         struct testbed_guest *g = &r->guests[k];
 
@@ -484,4 +518,5 @@ void testbed_run_free(struct testbed_run *r)
     testbed_series_free(&r->series);
     free(r->outdir);
     r->outdir = NULL;
+    pthread_mutex_destroy(&r->control_lock);
 }

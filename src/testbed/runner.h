@@ -14,18 +14,34 @@
  * Every mount is unmounted before testbed_run_execute returns, whatever
  * happened.
  *
+ * Control (docs/control.md): testbed_run_control_start opens the run's
+ * control socket before testbed_run_execute; tmemctl's commands
+ * (testbed_control_commands, runner_control.c) then act on the run from
+ * the control thread while the run goes on. They work only while the
+ * run is running (after the hosts started, until the run's end) and
+ * under the run's control lock, which the runner's thread also holds
+ * whenever it starts or stops a guest: a command sees each guest's
+ * state, client and frozen flag steady. Lock order: control_lock, then a
+ * host's policy lock (host.h), then the store's and the guests' own
+ * locks. `stop` sets stop_requested; the loop ends the run at its next
+ * step as on SIGTERM (stop_signal SIGTERM, reports marked interrupted).
+ *
  * Thread safety: one thread (the caller's) drives a run; the run makes
- * its own threads (pressure, swap guests, mount loops and workloads).
+ * its own threads (pressure, swap guests, mount loops and workloads, the
+ * control socket's).
  */
 #ifndef TESTBED_RUNNER_H
 #define TESTBED_RUNNER_H
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
+#include "control/control_server.h"
 #include "testbed/guest_mount.h"
 #include "testbed/guest_swap.h"
 #include "testbed/host.h"
@@ -54,6 +70,7 @@ struct testbed_guest {
     struct testbed_swap_guest *swap;
     struct testbed_guest_sample final; /* its counters at the stop */
     bool have_final;
+    bool frozen;                      /* frozen by tmemctl freeze (control lock) */
 };
 
 struct testbed_run {
@@ -70,6 +87,11 @@ struct testbed_run {
     int stop_signal;                  /* SIGINT/SIGTERM that ended it, or 0 */
     bool failed;                      /* a guest failed, or the runner itself */
     char failure[1024];               /* the runner's own failure, if any */
+    /* control (see above) */
+    pthread_mutex_t control_lock;     /* guests' state and clients vs commands */
+    bool running;                     /* commands may act (control_lock) */
+    atomic_bool stop_requested;       /* tmemctl stop */
+    struct control_server *control;   /* the control socket, or NULL */
 };
 
 /*
@@ -96,6 +118,39 @@ int testbed_run_execute(struct testbed_run *r, const sigset_t *stop_signals);
 
 /* Free everything (stopping whatever still runs). */
 void testbed_run_free(struct testbed_run *r);
+
+/*
+ * Open the run's control socket at path (NULL: control_default_path's,
+ * named tmem-testbed-PID) serving testbed_control_commands(), after
+ * testbed_run_prepare and before testbed_run_execute. Returns 0, or
+ * -errno with one line in err (nothing opened). testbed_run_free closes it.
+ */
+int testbed_run_control_start(struct testbed_run *r, const char *path, char *err,
+                              size_t errlen);
+
+/* The control socket's path (NULL when none). */
+const char *testbed_run_control_path(const struct testbed_run *r);
+
+/*
+ * The control commands of a testbed run (runner_control.c; ctx: the
+ * struct testbed_run): list, stats, set-capacity, set-weight, set-cap,
+ * freeze, thaw, pause, resume, stop, save, restore, migrate. *n gets
+ * the count. A static table.
+ */
+const struct control_command *testbed_control_commands(size_t *n);
+
+/* For the commands (and any added later): take / release the control
+ * lock; with it held, the guest or host named name while the run is
+ * running (NULL with one line in err: not running, no such name, and
+ * for a guest, not running now: waiting or stopped), and the tmem
+ * client of a running guest. */
+void testbed_run_control_lock(struct testbed_run *r);
+void testbed_run_control_unlock(struct testbed_run *r);
+struct testbed_guest *testbed_run_running_guest(struct testbed_run *r, const char *name,
+                                                char *err, size_t errlen);
+struct testbed_host *testbed_run_find_host(struct testbed_run *r, const char *name, char *err,
+                                           size_t errlen);
+struct tmem_client *testbed_guest_client(struct testbed_guest *g);
 
 /* mkdir -p: path and every missing folder above it (0755). 0 or -errno. */
 int testbed_run_mkdir_p(const char *path);

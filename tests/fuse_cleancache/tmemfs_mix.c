@@ -21,6 +21,12 @@
  * go through MAP_SHARED mappings, written back with msync (what a mount
  * with -o kcache supports: fsx's mapped reads and writes). Unset: no
  * mapping, and a seed gives the same run as before the mmap modes.
+ * TMEMFS_MIX_RETRY_EIO=1 (for a mount with -o fault_backing_read/write,
+ * tools/soak): a read or write that fails with EIO is retried until it
+ * succeeds, as an application that retries does (an append that failed
+ * is first cut back to the size before it, since half of it may have
+ * landed; a positioned write is rewritten whole); the count of retries is
+ * printed. The model stays exact: every retried operation ends done.
  * Exits 0 when every check passed, 1 on the first mismatch (printed).
  */
 #include <errno.h>
@@ -48,6 +54,28 @@ struct mix_file {
 static uint64_t mix_rng;
 /* 0: no mappings; 1: MAP_PRIVATE reads; 2: MAP_SHARED reads and writes */
 static int mix_mmap;
+/* TMEMFS_MIX_RETRY_EIO: retry EIO; retries counted */
+static bool mix_retry_eio;
+static long mix_eio_retries;
+
+/* Was this failure (-1 with errno) an EIO to retry? Counts it. */
+static bool mix_retry(void)
+{
+    if (!mix_retry_eio || errno != EIO)
+        return false;
+    mix_eio_retries++;
+    return true;
+}
+
+/* pwrite all of buf at off, retrying EIO (mix_retry). */
+static ssize_t mix_pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+    ssize_t n;
+
+    while ((n = pwrite(fd, buf, len, off)) < 0 && mix_retry())
+        ;
+    return n;
+}
 
 static uint64_t mix_next(void)
 {
@@ -140,6 +168,8 @@ static int mix_check_read(long op, const char *dir, int i, struct mix_file *f, s
     }
     while (got < len) {
         ssize_t n = pread(fd, buf + got, len - got, (off_t)(off + got));
+        if (n < 0 && mix_retry())
+            continue;
         if (n < 0) {
             rc = mix_fail(op, "pread", i, strerror(errno));
             goto out;
@@ -201,6 +231,7 @@ int main(int argc, char **argv)
     if (getenv("TMEMFS_MIX_MMAP"))
         mix_mmap = !strcmp(getenv("TMEMFS_MIX_MMAP"), "shared") ? 2
                    : !strcmp(getenv("TMEMFS_MIX_MMAP"), "private") ? 1 : 0;
+    mix_retry_eio = getenv("TMEMFS_MIX_RETRY_EIO") && !strcmp(getenv("TMEMFS_MIX_RETRY_EIO"), "1");
     ops = strtol(argv[4], NULL, 0);
     wbuf = malloc(MIX_MAXIO);
     for (i = 0; i < MIX_FILES; i++) {
@@ -254,7 +285,7 @@ int main(int argc, char **argv)
                 if (msync(map, f->size, MS_SYNC) < 0)
                     return mix_fail(op, "msync", i, strerror(errno));
                 munmap(map, f->size);
-            } else if (pwrite(fd, wbuf, len, (off_t)off) != (ssize_t)len) {
+            } else if (mix_pwrite(fd, wbuf, len, (off_t)off) != (ssize_t)len) {
                 return mix_fail(op, "pwrite", i, strerror(errno));
             }
             close(fd);
@@ -276,8 +307,10 @@ int main(int argc, char **argv)
             if (fd < 0)
                 return mix_fail(op, "open O_APPEND", i, strerror(errno));
             mix_fill(wbuf, len);
-            if (write(fd, wbuf, len) != (ssize_t)len)
-                return mix_fail(op, "append", i, strerror(errno));
+            while (write(fd, wbuf, len) != (ssize_t)len) {
+                if (!mix_retry() || ftruncate(fd, (off_t)f->size) < 0)
+                    return mix_fail(op, "append", i, strerror(errno));
+            }
             close(fd);
             memcpy(f->data + f->size, wbuf, len);
             f->size += len;
@@ -301,7 +334,7 @@ int main(int argc, char **argv)
             if (fd < 0)
                 return mix_fail(op, "open O_TRUNC", i, strerror(errno));
             mix_fill(wbuf, len);
-            if (write(fd, wbuf, len) != (ssize_t)len)
+            if (mix_pwrite(fd, wbuf, len, 0) != (ssize_t)len)
                 return mix_fail(op, "write after O_TRUNC", i, strerror(errno));
             close(fd);
             memcpy(f->data, wbuf, len);
@@ -341,8 +374,11 @@ int main(int argc, char **argv)
             }
         }
     }
-    printf("tmemfs_mix: %ld operations%s, every read matched the model\n", ops,
+    printf("tmemfs_mix: %ld operations%s, every read matched the model", ops,
            nviews == 2 ? " through two mounts" : "");
+    if (mix_retry_eio)
+        printf(" (%ld EIO retries)", mix_eio_retries);
+    printf("\n");
     rc = 0;
 out:
     for (i = 0; i < MIX_FILES; i++)

@@ -6,6 +6,7 @@
 #   fuzz_trace           page traces, binary and text (src/trace/trace.c)
 #   fuzz_convert         the trace converters (src/trace/convert*.c)
 #   fuzz_snapshot        save files, restored into a small store (src/snapshot)
+#   fuzz_control         tmemctl's request parser (src/control/control_protocol.c)
 #
 # `make fuzz` rebuilds the parsers and their libraries with clang under
 # -fsanitize=fuzzer-no-link,address,undefined into build/fuzz/ (a build of
@@ -16,7 +17,7 @@
 # build/fuzz/corpus/NAME/ (kept between runs); a crash, a failed check or
 # an input that takes more than 10 s stops make with the input saved as
 # build/fuzz/crash-NAME-* (replay: build/fuzz/tools/fuzz/fuzz_NAME FILE).
-FUZZ_NAMES := scenario pressure size_duration swapsim trace convert snapshot
+FUZZ_NAMES := scenario pressure size_duration swapsim trace convert snapshot control
 FUZZ_SOURCES := $(FUZZ_NAMES:%=tools/fuzz/fuzz_%.c)
 FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/tools/fuzz/fuzz_%)
 FUZZ_TIME ?= 20
@@ -31,6 +32,7 @@ FUZZ_SEEDS_swapsim := tools/fuzz/seeds/swapsim
 FUZZ_SEEDS_trace := tools/fuzz/seeds/trace
 FUZZ_SEEDS_convert := tools/fuzz/seeds/convert
 FUZZ_SEEDS_snapshot := tools/fuzz/seeds/snapshot
+FUZZ_SEEDS_control := tools/fuzz/seeds/control
 
 # What each target links after its own object (the parsers' objects, not
 # libtestbed.a: the runner's objects are not needed to parse).
@@ -42,6 +44,7 @@ FUZZ_LIBS_swapsim = $(SWAPSIM_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIBS)
 FUZZ_LIBS_trace = $(TRACE_LIB) $(CORE_LIBS)
 FUZZ_LIBS_convert = $(TRACE_LIB) $(CORE_LIBS)
 FUZZ_LIBS_snapshot = $(SNAPSHOT_LIB) $(CORE_LIBS)
+FUZZ_LIBS_control = $(BUILD)/src/control/control_protocol.o $(CORE_LIBS)
 
 .PHONY: fuzz _fuzz
 
@@ -62,6 +65,7 @@ _fuzz: $(FUZZ_BINS)
 	        trace) seeds="$(FUZZ_SEEDS_trace)";; \
 	        convert) seeds="$(FUZZ_SEEDS_convert)";; \
 	        snapshot) seeds="$(FUZZ_SEEDS_snapshot)";; \
+	        control) seeds="$(FUZZ_SEEDS_control)";; \
 	    esac; \
 	    $(BUILD)/tools/fuzz/fuzz_$$n -max_total_time=$(FUZZ_TIME) -timeout=10 \
 	        -rss_limit_mb=2048 -print_final_stats=0 \
@@ -94,3 +98,5 @@ $(BUILD)/tools/fuzz/fuzz_snapshot: $(BUILD)/tools/fuzz/fuzz_snapshot.o $(SNAPSHO
 
 EXTRA_CFLAGS_tools/fuzz/ = $(INIH_CFLAGS) $(FUSE_CFLAGS)
 
+$(BUILD)/tools/fuzz/fuzz_control: $(BUILD)/tools/fuzz/fuzz_control.o $(BUILD)/src/control/control_protocol.o $(CORE_LIB)
+	$(CC) $(LDFLAGS_COMMON) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBS_control)
