@@ -12,7 +12,9 @@
  */
 #include "control/control_tmem.h"
 
+#include "common/error_text.h"
 #include "common/hash.h"
+#include "common/size.h"
 #include "common/stats_writer.h"
 
 #include <errno.h>
@@ -102,6 +104,71 @@ const char *control_arg_string(const json_t *args, const char *name)
 int64_t control_arg_integer(const json_t *args, const char *name)
 {
     return json_integer_value(json_object_get(args, name));
+}
+
+int control_arg_size(const json_t *args, const char *name, uint64_t *bytes, char *err,
+                     size_t errlen)
+{
+    const char *text = control_arg_string(args, name);
+
+    if (!text || size_parse(text, true, bytes) != 0) {
+        error_text_set(err, errlen, "bad size \"%.40s\": %s", text ? text : "",
+                       size_grammar(true));
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int control_guest_change_read(const json_t *args, enum control_guest_action action,
+                              struct control_guest_change *ch, char *err, size_t errlen)
+{
+    memset(ch, 0, sizeof(*ch));
+    ch->action = action;
+    if (action == CONTROL_SET_CAP)
+        return control_arg_size(args, "size", &ch->cap_bytes, err, errlen);
+    if (action == CONTROL_SET_WEIGHT) {
+        int64_t weight = control_arg_integer(args, "weight");
+
+        if (weight < 1 || weight > 10000) {
+            error_text_set(err, errlen, "weight %lld out of range (1..10000)",
+                           (long long)weight);
+            return -EINVAL;
+        }
+        ch->weight = (uint32_t)weight;
+    }
+    return 0;
+}
+
+int control_guest_change_apply(struct tmem_client *c, const char *guest,
+                               const struct control_guest_change *ch, bool *frozen,
+                               json_t **result, char *err, size_t errlen)
+{
+    struct tmem_stats st;
+    int rc = 0;
+
+    switch (ch->action) {
+    case CONTROL_SET_WEIGHT:
+        rc = tmem_client_set_weight(c, ch->weight);
+        break;
+    case CONTROL_SET_CAP:
+        rc = tmem_client_set_cap(c, ch->cap_bytes);
+        break;
+    case CONTROL_FREEZE:
+    case CONTROL_THAW:
+        tmem_client_set_frozen(c, ch->action == CONTROL_FREEZE);
+        *frozen = ch->action == CONTROL_FREEZE;
+        break;
+    }
+    if (rc != 0) {
+        error_text_set(err, errlen, "guest %s: %s", guest, strerror(-rc));
+        return rc;
+    }
+    memset(&st, 0, sizeof(st));
+    (void)tmem_client_stats(c, &st);
+    *result = json_pack("{s:s, s:I, s:o, s:b}", "guest", guest, "weight",
+                        (json_int_t)st.weight, "cap", control_tmem_size_json(st.cap_bytes),
+                        "frozen", *frozen);
+    return 0;
 }
 
 int control_tmemfs_socket_name(const char *mountpoint, char *name, size_t len)

@@ -92,17 +92,6 @@ static int tmemfs_cmd_stats(void *ctx, const json_t *args, json_t **result, char
     return tmemfs_commands_report(ctx, false, result, err, errlen);
 }
 
-static int tmemfs_commands_size(const json_t *args, uint64_t *bytes, char *err, size_t errlen)
-{
-    const char *text = control_arg_string(args, "size");
-
-    if (size_parse(text, true, bytes) != 0) {
-        error_text_set(err, errlen, "bad size \"%.40s\": %s", text, size_grammar(true));
-        return -EINVAL;
-    }
-    return 0;
-}
-
 static int tmemfs_cmd_set_capacity(void *ctx, const json_t *args, json_t **result, char *err,
                                    size_t errlen)
 {
@@ -115,7 +104,7 @@ static int tmemfs_cmd_set_capacity(void *ctx, const json_t *args, json_t **resul
                        TMEMFS_HOST_NAME);
         return -EINVAL;
     }
-    if (tmemfs_commands_size(args, &bytes, err, errlen) != 0)
+    if (control_arg_size(args, "size", &bytes, err, errlen) != 0)
         return -EINVAL;
     (void)tmem_set_capacity(x->tm, bytes);
     *result = json_pack("{s:s, s:o, s:I}", "host", TMEMFS_HOST_NAME, "capacity",
@@ -124,75 +113,45 @@ static int tmemfs_cmd_set_capacity(void *ctx, const json_t *args, json_t **resul
     return 0;
 }
 
-enum tmemfs_guest_action { SET_WEIGHT, SET_CAP, FREEZE, THAW };
-
+/* set-weight, set-cap, freeze, thaw (control_tmem.h) on a mount's client. */
 static int tmemfs_commands_guest(struct tmemfs_commands_ctx *x, const json_t *args,
-                                 enum tmemfs_guest_action what, json_t **result, char *err,
+                                 enum control_guest_action what, json_t **result, char *err,
                                  size_t errlen)
 {
-    struct tmem_client *c;
-    struct tmem_stats st;
-    uint64_t bytes = 0;
-    int64_t weight = 0;
+    struct control_guest_change ch;
     long i;
-    int rc = 0;
 
-    if (what == SET_CAP && tmemfs_commands_size(args, &bytes, err, errlen) != 0)
+    if (control_guest_change_read(args, what, &ch, err, errlen) != 0)
         return -EINVAL;
-    if (what == SET_WEIGHT) {
-        weight = control_arg_integer(args, "weight");
-        if (weight < 1 || weight > 10000) {
-            error_text_set(err, errlen, "weight %lld out of range (1..10000)",
-                           (long long)weight);
-            return -EINVAL;
-        }
-    }
     i = tmemfs_commands_find(x, control_arg_string(args, "guest"), err, errlen);
     if (i < 0)
         return -EINVAL;
-    c = x->mounts[i].fs.client;
-    if (what == SET_WEIGHT)
-        rc = tmem_client_set_weight(c, (uint32_t)weight);
-    else if (what == SET_CAP)
-        rc = tmem_client_set_cap(c, bytes);
-    else {
-        tmem_client_set_frozen(c, what == FREEZE);
-        x->frozen[i] = what == FREEZE;
-    }
-    if (rc != 0) {
-        error_text_set(err, errlen, "%s: %s", x->mounts[i].fs.mountpoint, strerror(-rc));
-        return rc;
-    }
-    memset(&st, 0, sizeof(st));
-    (void)tmem_client_stats(c, &st);
-    *result = json_pack("{s:s, s:I, s:o, s:b}", "guest", x->mounts[i].fs.mountpoint, "weight",
-                        (json_int_t)st.weight, "cap", control_tmem_size_json(st.cap_bytes),
-                        "frozen", x->frozen[i]);
-    return 0;
+    return control_guest_change_apply(x->mounts[i].fs.client, x->mounts[i].fs.mountpoint, &ch,
+                                      &x->frozen[i], result, err, errlen);
 }
 
 static int tmemfs_cmd_set_weight(void *ctx, const json_t *args, json_t **result, char *err,
                                  size_t errlen)
 {
-    return tmemfs_commands_guest(ctx, args, SET_WEIGHT, result, err, errlen);
+    return tmemfs_commands_guest(ctx, args, CONTROL_SET_WEIGHT, result, err, errlen);
 }
 
 static int tmemfs_cmd_set_cap(void *ctx, const json_t *args, json_t **result, char *err,
                               size_t errlen)
 {
-    return tmemfs_commands_guest(ctx, args, SET_CAP, result, err, errlen);
+    return tmemfs_commands_guest(ctx, args, CONTROL_SET_CAP, result, err, errlen);
 }
 
 static int tmemfs_cmd_freeze(void *ctx, const json_t *args, json_t **result, char *err,
                              size_t errlen)
 {
-    return tmemfs_commands_guest(ctx, args, FREEZE, result, err, errlen);
+    return tmemfs_commands_guest(ctx, args, CONTROL_FREEZE, result, err, errlen);
 }
 
 static int tmemfs_cmd_thaw(void *ctx, const json_t *args, json_t **result, char *err,
                            size_t errlen)
 {
-    return tmemfs_commands_guest(ctx, args, THAW, result, err, errlen);
+    return tmemfs_commands_guest(ctx, args, CONTROL_THAW, result, err, errlen);
 }
 
 static int tmemfs_cmd_no_pressure(void *ctx, const json_t *args, json_t **result, char *err,

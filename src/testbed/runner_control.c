@@ -172,18 +172,6 @@ static int testbed_cmd_stats(void *ctx, const json_t *args, json_t **result, cha
 
 /* ------------------------------------------------------------ hosts */
 
-/* A SIZE argument ("unlimited" allowed). 0 or -EINVAL. */
-static int testbed_control_size(const json_t *args, uint64_t *bytes, char *err, size_t errlen)
-{
-    const char *text = control_arg_string(args, "size");
-
-    if (size_parse(text, true, bytes) != 0) {
-        error_text_set(err, errlen, "bad size \"%.40s\": %s", text, size_grammar(true));
-        return -EINVAL;
-    }
-    return 0;
-}
-
 static int testbed_cmd_set_capacity(void *ctx, const json_t *args, json_t **result, char *err,
                                     size_t errlen)
 {
@@ -192,7 +180,7 @@ static int testbed_cmd_set_capacity(void *ctx, const json_t *args, json_t **resu
     uint64_t bytes;
     int rc = -EINVAL;
 
-    if (testbed_control_size(args, &bytes, err, errlen) != 0)
+    if (control_arg_size(args, "size", &bytes, err, errlen) != 0)
         return -EINVAL;
     testbed_run_control_lock(r);
     h = testbed_run_find_host(r, control_arg_string(args, "host"), err, errlen);
@@ -264,59 +252,23 @@ static int testbed_cmd_resume(void *ctx, const json_t *args, json_t **result, ch
 
 /* ------------------------------------------------------------ guests */
 
-enum testbed_guest_action { SET_WEIGHT, SET_CAP, FREEZE, THAW };
-
+/* set-weight, set-cap, freeze, thaw (control_tmem.h) on a running guest,
+ * under the control lock. */
 static int testbed_control_guest(struct testbed_run *r, const json_t *args,
-                                 enum testbed_guest_action what, json_t **result, char *err,
+                                 enum control_guest_action what, json_t **result, char *err,
                                  size_t errlen)
 {
+    struct control_guest_change ch;
     struct testbed_guest *g;
-    struct tmem_client *c;
-    struct tmem_stats st;
-    uint64_t bytes = 0;
-    int64_t weight = 0;
-    int rc = 0;
+    int rc;
 
-    if (what == SET_CAP && testbed_control_size(args, &bytes, err, errlen) != 0)
+    if (control_guest_change_read(args, what, &ch, err, errlen) != 0)
         return -EINVAL;
-    if (what == SET_WEIGHT) {
-        weight = control_arg_integer(args, "weight");
-        if (weight < 1 || weight > 10000) {
-            error_text_set(err, errlen, "weight %lld out of range (1..10000)",
-                           (long long)weight);
-            return -EINVAL;
-        }
-    }
     testbed_run_control_lock(r);
     g = testbed_run_running_guest(r, control_arg_string(args, "guest"), err, errlen);
-    if (!g) {
-        rc = -EINVAL;
-        goto out;
-    }
-    c = testbed_guest_client(g);
-    switch (what) {
-    case SET_WEIGHT:
-        rc = tmem_client_set_weight(c, (uint32_t)weight);
-        break;
-    case SET_CAP:
-        rc = tmem_client_set_cap(c, bytes);
-        break;
-    case FREEZE:
-    case THAW:
-        tmem_client_set_frozen(c, what == FREEZE);
-        g->frozen = what == FREEZE;
-        break;
-    }
-    if (rc != 0) {
-        error_text_set(err, errlen, "guest %s: %s", g->sg->name, strerror(-rc));
-        goto out;
-    }
-    memset(&st, 0, sizeof(st));
-    (void)tmem_client_stats(c, &st);
-    *result = json_pack("{s:s, s:I, s:o, s:b}", "guest", g->sg->name, "weight",
-                        (json_int_t)st.weight, "cap", control_tmem_size_json(st.cap_bytes),
-                        "frozen", g->frozen);
-out:
+    rc = g ? control_guest_change_apply(testbed_guest_client(g), g->sg->name, &ch, &g->frozen,
+                                        result, err, errlen)
+           : -EINVAL;
     testbed_run_control_unlock(r);
     return rc;
 }
@@ -324,25 +276,25 @@ out:
 static int testbed_cmd_set_weight(void *ctx, const json_t *args, json_t **result, char *err,
                                   size_t errlen)
 {
-    return testbed_control_guest(ctx, args, SET_WEIGHT, result, err, errlen);
+    return testbed_control_guest(ctx, args, CONTROL_SET_WEIGHT, result, err, errlen);
 }
 
 static int testbed_cmd_set_cap(void *ctx, const json_t *args, json_t **result, char *err,
                                size_t errlen)
 {
-    return testbed_control_guest(ctx, args, SET_CAP, result, err, errlen);
+    return testbed_control_guest(ctx, args, CONTROL_SET_CAP, result, err, errlen);
 }
 
 static int testbed_cmd_freeze(void *ctx, const json_t *args, json_t **result, char *err,
                               size_t errlen)
 {
-    return testbed_control_guest(ctx, args, FREEZE, result, err, errlen);
+    return testbed_control_guest(ctx, args, CONTROL_FREEZE, result, err, errlen);
 }
 
 static int testbed_cmd_thaw(void *ctx, const json_t *args, json_t **result, char *err,
                             size_t errlen)
 {
-    return testbed_control_guest(ctx, args, THAW, result, err, errlen);
+    return testbed_control_guest(ctx, args, CONTROL_THAW, result, err, errlen);
 }
 
 /* ------------------------------------------------------------ the run */
