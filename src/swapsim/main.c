@@ -205,18 +205,6 @@ static int parse_u64_arg(const char *s, uint64_t *out, uint64_t min, uint64_t ma
     return 0;
 }
 
-static int parse_pct(const char *s, uint32_t *permille)
-{
-    char *end;
-    double v;
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= 0.0) || v > 100.0)
-        return -EINVAL;
-    *permille = (uint32_t)(v * 10.0 + 0.5);
-    return 0;
-}
-
 static int set_cost(struct swapsim_costs *c, const char *arg)
 {
     static const struct {
@@ -318,12 +306,30 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
 {
     char err[256];
     uint64_t v;
-    int opt;
+    int opt, longindex = 0;
+    char gen_err[256];
 
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":h", options, &longindex)) != -1) {
         const char *a = optarg;
         switch (opt) {
+        case O_WORKLOAD:
+        case O_ACCESSES:
+        case O_ALPHA:
+        case O_WRITES:
+        case O_UNMAPS:
+        case O_PHASEPAGES:
+        case O_PHASELEN:
+        case O_CONTENT:
+            /* the generator's options: one parser for every program */
+            if (swapsim_gen_option_parse(options[longindex].name, a, &cfg->gen,
+                                         &cfg->guest.mix, gen_err, sizeof(gen_err)) < 0) {
+                fprintf(stderr, "tmem-swapsim: %s (see --help)\n", gen_err);
+                return EXIT_USAGE;
+            }
+            if (opt == O_WORKLOAD)
+                cli->workload_set = true;
+            break;
         case O_RAM:
             if (parse_size_arg("ram", a, false, &cli->ram))
                 return EXIT_USAGE;
@@ -420,60 +426,12 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
         case O_HYST:
             cfg->tmem.hysteresis = true;
             break;
-        case O_WORKLOAD:
-            if (swapsim_gen_kind_parse(a, &cfg->gen.kind))
-                return bad("workload", a, "expected uniform, zipf, seq, phase or mix");
-            cli->workload_set = true;
-            break;
         case O_TRACE:
             cfg->trace_path = a;
             break;
         case O_RECORD:
             cfg->record_path = a;
             break;
-        case O_ACCESSES:
-            if (parse_u64_arg(a, &cfg->gen.accesses, 1, UINT64_MAX / 2))
-                return bad("accesses", a, "expected a positive number");
-            break;
-        case O_ALPHA: {
-            char *end;
-            errno = 0;
-            cfg->gen.zipf_alpha = strtod(a, &end);
-            if (errno || end == a || *end || !(cfg->gen.zipf_alpha > 0) ||
-                cfg->gen.zipf_alpha > 10)
-                return bad("zipf-alpha", a, "expected a number in (0, 10]");
-            break;
-        }
-        case O_WRITES:
-            if (parse_pct(a, &cfg->gen.write_permille))
-                return bad("writes", a, "expected a percentage 0..100");
-            break;
-        case O_UNMAPS:
-            if (parse_pct(a, &cfg->gen.unmap_permille))
-                return bad("unmaps", a, "expected a percentage 0..100");
-            break;
-        case O_PHASEPAGES:
-            if (parse_u64_arg(a, &v, 1, UINT32_MAX))
-                return bad("phase-pages", a, "expected a positive number of pages");
-            cfg->gen.phase_pages = (uint32_t)v;
-            break;
-        case O_PHASELEN:
-            if (parse_u64_arg(a, &cfg->gen.phase_length, 1, UINT64_MAX))
-                return bad("phase-length", a, "expected a positive number of accesses");
-            break;
-        case O_CONTENT: {
-            double z, d, c;
-            char extra;
-            if (sscanf(a, "%lf,%lf,%lf%c", &z, &d, &c, &extra) != 3 || z < 0 || d < 0 ||
-                c < 0 || z + d + c > 100.0001)
-                return bad("content", a, "expected Z,D,C percentages adding up to <= 100");
-            cfg->guest.mix.zero_permille = (uint32_t)(z * 10 + 0.5);
-            cfg->guest.mix.dup_permille = (uint32_t)(d * 10 + 0.5);
-            cfg->guest.mix.compressible_permille = (uint32_t)(c * 10 + 0.5);
-            if (swapsim_content_mix_check(&cfg->guest.mix))
-                return bad("content", a, "percentages add up to more than 100");
-            break;
-        }
         case O_SEED:
             if (parse_u64_arg(a, &v, 0, UINT64_MAX))
                 return bad("seed", a, "expected a number");

@@ -219,6 +219,16 @@ const char *swapsim_gen_kind_name(enum swapsim_gen_kind kind);
  * unmaps together at most 100%, zipf alpha in (0, 10]): 0, or -EINVAL with
  * one line in err (shares in percent). swapsim_gen_create checks the same. */
 int swapsim_gen_config_check(const struct swapsim_gen_config *gc, char *err, size_t errlen);
+/*
+ * The generator options every program driving a swapsim workload takes
+ * on its command line (tmem-swapsim, tools/anchor's workload program):
+ * name (without "--") one of workload, accesses, zipf-alpha, writes,
+ * unmaps, phase-pages, phase-length, content, with its argument text.
+ * Returns 1 (applied to *gc and *mix), 0 (not one of these names), or
+ * -EINVAL with "--NAME 'ARG': what is wrong" in err.
+ */
+int swapsim_gen_option_parse(const char *name, const char *arg, struct swapsim_gen_config *gc,
+                             struct swapsim_content_mix *mix, char *err, size_t errlen);
 
 /* Create a seeded, reproducible generator. Returns 0, -EINVAL (bad
  * parameter, named in err), -ENOMEM. */

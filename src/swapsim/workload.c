@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -229,4 +230,98 @@ void swapsim_workload_destroy(struct swapsim_workload *w)
 {
     if (w)
         w->ops->destroy(w);
+}
+
+/* ------------------------------------------------- command-line options */
+
+static int gen_option_u64(const char *s, uint64_t *out, uint64_t min, uint64_t max)
+{
+    char *end;
+    unsigned long long v;
+
+    if (*s < '0' || *s > '9')
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+/* A percentage with decimals, in per mille (rounded). */
+static int gen_option_percent(const char *s, uint32_t *permille)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= 0.0) || v > 100.0)
+        return -EINVAL;
+    *permille = (uint32_t)(v * 10.0 + 0.5);
+    return 0;
+}
+
+int swapsim_gen_option_parse(const char *name, const char *arg, struct swapsim_gen_config *gc,
+                             struct swapsim_content_mix *mix, char *err, size_t errlen)
+{
+    const char *what = NULL;
+    uint64_t v;
+
+    if (strcmp(name, "workload") == 0) {
+        if (swapsim_gen_kind_parse(arg, &gc->kind))
+            what = "expected uniform, zipf, seq, phase or mix";
+    } else if (strcmp(name, "accesses") == 0) {
+        if (gen_option_u64(arg, &gc->accesses, 1, UINT64_MAX / 2))
+            what = "expected a positive number";
+    } else if (strcmp(name, "zipf-alpha") == 0) {
+        char *end;
+        double alpha;
+
+        errno = 0;
+        alpha = strtod(arg, &end);
+        if (errno || end == arg || *end || !(alpha > 0) || alpha > 10)
+            what = "expected a number in (0, 10]";
+        else
+            gc->zipf_alpha = alpha;
+    } else if (strcmp(name, "writes") == 0) {
+        if (gen_option_percent(arg, &gc->write_permille))
+            what = "expected a percentage 0..100";
+    } else if (strcmp(name, "unmaps") == 0) {
+        if (gen_option_percent(arg, &gc->unmap_permille))
+            what = "expected a percentage 0..100";
+    } else if (strcmp(name, "phase-pages") == 0) {
+        if (gen_option_u64(arg, &v, 1, UINT32_MAX))
+            what = "expected a positive number of pages";
+        else
+            gc->phase_pages = (uint32_t)v;
+    } else if (strcmp(name, "phase-length") == 0) {
+        if (gen_option_u64(arg, &gc->phase_length, 1, UINT64_MAX))
+            what = "expected a positive number of accesses";
+    } else if (strcmp(name, "content") == 0) {
+        struct swapsim_content_mix m = *mix;
+        double z, d, c;
+        char extra;
+
+        if (sscanf(arg, "%lf,%lf,%lf%c", &z, &d, &c, &extra) != 3 || z < 0 || d < 0 || c < 0 ||
+            z + d + c > 100.0001) {
+            what = "expected Z,D,C percentages adding up to <= 100";
+        } else {
+            m.zero_permille = (uint32_t)(z * 10 + 0.5);
+            m.dup_permille = (uint32_t)(d * 10 + 0.5);
+            m.compressible_permille = (uint32_t)(c * 10 + 0.5);
+            if (swapsim_content_mix_check(&m))
+                what = "percentages add up to more than 100";
+            else
+                *mix = m;
+        }
+    } else {
+        return 0;
+    }
+    if (what) {
+        error_text_set(err, errlen, "--%s '%s': %s", name, arg, what);
+        return -EINVAL;
+    }
+    return 1;
 }

@@ -144,19 +144,6 @@ static int parse_u64(const char *s, uint64_t *out, uint64_t min, uint64_t max)
     return 0;
 }
 
-/* A percentage with decimals, in per mille, rounded as tmem-swapsim does. */
-static int parse_pct(const char *s, uint32_t *permille)
-{
-    char *end;
-    double v;
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= 0.0) || v > 100.0)
-        return -EINVAL;
-    *permille = (uint32_t)(v * 10.0 + 0.5);
-    return 0;
-}
-
 enum {
     O_WSS = 256, O_ACCESSES, O_WORKLOAD, O_ALPHA, O_WRITES, O_UNMAPS, O_PHASEPAGES, O_PHASELEN,
     O_CONTENT, O_SEED, O_CGROUP, O_ZSWAP, O_SAMPLE, O_SETUP, O_JSON, O_HELP,
@@ -185,65 +172,34 @@ static const struct option long_options[] = {
 /* Parse argv into *o. Returns 0, EXIT_USAGE (message printed) or -1 (--help). */
 static int parse_options(int argc, char **argv, struct options *o)
 {
-    uint64_t v;
-    int c;
+    int c, longindex = 0;
+    char gen_err[256];
 
     memset(o, 0, sizeof(*o));
     swapsim_gen_config_init(&o->gen, 0, 1000000);
     swapsim_content_mix_default(&o->mix);
-    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", long_options, &longindex)) != -1) {
         const char *a = optarg;
         switch (c) {
+        case O_WORKLOAD:
+        case O_ACCESSES:
+        case O_ALPHA:
+        case O_WRITES:
+        case O_UNMAPS:
+        case O_PHASEPAGES:
+        case O_PHASELEN:
+        case O_CONTENT:
+            /* the generator's options: one parser for every program */
+            if (swapsim_gen_option_parse(long_options[longindex].name, a, &o->gen, &o->mix,
+                                         gen_err, sizeof(gen_err)) < 0) {
+                fprintf(stderr, "anchor_workload: %s (see --help)\n", gen_err);
+                return EXIT_USAGE;
+            }
+            break;
         case O_WSS:
             if (size_parse(a, false, &o->wss) != 0)
                 return bad("wss", a, size_grammar(false));
             break;
-        case O_ACCESSES:
-            if (parse_u64(a, &o->gen.accesses, 1, UINT64_MAX / 2))
-                return bad("accesses", a, "expected a positive number");
-            break;
-        case O_WORKLOAD:
-            if (swapsim_gen_kind_parse(a, &o->gen.kind))
-                return bad("workload", a, "expected uniform, zipf, seq, phase or mix");
-            break;
-        case O_ALPHA: {
-            char *end;
-            errno = 0;
-            o->gen.zipf_alpha = strtod(a, &end);
-            if (errno || end == a || *end || !(o->gen.zipf_alpha > 0) || o->gen.zipf_alpha > 10)
-                return bad("zipf-alpha", a, "expected a number in (0, 10]");
-            break;
-        }
-        case O_WRITES:
-            if (parse_pct(a, &o->gen.write_permille))
-                return bad("writes", a, "expected a percentage 0..100");
-            break;
-        case O_UNMAPS:
-            if (parse_pct(a, &o->gen.unmap_permille))
-                return bad("unmaps", a, "expected a percentage 0..100");
-            break;
-        case O_PHASEPAGES:
-            if (parse_u64(a, &v, 1, UINT32_MAX))
-                return bad("phase-pages", a, "expected a positive number of pages");
-            o->gen.phase_pages = (uint32_t)v;
-            break;
-        case O_PHASELEN:
-            if (parse_u64(a, &o->gen.phase_length, 1, UINT64_MAX))
-                return bad("phase-length", a, "expected a positive number of accesses");
-            break;
-        case O_CONTENT: {
-            double z, d, cc;
-            char extra;
-            if (sscanf(a, "%lf,%lf,%lf%c", &z, &d, &cc, &extra) != 3 || z < 0 || d < 0 ||
-                cc < 0 || z + d + cc > 100.0001)
-                return bad("content", a, "expected Z,D,C percentages adding up to <= 100");
-            o->mix.zero_permille = (uint32_t)(z * 10 + 0.5);
-            o->mix.dup_permille = (uint32_t)(d * 10 + 0.5);
-            o->mix.compressible_permille = (uint32_t)(cc * 10 + 0.5);
-            if (swapsim_content_mix_check(&o->mix))
-                return bad("content", a, "percentages add up to more than 100");
-            break;
-        }
         case O_SEED:
             if (parse_u64(a, &o->gen.seed, 0, UINT64_MAX))
                 return bad("seed", a, "expected a number");
