@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "common/error_text.h"
+#include "common/number.h"
 #include "common/rng.h"
 
 const char *fault_grammar(void)
@@ -26,25 +27,6 @@ const char *fault_grammar(void)
            "probability P in [0, 1])";
 }
 
-/* A decimal integer filling text[0 .. len). */
-static bool fault_parse_u64(const char *text, size_t len, uint64_t *out)
-{
-    uint64_t v = 0;
-
-    if (len == 0 || len > 20)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned d;
-        if (text[i] < '0' || text[i] > '9')
-            return false;
-        d = (unsigned)(text[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
 
 /* A decimal fraction in [0, 1] filling text[0 .. len). */
 static bool fault_parse_probability(const char *text, size_t len, double *out)
@@ -78,7 +60,7 @@ int fault_parse(const char *text, struct fault_spec *out, char *err, size_t errl
         return 0;
     }
     if (strncmp(text, "nth=", 4) == 0) {
-        if (!fault_parse_u64(text + 4, strlen(text + 4), &spec.nth) || spec.nth == 0) {
+        if (number_parse_u64(text + 4, 10, 0, UINT64_MAX, &spec.nth) != 0 || spec.nth == 0) {
             error_text_set(err, errlen, "fault '%s': N of nth=N must be a whole number >= 1",
                            text);
             return -EINVAL;
@@ -96,7 +78,7 @@ int fault_parse(const char *text, struct fault_spec *out, char *err, size_t errl
             return -EINVAL;
         }
         if (comma && (strncmp(comma + 1, "seed=", 5) != 0 ||
-                      !fault_parse_u64(comma + 6, strlen(comma + 6), &spec.seed))) {
+                      number_parse_u64(comma + 6, 10, 0, UINT64_MAX, &spec.seed) != 0)) {
             error_text_set(err, errlen, "fault '%s': after p=P only ',seed=S' (a whole "
                            "number) may follow", text);
             return -EINVAL;

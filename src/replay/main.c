@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/number.h"
 #include "common/size.h"
 #include "common/ticker.h"
 #include "common/yesno.h"
@@ -93,21 +94,6 @@ static int usage_error(const char *fmt, ...)
     return 2;
 }
 
-static int parse_u64(const char *s, uint64_t *out, uint64_t min, uint64_t max)
-{
-    char *end;
-    unsigned long long v;
-
-    if (*s < '0' || *s > '9')
-        return -EINVAL;
-    errno = 0;
-    v = strtoull(s, &end, 0);
-    if (errno || *end || v < min || v > max)
-        return -EINVAL;
-    *out = v;
-    return 0;
-}
-
 /* "N1,N2,..." -> caps (at most MAX_SWEEP). Returns the count or -EINVAL. */
 static long parse_sweep(const char *text, uint64_t *caps)
 {
@@ -121,7 +107,7 @@ static long parse_sweep(const char *text, uint64_t *caps)
             return -EINVAL;
         memcpy(item, p, len);
         item[len] = 0;
-        if (parse_u64(item, &caps[n], 1, UINT32_MAX) < 0)
+        if (number_parse_u64(item, 0, 1, UINT32_MAX, &caps[n]) < 0)
             return -EINVAL;
         n++;
         p += len;
@@ -252,7 +238,7 @@ static int parse_options(int argc, char **argv, struct options *o)
                 return usage_error("--mode: '%s' is not data or metadata", a);
             break;
         case OPT_GUEST_PAGES:
-            if (parse_u64(a, &v, 1, UINT32_MAX - 1) < 0)
+            if (number_parse_u64(a, 0, 1, UINT32_MAX - 1, &v) < 0)
                 return usage_error("--guest-pages: '%s' is not a page count (1..%u)", a,
                                    UINT32_MAX - 1);
             cfg->guest_pages = v;
@@ -270,7 +256,7 @@ static int parse_options(int argc, char **argv, struct options *o)
                 return usage_error("--capacity: '%s' is not a size (%s)", a, size_grammar(true));
             break;
         case OPT_CAPACITY_PAGES:
-            if (parse_u64(a, &cfg->capacity_pages, 1, UINT32_MAX) < 0)
+            if (number_parse_u64(a, 0, 1, UINT32_MAX, &cfg->capacity_pages) < 0)
                 return usage_error("--capacity-pages: '%s' is not a page count (1..%u)", a,
                                    UINT32_MAX);
             break;
@@ -295,7 +281,7 @@ static int parse_options(int argc, char **argv, struct options *o)
                 return usage_error("--device: '%s' is not %s", a, guest_device_grammar());
             break;
         case OPT_VPAGES:
-            if (parse_u64(a, &cfg->anon_vpages, 1, UINT32_MAX - 1) < 0)
+            if (number_parse_u64(a, 0, 1, UINT32_MAX - 1, &cfg->anon_vpages) < 0)
                 return usage_error("--vpages: '%s' is not a page count (1..%u)", a,
                                    UINT32_MAX - 1);
             break;
@@ -309,7 +295,7 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->series_path = a;
             break;
         case OPT_SERIES_EVERY:
-            if (parse_u64(a, &cfg->series_every, 1, UINT64_MAX) < 0)
+            if (number_parse_u64(a, 0, 1, UINT64_MAX, &cfg->series_every) < 0)
                 return usage_error("--series-every: '%s' is not a record count (>= 1)", a);
             o->series_every_set = true;
             break;
@@ -328,7 +314,7 @@ static int parse_options(int argc, char **argv, struct options *o)
                                    "(1..%u, at most %d)", a, UINT32_MAX, MAX_SWEEP);
             break;
         case OPT_THREADS:
-            if (parse_u64(a, &o->threads, 0, 1024) < 0)
+            if (number_parse_u64(a, 0, 0, 1024, &o->threads) < 0)
                 return usage_error("--threads: '%s' is not a thread count (0..1024)", a);
             break;
         case OPT_SWEEP_CSV:

@@ -194,28 +194,6 @@ int convert_put_block(struct convert_ctx *c, uint64_t ts, uint64_t object, uint6
     return 0;
 }
 
-int convert_parse_u64(const char *text, int base, uint64_t *out)
-{
-    unsigned long long v;
-    char *end;
-
-    if (!text || !*text)
-        return -EINVAL;
-    for (const char *p = text; *p; p++) {
-        bool ok = base == 16 ? strchr("0123456789abcdefABCDEF", *p) != NULL
-                             : (*p >= '0' && *p <= '9');
-
-        if (!ok)
-            return -EINVAL;
-    }
-    errno = 0;
-    v = strtoull(text, &end, base);
-    if (errno || *end)
-        return -EINVAL;
-    *out = v;
-    return 0;
-}
-
 /* -------------------------------------------------------------- native */
 
 int convert_native(struct convert_ctx *c)

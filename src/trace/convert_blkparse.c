@@ -49,7 +49,7 @@ static int blkparse_time(const char *word, uint64_t *ns)
     memcpy(seconds, word, len);
     seconds[len] = '\0';
     memcpy(fraction, dot + 1, strlen(dot + 1));
-    if (convert_parse_u64(seconds, 10, &s) || convert_parse_u64(fraction, 10, &f) ||
+    if (number_parse_u64(seconds, 10, 0, UINT64_MAX, &s) || number_parse_u64(fraction, 10, 0, UINT64_MAX, &f) ||
         s > UINT64_MAX / 1000000000ull - 1)
         return -EINVAL;
     *ns = s * 1000000000ull + f;
@@ -86,11 +86,11 @@ int convert_blkparse(struct convert_ctx *c)
         if (n < 7)
             return convert_fail_line(c, "%u fields, an event has at least 7 (MAJ,MIN CPU SEQ "
                                      "TIME PID ACTION RWBS)", n);
-        if (convert_parse_u64(w[1], 10, &number))
+        if (number_parse_u64(w[1], 10, 0, UINT64_MAX, &number))
             return convert_fail_line(c, "bad cpu '%s'", w[1]);
-        if (convert_parse_u64(w[2], 10, &number))
+        if (number_parse_u64(w[2], 10, 0, UINT64_MAX, &number))
             return convert_fail_line(c, "bad sequence number '%s'", w[2]);
-        if (convert_parse_u64(w[4], 10, &number))
+        if (number_parse_u64(w[4], 10, 0, UINT64_MAX, &number))
             return convert_fail_line(c, "bad pid '%s'", w[4]);
         if (blkparse_time(w[3], &ts))
             return convert_fail_line(c, "bad time '%s' (expected SECONDS.NANOSECONDS)", w[3]);
@@ -109,9 +109,9 @@ int convert_blkparse(struct convert_ctx *c)
         }
         if (n < 10 || strcmp(w[8], "+") != 0)
             return convert_fail_line(c, "expected 'SECTOR + COUNT' after '%s'", w[6]);
-        if (convert_parse_u64(w[7], 10, &sector) || sector > UINT64_MAX / BLKPARSE_SECTOR)
+        if (number_parse_u64(w[7], 10, 0, UINT64_MAX, &sector) || sector > UINT64_MAX / BLKPARSE_SECTOR)
             return convert_fail_line(c, "bad sector '%s'", w[7]);
-        if (convert_parse_u64(w[9], 10, &count) || count > UINT64_MAX / BLKPARSE_SECTOR)
+        if (number_parse_u64(w[9], 10, 0, UINT64_MAX, &count) || count > UINT64_MAX / BLKPARSE_SECTOR)
             return convert_fail_line(c, "bad sector count '%s'", w[9]);
         if (count == 0) {
             convert_note(c, 2, "read/write events of 0 sectors");

@@ -48,7 +48,7 @@ int convert_fio_iolog(struct convert_ctx *c)
         a = w;
         args = n;
         if (version == 3) {
-            if (convert_parse_u64(w[0], 10, &ts) || ts > UINT64_MAX / 1000000ull)
+            if (number_parse_u64(w[0], 10, 0, UINT64_MAX, &ts) || ts > UINT64_MAX / 1000000ull)
                 return convert_fail_line(c, "bad timestamp '%s' (milliseconds)", w[0]);
             ts *= 1000000ull;
             a++;
@@ -76,9 +76,9 @@ int convert_fio_iolog(struct convert_ctx *c)
             return convert_fail_line(c, "unknown action '%s'", a[1]);
         if (args != 4)
             return convert_fail_line(c, "'%s' takes OFFSET LENGTH", a[1]);
-        if (convert_parse_u64(a[2], 10, &offset))
+        if (number_parse_u64(a[2], 10, 0, UINT64_MAX, &offset))
             return convert_fail_line(c, "bad offset '%s'", a[2]);
-        if (convert_parse_u64(a[3], 10, &length))
+        if (number_parse_u64(a[3], 10, 0, UINT64_MAX, &length))
             return convert_fail_line(c, "bad length '%s'", a[3]);
         if (length == 0) {
             convert_note(c, 1, "reads/writes of length 0");

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/number.h"
 #include "trace/convert.h"
 #include "trace/id_map.h"
 
@@ -62,9 +63,6 @@ int convert_put(struct convert_ctx *c, uint64_t ts, uint64_t object, uint64_t va
 /* The block rule (convert.h): one record per page of [offset, offset+size). */
 int convert_put_block(struct convert_ctx *c, uint64_t ts, uint64_t object, uint64_t offset,
                       uint64_t size, enum trace_op op);
-/* The whole of text as an unsigned number in base (10 or 16; no sign, no
- * spaces, no overflow): 0 or -EINVAL. */
-int convert_parse_u64(const char *text, int base, uint64_t *out);
 
 int convert_native(struct convert_ctx *c);
 int convert_oracle_general(struct convert_ctx *c);

@@ -65,9 +65,9 @@ int convert_lackey(struct convert_ctx *c)
         if (!comma)
             return convert_fail_line(c, "expected ADDR,SIZE");
         *comma = '\0';
-        if (convert_parse_u64(line, 16, &addr))
+        if (number_parse_u64(line, 16, 0, UINT64_MAX, &addr))
             return convert_fail_line(c, "bad address '%s' (hexadecimal)", line);
-        if (convert_parse_u64(comma + 1, 10, &size) || size == 0)
+        if (number_parse_u64(comma + 1, 10, 0, UINT64_MAX, &size) || size == 0)
             return convert_fail_line(c, "bad size '%s'", comma + 1);
         if (size > CONVERT_MAX_REQUEST_BYTES || addr > UINT64_MAX - (size - 1))
             return convert_fail_line(c, "access of %" PRIu64 " bytes at 0x%" PRIx64

@@ -53,11 +53,11 @@ int convert_msr(struct convert_ctx *c)
         if (n != MSR_FIELDS)
             return convert_fail_line(c, "%u fields, expected %d (Timestamp,Hostname,DiskNumber,"
                                      "Type,Offset,Size,ResponseTime)", n, MSR_FIELDS);
-        if (convert_parse_u64(fields[0], 10, &ts))
+        if (number_parse_u64(fields[0], 10, 0, UINT64_MAX, &ts))
             return convert_fail_line(c, "bad %s '%s'", field_names[0], fields[0]);
         if (!fields[1][0])
             return convert_fail_line(c, "empty hostname");
-        if (convert_parse_u64(fields[2], 10, &disk))
+        if (number_parse_u64(fields[2], 10, 0, UINT64_MAX, &disk))
             return convert_fail_line(c, "bad %s '%s'", field_names[2], fields[2]);
         if (strcasecmp(fields[3], "Read") == 0)
             op = TRACE_OP_READ;
@@ -68,7 +68,7 @@ int convert_msr(struct convert_ctx *c)
         for (unsigned i = 4; i < MSR_FIELDS; i++) {
             uint64_t *v = i == 4 ? &offset : i == 5 ? &size : &response;
 
-            if (convert_parse_u64(fields[i], 10, v))
+            if (number_parse_u64(fields[i], 10, 0, UINT64_MAX, v))
                 return convert_fail_line(c, "bad %s '%s'", field_names[i], fields[i]);
         }
         if (!have_first) {

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/error_text.h"
+#include "common/number.h"
 #include "common/rng.h"
 #include "common/size.h"
 
@@ -203,17 +204,6 @@ static int generate_usage_error(const char *what, const char *arg)
     return 2;
 }
 
-static bool generate_parse_u64(const char *text, uint64_t *out)
-{
-    char *end;
-
-    if (!isdigit((unsigned char)text[0]))
-        return false;
-    errno = 0;
-    *out = strtoull(text, &end, 10);
-    return !errno && !*end;
-}
-
 static bool generate_parse_double(const char *text, double *out)
 {
     char *end;
@@ -251,15 +241,15 @@ int trace_generate_command(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (opt) {
         case 'r':
-            if (!generate_parse_u64(optarg, &o.records) || o.records == 0)
+            if (number_parse_u64(optarg, 10, 1, UINT64_MAX, &o.records))
                 return generate_usage_error("--records: expected a count >= 1, got", optarg);
             break;
         case 'p':
-            if (!generate_parse_u64(optarg, &o.pages) || o.pages == 0)
+            if (number_parse_u64(optarg, 10, 1, UINT64_MAX, &o.pages))
                 return generate_usage_error("--pages: expected a count >= 1, got", optarg);
             break;
         case 'f':
-            if (!generate_parse_u64(optarg, &o.files) || o.files == 0)
+            if (number_parse_u64(optarg, 10, 1, UINT64_MAX, &o.files))
                 return generate_usage_error("--files: expected a count >= 1, got", optarg);
             break;
         case 'z':
@@ -272,7 +262,7 @@ int trace_generate_command(int argc, char **argv)
                 return generate_usage_error("--write-ratio: expected 0..1, got", optarg);
             break;
         case 's':
-            if (!generate_parse_u64(optarg, &o.seed))
+            if (number_parse_u64(optarg, 10, 0, UINT64_MAX, &o.seed))
                 return generate_usage_error("--seed: expected a number, got", optarg);
             break;
         case 'k':

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/number.h"
 #include "common/size.h"
 #include "trace/convert.h"
 #include "trace/generate.h"
@@ -306,16 +307,15 @@ static int parse_sizes(const char *text, uint64_t **out, size_t *n)
     if (!sizes)
         return 1;
     for (size_t i = 0; i < count; i++) {
-        char *end;
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
 
-        errno = 0;
-        sizes[i] = strtoull(p, &end, 10);
-        if (end == p || *p == '-' || errno || sizes[i] == 0 || (*end && *end != ',')) {
+        if (number_parse_u64_span(p, len, 10, 1, UINT64_MAX, &sizes[i])) {
             free(sizes);
             return usage_error("--sizes '%s': expected page counts >= 1 separated by commas",
                                text);
         }
-        p = end + 1;
+        p += len + 1;
     }
     *out = sizes;
     *n = count;
@@ -350,19 +350,13 @@ static int command_mrc(int argc, char **argv)
             if (status)
                 return status;
             break;
-        case 'm': {
-            char *end;
-
-            errno = 0;
-            max_pages = strtoull(optarg, &end, 10);
-            if (end == optarg || *end || *optarg == '-' || errno || max_pages == 0 ||
-                max_pages > 100000000) {
+        case 'm':
+            if (number_parse_u64(optarg, 10, 1, 100000000, &max_pages)) {
                 free(sizes);
                 return usage_error("--max-pages '%s': expected a page count in 1..100000000",
                                    optarg);
             }
             break;
-        }
         case 'c': csv_path = optarg; break;
         case 'h': free(sizes); fprintf(stdout, usage_text, trace_generate_usage, size_grammar(false)); return 0;
         default:
