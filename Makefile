@@ -110,7 +110,7 @@ bench: deps
 	@$(MAKE) --no-print-directory _bench
 
 # The bounded soak (issue #16; not in make test): SOAK_SECONDS (300) of
-# the mount mix, swap guests and the core stress test with faults
+# the mount mix, swap guests and a stress guest on one store with faults
 # injected; one summary line (tools/soak/soak.sh, docs/faults.md).
 soak: deps
 	@$(MAKE) --no-print-directory _all

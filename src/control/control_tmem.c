@@ -5,10 +5,9 @@
  * Models: what an operator reads from `tmemctl list` (as `xl tmem-list
  * -l` for Xen): per store, client and pool the core's own statistics,
  * rendered by the core (tmem_stats_format, JSON) and parsed back into
- * jansson objects, so the names are the core's. A client's pools are
- * found by asking the core for every pool id a client may hold
- * (tmem_pool_stats answers -EINVAL for an id it does not hold). No
- * locks of its own, no globals.
+ * jansson objects, so the names are the core's. A client's pools, with
+ * their kind (persistent or ephemeral, private or shared), come from
+ * tmem_client_pools. No locks of its own, no globals.
  */
 #include "control/control_tmem.h"
 
@@ -67,8 +66,10 @@ json_t *control_tmem_store_json(struct tmem *tm)
 
 int control_tmem_client_json(json_t *g, const struct tmem_client *c, bool pools)
 {
+    struct tmem_pool_info info[TMEM_MAX_POOLS_PER_CLIENT];
     struct tmem_stats st;
     json_t *list;
+    int n;
 
     memset(&st, 0, sizeof(st));
     if (tmem_client_stats(c, &st) != 0)
@@ -82,14 +83,22 @@ int control_tmem_client_json(json_t *g, const struct tmem_client *c, bool pools)
     list = json_array();
     if (!list || json_object_set_new(g, "pools", list) != 0)
         return -ENOMEM;
-    for (int id = 0; id < TMEM_MAX_POOLS_PER_CLIENT; id++) {
+    n = tmem_client_pools(c, info, TMEM_MAX_POOLS_PER_CLIENT);
+    for (int i = 0; i < n && i < TMEM_MAX_POOLS_PER_CLIENT; i++) {
+        uint32_t flags = info[i].flags;
         json_t *p;
 
-        if (tmem_pool_stats(c, id, &st) != 0)
-            continue;
+        if (tmem_pool_stats(c, info[i].id, &st) != 0)
+            continue; /* destroyed meanwhile */
         p = json_object();
         if (!p || json_array_append_new(list, p) != 0 ||
-            json_object_set_new(p, "id", json_integer(id)) != 0 ||
+            json_object_set_new(p, "id", json_integer(info[i].id)) != 0 ||
+            json_object_set_new(p, "kind", json_string(flags & TMEM_POOL_PERSIST
+                                                       ? "persistent" : "ephemeral")) != 0 ||
+            json_object_set_new(p, "sharing", json_string(flags & TMEM_POOL_SHARED
+                                                          ? "shared" : "private")) != 0 ||
+            json_object_set_new(p, "exclusive_gets",
+                                json_boolean(flags & TMEM_POOL_EXCLUSIVE_GETS)) != 0 ||
             json_object_set_new(p, "stats", control_tmem_stats_json(&st)) != 0)
             return -ENOMEM;
     }

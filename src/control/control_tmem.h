@@ -26,8 +26,10 @@ json_t *control_tmem_store_json(struct tmem *tm);
 
 /*
  * A client, into the guest object g: "weight", "cap", "stats" and, with
- * pools, "pools": [{"id", "stats"}] for every pool id it holds. Returns
- * 0 or -ENOMEM.
+ * pools, "pools": [{"id", "kind" ("persistent" | "ephemeral"),
+ * "sharing" ("private" | "shared"), "exclusive_gets", "stats"}] for
+ * every pool it holds (the caller adds "frozen": the core keeps it per
+ * client, the programs keep the flag they set). Returns 0 or -ENOMEM.
  */
 int control_tmem_client_json(json_t *g, const struct tmem_client *c, bool pools);
 

@@ -48,7 +48,9 @@ static void tmemctl_usage(FILE *f)
 "  freeze GUEST / thaw GUEST     refuse / accept the guest's puts again\n"
 "  pause [HOST] / resume [HOST]  stop / restart a host's pressure model (all hosts)\n"
 "  stop                          end the run (as SIGTERM: reports written)\n"
-"  save GUEST FILE, restore GUEST FILE, migrate GUEST HOST\n"
+"  save GUEST FILE, restore GUEST FILE\n"
+"  migrate GUEST HOST [--no-wait] move a running swap guest to HOST (testbed);\n"
+"                                waits and prints the result (exit 1: failed)\n"
 "  raw LINE                      send LINE as it is, print the reply\n"
 "\n"
 "  -s, --socket PATH       the socket (default: the one socket in the default\n"
@@ -119,6 +121,29 @@ static void tmemctl_stats_line(const char *indent, const json_t *st)
            rate, tmemctl_u(st, "pages_evicted"));
 }
 
+/* One migration of the testbed's log (runner_migrate.c's JSON). */
+static void tmemctl_print_migration(const json_t *m)
+{
+    const char *state = json_string_value(json_object_get(m, "state"));
+
+    printf("MIGRATION %lld  %s  %s -> %s  by %s  at %.2f s  %s",
+           (long long)json_integer_value(json_object_get(m, "id")),
+           json_string_value(json_object_get(m, "guest")),
+           json_string_value(json_object_get(m, "from")),
+           json_string_value(json_object_get(m, "to")),
+           json_string_value(json_object_get(m, "by")),
+           json_number_value(json_object_get(m, "started_s")), state ? state : "?");
+    if (json_is_string(json_object_get(m, "error")))
+        printf(": %s", json_string_value(json_object_get(m, "error")));
+    printf("\n  rounds %lld  pages sent %lld (resent %lld, at the stop %lld)  refused %lld  "
+           "to the swap file %lld  moved %lld  bytes %lld  stop %.3f ms  total %.1f ms\n",
+           tmemctl_u(m, "rounds"), tmemctl_u(m, "pages_sent"), tmemctl_u(m, "pages_resent"),
+           tmemctl_u(m, "pages_at_stop"), tmemctl_u(m, "pages_refused"),
+           tmemctl_u(m, "pages_to_swapfile"), tmemctl_u(m, "pages_moved"),
+           tmemctl_u(m, "bytes_sent"), json_number_value(json_object_get(m, "stop_ms")),
+           json_number_value(json_object_get(m, "total_ms")));
+}
+
 /* list / stats as a table (xl tmem-list -l style). */
 static void tmemctl_print_list(const json_t *result)
 {
@@ -159,11 +184,20 @@ static void tmemctl_print_list(const json_t *result)
                 printf("\n");
             }
             json_array_foreach(pools, j, p) {
-                printf("    POOL %lld\n", (long long)json_integer_value(json_object_get(p, "id")));
+                const char *kind = json_string_value(json_object_get(p, "kind"));
+                const char *sharing = json_string_value(json_object_get(p, "sharing"));
+
+                printf("    POOL %lld  %s %s%s\n",
+                       (long long)json_integer_value(json_object_get(p, "id")),
+                       kind ? kind : "?", sharing ? sharing : "?",
+                       json_is_true(json_object_get(p, "exclusive_gets")) ? " exclusive-gets"
+                                                                          : "");
                 tmemctl_stats_line("      ", json_object_get(p, "stats"));
             }
         }
     }
+    json_array_foreach(json_object_get(result, "migrations"), i, h)
+        tmemctl_print_migration(h);
 }
 
 /* Any other result: "key: value" lines. */
@@ -200,6 +234,59 @@ static void tmemctl_print(const char *command, const json_t *result, bool json)
 
 /* ------------------------------------------------------------ requests */
 
+/* migrate without --no-wait: the program replied at once (the migration
+ * runs in a thread of its own); ask for stats every TMEMCTL_POLL_MS until
+ * migration mid of its log is over, then print it. Returns the exit
+ * status: 0 done, 1 failed, 3 connection lost. */
+#define TMEMCTL_POLL_MS 100
+static int tmemctl_wait_migration(struct control_connection *conn, const char *path,
+                                  int64_t mid, bool json)
+{
+    struct control_reply reply;
+    char err[1024];
+    int64_t id;
+
+    for (;;) {
+        const json_t *m;
+        const char *state;
+        int rc;
+
+        usleep(TMEMCTL_POLL_MS * 1000);
+        rc = control_send_request(conn, "stats", NULL, &id);
+        if (rc == 0)
+            rc = control_read_reply(conn, TMEMCTL_TIMEOUT_MS, &reply, err, sizeof(err));
+        if (rc != 0) {
+            fprintf(stderr, "tmemctl: %s: %s (waiting for migration %lld)\n", path,
+                    rc == -EINVAL ? err : rc == -ECONNRESET ? "the program closed the "
+                    "connection" : strerror(-rc), (long long)mid);
+            return TMEMCTL_EXIT_CONNECT;
+        }
+        if (!reply.ok) {
+            fprintf(stderr, "tmemctl: %s (waiting for migration %lld)\n", reply.error,
+                    (long long)mid);
+            control_reply_free(&reply);
+            return TMEMCTL_EXIT_ERROR;
+        }
+        m = json_array_get(json_object_get(reply.result, "migrations"), (size_t)mid);
+        state = json_string_value(json_object_get(m, "state"));
+        if (!state || strcmp(state, "running") != 0) {
+            bool done = state && !strcmp(state, "done");
+
+            if (!m)
+                fprintf(stderr, "tmemctl: migration %lld is not in the program's log\n",
+                        (long long)mid);
+            else if (json)
+                tmemctl_print("migrate", m, true);
+            else
+                tmemctl_print_migration(m);
+            fflush(stdout);
+            control_reply_free(&reply);
+            return done ? 0 : TMEMCTL_EXIT_ERROR;
+        }
+        control_reply_free(&reply);
+    }
+}
+
 /* The one *.sock in the default folder, into path. 0 or exit status. */
 static int tmemctl_find_socket(char *path, size_t len)
 {
@@ -228,7 +315,8 @@ static int tmemctl_find_socket(char *path, size_t len)
 
 /* Build the request's arguments from the command line (argv after the
  * command). Returns 0 or an exit status (message printed). */
-static int tmemctl_args(const char *cmd, int argc, char **argv, json_t *args, bool *json)
+static int tmemctl_args(const char *cmd, int argc, char **argv, json_t *args, bool *json,
+                        bool *no_wait)
 {
     const char *pos[3] = {NULL, NULL, NULL};
     int npos = 0;
@@ -236,6 +324,8 @@ static int tmemctl_args(const char *cmd, int argc, char **argv, json_t *args, bo
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
             *json = true;
+        } else if (!strcmp(argv[i], "--no-wait") && !strcmp(cmd, "migrate")) {
+            *no_wait = true;
         } else if (!strcmp(argv[i], "--every") && !strcmp(cmd, "stats")) {
             char *end;
             double s;
@@ -291,7 +381,7 @@ static int tmemctl_args(const char *cmd, int argc, char **argv, json_t *args, bo
         json_object_set_new(args, "guest", json_string(pos[0]));
         json_object_set_new(args, "file", json_string(pos[1]));
     } else if (!strcmp(cmd, "migrate")) {
-        TMEMCTL_NEED(2, "migrate GUEST HOST");
+        TMEMCTL_NEED(2, "migrate GUEST HOST [--no-wait]");
         json_object_set_new(args, "guest", json_string(pos[0]));
         json_object_set_new(args, "host", json_string(pos[1]));
     } else {
@@ -313,7 +403,7 @@ int main(int argc, char *argv[])
     char path[512] = "", name[128], err[1024];
     struct control_connection conn;
     struct control_reply reply;
-    bool json = false, streaming;
+    bool json = false, streaming, no_wait = false;
     const char *cmd;
     json_t *args = NULL;
     int64_t id = 0;
@@ -372,7 +462,8 @@ int main(int argc, char *argv[])
     if (!args)
         return TMEMCTL_EXIT_ERROR;
     if (strcmp(cmd, "raw") != 0) {
-        status = tmemctl_args(cmd, argc - optind - 1, argv + optind + 1, args, &json);
+        status = tmemctl_args(cmd, argc - optind - 1, argv + optind + 1, args, &json,
+                              &no_wait);
         if (status != 0)
             goto out_args;
     } else if (argc - optind != 2) {
@@ -435,6 +526,12 @@ int main(int argc, char *argv[])
             printf("%s\n", text ? text : "{}");
             fflush(stdout);
             free(text);
+        } else if (!strcmp(cmd, "migrate") && !no_wait) {
+            int64_t mid = json_integer_value(json_object_get(reply.result, "id"));
+
+            control_reply_free(&reply);
+            status = tmemctl_wait_migration(&conn, path, mid, json);
+            goto out;
         } else {
             tmemctl_print(cmd, reply.result, json);
         }

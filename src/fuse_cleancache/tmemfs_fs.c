@@ -101,6 +101,7 @@ int tmemfs_fs_setup(struct tmemfs_fs *fs, const struct tmemfs_opts *o, size_t i,
                                          : o->delay_ns ? TMEMFS_DELAY_FIXED : TMEMFS_DELAY_NONE,
                          o->delay_ns);
     tmemfs_io_set_faults(&fs->io, &o->fault_backing_read, &o->fault_backing_write);
+    tmemfs_io_set_fault_kinds(&fs->io, o->fault_backing_read_short, o->fault_backing_write_short);
     fs->objs = tmemfs_object_table_create((size_t)o->max_objects, &fs->io, &fs->stats);
     if (!fs->objs) {
         fprintf(err, "tmemfs: cannot allocate the object table: %s\n", strerror(errno));

@@ -22,7 +22,11 @@
  * backing request fails returns the error before pass 3, so nothing it
  * read is inserted (pages it found in either cache were already in the
  * guest cache and are still right); a failed or short write invalidates
- * the whole requested range, as part of it may have changed.
+ * the whole requested range, as part of it may have changed. A short
+ * transfer (a pread or pwrite that moved less than asked, which the
+ * kernel may do at any time; injected by the switches' `short` kind) is
+ * not an error: both the backing read and the write ask again for the
+ * rest until all is moved, EOF or an error.
  *
  * Sharing groups (tmemfs_group.h): the mounts of one process that share a
  * cleancache pool. Each member keeps its own guest cache, sequences and
@@ -197,6 +201,19 @@ void tmemfs_io_set_faults(struct tmemfs_io *io, const struct fault_spec *read,
     fault_init(&io->write_fault, write ? write : &off);
 }
 
+void tmemfs_io_set_fault_kinds(struct tmemfs_io *io, bool read_short, bool write_short)
+{
+    io->read_fault_short = read_short;
+    io->write_fault_short = write_short;
+}
+
+/* How much of left one transfer asks for: all of it, or with shorten at
+ * most half (at least one byte). */
+static size_t tmemfs_io_chunk(size_t left, bool shorten)
+{
+    return shorten && left > 1 ? left / 2 : left;
+}
+
 /* One backing read request: source(source_arg, ...) unless the read
  * fault switch fails it (the buffer then holds junk, as a failed DMA
  * may leave it). Counts failures. Returns what source returns. */
@@ -205,7 +222,7 @@ static ssize_t tmemfs_io_source(struct tmemfs_io *io, tmemfs_io_source_fn source
 {
     ssize_t n;
 
-    if (fault_hit(&io->read_fault)) {
+    if (!io->read_fault_short && fault_hit(&io->read_fault)) {
         memset(buf, 0xEE, len);
         n = -EIO;
     } else {
@@ -234,13 +251,16 @@ static void tmemfs_io_insert_locked(struct tmemfs_io *io, const struct tmem_oid 
 }
 
 /* pread the whole of [off, off+len), short only at EOF; the rest zeroed.
- * Returns bytes read or -errno. */
-static ssize_t tmemfs_pread_full(int fd, char *buf, size_t len, uint64_t off)
+ * A short pread is asked again for the rest (shorten: each asks for at
+ * most half of what is left, the short-read fault). Returns bytes read
+ * or -errno. */
+static ssize_t tmemfs_pread_full(int fd, char *buf, size_t len, uint64_t off, bool shorten)
 {
     size_t done = 0;
 
     while (done < len) {
-        ssize_t n = pread(fd, buf + done, len - done, (off_t)(off + done));
+        ssize_t n = pread(fd, buf + done, tmemfs_io_chunk(len - done, shorten),
+                          (off_t)(off + done));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -254,27 +274,30 @@ static ssize_t tmemfs_pread_full(int fd, char *buf, size_t len, uint64_t off)
     return (ssize_t)done;
 }
 
-/* The backing file as a source: fd, or direct_fd (O_DIRECT) first. */
+/* The backing file as a source: fd, or direct_fd (O_DIRECT) first; io
+ * for the short-read fault switch (one event per request). */
 struct tmemfs_fd_source {
     int fd, direct_fd;
+    struct tmemfs_io *io;
 };
 
 static ssize_t tmemfs_fd_source_read(void *arg, char *buf, size_t len, uint64_t off)
 {
     const struct tmemfs_fd_source *src = arg;
+    bool shorten = src->io->read_fault_short && fault_hit(&src->io->read_fault);
     ssize_t n = -EINVAL;
 
     if (src->direct_fd >= 0)
-        n = tmemfs_pread_full(src->direct_fd, buf, len, off);
-    if (n == -EINVAL) /* no O_DIRECT, or a short read at EOF left it unaligned */
-        n = tmemfs_pread_full(src->fd, buf, len, off);
+        n = tmemfs_pread_full(src->direct_fd, buf, len, off, shorten);
+    if (n == -EINVAL) /* no O_DIRECT, or a short read left it unaligned */
+        n = tmemfs_pread_full(src->fd, buf, len, off, shorten);
     return n;
 }
 
 ssize_t tmemfs_io_read(struct tmemfs_io *io, const struct tmem_oid *oid, int fd, int direct_fd,
                        uint64_t file_size, char *buf, size_t size, uint64_t off)
 {
-    struct tmemfs_fd_source src = { fd, direct_fd };
+    struct tmemfs_fd_source src = { fd, direct_fd, io };
 
     return tmemfs_io_read_from(io, oid, file_size, buf, size, off, tmemfs_fd_source_read, &src);
 }
@@ -477,6 +500,7 @@ ssize_t tmemfs_io_write(struct tmemfs_io *io, const struct tmem_oid *oid, int fd
 {
     struct stat st;
     uint64_t before = 0, after;
+    bool hit, shorten = false;
     ssize_t n;
 
     if (append) {
@@ -484,16 +508,36 @@ ssize_t tmemfs_io_write(struct tmemfs_io *io, const struct tmem_oid *oid, int fd
             return -errno;
         before = (uint64_t)st.st_size;
     }
-    if (fault_hit(&io->write_fault)) {
+    hit = fault_hit(&io->write_fault);
+    if (hit && !io->write_fault_short) {
         /* injected: half the bytes land, then the device fails */
         if (size / 2 > 0 && pwrite(fd, buf, size / 2, (off_t)off) < 0) {
             /* a real error on top: the same outcome, EIO */
         }
         n = -EIO;
     } else {
-        n = pwrite(fd, buf, size, (off_t)off);
-        if (n < 0)
-            n = -errno;
+        /* a short pwrite is not an error: write the rest (shorten, the
+         * short-write fault: each moves at most half of what is left).
+         * Appending (O_APPEND), each piece lands at the then EOF. */
+        size_t done = 0;
+
+        shorten = hit;
+        n = 0;
+        while (done < size) {
+            ssize_t w = pwrite(fd, buf + done, tmemfs_io_chunk(size - done, shorten),
+                               (off_t)(off + done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                n = -errno;
+                break;
+            }
+            if (w == 0) /* no progress and no error: give up with what is done */
+                break;
+            done += (size_t)w;
+        }
+        if (n == 0)
+            n = (ssize_t)done;
     }
     if (n < 0 || (size_t)n < size) {
         /* Failed or short: any page of the request may have changed

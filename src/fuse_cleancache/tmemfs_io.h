@@ -69,6 +69,9 @@ struct tmemfs_io {
      * backing write (one tmemfs_io_write). See tmemfs_io_set_faults. */
     struct fault read_fault;
     struct fault write_fault;
+    /* ... and how they fail (tmemfs_io_set_fault_kinds): false: EIO;
+     * true: short transfers the module must complete (not an error). */
+    bool read_fault_short, write_fault_short;
 };
 
 /*
@@ -107,6 +110,20 @@ void tmemfs_io_set_device(struct tmemfs_io *io, const struct guest_device_profil
  */
 void tmemfs_io_set_faults(struct tmemfs_io *io, const struct fault_spec *read,
                           const struct fault_spec *write);
+
+/*
+ * How the switches set by tmemfs_io_set_faults fail (default: EIO, as
+ * above; -o fault_backing_read=short:FAULT and fault_backing_write=
+ * short:FAULT): with read_short / write_short a chosen request does not
+ * fail but every pread (of a backing-file read: tmemfs_io_read's source)
+ * or pwrite of it moves at most half of what is left (at least one byte):
+ * short transfers, which the module completes by asking again, as the
+ * kernel may return them at any time. The caller sees no difference:
+ * the whole read or write is done, nothing is counted as an error. (A
+ * custom source of tmemfs_io_read_from does its own I/O: a short read
+ * switch leaves its requests alone.)
+ */
+void tmemfs_io_set_fault_kinds(struct tmemfs_io *io, bool read_short, bool write_short);
 
 /* Leave the group (if any), destroy the guest cache and the lock;
  * cleancache: invalidate_fs (a shared pool lives on while other clients

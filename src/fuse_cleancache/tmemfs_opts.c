@@ -166,6 +166,16 @@ int tmemfs_parse_uuid(const char *s, uint8_t uuid[16])
 }
 
 /* A decimal number from 0 to max (seconds, microseconds). 0 or -1. */
+/* A backing fault switch: "[short:]FAULT" (common/fault.h's grammar after
+ * the optional kind, swapsim's spelling): *shorten says which kind.
+ * 0, or -EINVAL with the reason in why. */
+static int tmemfs_parse_backing_fault(const char *text, struct fault_spec *spec, bool *shorten,
+                                      char *why, size_t whylen)
+{
+    *shorten = strncmp(text, "short:", 6) == 0;
+    return fault_parse(text + (*shorten ? 6 : 0), spec, why, whylen);
+}
+
 static int tmemfs_parse_decimal(const char *s, double max, double *out)
 {
     char *end;
@@ -331,13 +341,15 @@ int tmemfs_opts_parse(struct fuse_args *args, struct tmemfs_opts *o, FILE *err)
     if (r.fault_backing_read || r.fault_backing_write) {
         char why[160];
         if (r.fault_backing_read &&
-            fault_parse(r.fault_backing_read, &o->fault_backing_read, why, sizeof(why)) < 0)
-            TMEMFS_BAD("bad fault_backing_read '%s': %s (%s; escape the comma: p=P\\,seed=S)",
-                       r.fault_backing_read, why, fault_grammar());
+            tmemfs_parse_backing_fault(r.fault_backing_read, &o->fault_backing_read,
+                                       &o->fault_backing_read_short, why, sizeof(why)) < 0)
+            TMEMFS_BAD("bad fault_backing_read '%s': %s ([short:]%s; escape the comma: "
+                       "p=P\\,seed=S)", r.fault_backing_read, why, fault_grammar());
         if (r.fault_backing_write &&
-            fault_parse(r.fault_backing_write, &o->fault_backing_write, why, sizeof(why)) < 0)
-            TMEMFS_BAD("bad fault_backing_write '%s': %s (%s; escape the comma: p=P\\,seed=S)",
-                       r.fault_backing_write, why, fault_grammar());
+            tmemfs_parse_backing_fault(r.fault_backing_write, &o->fault_backing_write,
+                                       &o->fault_backing_write_short, why, sizeof(why)) < 0)
+            TMEMFS_BAD("bad fault_backing_write '%s': %s ([short:]%s; escape the comma: "
+                       "p=P\\,seed=S)", r.fault_backing_write, why, fault_grammar());
     }
     if (r.ctl) {
         if (strchr(r.ctl, '/') || !strcmp(r.ctl, ".") || !strcmp(r.ctl, ".."))
@@ -578,9 +590,11 @@ void tmemfs_opts_usage(FILE *out, const char *prog)
 "                            what the device profile says the read takes\n"
 "    -o backing_direct       read backing files with O_DIRECT (the host's page\n"
 "                            cache cannot serve them)\n"
-"    -o fault_backing_read=FAULT, -o fault_backing_write=FAULT  test switches:\n"
-"                            backing reads / writes that fail with EIO; FAULT\n"
-"                            is off, nth=N or p=P[\\,seed=S] (docs/fuse_cleancache.md)\n"
+"    -o fault_backing_read=[short:]FAULT, -o fault_backing_write=[short:]FAULT\n"
+"                            test switches: backing reads / writes that fail\n"
+"                            with EIO, or with short: move at most half of what\n"
+"                            is left per call (completed, not errors); FAULT is\n"
+"                            off, nth=N or p=P[\\,seed=S] (docs/fuse_cleancache.md)\n"
 "    -o stats_csv=PATH       every stats_interval seconds, one CSV row of every\n"
 "                            counter per mount (a header line first)\n"
 "    -o stats_jsonl=PATH     the same as one JSON object per line\n"

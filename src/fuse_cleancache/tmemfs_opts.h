@@ -58,8 +58,10 @@ struct tmemfs_opts {
                               default path named after the first MOUNTPOINT;
                               made absolute by tmemfs_opts_validate) */
     bool kcache;           /* let the kernel page cache work (no direct_io) */
-    /* test switches: backing reads / writes failing with EIO (off) */
+    /* test switches: backing reads / writes failing with EIO (off), or
+     * with the `short:` prefix made short (tmemfs_io_set_fault_kinds) */
     struct fault_spec fault_backing_read, fault_backing_write;
+    bool fault_backing_read_short, fault_backing_write_short;
     enum guest_replace_policy policy;
     uint64_t max_objects;  /* object table size (default 65536) */
     bool nonempty;         /* allow a non-empty MOUNTPOINT */

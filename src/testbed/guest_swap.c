@@ -13,6 +13,20 @@
  * callback; `stop` and `over` are atomics; failure text is written by the
  * thread before `over` is set and read by the runner after (or under
  * sw->lock while it runs).
+ *
+ * Migration (testbed_swap_migrate_*, driven by runner_migrate.c): a
+ * migration thread creates the destination client, lets
+ * swapsim_guest_migrate move frontswap while the guest thread runs, then
+ * the runner switches sw->client and sw->host under its control lock
+ * (the only lock under which they change; every reader of them is the
+ * runner's thread or holds that lock), and the old client is destroyed
+ * under its host's policy lock. sw->lock also guards `migrating` and
+ * `swapping_off`: the guest thread waits on `migrated` until no
+ * migration runs before it swaps off (swapsim must not swap off during
+ * swapsim_guest_migrate), and no migration begins once it swaps off.
+ * The counters and latency histograms of the clients the guest left are
+ * kept (client_before, latency_before) and added to the current client's,
+ * so its totals run on across hosts.
  */
 #include "testbed/guest_swap.h"
 
@@ -40,10 +54,17 @@ struct testbed_swap_guest {
     bool thread_started;
     atomic_int stop;
     atomic_int over;
-    pthread_mutex_t lock;      /* guards failed, failure */
+    pthread_mutex_t lock;      /* guards failed, failure, migrating, swapping_off */
     bool failed;
     char failure[1024];
     struct histogram latency[TMEM_OP_COUNT]; /* as of the stop */
+    /* migration (see above) */
+    pthread_cond_t migrated;   /* signalled when migrating goes false */
+    bool migrating, swapping_off;
+    struct tmem_client *next_client, *old_client;  /* the migration thread's */
+    struct testbed_host *next_host, *old_host;
+    struct tmem_stats client_before;               /* counters of earlier clients */
+    struct histogram latency_before[TMEM_OP_COUNT]; /* latencies of earlier clients */
 };
 
 
@@ -132,10 +153,13 @@ int testbed_swap_prepare(const struct scenario *sc, const struct scenario_guest 
     sw->wl = wl;
     sw->page_size = page_size;
     pthread_mutex_init(&sw->lock, NULL);
+    pthread_cond_init(&sw->migrated, NULL);
     atomic_init(&sw->stop, 0);
     atomic_init(&sw->over, 0);
-    for (int op = 0; op < TMEM_OP_COUNT; op++)
+    for (int op = 0; op < TMEM_OP_COUNT; op++) {
         histogram_init(&sw->latency[op]);
+        histogram_init(&sw->latency_before[op]);
+    }
     swapsim_guest_config_init(&sw->gc, ram, vpages);
     sw->gc.name = sg->name;
     sw->gc.swap_slots = slots;
@@ -194,6 +218,12 @@ static void *testbed_swap_thread(void *arg)
         n++;
     }
 out:
+    /* no swapoff while a migration moves frontswap; none begins after */
+    pthread_mutex_lock(&sw->lock);
+    while (sw->migrating)
+        pthread_cond_wait(&sw->migrated, &sw->lock);
+    sw->swapping_off = true;
+    pthread_mutex_unlock(&sw->lock);
     r = swapsim_guest_swapoff(sw->guest);
     if (r != 0)
         testbed_swap_fail(sw, "swapoff: %s", swapsim_guest_error(sw->guest));
@@ -265,7 +295,8 @@ bool testbed_swap_failed(struct testbed_swap_guest *sw, char *why, size_t len)
     return failed;
 }
 
-/* The sum of the client's persistent put, get and flush latencies (ns). */
+/* The sum of the persistent put, get and flush latencies (ns) of its
+ * client and of those it left (migrations). keep: the histograms too. */
 static uint64_t testbed_swap_tmem_ns(struct testbed_swap_guest *sw, struct histogram *keep)
 {
     struct histogram h;
@@ -273,12 +304,33 @@ static uint64_t testbed_swap_tmem_ns(struct testbed_swap_guest *sw, struct histo
 
     for (int op = 0; op < TMEM_OP_COUNT; op++) {
         histogram_init(&h);
-        if (tmem_client_latency(sw->client, (enum tmem_op)op, true, &h) == 0)
-            sum += atomic_load(&h.sum);
+        (void)tmem_client_latency(sw->client, (enum tmem_op)op, true, &h);
+        histogram_add(&h, &sw->latency_before[op]);
+        sum += atomic_load(&h.sum);
         if (keep)
             histogram_copy(&keep[op], &h);
     }
     return sum;
+}
+
+/* to += from's counters (COUNTER and SUM fields; gauges stay). */
+static void testbed_swap_add_counters(struct tmem_stats *to, const struct tmem_stats *from)
+{
+#define TESTBED_SWAP_ADD_COUNTER_(kind, id, name, help)                                       \
+    if (TESTBED_SWAP_KIND_##kind)                                                             \
+        to->name += from->name;
+#define TESTBED_SWAP_KIND_COUNTER 1
+#define TESTBED_SWAP_KIND_SUM 1
+#define TESTBED_SWAP_KIND_PAGES 0
+#define TESTBED_SWAP_KIND_BYTES 0
+#define TESTBED_SWAP_KIND_STATE 0
+    TMEM_STATS_FIELDS(TESTBED_SWAP_ADD_COUNTER_)
+#undef TESTBED_SWAP_ADD_COUNTER_
+#undef TESTBED_SWAP_KIND_COUNTER
+#undef TESTBED_SWAP_KIND_SUM
+#undef TESTBED_SWAP_KIND_PAGES
+#undef TESTBED_SWAP_KIND_BYTES
+#undef TESTBED_SWAP_KIND_STATE
 }
 
 void testbed_swap_sample(struct testbed_swap_guest *sw, struct testbed_guest_sample *s)
@@ -288,6 +340,7 @@ void testbed_swap_sample(struct testbed_swap_guest *sw, struct testbed_guest_sam
     s->running = true;
     swapsim_guest_counters(sw->guest, &s->swap);
     (void)tmem_client_stats(sw->client, &s->client);
+    testbed_swap_add_counters(&s->client, &sw->client_before);
     s->tmem_ns = testbed_swap_tmem_ns(sw, NULL);
 }
 
@@ -353,6 +406,7 @@ void testbed_swap_free(struct testbed_swap_guest *sw)
         return;
     testbed_swap_stop(sw, NULL);
     swapsim_workload_destroy(sw->wl);
+    pthread_cond_destroy(&sw->migrated);
     pthread_mutex_destroy(&sw->lock);
     free(sw);
 }
@@ -360,4 +414,110 @@ void testbed_swap_free(struct testbed_swap_guest *sw)
 struct tmem_client *testbed_swap_client(struct testbed_swap_guest *sw)
 {
     return sw->client;
+}
+
+/* ------------------------------------------------------------ migration */
+
+int testbed_swap_migrate_begin(struct testbed_swap_guest *sw, char *err, size_t errlen)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&sw->lock);
+    if (!sw->guest || sw->swapping_off || atomic_load(&sw->over) || sw->failed) {
+        snprintf(err, errlen, "guest %s: its workload is over (it swaps off): nothing to "
+                 "migrate", sw->sg->name);
+        rc = -EINVAL;
+    } else if (sw->migrating) {
+        snprintf(err, errlen, "guest %s: a migration of it is already running", sw->sg->name);
+        rc = -EBUSY;
+    } else {
+        sw->migrating = true;
+    }
+    pthread_mutex_unlock(&sw->lock);
+    return rc;
+}
+
+/* Weight, cap and frozen of client `from` onto `to`. */
+static void testbed_swap_copy_policy(struct tmem_client *to, struct tmem_client *from,
+                                     bool frozen)
+{
+    struct tmem_stats st;
+
+    memset(&st, 0, sizeof(st));
+    if (tmem_client_stats(from, &st) == 0) {
+        (void)tmem_client_set_weight(to, (uint32_t)st.weight);
+        (void)tmem_client_set_cap(to, st.cap_bytes);
+    }
+    tmem_client_set_frozen(to, frozen);
+}
+
+int testbed_swap_migrate(struct testbed_swap_guest *sw, struct testbed_host *dest, bool frozen,
+                         struct swapsim_migrate_stats *st, char *err, size_t errlen)
+{
+    struct tmem_client *c;
+    char why[768];
+    int rc;
+
+    memset(st, 0, sizeof(*st));
+    testbed_host_lock(dest);
+    c = tmem_client_create(dest->tm, sw->sg->name);
+    testbed_host_unlock(dest);
+    if (!c) {
+        snprintf(err, errlen, "guest %s: cannot create its tmem client on host %s: %s",
+                 sw->sg->name, dest->sh->name, strerror(errno));
+        return -ENOMEM;
+    }
+    testbed_swap_copy_policy(c, sw->client, frozen);
+    rc = swapsim_guest_migrate(sw->guest, c, NULL, st, why, sizeof(why));
+    if (rc != 0) {
+        snprintf(err, errlen, "%s", why);
+        /* the guest stayed on its source; the destination holds no pool of it */
+        testbed_host_lock(dest);
+        tmem_client_destroy(c);
+        testbed_host_unlock(dest);
+        return rc;
+    }
+    sw->next_client = c;
+    sw->next_host = dest;
+    return 0;
+}
+
+void testbed_swap_migrate_switch(struct testbed_swap_guest *sw, bool frozen)
+{
+    struct tmem_stats st;
+
+    /* set-weight, set-cap, freeze or thaw may have changed the old one meanwhile */
+    testbed_swap_copy_policy(sw->next_client, sw->client, frozen);
+    memset(&st, 0, sizeof(st));
+    (void)tmem_client_stats(sw->client, &st);
+    testbed_swap_add_counters(&sw->client_before, &st);
+    for (int op = 0; op < TMEM_OP_COUNT; op++) {
+        struct histogram h;
+
+        histogram_init(&h);
+        if (tmem_client_latency(sw->client, (enum tmem_op)op, true, &h) == 0)
+            histogram_add(&sw->latency_before[op], &h);
+    }
+    sw->old_client = sw->client;
+    sw->old_host = sw->host;
+    sw->client = sw->next_client;
+    sw->host = sw->next_host;
+    sw->next_client = NULL;
+    sw->next_host = NULL;
+}
+
+void testbed_swap_migrate_end(struct testbed_swap_guest *sw)
+{
+    if (sw->old_client) {
+        /* a client goes: not during a capacity change of its store (host.h) */
+        testbed_host_lock(sw->old_host);
+        tmem_client_destroy(sw->old_client);
+        testbed_host_unlock(sw->old_host);
+        sw->old_client = NULL;
+        sw->old_host = NULL;
+    }
+    pthread_mutex_lock(&sw->lock);
+    sw->migrating = false;
+    pthread_cond_broadcast(&sw->migrated);
+    pthread_mutex_unlock(&sw->lock);
 }

@@ -13,8 +13,11 @@
  * and tmem pages all 0; frees the guest and client under the host's
  * policy lock) -> testbed_swap_free.
  *
- * Thread safety: every function from the runner's thread; the guest's
- * counters are read while its thread runs (swapsim takes its lock).
+ * Thread safety: every function from the runner's thread (the migration
+ * functions as they say); the guest's counters are read while its thread
+ * runs (swapsim takes its lock). testbed_swap_client and the host it
+ * stops on change only in testbed_swap_migrate_switch, under the
+ * runner's control lock.
  */
 #ifndef TESTBED_GUEST_SWAP_H
 #define TESTBED_GUEST_SWAP_H
@@ -27,6 +30,7 @@
 #include "testbed/host.h"
 #include "testbed/sample.h"
 #include "testbed/scenario.h"
+#include "swapsim/swapsim.h"
 
 struct testbed_swap_guest;
 
@@ -74,6 +78,38 @@ uint32_t testbed_swap_page_size(const struct testbed_swap_guest *sw);
 /* Its tmem client between start and stop (NULL otherwise); for the
  * runner's control commands, which hold the runner's control lock. */
 struct tmem_client *testbed_swap_client(struct testbed_swap_guest *sw);
+
+/*
+ * Live migration to another host, in three steps (runner_migrate.c):
+ *
+ * testbed_swap_migrate_begin, with the runner's control lock held:
+ * refuses (-EINVAL: not started, workload over, swapping off or failed;
+ * -EBUSY: a migration runs) or marks the guest migrating, so its thread
+ * will not swap off until testbed_swap_migrate_end.
+ *
+ * testbed_swap_migrate, in the migration's own thread, no lock held:
+ * creates the guest's client on dest (same name; weight and cap of its
+ * current client; frozen as given) under dest's policy lock and moves
+ * frontswap there (swapsim_guest_migrate: pre-copy rounds while the
+ * guest runs, a short stop, refused pages to the swap file); *st gets
+ * its statistics. 0: the guest runs on dest, and the runner must call
+ * _switch. -errno (one line in err): the guest stayed where it was, the
+ * new client is gone.
+ *
+ * testbed_swap_migrate_switch, with the control lock held, after a 0:
+ * testbed_swap_client and the host the guest stops on become dest's;
+ * weight, cap and frozen (as given) are copied again; the old client's
+ * counters and latencies are kept for the totals.
+ *
+ * testbed_swap_migrate_end, no lock held, after every _begin: destroys
+ * the old client (under its host's policy lock) and lets the guest's
+ * thread swap off again.
+ */
+int testbed_swap_migrate_begin(struct testbed_swap_guest *sw, char *err, size_t errlen);
+int testbed_swap_migrate(struct testbed_swap_guest *sw, struct testbed_host *dest, bool frozen,
+                         struct swapsim_migrate_stats *st, char *err, size_t errlen);
+void testbed_swap_migrate_switch(struct testbed_swap_guest *sw, bool frozen);
+void testbed_swap_migrate_end(struct testbed_swap_guest *sw);
 
 /* Stop if needed and free. sw may be NULL. */
 void testbed_swap_free(struct testbed_swap_guest *sw);

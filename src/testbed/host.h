@@ -58,7 +58,9 @@ struct testbed_host {
     pthread_t thread;
     bool started;
     struct ticker ticker;            /* while started: starts at the run's t0; stop wakes */
-    _Atomic uint64_t *committed;     /* [nguests]: the host's guests, in scenario order */
+    _Atomic uint64_t *committed;     /* [nguests]: every guest of the scenario, in its
+                                        order; 0 for one not on this host (not yet
+                                        arrived, migrated away, not running) */
     uint64_t *committed_copy;        /* the pressure thread's copy for the model */
     size_t nguests;
     atomic_bool paused;              /* the operator paused the model */
@@ -83,7 +85,9 @@ void testbed_host_stop(struct testbed_host *h);
 /* Free everything (after every guest left and the thread stopped). */
 void testbed_host_destroy(struct testbed_host *h);
 
-/* Guest slot's committed memory now (bytes; 0 when not running). */
+/* Guest slot's committed memory now (bytes; 0 when not running or not on
+ * this host: a migration sets it to 0 on the source and to the guest's
+ * on the destination). */
 void testbed_host_set_committed(struct testbed_host *h, size_t slot, uint64_t bytes);
 
 /* Pause (true) or resume (false) the pressure model (see above). */

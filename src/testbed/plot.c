@@ -57,6 +57,17 @@ static bool plot_capacity_finite(struct testbed_run *r, size_t h)
     return finite;
 }
 
+/* Was guest k on host h at some sample (it may have migrated)? */
+static bool plot_guest_was_on(const struct testbed_run *r, size_t k, size_t h)
+{
+    if (r->series.n == 0)
+        return r->guests[k].sg->host == h;
+    for (size_t i = 0; i < r->series.n; i++)
+        if (testbed_series_guest(&r->series, i, k)->host == h)
+            return true;
+    return false;
+}
+
 /* The terminal lines for one format. */
 static void plot_terminal(FILE *f, bool svg, const char *path, int height)
 {
@@ -90,20 +101,23 @@ static void plot_capacity(FILE *f, struct testbed_run *r, const char *csv, const
                 r->length_s > 0 ? r->length_s : 1.0);
         for (size_t k = 0; k < r->nguests; k++) {
             const struct testbed_guest *g = &r->guests[k];
-            unsigned col;
+            unsigned col, hcol;
             char title[160];
 
-            if (testbed_run_host_index(r, g) != h)
+            if (!plot_guest_was_on(r, k, h))
                 continue;
             col = testbed_report_csv_column(r, h, (long)k, "held_bytes");
+            hcol = testbed_report_csv_column(r, h, (long)k, "host");
             fputs(first ? "" : ", \\\n     ", f);
             gnuplot_quote(f, csv);
-            fprintf(f, " skip 1 using 1:((%s)/MiB):((%s+$%u)/MiB) with filledcurves title ",
-                    stack, stack, col);
+            /* counted on this host only while it was here (migrations) */
+            fprintf(f, " skip 1 using 1:((%s)/MiB):((%s+($%u==%zu?$%u:0))/MiB) with "
+                       "filledcurves title ", stack, stack, hcol, h, col);
             snprintf(title, sizeof(title), "%s (%s guest)", g->sg->name,
-                     g->mount ? "mount" : "swap");
+                     g->mount ? "mount" : g->stress ? "stress" : "swap");
             gnuplot_quote(f, title);
-            pos += (size_t)snprintf(stack + pos, sizeof(stack) - pos, "+$%u", col);
+            pos += (size_t)snprintf(stack + pos, sizeof(stack) - pos, "+($%u==%zu?$%u:0)",
+                                    hcol, h, col);
             if (pos >= sizeof(stack))
                 pos = sizeof(stack) - 1;
             first = false;
@@ -153,7 +167,9 @@ static void plot_hitrate(FILE *f, struct testbed_run *r, const char *csv, const 
         gnuplot_quote(f, csv);
         fprintf(f, " skip 1 using 1:($%u*100) with linespoints lw 2 pt 7 ps 0.6 title ", col);
         snprintf(title, sizeof(title), "%s: %s", g->sg->name,
-                 g->mount ? "cleancache gets that hit" : "swap-ins served by frontswap");
+                 g->mount ? "cleancache gets that hit"
+                 : g->stress ? "stress gets that hit"
+                             : "swap-ins served by frontswap");
         gnuplot_quote(f, title);
         first = false;
     }

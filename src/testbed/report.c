@@ -33,7 +33,7 @@
 
 static const char *report_kind(const struct testbed_guest *g)
 {
-    return g->mount ? "mount" : "swap";
+    return g->mount ? "mount" : g->stress ? "stress" : "swap";
 }
 
 static const char *report_op_name(int op)
@@ -265,6 +265,21 @@ static void report_summary_swap(FILE *f, const struct testbed_guest *g,
             c->leaked_tmem_pages);
 }
 
+static void report_summary_stress(FILE *f, const struct testbed_guest *g,
+                                  const struct testbed_guest_sample *s)
+{
+    const struct testbed_stress_counters *c = &s->stress;
+
+    fprintf(f, "  stress: %u threads, %" PRIu64 " operations: %" PRIu64 " puts (%" PRIu64
+               " refused), %" PRIu64 " gets (%" PRIu64 " hits), %" PRIu64 " flushes, %" PRIu64
+               " pools created (%" PRIu64 " refused), %" PRIu64 " destroyed\n",
+            g->sg->stress.threads, c->ops, c->puts, c->puts_refused, c->gets, c->hits,
+            c->flushes, c->pools_created, c->pool_creations_refused, c->pools_destroyed);
+    fprintf(f, "  checked: every get against the model, %" PRIu64 " invariant checks, %" PRIu64
+               " persistent pages read back at the stop, %" PRIu64 " mismatches\n",
+            c->checks, c->pages_verified, c->mismatches);
+}
+
 static void report_summary_guest(FILE *f, struct testbed_run *r, size_t k)
 {
     const struct testbed_guest *g = &r->guests[k];
@@ -285,13 +300,15 @@ static void report_summary_guest(FILE *f, struct testbed_run *r, size_t k)
     }
     if (g->failed)
         fprintf(f, "  FAILED: %s\n", g->failure);
+    if (testbed_run_host_index(r, g) != sg->host)
+        fprintf(f, "  started on host %s, ended on host %s (migrations: below)\n",
+                r->hosts[sg->host].sh->name, g->host->sh->name);
     if (!s)
         return;
     for (size_t i = 0; i < r->series.n; i++) {
         const struct testbed_guest_sample *gs = testbed_series_guest(&r->series, i, k);
-        uint64_t used =
-            testbed_used_bytes(&testbed_series_host(&r->series, i,
-                                                    testbed_run_host_index(r, g))->store);
+        uint64_t used = /* the host it was on then (it may have migrated) */
+            testbed_used_bytes(&testbed_series_host(&r->series, i, gs->host)->store);
         uint64_t held = report_held(gs);
 
         if (held > peak)
@@ -304,6 +321,8 @@ static void report_summary_guest(FILE *f, struct testbed_run *r, size_t k)
             report_size(b, sizeof(b), peak), peak_share * 100.0, s->client.pages_evicted);
     if (g->mount)
         report_summary_mount(f, g, s);
+    else if (g->stress)
+        report_summary_stress(f, g, s);
     else
         report_summary_swap(f, g, s);
 }
@@ -324,6 +343,7 @@ void testbed_report_summary(FILE *f, struct testbed_run *r)
         report_summary_host(f, r, h);
     for (size_t k = 0; k < r->nguests; k++)
         report_summary_guest(f, r, k);
+    testbed_migration_summary(f, r);
     if (r->failed) {
         fprintf(f, "RESULT: FAILED:");
         for (size_t k = 0; k < r->nguests; k++)
@@ -433,14 +453,14 @@ static void testbed_report_columns(const struct testbed_run *r, size_t i,
     for (size_t k = 0; k < r->nguests; k++) {
         const struct testbed_guest *g = &r->guests[k];
         const struct testbed_guest_sample *gs = naming ? &zero : testbed_series_guest(s, i, k);
-        uint64_t used = naming ? 0
-                               : testbed_used_bytes(&testbed_series_host(
-                                     s, i, testbed_run_host_index(r, g))->store);
+        uint64_t used = naming ? 0 /* of the host it was on then */
+                               : testbed_used_bytes(&testbed_series_host(s, i, gs->host)->store);
         double rate = 0;
         bool have_rate = !naming && testbed_series_hit_rate(s, i, k, g->mount != NULL, &rate);
 
         snprintf(prefix, sizeof(prefix), "guest.%s.", g->sg->name);
         report_col_u64(c, prefix, "running", gs->running ? 1 : 0);
+        report_col_u64(c, prefix, "host", gs->host);
         report_col_u64(c, prefix, "held_bytes", report_held(gs));
         report_col_real(c, prefix, "share", used > 0, used ? (double)report_held(gs) / used : 0);
         report_col_real(c, prefix, "hit_rate", have_rate, rate);
@@ -464,6 +484,10 @@ static void testbed_report_columns(const struct testbed_run *r, size_t i,
             report_col_u64(c, prefix, "device_write_bytes", gs->device.write_bytes);
             report_col_u64(c, prefix, "device_ns", p.device_ns_with);
             report_col_u64(c, prefix, "device_ns_without", p.device_ns_without);
+        } else if (g->stress) {
+#define REPORT_STRESS_COL_(field, help) report_col_u64(c, prefix, "stress_" #field, gs->stress.field);
+            TESTBED_STRESS_COUNTERS(REPORT_STRESS_COL_)
+#undef REPORT_STRESS_COL_
         } else {
             struct testbed_swap_price p;
 
@@ -669,6 +693,11 @@ static int report_json_counters(json_t *o, const struct testbed_guest *g,
                               stats_json_u64(s->device.sequential_requests));
         bad |= stats_json_set(o, "device_read_bytes", stats_json_u64(s->device.read_bytes));
         bad |= stats_json_set(o, "device_write_bytes", stats_json_u64(s->device.write_bytes));
+    } else if (g->stress) {
+#define REPORT_STRESS_JSON_(field, help)                                                      \
+    bad |= stats_json_set(o, "stress_" #field, stats_json_u64(s->stress.field));
+        TESTBED_STRESS_COUNTERS(REPORT_STRESS_JSON_)
+#undef REPORT_STRESS_JSON_
     } else {
         struct stats_writer w;
 
@@ -693,7 +722,8 @@ static json_t *report_json_guest(struct testbed_run *r, size_t k)
         return NULL;
     bad |= stats_json_set(o, "name", stats_json_string(sg->name));
     bad |= stats_json_set(o, "kind", stats_json_string(report_kind(g)));
-    bad |= stats_json_set(o, "host", stats_json_string(g->host->sh->name));
+    bad |= stats_json_set(o, "host", stats_json_string(g->host->sh->name)); /* at the end */
+    bad |= stats_json_set(o, "start_host", stats_json_string(r->hosts[sg->host].sh->name));
     bad |= stats_json_set(o, "weight", stats_json_u64(sg->weight));
     bad |= stats_json_set(o, "cap_bytes", stats_json_limit(sg->cap));
     bad |= stats_json_set(o, "start_s", stats_json_real(sg->start_s, 3));
@@ -727,6 +757,13 @@ static json_t *report_json_guest(struct testbed_run *r, size_t k)
         bad |= stats_json_set(o, "log", stats_json_string(g->log_path));
         bad |= stats_json_set(o, "device", stats_json_string(
                                   testbed_mount_profile(g->mount)->name));
+    } else if (g->stress) {
+        bad |= stats_json_set(o, "threads", stats_json_u64(sg->stress.threads));
+        bad |= stats_json_set(o, "pages", stats_json_u64(sg->stress.pages));
+        bad |= stats_json_set(o, "rate", sg->stress.rate ? stats_json_u64(sg->stress.rate)
+                                                         : json_null());
+        bad |= stats_json_set(o, "seed", stats_json_u64(sg->stress.seed));
+        bad |= stats_json_set(o, "check_every", stats_json_u64(sg->stress.check_every));
     } else {
         bad |= stats_json_set(o, "device", stats_json_string(testbed_swap_profile(g->swap)->name));
     }
@@ -740,7 +777,7 @@ static json_t *report_json_guest(struct testbed_run *r, size_t k)
             bad |= stats_json_set(o, "backing_pages_saved", stats_json_u64(p.pages_saved));
             bad |= stats_json_set(o, "device_ns_with", stats_json_u64(p.device_ns_with));
             bad |= stats_json_set(o, "device_ns_without", stats_json_u64(p.device_ns_without));
-        } else {
+        } else if (!g->stress) {
             struct testbed_swap_price p;
 
             report_swap_price(g, s, &p);
@@ -794,6 +831,7 @@ static json_t *report_json_sample(const struct testbed_run *r, size_t i)
         bad |= !go;
         if (go) {
             bad |= stats_json_set(go, "running", json_boolean(gs->running));
+            bad |= stats_json_set(go, "host", stats_json_string(r->hosts[gs->host].sh->name));
             bad |= stats_json_set(go, "held_bytes", stats_json_u64(report_held(gs)));
             bad |= stats_json_set(go, "hit_rate",
                                   testbed_series_hit_rate(s, i, k, g->mount != NULL, &rate)
@@ -822,8 +860,8 @@ static json_t *report_json(struct testbed_run *r)
 {
     const struct scenario *sc = r->sc;
     json_t *o = json_object(), *hosts = json_array(), *guests = json_array();
-    json_t *samples = json_array();
-    int bad = !o || !hosts || !guests || !samples;
+    json_t *samples = json_array(), *migrations = json_array();
+    int bad = !o || !hosts || !guests || !samples || !migrations;
 
     for (size_t h = 0; hosts && h < r->nhosts; h++)
         bad |= json_array_append_new(hosts, report_json_host(r, h)) != 0;
@@ -831,6 +869,9 @@ static json_t *report_json(struct testbed_run *r)
         bad |= json_array_append_new(guests, report_json_guest(r, k)) != 0;
     for (size_t i = 0; samples && i < r->series.n; i++)
         bad |= json_array_append_new(samples, report_json_sample(r, i)) != 0;
+    for (size_t i = 0; migrations && i < r->nmigrations; i++)
+        bad |= json_array_append_new(migrations,
+                                     testbed_migration_json(r, &r->migrations[i])) != 0;
     if (o) {
         bad |= stats_json_set(o, "scenario", stats_json_string(sc->path));
         bad |= stats_json_set(o, "output", stats_json_string(r->outdir));
@@ -848,11 +889,13 @@ static json_t *report_json(struct testbed_run *r)
         bad |= stats_json_set(o, "hosts", hosts);
         bad |= stats_json_set(o, "guests", guests);
         bad |= stats_json_set(o, "samples", samples);
-        hosts = guests = samples = NULL;
+        bad |= stats_json_set(o, "migrations", migrations);
+        hosts = guests = samples = migrations = NULL;
     }
     json_decref(hosts);
     json_decref(guests);
     json_decref(samples);
+    json_decref(migrations);
     if (bad) {
         json_decref(o);
         return NULL;

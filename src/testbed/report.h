@@ -34,7 +34,7 @@ int testbed_report_write(struct testbed_run *r, char *err, size_t errlen);
 /*
  * The 1-based column of samples.csv holding `field` of host h
  * (guest < 0) or of guest `guest` (h ignored): "capacity_bytes",
- * "used_bytes" for hosts; "held_bytes", "hit_rate" for guests. 0 if
+ * "used_bytes" for hosts; "held_bytes", "hit_rate", "host" for guests. 0 if
  * there is no such column.
  */
 unsigned testbed_report_csv_column(const struct testbed_run *r, size_t h, long guest,

@@ -21,8 +21,12 @@
  * policy lock (host.h), taken inside the guest modules; the runner holds
  * the run's control_lock around every guest start and stop and around
  * `running`, so a control command (which holds it too) sees steady
- * guests. Order: control_lock, then a host's policy lock, then the
- * store's and guests' own locks.
+ * guests; it holds it too around sampling the guests and refreshing
+ * their committed memory, since a live migration (runner_migrate.c,
+ * its own thread) switches a guest's client and host under it. A guest
+ * whose migration runs is stopped once it is over, and the run's end
+ * joins every migration before stopping the guests. Order: control_lock,
+ * then a host's policy lock, then the store's and guests' own locks.
  */
 #include "testbed/runner.h"
 
@@ -131,7 +135,6 @@ static int testbed_run_check_paths(struct testbed_run *r, char *err, size_t errl
 int testbed_run_prepare(struct testbed_run *r, const struct scenario *sc, const char *outdir,
                         bool check_only, bool quiet, char *err, size_t errlen)
 {
-    size_t slots[SCENARIO_MAX_HOSTS] = {0}, per_host[SCENARIO_MAX_HOSTS] = {0};
     int rc;
 
     memset(r, 0, sizeof(*r));
@@ -145,12 +148,11 @@ int testbed_run_prepare(struct testbed_run *r, const struct scenario *sc, const 
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    for (size_t i = 0; i < sc->nguests; i++)
-        per_host[sc->guests[i].host]++;
     for (size_t h = 0; h < sc->nhosts; h++) {
         char why[1024];
 
-        rc = testbed_host_create(&r->hosts[h], &sc->hosts[h], sc->dir, per_host[h], why,
+        /* a committed-memory slot for every guest: a guest may migrate in */
+        rc = testbed_host_create(&r->hosts[h], &sc->hosts[h], sc->dir, sc->nguests, why,
                                  sizeof(why));
         r->nhosts = h + 1;
         if (rc != 0) {
@@ -170,7 +172,7 @@ int testbed_run_prepare(struct testbed_run *r, const struct scenario *sc, const 
 
         g->sg = sg;
         g->host = h;
-        g->host_slot = slots[sg->host]++;
+        g->host_slot = i;
         g->state = TESTBED_GUEST_WAITING;
         g->started_s = g->stopped_s = -1;
         r->nguests = i + 1;
@@ -200,6 +202,8 @@ int testbed_run_prepare(struct testbed_run *r, const struct scenario *sc, const 
             rc = testbed_mount_prepare(sc, sg, source, g->mountpoint, ps, check_only,
                                        &g->mount, err, errlen);
             free(source);
+        } else if (sg->kind == SCENARIO_GUEST_STRESS) {
+            rc = testbed_stress_prepare(sc, sg, ps, check_only, &g->stress, err, errlen);
         } else {
             rc = testbed_swap_prepare(sc, sg, ps, check_only, &g->swap, err, errlen);
         }
@@ -231,6 +235,8 @@ static void testbed_run_start_guest(struct testbed_run *r, struct testbed_guest 
 
     if (g->mount)
         rc = testbed_mount_start(g->mount, g->host, g->log_path, why, sizeof(why));
+    else if (g->stress)
+        rc = testbed_stress_start(g->stress, g->host, why, sizeof(why));
     else
         rc = testbed_swap_start(g->swap, g->host, r->outdir, why, sizeof(why));
     if (rc != 0) {
@@ -246,6 +252,9 @@ static void testbed_run_start_guest(struct testbed_run *r, struct testbed_guest 
         testbed_status_message(&r->status, "%7.2f s  %s started: %s on %s, workload: %s", t,
                                g->sg->name, g->sg->mount.source, g->mountpoint,
                                g->sg->mount.command);
+    else if (g->stress)
+        testbed_status_message(&r->status, "%7.2f s  %s started: stress guest, %u threads",
+                               t, g->sg->name, g->sg->stress.threads);
     else
         testbed_status_message(&r->status, "%7.2f s  %s started: swap guest", t,
                                g->sg->name);
@@ -261,6 +270,10 @@ static void testbed_run_stop_guest(struct testbed_run *r, struct testbed_guest *
     if (g->mount) {
         testbed_mount_stop(g->mount, &g->final);
         if (testbed_mount_failed(g->mount, why, sizeof(why)))
+            testbed_run_fail_guest(r, g, why);
+    } else if (g->stress) {
+        testbed_stress_stop(g->stress, &g->final);
+        if (testbed_stress_failed(g->stress, why, sizeof(why)))
             testbed_run_fail_guest(r, g, why);
     } else {
         testbed_swap_stop(g->swap, &g->final);
@@ -279,6 +292,8 @@ static void testbed_run_stop_guest(struct testbed_run *r, struct testbed_guest *
 /* Has guest g nothing more to do (its workload over, or failed)? */
 static bool testbed_run_guest_done(struct testbed_guest *g)
 {
+    if (g->stress)
+        return testbed_stress_done(g->stress);
     return g->mount ? testbed_mount_done(g->mount) : testbed_swap_done(g->swap);
 }
 
@@ -299,6 +314,8 @@ static int testbed_run_sample(struct testbed_run *r, double t)
         (void)tmem_stats(r->hosts[h].tm, &hs->store);
         testbed_host_unlock(&r->hosts[h]);
     }
+    /* the guests' clients and hosts steady: no migration switches them */
+    testbed_run_control_lock(r);
     for (size_t k = 0; k < r->nguests; k++) {
         struct testbed_guest *g = &r->guests[k];
         struct testbed_guest_sample *gs = testbed_series_guest(&r->series, i, k);
@@ -306,6 +323,8 @@ static int testbed_run_sample(struct testbed_run *r, double t)
         if (g->state == TESTBED_GUEST_RUNNING) {
             if (g->mount)
                 testbed_mount_sample(g->mount, gs);
+            else if (g->stress)
+                testbed_stress_sample(g->stress, gs);
             else
                 testbed_swap_sample(g->swap, gs);
         } else if (g->have_final) {
@@ -313,21 +332,27 @@ static int testbed_run_sample(struct testbed_run *r, double t)
             gs->running = false;
             memset(&gs->client, 0, sizeof(gs->client)); /* it left the store */
         }
+        gs->host = testbed_run_host_index(r, g);
     }
+    testbed_run_control_unlock(r);
     return 0;
 }
 
+/* Under the control lock: a migration moves a guest's host. */
 static void testbed_run_update_committed(struct testbed_run *r)
 {
+    testbed_run_control_lock(r);
     for (size_t k = 0; k < r->nguests; k++) {
         struct testbed_guest *g = &r->guests[k];
         uint64_t bytes = 0;
 
         if (g->state == TESTBED_GUEST_RUNNING)
             bytes = g->mount ? testbed_mount_committed(g->mount)
-                             : testbed_swap_committed(g->swap);
+                    : g->stress ? 0 /* no RAM of its own to balloon */
+                                : testbed_swap_committed(g->swap);
         testbed_host_set_committed(g->host, g->host_slot, bytes);
     }
+    testbed_run_control_unlock(r);
 }
 
 /* "12.3M", "unlimited": a size for the status line. */
@@ -432,11 +457,15 @@ int testbed_run_execute(struct testbed_run *r, const sigset_t *stop_signals)
                     why = "its workload ended";
                 if (why) {
                     testbed_run_control_lock(r);
-                    testbed_run_stop_guest(r, g, t, why);
+                    if (!g->migrating) /* else once its migration is over */
+                        testbed_run_stop_guest(r, g, t, why);
                     testbed_run_control_unlock(r);
                 }
             }
         }
+        testbed_run_control_lock(r);
+        testbed_run_migrate_tick(r, t);
+        testbed_run_control_unlock(r);
         if (t >= next_committed) {
             testbed_run_update_committed(r);
             next_committed = t + TESTBED_COMMITTED_S;
@@ -480,7 +509,11 @@ nomem:
     snprintf(r->failure, sizeof(r->failure), "out of memory for the samples");
 stop:
     testbed_run_control_lock(r);
-    r->running = false;
+    r->running = false; /* no migration starts from now on */
+    testbed_run_control_unlock(r);
+    testbed_run_migrate_join_all(r);
+    testbed_run_control_lock(r);
+    testbed_run_migrate_tick(r, ticker_seconds_since(&r->t0)); /* report their ends */
     testbed_run_control_unlock(r);
     testbed_status_clear(&r->status);
     /* The pressure ends with the run; then the guests go, in reverse order. */
@@ -508,6 +541,7 @@ void testbed_run_free(struct testbed_run *r)
 
         testbed_mount_free(g->mount);
         testbed_swap_free(g->swap);
+        testbed_stress_free(g->stress);
         free(g->mountpoint);
         free(g->log_path);
     }

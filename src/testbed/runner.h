@@ -26,9 +26,18 @@
  * locks. `stop` sets stop_requested; the loop ends the run at its next
  * step as on SIGTERM (stop_signal SIGTERM, reports marked interrupted).
  *
+ * Migration (runner_migrate.c, docs/control.md "Live migration"): a
+ * running swap guest moves to another host, by the scenario's `migrate`
+ * key (testbed_run_migrate_tick, each step of the loop) or by tmemctl
+ * migrate, in a thread of its own per migration; its client, host,
+ * committed-memory slot and samples follow it. Every host has a
+ * committed slot for every guest of the scenario (its index). The runner
+ * does not stop a guest while it migrates, and joins every migration
+ * before the guests stop at the run's end.
+ *
  * Thread safety: one thread (the caller's) drives a run; the run makes
  * its own threads (pressure, swap guests, mount loops and workloads, the
- * control socket's).
+ * control socket's, migrations).
  */
 #ifndef TESTBED_RUNNER_H
 #define TESTBED_RUNNER_H
@@ -39,10 +48,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "control/control_server.h"
+#include "swapsim/swapsim.h"
 #include "testbed/guest_mount.h"
+#include "testbed/guest_stress.h"
 #include "testbed/guest_swap.h"
 #include "testbed/host.h"
 #include "testbed/sample.h"
@@ -55,10 +67,39 @@ enum testbed_guest_state {
     TESTBED_GUEST_STOPPED,   /* stopped (see stop_reason), or could not start */
 };
 
+/*
+ * A live migration of a swap guest between hosts (runner_migrate.c): the
+ * guest's frontswap copied to the destination store in pre-copy rounds
+ * while it runs (swapsim_guest_migrate), then its tmem client, its
+ * committed-memory slot, its samples and its place in `list` move to the
+ * destination. Kept in the run's log (every one, also a refused
+ * scenario migration) for tmemctl and the reports.
+ */
+#define TESTBED_MAX_MIGRATIONS 256
+
+enum testbed_migration_state {
+    TESTBED_MIGRATION_RUNNING,
+    TESTBED_MIGRATION_DONE,
+    TESTBED_MIGRATION_FAILED,  /* the guest stayed on its source (error says why) */
+};
+
+struct testbed_migration {
+    size_t guest;                 /* index in testbed_run.guests */
+    size_t from, to;              /* host indexes */
+    const char *by;               /* "scenario" or "tmemctl" */
+    double started_s, ended_s;    /* since the run began; ended_s -1 while running */
+    enum testbed_migration_state state;
+    struct swapsim_migrate_stats stats;
+    char error[512];
+    bool reported;                /* the runner printed its end (runner's thread) */
+};
+
 struct testbed_guest {
     const struct scenario_guest *sg;
-    size_t host_slot;                 /* its index among its host's guests */
-    struct testbed_host *host;
+    size_t host_slot;                 /* its committed-memory slot on every host: its
+                                         index in the scenario (host.h) */
+    struct testbed_host *host;        /* the host it is on now (moves with a migration;
+                                         control_lock) */
     enum testbed_guest_state state;
     double started_s, stopped_s;      /* -1 until it happened */
     const char *stop_reason;          /* "its workload ended", "its stop time", ... */
@@ -68,9 +109,15 @@ struct testbed_guest {
     char *log_path;                   /* mount guests: the workload's output */
     struct testbed_mount_guest *mount;
     struct testbed_swap_guest *swap;
+    struct testbed_stress_guest *stress; /* kind = stress */
     struct testbed_guest_sample final; /* its counters at the stop */
     bool have_final;
     bool frozen;                      /* frozen by tmemctl freeze (control lock) */
+    /* migration (control_lock) */
+    bool migrating;                   /* a migration thread works on it */
+    bool migration_joinable;          /* migration_thread not joined yet */
+    pthread_t migration_thread;
+    size_t next_migration;            /* the scenario's next migrate entry */
 };
 
 struct testbed_run {
@@ -92,6 +139,9 @@ struct testbed_run {
     bool running;                     /* commands may act (control_lock) */
     atomic_bool stop_requested;       /* tmemctl stop */
     struct control_server *control;   /* the control socket, or NULL */
+    /* every migration, in start order (control_lock) */
+    struct testbed_migration migrations[TESTBED_MAX_MIGRATIONS];
+    size_t nmigrations;
 };
 
 /*
@@ -151,6 +201,45 @@ struct testbed_guest *testbed_run_running_guest(struct testbed_run *r, const cha
 struct testbed_host *testbed_run_find_host(struct testbed_run *r, const char *name, char *err,
                                            size_t errlen);
 struct tmem_client *testbed_guest_client(struct testbed_guest *g);
+
+/*
+ * Start moving swap guest g to host `to` (runner_migrate.c), with the
+ * control lock held: refused (-EINVAL, -EBUSY, -ENOSPC with one line in
+ * err, nothing changed) when the run is not running, g is not a running
+ * swap guest, its workload is over, a migration of it is running, it is
+ * on `to` already, `to`'s store has another page size, or the log is
+ * full. Otherwise a thread of its own runs it; *id (may be NULL) gets
+ * its index in r->migrations, whose state says when it is over. by:
+ * "scenario" or "tmemctl" (a static string). Returns 0 or -errno.
+ */
+int testbed_run_migrate_start(struct testbed_run *r, struct testbed_guest *g,
+                              struct testbed_host *to, const char *by, size_t *id, char *err,
+                              size_t errlen);
+
+/* Wait for every migration thread to end (without the control lock
+ * held; the run no longer running, so none starts). */
+void testbed_run_migrate_join_all(struct testbed_run *r);
+
+/* At each step of the run (runner's thread, control lock held): the
+ * scenario's migrations due at time t started (or logged as failed when
+ * refused), and each migration that ended since reported on the status
+ * output. */
+void testbed_run_migrate_tick(struct testbed_run *r, double t);
+
+/* Migration m of run r as JSON (tmemctl's list and stats, report.json):
+ * guest, from, to, by, state, started_s, ended_s, total_ms, stop_ms,
+ * rounds, pages_sent, pages_resent, pages_refused, pages_to_swapfile,
+ * pages_at_stop, pages_moved, bytes_sent, error. NULL when out of memory.
+ * With the control lock held while the run runs. */
+json_t *testbed_migration_json(const struct testbed_run *r, const struct testbed_migration *m);
+
+/* The run's migrations for summary.txt: a count, then one line each
+ * (guest, from, to, by whom, when, how it ended, its statistics). Nothing
+ * when there were none. After the run. */
+void testbed_migration_summary(FILE *f, const struct testbed_run *r);
+
+/* "running", "done" or "failed". */
+const char *testbed_migration_state_name(enum testbed_migration_state s);
 
 /* mkdir -p: path and every missing folder above it (0755). 0 or -errno. */
 int testbed_run_mkdir_p(const char *path);

@@ -12,7 +12,8 @@
  * Data structures: the static command table (testbed_control_commands)
  * with each command's arguments. save and restore write and load a
  * guest's persistent pools (control_snapshot.h, src/snapshot); migrate
- * replies that the runner cannot move a guest between hosts yet.
+ * starts a live migration of a swap guest (runner_migrate.c) and replies
+ * at once; list and stats carry the run's migration log.
  *
  * Threads and locking: every function runs in the control server's
  * thread with ctx the struct testbed_run. Each takes the run's control
@@ -89,6 +90,8 @@ struct tmem_client *testbed_guest_client(struct testbed_guest *g)
 {
     if (g->state != TESTBED_GUEST_RUNNING)
         return NULL;
+    if (g->stress)
+        return testbed_stress_client(g->stress);
     return g->mount ? testbed_mount_client(g->mount) : testbed_swap_client(g->swap);
 }
 
@@ -136,12 +139,27 @@ static int testbed_control_report(struct testbed_run *r, bool pools, json_t **re
             gj = json_object();
             if (!gj || json_array_append_new(guests, gj) ||
                 json_object_set_new(gj, "name", json_string(g->sg->name)) ||
-                json_object_set_new(gj, "kind", json_string(g->mount ? "mount" : "swap")) ||
+                json_object_set_new(gj, "kind", json_string(g->mount ? "mount" : g->stress ? "stress" : "swap")) ||
                 json_object_set_new(gj, "state", json_string(testbed_state_name(g->state))) ||
-                json_object_set_new(gj, "frozen", json_boolean(g->frozen)))
+                json_object_set_new(gj, "frozen", json_boolean(g->frozen)) ||
+                json_object_set_new(gj, "migrating", json_boolean(g->migrating)))
                 goto nomem;
             c = testbed_guest_client(g);
             if (c && control_tmem_client_json(gj, c, pools) != 0)
+                goto nomem;
+        }
+    }
+    {
+        json_t *migrations = json_array();
+
+        if (!migrations || json_object_set_new(res, "migrations", migrations))
+            goto nomem;
+        for (size_t i = 0; i < r->nmigrations; i++) {
+            json_t *mj = testbed_migration_json(r, &r->migrations[i]);
+
+            /* the array owns mj from the append on, also when it fails */
+            if (!mj || json_array_append_new(migrations, mj) ||
+                json_object_set_new(mj, "id", json_integer((json_int_t)i)))
                 goto nomem;
         }
     }
@@ -345,17 +363,40 @@ static int testbed_cmd_restore(void *ctx, const json_t *args, json_t **result, c
     return testbed_control_snapshot(ctx, args, false, result, err, errlen);
 }
 
-/* migrate: swapsim_guest_migrate moves a swap guest's frontswap between
- * stores (tested in tests/swapsim/test_migrate.c); moving the guest's
- * place among the hosts (its host's committed memory, samples and
- * reports) is not wired into the runner yet. */
+/* migrate GUEST HOST: starts a live migration in a thread of its own
+ * (runner_migrate.c) and replies at once with its id (its index in the
+ * run's log) and state "running"; list and stats show the log
+ * ("migrations"), which tmemctl polls to wait for the end. */
 static int testbed_cmd_migrate(void *ctx, const json_t *args, json_t **result, char *err,
                                size_t errlen)
 {
-    error_text_set(err, errlen, "migrate: not available in the testbed yet (issue 15; "
-                   "swapsim_guest_migrate exists, the runner does not move guests between "
-                   "hosts yet)");
-    return -ENOSYS;
+    struct testbed_run *r = ctx;
+    struct testbed_guest *g = NULL;
+    struct testbed_host *to;
+    const char *name = control_arg_string(args, "guest");
+    size_t id;
+    int rc = -EINVAL;
+
+    testbed_run_control_lock(r);
+    to = testbed_run_find_host(r, control_arg_string(args, "host"), err, errlen);
+    for (size_t k = 0; to && k < r->nguests; k++)
+        if (!strcmp(r->guests[k].sg->name, name))
+            g = &r->guests[k];
+    if (to && !g)
+        error_text_set(err, errlen, "no guest \"%s\" in this run", name);
+    if (g) {
+        rc = testbed_run_migrate_start(r, g, to, "tmemctl", &id, err, errlen);
+        if (rc == 0) {
+            *result = testbed_migration_json(r, &r->migrations[id]);
+            if (!*result || json_object_set_new(*result, "id", json_integer((json_int_t)id))) {
+                json_decref(*result);
+                /* it runs anyway: say so rather than fail */
+                *result = json_pack("{s:I, s:s}", "id", (json_int_t)id, "state", "running");
+            }
+        }
+    }
+    testbed_run_control_unlock(r);
+    return rc;
 }
 
 static const struct control_arg testbed_args_host_opt[] = {{"host", CONTROL_ARG_STRING, false}};

@@ -25,6 +25,7 @@
 #include "fuse_cleancache/tmemfs_stats.h"
 #include "guest/device.h"
 #include "swapsim/swapsim.h"
+#include "testbed/stress_counters.h"
 
 struct testbed_host_sample {
     uint64_t capacity;          /* the store's capacity then (TMEM_CAPACITY_UNLIMITED) */
@@ -33,6 +34,7 @@ struct testbed_host_sample {
 
 struct testbed_guest_sample {
     bool running;                /* started and not stopped */
+    size_t host;                 /* the host it was on (index; moves by migration) */
     struct tmem_stats client;    /* its tmem client (zero when not running) */
     /* mount guests: tmemfs's counters, the backing device, the guest cache */
     uint64_t mount[TMEMFS_NR_COUNTERS];
@@ -42,6 +44,8 @@ struct testbed_guest_sample {
      * operations took so far (the sums of its client's latency histograms) */
     struct swapsim_counters swap;
     uint64_t tmem_ns;
+    /* stress guests: their workload's counters (stress_counters.h) */
+    struct testbed_stress_counters stress;
 };
 
 struct testbed_series {

@@ -92,6 +92,7 @@ struct scenario_guest_raw {
     bool have_kind;
     char *workload;               /* the `workload` value */
     char *host;                   /* the `host` value */
+    char *migrate;                /* the `migrate` value (read once hosts are known) */
 };
 
 struct scenario_parser {
@@ -322,7 +323,7 @@ static int scenario_host_key(struct scenario_parser *p, struct scenario_host *h,
 
 /* ---------------------------------------------------------- [guest] */
 
-enum { FOR_ANY = 3, FOR_MOUNT = 1, FOR_SWAP = 2 };
+enum { FOR_MOUNT = 1, FOR_SWAP = 2, FOR_STRESS = 4, FOR_ANY = 7 };
 
 /* Every guest key and the kinds it is for (checked once the kind is known). */
 static const struct scenario_guest_key {
@@ -331,14 +332,43 @@ static const struct scenario_guest_key {
 } scenario_guest_keys[] = {
     { "kind", FOR_ANY },        { "host", FOR_ANY },        { "weight", FOR_ANY },
     { "cap", FOR_ANY },         { "start", FOR_ANY },       { "stop", FOR_ANY },
-    { "workload", FOR_ANY },    { "source", FOR_MOUNT },    { "mountpoint", FOR_MOUNT },
+    { "workload", FOR_MOUNT | FOR_SWAP }, { "source", FOR_MOUNT },    { "mountpoint", FOR_MOUNT },
     { "options", FOR_MOUNT },   { "repeat", FOR_MOUNT },    { "ram", FOR_SWAP },
     { "memory", FOR_SWAP },     { "swap", FOR_SWAP },       { "trace", FOR_SWAP },
     { "accesses", FOR_SWAP },   { "writes", FOR_SWAP },     { "unmaps", FOR_SWAP },
-    { "zipf_alpha", FOR_SWAP }, { "seed", FOR_SWAP },       { "device", FOR_SWAP },
+    { "zipf_alpha", FOR_SWAP }, { "seed", FOR_SWAP | FOR_STRESS },       { "device", FOR_SWAP },
     { "reclaim", FOR_SWAP },    { "exclusive_loads", FOR_SWAP },
-    { "write_through", FOR_SWAP },
+    { "write_through", FOR_SWAP }, { "migrate", FOR_SWAP },
+    { "threads", FOR_STRESS },  { "pages", FOR_STRESS },    { "rate", FOR_STRESS },
+    { "check_every", FOR_STRESS },
 };
+
+/* The kind's name, as `kind =` takes it. */
+static const char *scenario_guest_kind_name(enum scenario_guest_kind kind)
+{
+    return kind == SCENARIO_GUEST_MOUNT ? "mount" : kind == SCENARIO_GUEST_SWAP ? "swap"
+                                                                                : "stress";
+}
+
+/* The kind bit of the key table for a guest of that kind. */
+static int scenario_guest_kind_bit(enum scenario_guest_kind kind)
+{
+    return kind == SCENARIO_GUEST_MOUNT ? FOR_MOUNT : kind == SCENARIO_GUEST_SWAP ? FOR_SWAP
+                                                                                  : FOR_STRESS;
+}
+
+/* "mount", "swap and stress", ...: the kinds of guests a key is for. */
+static void scenario_guest_kinds_text(int kinds, char *buf, size_t len)
+{
+    static const char *const names[] = { "mount", "swap", "stress" };
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (int b = 0; b < 3; b++)
+        if (kinds & (1 << b))
+            n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? " and " : "",
+                                  names[b]);
+}
 
 static const struct scenario_guest_key *scenario_guest_key_find(const char *key)
 {
@@ -387,8 +417,10 @@ static int scenario_guest_key(struct scenario_parser *p, struct scenario_guest *
             g->kind = SCENARIO_GUEST_MOUNT;
         } else if (!strcmp(value, "swap")) {
             g->kind = SCENARIO_GUEST_SWAP;
+        } else if (!strcmp(value, "stress")) {
+            g->kind = SCENARIO_GUEST_STRESS;
         } else {
-            scenario_bad_value(p, key, value, "mount or swap");
+            scenario_bad_value(p, key, value, "mount, swap or stress");
             return -EINVAL;
         }
         raw->have_kind = true;
@@ -424,6 +456,40 @@ static int scenario_guest_key(struct scenario_parser *p, struct scenario_guest *
     }
     if (!strcmp(key, "repeat"))
         return scenario_set_bool(p, key, value, &g->mount.repeat);
+    /* stress */
+    if (!strcmp(key, "threads")) {
+        if (scenario_parse_count(value, 1, 64, &v) == 0) {
+            g->stress.threads = (uint32_t)v;
+            return 0;
+        }
+        scenario_bad_value(p, key, value, "a number of threads from 1 to 64");
+        return -EINVAL;
+    }
+    if (!strcmp(key, "pages")) {
+        if (scenario_parse_count(value, 1, 1u << 24, &v) == 0) {
+            g->stress.pages = (uint32_t)v;
+            return 0;
+        }
+        scenario_bad_value(p, key, value, "a number of handles per thread from 1 to 16777216");
+        return -EINVAL;
+    }
+    if (!strcmp(key, "rate")) {
+        if (!strcmp(value, "none")) {
+            g->stress.rate = 0;
+            return 0;
+        }
+        if (scenario_parse_count(value, 1, 100000000, &g->stress.rate) == 0)
+            return 0;
+        scenario_bad_value(p, key, value, "operations per second per thread (1 to 10^8) or "
+                           "none");
+        return -EINVAL;
+    }
+    if (!strcmp(key, "check_every")) {
+        if (scenario_parse_count(value, 0, UINT64_MAX, &g->stress.check_every) == 0)
+            return 0;
+        scenario_bad_value(p, key, value, "a number of operations (0: never check)");
+        return -EINVAL;
+    }
     /* swap */
     if (!strcmp(key, "ram"))
         return scenario_set_size(p, key, value, false, &sw->ram_bytes);
@@ -454,8 +520,10 @@ static int scenario_guest_key(struct scenario_parser *p, struct scenario_guest *
         return -EINVAL;
     }
     if (!strcmp(key, "seed")) {
-        if (scenario_parse_count(value, 0, UINT64_MAX, &sw->seed) == 0)
+        if (scenario_parse_count(value, 0, UINT64_MAX, &sw->seed) == 0) {
+            g->stress.seed = sw->seed; /* swap and stress guests both have one */
             return 0;
+        }
         scenario_bad_value(p, key, value, "a number from 0 to 2^64 - 1");
         return -EINVAL;
     }
@@ -475,6 +543,8 @@ static int scenario_guest_key(struct scenario_parser *p, struct scenario_guest *
         return scenario_set_bool(p, key, value, &sw->exclusive_loads);
     if (!strcmp(key, "write_through"))
         return scenario_set_bool(p, key, value, &sw->write_through);
+    if (!strcmp(key, "migrate"))
+        return scenario_set_string(p, key, value, &raw->migrate);
     return -ENOENT;
 }
 
@@ -512,6 +582,10 @@ static void scenario_guest_defaults(struct scenario_guest *g)
     g->swap.seed = 1;
     g->swap.reclaim = GUEST_REPLACE_CLOCK;
     guest_device_profile_parse("sata-ssd", &g->swap.device);
+    g->stress.threads = 2;
+    g->stress.pages = 256;
+    g->stress.seed = 1;
+    g->stress.check_every = 1000;
 }
 
 /* The section of that kind and name seen before (names NULL: none). */
@@ -1006,6 +1080,90 @@ static void scenario_finish_swap(struct scenario_parser *p, struct scenario_sect
     }
 }
 
+/* `migrate = HOST@TIME[, HOST@TIME...]` of swap guest g (section s):
+ * each item a known host and a time in the duration grammar, times
+ * rising, after the guest's start and before its stop and the run's end,
+ * each host other than the one the guest is on by then. */
+static void scenario_finish_migrate(struct scenario_parser *p, struct scenario_section *s,
+                                    struct scenario_guest *g, const char *value)
+{
+    const char *expect = "HOST@TIME[, HOST@TIME...] (e.g. migrate = b@10s, a@20s)";
+    unsigned line = scenario_key_line(s, "migrate");
+    struct scenario_swap *sw = &g->swap;
+    size_t on = g->host;
+    const char *item = value;
+
+    for (;;) {
+        char buf[160], *at, *name, *end;
+        size_t len = strcspn(item, ",");
+        struct scenario_migration *m;
+        int hi;
+
+        if (len >= sizeof(buf)) {
+            scenario_fail(p, line, "bad value '%.64s' for 'migrate' in %s: expected %s", item,
+                          s->title, expect);
+            return;
+        }
+        memcpy(buf, item, len);
+        buf[len] = '\0';
+        for (name = buf; isspace((unsigned char)*name); name++)
+            ;
+        for (end = name + strlen(name); end > name && isspace((unsigned char)end[-1]); end--)
+            end[-1] = '\0';
+        at = strchr(name, '@');
+        if (!at || at == name || !at[1]) {
+            scenario_fail(p, line, "bad value '%.64s' for 'migrate' in %s: expected %s", name,
+                          s->title, expect);
+            return;
+        }
+        *at++ = '\0';
+        hi = scenario_host_index(p->sc, name);
+        if (hi < 0) {
+            scenario_fail(p, line, "unknown host '%.64s' in 'migrate' of %s", name, s->title);
+            return;
+        }
+        if (sw->nmigrations == SCENARIO_MAX_MIGRATIONS) {
+            scenario_fail(p, line, "more than %d migrations in 'migrate' of %s",
+                          SCENARIO_MAX_MIGRATIONS, s->title);
+            return;
+        }
+        m = &sw->migrations[sw->nmigrations];
+        if (duration_parse(at, &m->at_s) != 0) {
+            scenario_fail(p, line, "bad time '%.64s' in 'migrate' of %s: expected %s", at,
+                          s->title, duration_grammar());
+            return;
+        }
+        if (m->at_s <= g->start_s) {
+            scenario_fail(p, line, "migration of %s to %s at %gs is not after the guest "
+                          "starts (%gs)", s->title, name, m->at_s, g->start_s);
+            return;
+        }
+        if (sw->nmigrations > 0 && m->at_s <= sw->migrations[sw->nmigrations - 1].at_s) {
+            scenario_fail(p, line, "migrations of %s are not in time order (%gs after %gs)",
+                          s->title, m->at_s, sw->migrations[sw->nmigrations - 1].at_s);
+            return;
+        }
+        if (m->at_s >= p->sc->duration_s || (g->stop_s >= 0 && m->at_s >= g->stop_s)) {
+            scenario_fail(p, line, "migration of %s to %s at %gs is not before the guest "
+                          "stops (%gs)", s->title, name, m->at_s,
+                          g->stop_s >= 0 ? g->stop_s : p->sc->duration_s);
+            return;
+        }
+        if ((size_t)hi == on) {
+            scenario_fail(p, line, "migration of %s to %s at %gs: the guest is on host %s "
+                          "then already", s->title, name, m->at_s, name);
+            return;
+        }
+        m->host = (size_t)hi;
+        on = m->host;
+        sw->nmigrations++;
+        item += len;
+        if (!*item)
+            return;
+        item++;
+    }
+}
+
 static void scenario_finish_guests(struct scenario_parser *p)
 {
     struct scenario *sc = p->sc;
@@ -1023,15 +1181,18 @@ static void scenario_finish_guests(struct scenario_parser *p)
         g = &sc->guests[s->index];
         raw = &p->raw[s->index];
         if (!raw->have_kind) {
-            scenario_fail(p, s->line, "guest %s has no kind (kind = mount or swap)", s->title);
+            scenario_fail(p, s->line, "guest %s has no kind (kind = mount, swap or stress)",
+                          s->title);
             return;
         }
-        foreign = scenario_foreign_key(s, g->kind == SCENARIO_GUEST_MOUNT ? FOR_MOUNT
-                                                                          : FOR_SWAP);
+        foreign = scenario_foreign_key(s, scenario_guest_kind_bit(g->kind));
         if (foreign) {
+            char kinds[64];
+
+            scenario_guest_kinds_text(scenario_guest_key_find(foreign->name)->kinds, kinds,
+                                      sizeof(kinds));
             scenario_fail(p, foreign->line, "key '%s' is for %s guests, and %s is a %s guest",
-                          foreign->name, g->kind == SCENARIO_GUEST_MOUNT ? "swap" : "mount",
-                          s->title, g->kind == SCENARIO_GUEST_MOUNT ? "mount" : "swap");
+                          foreign->name, kinds, s->title, scenario_guest_kind_name(g->kind));
             return;
         }
         line = scenario_key_line(s, "host");
@@ -1063,8 +1224,11 @@ static void scenario_finish_guests(struct scenario_parser *p)
         }
         if (g->kind == SCENARIO_GUEST_MOUNT)
             scenario_finish_mount(p, s, g, raw);
-        else
+        else if (g->kind == SCENARIO_GUEST_SWAP)
             scenario_finish_swap(p, s, g, raw);
+        /* a stress guest's keys were each checked as they came */
+        if (!p->failed && raw->migrate)
+            scenario_finish_migrate(p, s, g, raw->migrate);
     }
 }
 
@@ -1077,6 +1241,7 @@ static void scenario_parser_free(struct scenario_parser *p)
     for (size_t i = 0; i < SCENARIO_MAX_GUESTS; i++) {
         free(p->raw[i].workload);
         free(p->raw[i].host);
+        free(p->raw[i].migrate);
     }
     free(p);
 }

@@ -9,14 +9,17 @@
  *                                 page_size, latency (histograms; default on)
  *   [pressure] / [pressure NAME]  the pressure model of host NAME
  *                                 (pressure.h lists the keys)
- *   [guest NAME]     kind = mount | swap; host, weight, cap, start, stop;
+ *   [guest NAME]     kind = mount | swap | stress; host, weight, cap, start, stop;
  *       mount:  source, mountpoint, options (tmemfs -o list), workload (a
  *               shell command run with the mount as its working directory),
  *               repeat (run the command again until the guest stops)
  *       swap:   ram, memory, swap, workload (uniform | zipf | seq | phase |
  *               mix) or trace (a tmem-swapsim trace file), accesses, writes,
  *               unmaps, zipf_alpha, seed, device, reclaim, exclusive_loads,
- *               write_through
+ *               write_through, migrate (HOST@TIME[, HOST@TIME...]: live
+ *               migrations to other hosts at those times)
+ *       stress: threads, pages (per thread), rate (operations per second
+ *               per thread, or none), seed, check_every
  *
  * With no [host] section there is one host named "host" with the
  * defaults ([host] without a name is that host); a guest names its host
@@ -57,7 +60,7 @@ struct scenario_host {
     struct pressure_config pressure;  /* constant at store.capacity if no section */
 };
 
-enum scenario_guest_kind { SCENARIO_GUEST_MOUNT, SCENARIO_GUEST_SWAP };
+enum scenario_guest_kind { SCENARIO_GUEST_MOUNT, SCENARIO_GUEST_SWAP, SCENARIO_GUEST_STRESS };
 
 struct scenario_mount {
     char *source;     /* the dataset (an existing directory) */
@@ -67,6 +70,13 @@ struct scenario_mount {
                          owns the store */
     char *command;    /* the workload: `sh -c COMMAND` in the mount */
     bool repeat;      /* run the command again until the guest stops */
+};
+
+/* One scheduled live migration of a swap guest (`migrate = HOST@TIME`). */
+#define SCENARIO_MAX_MIGRATIONS 16
+struct scenario_migration {
+    size_t host;   /* the destination: index into scenario.hosts */
+    double at_s;   /* when (seconds since the run began) */
 };
 
 struct scenario_swap {
@@ -83,6 +93,21 @@ struct scenario_swap {
     struct guest_device_profile device; /* default sata-ssd */
     enum guest_replace_policy reclaim;  /* default CLOCK */
     bool exclusive_loads, write_through;
+    /* migrate = HOST@TIME[, HOST@TIME...]: in time order, each to a host
+     * other than the one the guest is on by then */
+    struct scenario_migration migrations[SCENARIO_MAX_MIGRATIONS];
+    size_t nmigrations;
+};
+
+/* kind = stress (guest_stress.h): the core's random workload, checked
+ * against a model, in threads on the host's store. */
+struct scenario_stress {
+    uint32_t threads;     /* default 2 */
+    uint32_t pages;       /* handles per thread, default 256 */
+    uint64_t rate;        /* operations per second per thread, 0: none (default) */
+    uint64_t seed;        /* default 1 */
+    uint64_t check_every; /* tmem_check every so many operations of a thread
+                             (default 1000; 0: never) */
 };
 
 struct scenario_guest {
@@ -96,6 +121,7 @@ struct scenario_guest {
     double stop_s;       /* < 0: runs until its workload ends or the run does */
     struct scenario_mount mount; /* kind == SCENARIO_GUEST_MOUNT */
     struct scenario_swap swap;   /* kind == SCENARIO_GUEST_SWAP */
+    struct scenario_stress stress; /* kind == SCENARIO_GUEST_STRESS */
 };
 
 struct scenario {

@@ -13,7 +13,8 @@
 #  - malformed requests (not JSON, another version, unknown command,
 #    unknown guest or host, a bad size, weight out of range, a bad
 #    number on the command line) are refused with the right exit status
-#    and nothing changes; migrate says the runner cannot move guests yet;
+#    and nothing changes; migrate to the host the guest is on is refused
+#    (tests/testbed/testbed_migrate.sh moves guests between two hosts);
 #  - save writes the guest's persistent pool to a file (no temporary file
 #    left); a damaged file is refused and nothing is restored; with room
 #    (capacity unlimited) restore loads every saved page into a new pool
@@ -39,7 +40,7 @@ sleep 0.5
 
 # --- list, stats
 ctl_ok list
-case "$CTL_OUT" in *"HOST host  capacity 8.0M"*"GUEST anon  swap  running  weight 100  cap unlimited  frozen no"*"POOL 0"*) ;;
+case "$CTL_OUT" in *"HOST host  capacity 8.0M"*"GUEST anon  swap  running  weight 100  cap unlimited  frozen no"*"POOL 0  persistent private"*) ;;
     *) tb_fail "list text: $CTL_OUT";; esac
 tb_expect "list: capacity" "$(list_get 'd["hosts"][0]["store"]["capacity"]')" 8388608
 tb_expect "list: pressure" "$(list_get 'd["hosts"][0]["pressure"]')" running
@@ -108,7 +109,7 @@ ctl_err 1 'bad size "12Q"' set-cap anon 12Q
 ctl_err 1 "weight 0 out of range (1..10000)" set-weight anon 0
 ctl_err 2 "N must be an integer" set-weight anon heavy
 ctl_err 2 "usage: tmemctl freeze|thaw GUEST" freeze
-ctl_err 1 "not available in the testbed yet" migrate anon host
+ctl_err 1 "guest anon is on host host already" migrate anon host
 ctl_err 1 "No such file or directory" restore anon "$W/none.save"
 ctl_err 1 "nodir" save anon "$W/nodir/anon.save"
 tb_expect "refused: weight kept" "$(list_get 'd["hosts"][0]["guests"][0]["weight"]')" 300

@@ -102,6 +102,44 @@ static void maybe_check(struct tmem *tm, long *since, long calls, const char *wh
         report("%s: tmem_check = %d: %s", who, rc, why);
 }
 
+/* Is allocation failure injection on (TMEM_FAULT set, not "off")? Then a
+ * refused creation (NULL with ENOMEM, -ENOMEM) is the documented answer,
+ * not a failure; without it every test stays strict. */
+static bool faults_injected(void)
+{
+    const char *f = getenv("TMEM_FAULT");
+    return f && *f && strcmp(f, "off") != 0;
+}
+
+/* The tests' set-up: a store, client or pool, tried again while an
+ * injected allocation failure refuses it (a few tries; without faults
+ * the first answer stands). NULL / the error when it stays refused. */
+enum { SETUP_TRIES = 100 };
+
+static struct tmem *setup_store(void)
+{
+    struct tmem *tm = tmem_create(NULL);
+    for (int i = 1; !tm && errno == ENOMEM && faults_injected() && i < SETUP_TRIES; i++)
+        tm = tmem_create(NULL);
+    return tm;
+}
+
+static struct tmem_client *setup_client(struct tmem *tm, const char *name)
+{
+    struct tmem_client *c = tmem_client_create(tm, name);
+    for (int i = 1; !c && errno == ENOMEM && faults_injected() && i < SETUP_TRIES; i++)
+        c = tmem_client_create(tm, name);
+    return c;
+}
+
+static int setup_pool(struct tmem_client *c, uint32_t flags, const uint8_t *uuid)
+{
+    int id = tmem_new_pool(c, flags, uuid);
+    for (int i = 1; id == -ENOMEM && faults_injected() && i < SETUP_TRIES; i++)
+        id = tmem_new_pool(c, flags, uuid);
+    return id;
+}
+
 static void sleep_us(long us)
 {
     struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
@@ -438,19 +476,19 @@ static void test_stress_per_handle_model(void **state)
 {
     (void)state;
     reset_flags();
-    struct tmem *tm = tmem_create(NULL);
+    struct tmem *tm = setup_store();
     assert_non_null(tm);
     size_t ps = tmem_page_size(tm);
     struct tmem_client *clients[2];
     int pools[2][NKIND];
     for (int ci = 0; ci < 2; ci++) {
-        clients[ci] = tmem_client_create(tm, ci ? "y" : "x");
+        clients[ci] = setup_client(tm, ci ? "y" : "x");
         assert_non_null(clients[ci]);
         for (int k = 0; k < NKIND; k++) {
             const uint8_t *uuid = (KIND_FLAGS[k] & TMEM_POOL_SHARED)
                                       ? ((KIND_FLAGS[k] & TMEM_POOL_PERSIST) ? UUID_P : UUID_E)
                                       : NULL;
-            pools[ci][k] = tmem_new_pool(clients[ci], KIND_FLAGS[k], uuid);
+            pools[ci][k] = setup_pool(clients[ci], KIND_FLAGS[k], uuid);
             assert_true(pools[ci][k] >= 0);
         }
     }
@@ -469,9 +507,9 @@ static void test_stress_per_handle_model(void **state)
     }
     static struct frontswap fs;
     memset(&fs, 0, sizeof fs);
-    fs.c = tmem_client_create(tm, "frontswap");
+    fs.c = setup_client(tm, "frontswap");
     assert_non_null(fs.c);
-    fs.pool = tmem_new_pool(fs.c, TMEM_POOL_PERSIST, NULL);
+    fs.pool = setup_pool(fs.c, TMEM_POOL_PERSIST, NULL);
     assert_true(fs.pool >= 0);
     fs.ps = ps;
     fs.rng = 4711;
@@ -669,6 +707,13 @@ static void *joiner_main(void *arg)
         int e = tmem_new_pool(t->z, TMEM_POOL_SHARED, UUID_E);
         int p = tmem_new_pool(t->z, TMEM_POOL_SHARED | TMEM_POOL_PERSIST, UUID_P);
         if (e < 0 || p < 0) {
+            if ((e >= 0 || e == -ENOMEM) && (p >= 0 || p == -ENOMEM) && faults_injected()) {
+                /* refused for want of memory: leave what it joined, try again */
+                if ((e >= 0 && tmem_destroy_pool(t->z, e) != 0) ||
+                    (p >= 0 && tmem_destroy_pool(t->z, p) != 0))
+                    report("joiner: destroy_pool failed");
+                continue;
+            }
             report("joiner: new_pool returned %d / %d", e, p);
             break;
         }
@@ -710,20 +755,20 @@ static void test_stress_shared_handle_torture(void **state)
     reset_flags();
     static struct torture t;
     memset(&t, 0, sizeof t);
-    t.tm = tmem_create(NULL);
+    t.tm = setup_store();
     assert_non_null(t.tm);
     t.ps = tmem_page_size(t.tm);
-    t.x = tmem_client_create(t.tm, "x");
-    t.y = tmem_client_create(t.tm, "y");
-    t.z = tmem_client_create(t.tm, "z");
+    t.x = setup_client(t.tm, "x");
+    t.y = setup_client(t.tm, "y");
+    t.z = setup_client(t.tm, "z");
     assert_non_null(t.x);
     assert_non_null(t.y);
     assert_non_null(t.z);
-    t.px[0] = tmem_new_pool(t.x, TMEM_POOL_SHARED, UUID_E);
-    t.px[1] = tmem_new_pool(t.x, TMEM_POOL_SHARED | TMEM_POOL_PERSIST, UUID_P);
-    t.px[2] = tmem_new_pool(t.x, TMEM_POOL_PERSIST, NULL);
-    t.py[0] = tmem_new_pool(t.y, TMEM_POOL_SHARED, UUID_E);
-    t.py[1] = tmem_new_pool(t.y, TMEM_POOL_SHARED | TMEM_POOL_PERSIST, UUID_P);
+    t.px[0] = setup_pool(t.x, TMEM_POOL_SHARED, UUID_E);
+    t.px[1] = setup_pool(t.x, TMEM_POOL_SHARED | TMEM_POOL_PERSIST, UUID_P);
+    t.px[2] = setup_pool(t.x, TMEM_POOL_PERSIST, NULL);
+    t.py[0] = setup_pool(t.y, TMEM_POOL_SHARED, UUID_E);
+    t.py[1] = setup_pool(t.y, TMEM_POOL_SHARED | TMEM_POOL_PERSIST, UUID_P);
     for (int i = 0; i < T_POOLS; i++)
         assert_true(t.px[i] >= 0);
     assert_true(t.py[0] >= 0 && t.py[1] >= 0);
@@ -785,13 +830,18 @@ static void test_stress_shared_handle_torture(void **state)
 }
 
 /* Clients created and destroyed concurrently, each with its own pools,
- * while others keep working: no cross-talk, counters stay consistent. */
+ * while others keep working: no cross-talk, counters stay consistent.
+ * With allocation faults injected (TMEM_FAULT) a client creation that
+ * returns NULL/ENOMEM or a new_pool that returns -ENOMEM is the documented
+ * answer: counted and the round skipped; without faults it fails the test. */
 struct churn {
     struct tmem *tm;
     int id;
     uint64_t rng;
     long rounds, since_check;
+    long refused; /* client or pool creations refused for want of memory */
 };
+
 
 static void *churn_main(void *arg)
 {
@@ -807,6 +857,10 @@ static void *churn_main(void *arg)
     while (!stopping()) {
         struct tmem_client *c = tmem_client_create(ch->tm, "churn");
         if (!c) {
+            if (errno == ENOMEM && faults_injected()) {
+                ch->refused++;
+                continue;
+            }
             report("client_create failed");
             break;
         }
@@ -814,7 +868,15 @@ static void *churn_main(void *arg)
         int ep = tmem_new_pool(c, 0, NULL);
         int sp = tmem_new_pool(c, TMEM_POOL_SHARED, UUID_E);
         if (pp < 0 || ep < 0 || sp < 0) {
+            bool enomem_only = (pp >= 0 || pp == -ENOMEM) && (ep >= 0 || ep == -ENOMEM) &&
+                               (sp >= 0 || sp == -ENOMEM);
+            if (enomem_only && faults_injected()) {
+                ch->refused++;
+                tmem_client_destroy(c); /* with the pools it got */
+                continue;
+            }
             report("churn: new_pool failed %d %d %d", pp, ep, sp);
+            tmem_client_destroy(c);
             break;
         }
         struct tmem_oid oid = tu_oid(0xc0 + (uint64_t)ch->id, 0, 0);
@@ -849,15 +911,16 @@ static void test_stress_client_churn(void **state)
 {
     (void)state;
     reset_flags();
-    struct tmem *tm = tmem_create(NULL);
+    struct tmem *tm = setup_store();
     assert_non_null(tm);
     /* one long-lived client keeps the shared pool alive */
-    struct tmem_client *keeper = tmem_client_create(tm, "keeper");
-    assert_true(tmem_new_pool(keeper, TMEM_POOL_SHARED, UUID_E) >= 0);
+    struct tmem_client *keeper = setup_client(tm, "keeper");
+    assert_non_null(keeper);
+    assert_true(setup_pool(keeper, TMEM_POOL_SHARED, UUID_E) >= 0);
     static struct churn ch[NWORKERS];
     pthread_t th[NWORKERS], fth;
     for (int i = 0; i < NWORKERS; i++) {
-        ch[i] = (struct churn){tm, i, 31 + (uint64_t)i, 0, 0};
+        ch[i] = (struct churn){tm, i, 31 + (uint64_t)i, 0, 0, 0};
         assert_int_equal(pthread_create(&th[i], NULL, churn_main, &ch[i]), 0);
     }
     struct flipper f = {tm, tu_usage(tm) + 64 * (tmem_page_size(tm) + 128), 5, 0, {NULL, NULL}};
@@ -868,10 +931,16 @@ static void test_stress_client_churn(void **state)
     pthread_join(fth, NULL);
     if (atomic_load(&g_failed))
         fail_msg("%s", g_msg);
-    long rounds = 0;
-    for (int i = 0; i < NWORKERS; i++)
+    long rounds = 0, refused = 0;
+    for (int i = 0; i < NWORKERS; i++) {
         rounds += ch[i].rounds;
+        refused += ch[i].refused;
+    }
+    print_message("churn: %ld rounds, %ld client/pool creations refused (allocation faults)\n",
+                  rounds, refused);
     assert_true(rounds > 0);
+    if (!faults_injected())
+        assert_int_equal(refused, 0);
     struct tmem_stats st;
     assert_int_equal(tmem_stats(tm, &st), 0);
     assert_int_equal(st.clients, 1);

@@ -315,6 +315,35 @@ static size_t list_ini(const char *dir, char **names, size_t max)
 /* Rule: every bad scenario is refused (-EINVAL) with exactly one line
  * "FILE:LINE: problem", the one its first line announces, and leaves a
  * struct that scenario_free takes. */
+/* Rule: `migrate = HOST@TIME, ...` of a swap guest gives its migrations
+ * in order, each host resolved and each time in the duration grammar
+ * (blanks around items ignored); a guest without the key has none; a
+ * host may come back (a -> b -> a). tests/testbed/bad/migrate-*.ini hold
+ * the refusals. */
+static void test_migrate_key(void **state)
+{
+    static const char text[] = "[run]\nduration=10\n[host a]\n[host b]\n[host c]\n"
+                               "[guest g]\nkind=swap\nhost=a\nram=1M\nmemory=4M\n"
+                               "workload=uniform\nmigrate = b@1.5s,a@2500ms , c@3\n"
+                               "[guest h]\nkind=swap\nhost=b\nram=1M\nmemory=4M\n"
+                               "workload=uniform\n";
+    struct scenario sc;
+    char err[512] = "";
+
+    (void)state;
+    if (scenario_parse(text, strlen(text), NULL, NULL, &sc, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(sc.guests[0].swap.nmigrations, 3);
+    assert_int_equal(sc.guests[0].swap.migrations[0].host, 1);
+    assert_true(sc.guests[0].swap.migrations[0].at_s == 1.5);
+    assert_int_equal(sc.guests[0].swap.migrations[1].host, 0);
+    assert_true(sc.guests[0].swap.migrations[1].at_s == 2.5);
+    assert_int_equal(sc.guests[0].swap.migrations[2].host, 2);
+    assert_true(sc.guests[0].swap.migrations[2].at_s == 3.0);
+    assert_int_equal(sc.guests[1].swap.nmigrations, 0);
+    scenario_free(&sc);
+}
+
 static void test_bad_files(void **state)
 {
     char *names[256];
@@ -392,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_full_scenario),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_pressure_sections_find_their_hosts),
+        cmocka_unit_test(test_migrate_key),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_shipped_scenarios_load),
         cmocka_unit_test(test_missing_file),
