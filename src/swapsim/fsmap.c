@@ -18,8 +18,12 @@
  * Data structures: the slots frontswap holds, as an index-linked list
  * (common/index_list.h) over a per-slot links array, oldest store or load
  * at the head: a slot is held iff it is on the list. Per slot the access
- * count of its last store or load (non-decreasing from head to tail). The
- * shrink paths take the head. With no tmem client (frontswap off) nothing
+ * count of its last store or load (non-decreasing from head to tail), and
+ * zswap's referenced bit (mm/zswap.c, entry->referenced): set when the
+ * slot is stored (or re-held by a non-exclusive load), cleared by
+ * swapsim_fsmap_rotate, which moves the slot to the tail (the newest, its
+ * access count now) as zswap's shrink_memcg_cb rotates a referenced entry
+ * (LRU_ROTATE). The shrink paths take the head. With no tmem client (frontswap off) nothing
  * is allocated and every op reports that frontswap holds nothing.
  * Migration (swapsim_guest_migrate): while tracking, every slot whose
  * state changes (store, exclusive load, invalidation) is pushed once on
@@ -48,6 +52,7 @@ struct swapsim_fsmap {
     struct index_list lru;          /* held slots, head = least recently used */
     struct index_list_links *links; /* [nslots] */
     uint64_t *touch;                /* [nslots] access count of the last store/load */
+    uint8_t *referenced;            /* [nslots] zswap's second-chance bit */
     uint64_t count;                 /* slots held */
     struct swapsim_counters *ctr;
     /* Migration (swapsim_fsmap_track_*): the slots whose frontswap state
@@ -84,7 +89,8 @@ int swapsim_fsmap_create(uint32_t nslots, struct tmem_client *client, int pool, 
     if (client) {
         m->links = malloc((size_t)nslots * sizeof(*m->links));
         m->touch = calloc(nslots, sizeof(uint64_t));
-        if (!m->links || !m->touch) {
+        m->referenced = calloc(nslots, 1);
+        if (!m->links || !m->touch || !m->referenced) {
             swapsim_fsmap_destroy(m);
             return -ENOMEM;
         }
@@ -102,6 +108,7 @@ void swapsim_fsmap_destroy(struct swapsim_fsmap *m)
     swapsim_fsmap_track_end(m);
     free(m->links);
     free(m->touch);
+    free(m->referenced);
     free(m);
 }
 
@@ -148,7 +155,24 @@ static void swapsim_fsmap_hold(struct swapsim_fsmap *m, uint32_t slot, uint64_t 
 {
     index_list_push_tail(&m->lru, index_list_array, m->links, slot);
     m->touch[slot] = now;
+    m->referenced[slot] = 1;
     m->count++;
+}
+
+bool swapsim_fsmap_referenced(const struct swapsim_fsmap *m, uint32_t slot)
+{
+    return swapsim_fsmap_holds(m, slot) && m->referenced[slot];
+}
+
+int swapsim_fsmap_rotate(struct swapsim_fsmap *m, uint32_t slot, uint64_t now)
+{
+    if (!swapsim_fsmap_holds(m, slot))
+        return -ENOENT;
+    index_list_remove(&m->lru, index_list_array, m->links, slot);
+    index_list_push_tail(&m->lru, index_list_array, m->links, slot);
+    m->touch[slot] = now;
+    m->referenced[slot] = 0;
+    return 0;
 }
 
 int swapsim_fsmap_store(struct swapsim_fsmap *m, uint32_t slot, const void *page, uint64_t now)

@@ -24,16 +24,25 @@
  * rules of Linux 6.12+: loads are exclusive; an all-zero page is swapped
  * out as a zero bit on its slot (the swap layer's zeromap: no store, no
  * I/O) and swapped in by filling zeros, with frontswap on or off; and a
- * store the pool refuses goes to the swap file, after which zswap's
- * shrink worker runs at once, in this thread (zswap_writeback): the least
- * recently stored entries (frontswap's order: with exclusive loads a load
- * never refreshes an entry, it removes it) are loaded, written to their
- * slots on the swap file and freed, until the store's budget use
- * (tmem_budget_used) is below the accept threshold of its capacity. With
- * a writeback pace the worker instead goes on at the following swap-outs,
- * pace/100 entries each, while the store's hysteresis refuses every store
- * (the kernel's worker runs beside reclaim, not before it). The pressure
- * callback writes back the same way in this model, at once.
+ * store the pool refuses goes to the swap file and wakes zswap's shrink
+ * worker (mm/zswap.c shrink_worker), here in this thread. Each worker
+ * step examines the least recently stored entry (frontswap's order: with
+ * exclusive loads a load never refreshes an entry, it removes it): a
+ * referenced one (every entry is stored referenced) is rotated to the
+ * newest end with its bit cleared, its second chance, which counts as a
+ * failure; an unreferenced one is loaded, written to its slot on the swap
+ * file and freed. A wake-up steps until the store's budget use
+ * (tmem_budget_used) is below the accept threshold of its capacity or 16
+ * failures (zswap_worker_step_once, zswap_worker_run). Without a pace a
+ * wake-up runs in full at the refusal; with one it goes on at the
+ * following swap-outs, pace/100 steps each (a rotation costs
+ * rotation_cost/100 of a step), while the store's hysteresis refuses
+ * every store (the kernel's worker runs beside reclaim, not before it);
+ * a store refused while it runs queues another wake-up after it, as
+ * queue_work does. With no_second_chance the worker is the older model:
+ * it writes back the oldest entries without rotating until below the
+ * threshold (zswap_writeback). The pressure callback writes back to the
+ * threshold at once in this model, rotating but never giving up.
  *
  * Migration (swapsim_guest_migrate) moves frontswap to a pool on another
  * store while the guest runs: frontswap notes every slot whose state
@@ -145,8 +154,10 @@ struct swapsim_guest {
     uint8_t *scratch, *expect;
     struct swapsim_counters ctr;
     uint64_t seen_no_room;       /* zswap: the pool's failed_puts_no_room so far */
-    bool worker_running;         /* zswap, writeback_pace: the shrink worker's turn */
-    uint64_t worker_credit;      /* its progress, in hundredths of an entry */
+    bool worker_running;         /* zswap: a shrink worker wake-up is under way */
+    bool worker_requeued;        /* zswap: a store was refused meanwhile: another follows */
+    uint32_t worker_failures;    /* zswap: rotations in this wake-up */
+    uint64_t worker_credit;      /* writeback_pace: its progress, in hundredths of a step */
     uint64_t now;
     bool failed, off;
     int off_ret;
@@ -165,6 +176,7 @@ void swapsim_guest_config_init(struct swapsim_guest_config *gc, uint32_t ram_pag
     gc->reclaim = GUEST_REPLACE_CLOCK;
     gc->frontswap = true;
     gc->selfshrink_interval = 1024;
+    gc->rotation_cost = SWAPSIM_ROTATION_COST_DEFAULT;
     gc->seed = 1;
     swapsim_content_mix_default(&gc->mix);
 }
@@ -479,6 +491,31 @@ static long zswap_writeback(struct swapsim_guest *g, uint64_t most)
     return done;
 }
 
+/* Forward: one step of the second-chance worker (below). */
+static int zswap_shrink_step(struct swapsim_guest *g);
+
+/* The pressure callback's writeback with the second chance: step until
+ * the store's budget use is below the accept threshold or this guest
+ * holds nothing, rotating referenced entries without a failure budget
+ * (a capacity drop must free room). Returns entries written back or
+ * -errno. */
+static long zswap_writeback_rotating(struct swapsim_guest *g)
+{
+    struct tmem *tm = tmem_client_store(g->client);
+    uint64_t target = zswap_accept_bytes(g);
+    long done = 0;
+
+    while (tmem_budget_used(tm) >= target) {
+        int r = zswap_shrink_step(g);
+        if (r == -ENOENT)
+            break;
+        if (r < 0)
+            return r;
+        done += r;
+    }
+    return done;
+}
+
 /* Is the store below zswap's accept threshold (or this guest's pool
  * empty), so that the shrink worker is done? */
 static bool zswap_worker_done(struct swapsim_guest *g)
@@ -487,15 +524,132 @@ static bool zswap_worker_done(struct swapsim_guest *g)
            tmem_budget_used(tmem_client_store(g->client)) < zswap_accept_bytes(g);
 }
 
+/* The second-chance worker (mm/zswap.c shrink_worker -> shrink_memcg ->
+ * shrink_memcg_cb), one entry per step. */
+
+/* The LRU's oldest entry is referenced: a step on it is a rotation. */
+static bool zswap_head_referenced(struct swapsim_guest *g)
+{
+    uint32_t s = swapsim_fsmap_oldest(g->fs, NULL);
+    return s != SWAPSIM_NONE && swapsim_fsmap_referenced(g->fs, s);
+}
+
+/*
+ * One step of the worker on the oldest entry (shrink_memcg_cb): a
+ * referenced entry is rotated, its bit cleared (LRU_ROTATE: returns 0, a
+ * failure for shrink_memcg, which wrote nothing back); an unreferenced
+ * one is written back (1). -ENOENT: this guest holds nothing (scanned 0);
+ * other -errno: the guest failed.
+ */
+static int zswap_shrink_step(struct swapsim_guest *g)
+{
+    uint32_t s = swapsim_fsmap_oldest(g->fs, NULL);
+    int r;
+
+    if (s == SWAPSIM_NONE)
+        return -ENOENT;
+    if (swapsim_fsmap_referenced(g->fs, s)) {
+        r = swapsim_fsmap_rotate(g->fs, s, g->now);
+        if (r != 0)
+            return fail(g, "zswap: rotating slot %u failed (%s)", s, strerror(-r));
+        g->ctr.writeback_rotated++;
+        return 0;
+    }
+    r = shrink_one(g, false);
+    if (r < 0)
+        return r;
+    if (r == 0)
+        return -ENOENT;
+    g->ctr.written_back_pages++;
+    return 1;
+}
+
+/* A refused store queues the worker (zswap_store -> queue_work): a new
+ * wake-up, or, while one runs, another one after it. */
+static void zswap_worker_queue(struct swapsim_guest *g)
+{
+    if (g->worker_running) {
+        g->worker_requeued = true;
+        return;
+    }
+    g->worker_running = true;
+    g->worker_failures = 0;
+    g->ctr.shrink_worker_runs++;
+}
+
+/* One step of the running wake-up, then its end test (shrink_worker's
+ * do { ... } while (zswap_total_pages() > thr), MAX_RECLAIM_RETRIES
+ * failures, or nothing to scan); a queued wake-up starts when it ends.
+ * Returns 0 or -errno. */
+static int zswap_worker_step_once(struct swapsim_guest *g)
+{
+    int r = zswap_shrink_step(g);
+    bool end;
+
+    if (r < 0 && r != -ENOENT)
+        return r;
+    if (r == 0 && ++g->worker_failures >= SWAPSIM_ZSWAP_WORKER_FAILURES) {
+        g->ctr.shrink_worker_gave_up++;
+        end = true;
+    } else {
+        end = r == -ENOENT || zswap_worker_done(g);
+    }
+    if (end) {
+        g->worker_running = false;
+        if (g->worker_requeued) {
+            g->worker_requeued = false;
+            zswap_worker_queue(g);
+            /* The queued run starts at once on the kernel's workqueue: below
+             * the threshold its do-while examines one entry and stops, long
+             * before reclaim has refilled the pool; take that step now, not
+             * after the pace (else the worker would chase the stores the
+             * store accepts again). */
+            if (zswap_worker_done(g))
+                return zswap_worker_step_once(g);
+        }
+    }
+    return 0;
+}
+
+/*
+ * Run the worker as far as its pace allows: with no pace, the wake-up in
+ * full (at the refusal that queued it); with one, while its credit covers
+ * the next step (a writeback 100, a rotation rotation_cost hundredths).
+ * Returns 0 or -errno.
+ */
+static int zswap_worker_run(struct swapsim_guest *g)
+{
+    while (g->worker_running) {
+        int r;
+        if (g->cfg.writeback_pace) {
+            uint64_t cost = zswap_head_referenced(g) ? g->cfg.rotation_cost : 100;
+            if (g->worker_credit < cost)
+                break;
+            g->worker_credit -= cost;
+        }
+        r = zswap_worker_step_once(g);
+        if (r != 0)
+            return r;
+    }
+    if (!g->worker_running)
+        g->worker_credit = 0;
+    return 0;
+}
+
 /* zswap with a writeback pace: at a swap-out, the running shrink worker
- * writes back what it has had time for (writeback_pace hundredths of an
- * entry a swap-out), and stops below the threshold. Returns 0 or -errno. */
+ * takes the steps it has had time for (writeback_pace hundredths of a
+ * step a swap-out): with the second chance zswap_worker_run, without it
+ * writebacks until below the threshold. Returns 0 or -errno. */
 static int zswap_worker_step(struct swapsim_guest *g)
 {
     long n;
 
     if (!g->worker_running)
         return 0;
+    if (!g->cfg.no_second_chance) {
+        g->worker_credit += g->cfg.writeback_pace;
+        return zswap_worker_run(g);
+    }
     g->worker_credit += g->cfg.writeback_pace;
     n = zswap_writeback(g, g->worker_credit / 100);
     if (n < 0)
@@ -510,9 +664,10 @@ static int zswap_worker_step(struct swapsim_guest *g)
 
 /* zswap: a store was refused. Count pool_limit_hit when the store found
  * the pool at its limit (zswap_check_limits counts those, not the
- * refusals of the hysteresis below the limit); then the shrink worker:
- * at once to the threshold (writeback_pace 0), or started, to go on at
- * the next swap-outs. */
+ * refusals of the hysteresis below the limit); then the shrink worker is
+ * queued (second chance: a wake-up, run in full without a pace, begun
+ * with one) or, without the second chance, run at once to the threshold
+ * (writeback_pace 0) or started, to go on at the next swap-outs. */
 static int zswap_store_refused(struct swapsim_guest *g)
 {
     struct tmem *tm = tmem_client_store(g->client);
@@ -527,6 +682,10 @@ static int zswap_store_refused(struct swapsim_guest *g)
     }
     if (at_limit)
         g->ctr.pool_limit_hit++;
+    if (!g->cfg.no_second_chance) {
+        zswap_worker_queue(g);
+        return zswap_worker_run(g);
+    }
     if (g->cfg.writeback_pace) {
         g->worker_running = !zswap_worker_done(g);
         return 0;
@@ -580,15 +739,19 @@ static long pressure_cb(void *arg, struct tmem_client *c, int pool_id, uint64_t 
     uint64_t start, now, per_page, pages;
     long total = 0, n;
 
-    (void)c;
     if (pthread_mutex_lock(&g->lock) != 0)
         return 0; /* called from inside one of our own accesses: cannot shrink now */
-    if (g->off || g->failed || pool_id != g->pool)
+    /* The client too, not only the pool id: after a migration a round of
+     * the old store may still be running, and its pool ids repeat the new
+     * store's; that round must not shrink the pages on the new store. */
+    if (g->off || g->failed || c != g->client || pool_id != g->pool)
         goto out;
     g->ctr.shrink_calls++;
     if (is_zswap(g)) {
-        /* zswap: the shrink worker writes back to the accept threshold */
-        total = zswap_writeback(g, UINT64_MAX);
+        /* zswap: the shrink worker writes back to the accept threshold
+         * (with the second chance: rotating, but not giving up) */
+        total = g->cfg.no_second_chance ? zswap_writeback(g, UINT64_MAX)
+                                        : zswap_writeback_rotating(g);
         goto out;
     }
     start = now = store_usage(g);
@@ -864,6 +1027,11 @@ int swapsim_guest_create(const struct swapsim_guest_config *gc, struct tmem_clie
     }
     if (gc->model == SWAPSIM_MODEL_ZSWAP && gc->write_through) {
         error_text_set(err, errlen, "guest: the zswap model has no write-through mode");
+        return -EINVAL;
+    }
+    if (gc->rotation_cost > 100) {
+        error_text_set(err, errlen, "guest: rotation cost %u is above 100 (a writeback's)",
+                       gc->rotation_cost);
         return -EINVAL;
     }
     if (gc->accept_threshold_percent > 100) {
@@ -1432,6 +1600,7 @@ int swapsim_guest_migrate(struct swapsim_guest *g, struct tmem_client *dest,
     m.pool = -1; /* the guest's now */
     g->seen_no_room = 0;
     g->worker_running = false;
+    g->worker_requeued = false;
     g->worker_credit = 0;
     tmem_client_set_pressure_callback(source, NULL, NULL);
     tmem_destroy_pool(source, source_pool);

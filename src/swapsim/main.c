@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/number.h"
 #include "common/size.h"
 #include "guest/device.h"
 #include "guest/replace.h"
@@ -65,9 +66,18 @@ static void usage(FILE *f)
 "                        the limit, stores are refused (and zswap writes back)\n"
 "                        until usage is below PCT%% of the capacity; also\n"
 "                        --hysteresis's threshold\n"
-"  --writeback-pace N    zswap: the shrink worker writes back N/100 entries per\n"
-"                        swap-out after a refusal, every store refused until\n"
-"                        it is below the threshold (default 0: all at once)\n"
+"  --writeback-pace N    zswap: the shrink worker takes N/100 steps per swap-out\n"
+"                        after a refusal (a step writes back one entry), every\n"
+"                        store refused until it is below the threshold\n"
+"                        (default 0: each wake-up runs at once, in full)\n"
+"  --zswap-second-chance on|off  zswap: on (default, as the kernel): entries are\n"
+"                        stored referenced, the worker rotates a referenced\n"
+"                        entry (clearing the bit) instead of writing it back,\n"
+"                        and a wake-up ends after 16 rotations until the next\n"
+"                        refused store; off: it writes back the oldest entries\n"
+"                        until below the threshold\n"
+"  --rotation-cost N     zswap with --writeback-pace: a rotation costs the worker\n"
+"                        N/100 of a step (0 to 100, default 0)\n"
 "Frontswap modes:\n"
 "  --exclusive-loads     a load frees the tmem copy (page returns dirty)\n"
 "  --write-through       every frontswap page is also written to the swap file\n"
@@ -122,6 +132,7 @@ enum {
     O_WORKLOAD, O_TRACE, O_RECORD, O_ACCESSES, O_ALPHA, O_WRITES, O_UNMAPS, O_PHASEPAGES, O_PHASELEN,
     O_CONTENT, O_SEED, O_DEVICE, O_COST, O_NOBASE, O_JSON, O_CSV, O_SAMPLE, O_BENCH, O_QUIET,
     O_HELP, O_MODEL, O_ACCEPT, O_CONCURRENT, O_WBPACE, O_FAULTWRITE, O_FAULTREAD,
+    O_SECONDCHANCE, O_ROTATIONCOST,
 };
 
 static const struct option options[] = {
@@ -168,6 +179,8 @@ static const struct option options[] = {
     {"accept-threshold", required_argument, NULL, O_ACCEPT},
     {"concurrent", no_argument, NULL, O_CONCURRENT},
     {"writeback-pace", required_argument, NULL, O_WBPACE},
+    {"zswap-second-chance", required_argument, NULL, O_SECONDCHANCE},
+    {"rotation-cost", required_argument, NULL, O_ROTATIONCOST},
     {NULL, 0, NULL, 0},
 };
 
@@ -191,20 +204,6 @@ static int parse_size_arg(const char *opt, const char *arg, bool allow_unlimited
     return bad(opt, arg, what);
 }
 
-static int parse_u64_arg(const char *s, uint64_t *out, uint64_t min, uint64_t max)
-{
-    char *end;
-    unsigned long long v;
-    if (*s < '0' || *s > '9')
-        return -EINVAL;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return -EINVAL;
-    *out = v;
-    return 0;
-}
-
 static int set_cost(struct swapsim_costs *c, const char *arg)
 {
     static const struct {
@@ -219,7 +218,7 @@ static int set_cost(struct swapsim_costs *c, const char *arg)
     };
     const char *eq = strchr(arg, '=');
     uint64_t v;
-    if (!eq || parse_u64_arg(eq + 1, &v, 0, UINT64_MAX / 1000000) != 0)
+    if (!eq || number_parse_u64(eq + 1, 10, 0, UINT64_MAX / 1000000, &v) != 0)
         return -EINVAL;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strlen(names[i].name) == (size_t)(eq - arg) &&
@@ -238,6 +237,7 @@ struct cli {
     enum swapsim_model model;
     bool compressor_set;     /* --compressor / --no-compress given */
     uint32_t accept;         /* --accept-threshold (0: not given) */
+    bool worker_set;         /* --zswap-second-chance or --rotation-cost given */
 };
 
 /* An output file (--json, --csv), opened before the run so that a path
@@ -345,7 +345,7 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
                 return bad("swap", a, "must be at least one page");
             break;
         case O_GUESTS:
-            if (parse_u64_arg(a, &v, 1, SWAPSIM_MAX_GUESTS))
+            if (number_parse_u64(a, 10, 1, SWAPSIM_MAX_GUESTS, &v))
                 return bad("guests", a, "expected 1 to 64");
             cfg->guests = (uint32_t)v;
             break;
@@ -373,7 +373,7 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
             cfg->guest.write_through = true;
             break;
         case O_SELFSHRINK:
-            if (parse_u64_arg(a, &v, 1, UINT64_MAX / 2))
+            if (number_parse_u64(a, 10, 1, UINT64_MAX / 2, &v))
                 return bad("self-shrink", a, "expected a positive number of accesses");
             cfg->guest.selfshrink_age = v;
             break;
@@ -386,7 +386,7 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
                 return bad("schedule", a, err);
             break;
         case O_PAGESIZE:
-            if (parse_u64_arg(a, &v, 512, 32768) || (v & (v - 1)))
+            if (number_parse_u64(a, 10, 512, 32768, &v) || (v & (v - 1)))
                 return bad("page-size", a, "expected a power of two from 512 to 32768");
             cfg->tmem.page_size = (uint32_t)v;
             break;
@@ -405,7 +405,7 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
                 return bad("model", a, "expected frontswap or zswap");
             break;
         case O_ACCEPT:
-            if (parse_u64_arg(a, &v, 1, 100))
+            if (number_parse_u64(a, 10, 1, 100, &v))
                 return bad("accept-threshold", a, "expected a percentage from 1 to 100");
             cli->accept = (uint32_t)v;
             break;
@@ -413,9 +413,22 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
             cfg->concurrent = true;
             break;
         case O_WBPACE:
-            if (parse_u64_arg(a, &v, 0, 1000000))
+            if (number_parse_u64(a, 10, 0, 1000000, &v))
                 return bad("writeback-pace", a, "expected entries per 100 swap-outs, 0 to 1000000");
             cfg->guest.writeback_pace = (uint32_t)v;
+            break;
+        case O_SECONDCHANCE:
+            if (strcmp(a, "on") != 0 && strcmp(a, "off") != 0)
+                return bad("zswap-second-chance", a, "expected on or off");
+            cfg->guest.no_second_chance = strcmp(a, "off") == 0;
+            cli->worker_set = true;
+            break;
+        case O_ROTATIONCOST:
+            if (number_parse_u64(a, 10, 0, 100, &v))
+                return bad("rotation-cost", a,
+                           "expected hundredths of a writeback step, 0 to 100");
+            cfg->guest.rotation_cost = (uint32_t)v;
+            cli->worker_set = true;
             break;
         case O_NODEDUP:
             cfg->tmem.dedup = false;
@@ -433,7 +446,7 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
             cfg->record_path = a;
             break;
         case O_SEED:
-            if (parse_u64_arg(a, &v, 0, UINT64_MAX))
+            if (number_parse_u64(a, 10, 0, UINT64_MAX, &v))
                 return bad("seed", a, "expected a number");
             cfg->gen.seed = cfg->guest.seed = v;
             break;
@@ -463,7 +476,7 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
             cli->csv = a;
             break;
         case O_SAMPLE:
-            if (parse_u64_arg(a, &cfg->sample_every, 1, UINT64_MAX))
+            if (number_parse_u64(a, 10, 1, UINT64_MAX, &cfg->sample_every))
                 return bad("sample-every", a, "expected a positive number of accesses");
             cli->sample_set = true;
             break;
@@ -499,6 +512,11 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
     }
     if (cli->model != SWAPSIM_MODEL_ZSWAP && cfg->guest.writeback_pace) {
         fprintf(stderr, "tmem-swapsim: --writeback-pace needs --model zswap (see --help)\n");
+        return EXIT_USAGE;
+    }
+    if (cli->model != SWAPSIM_MODEL_ZSWAP && cli->worker_set) {
+        fprintf(stderr, "tmem-swapsim: --zswap-second-chance and --rotation-cost need "
+                        "--model zswap (see --help)\n");
         return EXIT_USAGE;
     }
     if (cli->model == SWAPSIM_MODEL_ZSWAP) {

@@ -126,10 +126,15 @@ void swapsim_report_text(FILE *f, const struct swapsim_config *cfg,
         fprintf(f, "    without frontswap: ");
         device_line(f, b);
     }
-    if (cfg->guest.model == SWAPSIM_MODEL_ZSWAP)
+    if (cfg->guest.model == SWAPSIM_MODEL_ZSWAP) {
         fprintf(f, "  zswap: pool limit hit %" PRIu64 ", written back %" PRIu64
                    "; zero pages: swpout_zero %" PRIu64 ", swpin_zero %" PRIu64 "\n",
                 t->pool_limit_hit, t->written_back_pages, t->swpout_zero, t->swpin_zero);
+        fprintf(f, "  zswap worker: wake-ups %" PRIu64 ", gave up %" PRIu64
+                   ", entries rotated %" PRIu64 " (second chance %s)\n",
+                t->shrink_worker_runs, t->shrink_worker_gave_up, t->writeback_rotated,
+                cfg->guest.no_second_chance ? "off" : "on");
+    }
     fprintf(f, "  shrink: calls %" PRIu64 ", pages returned %" PRIu64 " (%" PRIu64
                " into RAM), self-shrink pages %" PRIu64 "\n",
             t->shrink_calls, t->shrink_pages, t->shrink_to_ram, t->selfshrink_pages);
@@ -231,6 +236,9 @@ static json_t *json_config(const struct swapsim_config *cfg, const struct swapsi
                           stats_json_u64(cfg->tmem.accept_threshold_percent
                                              ? cfg->tmem.accept_threshold_percent : 90));
     bad |= stats_json_set(config, "writeback_pace", stats_json_u64(cfg->guest.writeback_pace));
+    bad |= stats_json_set(config, "second_chance",
+                          json_boolean(!cfg->guest.no_second_chance));
+    bad |= stats_json_set(config, "rotation_cost", stats_json_u64(cfg->guest.rotation_cost));
     bad |= stats_json_set(config, "concurrent", json_boolean(cfg->concurrent && res->guests > 1));
     bad |= stats_json_set(config, "capacity_bytes", stats_json_limit(cfg->tmem.capacity_bytes));
     bad |= stats_json_set(config, "events", stats_json_u64(cfg->nevents));

@@ -44,6 +44,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/number.h"
 #include "common/size.h"
 #include "guest/device.h"
 #include "swapsim/swapsim.h"
@@ -114,7 +115,7 @@ int swapsim_parse_schedule(struct swapsim_config *cfg, const char *text, char *e
     /* split at every comma ourselves: strtok would skip empty items */
     for (next = copy; next;) {
         struct swapsim_cap_event ev = {0};
-        char *c1, *c2, *end;
+        char *c1, *c2;
         item = next;
         next = strchr(item, ',');
         if (next)
@@ -145,9 +146,7 @@ int swapsim_parse_schedule(struct swapsim_config *cfg, const char *text, char *e
             }
             ev.during_swapout = true;
         }
-        errno = 0;
-        ev.at = strtoull(item, &end, 10);
-        if (*item < '0' || *item > '9' || *end || errno) {
+        if (number_parse_u64(item, 10, 0, UINT64_MAX, &ev.at) != 0) {
             error_text_set(err, errlen, "schedule item '%s': bad access number '%s'", item, item);
             ret = -EINVAL;
             goto out;

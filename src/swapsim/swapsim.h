@@ -278,11 +278,17 @@ struct swapsim_guest;
  *  - SWAPSIM_MODEL_ZSWAP: Linux 6.12+'s swap layer and zswap: loads are
  *    exclusive; all-zero pages are kept by the swap layer as a per-slot
  *    bit (no store, no I/O; swpout_zero, swpin_zero), also with frontswap
- *    off; a store the pool refuses goes to the swap file and then zswap's
- *    shrink worker runs at once, writing back the least recently stored
- *    entries until the store's budget use is below accept_threshold_percent
- *    of its capacity (written_back_pages, pool_limit_hit). The store
- *    itself is configured by swapsim_config_set_model.
+ *    off; a store the pool refuses goes to the swap file and queues
+ *    zswap's shrink worker, which walks the least recently stored entries
+ *    one at a time: a referenced one (every entry is stored referenced)
+ *    is rotated to the newest end with its bit cleared (its second
+ *    chance: writeback_rotated), an unreferenced one is written back
+ *    (written_back_pages), until the store's budget use is below
+ *    accept_threshold_percent of its capacity or 16 rotations
+ *    (MAX_RECLAIM_RETRIES) end the wake-up (shrink_worker_gave_up); only
+ *    the next refused store wakes it again (pool_limit_hit counts the
+ *    refusals at the limit). The store itself is configured by
+ *    swapsim_config_set_model.
  */
 enum swapsim_model {
     SWAPSIM_MODEL_FRONTSWAP = 0,
@@ -315,10 +321,20 @@ struct swapsim_guest_config {
     uint32_t accept_threshold_percent; /* zswap: write back until the store's
                                  budget use is below this share of its
                                  capacity (1..100; 0 = 90) */
-    uint32_t writeback_pace;  /* zswap: 0 (default): after a refusal the shrink
-                                 worker writes back to the threshold at once;
-                                 N: it writes back N/100 entries per swap-out
-                                 from then on, every store refused meanwhile */
+    uint32_t writeback_pace;  /* zswap: 0 (default): a refused store runs a
+                                 shrink worker wake-up at once, in full;
+                                 N: the worker takes N/100 steps per swap-out
+                                 from then on (a writeback is a step, a
+                                 rotation rotation_cost/100 of one), every
+                                 store refused meanwhile */
+    uint32_t rotation_cost;   /* zswap, writeback_pace N: what rotating a
+                                 referenced entry costs the paced worker, in
+                                 hundredths of a step (0..100; default
+                                 SWAPSIM_ROTATION_COST_DEFAULT) */
+    bool no_second_chance;    /* zswap: the worker without the second chance
+                                 (the model before it): it writes back the
+                                 oldest entries, never rotates, never gives
+                                 up, until below the threshold */
     bool exclusive_loads;    /* TMEM_POOL_EXCLUSIVE_GETS: a load frees the copy */
     bool write_through;      /* every frontswap page also written to the file */
     uint64_t selfshrink_age; /* give back frontswap pages not touched for this
@@ -337,6 +353,11 @@ struct swapsim_guest_config {
     struct swapsim_io_fault write_fault, read_fault; /* swap file faults (test
                                  switches; zeroed: none), per guest's file */
 };
+
+/* The zswap worker's default rotation cost (swapsim_guest_config.rotation_cost)
+ * and its failure budget per wake-up (mm/zswap.c, MAX_RECLAIM_RETRIES). */
+#define SWAPSIM_ROTATION_COST_DEFAULT 0u
+#define SWAPSIM_ZSWAP_WORKER_FAILURES 16u
 
 void swapsim_guest_config_init(struct swapsim_guest_config *gc, uint32_t ram_pages,
                                uint32_t vpages);
@@ -369,6 +390,11 @@ void swapsim_guest_config_init(struct swapsim_guest_config *gc, uint32_t ram_pag
     X(invalidate_areas, "frontswap invalidate_area calls (tmem_flush_object, swapoff)")   \
     X(written_back_pages,                                                                 \
       "zswap: entries written back to the swap file at the limit (zswpwb)")               \
+    X(writeback_rotated,                                                                  \
+      "zswap: referenced entries the shrink worker rotated instead (second chance)")      \
+    X(shrink_worker_runs, "zswap: shrink worker wake-ups (each queued by a refused store)") \
+    X(shrink_worker_gave_up,                                                              \
+      "zswap: wake-ups ended by 16 failures, i.e. rotations (MAX_RECLAIM_RETRIES)")       \
     X(pswpin, "pages read from the swap file")                                            \
     X(pswpout, "pages written to the swap file")                                          \
     X(swap_write_errors,                                                                  \

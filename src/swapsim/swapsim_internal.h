@@ -57,6 +57,15 @@ uint64_t swapsim_fsmap_pages(const struct swapsim_fsmap *m);
 /* The least recently stored or loaded slot held (SWAPSIM_NONE if none);
  * *touched (if not NULL) gets the access count of its last store/load. */
 uint32_t swapsim_fsmap_oldest(const struct swapsim_fsmap *m, uint64_t *touched);
+/* zswap's second chance (mm/zswap.c, entry->referenced): is slot held
+ * with its referenced bit set? The bit is set whenever the slot is stored
+ * (or re-held by a non-exclusive load). */
+bool swapsim_fsmap_referenced(const struct swapsim_fsmap *m, uint32_t slot);
+/* Rotate slot (held) as shrink_memcg_cb does with a referenced entry
+ * (LRU_ROTATE): clear its referenced bit and make it the most recently
+ * used, touched at `now` (>= every access count given so far). Returns 0
+ * or -ENOENT (not held). No tmem call, nothing counted. */
+int swapsim_fsmap_rotate(struct swapsim_fsmap *m, uint32_t slot, uint64_t now);
 /*
  * Migration. track_begin: from now on note each slot whose frontswap
  * state changes (a store, an exclusive load, an invalidation), starting

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "common/hash.h"
+#include "common/number.h"
 #include "swapsim/swapsim.h"
 #include "swapsim/swapsim_internal.h"
 
@@ -234,21 +235,6 @@ void swapsim_workload_destroy(struct swapsim_workload *w)
 
 /* ------------------------------------------------- command-line options */
 
-static int gen_option_u64(const char *s, uint64_t *out, uint64_t min, uint64_t max)
-{
-    char *end;
-    unsigned long long v;
-
-    if (*s < '0' || *s > '9')
-        return -EINVAL;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return -EINVAL;
-    *out = v;
-    return 0;
-}
-
 /* A percentage with decimals, in per mille (rounded). */
 static int gen_option_percent(const char *s, uint32_t *permille)
 {
@@ -273,7 +259,7 @@ int swapsim_gen_option_parse(const char *name, const char *arg, struct swapsim_g
         if (swapsim_gen_kind_parse(arg, &gc->kind))
             what = "expected uniform, zipf, seq, phase or mix";
     } else if (strcmp(name, "accesses") == 0) {
-        if (gen_option_u64(arg, &gc->accesses, 1, UINT64_MAX / 2))
+        if (number_parse_u64(arg, 10, 1, UINT64_MAX / 2, &gc->accesses))
             what = "expected a positive number";
     } else if (strcmp(name, "zipf-alpha") == 0) {
         char *end;
@@ -292,12 +278,12 @@ int swapsim_gen_option_parse(const char *name, const char *arg, struct swapsim_g
         if (gen_option_percent(arg, &gc->unmap_permille))
             what = "expected a percentage 0..100";
     } else if (strcmp(name, "phase-pages") == 0) {
-        if (gen_option_u64(arg, &v, 1, UINT32_MAX))
+        if (number_parse_u64(arg, 10, 1, UINT32_MAX, &v))
             what = "expected a positive number of pages";
         else
             gc->phase_pages = (uint32_t)v;
     } else if (strcmp(name, "phase-length") == 0) {
-        if (gen_option_u64(arg, &gc->phase_length, 1, UINT64_MAX))
+        if (number_parse_u64(arg, 10, 1, UINT64_MAX, &gc->phase_length))
             what = "expected a positive number of accesses";
     } else if (strcmp(name, "content") == 0) {
         struct swapsim_content_mix m = *mix;

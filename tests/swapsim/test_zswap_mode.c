@@ -357,7 +357,9 @@ static void test_zswap_writeback_follows_accept_threshold(void **state)
 }
 
 /* Rule 5 with a writeback pace (--writeback-pace 50: the worker writes
- * back half an entry per swap-out, beside the guest's reclaim): after the
+ * back half an entry per swap-out, beside the guest's reclaim), in the
+ * model without the second chance (--zswap-second-chance off, which makes
+ * every entry a writeback candidate at once): after the
  * refusal at the limit every store is refused until the worker has
  * brought the store below the threshold. 10-page limit, random pages:
  * the 11th store is refused (at the limit), the 12th too (still at it:
@@ -378,6 +380,7 @@ static void test_zswap_paced_writeback_refuses_until_below_threshold(void **stat
     swapsim_guest_config_init(&gc, 4, 64);
     gc.model = SWAPSIM_MODEL_ZSWAP;
     gc.writeback_pace = 50;
+    gc.no_second_chance = true;
     gc.quiet = true;
     gc.mix.zero_permille = gc.mix.dup_permille = gc.mix.compressible_permille = 0;
     assert_int_equal(swapsim_guest_create(&gc, fx.client, &fx.g, err, sizeof(err)), 0);
@@ -399,6 +402,225 @@ static void test_zswap_paced_writeback_refuses_until_below_threshold(void **stat
     assert_int_equal(tmem_budget_used(fx.tm), 9 * PS);
     check(fx.g);
     teardown(&fx);
+}
+
+/* A zswap guest of ram frames and 64 pages over fx's store (capacity
+ * pages of random content, 4096 budget bytes each), half its pages zero
+ * (their first version), the worker paced at `pace`. */
+static void recreate_mixed(struct fixture *fx, uint32_t ram, uint32_t pace)
+{
+    struct swapsim_guest_config gc;
+    char err[256] = "";
+
+    swapsim_guest_destroy(fx->g);
+    swapsim_guest_config_init(&gc, ram, 64);
+    gc.model = SWAPSIM_MODEL_ZSWAP;
+    gc.writeback_pace = pace;
+    gc.quiet = true;
+    gc.mix.zero_permille = 500;
+    gc.mix.dup_permille = gc.mix.compressible_permille = 0;
+    assert_int_equal(swapsim_guest_create(&gc, fx->client, &fx->g, err, sizeof(err)), 0);
+}
+
+/* Rule 5a, the second chance (mm/zswap.c: zswap_store puts every entry on
+ * the LRU with entry->referenced = true; shrink_memcg_cb rotates a
+ * referenced entry to the tail clearing the bit, LRU_ROTATE, and writes
+ * back an unreferenced one): an entry is rotated once before it can be
+ * written back. 10-page limit, random pages: the 11th store is refused;
+ * the worker rotates all 10 referenced entries (each once), then writes
+ * back the two oldest, now unreferenced (slots 0 and 1), to 8 pages. Two
+ * more stores are accepted (referenced, at the tail); the 14th is refused
+ * and the worker writes back slots 2 and 3 without a rotation: they had
+ * theirs; the two new entries keep their bit. */
+static void test_zswap_second_chance_rotates_once_before_writeback(void **state)
+{
+    struct fixture fx;
+    struct swapsim_counters c;
+    struct swapsim_swapdev *sd;
+
+    (void)state;
+    setup(&fx, 10 * PS, 4, 64, RANDOM, true);
+    write_range(fx.g, 0, 15); /* 11 swap-outs: the 11th refused */
+    c = counters(fx.g);
+    assert_int_equal(c.failed_stores, 1);
+    assert_int_equal(c.writeback_rotated, 10);
+    assert_int_equal(c.written_back_pages, 2);
+    assert_int_equal(c.shrink_worker_runs, 1);
+    assert_int_equal(c.shrink_worker_gave_up, 0);
+    sd = swapsim_guest_swapdev(fx.g);
+    assert_true(swapsim_swapdev_on_disk(sd, 0));
+    assert_true(swapsim_swapdev_on_disk(sd, 1));
+    assert_false(swapsim_swapdev_on_disk(sd, 2));
+    write_range(fx.g, 15, 17); /* swap-outs 12 and 13: accepted */
+    c = counters(fx.g);
+    assert_int_equal(c.succ_stores, 12);
+    assert_int_equal(tmem_budget_used(fx.tm), 10 * PS);
+    touch(fx.g, 17, SWAPSIM_WRITE); /* the 14th: refused at the limit */
+    c = counters(fx.g);
+    assert_int_equal(c.failed_stores, 2);
+    assert_int_equal(c.writeback_rotated, 10); /* no second rotation */
+    assert_int_equal(c.written_back_pages, 4);
+    assert_true(swapsim_swapdev_on_disk(sd, 2));
+    assert_true(swapsim_swapdev_on_disk(sd, 3));
+    assert_false(swapsim_swapdev_on_disk(sd, 4));
+    check(fx.g);
+    for (uint32_t v = 0; v < 18; v++)
+        touch(fx.g, v, SWAPSIM_READ);
+    assert_int_equal(counters(fx.g).mismatches, 0);
+    teardown(&fx);
+}
+
+/* Rule 5b, the failure budget (mm/zswap.c shrink_worker: a shrink_memcg
+ * that wrote nothing back, one rotation, is a failure; the wake-up stops
+ * at MAX_RECLAIM_RETRIES = 16 of them): with 40 referenced entries the
+ * first refusal's wake-up rotates 16 and gives up, writing nothing back
+ * (the pool stays at its limit); the second rotates 16 more and gives up;
+ * the third rotates the last 8 and then writes back the oldest entries,
+ * rotated already, to below 36 pages (5 of them). */
+static void test_zswap_worker_gives_up_after_16_failures(void **state)
+{
+    struct fixture fx;
+    struct swapsim_counters c;
+
+    (void)state;
+    setup(&fx, 40 * PS, 4, 64, RANDOM, true);
+    write_range(fx.g, 0, 45); /* 41 swap-outs: the 41st refused */
+    c = counters(fx.g);
+    assert_int_equal(c.failed_stores, 1);
+    assert_int_equal(c.shrink_worker_runs, 1);
+    assert_int_equal(c.writeback_rotated, 16);
+    assert_int_equal(c.shrink_worker_gave_up, 1);
+    assert_int_equal(c.written_back_pages, 0);
+    assert_int_equal(tmem_budget_used(fx.tm), 40 * PS);
+    touch(fx.g, 45, SWAPSIM_WRITE); /* 42nd: refused, a second wake-up */
+    c = counters(fx.g);
+    assert_int_equal(c.shrink_worker_runs, 2);
+    assert_int_equal(c.writeback_rotated, 32);
+    assert_int_equal(c.shrink_worker_gave_up, 2);
+    assert_int_equal(c.written_back_pages, 0);
+    touch(fx.g, 46, SWAPSIM_WRITE); /* 43rd: the third */
+    c = counters(fx.g);
+    assert_int_equal(c.shrink_worker_runs, 3);
+    assert_int_equal(c.writeback_rotated, 40);
+    assert_int_equal(c.shrink_worker_gave_up, 2);
+    assert_int_equal(c.written_back_pages, 5);
+    assert_int_equal(tmem_budget_used(fx.tm), 35 * PS);
+    check(fx.g);
+    teardown(&fx);
+}
+
+/* Rule 5c, queueing (mm/zswap.c zswap_store: only a store refused while
+ * zswap_pool_reached_full queues shrink_work): one frame of RAM, so each
+ * read evicts the page before it; half the pages are zero (the swap layer
+ * keeps them: no store call). Paced worker (100: one writeback per
+ * swap-out; rotations cost nothing, the default). 20-page limit: 20
+ * random pages fill it, the 21st is refused and its wake-up rotates 16
+ * and gives up. Then 8 zero swap-outs: the pool is still at its limit but
+ * nothing is refused, so the worker stays idle (no rotation, no
+ * writeback). The next random swap-out is refused: a second wake-up
+ * rotates the last 4 and waits for its pace; the two zero swap-outs after
+ * it each give it time to write back one entry. */
+static void test_zswap_worker_queued_only_by_refused_store(void **state)
+{
+    struct fixture fx;
+    struct swapsim_counters c;
+    struct swapsim_guest_config gc;
+    uint32_t rnd[32], zero[32], nr = 0, nz = 0;
+
+    (void)state;
+    setup(&fx, 20 * PS, 4, 64, RANDOM, true);
+    recreate_mixed(&fx, 1, 100);
+    swapsim_guest_config_init(&gc, 1, 64); /* the seed and mix recreate_mixed used */
+    gc.mix.zero_permille = 500;
+    gc.mix.dup_permille = gc.mix.compressible_permille = 0;
+    for (uint32_t v = 0; v < 64 && (nr < 32 || nz < 32); v++) {
+        const char *cls = swapsim_content_class(gc.seed, &gc.mix, v, 0);
+        if (strcmp(cls, "zero") == 0 && nz < 32)
+            zero[nz++] = v;
+        else if (strcmp(cls, "random") == 0 && nr < 32)
+            rnd[nr++] = v;
+    }
+    assert_true(nr >= 22 && nz >= 12);
+    for (uint32_t i = 0; i <= 20; i++) /* 20 swap-outs, all stored */
+        touch(fx.g, rnd[i], SWAPSIM_READ);
+    touch(fx.g, zero[0], SWAPSIM_READ); /* rnd[20] out: refused */
+    c = counters(fx.g);
+    assert_int_equal(c.succ_stores, 20);
+    assert_int_equal(c.failed_stores, 1);
+    assert_int_equal(c.shrink_worker_runs, 1);
+    assert_int_equal(c.shrink_worker_gave_up, 1);
+    assert_int_equal(c.writeback_rotated, 16);
+    for (uint32_t i = 1; i <= 8; i++) /* zero[0..7] out: no store call */
+        touch(fx.g, zero[i], SWAPSIM_READ);
+    c = counters(fx.g);
+    assert_int_equal(c.swpout_zero, 8);
+    assert_int_equal(c.failed_stores, 1);
+    assert_int_equal(c.shrink_worker_runs, 1);
+    assert_int_equal(c.writeback_rotated, 16);
+    assert_int_equal(c.written_back_pages, 0);
+    assert_int_equal(tmem_budget_used(fx.tm), 20 * PS);
+    touch(fx.g, rnd[21], SWAPSIM_READ); /* zero[8] out */
+    touch(fx.g, zero[9], SWAPSIM_READ); /* rnd[21] out: refused */
+    c = counters(fx.g);
+    assert_int_equal(c.failed_stores, 2);
+    assert_int_equal(c.shrink_worker_runs, 2);
+    assert_int_equal(c.writeback_rotated, 20);
+    assert_int_equal(c.written_back_pages, 0);
+    touch(fx.g, zero[10], SWAPSIM_READ); /* zero[9] out: one writeback */
+    assert_int_equal(counters(fx.g).written_back_pages, 1);
+    touch(fx.g, zero[11], SWAPSIM_READ); /* zero[10] out: another */
+    c = counters(fx.g);
+    assert_int_equal(c.written_back_pages, 2);
+    assert_int_equal(c.shrink_worker_runs, 2);
+    check(fx.g);
+    teardown(&fx);
+}
+
+/* A small zswap run (swapsim_run: 1 MiB of RAM, 4 MiB of address space,
+ * 40000 accesses, a 256 KiB pool), the paced second-chance worker. */
+static void config_repeat(struct swapsim_config *cfg)
+{
+    swapsim_config_init(cfg);
+    swapsim_config_set_model(cfg, SWAPSIM_MODEL_ZSWAP);
+    cfg->guest.ram_pages = 256;
+    cfg->guest.vpages = 1024;
+    cfg->guest.quiet = true;
+    cfg->guest.writeback_pace = 60;
+    cfg->gen.vpages = 1024;
+    cfg->gen.accesses = 40000;
+    cfg->gen.seed = cfg->guest.seed = 7;
+    cfg->tmem.capacity_bytes = 256 << 10;
+    cfg->baseline = false;
+}
+
+/* Rule 5d, determinism kept: the second chance, its failure budget and
+ * its queueing are per-guest state of the run, so the same configuration
+ * run twice gives every counter the same, and the run did rotate, give up
+ * and write back. */
+static void test_zswap_second_chance_repeats(void **state)
+{
+    struct swapsim_config cfg;
+    struct swapsim_result r[2];
+    char err[512] = "";
+
+    (void)state;
+    config_repeat(&cfg);
+    for (int i = 0; i < 2; i++) {
+        if (swapsim_run(&cfg, &r[i], err, sizeof(err)) != 0)
+            fail_msg("run %d failed: %s", i, err);
+        assert_int_equal(r[i].total.mismatches, 0);
+    }
+    assert_true(r[0].total.writeback_rotated > 0);
+    assert_true(r[0].total.shrink_worker_gave_up > 0);
+    assert_true(r[0].total.written_back_pages > 0);
+#define SAME_COUNTER(name, help)                                                            \
+    if (r[0].total.name != r[1].total.name)                                                 \
+        fail_msg("%s differs: %llu then %llu", #name, (unsigned long long)r[0].total.name,  \
+                 (unsigned long long)r[1].total.name);
+    SWAPSIM_COUNTERS(SAME_COUNTER)
+#undef SAME_COUNTER
+    swapsim_result_free(&r[0]);
+    swapsim_result_free(&r[1]);
 }
 
 /* Rule 6: the model's compressor is lzo (this kernel's zswap has no
@@ -475,6 +697,10 @@ int main(void)
         cmocka_unit_test(test_zswap_limit_refuses_and_writes_back_oldest),
         cmocka_unit_test(test_zswap_writeback_follows_accept_threshold),
         cmocka_unit_test(test_zswap_paced_writeback_refuses_until_below_threshold),
+        cmocka_unit_test(test_zswap_second_chance_rotates_once_before_writeback),
+        cmocka_unit_test(test_zswap_worker_gives_up_after_16_failures),
+        cmocka_unit_test(test_zswap_worker_queued_only_by_refused_store),
+        cmocka_unit_test(test_zswap_second_chance_repeats),
         cmocka_unit_test(test_zswap_compressor_is_lzo),
         cmocka_unit_test(test_zswap_no_swap_readahead),
         cmocka_unit_test(test_zswap_model_bad_configs_refused),

@@ -51,6 +51,7 @@
 
 #include <jansson.h>
 
+#include "common/number.h"
 #include "common/size.h"
 #include "common/stats_writer.h"
 #include "swapsim/swapsim.h"
@@ -130,20 +131,6 @@ static int bad(const char *opt, const char *arg, const char *why)
     return EXIT_USAGE;
 }
 
-static int parse_u64(const char *s, uint64_t *out, uint64_t min, uint64_t max)
-{
-    char *end;
-    unsigned long long v;
-    if (!s || !*s || *s == '-')
-        return -EINVAL;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return -EINVAL;
-    *out = v;
-    return 0;
-}
-
 enum {
     O_WSS = 256, O_ACCESSES, O_WORKLOAD, O_ALPHA, O_WRITES, O_UNMAPS, O_PHASEPAGES, O_PHASELEN,
     O_CONTENT, O_SEED, O_CGROUP, O_ZSWAP, O_SAMPLE, O_SETUP, O_JSON, O_HELP,
@@ -201,7 +188,7 @@ static int parse_options(int argc, char **argv, struct options *o)
                 return bad("wss", a, size_grammar(false));
             break;
         case O_SEED:
-            if (parse_u64(a, &o->gen.seed, 0, UINT64_MAX))
+            if (number_parse_u64(a, 10, 0, UINT64_MAX, &o->gen.seed))
                 return bad("seed", a, "expected a number");
             break;
         case O_CGROUP:
@@ -211,7 +198,7 @@ static int parse_options(int argc, char **argv, struct options *o)
             o->zswap_dir = a;
             break;
         case O_SAMPLE:
-            if (parse_u64(a, &o->sample_every, 1, UINT64_MAX))
+            if (number_parse_u64(a, 10, 1, UINT64_MAX, &o->sample_every))
                 return bad("sample-every", a, "expected a positive number of accesses");
             break;
         case O_SETUP:

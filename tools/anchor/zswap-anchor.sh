@@ -16,7 +16,9 @@
 #            vmstat/debugfs counters (how fast zswap's shrink worker writes
 #            back against the stores it refuses).
 #   swapsim  tmem-swapsim --model zswap --compressor C --accept-threshold T
-#            --reclaim lru (default) with the same stream (same options and
+#            --reclaim lru (default) --zswap-second-chance on (default;
+#            --second-chance, --rotation-cost pass the worker's options
+#            on) with the same stream (same options and
 #            seed) and a store capacity equal to zswap's pool limit:
 #            totalram_pages * max_pool_percent / 100 pages (mm/zswap.c,
 #            zswap_max_pages), in bytes. By default its RAM and writeback
@@ -53,6 +55,7 @@ ram=256M wss=4G accesses=2000000 alpha=0.99 writes=30 seed=1 content=
 pool_percents=1,2,5,20 compressor=lzo accept=90 swappiness=
 swap_dir=/var/tmp out=anchor-out dry_run=0 repeat=1 sample_every=
 pace=measured reclaim=lru swapsim_ram=measured reuse_kernel=
+second_chance=on rotation_cost=
 workload_bin=$top/build/tools/anchor/anchor_workload
 swapsim_bin=$top/build/tmem-swapsim
 
@@ -78,6 +81,11 @@ pool compression ratio for each zswap pool percent.
                          once (default $pace: the kernel's own
                          100 * zswpwb / (pswpout - zswpwb) at that pool size,
                          mean of its runs)
+  --second-chance on|off swapsim's --zswap-second-chance (default $second_chance:
+                         the kernel's referenced bit and 16-failure budget)
+  --rotation-cost N      swapsim's --rotation-cost: what a rotation costs its
+                         paced worker, in hundredths of a writeback (default:
+                         swapsim's, 0; the measured pace counts writebacks only)
   --reclaim clock|lru    swapsim's page replacement (default $reclaim)
   --swapsim-ram SIZE|measured
                          swapsim's RAM (default $swapsim_ram: the mean number
@@ -134,6 +142,8 @@ while [[ $# -gt 0 ]]; do
         --swappiness) need_value "$@"; swappiness=$2; shift 2;;
         --writeback-pace) need_value "$@"; pace=$2; shift 2;;
         --reclaim) need_value "$@"; reclaim=$2; shift 2;;
+        --second-chance) need_value "$@"; second_chance=$2; shift 2;;
+        --rotation-cost) need_value "$@"; rotation_cost=$2; shift 2;;
         --swapsim-ram) need_value "$@"; swapsim_ram=$2; shift 2;;
         --repeat) need_value "$@"; repeat=$2; shift 2;;
         --reuse-kernel) need_value "$@"; reuse_kernel=$2; shift 2;;
@@ -176,6 +186,10 @@ done
 [[ $pace == measured || ($pace =~ ^[0-9]+$ && $pace -le 100000) ]] ||
     bad_arg --writeback-pace "$pace" "expected a number of entries per 100 swap-outs, or measured"
 [[ $reclaim == clock || $reclaim == lru ]] || bad_arg --reclaim "$reclaim" "expected clock or lru"
+[[ $second_chance == on || $second_chance == off ]] ||
+    bad_arg --second-chance "$second_chance" "expected on or off"
+[[ -z $rotation_cost || ($rotation_cost =~ ^[0-9]+$ && $rotation_cost -le 100) ]] ||
+    bad_arg --rotation-cost "$rotation_cost" "expected hundredths of a writeback, 0 to 100"
 if [[ -n $swapsim_ram && $swapsim_ram != measured ]]; then
     swapsim_ram_bytes=$(size_bytes "$swapsim_ram") && ((swapsim_ram_bytes >= page)) ||
         bad_arg --swapsim-ram "$swapsim_ram" "expected a SIZE such as 1G, or measured"
@@ -347,7 +361,11 @@ fi # not --reuse-kernel
 swapsim_help=$("$swapsim_bin" --help)
 grep -q -- '--model frontswap|zswap' <<<"$swapsim_help" ||
     die "$swapsim_bin has no --model zswap: rebuild it (make)"
-swapsim_mode=(--model zswap --compressor "$compressor" --accept-threshold "$accept" --reclaim "$reclaim")
+swapsim_mode=(--model zswap --compressor "$compressor" --accept-threshold "$accept" --reclaim "$reclaim"
+              --zswap-second-chance "$second_chance")
+[[ -z $rotation_cost ]] || swapsim_mode+=(--rotation-cost "$rotation_cost")
+grep -q -- '--zswap-second-chance' <<<"$swapsim_help" ||
+    die "$swapsim_bin has no --zswap-second-chance: rebuild it (make)"
 if [[ $pace != measured ]]; then swapsim_mode+=(--writeback-pace "$pace"); fi
 echo "$PROG: swapsim mode: ${swapsim_mode[*]}${swapsim_ram:+, RAM: $swapsim_ram}$([[ $pace != measured ]] || echo ", writeback pace: measured")"
 
@@ -446,10 +464,13 @@ for p in "${percents[@]}"; do
     echo "$PROG: $swapsim_bin ${ss_args[*]}"
     "$swapsim_bin" "${ss_args[@]}" >"$out/swapsim-$p.txt" || die "tmem-swapsim failed ($out/swapsim-$p.txt)"
     # swapsim: the last sample before its swapoff (at accesses - 1); the
-    # pool ratio from what the store held at the end of the run
+    # pool ratio from what the store held at the end of the run. Served:
+    # the loads of faults only: `loads` also counts the worker's writeback
+    # loads (one per written_back_pages), zswpin does not.
     read -r s_share s_major s_outs s_writes s_wb s_ratio s_zout s_zin s_hit s_rampages s_pace s_wall < <(jq -r '
         ([.samples[] | select(.at < '"$accesses"')] | last | .counters) as $c | .store_at_end as $e |
-        [ (if ($c.loads + $c.pswpin) > 0 then $c.loads / ($c.loads + $c.pswpin) else 0 end),
+        ($c.loads - $c.written_back_pages) as $served |
+        [ (if ($served + $c.pswpin) > 0 then $served / ($served + $c.pswpin) else 0 end),
           $c.major_faults, $c.swap_outs, $c.pswpout, $c.written_back_pages,
           (if ($e.budget_used_bytes // 0) > 0 then $e.pages * '"$page"' / $e.budget_used_bytes else 0 end),
           $c.swpout_zero, $c.swpin_zero, $c.pool_limit_hit, .config.ram_pages, .config.writeback_pace,
