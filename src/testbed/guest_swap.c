@@ -168,6 +168,8 @@ int testbed_swap_prepare(const struct scenario *sc, const struct scenario_guest 
     sw->gc.frontswap = true;
     sw->gc.exclusive_loads = ss->exclusive_loads;
     sw->gc.write_through = ss->write_through;
+    sw->gc.write_fault = ss->write_fault;
+    sw->gc.read_fault = ss->read_fault;
     sw->gc.seed = ss->seed;
     sw->gc.device = NULL; /* a device of its own, counted in its counters */
     sw->gc.quiet = true;  /* the runner reports a failure itself */

@@ -339,6 +339,7 @@ static const struct scenario_guest_key {
     { "zipf_alpha", FOR_SWAP }, { "seed", FOR_SWAP | FOR_STRESS },       { "device", FOR_SWAP },
     { "reclaim", FOR_SWAP },    { "exclusive_loads", FOR_SWAP },
     { "write_through", FOR_SWAP }, { "migrate", FOR_SWAP },
+    { "fault_swap_write", FOR_SWAP }, { "fault_swap_read", FOR_SWAP },
     { "threads", FOR_STRESS },  { "pages", FOR_STRESS },    { "rate", FOR_STRESS },
     { "check_every", FOR_STRESS },
 };
@@ -545,6 +546,16 @@ static int scenario_guest_key(struct scenario_parser *p, struct scenario_guest *
         return scenario_set_bool(p, key, value, &sw->write_through);
     if (!strcmp(key, "migrate"))
         return scenario_set_string(p, key, value, &raw->migrate);
+    if (!strcmp(key, "fault_swap_write") || !strcmp(key, "fault_swap_read")) {
+        bool write = !strcmp(key, "fault_swap_write");
+        char why[160];
+
+        if (swapsim_io_fault_parse(value, write, write ? &sw->write_fault : &sw->read_fault,
+                                   why, sizeof(why)) == 0)
+            return 0;
+        scenario_bad_value(p, key, value, "[KIND:]FAULT (%s)", why);
+        return -EINVAL;
+    }
     return -ENOENT;
 }
 

@@ -93,6 +93,9 @@ struct scenario_swap {
     struct guest_device_profile device; /* default sata-ssd */
     enum guest_replace_policy reclaim;  /* default CLOCK */
     bool exclusive_loads, write_through;
+    /* fault_swap_write / fault_swap_read = [KIND:]FAULT: swap file faults
+     * (test switches, swapsim_io_fault_parse's grammar; default off) */
+    struct swapsim_io_fault write_fault, read_fault;
     /* migrate = HOST@TIME[, HOST@TIME...]: in time order, each to a host
      * other than the one the guest is on by then */
     struct scenario_migration migrations[SCENARIO_MAX_MIGRATIONS];

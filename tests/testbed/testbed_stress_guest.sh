@@ -9,7 +9,9 @@
 #     allocations failing at p=0.002 (TMEM_FAULT): the run passes, the
 #     stress guest made operations, hits, refused puts and invariant
 #     checks with 0 mismatches, the store counted injected allocation
-#     failures, and the swap guest lost nothing either;
+#     failures, and the swap guest lost nothing either, though its swap
+#     file writes and reads failed now and then (fault_swap_write/_read
+#     keys: swap_write_errors and swap_read_errors counted);
 #  2. `rate` holds a thread to its pace (1 thread at 1000 operations/s for
 #     3 s makes about 3000, not the hundreds of thousands it makes free);
 #  3. tmemctl-free failure path: a stress guest's mismatch fails the run
@@ -51,6 +53,8 @@ memory = 8M
 workload = mix
 writes = 30
 seed = 2
+fault_swap_write = p=0.01,seed=4
+fault_swap_read = p=0.01,seed=5
 INI
 TMEM_FAULT="p=0.002,seed=7" tb_run "$W/stress.ini" "$W/out"
 [ "$TB_RC" = 0 ] || { cat "$W/out.err" "$W/out/summary.txt" >&2; tb_fail "run 1: exit $TB_RC"; }
@@ -63,6 +67,10 @@ hits=$(tb_last "$C" guest.hammer.stress_hits)
 refused=$(tb_last "$C" guest.hammer.stress_puts_refused)
 checks=$(tb_last "$C" guest.hammer.stress_checks)
 faults=$(tb_last "$C" host.host.store_alloc_failures)
+swap_w=$(tb_last "$C" guest.anon.swap_write_errors)
+swap_r=$(tb_last "$C" guest.anon.swap_read_errors)
+[ "$swap_w" -gt 0 ] && [ "$swap_r" -gt 0 ] ||
+    tb_fail "run 1: swap file faults not injected (write errors $swap_w, read errors $swap_r)"
 [ "$ops" -gt 10000 ] || tb_fail "run 1: only $ops stress operations"
 [ "$hits" -gt 0 ] || tb_fail "run 1: no stress get hit"
 [ "$refused" -gt 0 ] || tb_fail "run 1: no stress put refused (pressure and faults should refuse some)"
@@ -70,7 +78,7 @@ faults=$(tb_last "$C" host.host.store_alloc_failures)
 [ "$faults" -gt 0 ] || tb_fail "run 1: no allocation failure injected (TMEM_FAULT ignored?)"
 grep -Eq "^  checked: every get against the model, [0-9]+ invariant checks, [0-9]+ persistent pages read back at the stop, 0 mismatches$" "$S" ||
     tb_fail "run 1: the summary's stress line is missing or wrong"
-tb_pass "stress beside swap under a random walk and TMEM_FAULT: $ops operations, $hits hits, $refused refused puts, $checks checks, $faults allocation faults, 0 mismatches"
+tb_pass "stress beside swap under a random walk and TMEM_FAULT: $ops operations, $hits hits, $refused refused puts, $checks checks, $faults allocation faults, $swap_w/$swap_r swap write/read errors, 0 mismatches"
 
 cat >"$W/rate.ini" <<INI
 [run]

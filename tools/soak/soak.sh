@@ -11,9 +11,9 @@
 #   - two swap guests (random access patterns; every swapped-in page
 #     verified). Their schedule is the host's random walk: the store's
 #     pressure callbacks take their frontswap pages back as it shrinks.
-#     (Swap-file faults are not injected here: the testbed's swap guest
-#     does not expose swapsim's --fault-swap-* options; tmem-swapsim's
-#     own tests cover them.)
+#     Their swap file writes and reads fail now and then (EIO, ENOSPC:
+#     the guests' fault_swap_write/fault_swap_read keys): retried, never
+#     a lost page;
 #   - a stress guest (kind = stress): the core's random workload in
 #     threads, on private and shared, persistent and ephemeral pools,
 #     every get checked against an exact model, the store's invariant
@@ -68,12 +68,14 @@ st_verified=$(jmax stress_pages_verified) st_mism=$(jmax stress_mismatches)
 alloc_fail=$(jmax alloc_failures)
 backing_r=$(jmax backing_read_errors)
 backing_w=$(jmax backing_write_errors)
+swap_w=$(jmax swap_write_errors)
+swap_r=$(jmax swap_read_errors)
 mism=$((sw_mism + st_mism))
 ok=1
 [ "$tb_rc" -eq 0 ] && grep -q "RESULT: ok" "$S" 2>/dev/null || { ok=0; echo "soak: the testbed run failed (exit $tb_rc): $OUT/testbed/testbed.log, $S" >&2; }
 [ "$st_ops" -gt 0 ] || { ok=0; echo "soak: the stress guest made no operation: $S" >&2; }
 [ "$mism" -eq 0 ] || ok=0
-line="soak: ${SECONDS_TOTAL} s on one store; operations: mount mix $mix_ops ($mix_runs runs), swap accesses $sw_acc, stress $st_ops ($st_hits hits, $st_refused puts and $st_pool_refused pool creations refused, $st_checks invariant checks); pages verified $((sw_pages + st_verified)); faults injected: alloc $alloc_fail, backing read $backing_r, backing write $backing_w (the finished mix runs retried $mix_retries EIO); mismatches $mism; $([ $ok = 1 ] && echo PASS || echo FAIL)"
+line="soak: ${SECONDS_TOTAL} s on one store; operations: mount mix $mix_ops ($mix_runs runs), swap accesses $sw_acc, stress $st_ops ($st_hits hits, $st_refused puts and $st_pool_refused pool creations refused, $st_checks invariant checks); pages verified $((sw_pages + st_verified)); faults injected: alloc $alloc_fail, backing read $backing_r, backing write $backing_w, swap write $swap_w, swap read $swap_r (the finished mix runs retried $mix_retries EIO); mismatches $mism; $([ $ok = 1 ] && echo PASS || echo FAIL)"
 echo "$line"
 echo "$line" >"$OUT/summary.txt"
 [ $ok = 1 ]
