@@ -8,7 +8,7 @@
 # Each part of the tree adds its own rules in a module.mk fragment:
 #   src/common/module.mk, src/core/module.mk, src/guest/module.mk,
 #   src/swapsim/module.mk, src/fuse_cleancache/module.mk, src/replay/module.mk,
-#   tests/module.mk
+#   tests/module.mk, src/remote/module.mk (after tests/: it uses TEST_SUPPORT_OBJECTS)
 # Variables for fragments: $(BUILD), $(CFLAGS_COMMON), $(CORE_LIB),
 #   TEST_BINS (cmocka binaries run by `make test`), TEST_SCRIPTS (shell
 #   integration tests), PROGRAMS (installed binaries), BENCH_CMDS.
@@ -86,6 +86,7 @@ include src/testbed/module.mk
 include src/control/module.mk
 include src/replay/module.mk
 include tests/module.mk
+include src/remote/module.mk
 include tools/module.mk
 include tools/fuzz/module.mk
 include tools/testbed/module.mk

@@ -609,6 +609,105 @@ int tmem_client_latency(const struct tmem_client *c, enum tmem_op op, bool persi
 int tmem_latency(const struct tmem *tm, enum tmem_op op, bool persistent,
                  struct histogram *out);
 
+/* ------------------------------------------------------------ tiers */
+/*
+ * A second tier behind the store (RAMster-style remote memory: the Redis
+ * tier of src/remote/ implements it; docs/core.md, "Tiers", and
+ * docs/remote.md). Only private pools use it, and only the kinds a client
+ * enabled (tmem_client_set_tier). What the core does, always with no lock
+ * of the store held (except for `evicted`, see there):
+ *  - put: when the local store refuses the page for lack of room
+ *    (no_room, hysteresis or the client's cap; not frozen, not an
+ *    allocation failure), the put is offered to ops->put after the local
+ *    older copy was removed; tmem_put returns 0 when the tier took it.
+ *    When the local store accepts a page, ops->flush_page removes any
+ *    remote copy under the handle (an overwrite must not leave an older
+ *    remote page behind: put-put-get).
+ *  - get: a get that misses locally asks ops->get (destructive as the
+ *    pool's gets are: private ephemeral and exclusive-gets pools).
+ *  - flush_page / flush_object: also ops->flush_page / ops->flush_object;
+ *    the call returns 0 when either tier removed something.
+ *  - destroy_pool (and tmem_client_destroy): ops->destroy_pool.
+ *  - eviction of an ephemeral page of a tiered client: ops->evicted gets
+ *    its bytes with the page's stripe lock held: it must copy them and
+ *    return at once (no I/O, no lock but its own innermost one).
+ * The local store's statistics (tmem_stats) keep counting the local store
+ * only: a put the tier took counts as a failed put there (with its local
+ * reason) and in tmem_tier_stats as a remote put; identities unchanged.
+ * Ordering: a caller that orders its own calls on a handle (one thread a
+ * handle, as the guests do) sees tmem's rules across both tiers; calls on
+ * one handle from several threads at once are unordered, as in the store.
+ */
+struct tmem_tier_handle {
+    void *client_arg;     /* what tmem_client_set_tier was given */
+    uint64_t pool_serial; /* the pool's store-unique serial (never reused,
+                           * unlike pool ids): names the pool remotely */
+    int pool_id;
+    uint32_t pool_flags;  /* TMEM_POOL_* */
+    bool write_through;   /* persistent pools of a TMEM_TIER_WRITE_THROUGH
+                           * client: the guest keeps its own copy */
+    struct tmem_oid oid;  /* flush_object: the object; destroy_pool: zero */
+    uint32_t index;       /* flush_page, put, get, evicted only */
+};
+
+struct tmem_tier_ops {
+    /* Store the page (page_size bytes, copied). 0 when stored; a negative
+     * errno when refused, and then no copy of the handle may remain in
+     * the tier (put-put-get). A persistent page may only be accepted when
+     * it is safe (tier's rule) or h->write_through. */
+    int (*put)(void *arg, const struct tmem_tier_handle *h, const void *page);
+    /* Copy the page into page: 0, or -ENOENT (any failure is a miss);
+     * destructive: remove it as well. */
+    int (*get)(void *arg, const struct tmem_tier_handle *h, void *page, bool destructive);
+    /* Remove the page / every page of the object: 0 when something was
+     * removed, -ENOENT otherwise. Must not let an older copy be read
+     * later, even when the tier cannot reach its store now. */
+    int (*flush_page)(void *arg, const struct tmem_tier_handle *h);
+    int (*flush_object)(void *arg, const struct tmem_tier_handle *h);
+    /* Remove every page of the pool (h->pool_serial). */
+    void (*destroy_pool)(void *arg, const struct tmem_tier_handle *h);
+    /* An ephemeral page the store evicted (page_size bytes, valid during
+     * the call): copy it, never block (stripe lock held). May be NULL. */
+    void (*evicted)(void *arg, const struct tmem_tier_handle *h, const void *page);
+};
+
+/*
+ * Give the store a tier (ops copied; arg passed to every op). Call before
+ * any client enables it (tmem_client_set_tier), with no other call on the
+ * store running; ops NULL removes it (no client may have it enabled).
+ * Returns 0, or -EINVAL (NULL tm, or an op other than evicted missing).
+ */
+int tmem_set_tier(struct tmem *tm, const struct tmem_tier_ops *ops, void *arg);
+
+#define TMEM_TIER_EPHEMERAL     0x1u /* the client's private ephemeral pools */
+#define TMEM_TIER_PERSISTENT    0x2u /* its private persistent pools */
+#define TMEM_TIER_WRITE_THROUGH 0x4u /* its persistent pages are also on its
+                                      * swap device (GCMA): h->write_through */
+/*
+ * Which of client c's private pools use the store's tier (TMEM_TIER_* bits;
+ * 0: none, the default), and the client_arg the tier's ops see for them
+ * (e.g. the tier's connection for this client). Set it before the client
+ * makes its first call, or later with no call of this client running.
+ * Returns 0, or -EINVAL (NULL c, unknown bits, or bits without a tier).
+ */
+int tmem_client_set_tier(struct tmem_client *c, unsigned kinds, void *client_arg);
+
+/* What the core asked of the tier, per pool kind. */
+struct tmem_tier_stats {
+    uint64_t puts;          /* puts the local store refused, offered to the tier */
+    uint64_t puts_accepted; /* of those, the tier took */
+    uint64_t puts_refused;  /* of those, the tier refused too */
+    uint64_t gets;          /* local misses asked of the tier */
+    uint64_t hits;          /* of those, found there */
+    uint64_t flushes;       /* flush_page / flush_object / overwrite removals sent */
+    uint64_t evictions;     /* evicted ephemeral pages offered to the tier */
+};
+/* Fill *out for the store (every client, destroyed ones included) or one
+ * client, pool kind persistent or ephemeral. 0 or -EINVAL. Thread-safe. */
+int tmem_tier_stats(const struct tmem *tm, bool persistent, struct tmem_tier_stats *out);
+int tmem_client_tier_stats(const struct tmem_client *c, bool persistent,
+                           struct tmem_tier_stats *out);
+
 /* ------------------------------------------------------------ checking */
 
 /*

@@ -108,6 +108,7 @@ static enum tmem_evict_result tmem_evict_one(struct tmem *tm, struct tmem_client
     object_id = p->object;
     obj = tmem_object_record(tm, object_id);
     tmem_index_remove(tm, obj, p->index);
+    tmem_tier_offer_evicted(tm, obj->pool, obj, p); /* copies, never blocks */
     tmem_page_release(tm, obj->pool, v.stripe, NULL, id, TMEM_C_PAGES_EVICTED);
     tmem_index_free_object_if_empty(tm, v.stripe, object_id);
     tmem_stripe_unlock(tm, v.stripe);

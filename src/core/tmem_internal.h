@@ -44,6 +44,9 @@
  *   5. a slab shard's lock    record allocation in that shard (tmem_slab.c)
  *   6. a tcache shard's lock  innermost: held around one jemalloc call
  *                             (tmem_memory.c); nothing is taken under it
+ * The tier (tmem_tier.c) is called with none of these held, except its
+ * `evicted` op, called by the evictor with the victim's stripe locked
+ * (it only copies the page into the tier's own queue).
  * tm->reclaim_lock (one pressure round at a time) is only ever trylocked
  * and held with no other lock, while the pressure callbacks run.
  * The evictor holds lru_lock and only *trylocks* a stripe (the kernel's
@@ -240,6 +243,19 @@ struct tmem_object {
     uint32_t height;         /* 0 = empty */
 };
 
+/* ------------------------------------------------------------ tier counters */
+/* The fields of struct tmem_tier_stats, in order (tmem_tier.c). */
+enum tmem_tier_counter {
+    TMEM_TIER_C_PUTS,
+    TMEM_TIER_C_PUTS_ACCEPTED,
+    TMEM_TIER_C_PUTS_REFUSED,
+    TMEM_TIER_C_GETS,
+    TMEM_TIER_C_HITS,
+    TMEM_TIER_C_FLUSHES,
+    TMEM_TIER_C_EVICTIONS,
+    TMEM_TIER_C_COUNT
+};
+
 /* ------------------------------------------------------------ pools */
 /*
  * A lock stripe of a pool: its objects, and the pool's statistics for the
@@ -284,6 +300,9 @@ struct tmem_pool {
                                    when that one lets go (tm->lru_lock) */
     int holders;                /* clients holding it (tm->clients_lock) */
     struct tmem_pool *next_shared; /* tm->shared_pools list (clients_lock) */
+    int id;                     /* private pools: its id in the owner's table */
+    uint64_t serial;            /* store-unique, never reused (the tier's name
+                                   for the pool: tmem_tier_handle) */
     struct tmem_stripe stripes[TMEM_STRIPES]; /* also hold the pool's statistics */
 };
 
@@ -334,6 +353,13 @@ struct tmem_client {
     /* Latency histograms (tmem_latency.c): NULL unless cfg.latency_histograms,
      * else TMEM_OP_COUNT * 2 of them, [op * 2 + persistent]. Set at creation. */
     struct histogram *latency;
+
+    /* The tier (tmem_tier.c): which private pools use it (TMEM_TIER_*,
+     * read by anyone; set by tmem_client_set_tier with release order after
+     * tier_arg), the tier's argument for this client, and its counters. */
+    _Atomic unsigned tier_kinds;
+    void *tier_arg;
+    _Atomic uint64_t tier_counters[2][TMEM_TIER_C_COUNT]; /* [persistent][counter] */
 };
 
 #define TMEM_WEIGHT_DEFAULT 100u
@@ -370,6 +396,13 @@ struct tmem {
                                        ephemeral pages (tmem_lru.c; lru_lock) */
     struct histogram *latency;      /* NULL, or the latency histograms of the
                                        destroyed clients ([op * 2 + persistent]) */
+
+    /* The tier (tmem_tier.c): set before any client enables it. */
+    bool has_tier;
+    struct tmem_tier_ops tier;
+    void *tier_arg;
+    _Atomic uint64_t tier_counters[2][TMEM_TIER_C_COUNT]; /* every client's */
+    _Atomic uint64_t pool_serials;  /* the last pool serial given */
 
     struct tmem_slab pages;
     struct tmem_slab objects;
@@ -656,6 +689,20 @@ static inline void tmem_latency_record(struct tmem_client *c, enum tmem_op op, i
     if (persistent >= 0)
         histogram_record(&c->latency[op * 2 + persistent], tmem_latency_now() - start);
 }
+
+/* ------------------------------------------------------------ tmem_tier.c */
+/* Does pool (client c's, c->lock held, or the stripe of one of its pages
+ * locked) use the tier? If so fill *h with its pool part (oid zero,
+ * index 0) and return true. */
+bool tmem_tier_handle_of(struct tmem *tm, const struct tmem_pool *pool, int pool_id,
+                         struct tmem_tier_handle *h);
+/* Count n events of the tier for client c (NULL: store only). */
+void tmem_tier_count(struct tmem *tm, struct tmem_client *c, bool persistent,
+                     enum tmem_tier_counter i, uint64_t n);
+/* Offer the evicted page p (stripe st of pool locked) to the tier's
+ * evicted op, when the pool uses the tier. */
+void tmem_tier_offer_evicted(struct tmem *tm, struct tmem_pool *pool,
+                             const struct tmem_object *obj, const struct tmem_page *p);
 
 /* ------------------------------------------------------------ tmem_stats.c */
 /* Pages a pool holds now: the sum over its stripes. */

@@ -26,6 +26,12 @@
  * destroyed pool id, a NULL argument) is not recorded, having no kind.
  * Off, the calls read no clock: one test of c->latency.
  *
+ * Tier (tmem.h, "tiers"; tmem_tier.c): when the pool uses one, each call
+ * takes what it needs to name the handle under the client's lock, then
+ * calls the tier after releasing every lock: a put the store refused for
+ * lack of room goes to the tier, a put it took removes the remote copy,
+ * a local miss asks the tier, flushes flush both.
+ *
  * Locking: client->lock shared for the whole call, then the stripe lock;
  * see tmem_internal.h for the full order.
  */
@@ -302,11 +308,44 @@ static int tmem_put_store(struct tmem *tm, struct tmem_pool *pool, struct tmem_c
     return 0;
 }
 
+/*
+ * The tier's part of a put (no lock held): a page the local store took
+ * removes any remote copy under the handle (put-put-get across the
+ * tiers); a page it refused for lack of room (rc -ENOSPC, not frozen) is
+ * offered to the tier. Returns the put's result.
+ */
+static int tmem_put_tier(struct tmem *tm, struct tmem_client *c, struct tmem_tier_handle *h,
+                         bool frozen, int rc, const void *page)
+{
+    bool persistent = h->pool_flags & TMEM_POOL_PERSIST;
+
+    if (rc == 0) {
+        tm->tier.flush_page(tm->tier_arg, h);
+        tmem_tier_count(tm, c, persistent, TMEM_TIER_C_FLUSHES, 1);
+        return 0;
+    }
+    if (rc != -ENOSPC || frozen) {
+        /* the local older copy is gone; so must a remote one be */
+        tm->tier.flush_page(tm->tier_arg, h);
+        tmem_tier_count(tm, c, persistent, TMEM_TIER_C_FLUSHES, 1);
+        return rc;
+    }
+    tmem_tier_count(tm, c, persistent, TMEM_TIER_C_PUTS, 1);
+    if (tm->tier.put(tm->tier_arg, h, page) == 0) {
+        tmem_tier_count(tm, c, persistent, TMEM_TIER_C_PUTS_ACCEPTED, 1);
+        return 0;
+    }
+    tmem_tier_count(tm, c, persistent, TMEM_TIER_C_PUTS_REFUSED, 1);
+    return rc;
+}
+
 /* tmem_put proper; *persistent: the pool's kind (1, 0) or -1 (no pool). */
 static int tmem_put_call(struct tmem_client *c, int pool_id, const struct tmem_oid *oid,
                          uint32_t index, const void *page, int *persistent)
 {
+    struct tmem_tier_handle h;
     struct tmem_pool *pool;
+    bool tiered, frozen;
     int rc;
 
     if (!oid || !page)
@@ -315,11 +354,18 @@ static int tmem_put_call(struct tmem_client *c, int pool_id, const struct tmem_o
     if (!pool)
         return -EINVAL;
     *persistent = tmem_pool_is_persistent(pool);
-    if (atomic_load(&c->frozen))
+    tiered = tmem_tier_handle_of(c->tm, pool, pool_id, &h);
+    frozen = atomic_load(&c->frozen);
+    if (frozen)
         rc = tmem_put_fail(c->tm, pool, c, oid, index, TMEM_C_FAIL_FROZEN);
     else
         rc = tmem_put_store(c->tm, pool, c, oid, index, page);
     tmem_client_unlock_pools(c);
+    if (tiered) {
+        h.oid = *oid;
+        h.index = index;
+        rc = tmem_put_tier(c->tm, c, &h, frozen, rc, page);
+    }
     return rc;
 }
 
@@ -343,10 +389,12 @@ int tmem_put(struct tmem_client *c, int pool_id, const struct tmem_oid *oid, uin
 static int tmem_get_call(struct tmem_client *c, int pool_id, const struct tmem_oid *oid,
                          uint32_t index, void *page, int *persistent)
 {
+    struct tmem_tier_handle h;
     struct tmem_pool *pool;
     struct tmem_stripe *st;
     struct tmem *tm;
     uint32_t object_id, id = 0;
+    bool tiered, destructive;
     int rc;
 
     if (!oid || !page)
@@ -356,6 +404,8 @@ static int tmem_get_call(struct tmem_client *c, int pool_id, const struct tmem_o
         return -EINVAL;
     *persistent = tmem_pool_is_persistent(pool);
     tm = c->tm;
+    tiered = tmem_tier_handle_of(tm, pool, pool_id, &h);
+    destructive = tmem_pool_gets_are_exclusive(pool);
     st = tmem_stripe_of(pool, oid);
     tmem_stripe_lock(st);
     object_id = tmem_index_find_object(tm, st, pool, oid);
@@ -377,6 +427,15 @@ unlock:
     tmem_count_event(tm, pool, st, c, rc ? TMEM_C_FAILED_GETS : TMEM_C_SUCC_GETS, 1);
     tmem_stripe_unlock(tm, st);
     tmem_client_unlock_pools(c);
+    if (rc == -ENOENT && tiered) {
+        /* a local miss asks the tier (the local statistics count the miss) */
+        h.oid = *oid;
+        h.index = index;
+        tmem_tier_count(tm, c, *persistent, TMEM_TIER_C_GETS, 1);
+        rc = tm->tier.get(tm->tier_arg, &h, page, destructive) == 0 ? 0 : -ENOENT;
+        if (rc == 0)
+            tmem_tier_count(tm, c, *persistent, TMEM_TIER_C_HITS, 1);
+    }
     return rc;
 }
 
@@ -407,10 +466,11 @@ static int tmem_flush_call(struct tmem_client *c, int pool_id, const struct tmem
                            uint32_t index, bool whole_object, int *persistent)
 {
     enum tmem_counter counter = whole_object ? TMEM_C_FLUSH_OBJECTS : TMEM_C_FLUSH_PAGES;
+    struct tmem_tier_handle h;
     struct tmem_pool *pool;
     struct tmem_stripe *st;
     uint32_t object_id;
-    bool removed = false;
+    bool removed = false, tiered;
 
     if (!oid)
         return -EINVAL;
@@ -418,6 +478,7 @@ static int tmem_flush_call(struct tmem_client *c, int pool_id, const struct tmem
     if (!pool)
         return -EINVAL;
     *persistent = tmem_pool_is_persistent(pool);
+    tiered = tmem_tier_handle_of(c->tm, pool, pool_id, &h);
     st = tmem_stripe_of(pool, oid);
     tmem_stripe_lock(st);
     tmem_count_event(c->tm, pool, st, c, counter, 1);
@@ -428,6 +489,15 @@ static int tmem_flush_call(struct tmem_client *c, int pool_id, const struct tmem
         removed = tmem_remove_handle(c->tm, pool, c, st, object_id, index, TMEM_C_PAGES_FLUSHED);
     tmem_stripe_unlock(c->tm, st);
     tmem_client_unlock_pools(c);
+    if (tiered) {
+        struct tmem *tm = c->tm;
+
+        h.oid = *oid;
+        h.index = whole_object ? 0 : index;
+        if ((whole_object ? tm->tier.flush_object : tm->tier.flush_page)(tm->tier_arg, &h) == 0)
+            removed = true;
+        tmem_tier_count(tm, c, *persistent, TMEM_TIER_C_FLUSHES, 1);
+    }
     return removed ? 0 : -ENOENT;
 }
 

@@ -184,7 +184,16 @@ uint32_t tmem_page_size(const struct tmem *tm)
 
 /* ------------------------------------------------------------ clients */
 
-static int tmem_pool_drop(struct tmem_client *c, int pool_id);
+static int tmem_pool_drop(struct tmem_client *c, int pool_id, bool *tiered,
+                          struct tmem_tier_handle *gone);
+
+/* Tell the tier that the pool it held pages of is gone (no lock held). */
+static void tmem_pool_drop_tier(struct tmem *tm, struct tmem_client *c,
+                                const struct tmem_tier_handle *gone)
+{
+    tm->tier.destroy_pool(tm->tier_arg, gone);
+    tmem_tier_count(tm, c, gone->pool_flags & TMEM_POOL_PERSIST, TMEM_TIER_C_FLUSHES, 1);
+}
 
 struct tmem_client *tmem_client_create(struct tmem *tm, const char *name)
 {
@@ -232,10 +241,19 @@ void tmem_client_destroy(struct tmem_client *c)
     if (!c)
         return;
     tm = c->tm;
+    for (int id = 0; id < TMEM_MAX_POOLS_PER_CLIENT; id++) {
+        struct tmem_tier_handle gone;
+        bool tiered = false;
+
+        if (!c->pools[id])
+            continue;
+        pthread_rwlock_rdlock(&tm->check_lock);
+        tmem_pool_drop(c, id, &tiered, &gone);
+        pthread_rwlock_unlock(&tm->check_lock);
+        if (tiered)
+            tmem_pool_drop_tier(tm, c, &gone);
+    }
     pthread_rwlock_rdlock(&tm->check_lock);
-    for (int id = 0; id < TMEM_MAX_POOLS_PER_CLIENT; id++)
-        if (c->pools[id])
-            tmem_pool_drop(c, id);
     pthread_mutex_lock(&tm->clients_lock);
     for (link = &tm->clients; *link != c; link = &(*link)->next)
         ;
@@ -308,6 +326,7 @@ static struct tmem_pool *tmem_pool_create(struct tmem *tm, uint32_t flags, const
     pool->owner = owner;
     pool->lru_owner = creator;
     pool->holders = 1;
+    pool->serial = atomic_fetch_add(&tm->pool_serials, 1) + 1;
     for (i = 0; i < TMEM_STRIPES; i++) {
         pool->stripes[i].held = owner ? &owner->held : NULL;
         if (pthread_mutex_init(&pool->stripes[i].lock, NULL) != 0)
@@ -440,6 +459,8 @@ int tmem_new_pool(struct tmem_client *c, uint32_t flags, const uint8_t uuid[16])
         }
     } else {
         pool = tmem_pool_create(tm, flags, NULL, c, c);
+        if (pool)
+            pool->id = id;
     }
     if (!pool) {
         rc = -ENOMEM;
@@ -471,17 +492,22 @@ static struct tmem_client *tmem_pool_next_lru_owner(struct tmem *tm, struct tmem
 
 /* Take the pool out of the client's table, and free it if no other client
  * holds it (else hand its LRU to another holder if it was c's);
- * check_lock held shared. 0 or -EINVAL. */
-static int tmem_pool_drop(struct tmem_client *c, int pool_id)
+ * check_lock held shared. 0 or -EINVAL. When the pool used the tier,
+ * *tiered is set true and *gone names it: the caller tells the tier,
+ * with no lock held (tmem_pool_drop_tier). */
+static int tmem_pool_drop(struct tmem_client *c, int pool_id, bool *tiered,
+                          struct tmem_tier_handle *gone)
 {
     struct tmem *tm = c->tm;
     struct tmem_pool *pool;
     bool last = false;
 
+    *tiered = false;
     pthread_mutex_lock(&tm->clients_lock);
     pthread_rwlock_wrlock(&c->lock);
     pool = c->pools[pool_id];
     if (pool) {
+        *tiered = tmem_tier_handle_of(tm, pool, pool_id, gone);
         c->pools[pool_id] = NULL;
         if (pool->owner)
             tmem_pool_fold_counters(tm, pool);
@@ -511,12 +537,17 @@ static int tmem_pool_drop(struct tmem_client *c, int pool_id)
 
 int tmem_destroy_pool(struct tmem_client *c, int pool_id)
 {
+    struct tmem_tier_handle gone;
+    bool tiered = false;
     int rc;
 
     if (!c || pool_id < 0 || pool_id >= TMEM_MAX_POOLS_PER_CLIENT)
         return -EINVAL;
+
     pthread_rwlock_rdlock(&c->tm->check_lock);
-    rc = tmem_pool_drop(c, pool_id);
+    rc = tmem_pool_drop(c, pool_id, &tiered, &gone);
     pthread_rwlock_unlock(&c->tm->check_lock);
+    if (tiered)
+        tmem_pool_drop_tier(c->tm, c, &gone);
     return rc;
 }
