@@ -117,6 +117,13 @@ soak: deps
 	@$(MAKE) --no-print-directory _all
 	@BUILD=$(BUILD) tools/soak/soak.sh
 
+# The remote tier's demo (issue #17; docs/remote.md, "The demo"): two
+# testbed processes sharing one private redis-server.
+.PHONY: demo-remote
+demo-remote: deps
+	@$(MAKE) --no-print-directory $(TESTBED_BIN)
+	@tools/testbed/demo-remote.sh
+
 asan: deps
 	@$(MAKE) --no-print-directory _test SAN=address BUILD=build/asan
 

@@ -1,7 +1,9 @@
 # src/remote: the remote memory tier on Redis (issue #17; docs/remote.md):
-# remote_redis.c (one connection), remote_tier.c (the core's tier ops).
-# Built as $(BUILD)/libremote.a; links hiredis (pkg-config hiredis).
-# tests/remote: cmocka tests against a private redis-server they start.
+# remote_redis.c (one connection), remote_cluster.c (the same connection
+# on a Redis Cluster: slots, -MOVED/-ASK), remote_tier.c (the core's tier
+# ops). Built as $(BUILD)/libremote.a; links hiredis (pkg-config hiredis).
+# tests/remote: cmocka tests against a private redis-server (or a private
+# 3-master cluster, test_remote_cluster) they start.
 HIREDIS_CFLAGS = $(shell $(PKG_CONFIG) --cflags hiredis)
 HIREDIS_LIBS = $(shell $(PKG_CONFIG) --libs hiredis)
 REMOTE_SOURCES := $(wildcard src/remote/*.c)

@@ -10,13 +10,20 @@
  * Data: the hiredis context (NULL while disconnected), the time before
  * which no new connection is attempted (exponential backoff between
  * backoff_min_ms and backoff_max_ms after each round of failed attempts),
- * the configuration, and atomic counters.
+ * the configuration, and atomic counters (`sink`: its own array, or the
+ * array of the cluster connection a node connection belongs to). In
+ * cluster mode the context stays unused and every run goes to the
+ * cluster (remote_cluster.c), whose node connections are connections of
+ * this file; in DETECT mode the first connection asks CLUSTER SLOTS and
+ * the answer decides.
  *
  * Locking: conn->lock (a mutex) serialises users; the caller takes it
  * with remote_conn_lock around remote_conn_run. Counters are relaxed
- * atomics read without it. No other lock is taken under it.
+ * atomics read without it. Under a cluster connection's lock, its node
+ * connections' locks are taken (nobody else uses them); no other lock.
  */
 #include "remote/remote_redis.h"
+#include "remote/remote_cluster.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -35,6 +42,10 @@ struct remote_conn {
     redisContext *ctx;          /* NULL: disconnected */
     uint64_t next_attempt_ns;   /* no connection attempt before this */
     unsigned backoff_ms;        /* the next backoff */
+    struct remote_cluster *cluster; /* cluster mode: every run goes there */
+    bool mode_known;            /* DETECT: false until a server answered */
+    bool count_error_replies;   /* false for a cluster's node connections */
+    _Atomic uint64_t *sink;     /* where counts go: counters, or the cluster's */
     _Atomic uint64_t counters[REMOTE_CONN_COUNTER_COUNT];
 };
 
@@ -64,7 +75,7 @@ static struct timeval remote_timeval_ms(unsigned ms)
 
 static void remote_conn_count(struct remote_conn *conn, enum remote_conn_counter i)
 {
-    atomic_fetch_add_explicit(&conn->counters[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&conn->sink[i], 1, memory_order_relaxed);
 }
 
 int remote_endpoint_parse(const char *text, struct remote_endpoint *out)
@@ -134,7 +145,19 @@ struct remote_conn *remote_conn_create(const struct remote_conn_config *cfg)
     if (!conn->cfg.backoff_max_ms)
         conn->cfg.backoff_max_ms = 1000;
     conn->backoff_ms = conn->cfg.backoff_min_ms;
+    conn->sink = conn->counters;
+    conn->count_error_replies = true;
+    conn->mode_known = conn->cfg.cluster != REMOTE_CLUSTER_DETECT;
+    if (conn->cfg.cluster == REMOTE_CLUSTER_ON) {
+        conn->cluster = remote_cluster_create(&conn->cfg, conn->counters);
+        if (!conn->cluster) {
+            free(conn);
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
     if (pthread_mutex_init(&conn->lock, NULL) != 0) {
+        remote_cluster_destroy(conn->cluster);
         free(conn);
         errno = ENOMEM;
         return NULL;
@@ -142,8 +165,31 @@ struct remote_conn *remote_conn_create(const struct remote_conn_config *cfg)
     return conn;
 }
 
+struct remote_conn *remote_conn_create_node(const struct remote_conn_config *cfg,
+                                            _Atomic uint64_t *counters)
+{
+    struct remote_conn_config one = *cfg;
+    struct remote_conn *conn;
+
+    one.endpoint_count = 1;
+    one.cluster = REMOTE_CLUSTER_OFF;
+    conn = remote_conn_create(&one);
+    if (conn) {
+        conn->sink = counters;
+        conn->count_error_replies = false;
+    }
+    return conn;
+}
+
+bool remote_conn_is_cluster(const struct remote_conn *conn)
+{
+    return conn->cluster != NULL;
+}
+
 void remote_conn_drop(struct remote_conn *conn)
 {
+    if (conn->cluster)
+        remote_cluster_drop(conn->cluster);
     if (conn->ctx)
         redisFree(conn->ctx);
     conn->ctx = NULL;
@@ -154,6 +200,7 @@ void remote_conn_destroy(struct remote_conn *conn)
     if (!conn)
         return;
     remote_conn_drop(conn);
+    remote_cluster_destroy(conn->cluster);
     pthread_mutex_destroy(&conn->lock);
     free(conn);
 }
@@ -267,7 +314,42 @@ static void remote_sigpipe_restore(const struct remote_sigpipe_guard *g)
 }
 
 static int remote_conn_run_locked(struct remote_conn *conn, unsigned n,
-                                  const struct remote_cmd *cmds, struct redisReply **replies);
+                                  const struct remote_cmd *cmds, struct redisReply **replies,
+                                  bool count_errors);
+
+/*
+ * DETECT: ask the server (CLUSTER SLOTS) whether it is a cluster node.
+ * An array: cluster mode from now on (the single connection is dropped);
+ * an error reply ("cluster support disabled", or no permission): one
+ * server. 0, or the failure of the connection (still undecided).
+ */
+static int remote_conn_detect(struct remote_conn *conn)
+{
+    struct remote_sigpipe_guard guard;
+    struct remote_cmd cmd;
+    redisReply *reply;
+    int rc;
+
+    if (!conn->ctx && remote_conn_connect(conn) != 0)
+        return -ENOTCONN;
+    remote_cmd_words(&cmd, 2, (const char *const[]){"CLUSTER", "SLOTS"});
+    remote_sigpipe_block(&guard);
+    rc = remote_conn_run_locked(conn, 1, &cmd, &reply, false);
+    remote_sigpipe_restore(&guard);
+    if (rc)
+        return rc;
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0) {
+        conn->cluster = remote_cluster_create(&conn->cfg, conn->counters);
+        if (!conn->cluster) {
+            freeReplyObject(reply);
+            return -ENOMEM;
+        }
+        remote_conn_drop(conn); /* the cluster has its own connections */
+    }
+    freeReplyObject(reply);
+    conn->mode_known = true;
+    return 0;
+}
 
 int remote_conn_run_slow(struct remote_conn *conn, unsigned n, const struct remote_cmd *cmds,
                          struct redisReply **replies, unsigned extra_ms)
@@ -275,12 +357,16 @@ int remote_conn_run_slow(struct remote_conn *conn, unsigned n, const struct remo
     struct remote_sigpipe_guard guard;
     int rc;
 
+    if (!conn->mode_known && (rc = remote_conn_detect(conn)) != 0)
+        return rc;
+    if (conn->cluster)
+        return remote_cluster_run(conn->cluster, n, cmds, replies, extra_ms);
     if (!conn->ctx && remote_conn_connect(conn) != 0)
         return -ENOTCONN;
     if (extra_ms)
         redisSetTimeout(conn->ctx, remote_timeval_ms(conn->cfg.command_timeout_ms + extra_ms));
     remote_sigpipe_block(&guard);
-    rc = remote_conn_run_locked(conn, n, cmds, replies);
+    rc = remote_conn_run_locked(conn, n, cmds, replies, conn->count_error_replies);
     remote_sigpipe_restore(&guard);
     if (extra_ms && conn->ctx)
         redisSetTimeout(conn->ctx, remote_timeval_ms(conn->cfg.command_timeout_ms));
@@ -294,7 +380,8 @@ int remote_conn_run(struct remote_conn *conn, unsigned n, const struct remote_cm
 }
 
 static int remote_conn_run_locked(struct remote_conn *conn, unsigned n,
-                                  const struct remote_cmd *cmds, struct redisReply **replies)
+                                  const struct remote_cmd *cmds, struct redisReply **replies,
+                                  bool count_errors)
 {
     unsigned got = 0;
     int rc = 0;
@@ -317,7 +404,7 @@ static int remote_conn_run_locked(struct remote_conn *conn, unsigned n,
             goto out;
         }
         replies[got] = reply;
-        if (((redisReply *)reply)->type == REDIS_REPLY_ERROR)
+        if (count_errors && ((redisReply *)reply)->type == REDIS_REPLY_ERROR)
             remote_conn_count(conn, REMOTE_CONN_REPLY_ERRORS);
     }
     remote_conn_count(conn, REMOTE_CONN_COMMANDS);
@@ -326,6 +413,40 @@ out:
         for (unsigned i = 0; i < got; i++)
             freeReplyObject(replies[i]);
     return rc;
+}
+
+int remote_conn_broadcast(struct remote_conn *conn, const struct remote_cmd *cmd,
+                          unsigned *taken)
+{
+    unsigned ok = 0;
+    int rc;
+
+    if (!conn->mode_known && (rc = remote_conn_detect(conn)) != 0)
+        return rc;
+    if (conn->cluster)
+        return remote_cluster_broadcast(conn->cluster, cmd, taken);
+    for (unsigned i = 0; i < conn->cfg.endpoint_count; i++) {
+        struct remote_conn_config one = conn->cfg;
+        struct remote_conn *each;
+        redisReply *reply;
+
+        one.endpoints[0] = conn->cfg.endpoints[i];
+        one.endpoint_count = 1;
+        one.cluster = REMOTE_CLUSTER_OFF;
+        each = remote_conn_create(&one);
+        if (!each)
+            continue;
+        remote_conn_lock(each);
+        if (remote_conn_run(each, 1, cmd, &reply) == 0) {
+            ok += reply->type != REDIS_REPLY_ERROR;
+            freeReplyObject(reply);
+        }
+        remote_conn_unlock(each);
+        remote_conn_destroy(each);
+    }
+    if (taken)
+        *taken = ok;
+    return ok ? 0 : -EIO;
 }
 
 void remote_conn_counters(const struct remote_conn *conn, struct remote_conn_counters *out)

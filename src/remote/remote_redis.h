@@ -4,6 +4,13 @@
  * reconnection with exponential backoff, and a counter per kind of
  * failure. The remote tier (remote_tier.h) holds one per tmem client.
  *
+ * With cluster mode on (or detected), the same connection speaks to a
+ * Redis Cluster instead (remote_cluster.h): the endpoints are seed nodes,
+ * each command goes to the node owning its key's slot, redirections
+ * (-MOVED, -ASK) are followed; the caller sees no difference, except
+ * that argv[1] must be the key of every command but the keyless ones
+ * (WAIT, PING, INFO, CONFIG, ACL, CLUSTER, ...).
+ *
  * Thread safety: a connection is used by one thread at a time: callers
  * hold remote_conn_lock() around remote_conn_run() (and around any
  * sequence whose order matters); remote_conn_counters() may be called
@@ -12,6 +19,7 @@
 #ifndef REMOTE_REDIS_H
 #define REMOTE_REDIS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +34,14 @@ struct remote_endpoint {
     char unix_path[108];
 };
 
+/* Whether the endpoints are one server (and its failover replicas) or
+ * seed nodes of a Redis Cluster. */
+enum remote_cluster_mode {
+    REMOTE_CLUSTER_OFF = 0, /* one server: endpoints tried in order */
+    REMOTE_CLUSTER_ON,      /* a cluster: endpoints are seeds, commands routed by slot */
+    REMOTE_CLUSTER_DETECT,  /* ask the first server that answers (CLUSTER SLOTS) */
+};
+
 struct remote_conn_config {
     /* Tried in order at each (re)connection: the first that accepts the
      * login is used (a primary, then the replica an operator promotes). */
@@ -37,6 +53,7 @@ struct remote_conn_config {
     unsigned command_timeout_ms;   /* 0: 500; bounds every reply */
     unsigned backoff_min_ms;       /* 0: 10; after a failed connection attempt */
     unsigned backoff_max_ms;       /* 0: 1000 */
+    enum remote_cluster_mode cluster; /* default OFF */
 };
 
 /*
@@ -52,7 +69,15 @@ struct remote_conn_config {
     X(REPLY_ERRORS, remote_reply_errors, "error replies (NOPERM, OOM, READONLY, ...)")    \
     X(UNAVAILABLE, remote_unavailable,                                                    \
       "commands refused at once: no connection, next attempt not due (backoff)")          \
-    X(COMMANDS, remote_commands, "pipelines (one or more commands) whose replies all came")
+    X(COMMANDS, remote_commands, "pipelines (one or more commands) whose replies all came") \
+    X(CLUSTER_MOVED, remote_cluster_moved,                                                \
+      "cluster: commands redirected by -MOVED (slot owned by another node; map refreshed)") \
+    X(CLUSTER_ASK, remote_cluster_ask,                                                    \
+      "cluster: commands redirected by -ASK (slot migrating; ASKING then the command)")   \
+    X(CLUSTER_REFRESHES, remote_cluster_refreshes,                                        \
+      "cluster: slot maps read (CLUSTER SLOTS): first use, after -MOVED or a lost node")  \
+    X(CLUSTER_REDIRECT_LOOPS, remote_cluster_redirect_loops,                              \
+      "cluster: commands given up after too many redirections (-EIO)")
 
 enum remote_conn_counter {
 #define REMOTE_CONN_ENUM_(id, name, help) REMOTE_CONN_##id,
@@ -106,6 +131,24 @@ int remote_conn_run(struct remote_conn *conn, unsigned n, const struct remote_cm
  * (WAIT): the reply timeout is command_timeout_ms + extra_ms for them. */
 int remote_conn_run_slow(struct remote_conn *conn, unsigned n, const struct remote_cmd *cmds,
                          struct redisReply **replies, unsigned extra_ms);
+
+/*
+ * Send one command to every server: for one server, to each endpoint in
+ * turn (fresh connections; a replica is not updated by its primary for
+ * ACL rules or configuration); for a cluster, to every master and
+ * replica of a freshly read slot map. *taken (may be NULL) is the number
+ * of servers that answered with a non-error reply. Returns 0 when the
+ * command was taken where it must be (one server: by at least one
+ * endpoint; a cluster: by every master, replicas on a best-effort basis),
+ * else -EIO (or -ENOTCONN: no slot map could be read). Caller holds
+ * remote_conn_lock.
+ */
+int remote_conn_broadcast(struct remote_conn *conn, const struct remote_cmd *cmd,
+                          unsigned *taken);
+
+/* Whether the connection speaks to a cluster (false while DETECT has not
+ * yet reached a server). Caller holds remote_conn_lock. */
+bool remote_conn_is_cluster(const struct remote_conn *conn);
 
 /* Drop the connection now (the next command reconnects, no backoff). */
 void remote_conn_drop(struct remote_conn *conn);

@@ -10,9 +10,13 @@
  * Data structures:
  *  - struct remote_client per attached tmem client: its number N (keys
  *    PREFIX:cN:...), its ACL login and its own connection (remote_redis.c);
- *    `written`: whether anything of it may be on the server (lets
- *    overwrite-removals skip the round trip while nothing ever went
- *    remote).
+ *    `presence` (remote_presence.c, under the connection lock): the
+ *    handles that may be on the server, added before a page is sent and
+ *    removed only when the server confirmed no copy is left, so removals
+ *    and gets of handles never sent remote make no round trip (a locally
+ *    accepted put costs nothing remote); its stored handles are the pages
+ *    held remotely, checked against the client's and the tier's capacity
+ *    (rt->held counts them over every client).
  *  - the queue: a doubly linked FIFO of entries, each either an evicted
  *    page (bytes copied) waiting to be written, or a deletion (a page's or
  *    an object's) that could not be sent because the server was
@@ -39,6 +43,7 @@
  * destroy), taken with no other lock.
  */
 #include "remote/remote_tier.h"
+#include "remote/remote_presence.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -59,7 +64,13 @@ struct remote_client {
     char prefix[64];          /* "PREFIX:cN" */
     char user[64], password[40];
     struct remote_conn *conn;
-    atomic_bool written;      /* something of it may be on the server */
+    /* under the connection's lock: the handles that may be on the server */
+    struct remote_presence presence;
+    bool sent;                /* (connection lock) a page was ever sent: pool
+                                 sets may exist even with no page left */
+    _Atomic uint64_t capacity_pages; /* its own budget (REMOTE_TIER_UNLIMITED) */
+    _Atomic uint64_t refused_capacity;
+    struct histogram latency[REMOTE_OP_COUNT];
     struct remote_client *next;
 };
 
@@ -82,6 +93,9 @@ struct remote_tier {
     struct remote_tier_config cfg;
     uint32_t page_size;
     bool persistent_unsafe;   /* the server's policy may evict keys without TTL */
+    uint64_t capacity_pages;  /* cfg.capacity_bytes in pages */
+    _Atomic uint64_t held;    /* pages stored remotely, over every client (and
+                                 reservations of puts under way) */
 
     pthread_mutex_t clients_lock;
     struct remote_client *clients;
@@ -130,8 +144,10 @@ static int remote_tier_run_slow(struct remote_client *rc, enum remote_op op, uns
 {
     uint64_t start = remote_tier_now();
     int rc_run = remote_conn_run_slow(rc->conn, n, cmds, replies, extra_ms);
+    uint64_t took = remote_tier_now() - start;
 
-    histogram_record(&rc->rt->latency[op], remote_tier_now() - start);
+    histogram_record(&rc->rt->latency[op], took);
+    histogram_record(&rc->latency[op], took);
     return rc_run;
 }
 
@@ -140,8 +156,10 @@ static int remote_tier_run(struct remote_client *rc, enum remote_op op, unsigned
 {
     uint64_t start = remote_tier_now();
     int rc_run = remote_conn_run(rc->conn, n, cmds, replies);
+    uint64_t took = remote_tier_now() - start;
 
-    histogram_record(&rc->rt->latency[op], remote_tier_now() - start);
+    histogram_record(&rc->rt->latency[op], took);
+    histogram_record(&rc->latency[op], took);
     return rc_run;
 }
 
@@ -153,17 +171,18 @@ static void remote_replies_free(unsigned n, redisReply **replies)
 
 /* ------------------------------------------------------------ keys */
 struct remote_keys {
-    char object[160];  /* PREFIX:cN:SERIAL:O0.O1.O2 */
-    char set[120];     /* PREFIX:cN:SERIAL:objects */
+    char object[160];  /* {PREFIX:cN:SERIAL}:O0.O1.O2 */
+    char set[120];     /* {PREFIX:cN:SERIAL}:objects */
     char field[12];    /* the page index */
 };
 
 static void remote_keys_make(const struct remote_client *rc, uint64_t serial,
                              const struct tmem_oid *oid, uint32_t index, struct remote_keys *k)
 {
-    snprintf(k->object, sizeof(k->object), "%s:%" PRIu64 ":%" PRIx64 ".%" PRIx64 ".%" PRIx64,
+    /* {...}: a Redis Cluster hash tag: a pool's keys share one slot */
+    snprintf(k->object, sizeof(k->object), "{%s:%" PRIu64 "}:%" PRIx64 ".%" PRIx64 ".%" PRIx64,
              rc->prefix, serial, oid->oid[0], oid->oid[1], oid->oid[2]);
-    snprintf(k->set, sizeof(k->set), "%s:%" PRIu64 ":objects", rc->prefix, serial);
+    snprintf(k->set, sizeof(k->set), "{%s:%" PRIu64 "}:objects", rc->prefix, serial);
     snprintf(k->field, sizeof(k->field), "%" PRIu32, index);
 }
 
@@ -276,6 +295,40 @@ static void remote_queue_tombstone(struct remote_tier *rt, struct remote_client 
 /* ------------------------------------------------------------ server ops */
 /* (the client's connection lock held) */
 
+/* n stored pages left the server: give their room back. */
+static void remote_tier_release(struct remote_tier *rt, uint64_t n)
+{
+    if (n)
+        atomic_fetch_sub_explicit(&rt->held, n, memory_order_relaxed);
+}
+
+/* The server confirmed the handle has no copy there. */
+static void remote_tier_gone(struct remote_client *rc, uint64_t serial,
+                             const struct tmem_oid *oid, uint32_t index)
+{
+    remote_tier_release(rc->rt, remote_presence_remove(&rc->presence, serial, oid, index));
+}
+
+/*
+ * Room for one more stored page of rc (the tier's capacity and the
+ * client's): reserved in rt->held. Returns whether it was reserved;
+ * false when a budget is full (counted).
+ */
+static bool remote_tier_reserve(struct remote_client *rc)
+{
+    struct remote_tier *rt = rc->rt;
+    uint64_t cap = atomic_load_explicit(&rc->capacity_pages, memory_order_relaxed);
+    uint64_t held = atomic_fetch_add_explicit(&rt->held, 1, memory_order_relaxed);
+
+    if (held >= rt->capacity_pages || remote_presence_stored(&rc->presence) >= cap) {
+        remote_tier_release(rt, 1);
+        remote_tier_count(rt, REMOTE_TIER_REFUSED_CAPACITY);
+        atomic_fetch_add_explicit(&rc->refused_capacity, 1, memory_order_relaxed);
+        return false;
+    }
+    return true;
+}
+
 /* HDEL one page: 1 removed, 0 not there, or a tombstone queued (0). */
 static int remote_delete_page(struct remote_client *rc, uint64_t serial,
                               const struct tmem_oid *oid, uint32_t index)
@@ -296,6 +349,7 @@ static int remote_delete_page(struct remote_client *rc, uint64_t serial,
         removed = 0;
     } else {
         removed = reply->type == REDIS_REPLY_INTEGER && reply->integer > 0;
+        remote_tier_gone(rc, serial, oid, index);
     }
     freeReplyObject(reply);
     return removed;
@@ -320,13 +374,18 @@ static int remote_delete_object(struct remote_client *rc, uint64_t serial,
     removed = replies[0]->type == REDIS_REPLY_INTEGER && replies[0]->integer > 0;
     if (replies[0]->type == REDIS_REPLY_ERROR)
         remote_queue_tombstone(rc->rt, rc, REMOTE_ENTRY_DELETE_OBJECT, serial, oid, 0);
+    else
+        remote_tier_release(rc->rt, remote_presence_remove_object(&rc->presence, serial, oid));
     remote_replies_free(2, replies);
     return removed;
 }
 
 /* Store a page: HSET, SADD, the TTL of an ephemeral object, WAIT for a
  * persistent one. 0 stored (and safe), or -errno (refused: the caller
- * deletes). */
+ * deletes): -ENOSPC the tier's or the client's capacity is full (nothing
+ * sent), -ENOMEM (nothing sent), -EAGAIN too few replicas, else the
+ * connection's error. The handle joins the presence set before the
+ * page is sent. */
 static int remote_store_page(struct remote_client *rc, enum remote_op op, bool persistent,
                              bool write_through, uint64_t serial, const struct tmem_oid *oid,
                              uint32_t index, const void *page)
@@ -337,8 +396,21 @@ static int remote_store_page(struct remote_client *rc, enum remote_op op, bool p
     redisReply *replies[4];
     char ttl[16], replicas[16], timeout[16];
     unsigned n = 2;
+    bool reserved = false;
     int rc_run;
 
+    if (!remote_presence_is_stored(&rc->presence, serial, oid, index)) {
+        /* a new page needs room (an overwrite of a stored one does not) */
+        if (!remote_tier_reserve(rc))
+            return -ENOSPC;
+        reserved = true;
+    }
+    if (remote_presence_add(&rc->presence, serial, oid, index) != 0) {
+        if (reserved)
+            remote_tier_release(rt, 1);
+        return -ENOMEM;
+    }
+    rc->sent = true;
     remote_keys_make(rc, serial, oid, index, &k);
     remote_cmd_words(&cmds[0], 4, (const char *const[]){"HSET", k.object, k.field, ""});
     cmds[0].argv[3] = page;
@@ -352,11 +424,13 @@ static int remote_store_page(struct remote_client *rc, enum remote_op op, bool p
         snprintf(timeout, sizeof(timeout), "%u", rt->cfg.wait_timeout_ms);
         remote_cmd_words(&cmds[n++], 3, (const char *const[]){"WAIT", replicas, timeout});
     }
-    atomic_store(&rc->written, true); /* from now on something may be there */
     rc_run = remote_tier_run_slow(rc, op, n, cmds, replies,
                                   persistent && !write_through ? rt->cfg.wait_timeout_ms : 0);
-    if (rc_run)
+    if (rc_run) {
+        if (reserved)
+            remote_tier_release(rt, 1);
         return rc_run;
+    }
     rc_run = 0;
     for (unsigned i = 0; i < n; i++)
         if (replies[i]->type == REDIS_REPLY_ERROR)
@@ -366,6 +440,10 @@ static int remote_store_page(struct remote_client *rc, enum remote_op op, bool p
          replies[n - 1]->integer < (long long)rt->cfg.replicas))
         rc_run = -EAGAIN; /* not safe: fewer replicas acknowledged */
     remote_replies_free(n, replies);
+    if (rc_run == 0 && reserved)
+        reserved = !remote_presence_set_stored(&rc->presence, serial, oid, index);
+    if (reserved) /* refused, or (never) stored already: the room goes back */
+        remote_tier_release(rt, 1);
     return rc_run;
 }
 
@@ -395,12 +473,12 @@ static int remote_op_put(void *arg, const struct tmem_tier_handle *h, const void
     } else {
         rc_put = remote_store_page(rc, REMOTE_OP_PUT, persistent, h->write_through,
                                    h->pool_serial, &h->oid, h->index, page);
-        if (rc_put)
+        if (rc_put && rc_put != -ENOSPC) /* ENOSPC: counted by the reservation */
             remote_tier_count(rt, rc_put == -EAGAIN ? REMOTE_TIER_REFUSED_UNSAFE
                                                     : REMOTE_TIER_REFUSED_ERROR);
     }
     /* refused: no copy of the handle may stay (put-put-get) */
-    if (rc_put && atomic_load(&rc->written))
+    if (rc_put && remote_presence_has(&rc->presence, h->pool_serial, &h->oid, h->index))
         remote_delete_page(rc, h->pool_serial, &h->oid, h->index);
     remote_conn_unlock(rc->conn);
     return rc_put;
@@ -445,12 +523,14 @@ static int remote_op_get(void *arg, const struct tmem_tier_handle *h, void *page
         }
         return rc_get;
     }
-    if (!atomic_load(&rc->written))
-        return -ENOENT;
     remote_keys_make(rc, h->pool_serial, &h->oid, h->index, &k);
     remote_cmd_words(&cmds[0], 3, (const char *const[]){"HGET", k.object, k.field});
     remote_cmd_words(&cmds[1], 3, (const char *const[]){"HDEL", k.object, k.field});
     remote_conn_lock(rc->conn);
+    if (!remote_presence_has(&rc->presence, h->pool_serial, &h->oid, h->index)) {
+        remote_conn_unlock(rc->conn); /* never sent, or known gone: no round trip */
+        return -ENOENT;
+    }
     if (remote_tier_run(rc, REMOTE_OP_GET, destructive ? 2 : 1, cmds, replies) != 0) {
         if (destructive) /* the HDEL may or may not have run: make sure */
             remote_queue_tombstone(rt, rc, REMOTE_ENTRY_DELETE_PAGE, h->pool_serial, &h->oid,
@@ -458,6 +538,11 @@ static int remote_op_get(void *arg, const struct tmem_tier_handle *h, void *page
         remote_conn_unlock(rc->conn);
         return -ENOENT;
     }
+    /* the server has no copy now: a destructive get's HDEL ran, or the
+     * HGET found nothing (Redis evicted or expired it) */
+    if ((destructive && replies[1]->type != REDIS_REPLY_ERROR) ||
+        replies[0]->type == REDIS_REPLY_NIL)
+        remote_tier_gone(rc, h->pool_serial, &h->oid, h->index);
     remote_conn_unlock(rc->conn);
     if (replies[0]->type == REDIS_REPLY_STRING) {
         if (replies[0]->len == rt->page_size) {
@@ -480,11 +565,10 @@ static int remote_op_flush_page(void *arg, const struct tmem_tier_handle *h)
     pthread_mutex_lock(&rt->queue_lock);
     queued = remote_queue_cancel_handle(rt, rc, h->pool_serial, &h->oid, h->index, false, NULL);
     pthread_mutex_unlock(&rt->queue_lock);
-    if (atomic_load(&rc->written)) {
-        remote_conn_lock(rc->conn);
+    remote_conn_lock(rc->conn);
+    if (remote_presence_has(&rc->presence, h->pool_serial, &h->oid, h->index))
         removed = remote_delete_page(rc, h->pool_serial, &h->oid, h->index) > 0;
-        remote_conn_unlock(rc->conn);
-    }
+    remote_conn_unlock(rc->conn);
     return queued || removed ? 0 : -ENOENT;
 }
 
@@ -497,11 +581,10 @@ static int remote_op_flush_object(void *arg, const struct tmem_tier_handle *h)
     pthread_mutex_lock(&rt->queue_lock);
     queued = remote_queue_cancel_handle(rt, rc, h->pool_serial, &h->oid, 0, true, NULL);
     pthread_mutex_unlock(&rt->queue_lock);
-    if (atomic_load(&rc->written)) {
-        remote_conn_lock(rc->conn);
+    remote_conn_lock(rc->conn);
+    if (remote_presence_has_object(&rc->presence, h->pool_serial, &h->oid))
         removed = remote_delete_object(rc, h->pool_serial, &h->oid) > 0;
-        remote_conn_unlock(rc->conn);
-    }
+    remote_conn_unlock(rc->conn);
     return queued || removed ? 0 : -ENOENT;
 }
 
@@ -522,11 +605,13 @@ static void remote_op_destroy_pool(void *arg, const struct tmem_tier_handle *h)
             remote_queue_cancel(rt, e);
     }
     pthread_mutex_unlock(&rt->queue_lock);
-    if (!atomic_load(&rc->written))
-        return;
     remote_keys_make(rc, h->pool_serial, &zero, 0, &k);
     remote_cmd_words(&cmd, 2, (const char *const[]){"SMEMBERS", k.set});
     remote_conn_lock(rc->conn);
+    if (!rc->sent)
+        goto out; /* nothing of it ever went remote */
+    if (rc->presence.nobjects == 0)
+        goto delete_set; /* no page left: only the pool's set may be */
     if (remote_tier_run(rc, REMOTE_OP_FLUSH, 1, &cmd, &reply) != 0) {
         /* the serial is never reused: the keys are unreachable; an
          * ephemeral pool's expire, a persistent pool's stay (counted) */
@@ -552,10 +637,13 @@ static void remote_op_destroy_pool(void *arg, const struct tmem_tier_handle *h)
         }
     }
     freeReplyObject(reply);
+delete_set:
     remote_cmd_words(&cmd, 2, (const char *const[]){"DEL", k.set});
     if (remote_tier_run(rc, REMOTE_OP_FLUSH, 1, &cmd, &reply) == 0)
         freeReplyObject(reply);
 out:
+    /* its keys are gone, or unreachable for good (serials are not reused) */
+    remote_tier_release(rt, remote_presence_remove_pool(&rc->presence, h->pool_serial));
     remote_conn_unlock(rc->conn);
 }
 
@@ -631,6 +719,11 @@ static int remote_writer_send(struct remote_tier *rt, struct remote_entry *e)
             return rc_send;
         if (replies[0]->type == REDIS_REPLY_ERROR)
             rc_send = -EIO;
+        else if (e->kind == REMOTE_ENTRY_DELETE_PAGE)
+            remote_tier_gone(rc, e->serial, &e->oid, e->index);
+        else
+            remote_tier_release(rt, remote_presence_remove_object(&rc->presence, e->serial,
+                                                                  &e->oid));
         remote_replies_free(n, replies);
         return rc_send;
     }
@@ -690,6 +783,7 @@ static void *remote_writer_main(void *arg)
 void remote_tier_config_init(struct remote_tier_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
+    cfg->capacity_bytes = REMOTE_TIER_UNLIMITED;
     cfg->wait_timeout_ms = 100;
     cfg->ephemeral_ttl_s = 3600;
     cfg->queue_pages = 256;
@@ -742,6 +836,9 @@ struct remote_tier *remote_tier_create(struct tmem *tm, const struct remote_tier
     rt->tm = tm;
     rt->cfg = *cfg;
     rt->page_size = tmem_page_size(tm);
+    rt->capacity_pages = cfg->capacity_bytes == REMOTE_TIER_UNLIMITED
+                             ? UINT64_MAX
+                             : cfg->capacity_bytes / rt->page_size;
     if (!rt->cfg.wait_timeout_ms)
         rt->cfg.wait_timeout_ms = 100;
     if (!rt->cfg.ephemeral_ttl_s)
@@ -791,30 +888,34 @@ fail:
     return NULL;
 }
 
-/* Create rc's ACL user on every endpoint that answers (ACL rules are
- * not replicated: a replica promoted later must know the user too): 0
- * when at least one took it, else -EIO. Least privilege: its own keys,
- * the commands the tier sends. */
+/* Create rc's ACL user on every server (ACL rules are per node, not
+ * replicated: one server's endpoints, a replica promoted later must know
+ * the user too; a cluster's masters and replicas): 0 when taken where it
+ * must be (remote_conn_broadcast), else -EIO. Least privilege: its own
+ * keys, the commands the tier sends (and a cluster client's ASKING and
+ * CLUSTER SLOTS). */
 static int remote_tier_create_user(struct remote_tier *rt, struct remote_client *rc)
 {
     char pass[48], keys[80];
-    int made = 0;
+    const char *const words[] = {"ACL",     "SETUSER", rc->user, "reset",     "on",
+                                 pass,      keys,      "+hset",  "+hget",     "+hdel",
+                                 "+del",    "+sadd",   "+srem",  "+smembers", "+expire",
+                                 "+wait",   "+ping",   "+asking", "+cluster|slots"};
+    struct remote_conn *admin;
+    struct remote_cmd cmd;
+    int err;
 
     snprintf(pass, sizeof(pass), ">%s", rc->password);
-    snprintf(keys, sizeof(keys), "~%s:*", rc->prefix);
-    for (unsigned i = 0; i < rt->cfg.server.endpoint_count; i++) {
-        const char *const words[] = {"ACL",   "SETUSER", rc->user, "reset",     "on",
-                                     pass,    keys,      "+hset",  "+hget",     "+hdel",
-                                     "+del",  "+sadd",   "+srem",  "+smembers", "+expire",
-                                     "+wait", "+ping"};
-        redisReply *r = remote_admin_command(rt, &rt->cfg.server.endpoints[i],
-                                             (int)(sizeof(words) / sizeof(words[0])), words);
-
-        made += r && r->type == REDIS_REPLY_STATUS;
-        if (r)
-            freeReplyObject(r);
-    }
-    return made ? 0 : -EIO;
+    snprintf(keys, sizeof(keys), "~{%s:*", rc->prefix);
+    admin = remote_conn_create(&rt->cfg.server);
+    if (!admin)
+        return -ENOMEM;
+    remote_cmd_words(&cmd, (int)(sizeof(words) / sizeof(words[0])), words);
+    remote_conn_lock(admin);
+    err = remote_conn_broadcast(admin, &cmd, NULL);
+    remote_conn_unlock(admin);
+    remote_conn_destroy(admin);
+    return err ? -EIO : 0;
 }
 
 int remote_tier_attach(struct remote_tier *rt, struct tmem_client *c, unsigned kinds)
@@ -841,6 +942,13 @@ int remote_tier_attach(struct remote_tier *rt, struct tmem_client *c, unsigned k
     pthread_mutex_unlock(&rt->clients_lock);
     rc->rt = rt;
     rc->client = c;
+    atomic_init(&rc->capacity_pages, UINT64_MAX);
+    for (int i = 0; i < REMOTE_OP_COUNT; i++)
+        histogram_init(&rc->latency[i]);
+    if (remote_presence_init(&rc->presence) != 0) {
+        free(rc);
+        return -ENOMEM;
+    }
     snprintf(rc->prefix, sizeof(rc->prefix), "%s:c%u", rt->cfg.prefix, rc->number);
     cfg = rt->cfg.server;
     if (rt->cfg.client_acls) {
@@ -872,6 +980,7 @@ int remote_tier_attach(struct remote_tier *rt, struct tmem_client *c, unsigned k
     return 0;
 fail:
     remote_conn_destroy(rc->conn);
+    remote_presence_free(&rc->presence);
     free(rc);
     return err;
 }
@@ -931,6 +1040,71 @@ void remote_tier_stats(struct remote_tier *rt, struct remote_tier_stats *out)
     pthread_mutex_lock(&rt->queue_lock);
     out->queued_pages = rt->queued_pages;
     pthread_mutex_unlock(&rt->queue_lock);
+    out->held_pages = atomic_load_explicit(&rt->held, memory_order_relaxed);
+}
+
+/* rc of client c (clients_lock held), or NULL. */
+static struct remote_client *remote_tier_find_client(struct remote_tier *rt,
+                                                     const struct tmem_client *c)
+{
+    struct remote_client *rc = rt->clients;
+
+    while (rc && rc->client != c)
+        rc = rc->next;
+    return rc;
+}
+
+int remote_tier_client_set_capacity(struct remote_tier *rt, const struct tmem_client *c,
+                                    uint64_t bytes)
+{
+    struct remote_client *rc;
+
+    if (!rt || !c)
+        return -EINVAL;
+    pthread_mutex_lock(&rt->clients_lock);
+    rc = remote_tier_find_client(rt, c);
+    if (rc)
+        atomic_store_explicit(&rc->capacity_pages,
+                              bytes == REMOTE_TIER_UNLIMITED ? UINT64_MAX : bytes / rt->page_size,
+                              memory_order_relaxed);
+    pthread_mutex_unlock(&rt->clients_lock);
+    return rc ? 0 : -ENOENT;
+}
+
+int remote_tier_detach(struct remote_tier *rt, const struct tmem_client *c)
+{
+    struct remote_client *rc;
+
+    if (!rt || !c)
+        return -EINVAL;
+    pthread_mutex_lock(&rt->clients_lock);
+    rc = remote_tier_find_client(rt, c);
+    if (rc)
+        rc->client = NULL;
+    pthread_mutex_unlock(&rt->clients_lock);
+    return rc ? 0 : -ENOENT;
+}
+
+int remote_tier_client_stats(struct remote_tier *rt, const struct tmem_client *c,
+                             struct remote_tier_client_stats *out)
+{
+    struct remote_client *rc;
+
+    memset(out, 0, sizeof(*out));
+    if (!rt || !c)
+        return -EINVAL;
+    pthread_mutex_lock(&rt->clients_lock);
+    rc = remote_tier_find_client(rt, c);
+    if (rc) {
+        remote_conn_counters(rc->conn, &out->conn);
+        out->held_pages = remote_presence_stored(&rc->presence);
+        out->refused_capacity =
+            atomic_load_explicit(&rc->refused_capacity, memory_order_relaxed);
+        for (int i = 0; i < REMOTE_OP_COUNT; i++)
+            histogram_copy(&out->latency[i], &rc->latency[i]);
+    }
+    pthread_mutex_unlock(&rt->clients_lock);
+    return rc ? 0 : -ENOENT;
 }
 
 void remote_tier_latency(const struct remote_tier *rt, enum remote_op op, struct histogram *out)
@@ -959,6 +1133,7 @@ void remote_tier_destroy(struct remote_tier *rt)
 
         rt->clients = rc->next;
         remote_conn_destroy(rc->conn);
+        remote_presence_free(&rc->presence);
         free(rc);
     }
     pthread_cond_destroy(&rt->idle_cond);

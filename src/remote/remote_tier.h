@@ -6,9 +6,10 @@
  *
  * Key layout (PREFIX: one per tier, i.e. per store run; N: the client's
  * number in this tier; SERIAL: the pool's store-unique serial):
- *   PREFIX:cN:SERIAL:O0.O1.O2   a hash per object: field = page index
- *                               (decimal), value = the page's bytes
- *   PREFIX:cN:SERIAL:objects    a set per pool of its object keys
+ *   {PREFIX:cN:SERIAL}:O0.O1.O2   a hash per object: field = page index
+ *                                 (decimal), value = the page's bytes
+ *   {PREFIX:cN:SERIAL}:objects    a set per pool of its object keys
+ * ({...} is a Redis Cluster hash tag: a pool's keys share one slot.)
  * Ephemeral objects carry a TTL (ephemeral_ttl_s): with the server's
  * maxmemory-policy volatile-lru Redis may evict them, never a persistent
  * key (which has none).
@@ -34,6 +35,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* No capacity limit (remote_tier_config.capacity_bytes, per client). */
+#define REMOTE_TIER_UNLIMITED UINT64_MAX
+
 struct remote_tier_config {
     /* The server(s): endpoints (tried in order) and timeouts; user and
      * password are the administrator's (creates the client ACL users; ""
@@ -48,7 +52,12 @@ struct remote_tier_config {
     unsigned retry_ms;        /* the writer's pause after a deletion it could
                                  not send (it keeps it and retries); 0: 20 */
     bool client_acls;         /* one Redis ACL user per client, limited to
-                                 PREFIX:cN:* (needs the admin login) */
+                                 {PREFIX:cN:* (needs the admin login) */
+    uint64_t capacity_bytes;  /* the tier's own budget: pages stored remotely
+                                 (over every client) at most this many bytes'
+                                 worth; further puts and write-backs are refused
+                                 (remote_refused_capacity). REMOTE_TIER_UNLIMITED
+                                 (the default) for none */
 };
 
 /* Fill *cfg with the defaults (no endpoint: set server.endpoints). */
@@ -59,6 +68,8 @@ void remote_tier_config_init(struct remote_tier_config *cfg);
     X(REFUSED_UNSAFE, remote_refused_unsafe,                                               \
       "persistent puts refused: fewer replicas than required acknowledged (or none set)")  \
     X(REFUSED_ERROR, remote_refused_error, "puts refused: the server failed or refused")  \
+    X(REFUSED_CAPACITY, remote_refused_capacity,                                           \
+      "puts and write-backs refused: the tier's or the client's capacity was full")        \
     X(QUEUE_FULL, remote_evictions_dropped, "evicted pages dropped: the queue was full")   \
     X(WRITE_ERRORS, remote_evictions_lost, "evicted pages the writer failed to store")    \
     X(WRITTEN, remote_evictions_written, "evicted pages the writer stored")               \
@@ -84,6 +95,18 @@ struct remote_tier_stats {
     uint64_t c[REMOTE_TIER_COUNTER_COUNT];
     struct remote_conn_counters conn; /* summed over the clients' connections */
     uint64_t queued_pages;            /* evicted pages waiting now */
+    uint64_t held_pages;              /* pages stored remotely now (a gauge: those the
+                                         server took and the tier did not see go;
+                                         Redis may have expired or evicted some
+                                         ephemeral ones since) */
+};
+
+/* One client's share (remote_tier_client_stats). */
+struct remote_tier_client_stats {
+    struct remote_conn_counters conn; /* its connection's failure counters */
+    uint64_t held_pages;              /* its pages stored remotely now (as above) */
+    uint64_t refused_capacity;        /* its puts and write-backs refused for capacity */
+    struct histogram latency[REMOTE_OP_COUNT]; /* its round trips (ns) */
 };
 
 struct remote_tier;
@@ -106,6 +129,23 @@ struct remote_tier *remote_tier_create(struct tmem *tm, const struct remote_tier
  * Call before the client's first call (tmem_client_set_tier).
  */
 int remote_tier_attach(struct remote_tier *rt, struct tmem_client *c, unsigned kinds);
+
+/* Client c's own budget of remote pages (bytes, REMOTE_TIER_UNLIMITED;
+ * default unlimited), on top of the tier's: 0, -ENOENT (not attached) or
+ * -EINVAL. */
+int remote_tier_client_set_capacity(struct remote_tier *rt, const struct tmem_client *c,
+                                    uint64_t bytes);
+
+/* Client c's counters, gauge and latencies: 0, -ENOENT (not attached, or
+ * detached) or -EINVAL. *out is large (four histograms). */
+int remote_tier_client_stats(struct remote_tier *rt, const struct tmem_client *c,
+                             struct remote_tier_client_stats *out);
+
+/* Forget client c after tmem_client_destroy(c) (its pools' keys went
+ * then): its connection stays counted in remote_tier_stats until
+ * remote_tier_destroy, but c's address may now be reused by a new
+ * client. 0 or -ENOENT. */
+int remote_tier_detach(struct remote_tier *rt, const struct tmem_client *c);
 
 /* The client's key prefix ("PREFIX:cN") and login (user "" without
  * client_acls) for tests and tools: 0 or -ENOENT (not attached). */

@@ -22,6 +22,7 @@
  * client is created and destroyed under the host's policy lock (host.h).
  */
 #include "testbed/guest_stress.h"
+#include "testbed/host_remote.h"
 
 #include "testbed/message.h"
 
@@ -492,6 +493,13 @@ int testbed_stress_start(struct testbed_stress_guest *st, struct testbed_host *h
     if (st->client) {
         (void)tmem_client_set_weight(st->client, st->sg->weight);
         (void)tmem_client_set_cap(st->client, st->sg->cap);
+        if (testbed_host_remote_attach(host, st->client, st->sg, err, errlen) != 0) {
+            tmem_client_destroy(st->client);
+            testbed_host_remote_detach(host, st->client);
+            st->client = NULL;
+            testbed_host_unlock(host);
+            goto fail;
+        }
     }
     testbed_host_unlock(host);
     if (!st->client) {
@@ -556,6 +564,7 @@ void testbed_stress_sample(struct testbed_stress_guest *st, struct testbed_guest
     s->running = true;
     testbed_stress_sum(st, &s->stress);
     (void)tmem_client_stats(st->client, &s->client);
+    testbed_host_remote_sample(st->host, st->client, &s->remote);
 }
 
 void testbed_stress_stop(struct testbed_stress_guest *st, struct testbed_guest_sample *last)
@@ -589,6 +598,7 @@ void testbed_stress_stop(struct testbed_stress_guest *st, struct testbed_guest_s
     st->have_final = true;
     testbed_host_lock(st->host);
     tmem_client_destroy(st->client);
+    testbed_host_remote_detach(st->host, st->client);
     st->client = NULL;
     testbed_host_unlock(st->host);
 }

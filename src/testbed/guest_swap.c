@@ -29,6 +29,7 @@
  * so its totals run on across hosts.
  */
 #include "testbed/guest_swap.h"
+#include "testbed/host_remote.h"
 
 #include "testbed/message.h"
 
@@ -258,12 +259,15 @@ int testbed_swap_start(struct testbed_swap_guest *sw, struct testbed_host *host,
     }
     (void)tmem_client_set_weight(sw->client, sw->sg->weight);
     (void)tmem_client_set_cap(sw->client, sw->sg->cap);
-    rc = swapsim_guest_create(&sw->gc, sw->client, &sw->guest, err, errlen);
+    rc = testbed_host_remote_attach(host, sw->client, sw->sg, err, errlen);
+    if (rc == 0)
+        rc = swapsim_guest_create(&sw->gc, sw->client, &sw->guest, err, errlen);
     if (rc != 0) {
         char why[512];
         snprintf(why, sizeof(why), "%s", err);
         snprintf(err, errlen, "guest %s: %s", sw->sg->name, why);
         tmem_client_destroy(sw->client);
+        testbed_host_remote_detach(host, sw->client);
         sw->client = NULL;
         testbed_host_unlock(host);
         return -1;
@@ -344,6 +348,7 @@ void testbed_swap_sample(struct testbed_swap_guest *sw, struct testbed_guest_sam
     (void)tmem_client_stats(sw->client, &s->client);
     testbed_swap_add_counters(&s->client, &sw->client_before);
     s->tmem_ns = testbed_swap_tmem_ns(sw, NULL);
+    testbed_host_remote_sample(sw->host, sw->client, &s->remote);
 }
 
 uint64_t testbed_swap_committed(struct testbed_swap_guest *sw)
@@ -382,6 +387,7 @@ void testbed_swap_stop(struct testbed_swap_guest *sw, struct testbed_guest_sampl
     swapsim_guest_destroy(sw->guest);
     sw->guest = NULL;
     tmem_client_destroy(sw->client);
+    testbed_host_remote_detach(sw->host, sw->client);
     sw->client = NULL;
     testbed_host_unlock(sw->host);
 }
@@ -432,6 +438,10 @@ int testbed_swap_migrate_begin(struct testbed_swap_guest *sw, char *err, size_t 
     } else if (sw->migrating) {
         snprintf(err, errlen, "guest %s: a migration of it is already running", sw->sg->name);
         rc = -EBUSY;
+    } else if (sw->host->remote && sw->sg->remote_kinds) {
+        snprintf(err, errlen, "guest %s: it uses its host's remote tier: migration of such "
+                 "a guest is not supported (docs/remote.md)", sw->sg->name);
+        rc = -EINVAL;
     } else {
         sw->migrating = true;
     }

@@ -20,6 +20,7 @@
  * the thread does, then `lock` for the log (never both at once).
  */
 #include "testbed/host.h"
+#include "testbed/host_remote.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -157,6 +158,7 @@ void testbed_host_destroy(struct testbed_host *h)
     h->model = NULL;
     tmem_destroy(h->tm);
     h->tm = NULL;
+    testbed_host_remote_close(h); /* after the store: its pools' deletions are done */
     free(h->log);
     h->log = NULL;
     h->nlog = h->caplog = 0;

@@ -39,6 +39,7 @@
 
 #include "common/ticker.h"
 #include "core/tmem.h"
+#include "remote/remote_tier.h"
 #include "testbed/pressure.h"
 #include "testbed/scenario.h"
 
@@ -64,6 +65,10 @@ struct testbed_host {
     uint64_t *committed_copy;        /* the pressure thread's copy for the model */
     size_t nguests;
     atomic_bool paused;              /* the operator paused the model */
+    /* its remote tier (host_remote.h), or NULL */
+    struct remote_tier *remote;
+    const struct scenario_remote *remote_sc;
+    char *remote_outdir;             /* where guests' logins are written */
 };
 
 /*

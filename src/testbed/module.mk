@@ -11,7 +11,8 @@ TESTBED_BIN := $(BUILD)/tmem-testbed
 TESTBED_TEST_SOURCES := $(wildcard tests/testbed/test_*.c)
 TESTBED_TEST_BINS := $(TESTBED_TEST_SOURCES:tests/testbed/%.c=$(BUILD)/tests/testbed/%)
 # What a testbed program links after its own objects.
-TESTBED_LIBS = $(TESTBED_LIB) $(TMEMFS_LIB) $(SWAPSIM_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIBS) $(INIH_LIBS) $(FUSE_LIBS)
+# (src/remote/module.mk is read after this file: libremote.a by its path)
+TESTBED_LIBS = $(TESTBED_LIB) $(TMEMFS_LIB) $(SWAPSIM_LIB) $(TRACE_LIB) $(GUEST_LIB) $(BUILD)/libremote.a $(CORE_LIBS) $(INIH_LIBS) $(FUSE_LIBS) $(HIREDIS_LIBS)
 
 ALL_SOURCES += $(TESTBED_SOURCES) $(wildcard src/testbed/main.c) $(TESTBED_TEST_SOURCES)
 TEST_BINS += $(TESTBED_TEST_BINS)
@@ -23,10 +24,10 @@ $(TESTBED_LIB): $(TESTBED_OBJECTS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(TESTBED_BIN): $(BUILD)/src/testbed/main.o $(TESTBED_LIB) $(TMEMFS_LIB) $(SWAPSIM_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIB)
+$(TESTBED_BIN): $(BUILD)/src/testbed/main.o $(TESTBED_LIB) $(TMEMFS_LIB) $(SWAPSIM_LIB) $(TRACE_LIB) $(GUEST_LIB) $(BUILD)/libremote.a $(CORE_LIB)
 	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(TESTBED_LIBS)
 
-$(BUILD)/tests/testbed/%: $(BUILD)/tests/testbed/%.o $(TESTBED_LIB) $(TMEMFS_LIB) $(SWAPSIM_LIB) $(TRACE_LIB) $(GUEST_LIB) $(CORE_LIB)
+$(BUILD)/tests/testbed/%: $(BUILD)/tests/testbed/%.o $(TESTBED_LIB) $(TMEMFS_LIB) $(SWAPSIM_LIB) $(TRACE_LIB) $(GUEST_LIB) $(BUILD)/libremote.a $(CORE_LIB)
 	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(TESTBED_LIBS) $(CMOCKA_LIBS)
 
 _all: $(TESTBED_LIB)
@@ -38,3 +39,8 @@ export TESTBED_BIN := $(abspath $(TESTBED_BIN))
 
 # make demo runs the bundled scenario first, then the other demos.
 DEMO_CMDS := tools/testbed/demo.sh $(DEMO_CMDS)
+
+# The remote tier in the testbed (docs/remote.md, "In the testbed"): two
+# testbed processes sharing one private redis-server (make demo-remote:
+# the top Makefile).
+TEST_SCRIPTS += tests/remote/two_testbeds.sh

@@ -26,6 +26,7 @@
 #include "common/histogram.h"
 #include "common/stats_writer.h"
 #include "testbed/price.h"
+#include "testbed/report_remote.h"
 
 #define MIB (1024.0 * 1024.0)
 
@@ -189,6 +190,7 @@ static void report_summary_host(FILE *f, struct testbed_run *r, size_t h)
             report_size(b, sizeof(b), u.peak_capacity), u.over, r->series.n,
             u.over_after_drop);
     report_latency_table(f, host->tm);
+    testbed_report_remote_host(f, r, h);
     free(log);
 }
 
@@ -325,6 +327,7 @@ static void report_summary_guest(FILE *f, struct testbed_run *r, size_t k)
         report_summary_stress(f, g, s);
     else
         report_summary_swap(f, g, s);
+    testbed_report_remote_guest(f, r, k, s);
 }
 
 void testbed_report_summary(FILE *f, struct testbed_run *r)
@@ -430,6 +433,18 @@ static void report_col_tmem_stats(struct report_cols *c, const char *prefix, con
 #undef REPORT_TMEM_COL_
 }
 
+/* The remote tier's columns (report_remote.h). */
+static void report_col_remote(struct report_cols *c, const char *prefix,
+                              const struct testbed_remote_sample *rs)
+{
+    const char *names[REPORT_REMOTE_COLUMNS];
+    uint64_t values[REPORT_REMOTE_COLUMNS];
+
+    testbed_report_remote_columns(rs, names, values);
+    for (size_t i = 0; i < REPORT_REMOTE_COLUMNS; i++)
+        report_col_u64(c, prefix, names[i], values[i]);
+}
+
 /* Every column of sample i (i may be anything when only naming). */
 static void testbed_report_columns(const struct testbed_run *r, size_t i,
                                    struct report_cols *c)
@@ -449,6 +464,8 @@ static void testbed_report_columns(const struct testbed_run *r, size_t i,
         report_col_limit(c, prefix, "capacity_bytes", hs ? hs->capacity : 0);
         report_col_u64(c, prefix, "used_bytes", hs ? testbed_used_bytes(&hs->store) : 0);
         report_col_tmem_stats(c, prefix, "store_", hs ? &hs->store : &none);
+        if (r->hosts[h].sh->remote >= 0)
+            report_col_remote(c, prefix, hs ? &hs->remote : &zero.remote);
     }
     for (size_t k = 0; k < r->nguests; k++) {
         const struct testbed_guest *g = &r->guests[k];
@@ -465,6 +482,8 @@ static void testbed_report_columns(const struct testbed_run *r, size_t i,
         report_col_real(c, prefix, "share", used > 0, used ? (double)report_held(gs) / used : 0);
         report_col_real(c, prefix, "hit_rate", have_rate, rate);
         report_col_tmem_stats(c, prefix, "client_", &gs->client);
+        if (g->sg->remote_kinds)
+            report_col_remote(c, prefix, &gs->remote);
         if (g->mount) {
             struct testbed_mount_price p;
 
@@ -665,6 +684,8 @@ static json_t *report_json_host(struct testbed_run *r, size_t h)
                               stats_json_u64(u.over_after_drop));
         bad |= stats_json_set(o, "latency_ns", report_json_latency(host->tm));
         bad |= stats_json_set(o, "final", report_json_tmem_stats(&st));
+        if (host->remote)
+            bad |= stats_json_set(o, "remote", testbed_report_remote_host_json(r, h));
     }
     json_decref(changes);
     json_decref(store);
@@ -770,6 +791,8 @@ static json_t *report_json_guest(struct testbed_run *r, size_t k)
     if (s) {
         bad |= stats_json_set(o, "hit_rate", testbed_guest_hit_rate(s, g->mount != NULL, &rate)
                                                  ? stats_json_real(rate, 4) : json_null());
+        if (s->remote.attached)
+            bad |= stats_json_set(o, "remote", testbed_report_remote_guest_json(r, k, s));
         if (g->mount) {
             struct testbed_mount_price p;
 

@@ -29,6 +29,7 @@
  * then a host's policy lock, then the store's and guests' own locks.
  */
 #include "testbed/runner.h"
+#include "testbed/host_remote.h"
 
 #include "common/ticker.h"
 #include "testbed/message.h"
@@ -163,6 +164,9 @@ int testbed_run_prepare(struct testbed_run *r, const struct scenario *sc, const 
                 snprintf(err, errlen, "%s:%u: %s", sc->path, sc->hosts[h].line, why);
             return rc;
         }
+        rc = testbed_host_remote_open(&r->hosts[h], sc, outdir, check_only, err, errlen);
+        if (rc != 0)
+            return rc;
     }
     for (size_t i = 0; i < sc->nguests; i++) {
         const struct scenario_guest *sg = &sc->guests[i];
@@ -313,6 +317,7 @@ static int testbed_run_sample(struct testbed_run *r, double t)
         hs->capacity = tmem_capacity(r->hosts[h].tm);
         (void)tmem_stats(r->hosts[h].tm, &hs->store);
         testbed_host_unlock(&r->hosts[h]);
+        testbed_host_remote_sample(&r->hosts[h], NULL, &hs->remote);
     }
     /* the guests' clients and hosts steady: no migration switches them */
     testbed_run_control_lock(r);

@@ -24,12 +24,29 @@
 #include "core/tmem.h"
 #include "fuse_cleancache/tmemfs_stats.h"
 #include "guest/device.h"
+#include "remote/remote_tier.h"
 #include "swapsim/swapsim.h"
 #include "testbed/stress_counters.h"
+
+/* A remote tier's counters (host: the whole tier; guest: its client),
+ * host_remote.h. Zero when there is no tier (attached false). */
+struct testbed_remote_sample {
+    bool attached;
+    /* what the core asked of the tier (tmem_tier_stats, both pool kinds) */
+    uint64_t puts, puts_accepted, puts_refused, gets, hits, evictions;
+    uint64_t held_pages;              /* pages held remotely now (a gauge) */
+    uint64_t refused_capacity;        /* puts and write-backs over a capacity */
+    uint64_t conn[REMOTE_CONN_COUNTER_COUNT]; /* connection failure counters */
+    uint64_t tier[REMOTE_TIER_COUNTER_COUNT]; /* the tier's own (hosts only) */
+    uint64_t ops[REMOTE_OP_COUNT];    /* round trips per operation */
+    uint64_t ns[REMOTE_OP_COUNT];     /* their summed latency */
+    uint64_t p50_ns[REMOTE_OP_COUNT], p99_ns[REMOTE_OP_COUNT];
+};
 
 struct testbed_host_sample {
     uint64_t capacity;          /* the store's capacity then (TMEM_CAPACITY_UNLIMITED) */
     struct tmem_stats store;    /* tmem_stats of the store */
+    struct testbed_remote_sample remote; /* its remote tier, if any */
 };
 
 struct testbed_guest_sample {
@@ -46,6 +63,8 @@ struct testbed_guest_sample {
     uint64_t tmem_ns;
     /* stress guests: their workload's counters (stress_counters.h) */
     struct testbed_stress_counters stress;
+    /* swap and stress guests on a host with a remote tier */
+    struct testbed_remote_sample remote;
 };
 
 struct testbed_series {

@@ -47,7 +47,7 @@
 #include "common/text_file.h"
 #include "common/yesno.h"
 
-#define SCENARIO_MAX_SECTIONS (1 + 2 * SCENARIO_MAX_HOSTS + SCENARIO_MAX_GUESTS)
+#define SCENARIO_MAX_SECTIONS (1 + 2 * SCENARIO_MAX_HOSTS + SCENARIO_MAX_GUESTS + SCENARIO_MAX_REMOTES)
 #define SCENARIO_MAX_KEYS 32      /* keys a section may set (all different) */
 #define SCENARIO_MAX_NAME 63      /* host and guest names */
 #define SCENARIO_MAX_FILE (16u << 20)
@@ -57,6 +57,7 @@ enum scenario_section_kind {
     SCENARIO_SECTION_HOST,
     SCENARIO_SECTION_PRESSURE,
     SCENARIO_SECTION_GUEST,
+    SCENARIO_SECTION_REMOTE,
 };
 
 static const char *const scenario_section_names[] = {
@@ -64,6 +65,7 @@ static const char *const scenario_section_names[] = {
     [SCENARIO_SECTION_HOST] = "host",
     [SCENARIO_SECTION_PRESSURE] = "pressure",
     [SCENARIO_SECTION_GUEST] = "guest",
+    [SCENARIO_SECTION_REMOTE] = "remote",
 };
 
 struct scenario_key_line {
@@ -93,6 +95,14 @@ struct scenario_guest_raw {
     char *workload;               /* the `workload` value */
     char *host;                   /* the `host` value */
     char *migrate;                /* the `migrate` value (read once hosts are known) */
+    bool have_remote_kinds;       /* `remote_kinds` given */
+};
+
+/* What a host section gave that needs the [remote] sections. */
+struct scenario_host_raw {
+    char *remote;                 /* the `remote` value */
+    unsigned remote_line;
+    unsigned remote_kinds_line;   /* 0: not given */
 };
 
 struct scenario_parser {
@@ -109,6 +119,7 @@ struct scenario_parser {
     struct scenario_pressure pressures[SCENARIO_MAX_HOSTS];
     size_t npressures;
     struct scenario_guest_raw raw[SCENARIO_MAX_GUESTS];
+    struct scenario_host_raw host_raw[SCENARIO_MAX_HOSTS];
     char *err;
     size_t errlen;
     unsigned err_line;            /* of the first error (0: at the file) */
@@ -271,12 +282,37 @@ static int scenario_run_key(struct scenario_parser *p, const char *key, const ch
 
 /* ----------------------------------------------------------- [host] */
 
+/* `remote_kinds = ephemeral | persistent | both | none` into TMEM_TIER_* bits. */
+static int scenario_set_remote_kinds(struct scenario_parser *p, const char *key,
+                                     const char *value, unsigned *out)
+{
+    static const unsigned kinds[] = {TMEM_TIER_EPHEMERAL, TMEM_TIER_PERSISTENT,
+                                     TMEM_TIER_EPHEMERAL | TMEM_TIER_PERSISTENT, 0};
+
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (!strcmp(value, scenario_remote_kinds_name(kinds[i]))) {
+            *out = kinds[i];
+            return 0;
+        }
+    scenario_bad_value(p, key, value, "ephemeral, persistent, both or none");
+    return -EINVAL;
+}
+
 static int scenario_host_key(struct scenario_parser *p, struct scenario_host *h,
                              const char *key, const char *value)
 {
     struct tmem_config *cfg = &h->store;
+    struct scenario_host_raw *raw = &p->host_raw[h - p->sc->hosts];
     uint64_t v;
 
+    if (!strcmp(key, "remote")) {
+        raw->remote_line = p->line;
+        return scenario_set_string(p, key, value, &raw->remote);
+    }
+    if (!strcmp(key, "remote_kinds")) {
+        raw->remote_kinds_line = p->line;
+        return scenario_set_remote_kinds(p, key, value, &h->remote_kinds);
+    }
     if (!strcmp(key, "capacity"))
         return scenario_set_size(p, key, value, true, &cfg->capacity_bytes);
     if (!strcmp(key, "compressor")) {
@@ -321,6 +357,101 @@ static int scenario_host_key(struct scenario_parser *p, struct scenario_host *h,
     return -ENOENT;
 }
 
+/* --------------------------------------------------------- [remote] */
+
+/* A time ("100ms", "1h") as a count of units (unit_s seconds each) from
+ * min to max; range: how the message says it. */
+static int scenario_set_units(struct scenario_parser *p, const char *key, const char *value,
+                              double unit_s, uint32_t min, uint32_t max, const char *range,
+                              uint32_t *out)
+{
+    double s;
+
+    if (duration_parse(value, &s) == 0 && s / unit_s >= min && s / unit_s <= max) {
+        *out = (uint32_t)lround(s / unit_s);
+        return 0;
+    }
+    scenario_bad_value(p, key, value, "a time from %s (e.g. 100ms, 2s, 1h)", range);
+    return -EINVAL;
+}
+
+static int scenario_remote_key(struct scenario_parser *p, struct scenario_remote *r,
+                               const char *key, const char *value)
+{
+    uint64_t v;
+
+    if (!strcmp(key, "server")) {
+        r->servers_line = p->line;
+        return scenario_set_string(p, key, value, &r->servers);
+    }
+    if (!strcmp(key, "user"))
+        return scenario_set_string(p, key, value, &r->user);
+    if (!strcmp(key, "password"))
+        return scenario_set_string(p, key, value, &r->password);
+    if (!strcmp(key, "password_file")) {
+        r->password_file_line = p->line;
+        return scenario_set_string(p, key, value, &r->password_file);
+    }
+    if (!strcmp(key, "replicas")) {
+        if (scenario_parse_count(value, 0, 16, &v) == 0) {
+            r->replicas = (uint32_t)v;
+            return 0;
+        }
+        scenario_bad_value(p, key, value, "a number of replicas from 0 to 16");
+        return -EINVAL;
+    }
+    if (!strcmp(key, "wait_timeout"))
+        return scenario_set_units(p, key, value, 0.001, 1, 60000, "1ms to 60s",
+                                  &r->wait_timeout_ms);
+    if (!strcmp(key, "timeout"))
+        return scenario_set_units(p, key, value, 0.001, 1, 60000, "1ms to 60s",
+                                  &r->timeout_ms);
+    if (!strcmp(key, "ephemeral_ttl"))
+        return scenario_set_units(p, key, value, 1.0, 1, 86400 * 365, "1s to 365 days",
+                                  &r->ephemeral_ttl_s);
+    if (!strcmp(key, "capacity"))
+        return scenario_set_size(p, key, value, true, &r->capacity);
+    if (!strcmp(key, "prefix")) {
+        if (*value && strlen(value) < 40 && strspn(value, "abcdefghijklmnopqrstuvwxyz"
+                                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                          "0123456789-_.") == strlen(value))
+            return scenario_set_string(p, key, value, &r->prefix);
+        scenario_bad_value(p, key, value, "up to 39 letters, digits, '-', '_' and '.'");
+        return -EINVAL;
+    }
+    if (!strcmp(key, "acls"))
+        return scenario_set_bool(p, key, value, &r->acls);
+    if (!strcmp(key, "cluster")) {
+        bool on;
+
+        if (!strcmp(value, "detect")) {
+            r->cluster = SCENARIO_CLUSTER_DETECT;
+            return 0;
+        }
+        if (yesno_parse(value, &on) == 0) {
+            r->cluster = on ? SCENARIO_CLUSTER_YES : SCENARIO_CLUSTER_NO;
+            return 0;
+        }
+        scenario_bad_value(p, key, value, "yes (the servers are Redis Cluster nodes), no "
+                           "(one server; the default) or detect");
+        return -EINVAL;
+    }
+    if (!strcmp(key, "shared_pools")) {
+        bool shared;
+
+        if (scenario_set_bool(p, key, value, &shared) != 0)
+            return -EINVAL;
+        if (shared) {
+            scenario_fail(p, p->line, "remote: shared pools cannot use the remote tier across "
+                          "processes: no coherent invalidation between testbed processes "
+                          "yet (docs/remote.md, \"Shared pools\"); shared pools stay local");
+            return -EINVAL;
+        }
+        return 0;
+    }
+    return -ENOENT;
+}
+
 /* ---------------------------------------------------------- [guest] */
 
 enum { FOR_MOUNT = 1, FOR_SWAP = 2, FOR_STRESS = 4, FOR_ANY = 7 };
@@ -342,6 +473,7 @@ static const struct scenario_guest_key {
     { "fault_swap_write", FOR_SWAP }, { "fault_swap_read", FOR_SWAP },
     { "threads", FOR_STRESS },  { "pages", FOR_STRESS },    { "rate", FOR_STRESS },
     { "check_every", FOR_STRESS },
+    { "remote_kinds", FOR_SWAP | FOR_STRESS }, { "remote_cap", FOR_SWAP | FOR_STRESS },
 };
 
 /* The kind's name, as `kind =` takes it. */
@@ -441,6 +573,12 @@ static int scenario_guest_key(struct scenario_parser *p, struct scenario_guest *
     }
     if (!strcmp(key, "cap"))
         return scenario_set_size(p, key, value, true, &g->cap);
+    if (!strcmp(key, "remote_kinds")) {
+        raw->have_remote_kinds = true;
+        return scenario_set_remote_kinds(p, key, value, &g->remote_kinds);
+    }
+    if (!strcmp(key, "remote_cap"))
+        return scenario_set_size(p, key, value, true, &g->remote_cap);
     if (!strcmp(key, "start"))
         return scenario_set_time(p, key, value, false, &g->start_s);
     if (!strcmp(key, "stop"))
@@ -580,12 +718,24 @@ static void scenario_host_defaults(struct scenario_host *h)
     tmem_config_init(&h->store);
     h->store.latency_histograms = true;
     pressure_config_init(&h->pressure);
+    h->remote = -1;
+    h->remote_kinds = TMEM_TIER_EPHEMERAL | TMEM_TIER_PERSISTENT;
+}
+
+static void scenario_remote_defaults(struct scenario_remote *r)
+{
+    r->wait_timeout_ms = 100;
+    r->ephemeral_ttl_s = 3600;
+    r->timeout_ms = 500;
+    r->capacity = TMEM_CAPACITY_UNLIMITED;
+    r->acls = true;
 }
 
 static void scenario_guest_defaults(struct scenario_guest *g)
 {
     g->weight = 100;
     g->cap = TMEM_CAPACITY_UNLIMITED;
+    g->remote_cap = TMEM_CAPACITY_UNLIMITED;
     g->start_s = 0;
     g->stop_s = -1;
     g->swap.write_permille = 300;
@@ -613,6 +763,10 @@ static struct scenario_section *scenario_section_find(struct scenario_parser *p,
         if (kind == SCENARIO_SECTION_HOST) { /* [host] is [host host] */
             a = a ? a : "host";
             b = b ? b : "host";
+        }
+        if (kind == SCENARIO_SECTION_REMOTE) { /* [remote] is [remote remote] */
+            a = a ? a : "remote";
+            b = b ? b : "remote";
         }
         if ((!a && !b) || (a && b && !strcmp(a, b)))
             return s;
@@ -646,7 +800,7 @@ static void scenario_open_section(struct scenario_parser *p, char *text)
             break;
     if (kind == sizeof(scenario_section_names) / sizeof(scenario_section_names[0])) {
         scenario_fail(p, p->line, "unknown section [%.64s] (expected [run], [host], "
-                      "[pressure] or [guest NAME])", type);
+                      "[pressure], [remote] or [guest NAME])", type);
         return;
     }
     if (kind == SCENARIO_SECTION_RUN && name) {
@@ -674,6 +828,10 @@ static void scenario_open_section(struct scenario_parser *p, char *text)
     }
     if (kind == SCENARIO_SECTION_PRESSURE && p->npressures == SCENARIO_MAX_HOSTS) {
         scenario_fail(p, p->line, "more than %d [pressure] sections", SCENARIO_MAX_HOSTS);
+        return;
+    }
+    if (kind == SCENARIO_SECTION_REMOTE && sc->nremotes == SCENARIO_MAX_REMOTES) {
+        scenario_fail(p, p->line, "more than %d [remote] sections", SCENARIO_MAX_REMOTES);
         return;
     }
     if (kind == SCENARIO_SECTION_GUEST && sc->nguests == SCENARIO_MAX_GUESTS) {
@@ -722,6 +880,19 @@ static void scenario_open_section(struct scenario_parser *p, char *text)
         pressure_config_init(&p->pressures[s->index].config);
         p->pressures[s->index].config.line = s->line;
         break;
+    case SCENARIO_SECTION_REMOTE: {
+        struct scenario_remote *r = &sc->remotes[sc->nremotes];
+
+        s->index = sc->nremotes++;
+        scenario_remote_defaults(r);
+        r->line = s->line;
+        r->name = strdup(name ? name : "remote");
+        if (!r->name) {
+            scenario_fail_nomem(p);
+            return;
+        }
+        break;
+    }
     case SCENARIO_SECTION_GUEST: {
         struct scenario_guest *g = &sc->guests[sc->nguests];
 
@@ -793,6 +964,9 @@ static int scenario_on_key(void *user, const char *section, const char *key,
     }
     case SCENARIO_SECTION_GUEST:
         rc = scenario_guest_key(p, &p->sc->guests[s->index], &p->raw[s->index], key, value);
+        break;
+    case SCENARIO_SECTION_REMOTE:
+        rc = scenario_remote_key(p, &p->sc->remotes[s->index], key, value);
         break;
     default:
         rc = -ENOENT;
@@ -964,6 +1138,84 @@ static void scenario_finish_hosts(struct scenario_parser *p)
 
         if (!h->pressure.line && !h->pressure.given) /* constant at the host's capacity */
             h->pressure.capacity = h->store.capacity_bytes;
+    }
+}
+
+/* [remote] sections complete; each host's `remote` resolved. */
+static void scenario_finish_remotes(struct scenario_parser *p)
+{
+    struct scenario *sc = p->sc;
+
+    for (size_t i = 0; i < sc->nremotes && !p->failed; i++) {
+        struct scenario_remote *r = &sc->remotes[i];
+
+        if (!r->servers) {
+            scenario_fail(p, r->line, "[remote%s%s] has no server (server = HOST:PORT or "
+                          "/path/to/redis.sock, several comma separated)",
+                          strcmp(r->name, "remote") ? " " : "",
+                          strcmp(r->name, "remote") ? r->name : "");
+            return;
+        }
+        if (r->password && r->password_file) {
+            scenario_fail(p, r->password_file_line, "remote %s: password and password_file "
+                          "both given (keep one)", r->name);
+            return;
+        }
+    }
+    for (size_t i = 0; i < sc->nhosts && !p->failed; i++) {
+        struct scenario_host *h = &sc->hosts[i];
+        struct scenario_host_raw *raw = &p->host_raw[i];
+
+        if (raw->remote) {
+            h->remote = scenario_remote_index(sc, raw->remote);
+            if (h->remote < 0) {
+                scenario_fail(p, raw->remote_line, "host %s: unknown remote '%.64s' (no "
+                              "[remote %.64s] section)", h->name, raw->remote, raw->remote);
+                return;
+            }
+        } else if (raw->remote_kinds_line) {
+            scenario_fail(p, raw->remote_kinds_line, "host %s: remote_kinds without a remote "
+                          "tier (add remote = NAME)", h->name);
+            return;
+        }
+    }
+}
+
+/* A guest's remote kinds: its own or its host's; none without a tier. */
+static void scenario_finish_guest_remote(struct scenario_parser *p, struct scenario_section *s,
+                                         struct scenario_guest *g,
+                                         const struct scenario_guest_raw *raw)
+{
+    const struct scenario_host *h = &p->sc->hosts[g->host];
+
+    if (h->remote < 0) {
+        unsigned line = scenario_key_line(s, "remote_kinds");
+
+        if (raw->have_remote_kinds && g->remote_kinds) {
+            scenario_fail(p, line, "guest %s: remote_kinds = %s but host %s has no remote "
+                          "tier (remote = NAME in its [host] section)", s->title,
+                          scenario_remote_kinds_name(g->remote_kinds), h->name);
+            return;
+        }
+        if (scenario_key_line(s, "remote_cap")) {
+            scenario_fail(p, scenario_key_line(s, "remote_cap"), "guest %s: remote_cap but "
+                          "host %s has no remote tier", s->title, h->name);
+            return;
+        }
+        g->remote_kinds = 0;
+        return;
+    }
+    if (g->kind == SCENARIO_GUEST_MOUNT) {
+        g->remote_kinds = 0; /* tmemfs mounts do not use it (docs/remote.md) */
+        return;
+    }
+    if (!raw->have_remote_kinds)
+        g->remote_kinds = h->remote_kinds;
+    if (g->remote_kinds && raw->migrate) {
+        scenario_fail(p, scenario_key_line(s, "migrate"), "guest %s: migrate and the remote "
+                      "tier do not mix yet (set remote_kinds = none for this guest)",
+                      s->title);
+        return;
     }
 }
 
@@ -1238,6 +1490,8 @@ static void scenario_finish_guests(struct scenario_parser *p)
         else if (g->kind == SCENARIO_GUEST_SWAP)
             scenario_finish_swap(p, s, g, raw);
         /* a stress guest's keys were each checked as they came */
+        if (!p->failed)
+            scenario_finish_guest_remote(p, s, g, raw);
         if (!p->failed && raw->migrate)
             scenario_finish_migrate(p, s, g, raw->migrate);
     }
@@ -1254,6 +1508,8 @@ static void scenario_parser_free(struct scenario_parser *p)
         free(p->raw[i].host);
         free(p->raw[i].migrate);
     }
+    for (size_t i = 0; i < SCENARIO_MAX_HOSTS; i++)
+        free(p->host_raw[i].remote);
     free(p);
 }
 
@@ -1299,6 +1555,8 @@ int scenario_parse(const char *text, size_t len, const char *name, const char *d
         scenario_finish_run(p);
     if (!p->failed)
         scenario_finish_hosts(p);
+    if (!p->failed)
+        scenario_finish_remotes(p);
     if (!p->failed)
         scenario_finish_guests(p);
     rc = p->nomem ? -ENOMEM : p->failed ? -EINVAL : 0;
@@ -1354,6 +1612,16 @@ void scenario_free(struct scenario *sc)
         free(g->mount.command);
         free(g->swap.trace);
     }
+    for (size_t i = 0; i < sc->nremotes; i++) {
+        struct scenario_remote *r = &sc->remotes[i];
+
+        free(r->name);
+        free(r->servers);
+        free(r->user);
+        free(r->password);
+        free(r->password_file);
+        free(r->prefix);
+    }
     free(sc->path);
     free(sc->dir);
     free(sc->output);
@@ -1374,4 +1642,26 @@ int scenario_host_index(const struct scenario *sc, const char *name)
         if (sc->hosts[i].name && !strcmp(sc->hosts[i].name, name))
             return (int)i;
     return -1;
+}
+
+int scenario_remote_index(const struct scenario *sc, const char *name)
+{
+    for (size_t i = 0; name && i < sc->nremotes; i++)
+        if (!strcmp(sc->remotes[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+const char *scenario_remote_kinds_name(unsigned kinds)
+{
+    switch (kinds & (TMEM_TIER_EPHEMERAL | TMEM_TIER_PERSISTENT)) {
+    case TMEM_TIER_EPHEMERAL:
+        return "ephemeral";
+    case TMEM_TIER_PERSISTENT:
+        return "persistent";
+    case TMEM_TIER_EPHEMERAL | TMEM_TIER_PERSISTENT:
+        return "both";
+    default:
+        return "none";
+    }
 }

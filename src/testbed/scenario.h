@@ -9,6 +9,15 @@
  *                                 page_size, latency (histograms; default on)
  *   [pressure] / [pressure NAME]  the pressure model of host NAME
  *                                 (pressure.h lists the keys)
+ *   [remote] / [remote NAME]      a remote tier on Redis (docs/remote.md):
+ *                                 server (host:port or /path.sock, several
+ *                                 comma separated), user, password or
+ *                                 password_file, replicas, wait_timeout,
+ *                                 ephemeral_ttl, capacity, prefix, acls,
+ *                                 timeout, shared_pools (no only)
+ *   a host's `remote = NAME` and `remote_kinds = ephemeral | persistent |
+ *   both | none` (default both); a swap or stress guest's `remote_kinds`
+ *   (default its host's) and `remote_cap`
  *   [guest NAME]     kind = mount | swap | stress; host, weight, cap, start, stop;
  *       mount:  source, mountpoint, options (tmemfs -o list), workload (a
  *               shell command run with the mount as its working directory),
@@ -52,12 +61,39 @@
 
 #define SCENARIO_MAX_HOSTS 16
 #define SCENARIO_MAX_GUESTS 64
+#define SCENARIO_MAX_REMOTES 16
+
+/* A [remote NAME] section: the Redis server(s) of a remote tier. The
+ * server list and the password file are read by the runner's prepare
+ * (remote_endpoint_parse; errors at their lines). */
+struct scenario_remote {
+    char *name;               /* "remote" when the section has none */
+    unsigned line;            /* line of its section */
+    char *servers;            /* `server`: comma separated (required) */
+    unsigned servers_line;
+    char *user, *password;    /* the admin login (NULL: none) */
+    char *password_file;      /* its first line is the password */
+    unsigned password_file_line;
+    uint32_t replicas;        /* WAIT for persistent puts (default 0) */
+    uint32_t wait_timeout_ms; /* default 100 */
+    uint32_t ephemeral_ttl_s; /* default 3600 */
+    uint32_t timeout_ms;      /* command timeout, default 500 */
+    uint64_t capacity;        /* bytes, default TMEM_CAPACITY_UNLIMITED */
+    char *prefix;             /* NULL: one per run (tmem-PID-RANDOM) */
+    bool acls;                /* one Redis ACL user per guest (default yes) */
+    enum scenario_cluster { SCENARIO_CLUSTER_NO, SCENARIO_CLUSTER_YES,
+                            SCENARIO_CLUSTER_DETECT } cluster; /* `cluster` (default no) */
+};
 
 struct scenario_host {
     char *name;                       /* "host" when the section has none */
     unsigned line;                    /* line of its [host] section (0: implied) */
     struct tmem_config store;         /* capacity = the start capacity */
     struct pressure_config pressure;  /* constant at store.capacity if no section */
+    int remote;                       /* `remote = NAME`: index into scenario.remotes,
+                                         -1: none */
+    unsigned remote_kinds;            /* TMEM_TIER_EPHEMERAL | _PERSISTENT bits for its
+                                         guests (default both) */
 };
 
 enum scenario_guest_kind { SCENARIO_GUEST_MOUNT, SCENARIO_GUEST_SWAP, SCENARIO_GUEST_STRESS };
@@ -125,6 +161,10 @@ struct scenario_guest {
     struct scenario_mount mount; /* kind == SCENARIO_GUEST_MOUNT */
     struct scenario_swap swap;   /* kind == SCENARIO_GUEST_SWAP */
     struct scenario_stress stress; /* kind == SCENARIO_GUEST_STRESS */
+    unsigned remote_kinds; /* TMEM_TIER_* bits it uses its host's remote tier for
+                              (its host's remote_kinds unless given; 0 with no tier;
+                              mount guests: 0) */
+    uint64_t remote_cap;   /* its own budget there (bytes, default unlimited) */
 };
 
 struct scenario {
@@ -139,6 +179,8 @@ struct scenario {
     size_t nhosts;
     struct scenario_guest guests[SCENARIO_MAX_GUESTS];
     size_t nguests;
+    struct scenario_remote remotes[SCENARIO_MAX_REMOTES];
+    size_t nremotes;
 };
 
 /*
@@ -164,5 +206,9 @@ void scenario_free(struct scenario *sc);
 /* Index of the guest or host of that name, or -1. */
 int scenario_guest_index(const struct scenario *sc, const char *name);
 int scenario_host_index(const struct scenario *sc, const char *name);
+int scenario_remote_index(const struct scenario *sc, const char *name);
+
+/* "ephemeral", "persistent", "both" or "none" for TMEM_TIER_* bits. */
+const char *scenario_remote_kinds_name(unsigned kinds);
 
 #endif /* TESTBED_SCENARIO_H */

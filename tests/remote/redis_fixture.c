@@ -5,7 +5,9 @@
  * fixture waits for it to answer PING on its socket before returning.
  * A server gets SIGKILL when the test process ends (PR_SET_PDEATHSIG), so
  * a test that fails or is killed half-way leaves no server behind
- * (only its temporary directory).
+ * (only its temporary directory). A cluster is three servers started
+ * with cluster mode on and joined by hand (faster and more predictable
+ * than redis-cli --cluster create, which sleeps between its steps).
  */
 #include "redis_fixture.h"
 
@@ -40,8 +42,8 @@ static int redis_free_port(void)
     return port;
 }
 
-static redisReply *redis_server_command(const struct redis_server *s, int argc,
-                                        const char *const *words)
+struct redisReply *redis_server_reply(const struct redis_server *s, int argc,
+                                      const char *const *words)
 {
     struct timeval tv = {1, 0};
     redisContext *c = redisConnectUnixWithTimeout(s->socket, tv);
@@ -67,7 +69,7 @@ out:
 
 long long redis_server_int(const struct redis_server *s, int argc, const char *const *words)
 {
-    redisReply *r = redis_server_command(s, argc, words);
+    redisReply *r = redis_server_reply(s, argc, words);
     long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
 
     if (r)
@@ -77,7 +79,7 @@ long long redis_server_int(const struct redis_server *s, int argc, const char *c
 
 int redis_server_ok(const struct redis_server *s, int argc, const char *const *words)
 {
-    redisReply *r = redis_server_command(s, argc, words);
+    redisReply *r = redis_server_reply(s, argc, words);
     int rc = r && r->type != REDIS_REPLY_ERROR ? 0 : -1;
 
     if (r)
@@ -89,7 +91,7 @@ int redis_server_ok(const struct redis_server *s, int argc, const char *const *w
 static int redis_server_wait(const struct redis_server *s)
 {
     for (int i = 0; i < 500; i++) {
-        redisReply *r = redis_server_command(
+        redisReply *r = redis_server_reply(
             s, 2, (const char *const[]){"INFO", "replication"});
         bool ready = r && r->type == REDIS_REPLY_STRING &&
                      (!s->primary_port || strstr(r->str, "master_link_status:up"));
@@ -111,12 +113,14 @@ static int redis_server_wait(const struct redis_server *s)
 
 static int redis_server_spawn(struct redis_server *s)
 {
-    char port[16], primary[16], log[200];
+    char port[16], primary[16], log[200], bus[16], nodes_conf[200];
     pid_t pid;
 
     snprintf(port, sizeof(port), "%d", s->port);
     snprintf(primary, sizeof(primary), "%d", s->primary_port);
     snprintf(log, sizeof(log), "%s/redis.log", s->dir);
+    snprintf(bus, sizeof(bus), "%d", s->bus_port);
+    snprintf(nodes_conf, sizeof(nodes_conf), "%s/nodes.conf", s->dir);
     pid = fork();
     if (pid < 0)
         return -1;
@@ -141,6 +145,16 @@ static int redis_server_spawn(struct redis_server *s)
             argv[n++] = "--replicaof"; argv[n++] = "127.0.0.1"; argv[n++] = primary;
             argv[n++] = "--masterauth"; argv[n++] = REDIS_FIXTURE_PASSWORD;
         }
+        if (s->bus_port) {
+            argv[n++] = "--cluster-enabled"; argv[n++] = "yes";
+            argv[n++] = "--cluster-config-file"; argv[n++] = nodes_conf;
+            argv[n++] = "--cluster-port"; argv[n++] = bus;
+            argv[n++] = "--cluster-node-timeout"; argv[n++] = "5000";
+            argv[n++] = "--masterauth"; argv[n++] = REDIS_FIXTURE_PASSWORD;
+            /* CLUSTER SLOTS lists a replica once its replication offset
+             * is not 0: an idle master's pings move it (10 s by default) */
+            argv[n++] = "--repl-ping-replica-period"; argv[n++] = "1";
+        }
         argv[n] = NULL;
         /* dies with the test, even one killed or failed half-way */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -160,7 +174,8 @@ static int redis_server_spawn(struct redis_server *s)
     return redis_server_wait(s);
 }
 
-int redis_server_start(struct redis_server *s, const struct redis_server *primary)
+static int redis_server_start_mode(struct redis_server *s, const struct redis_server *primary,
+                                   bool cluster)
 {
     memset(s, 0, sizeof(*s));
     if (access(REDIS_SERVER_BINARY, X_OK) != 0) {
@@ -176,11 +191,18 @@ int redis_server_start(struct redis_server *s, const struct redis_server *primar
     snprintf(s->socket, sizeof(s->socket), "%s/redis.sock", s->dir);
     s->port = redis_free_port();
     s->primary_port = primary ? primary->port : 0;
-    if (s->port <= 0) {
+    if (cluster)
+        s->bus_port = redis_free_port();
+    if (s->port <= 0 || (cluster && (s->bus_port <= 0 || s->bus_port == s->port))) {
         fprintf(stderr, "redis_fixture: no free loopback port\n");
         return -1;
     }
     return redis_server_spawn(s);
+}
+
+int redis_server_start(struct redis_server *s, const struct redis_server *primary)
+{
+    return redis_server_start_mode(s, primary, false);
 }
 
 int redis_server_restart(struct redis_server *s)
@@ -229,4 +251,239 @@ void redis_server_tcp_endpoint(const struct redis_server *s, struct remote_endpo
     memset(out, 0, sizeof(*out));
     snprintf(out->host, sizeof(out->host), "127.0.0.1");
     out->port = s->port;
+}
+
+/* ------------------------------------------------------------ cluster */
+
+#define REDIS_CLUSTER_SLOT_COUNT 16384
+
+/* Whether node s's slot map lists the replica (beside node 0, on the
+ * range of node 0). */
+static bool redis_cluster_node_sees_replica(const struct redis_server *s)
+{
+    redisReply *r = redis_server_reply(s, 2, (const char *const[]){"CLUSTER", "SLOTS"});
+    bool seen = false;
+
+    for (size_t k = 0; r && r->type == REDIS_REPLY_ARRAY && k < r->elements; k++)
+        if (r->element[k]->type == REDIS_REPLY_ARRAY && r->element[k]->elements >= 4 &&
+            r->element[k]->element[0]->integer == 0)
+            seen = true;
+    if (r)
+        freeReplyObject(r);
+    return seen;
+}
+
+/* Whether node s's CLUSTER INFO says ok and it knows every node. */
+static bool redis_cluster_node_ready(const struct redis_server *s)
+{
+    redisReply *r = redis_server_reply(s, 2, (const char *const[]){"CLUSTER", "INFO"});
+    char known[40];
+    bool ready;
+
+    snprintf(known, sizeof(known), "cluster_known_nodes:%d", REDIS_CLUSTER_NODES + 1);
+    ready = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_state:ok") &&
+            strstr(r->str, known);
+    if (r)
+        freeReplyObject(r);
+    return ready;
+}
+
+int redis_cluster_start(struct redis_cluster *c)
+{
+    char first[16], last[16], port[16], bus[16], epoch[16];
+    bool replica_asked = false;
+
+    memset(c, 0, sizeof(*c));
+    for (int i = 0; i <= REDIS_CLUSTER_NODES; i++) {
+        redisReply *r;
+
+        if (redis_server_start_mode(&c->node[i], NULL, true) != 0)
+            goto fail;
+        r = redis_server_reply(&c->node[i], 2, (const char *const[]){"CLUSTER", "MYID"});
+        if (!r || r->type != REDIS_REPLY_STRING || r->len >= sizeof(c->id[i])) {
+            fprintf(stderr, "redis_fixture: CLUSTER MYID failed on node %d\n", i);
+            if (r)
+                freeReplyObject(r);
+            goto fail;
+        }
+        memcpy(c->id[i], r->str, r->len);
+        freeReplyObject(r);
+        if (i == REDIS_CLUSTER_REPLICA)
+            break;
+        snprintf(first, sizeof(first), "%d", i * REDIS_CLUSTER_SLOT_COUNT / REDIS_CLUSTER_NODES);
+        snprintf(last, sizeof(last), "%d",
+                 (i + 1) * REDIS_CLUSTER_SLOT_COUNT / REDIS_CLUSTER_NODES - 1);
+        snprintf(epoch, sizeof(epoch), "%d", i + 1);
+        if (redis_server_ok(&c->node[i], 3,
+                            (const char *const[]){"CLUSTER", "SET-CONFIG-EPOCH", epoch}) != 0 ||
+            redis_server_ok(&c->node[i], 4,
+                            (const char *const[]){"CLUSTER", "ADDSLOTSRANGE", first, last}) !=
+                0) {
+            fprintf(stderr, "redis_fixture: could not give slots %s-%s to node %d\n", first,
+                    last, i);
+            goto fail;
+        }
+    }
+    for (int i = 1; i <= REDIS_CLUSTER_NODES; i++) {
+        snprintf(port, sizeof(port), "%d", c->node[i].port);
+        snprintf(bus, sizeof(bus), "%d", c->node[i].bus_port);
+        if (redis_server_ok(&c->node[0], 5,
+                            (const char *const[]){"CLUSTER", "MEET", "127.0.0.1", port, bus}) !=
+            0) {
+            fprintf(stderr, "redis_fixture: CLUSTER MEET of node %d failed\n", i);
+            goto fail;
+        }
+    }
+    for (int tries = 0; tries < 2000; tries++) {
+        bool ready = true;
+        redisReply *r;
+
+        for (int i = 0; i <= REDIS_CLUSTER_NODES && ready; i++)
+            ready = redis_cluster_node_ready(&c->node[i]);
+        if (ready && !replica_asked) {
+            /* the replica knows its master now: follow it */
+            replica_asked = redis_server_ok(&c->node[REDIS_CLUSTER_REPLICA], 3,
+                                            (const char *const[]){"CLUSTER", "REPLICATE",
+                                                                  c->id[0]}) == 0;
+            ready = false;
+        }
+        if (ready) {
+            r = redis_server_reply(&c->node[REDIS_CLUSTER_REPLICA], 2,
+                                   (const char *const[]){"INFO", "replication"});
+            ready = r && r->type == REDIS_REPLY_STRING &&
+                    strstr(r->str, "master_link_status:up");
+            if (r)
+                freeReplyObject(r);
+        }
+        for (int i = 0; i <= REDIS_CLUSTER_NODES && ready; i++)
+            ready = redis_cluster_node_sees_replica(&c->node[i]);
+        if (ready)
+            return 0;
+        usleep(10000);
+    }
+    fprintf(stderr, "redis_fixture: the cluster was not ok within 20 s (%s, %s, %s, %s)\n",
+            c->node[0].dir, c->node[1].dir, c->node[2].dir, c->node[3].dir);
+fail:
+    redis_cluster_destroy(c);
+    return -1;
+}
+
+void redis_cluster_destroy(struct redis_cluster *c)
+{
+    for (int i = 0; i <= REDIS_CLUSTER_NODES; i++)
+        if (c->node[i].dir[0])
+            redis_server_destroy(&c->node[i]);
+}
+
+int redis_cluster_wait_failover(const struct redis_cluster *c)
+{
+    for (int tries = 0; tries < 1500; tries++) {
+        redisReply *r = redis_server_reply(&c->node[REDIS_CLUSTER_REPLICA], 2,
+                                           (const char *const[]){"INFO", "replication"});
+        bool promoted = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "role:master");
+
+        if (r)
+            freeReplyObject(r);
+        if (promoted) {
+            r = redis_server_reply(&c->node[1], 2, (const char *const[]){"CLUSTER", "INFO"});
+            promoted = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_state:ok");
+            if (r)
+                freeReplyObject(r);
+        }
+        if (promoted)
+            return 0;
+        usleep(10000);
+    }
+    fprintf(stderr, "redis_fixture: the replica did not take over within 15 s\n");
+    return -1;
+}
+
+int redis_cluster_slot_owner(const struct redis_cluster *c, unsigned ask, unsigned slot)
+{
+    redisReply *r = redis_server_reply(&c->node[ask], 2, (const char *const[]){"CLUSTER", "SLOTS"});
+    int owner = -1;
+
+    for (size_t k = 0; r && r->type == REDIS_REPLY_ARRAY && k < r->elements; k++) {
+        const redisReply *range = r->element[k];
+
+        if (range->elements >= 3 && (long long)slot >= range->element[0]->integer &&
+            (long long)slot <= range->element[1]->integer)
+            for (int i = 0; i <= REDIS_CLUSTER_NODES; i++)
+                if (range->element[2]->element[1]->integer == c->node[i].port)
+                    owner = i;
+    }
+    if (r)
+        freeReplyObject(r);
+    return owner;
+}
+
+int redis_cluster_migrate_begin(struct redis_cluster *c, unsigned slot, unsigned from, unsigned to)
+{
+    char text[16];
+
+    snprintf(text, sizeof(text), "%u", slot);
+    if (redis_server_ok(&c->node[to], 5,
+                        (const char *const[]){"CLUSTER", "SETSLOT", text, "IMPORTING",
+                                              c->id[from]}) != 0 ||
+        redis_server_ok(&c->node[from], 5,
+                        (const char *const[]){"CLUSTER", "SETSLOT", text, "MIGRATING",
+                                              c->id[to]}) != 0) {
+        fprintf(stderr, "redis_fixture: could not mark slot %u migrating\n", slot);
+        return -1;
+    }
+    return 0;
+}
+
+int redis_cluster_migrate_finish(struct redis_cluster *c, unsigned slot, unsigned from,
+                                 unsigned to)
+{
+    char text[16], port[16];
+
+    snprintf(text, sizeof(text), "%u", slot);
+    snprintf(port, sizeof(port), "%d", c->node[to].port);
+    for (;;) {
+        redisReply *keys = redis_server_reply(
+            &c->node[from], 4, (const char *const[]){"CLUSTER", "GETKEYSINSLOT", text, "100"});
+        const char *words[120];
+        int n = 0, rc;
+
+        if (!keys || keys->type != REDIS_REPLY_ARRAY) {
+            if (keys)
+                freeReplyObject(keys);
+            fprintf(stderr, "redis_fixture: GETKEYSINSLOT %u failed\n", slot);
+            return -1;
+        }
+        if (keys->elements == 0) {
+            freeReplyObject(keys);
+            break;
+        }
+        words[n++] = "MIGRATE";
+        words[n++] = "127.0.0.1";
+        words[n++] = port;
+        words[n++] = "";
+        words[n++] = "0";
+        words[n++] = "5000";
+        words[n++] = "AUTH";
+        words[n++] = REDIS_FIXTURE_PASSWORD;
+        words[n++] = "KEYS";
+        for (size_t k = 0; k < keys->elements && k < 100; k++)
+            words[n++] = keys->element[k]->str;
+        rc = redis_server_ok(&c->node[from], n, words);
+        freeReplyObject(keys);
+        if (rc != 0) {
+            fprintf(stderr, "redis_fixture: MIGRATE of slot %u failed\n", slot);
+            return -1;
+        }
+    }
+    for (int i = 0; i < REDIS_CLUSTER_NODES; i++) {
+        unsigned who = i == 0 ? to : i == 1 ? from : 3 - to - from;
+
+        if (redis_server_ok(&c->node[who], 5,
+                            (const char *const[]){"CLUSTER", "SETSLOT", text, "NODE",
+                                                  c->id[to]}) != 0) {
+            fprintf(stderr, "redis_fixture: SETSLOT %u NODE failed on node %u\n", slot, who);
+            return -1;
+        }
+    }
+    return 0;
 }

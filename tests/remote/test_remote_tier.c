@@ -133,7 +133,7 @@ static long long object_exists(struct env *e, struct tmem_client *c, uint64_t se
 
     assert_int_equal(remote_tier_client_login(e->rt, c, prefix, sizeof(prefix), user,
                                               sizeof(user), pass, sizeof(pass)), 0);
-    snprintf(key, sizeof(key), "%s:%llu:%llx.%llx.%llx", prefix, (unsigned long long)serial,
+    snprintf(key, sizeof(key), "{%s:%llu}:%llx.%llx.%llx", prefix, (unsigned long long)serial,
              (unsigned long long)o.oid[0], (unsigned long long)o.oid[1],
              (unsigned long long)o.oid[2]);
     return redis_server_int(&primary, 2, (const char *const[]){"EXISTS", key});
@@ -426,7 +426,7 @@ static void test_acl_isolation(void **state)
     assert_string_not_equal(user[0], user[1]);
     /* b's tier does not see a's page (other keys) */
     assert_get_misses(e.c[1], pool, 1, 0);
-    snprintf(key, sizeof(key), "%s:1:1.5eed.7", prefix[0]);
+    snprintf(key, sizeof(key), "{%s:1}:1.5eed.7", prefix[0]);
     for (int who = 0; who < 2; who++) {
         redisContext *rc = redisConnectUnixWithTimeout(primary.socket, tv);
         redisReply *r;
@@ -562,7 +562,7 @@ static void test_flush_while_unreachable_never_stale(void **state)
         fill(old_page, 60, 1);
         assert_int_equal(remote_tier_client_login(e.rt, e.c[0], prefix, sizeof(prefix), user,
                                                   sizeof(user), pass, sizeof(pass)), 0);
-        snprintf(key, sizeof(key), "%s:1:6.5eed.7", prefix);
+        snprintf(key, sizeof(key), "{%s:1}:6.5eed.7", prefix);
         rc = redisConnectUnixWithTimeout(s.socket, tv);
         assert_non_null(rc);
         r = redisCommand(rc, "AUTH %s", REDIS_FIXTURE_PASSWORD);
@@ -652,6 +652,151 @@ static void test_concurrent_never_stale(void **state)
     env_close(&e);
 }
 
+/* Pipelines the tier's connections completed so far. */
+static uint64_t commands_sent(struct env *e)
+{
+    struct remote_tier_stats st;
+
+    remote_tier_stats(e->rt, &st);
+    return st.conn.c[REMOTE_CONN_COMMANDS];
+}
+
+/* Put cost (presence filter): once a client has had a page remote, a
+ * locally accepted put, a flush or a get miss of a handle that never went
+ * remote makes no round trip; the handle that did go remote still has
+ * its copy removed by an overwrite (put-put-get). */
+static void test_never_remote_handle_costs_no_command(void **state)
+{
+    struct remote_tier_config cfg;
+    struct env e;
+    uint64_t before;
+    int pool;
+
+    tier_config(&cfg, &primary, NULL);
+    env_open(&e, 0, &cfg, TMEM_TIER_EPHEMERAL, 1);
+    pool = tmem_new_pool(e.c[0], 0, NULL);
+    assert_int_equal(put(e.c[0], pool, 5, 0, 50, 1), 0); /* remote */
+    assert_int_equal(tmem_set_capacity(e.tm, TMEM_CAPACITY_UNLIMITED), 0);
+    before = commands_sent(&e);
+    for (uint32_t i = 1; i <= 20; i++)
+        assert_int_equal(put(e.c[0], pool, 5, i, 50 + i, 1), 0); /* local, never remote */
+    assert_int_equal(put(e.c[0], pool, 6, 0, 60, 1), 0);
+    assert_get_misses(e.c[0], pool, 7, 0);
+    {
+        struct tmem_oid o = oid_of(6);
+        assert_int_equal(tmem_flush_page(e.c[0], pool, &o, 0), 0);
+    }
+    assert_int_equal(commands_sent(&e), before);
+    /* the remote handle: its overwrite removes the copy (one HDEL) */
+    assert_int_equal(put(e.c[0], pool, 5, 0, 50, 2), 0);
+    assert_int_equal(commands_sent(&e), before + 1);
+    assert_get_is(e.c[0], pool, 5, 0, 50, 2);
+    assert_int_equal(tmem_set_capacity(e.tm, 0), 0); /* evict everything local */
+    assert_get_misses(e.c[0], pool, 5, 0);            /* never version 1 */
+    env_close(&e);
+}
+
+/* Capacity: the tier's own budget and a client's (remote_cap) refuse
+ * puts beyond them (counted); pages held remotely is a gauge that falls
+ * when pages leave (flush, destructive get), so room comes back. */
+static void test_remote_capacity_and_held_gauge(void **state)
+{
+    struct remote_tier_config cfg;
+    struct remote_tier_stats st;
+    struct remote_tier_client_stats *cs = malloc(sizeof(*cs));
+    struct env e;
+    int pool_a, pool_b;
+
+    assert_non_null(cs);
+    tier_config(&cfg, &primary, NULL);
+    cfg.capacity_bytes = 6 * PAGE;
+    env_open(&e, 0, &cfg, TMEM_TIER_EPHEMERAL | TMEM_TIER_PERSISTENT | TMEM_TIER_WRITE_THROUGH,
+             2);
+    assert_int_equal(remote_tier_client_set_capacity(e.rt, e.c[1], 2 * PAGE), 0);
+    pool_a = tmem_new_pool(e.c[0], TMEM_POOL_PERSIST, NULL);
+    pool_b = tmem_new_pool(e.c[1], TMEM_POOL_PERSIST, NULL);
+    /* client b: 2 pages, then refused */
+    assert_int_equal(put(e.c[1], pool_b, 1, 0, 10, 1), 0);
+    assert_int_equal(put(e.c[1], pool_b, 1, 1, 11, 1), 0);
+    assert_int_not_equal(put(e.c[1], pool_b, 1, 2, 12, 1), 0);
+    assert_int_equal(put(e.c[1], pool_b, 1, 1, 11, 2), 0); /* an overwrite needs no room */
+    /* client a: the tier's 6 minus b's 2 */
+    for (uint32_t i = 0; i < 4; i++)
+        assert_int_equal(put(e.c[0], pool_a, 2, i, 20 + i, 1), 0);
+    assert_int_not_equal(put(e.c[0], pool_a, 2, 4, 24, 1), 0);
+    remote_tier_stats(e.rt, &st);
+    assert_int_equal(st.held_pages, 6);
+    assert_int_equal(st.c[REMOTE_TIER_REFUSED_CAPACITY], 2);
+    assert_int_equal(remote_tier_client_stats(e.rt, e.c[1], cs), 0);
+    assert_int_equal(cs->held_pages, 2);
+    assert_int_equal(cs->refused_capacity, 1);
+    assert_true(cs->latency[REMOTE_OP_PUT].count >= 3);
+    /* a flush gives room back */
+    {
+        struct tmem_oid o = oid_of(2);
+        assert_int_equal(tmem_flush_page(e.c[0], pool_a, &o, 0), 0);
+    }
+    remote_tier_stats(e.rt, &st);
+    assert_int_equal(st.held_pages, 5);
+    assert_int_equal(put(e.c[0], pool_a, 2, 4, 24, 1), 0);
+    assert_get_is(e.c[0], pool_a, 2, 4, 24, 1);
+    assert_get_is(e.c[1], pool_b, 1, 1, 11, 2);
+    assert_get_misses(e.c[1], pool_b, 1, 2);
+    /* destroying a pool empties its share */
+    assert_int_equal(tmem_destroy_pool(e.c[1], pool_b), 0);
+    remote_tier_stats(e.rt, &st);
+    assert_int_equal(st.held_pages, 4);
+    free(cs);
+    env_close(&e);
+}
+
+/* Latency charged: the core times each tmem call whole, tier call
+ * included, so a client's measured put and get time (what the testbed
+ * charges to a swap guest's simulated time) holds every remote round
+ * trip made inside those calls. */
+static void test_remote_latency_inside_tmem_time(void **state)
+{
+    struct remote_tier_config cfg;
+    struct remote_tier_client_stats *cs = malloc(sizeof(*cs));
+    struct histogram *h = malloc(sizeof(*h));
+    struct tmem_config tc;
+    struct env e;
+    int pool;
+
+    assert_non_null(cs);
+    assert_non_null(h);
+    tier_config(&cfg, &primary, NULL);
+    memset(&e, 0, sizeof(e));
+    tmem_config_init(&tc);
+    tc.capacity_bytes = 0; /* every page remote */
+    tc.latency_histograms = true;
+    e.tm = tmem_create(&tc);
+    assert_non_null(e.tm);
+    e.rt = remote_tier_create(e.tm, &cfg);
+    assert_non_null(e.rt);
+    e.c[0] = tmem_client_create(e.tm, "timed");
+    assert_non_null(e.c[0]);
+    assert_int_equal(remote_tier_attach(e.rt, e.c[0], TMEM_TIER_EPHEMERAL), 0);
+    pool = tmem_new_pool(e.c[0], 0, NULL);
+    for (uint32_t i = 0; i < 50; i++)
+        assert_int_equal(put(e.c[0], pool, 3, i, 30 + i, 1), 0);
+    for (uint32_t i = 0; i < 50; i++)
+        assert_get_is(e.c[0], pool, 3, i, 30 + i, 1);
+    assert_int_equal(remote_tier_client_stats(e.rt, e.c[0], cs), 0);
+    assert_int_equal(cs->latency[REMOTE_OP_PUT].count, 50);
+    assert_int_equal(cs->latency[REMOTE_OP_GET].count, 50);
+    histogram_init(h);
+    assert_int_equal(tmem_client_latency(e.c[0], TMEM_OP_PUT, false, h), 0);
+    assert_true(atomic_load(&h->sum) >= atomic_load(&cs->latency[REMOTE_OP_PUT].sum));
+    assert_true(atomic_load(&cs->latency[REMOTE_OP_PUT].sum) > 0);
+    histogram_init(h);
+    assert_int_equal(tmem_client_latency(e.c[0], TMEM_OP_GET, false, h), 0);
+    assert_true(atomic_load(&h->sum) >= atomic_load(&cs->latency[REMOTE_OP_GET].sum));
+    free(cs);
+    free(h);
+    env_close(&e);
+}
+
 static int group_setup(void **state)
 {
     return redis_server_start(&primary, NULL);
@@ -676,6 +821,9 @@ int main(void)
         cmocka_unit_test(test_server_failures),
         cmocka_unit_test(test_flush_while_unreachable_never_stale),
         cmocka_unit_test(test_concurrent_never_stale),
+        cmocka_unit_test(test_never_remote_handle_costs_no_command),
+        cmocka_unit_test(test_remote_capacity_and_held_gauge),
+        cmocka_unit_test(test_remote_latency_inside_tmem_time),
     };
     if (getenv("TEST_FILTER")) /* run only the tests whose names match */
         cmocka_set_test_filter(getenv("TEST_FILTER"));

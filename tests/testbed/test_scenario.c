@@ -415,6 +415,71 @@ static void test_nul_byte(void **state)
     scenario_free(&sc);
 }
 
+/* Rule: [remote] sections are read with their defaults; a host names one
+ * (remote = NAME) and the kinds its guests use; a swap or stress guest
+ * overrides them (remote_kinds, remote_cap); a guest on a host without a
+ * tier and a mount guest get none. */
+static void test_remote_sections(void **state)
+{
+    static const char text[] =
+        "[run]\nduration = 10s\n"                                   /* 1-2 */
+        "[remote]\nserver = /tmp/r.sock, 127.0.0.1:6380\n"          /* 3-4 */
+        "user = admin\npassword = pw\nreplicas = 1\n"               /* 5-7 */
+        "wait_timeout = 250ms\nephemeral_ttl = 2m\ncapacity = 8M\n" /* 8-10 */
+        "prefix = demo\nacls = no\ntimeout = 1s\nshared_pools = no\n" /* 11-14 */
+        "[remote far]\nserver = far.example:6379\n"                 /* 15-16 */
+        "[host a]\nremote = remote\nremote_kinds = ephemeral\n"     /* 17-19 */
+        "[host b]\nremote = far\n"                                  /* 20-21 */
+        "[host c]\n"                                                /* 22 */
+        "[guest s1]\nkind = stress\nhost = a\n"                     /* 23-25 */
+        "[guest s2]\nkind = stress\nhost = a\nremote_kinds = both\nremote_cap = 1M\n"
+        "[guest s3]\nkind = stress\nhost = b\n"
+        "[guest s4]\nkind = stress\nhost = c\nremote_kinds = none\n";
+    struct scenario sc;
+    char err[512] = "";
+
+    (void)state;
+    if (scenario_parse(text, sizeof(text) - 1, "r.ini", NULL, &sc, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(sc.nremotes, 2);
+    assert_string_equal(sc.remotes[0].name, "remote");
+    assert_string_equal(sc.remotes[0].servers, "/tmp/r.sock, 127.0.0.1:6380");
+    assert_int_equal(sc.remotes[0].servers_line, 4);
+    assert_string_equal(sc.remotes[0].user, "admin");
+    assert_string_equal(sc.remotes[0].password, "pw");
+    assert_int_equal(sc.remotes[0].replicas, 1);
+    assert_int_equal(sc.remotes[0].wait_timeout_ms, 250);
+    assert_int_equal(sc.remotes[0].ephemeral_ttl_s, 120);
+    assert_int_equal(sc.remotes[0].capacity, 8 * MiB);
+    assert_string_equal(sc.remotes[0].prefix, "demo");
+    assert_false(sc.remotes[0].acls);
+    assert_int_equal(sc.remotes[0].timeout_ms, 1000);
+    /* defaults */
+    assert_string_equal(sc.remotes[1].name, "far");
+    assert_int_equal(sc.remotes[1].replicas, 0);
+    assert_int_equal(sc.remotes[1].wait_timeout_ms, 100);
+    assert_int_equal(sc.remotes[1].ephemeral_ttl_s, 3600);
+    assert_int_equal(sc.remotes[1].timeout_ms, 500);
+    assert_true(sc.remotes[1].capacity == TMEM_CAPACITY_UNLIMITED);
+    assert_null(sc.remotes[1].prefix);
+    assert_true(sc.remotes[1].acls);
+    /* hosts */
+    assert_int_equal(sc.hosts[0].remote, 0);
+    assert_int_equal(sc.hosts[0].remote_kinds, TMEM_TIER_EPHEMERAL);
+    assert_int_equal(sc.hosts[1].remote, 1);
+    assert_int_equal(sc.hosts[1].remote_kinds, TMEM_TIER_EPHEMERAL | TMEM_TIER_PERSISTENT);
+    assert_int_equal(sc.hosts[2].remote, -1);
+    /* guests */
+    assert_int_equal(sc.guests[0].remote_kinds, TMEM_TIER_EPHEMERAL);
+    assert_true(sc.guests[0].remote_cap == TMEM_CAPACITY_UNLIMITED);
+    assert_int_equal(sc.guests[1].remote_kinds, TMEM_TIER_EPHEMERAL | TMEM_TIER_PERSISTENT);
+    assert_int_equal(sc.guests[1].remote_cap, 1 * MiB);
+    assert_int_equal(sc.guests[2].remote_kinds, TMEM_TIER_EPHEMERAL | TMEM_TIER_PERSISTENT);
+    assert_int_equal(sc.guests[3].remote_kinds, 0);
+    assert_string_equal(scenario_remote_kinds_name(sc.guests[1].remote_kinds), "both");
+    scenario_free(&sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_shipped_scenarios_load),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_nul_byte),
+        cmocka_unit_test(test_remote_sections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
