@@ -19,12 +19,15 @@ $(REMOTE_LIB): $(REMOTE_OBJECTS)
 REMOTE_TEST_SOURCES := $(wildcard tests/remote/test_*.c)
 REMOTE_TEST_BINS := $(REMOTE_TEST_SOURCES:tests/remote/%.c=$(BUILD)/tests/remote/%)
 REMOTE_TEST_HELPERS := $(BUILD)/tests/remote/redis_fixture.o
+# the cmocka tests' shared store + tier set-up (the bench has no cmocka)
+REMOTE_TEST_ENV := $(BUILD)/tests/remote/remote_env.o
 TEST_BINS += $(REMOTE_TEST_BINS)
-ALL_SOURCES += $(REMOTE_TEST_SOURCES) tests/remote/redis_fixture.c tests/remote/remote_bench.c
+ALL_SOURCES += $(REMOTE_TEST_SOURCES) tests/remote/redis_fixture.c tests/remote/remote_env.c \
+	tests/remote/remote_bench.c
 EXTRA_CFLAGS_tests/remote/ = $(CMOCKA_CFLAGS) $(HIREDIS_CFLAGS)
 
-$(BUILD)/tests/remote/%: $(BUILD)/tests/remote/%.o $(REMOTE_TEST_HELPERS) $(TEST_SUPPORT_OBJECTS) $(REMOTE_LIB) $(CORE_LIB)
-	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(REMOTE_TEST_HELPERS) $(TEST_SUPPORT_OBJECTS) $(REMOTE_LIB) $(CORE_LIBS) $(HIREDIS_LIBS) $(CMOCKA_LIBS)
+$(BUILD)/tests/remote/%: $(BUILD)/tests/remote/%.o $(REMOTE_TEST_HELPERS) $(REMOTE_TEST_ENV) $(TEST_SUPPORT_OBJECTS) $(REMOTE_LIB) $(CORE_LIB)
+	$(CC) $(LDFLAGS_COMMON) -o $@ $< $(REMOTE_TEST_HELPERS) $(REMOTE_TEST_ENV) $(TEST_SUPPORT_OBJECTS) $(REMOTE_LIB) $(CORE_LIBS) $(HIREDIS_LIBS) $(CMOCKA_LIBS)
 
 # make bench: remote put/get latency and throughput next to the local core
 # (tests/remote/remote_bench.c; REMOTE_BENCH_PAGES, default 20000).

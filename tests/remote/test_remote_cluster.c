@@ -29,18 +29,13 @@
 #include "remote/remote_cluster.h"
 #include "remote/remote_tier.h"
 #include "redis_fixture.h"
+#include "remote_env.h"
 #include "../support/testutil.h"
 
 #define PAGE 4096u
 #define PREFIX "cl"
 
 static struct redis_cluster cluster;
-
-struct env {
-    struct tmem *tm;
-    struct remote_tier *rt;
-    struct tmem_client *c[2];
-};
 
 static void tier_config(struct remote_tier_config *cfg, unsigned seed)
 {
@@ -53,45 +48,10 @@ static void tier_config(struct remote_tier_config *cfg, unsigned seed)
     cfg->server.command_timeout_ms = 1000;
 }
 
-static void env_open(struct env *e, const struct remote_tier_config *cfg, unsigned kinds,
-                     int clients)
-{
-    struct tmem_config tc;
-
-    memset(e, 0, sizeof(*e));
-    tmem_config_init(&tc);
-    tc.capacity_bytes = 0;
-    tc.dedup = false;
-    e->tm = tmem_create(&tc);
-    assert_non_null(e->tm);
-    e->rt = remote_tier_create(e->tm, cfg);
-    assert_non_null(e->rt);
-    for (int i = 0; i < clients; i++) {
-        e->c[i] = tmem_client_create(e->tm, i ? "guest-b" : "guest-a");
-        assert_non_null(e->c[i]);
-        assert_int_equal(remote_tier_attach(e->rt, e->c[i], kinds), 0);
-    }
-}
-
-static void env_close(struct env *e)
-{
-    char why[256];
-
-    assert_int_equal(tmem_check(e->tm, why, sizeof(why)), 0);
-    tmem_destroy(e->tm);
-    remote_tier_destroy(e->rt);
-}
-
-static struct tmem_oid oid_of(uint64_t n)
-{
-    struct tmem_oid o = {{n, 0x5eed, 7}};
-    return o;
-}
-
 static int put(struct tmem_client *c, int pool, uint64_t obj, uint32_t index, uint64_t version)
 {
     unsigned char page[PAGE];
-    struct tmem_oid o = oid_of(obj);
+    struct tmem_oid o = remote_env_oid(obj);
 
     tu_fill_tagged(page, PAGE, obj * 1000 + index, version, TU_TAG_RANDOM);
     return tmem_put(c, pool, &o, index, page);
@@ -101,7 +61,7 @@ static void assert_get_is(struct tmem_client *c, int pool, uint64_t obj, uint32_
                           uint64_t version)
 {
     unsigned char page[PAGE], want[PAGE];
-    struct tmem_oid o = oid_of(obj);
+    struct tmem_oid o = remote_env_oid(obj);
 
     tu_fill_tagged(want, PAGE, obj * 1000 + index, version, TU_TAG_RANDOM);
     assert_int_equal(tmem_get(c, pool, &o, index, page), 0);
@@ -111,7 +71,7 @@ static void assert_get_is(struct tmem_client *c, int pool, uint64_t obj, uint32_
 static void assert_get_misses(struct tmem_client *c, int pool, uint64_t obj, uint32_t index)
 {
     unsigned char page[PAGE];
-    struct tmem_oid o = oid_of(obj);
+    struct tmem_oid o = remote_env_oid(obj);
 
     assert_int_equal(tmem_get(c, pool, &o, index, page), -ENOENT);
 }
@@ -121,7 +81,7 @@ static long long node_keys(unsigned i)
     return redis_server_int(&cluster.node[i], 1, (const char *const[]){"DBSIZE"});
 }
 
-static uint64_t conn_counter(struct env *e, enum remote_conn_counter i)
+static uint64_t conn_counter(struct remote_env *e, enum remote_conn_counter i)
 {
     struct remote_tier_stats rs;
 
@@ -173,13 +133,13 @@ static void test_rules_over_the_cluster(void **state)
 {
     enum { POOLS = 9 };
     struct remote_tier_config cfg;
-    struct env e;
+    struct remote_env e;
     int pools[POOLS];
     bool node_used[REDIS_CLUSTER_NODES] = {false};
 
     (void)state;
     tier_config(&cfg, 1);
-    env_open(&e, &cfg, TMEM_TIER_PERSISTENT | TMEM_TIER_WRITE_THROUGH, 1);
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_PERSISTENT | TMEM_TIER_WRITE_THROUGH, 1);
     for (int p = 0; p < POOLS; p++) {
         pools[p] = tmem_new_pool(e.c[0], TMEM_POOL_PERSIST, NULL);
         assert_true(pools[p] >= 0);
@@ -193,16 +153,16 @@ static void test_rules_over_the_cluster(void **state)
         assert_true(node_keys((unsigned)i) > 0); /* ...and so are their keys */
     }
     for (int p = 0; p < POOLS; p++) {
-        struct tmem_oid o = oid_of(2);
+        struct tmem_oid o = remote_env_oid(2);
 
         assert_get_is(e.c[0], pools[p], 1, 3, 1);
         assert_int_equal(put(e.c[0], pools[p], 1, 3, 2), 0); /* put-put-get */
         assert_get_is(e.c[0], pools[p], 1, 3, 2);
-        o = oid_of(3);
+        o = remote_env_oid(3);
         assert_int_equal(tmem_flush_page(e.c[0], pools[p], &o, 1), 0);
         assert_get_misses(e.c[0], pools[p], 3, 1);
         assert_get_is(e.c[0], pools[p], 3, 2, 1);
-        o = oid_of(2);
+        o = remote_env_oid(2);
         assert_int_equal(tmem_flush_object(e.c[0], pools[p], &o), 0);
         assert_get_misses(e.c[0], pools[p], 2, 0);
         assert_get_is(e.c[0], pools[p], 1, 0, 1);
@@ -215,7 +175,7 @@ static void test_rules_over_the_cluster(void **state)
         assert_int_equal(tmem_destroy_pool(e.c[0], pools[p]), 0);
     for (unsigned i = 0; i < REDIS_CLUSTER_NODES; i++)
         assert_int_equal(node_keys(i), 0);
-    env_close(&e);
+    remote_env_close(&e);
 }
 
 /* A slot moves while the tier runs: while it migrates, a page of a new
@@ -225,7 +185,7 @@ static void test_rules_over_the_cluster(void **state)
 static void test_slot_moves_under_the_tier(void **state)
 {
     struct remote_tier_config cfg;
-    struct env e;
+    struct remote_env e;
     unsigned slot = pool_slot(1);
     char slot_text[16];
     int pool, from, to;
@@ -233,7 +193,7 @@ static void test_slot_moves_under_the_tier(void **state)
 
     (void)state;
     tier_config(&cfg, 0);
-    env_open(&e, &cfg, TMEM_TIER_PERSISTENT | TMEM_TIER_WRITE_THROUGH, 1);
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_PERSISTENT | TMEM_TIER_WRITE_THROUGH, 1);
     pool = tmem_new_pool(e.c[0], TMEM_POOL_PERSIST, NULL);
     assert_true(pool >= 0);
     for (uint32_t index = 0; index < 8; index++)
@@ -274,7 +234,7 @@ static void test_slot_moves_under_the_tier(void **state)
     assert_int_equal(redis_server_int(&cluster.node[to], 3,
                                       (const char *const[]){"CLUSTER", "COUNTKEYSINSLOT", slot_text}),
                      0);
-    env_close(&e);
+    remote_env_close(&e);
 }
 
 /* Private pools stay private on every node: each client's ACL user exists
@@ -284,7 +244,7 @@ static void test_slot_moves_under_the_tier(void **state)
 static void test_acl_on_every_node(void **state)
 {
     struct remote_tier_config cfg;
-    struct env e;
+    struct remote_env e;
     char prefix[2][64], user[2][64], pass[2][64], key[200];
     struct timeval tv = {1, 0};
     int pool;
@@ -292,7 +252,7 @@ static void test_acl_on_every_node(void **state)
     (void)state;
     tier_config(&cfg, 2);
     cfg.client_acls = true;
-    env_open(&e, &cfg, TMEM_TIER_PERSISTENT | TMEM_TIER_WRITE_THROUGH, 2);
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_PERSISTENT | TMEM_TIER_WRITE_THROUGH, 2);
     pool = tmem_new_pool(e.c[0], TMEM_POOL_PERSIST, NULL);
     assert_true(pool >= 0);
     assert_int_equal(put(e.c[0], pool, 1, 0, 1), 0);
@@ -327,7 +287,7 @@ static void test_acl_on_every_node(void **state)
             freeReplyObject(r);
             redisFree(rc);
         }
-    env_close(&e);
+    remote_env_close(&e);
 }
 
 /* WAIT in a cluster goes to the node that took the write: node 0 has a
@@ -340,7 +300,7 @@ static void test_wait_goes_where_the_write_went(void **state)
 {
     struct remote_tier_config cfg;
     struct remote_tier_stats rs;
-    struct env e;
+    struct remote_env e;
     int pool_here = -1, pool_there = -1;
     uint64_t serial_there = 0;
     char key[64], slot_text[16];
@@ -351,7 +311,7 @@ static void test_wait_goes_where_the_write_went(void **state)
     cfg.server.cluster = REMOTE_CLUSTER_DETECT;
     cfg.replicas = 1;
     cfg.wait_timeout_ms = 50;
-    env_open(&e, &cfg, TMEM_TIER_PERSISTENT, 1);
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_PERSISTENT, 1);
     for (uint64_t serial = 1; serial <= 16 && (pool_here < 0 || pool_there < 0); serial++) {
         int pool = tmem_new_pool(e.c[0], TMEM_POOL_PERSIST, NULL);
 
@@ -390,7 +350,7 @@ static void test_wait_goes_where_the_write_went(void **state)
                                  (const char *const[]){"CLUSTER", "COUNTKEYSINSLOT", slot_text}) >= 1);
     remote_tier_stats(e.rt, &rs);
     assert_int_equal(rs.c[REMOTE_TIER_REFUSED_UNSAFE], 1);
-    env_close(&e);
+    remote_env_close(&e);
     /* give the slot back (later tests expect the first layout) */
     assert_int_equal(redis_cluster_migrate_begin(&cluster, pool_slot(serial_there), 0,
                                                  (unsigned)owner), 0);
@@ -402,7 +362,7 @@ static void test_wait_goes_where_the_write_went(void **state)
  * against an exact model (a persistent page accepted is returned until
  * flushed or overwritten; a refused put leaves nothing). */
 struct worker {
-    struct env *e;
+    struct remote_env *e;
     int client, pool;
     unsigned wrong, lost, ops;
     atomic_bool *stop;
@@ -417,7 +377,7 @@ static void *worker_main(void *arg)
 
     for (int step = 0; step < 1000000 && !atomic_load(w->stop); step++) {
         uint32_t h = (uint32_t)tu_rng_below(&rng, 32), r = (uint32_t)tu_rng_below(&rng, 10);
-        struct tmem_oid o = oid_of(1 + h / 8);
+        struct tmem_oid o = remote_env_oid(1 + h / 8);
         uint64_t key = (uint64_t)w->client * 100000 + h;
         int rc;
 
@@ -449,7 +409,7 @@ static void test_concurrent_while_slots_move(void **state)
 {
     struct remote_tier_config cfg;
     struct tmem_config tc;
-    struct env e;
+    struct remote_env e;
     struct worker w[2];
     pthread_t threads[2];
     atomic_bool stop = false;
@@ -509,7 +469,7 @@ static void test_concurrent_while_slots_move(void **state)
            (unsigned long long)conn_counter(&e, REMOTE_CONN_CLUSTER_REFRESHES));
     assert_true(conn_counter(&e, REMOTE_CONN_CLUSTER_MOVED) >= 1);
     assert_int_equal(conn_counter(&e, REMOTE_CONN_CLUSTER_REDIRECT_LOOPS), 0);
-    env_close(&e);
+    remote_env_close(&e);
 }
 
 /* Failover: node 0 is killed; until its replica is promoted its pools'
@@ -520,10 +480,10 @@ static void test_concurrent_while_slots_move(void **state)
 static void test_failover_keeps_acknowledged_pages(void **state)
 {
     struct remote_tier_config cfg;
-    struct env e;
+    struct remote_env e;
     int pool = -1, accepted[16];
     unsigned char page[PAGE];
-    struct tmem_oid o = oid_of(1);
+    struct tmem_oid o = remote_env_oid(1);
 
     (void)state;
     for (unsigned i = 0; i <= REDIS_CLUSTER_REPLICA; i++)
@@ -537,7 +497,7 @@ static void test_failover_keeps_acknowledged_pages(void **state)
     cfg.server.command_timeout_ms = 300;
     cfg.server.connect_timeout_ms = 200;
     cfg.server.backoff_max_ms = 50;
-    env_open(&e, &cfg, TMEM_TIER_PERSISTENT, 1);
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_PERSISTENT, 1);
     for (uint64_t serial = 1; serial <= 16 && pool < 0; serial++) {
         int p = tmem_new_pool(e.c[0], TMEM_POOL_PERSIST, NULL);
 
@@ -563,7 +523,7 @@ static void test_failover_keeps_acknowledged_pages(void **state)
     assert_int_not_equal(put(e.c[0], pool, 3, 0, 1), 0);
     assert_get_is(e.c[0], pool, 1, 3, 1);
     assert_true(conn_counter(&e, REMOTE_CONN_CLUSTER_REFRESHES) >= 2);
-    env_close(&e);
+    remote_env_close(&e);
 }
 
 static int cluster_up(void **state)

@@ -24,18 +24,12 @@
 #include "core/tmem.h"
 #include "remote/remote_tier.h"
 #include "redis_fixture.h"
+#include "remote_env.h"
 #include "../support/testutil.h"
 
 #define PAGE 4096u
 
 static struct redis_server primary;
-
-/* A store with its tier and one or more clients attached. */
-struct env {
-    struct tmem *tm;
-    struct remote_tier *rt;
-    struct tmem_client *c[2];
-};
 
 static void tier_config(struct remote_tier_config *cfg, const struct redis_server *s,
                         const struct redis_server *fallback)
@@ -53,41 +47,6 @@ static void tier_config(struct remote_tier_config *cfg, const struct redis_serve
     cfg->server.backoff_max_ms = 50;
 }
 
-static void env_open(struct env *e, uint64_t capacity, const struct remote_tier_config *cfg,
-                     unsigned kinds, int clients)
-{
-    struct tmem_config tc;
-
-    memset(e, 0, sizeof(*e));
-    tmem_config_init(&tc);
-    tc.capacity_bytes = capacity;
-    tc.dedup = false;
-    e->tm = tmem_create(&tc);
-    assert_non_null(e->tm);
-    e->rt = remote_tier_create(e->tm, cfg);
-    assert_non_null(e->rt);
-    for (int i = 0; i < clients; i++) {
-        e->c[i] = tmem_client_create(e->tm, i ? "guest-b" : "guest-a");
-        assert_non_null(e->c[i]);
-        assert_int_equal(remote_tier_attach(e->rt, e->c[i], kinds), 0);
-    }
-}
-
-static void env_close(struct env *e)
-{
-    char why[256];
-
-    assert_int_equal(tmem_check(e->tm, why, sizeof(why)), 0);
-    tmem_destroy(e->tm);
-    remote_tier_destroy(e->rt);
-}
-
-static struct tmem_oid oid_of(uint64_t n)
-{
-    struct tmem_oid o = {{n, 0x5eed, 7}};
-    return o;
-}
-
 static void fill(unsigned char *page, uint64_t key, uint64_t version)
 {
     tu_fill_tagged(page, PAGE, key, version, TU_TAG_RANDOM);
@@ -98,7 +57,7 @@ static void assert_get_is(struct tmem_client *c, int pool, uint64_t obj, uint32_
                           uint64_t key, uint64_t version)
 {
     unsigned char page[PAGE], want[PAGE];
-    struct tmem_oid o = oid_of(obj);
+    struct tmem_oid o = remote_env_oid(obj);
 
     fill(want, key, version);
     assert_int_equal(tmem_get(c, pool, &o, index, page), 0);
@@ -108,7 +67,7 @@ static void assert_get_is(struct tmem_client *c, int pool, uint64_t obj, uint32_
 static void assert_get_misses(struct tmem_client *c, int pool, uint64_t obj, uint32_t index)
 {
     unsigned char page[PAGE];
-    struct tmem_oid o = oid_of(obj);
+    struct tmem_oid o = remote_env_oid(obj);
 
     assert_int_equal(tmem_get(c, pool, &o, index, page), -ENOENT);
 }
@@ -117,7 +76,7 @@ static int put(struct tmem_client *c, int pool, uint64_t obj, uint32_t index, ui
                uint64_t version)
 {
     unsigned char page[PAGE];
-    struct tmem_oid o = oid_of(obj);
+    struct tmem_oid o = remote_env_oid(obj);
 
     fill(page, key, version);
     return tmem_put(c, pool, &o, index, page);
@@ -125,11 +84,11 @@ static int put(struct tmem_client *c, int pool, uint64_t obj, uint32_t index, ui
 
 /* Keys of the client's prefix on the server, counted with SCAN-free
  * EXISTS on the one object key given. */
-static long long object_exists(struct env *e, struct tmem_client *c, uint64_t serial,
+static long long object_exists(struct remote_env *e, struct tmem_client *c, uint64_t serial,
                                uint64_t obj)
 {
     char prefix[64], user[64], pass[64], key[200];
-    struct tmem_oid o = oid_of(obj);
+    struct tmem_oid o = remote_env_oid(obj);
 
     assert_int_equal(remote_tier_client_login(e->rt, c, prefix, sizeof(prefix), user,
                                               sizeof(user), pass, sizeof(pass)), 0);
@@ -146,15 +105,15 @@ static void test_rules_with_pages_remote(void **state)
 {
     struct remote_tier_config cfg;
     struct tmem_tier_stats ts;
-    struct env e;
+    struct remote_env e;
 
     tier_config(&cfg, &primary, NULL);
-    env_open(&e, 0, &cfg, TMEM_TIER_EPHEMERAL | TMEM_TIER_PERSISTENT | TMEM_TIER_WRITE_THROUGH,
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_EPHEMERAL | TMEM_TIER_PERSISTENT | TMEM_TIER_WRITE_THROUGH,
              1);
     for (int persistent = 0; persistent < 2; persistent++) {
         struct tmem_client *c = e.c[0];
         int pool = tmem_new_pool(c, persistent ? TMEM_POOL_PERSIST : 0, NULL);
-        struct tmem_oid o = oid_of(1);
+        struct tmem_oid o = remote_env_oid(1);
 
         assert_true(pool >= 0);
         /* put-get: the local store refuses, the tier takes it */
@@ -184,7 +143,7 @@ static void test_rules_with_pages_remote(void **state)
         /* flush_object */
         assert_int_equal(put(c, pool, 2, 0, 20, 1), 0);
         assert_int_equal(put(c, pool, 2, 5, 25, 1), 0);
-        o = oid_of(2);
+        o = remote_env_oid(2);
         assert_int_equal(tmem_flush_object(c, pool, &o), 0);
         assert_get_misses(c, pool, 2, 0);
         assert_get_misses(c, pool, 2, 5);
@@ -209,7 +168,7 @@ static void test_rules_with_pages_remote(void **state)
         assert_int_equal(ts.puts_refused, 0);
         assert_int_equal(ts.hits, persistent ? 3 : 2);
     }
-    env_close(&e);
+    remote_env_close(&e);
 }
 
 /* put-put-get across the tiers: a page that went remote, then an
@@ -219,18 +178,18 @@ static void test_rules_with_pages_remote(void **state)
 static void test_overwrite_removes_remote_copy(void **state)
 {
     struct remote_tier_config cfg;
-    struct env e;
+    struct remote_env e;
     int pool;
 
     tier_config(&cfg, &primary, NULL);
-    env_open(&e, 0, &cfg, TMEM_TIER_EPHEMERAL, 1);
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_EPHEMERAL, 1);
     pool = tmem_new_pool(e.c[0], 0, NULL);
     assert_int_equal(put(e.c[0], pool, 4, 0, 40, 1), 0); /* remote */
     assert_int_equal(tmem_set_capacity(e.tm, TMEM_CAPACITY_UNLIMITED), 0);
     assert_int_equal(put(e.c[0], pool, 4, 0, 40, 2), 0); /* local */
     assert_get_is(e.c[0], pool, 4, 0, 40, 2);
     assert_get_misses(e.c[0], pool, 4, 0); /* not version 1 from the server */
-    env_close(&e);
+    remote_env_close(&e);
 }
 
 /* destroy_pool removes the pool's keys from the server (not only makes
@@ -238,18 +197,18 @@ static void test_overwrite_removes_remote_copy(void **state)
 static void test_destroy_pool_deletes_keys(void **state)
 {
     struct remote_tier_config cfg;
-    struct env e;
+    struct remote_env e;
     int pool;
 
     tier_config(&cfg, &primary, NULL);
-    env_open(&e, 0, &cfg, TMEM_TIER_EPHEMERAL, 1);
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_EPHEMERAL, 1);
     pool = tmem_new_pool(e.c[0], 0, NULL);
     assert_int_equal(put(e.c[0], pool, 9, 0, 90, 1), 0);
     /* the first pool of a fresh store has serial 1 */
     assert_int_equal(object_exists(&e, e.c[0], 1, 9), 1);
     assert_int_equal(tmem_destroy_pool(e.c[0], pool), 0);
     assert_int_equal(object_exists(&e, e.c[0], 1, 9), 0);
-    env_close(&e);
+    remote_env_close(&e);
 }
 
 /* Capacity squeeze: a store with room for ~32 pages takes 400; the
@@ -261,13 +220,13 @@ static void test_capacity_squeeze(void **state)
     struct remote_tier_config cfg;
     struct remote_tier_stats rs;
     struct tmem_tier_stats ts;
-    struct env e;
+    struct remote_env e;
     const int n = 400;
     int eph, pers, hits = 0;
 
     tier_config(&cfg, &primary, NULL);
     cfg.queue_pages = 1024;
-    env_open(&e, TMEM_CAPACITY_UNLIMITED, &cfg,
+    remote_env_open(&e, TMEM_CAPACITY_UNLIMITED, &cfg,
              TMEM_TIER_EPHEMERAL | TMEM_TIER_PERSISTENT | TMEM_TIER_WRITE_THROUGH, 1);
     eph = tmem_new_pool(e.c[0], 0, NULL);
     pers = tmem_new_pool(e.c[0], TMEM_POOL_PERSIST, NULL);
@@ -280,7 +239,7 @@ static void test_capacity_squeeze(void **state)
     assert_int_equal(remote_tier_drain(e.rt, 5000), 0);
     for (int i = 0; i < n; i++) {
         unsigned char page[PAGE], want[PAGE];
-        struct tmem_oid o = oid_of(100 + i / 16);
+        struct tmem_oid o = remote_env_oid(100 + i / 16);
 
         fill(want, 1000 + i, 1);
         if (tmem_get(e.c[0], eph, &o, i % 16, page) == 0) {
@@ -305,7 +264,7 @@ static void test_capacity_squeeze(void **state)
         assert_get_is(e.c[0], pers, 500 + i / 16, i % 16, 5000 + i, 1);
     assert_int_equal(tmem_tier_stats(e.tm, true, &ts), 0);
     assert_true(ts.puts_accepted > 0);
-    env_close(&e);
+    remote_env_close(&e);
 }
 
 /* Persistence rule: without a replica a persistent put the guest does not
@@ -315,37 +274,37 @@ static void test_persistent_needs_replica_or_write_through(void **state)
 {
     struct remote_tier_config cfg;
     struct remote_tier_stats rs;
-    struct env e;
+    struct remote_env e;
     int pool;
 
     tier_config(&cfg, &primary, NULL);
     cfg.replicas = 0;
-    env_open(&e, 0, &cfg, TMEM_TIER_PERSISTENT, 1);
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_PERSISTENT, 1);
     pool = tmem_new_pool(e.c[0], TMEM_POOL_PERSIST, NULL);
     assert_int_equal(put(e.c[0], pool, 1, 0, 1, 1), -ENOSPC);
     assert_get_misses(e.c[0], pool, 1, 0);
     remote_tier_stats(e.rt, &rs);
     assert_int_equal(rs.c[REMOTE_TIER_REFUSED_UNSAFE], 1);
-    env_close(&e);
+    remote_env_close(&e);
 
     /* replicas = 1 but none is there: WAIT times out, put refused, the
      * copy deleted */
     cfg.replicas = 1;
     cfg.wait_timeout_ms = 50;
-    env_open(&e, 0, &cfg, TMEM_TIER_PERSISTENT, 1);
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_PERSISTENT, 1);
     pool = tmem_new_pool(e.c[0], TMEM_POOL_PERSIST, NULL);
     assert_int_equal(put(e.c[0], pool, 1, 0, 1, 1), -ENOSPC);
     assert_int_equal(object_exists(&e, e.c[0], 1, 1), 0);
     remote_tier_stats(e.rt, &rs);
     assert_int_equal(rs.c[REMOTE_TIER_REFUSED_UNSAFE], 1);
-    env_close(&e);
+    remote_env_close(&e);
 
     cfg.replicas = 0;
-    env_open(&e, 0, &cfg, TMEM_TIER_PERSISTENT | TMEM_TIER_WRITE_THROUGH, 1);
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_PERSISTENT | TMEM_TIER_WRITE_THROUGH, 1);
     pool = tmem_new_pool(e.c[0], TMEM_POOL_PERSIST, NULL);
     assert_int_equal(put(e.c[0], pool, 1, 0, 1, 1), 0);
     assert_get_is(e.c[0], pool, 1, 0, 1, 1);
-    env_close(&e);
+    remote_env_close(&e);
 }
 
 /* With a replica: accepted after WAIT; then the primary is killed and
@@ -356,7 +315,7 @@ static void test_persistent_survives_primary_loss_with_replica(void **state)
     struct redis_server main_server, replica;
     struct remote_tier_config cfg;
     struct remote_tier_stats rs;
-    struct env e;
+    struct remote_env e;
     int pool, accepted = 0;
     bool ok[64];
 
@@ -365,7 +324,7 @@ static void test_persistent_survives_primary_loss_with_replica(void **state)
     tier_config(&cfg, &main_server, &replica);
     cfg.replicas = 1;
     cfg.wait_timeout_ms = 1000;
-    env_open(&e, 0, &cfg, TMEM_TIER_PERSISTENT, 1);
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_PERSISTENT, 1);
     pool = tmem_new_pool(e.c[0], TMEM_POOL_PERSIST, NULL);
     for (int i = 0; i < 64; i++) {
         ok[i] = put(e.c[0], pool, 1, (uint32_t)i, 7, (uint64_t)i) == 0;
@@ -379,7 +338,7 @@ static void test_persistent_survives_primary_loss_with_replica(void **state)
                      0);
     for (int i = 0; i < 64; i++) {
         unsigned char page[PAGE], want[PAGE];
-        struct tmem_oid o = oid_of(1);
+        struct tmem_oid o = remote_env_oid(1);
         int rc = -ENOENT;
 
         if (!ok[i]) { /* refused: never returned */
@@ -398,7 +357,7 @@ static void test_persistent_survives_primary_loss_with_replica(void **state)
     }
     remote_tier_stats(e.rt, &rs);
     assert_true(rs.conn.c[REMOTE_CONN_CONNECTS] >= 2); /* it reconnected */
-    env_close(&e);
+    remote_env_close(&e);
     redis_server_destroy(&replica);
     redis_server_destroy(&main_server);
 }
@@ -409,14 +368,14 @@ static void test_persistent_survives_primary_loss_with_replica(void **state)
 static void test_acl_isolation(void **state)
 {
     struct remote_tier_config cfg;
-    struct env e;
+    struct remote_env e;
     char prefix[2][64], user[2][64], pass[2][64], key[200];
     struct timeval tv = {1, 0};
     int pool;
 
     tier_config(&cfg, &primary, NULL);
     cfg.client_acls = true;
-    env_open(&e, 0, &cfg, TMEM_TIER_EPHEMERAL, 2);
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_EPHEMERAL, 2);
     pool = tmem_new_pool(e.c[0], 0, NULL);
     assert_int_equal(tmem_new_pool(e.c[1], 0, NULL), pool);
     assert_int_equal(put(e.c[0], pool, 1, 0, 1, 1), 0);
@@ -454,7 +413,7 @@ static void test_acl_isolation(void **state)
         freeReplyObject(r);
         redisFree(rc);
     }
-    env_close(&e);
+    remote_env_close(&e);
 }
 
 /* Failures: the server paused (SIGSTOP: slow), killed, restarted empty.
@@ -466,14 +425,14 @@ static void test_server_failures(void **state)
     struct redis_server s;
     struct remote_tier_config cfg;
     struct remote_tier_stats rs;
-    struct env e;
+    struct remote_env e;
     int eph, pers, wrong = 0, lost = 0;
     struct timespec t0, t1;
     double ms;
 
     assert_int_equal(redis_server_start(&s, NULL), 0);
     tier_config(&cfg, &s, NULL);
-    env_open(&e, 0, &cfg, TMEM_TIER_EPHEMERAL | TMEM_TIER_PERSISTENT | TMEM_TIER_WRITE_THROUGH,
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_EPHEMERAL | TMEM_TIER_PERSISTENT | TMEM_TIER_WRITE_THROUGH,
              1);
     eph = tmem_new_pool(e.c[0], 0, NULL);
     pers = tmem_new_pool(e.c[0], TMEM_POOL_PERSIST, NULL);
@@ -502,7 +461,7 @@ static void test_server_failures(void **state)
     assert_int_equal(remote_tier_drain(e.rt, 3000), 0);
     for (int i = 0; i < 32; i++) {
         unsigned char page[PAGE], want[PAGE];
-        struct tmem_oid o = oid_of(1);
+        struct tmem_oid o = remote_env_oid(1);
         uint64_t version = i == 0 ? 100 : (uint64_t)i;
 
         fill(want, 1, version);
@@ -522,7 +481,7 @@ static void test_server_failures(void **state)
     remote_tier_stats(e.rt, &rs);
     assert_true(rs.conn.c[REMOTE_CONN_CONNECT_ERRORS] + rs.conn.c[REMOTE_CONN_IO_ERRORS] +
                     rs.conn.c[REMOTE_CONN_UNAVAILABLE] >= 1);
-    env_close(&e);
+    remote_env_close(&e);
     redis_server_destroy(&s);
 }
 
@@ -535,14 +494,14 @@ static void test_flush_while_unreachable_never_stale(void **state)
     struct remote_tier_config cfg;
     struct remote_tier_stats rs;
     struct redis_server s;
-    struct tmem_oid o = oid_of(6);
-    struct env e;
+    struct tmem_oid o = remote_env_oid(6);
+    struct remote_env e;
     int pool;
 
     assert_int_equal(redis_server_start(&s, NULL), 0);
     tier_config(&cfg, &s, NULL);
     cfg.retry_ms = 3000; /* the writer waits: the get below runs first */
-    env_open(&e, 0, &cfg, TMEM_TIER_PERSISTENT | TMEM_TIER_WRITE_THROUGH, 1);
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_PERSISTENT | TMEM_TIER_WRITE_THROUGH, 1);
     pool = tmem_new_pool(e.c[0], TMEM_POOL_PERSIST, NULL);
     assert_int_equal(put(e.c[0], pool, 6, 0, 60, 1), 0);
     redis_server_pause(&s, true);
@@ -577,7 +536,7 @@ static void test_flush_while_unreachable_never_stale(void **state)
     assert_true(rs.c[REMOTE_TIER_TOMBSTONES] >= 1);
     assert_int_equal(remote_tier_drain(e.rt, 5000), 0); /* then it is sent */
     assert_get_misses(e.c[0], pool, 6, 0);
-    env_close(&e);
+    remote_env_close(&e);
     redis_server_destroy(&s);
 }
 
@@ -586,7 +545,7 @@ static void test_flush_while_unreachable_never_stale(void **state)
  * thread's queue and written meanwhile); a get returns the latest put of
  * the handle or misses (ephemeral), never an older page. */
 struct worker {
-    struct env *e;
+    struct remote_env *e;
     int pool;
     int id;
     int wrong;
@@ -598,7 +557,7 @@ static void *worker_main(void *arg)
     uint64_t rng = 42 + (uint64_t)w->id, version[16] = {0};
     bool valid[16] = {false};
     unsigned char page[PAGE], want[PAGE];
-    struct tmem_oid o = oid_of(1000 + (uint64_t)w->id);
+    struct tmem_oid o = remote_env_oid(1000 + (uint64_t)w->id);
 
     for (int step = 0; step < 1500; step++) {
         uint32_t h = (uint32_t)tu_rng_below(&rng, 16);
@@ -625,7 +584,7 @@ static void *worker_main(void *arg)
 static void test_concurrent_never_stale(void **state)
 {
     struct remote_tier_config cfg;
-    struct env e;
+    struct remote_env e;
     struct tmem_tier_stats ts;
     struct worker w[4];
     pthread_t t[4];
@@ -633,7 +592,7 @@ static void test_concurrent_never_stale(void **state)
 
     tier_config(&cfg, &primary, NULL);
     cfg.queue_pages = 16;
-    env_open(&e, TMEM_CAPACITY_UNLIMITED, &cfg, TMEM_TIER_EPHEMERAL, 1);
+    remote_env_open(&e, TMEM_CAPACITY_UNLIMITED, &cfg, TMEM_TIER_EPHEMERAL, 1);
     pool = tmem_new_pool(e.c[0], 0, NULL);
     assert_int_equal(put(e.c[0], pool, 99, 0, 99, 1), 0);
     assert_int_equal(tmem_set_capacity(e.tm, tmem_budget_used(e.tm) + 8 * (PAGE + 64)), 0);
@@ -649,11 +608,11 @@ static void test_concurrent_never_stale(void **state)
     assert_int_equal(tmem_tier_stats(e.tm, false, &ts), 0);
     assert_true(ts.evictions > 0);
     assert_true(ts.hits > 0);
-    env_close(&e);
+    remote_env_close(&e);
 }
 
 /* Pipelines the tier's connections completed so far. */
-static uint64_t commands_sent(struct env *e)
+static uint64_t commands_sent(struct remote_env *e)
 {
     struct remote_tier_stats st;
 
@@ -668,12 +627,12 @@ static uint64_t commands_sent(struct env *e)
 static void test_never_remote_handle_costs_no_command(void **state)
 {
     struct remote_tier_config cfg;
-    struct env e;
+    struct remote_env e;
     uint64_t before;
     int pool;
 
     tier_config(&cfg, &primary, NULL);
-    env_open(&e, 0, &cfg, TMEM_TIER_EPHEMERAL, 1);
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_EPHEMERAL, 1);
     pool = tmem_new_pool(e.c[0], 0, NULL);
     assert_int_equal(put(e.c[0], pool, 5, 0, 50, 1), 0); /* remote */
     assert_int_equal(tmem_set_capacity(e.tm, TMEM_CAPACITY_UNLIMITED), 0);
@@ -683,7 +642,7 @@ static void test_never_remote_handle_costs_no_command(void **state)
     assert_int_equal(put(e.c[0], pool, 6, 0, 60, 1), 0);
     assert_get_misses(e.c[0], pool, 7, 0);
     {
-        struct tmem_oid o = oid_of(6);
+        struct tmem_oid o = remote_env_oid(6);
         assert_int_equal(tmem_flush_page(e.c[0], pool, &o, 0), 0);
     }
     assert_int_equal(commands_sent(&e), before);
@@ -693,7 +652,7 @@ static void test_never_remote_handle_costs_no_command(void **state)
     assert_get_is(e.c[0], pool, 5, 0, 50, 2);
     assert_int_equal(tmem_set_capacity(e.tm, 0), 0); /* evict everything local */
     assert_get_misses(e.c[0], pool, 5, 0);            /* never version 1 */
-    env_close(&e);
+    remote_env_close(&e);
 }
 
 /* Capacity: the tier's own budget and a client's (remote_cap) refuse
@@ -704,13 +663,13 @@ static void test_remote_capacity_and_held_gauge(void **state)
     struct remote_tier_config cfg;
     struct remote_tier_stats st;
     struct remote_tier_client_stats *cs = malloc(sizeof(*cs));
-    struct env e;
+    struct remote_env e;
     int pool_a, pool_b;
 
     assert_non_null(cs);
     tier_config(&cfg, &primary, NULL);
     cfg.capacity_bytes = 6 * PAGE;
-    env_open(&e, 0, &cfg, TMEM_TIER_EPHEMERAL | TMEM_TIER_PERSISTENT | TMEM_TIER_WRITE_THROUGH,
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_EPHEMERAL | TMEM_TIER_PERSISTENT | TMEM_TIER_WRITE_THROUGH,
              2);
     assert_int_equal(remote_tier_client_set_capacity(e.rt, e.c[1], 2 * PAGE), 0);
     pool_a = tmem_new_pool(e.c[0], TMEM_POOL_PERSIST, NULL);
@@ -733,7 +692,7 @@ static void test_remote_capacity_and_held_gauge(void **state)
     assert_true(cs->latency[REMOTE_OP_PUT].count >= 3);
     /* a flush gives room back */
     {
-        struct tmem_oid o = oid_of(2);
+        struct tmem_oid o = remote_env_oid(2);
         assert_int_equal(tmem_flush_page(e.c[0], pool_a, &o, 0), 0);
     }
     remote_tier_stats(e.rt, &st);
@@ -747,7 +706,7 @@ static void test_remote_capacity_and_held_gauge(void **state)
     remote_tier_stats(e.rt, &st);
     assert_int_equal(st.held_pages, 4);
     free(cs);
-    env_close(&e);
+    remote_env_close(&e);
 }
 
 /* Latency charged: the core times each tmem call whole, tier call
@@ -760,7 +719,7 @@ static void test_remote_latency_inside_tmem_time(void **state)
     struct remote_tier_client_stats *cs = malloc(sizeof(*cs));
     struct histogram *h = malloc(sizeof(*h));
     struct tmem_config tc;
-    struct env e;
+    struct remote_env e;
     int pool;
 
     assert_non_null(cs);
@@ -794,7 +753,7 @@ static void test_remote_latency_inside_tmem_time(void **state)
     assert_true(atomic_load(&h->sum) >= atomic_load(&cs->latency[REMOTE_OP_GET].sum));
     free(cs);
     free(h);
-    env_close(&e);
+    remote_env_close(&e);
 }
 
 static int group_setup(void **state)
