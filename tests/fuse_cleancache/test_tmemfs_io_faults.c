@@ -10,7 +10,14 @@
  *   range in both caches, so a later read returns what the file holds;
  * - appending, the same from the old EOF on;
  * - under random faults (p=, seed) every read that succeeds returns the
- *   file's bytes, every failure is counted exactly once.
+ *   file's bytes, every failure is counted exactly once;
+ * - short transfers (the switches' `short` kind: every pread or pwrite of
+ *   a chosen request moves at most half of what is left) are not errors:
+ *   a short-read request returns all the file's bytes and caches them, a
+ *   short write lands every byte and returns the full size (reads through
+ *   the caches then return the new bytes), a short append lands in order
+ *   at the old EOF, none counts an error; the option parser takes
+ *   "short:FAULT" for either switch.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +35,7 @@
 
 #include "common/rng.h"
 #include "fuse_cleancache/tmemfs_io.h"
+#include "fuse_cleancache/tmemfs_opts.h"
 
 #define PS 4096
 #define PAGES 16
@@ -321,6 +329,149 @@ static void test_random_faults_never_return_wrong_bytes(void **state)
     fx_free(f);
 }
 
+/* ------------------------------------------------ short transfers */
+
+/* Both switches at spec (common/fault.h's grammar), kind short: every
+ * pread/pwrite of a chosen request moves at most half of what is left. */
+static void set_short(struct fx *f, const char *read, const char *write)
+{
+    set_faults(f, read, write);
+    tmemfs_io_set_fault_kinds(&f->io, true, true);
+}
+
+/* The file's bytes [off, off+len) equal want. */
+static void assert_file_is(struct fx *f, uint64_t off, const void *want, size_t len)
+{
+    char *got = malloc(len);
+
+    assert_non_null(got);
+    assert_int_equal(pread(f->fd, got, len, (off_t)off), (ssize_t)len);
+    assert_memory_equal(got, want, len);
+    free(got);
+}
+
+/* Rule: every backing read request made short returns all its bytes: the
+ * read returns the full count, the file's bytes (no zeroed tail), caches
+ * them, and counts no error; the switch saw the requests. */
+static void test_short_reads_are_completed(void **state)
+{
+    struct fx *f = fx_new(PAGES);
+    char *got = malloc(PAGES * PS), *want = malloc(PAGES * PS);
+
+    (void)state;
+    assert_non_null(got);
+    assert_non_null(want);
+    set_short(f, "p=1,seed=1", "off");
+    assert_int_equal(tmemfs_io_read(&f->io, &f->oid, f->fd, -1, PAGES * PS, got,
+                                    PAGES * PS - 100, 50), PAGES * PS - 100);
+    assert_int_equal(pread(f->fd, want, PAGES * PS - 100, 50), PAGES * PS - 100);
+    assert_memory_equal(got, want, PAGES * PS - 100);
+    assert_true(f->io.read_fault.injected >= 1);
+    assert_int_equal(tmemfs_stats_get(&f->st, TMEMFS_BACKING_READ_ERRORS), 0);
+    assert_int_equal(tmemfs_page_cache_count(f->io.pc), PAGES);
+    /* from the guest cache now: still the file's bytes */
+    assert_int_equal(tmemfs_io_read(&f->io, &f->oid, f->fd, -1, PAGES * PS, got, PS, 3 * PS),
+                     PS);
+    assert_memory_equal(got, want + 3 * PS - 50, PS);
+    free(got);
+    free(want);
+    fx_free(f);
+}
+
+/* Rule: short writes land every byte and return the full size (no error
+ * counted); reads through the caches (which held the old pages) return
+ * the new bytes. */
+static void test_short_writes_are_completed(void **state)
+{
+    struct fx *f = fx_new(PAGES);
+    size_t len = 5 * PS + 123;
+    char *w = malloc(len), *got = malloc(len);
+
+    (void)state;
+    assert_non_null(w);
+    assert_non_null(got);
+    for (size_t i = 0; i < len; i++)
+        w[i] = (char)('a' + i % 26);
+    assert_int_equal(tmemfs_io_read(&f->io, &f->oid, f->fd, -1, PAGES * PS, got, len, 1000),
+                     (ssize_t)len); /* the old pages cached */
+    set_short(f, "off", "p=1,seed=2");
+    assert_int_equal(tmemfs_io_write(&f->io, &f->oid, f->fd, w, len, 1000, 0), (ssize_t)len);
+    assert_int_equal(f->io.write_fault.injected, 1);
+    assert_int_equal(tmemfs_stats_get(&f->st, TMEMFS_BACKING_WRITE_ERRORS), 0);
+    assert_file_is(f, 1000, w, len);
+    assert_int_equal(tmemfs_io_read(&f->io, &f->oid, f->fd, -1, PAGES * PS, got, len, 1000),
+                     (ssize_t)len);
+    assert_memory_equal(got, w, len);
+    free(w);
+    free(got);
+    fx_free(f);
+}
+
+/* Rule: an append made of short writes lands whole, in order, at the old
+ * EOF, and the file grows by exactly its size. */
+static void test_short_append_lands_in_order(void **state)
+{
+    struct fx *f = fx_new(PAGES);
+    size_t len = 3 * PS + 7;
+    char *w = malloc(len);
+    struct stat st;
+    int afd;
+
+    (void)state;
+    assert_non_null(w);
+    for (size_t i = 0; i < len; i++)
+        w[i] = (char)(i * 7 + 1);
+    afd = open(f->path, O_WRONLY | O_APPEND);
+    assert_true(afd >= 0);
+    set_short(f, "off", "nth=1");
+    assert_int_equal(tmemfs_io_write(&f->io, &f->oid, afd, w, len, 0, 1), (ssize_t)len);
+    assert_int_equal(fstat(f->fd, &st), 0);
+    assert_int_equal(st.st_size, PAGES * PS + len);
+    assert_file_is(f, PAGES * PS, w, len);
+    close(afd);
+    free(w);
+    fx_free(f);
+}
+
+/* Rule: -o fault_backing_read=short:FAULT / fault_backing_write=short:FAULT
+ * set the kind; without the prefix the kind is EIO; a bad FAULT after the
+ * prefix is refused. */
+static void test_option_short_prefix(void **state)
+{
+    char a0[] = "tmemfs", a1[] = "-o",
+         a2[] = "fault_backing_read=short:nth=2,fault_backing_write=p=0.5\\,seed=3";
+    char src[] = "/src", mnt[] = "/mnt", line[512];
+    char *argv[] = { a0, a1, a2, src, mnt, NULL };
+    struct fuse_args args = FUSE_ARGS_INIT(5, argv);
+    struct tmemfs_opts o;
+    FILE *err = tmpfile();
+
+    (void)state;
+    assert_non_null(err);
+    memset(&o, 0, sizeof(o));
+    assert_int_equal(tmemfs_opts_parse(&args, &o, err), 0);
+    assert_true(o.fault_backing_read_short);
+    assert_int_equal(o.fault_backing_read.mode, FAULT_NTH);
+    assert_false(o.fault_backing_write_short);
+    tmemfs_opts_free(&o);
+    fuse_opt_free_args(&args);
+
+    char b2[] = "fault_backing_write=short:bogus";
+    char *argv2[] = { a0, a1, b2, src, mnt, NULL };
+    struct fuse_args args2 = FUSE_ARGS_INIT(5, argv2);
+    memset(&o, 0, sizeof(o));
+    assert_int_equal(tmemfs_opts_parse(&args2, &o, err), -1);
+    tmemfs_opts_free(&o);
+    fuse_opt_free_args(&args2);
+    rewind(err);
+    assert_non_null(fgets(line, sizeof(line), err));
+    assert_non_null(strstr(line, "bad fault_backing_write 'short:bogus'"));
+    assert_non_null(strstr(line, "[short:]"));
+    assert_null(fgets(line, sizeof(line), err)); /* one line */
+    fclose(err);
+
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +482,10 @@ int main(void)
         cmocka_unit_test(test_failed_write_invalidates_whole_range),
         cmocka_unit_test(test_failed_append_invalidates_from_old_eof),
         cmocka_unit_test(test_random_faults_never_return_wrong_bytes),
+        cmocka_unit_test(test_short_reads_are_completed),
+        cmocka_unit_test(test_short_writes_are_completed),
+        cmocka_unit_test(test_short_append_lands_in_order),
+        cmocka_unit_test(test_option_short_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
