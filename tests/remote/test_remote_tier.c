@@ -426,7 +426,7 @@ static void test_server_failures(void **state)
     struct remote_tier_config cfg;
     struct remote_tier_stats rs;
     struct remote_env e;
-    int eph, pers, wrong = 0, lost = 0;
+    int eph, pers, wrong = 0, misses = 0;
     struct timespec t0, t1;
     double ms;
 
@@ -465,16 +465,17 @@ static void test_server_failures(void **state)
         uint64_t version = i == 0 ? 100 : (uint64_t)i;
 
         fill(want, 1, version);
-        if (tmem_get(e.c[0], pers, &o, (uint32_t)i, page) == 0) {
+        /* a miss is allowed here: the pages were write-through, so the
+         * guest reads its own copy (its swap device); a hit must be right
+         * (page 0 is v100: the put refused while the server was down
+         * removed the older remote copy, so v0 may never come back) */
+        if (tmem_get(e.c[0], pers, &o, (uint32_t)i, page) == 0)
             wrong += memcmp(page, want, PAGE) != 0;
-        } else {
-            /* write-through: the guest reads its own copy (the swap
-             * device), which it always has: lost only if it had none */
-            lost += 0;
-        }
+        else
+            misses++;
     }
     assert_int_equal(wrong, 0);
-    assert_int_equal(lost, 0);
+    assert_int_equal(misses, 32); /* restarted empty: nothing of before is left */
     /* the tier works again */
     assert_int_equal(put(e.c[0], pers, 9, 0, 9, 1), 0);
     assert_get_is(e.c[0], pers, 9, 0, 9, 1);
