@@ -484,6 +484,57 @@ static int remote_op_put(void *arg, const struct tmem_tier_handle *h, const void
     return rc_put;
 }
 
+/*
+ * A persistent page's get (the connection locked; the page is held
+ * remotely as far as the presence filter knows). A persistent page is
+ * never a miss because a connection dropped: HGET alone is tried again,
+ * reconnecting, for up to persistent_get_ms (a lost reply is harmless,
+ * HGET changes nothing; a pipelined HGET+HDEL whose replies were lost
+ * could have deleted the page before the retry looked). Then, when
+ * destructive, HDEL; if that fails the deletion waits as a tombstone.
+ * Returns 0 (page filled) or -ENOENT.
+ */
+static int remote_get_persistent(struct remote_tier *rt, struct remote_client *rc,
+                                 const struct tmem_tier_handle *h, const struct remote_keys *k,
+                                 void *page, bool destructive)
+{
+    uint64_t deadline = remote_tier_now() + (uint64_t)rt->cfg.persistent_get_ms * 1000000u;
+    struct remote_cmd get, del;
+    redisReply *reply, *dreply;
+    int rc_get = -ENOENT;
+
+    remote_cmd_words(&get, 3, (const char *const[]){"HGET", k->object, k->field});
+    while (remote_tier_run(rc, REMOTE_OP_GET, 1, &get, &reply) != 0) {
+        if (remote_tier_now() >= deadline) {
+            remote_tier_count(rt, REMOTE_TIER_PERSISTENT_GET_FAILURES);
+            return -ENOENT;
+        }
+        remote_tier_count(rt, REMOTE_TIER_PERSISTENT_GET_RETRIES);
+        usleep(rt->cfg.retry_ms * 1000u);
+    }
+    if (reply->type == REDIS_REPLY_STRING && reply->len == rt->page_size) {
+        memcpy(page, reply->str, rt->page_size);
+        rc_get = 0;
+    } else if (reply->type == REDIS_REPLY_STRING) {
+        remote_tier_count(rt, REMOTE_TIER_WRONG_SIZE);
+    }
+    if (reply->type == REDIS_REPLY_NIL)
+        remote_tier_gone(rc, h->pool_serial, &h->oid, h->index);
+    freeReplyObject(reply);
+    if (rc_get == 0 && destructive) {
+        remote_cmd_words(&del, 3, (const char *const[]){"HDEL", k->object, k->field});
+        if (remote_tier_run(rc, REMOTE_OP_GET, 1, &del, &dreply) != 0) {
+            remote_queue_tombstone(rt, rc, REMOTE_ENTRY_DELETE_PAGE, h->pool_serial, &h->oid,
+                                   h->index);
+        } else {
+            if (dreply->type != REDIS_REPLY_ERROR)
+                remote_tier_gone(rc, h->pool_serial, &h->oid, h->index);
+            freeReplyObject(dreply);
+        }
+    }
+    return rc_get;
+}
+
 static int remote_op_get(void *arg, const struct tmem_tier_handle *h, void *page,
                          bool destructive)
 {
@@ -530,6 +581,12 @@ static int remote_op_get(void *arg, const struct tmem_tier_handle *h, void *page
     if (!remote_presence_has(&rc->presence, h->pool_serial, &h->oid, h->index)) {
         remote_conn_unlock(rc->conn); /* never sent, or known gone: no round trip */
         return -ENOENT;
+    }
+    if ((h->pool_flags & TMEM_POOL_PERSIST) && !h->write_through) {
+        /* (a write-through guest reads its own copy on a miss: no waiting) */
+        rc_get = remote_get_persistent(rt, rc, h, &k, page, destructive);
+        remote_conn_unlock(rc->conn);
+        return rc_get;
     }
     if (remote_tier_run(rc, REMOTE_OP_GET, destructive ? 2 : 1, cmds, replies) != 0) {
         if (destructive) /* the HDEL may or may not have run: make sure */
@@ -788,6 +845,7 @@ void remote_tier_config_init(struct remote_tier_config *cfg)
     cfg->ephemeral_ttl_s = 3600;
     cfg->queue_pages = 256;
     cfg->retry_ms = 20;
+    cfg->persistent_get_ms = 2000;
 }
 
 /* Run one admin command on a fresh connection to endpoint e (NULL: all
@@ -847,6 +905,8 @@ struct remote_tier *remote_tier_create(struct tmem *tm, const struct remote_tier
         rt->cfg.queue_pages = 256;
     if (!rt->cfg.retry_ms)
         rt->cfg.retry_ms = 20;
+    if (!rt->cfg.persistent_get_ms)
+        rt->cfg.persistent_get_ms = 2000;
     if (!rt->cfg.prefix[0]) {
         if (getrandom(&random, sizeof(random), 0) != (ssize_t)sizeof(random))
             random = remote_tier_now();

@@ -50,7 +50,12 @@ struct remote_tier_config {
     unsigned ephemeral_ttl_s; /* TTL of ephemeral objects; 0: 3600 */
     unsigned queue_pages;     /* evicted pages waiting for the writer; 0: 256 */
     unsigned retry_ms;        /* the writer's pause after a deletion it could
-                                 not send (it keeps it and retries); 0: 20 */
+                                 not send (it keeps it and retries), and a
+                                 persistent get's between tries; 0: 20 */
+    unsigned persistent_get_ms; /* how long a get of a persistent page held
+                                 remotely keeps trying through connection
+                                 failures (reconnecting) before it reports a
+                                 miss; 0: 2000 */
     bool client_acls;         /* one Redis ACL user per client, limited to
                                  {PREFIX:cN:* (needs the admin login) */
     uint64_t capacity_bytes;  /* the tier's own budget: pages stored remotely
@@ -79,7 +84,13 @@ void remote_tier_config_init(struct remote_tier_config *cfg);
       "deletions that could not even be queued (out of memory)")                           \
     X(LEAKED_POOLS, remote_leaked_pools,                                                   \
       "destroyed pools whose keys could not be deleted (unreachable: never read again)")  \
-    X(WRONG_SIZE, remote_wrong_size, "values of the wrong length read back (treated as misses)")
+    X(WRONG_SIZE, remote_wrong_size, "values of the wrong length read back (treated as misses)") \
+    X(PERSISTENT_GET_RETRIES, remote_persistent_get_retries,                                \
+      "persistent gets tried again after a connection failure (a page held remotely is "   \
+      "not a miss because a connection dropped)")                                          \
+    X(PERSISTENT_GET_FAILURES, remote_persistent_get_failures,                              \
+      "persistent gets that reached no server within persistent_get_ms: reported as a "    \
+      "miss (a frontswap guest then counts a failed load, loudly)")
 
 enum remote_tier_counter {
 #define REMOTE_TIER_ENUM_(id, name, help) REMOTE_TIER_##id,

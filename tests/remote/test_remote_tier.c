@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <hiredis/hiredis.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -768,6 +769,97 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/* The connection dropped mid-page, again and again (CLIENT KILL from
+ * another connection every millisecond, while a guest puts, gets and
+ * flushes persistent pages held remotely, safe on a replica): a put
+ * either is accepted or refused; an accepted page is never lost (a get
+ * whose connection dropped tries again, remote_persistent_get_retries,
+ * instead of reporting a miss) and never wrong; a refused or flushed page
+ * never comes back; an exclusive get takes the page exactly once. */
+struct killer {
+    const struct redis_server *server;
+    atomic_bool stop;
+    int kills;
+};
+
+static void *killer_main(void *arg)
+{
+    struct killer *k = arg;
+
+    while (!atomic_load(&k->stop)) {
+        /* every normal client but the asking one: the tier's connections */
+        if (redis_server_int(k->server, 4,
+                             (const char *const[]){"CLIENT", "KILL", "TYPE", "normal"}) > 0)
+            k->kills++;
+        usleep(1000);
+    }
+    return NULL;
+}
+
+static void test_connection_drops_never_lose_a_persistent_page(void **state)
+{
+    struct redis_server replica;
+    struct remote_tier_config cfg;
+    struct remote_tier_stats rs;
+    struct remote_env e;
+    struct killer k = {.server = &primary};
+    pthread_t t;
+    uint64_t rng = 42, version[2][32] = {{0}};
+    bool valid[2][32] = {{false}};
+    int pool[2], wrong = 0, lost = 0, hits = 0;
+
+    (void)state;
+    assert_int_equal(redis_server_start(&replica, &primary), 0);
+    tier_config(&cfg, &primary, NULL);
+    cfg.replicas = 1;
+    cfg.wait_timeout_ms = 1000;
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_PERSISTENT, 1);
+    pool[0] = tmem_new_pool(e.c[0], TMEM_POOL_PERSIST, NULL);
+    pool[1] = tmem_new_pool(e.c[0], TMEM_POOL_PERSIST | TMEM_POOL_EXCLUSIVE_GETS, NULL);
+    assert_true(pool[0] >= 0 && pool[1] >= 0);
+    atomic_init(&k.stop, false);
+    assert_int_equal(pthread_create(&t, NULL, killer_main, &k), 0);
+    for (int step = 0; step < 3000; step++) {
+        int p = (int)tu_rng_below(&rng, 2);
+        uint32_t i = (uint32_t)tu_rng_below(&rng, 32);
+        uint64_t r = tu_rng_below(&rng, 10);
+        unsigned char page[PAGE], want[PAGE];
+        struct tmem_oid o = remote_env_oid(5);
+
+        if (r < 4) {
+            valid[p][i] = put(e.c[0], pool[p], 5, i, 50 + (uint64_t)p, ++version[p][i]) == 0;
+        } else if (r < 9) {
+            int rc = tmem_get(e.c[0], pool[p], &o, i, page);
+
+            fill(want, 50 + (uint64_t)p, version[p][i]);
+            if (rc == 0) {
+                hits++;
+                wrong += !valid[p][i] || memcmp(page, want, PAGE) != 0;
+                if (p == 1)
+                    valid[p][i] = false; /* taken */
+            } else {
+                lost += valid[p][i];
+                valid[p][i] = false;
+            }
+        } else {
+            (void)tmem_flush_page(e.c[0], pool[p], &o, i);
+            valid[p][i] = false;
+        }
+    }
+    atomic_store(&k.stop, true);
+    pthread_join(t, NULL);
+    remote_tier_stats(e.rt, &rs);
+    assert_int_equal(wrong, 0);
+    assert_int_equal(lost, 0);
+    assert_true(hits > 100);
+    assert_true(k.kills > 10);
+    /* the drops hit the gets too, which tried again rather than miss */
+    assert_true(rs.c[REMOTE_TIER_PERSISTENT_GET_RETRIES] > 0);
+    assert_int_equal(rs.c[REMOTE_TIER_PERSISTENT_GET_FAILURES], 0);
+    remote_env_close(&e);
+    redis_server_destroy(&replica);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -784,6 +876,7 @@ int main(void)
         cmocka_unit_test(test_never_remote_handle_costs_no_command),
         cmocka_unit_test(test_remote_capacity_and_held_gauge),
         cmocka_unit_test(test_remote_latency_inside_tmem_time),
+        cmocka_unit_test(test_connection_drops_never_lose_a_persistent_page),
     };
     if (getenv("TEST_FILTER")) /* run only the tests whose names match */
         cmocka_set_test_filter(getenv("TEST_FILTER"));
