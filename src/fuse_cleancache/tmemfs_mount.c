@@ -6,7 +6,10 @@
  *
  * Models: what a FUSE daemon does for one mount, without the process
  * around it (signals, daemonizing, statistics at exit stay with the
- * program: tmemfs_main.c, the testbed).
+ * program: tmemfs_main.c, the testbed). A hosting program may prepare
+ * the mount's tmem client between the fs's setup and the mount (the
+ * open's hook: e.g. attaching it to a remote tier, which tmem allows only
+ * with no call of the client running).
  *
  * Stopping a loop thread: fuse_session_exit only sets a flag the loop
  * checks between requests, and the workers sleep in read() on /dev/fuse.
@@ -216,7 +219,7 @@ static void *tmemfs_mount_thread(void *arg)
 }
 
 int tmemfs_mount_open(struct tmemfs_mount *m, struct tmem *tm, struct tmemfs_group *group,
-                      FILE *err)
+                      tmemfs_mount_client_hook hook, void *hook_arg, FILE *err)
 {
     int e;
 
@@ -225,6 +228,10 @@ int tmemfs_mount_open(struct tmemfs_mount *m, struct tmem *tm, struct tmemfs_gro
         return -1;
     }
     if (tmemfs_mount_setup(m, m->opts, 0, tm, group, false, &m->own_args, err) < 0)
+        goto fail;
+    /* the caller's turn: nothing is mounted yet, so no request can reach
+     * the client while the hook configures it */
+    if (hook && hook(hook_arg, m->fs.client, err) < 0)
         goto fail;
     if (tmemfs_mount_mount(m) < 0) {
         fprintf(err, "tmemfs: cannot mount %s\n", m->path);

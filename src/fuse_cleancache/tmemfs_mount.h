@@ -15,7 +15,9 @@
  *    mounts among other work: tmemfs_mount_create parses and checks an
  *    argv such as {"tmemfs", "-o", OPTIONS, SOURCE, MOUNTPOINT} (nothing
  *    is mounted, no store is needed yet), tmemfs_mount_open sets it up on
- *    a store, mounts it and starts its loop thread, tmemfs_mount_close
+ *    a store, lets the caller prepare its tmem client (an optional hook,
+ *    run before anything is served), mounts it and starts its loop
+ *    thread, tmemfs_mount_close
  *    stops the loop (fuse_session_exit, then a request to the mount wakes
  *    the loop so it returns), joins it, unmounts and tears the fs down;
  *    tmemfs_mount_free releases the rest. The library installs no signal
@@ -122,13 +124,27 @@ void tmemfs_mount_destroy(struct tmemfs_mount *m);
 int tmemfs_mount_create(int argc, char *argv[], struct tmemfs_mount **out, FILE *err);
 
 /*
- * Set the mount up on store tm (group: a sharing group or NULL), mount
- * it and start its loop in a thread of its own (the thread inherits the
+ * What tmemfs_mount_open calls (when given) with the mount's new tmem
+ * client c: after the fs is set up (the client and its cleancache pool
+ * made) and before the mount is mounted or serves, so no call of c runs
+ * and none can start (the place for tmem_client_set_tier, e.g. the
+ * testbed attaching c to a remote tier). arg: what the caller passed.
+ * Returns 0, or -1 with one line on err: the open then fails and undoes
+ * everything, c included (whatever the hook did to c that must be undone
+ * after c is destroyed, the caller undoes after tmemfs_mount_open
+ * returned -1).
+ */
+typedef int (*tmemfs_mount_client_hook)(void *arg, struct tmem_client *c, FILE *err);
+
+/*
+ * Set the mount up on store tm (group: a sharing group or NULL), call
+ * hook(hook_arg, client, err) if hook is not NULL (above), mount it and
+ * start its loop in a thread of its own (the thread inherits the
  * caller's signal mask). Returns 0, or -1 with one line on err, having
  * undone everything (m can be opened again).
  */
 int tmemfs_mount_open(struct tmemfs_mount *m, struct tmem *tm, struct tmemfs_group *group,
-                      FILE *err);
+                      tmemfs_mount_client_hook hook, void *hook_arg, FILE *err);
 
 /* True once the loop thread's loop has returned (the mount was ended
  * from outside, e.g. fusermount3 -u, or failed). Thread-safe. */

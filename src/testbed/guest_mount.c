@@ -4,6 +4,10 @@
  *
  * Models: a guest VM whose file reads go through its page cache and
  * cleancache, running a real program (fio, grep, a compile) on a dataset.
+ * On a host with a remote tier its cleancache pool (private, ephemeral)
+ * overflows there (docs/remote.md, "In the testbed"): the client is
+ * attached in tmemfs_mount_open's hook, before the mount serves, and
+ * detached after the mount's teardown destroyed it.
  *
  * Data structures: the hosted mount, the argv it was made from, the
  * workload's state (pid of the running command, runs, last status,
@@ -35,6 +39,7 @@
 #include <unistd.h>
 
 #include "fuse_cleancache/tmemfs_mount.h"
+#include "testbed/host_remote.h"
 
 extern char **environ;
 
@@ -44,6 +49,10 @@ struct testbed_mount_guest {
     struct tmemfs_mount *m;
     struct testbed_host *host;
     bool mounted;              /* testbed_mount_start succeeded, stop not yet */
+    struct tmem_client *remote_client; /* attached to the host's remote tier (the
+                                          key to detach it by, after its
+                                          destruction); NULL: not attached */
+    char attach_error[512];    /* why the attach failed (the hook's one line) */
     char *log_path;
     pthread_t thread;
     bool thread_started;
@@ -92,7 +101,8 @@ int testbed_mount_prepare(const struct scenario *sc, const struct scenario_guest
     }
     if (sm->options && (strstr(sm->options, "shared_uuid") != NULL)) {
         testbed_message_guest(err, errlen, sc, sg, "option 'shared_uuid': shared cleancache pools between guests are not "
-                  "supported by the testbed");
+                  "supported by the testbed%s", sg->remote_kinds ? " (and shared pools never "
+                  "use the remote tier: docs/remote.md)" : "");
         return -EINVAL;
     }
     snprintf(page_opt, sizeof(page_opt), "page_size=%u", page_size);
@@ -278,6 +288,33 @@ static void *testbed_mount_workload(void *arg)
     return NULL;
 }
 
+/* tmemfs_mount_open's hook (under the host's policy lock, which the
+ * attach needs): the new client, which no request reaches yet, attached
+ * to the host's remote tier with the guest's kinds and remote_cap. */
+static int testbed_mount_attach(void *arg, struct tmem_client *c, FILE *err)
+{
+    struct testbed_mount_guest *mg = arg;
+
+    if (!mg->host->remote || !mg->sg->remote_kinds)
+        return 0;
+    mg->remote_client = c; /* detached even if the attach failed half way */
+    if (testbed_host_remote_attach(mg->host, c, mg->sg, mg->attach_error,
+                                   sizeof(mg->attach_error)) != 0) {
+        fprintf(err, "%s\n", mg->attach_error);
+        return -1;
+    }
+    return 0;
+}
+
+/* Forget the client at the host's remote tier: after its destruction
+ * (tmemfs_mount_close or a failed open), under the host's policy lock. */
+static void testbed_mount_detach(struct testbed_mount_guest *mg)
+{
+    if (mg->remote_client)
+        testbed_host_remote_detach(mg->host, mg->remote_client);
+    mg->remote_client = NULL;
+}
+
 int testbed_mount_start(struct testbed_mount_guest *mg, struct testbed_host *host,
                         const char *log_path, char *err, size_t errlen)
 {
@@ -297,11 +334,14 @@ int testbed_mount_start(struct testbed_mount_guest *mg, struct testbed_host *hos
         snprintf(err, errlen, "guest %s: out of memory", mg->sg->name);
         return -1;
     }
+    mg->attach_error[0] = '\0';
     testbed_host_lock(host);
-    rc = tmemfs_mount_open(mg->m, host->tm, NULL, mf);
+    rc = tmemfs_mount_open(mg->m, host->tm, NULL, testbed_mount_attach, mg, mf);
     if (rc == 0) {
         (void)tmem_client_set_weight(mg->m->fs.client, mg->sg->weight);
         (void)tmem_client_set_cap(mg->m->fs.client, mg->sg->cap);
+    } else {
+        testbed_mount_detach(mg); /* the open destroyed the client */
     }
     testbed_host_unlock(host);
     fclose(mf);
@@ -310,8 +350,11 @@ int testbed_mount_start(struct testbed_mount_guest *mg, struct testbed_host *hos
 
         testbed_mount_last_line(msg, line, sizeof(line));
         free(msg);
-        snprintf(err, errlen, "guest %s: cannot mount %s on %s: %s", mg->sg->name,
-                 mg->m->opts->source, mg->m->path ? mg->m->path : "?", line);
+        if (mg->attach_error[0]) /* "guest NAME: cannot attach to remote ..." */
+            snprintf(err, errlen, "%s", mg->attach_error);
+        else
+            snprintf(err, errlen, "guest %s: cannot mount %s on %s: %s", mg->sg->name,
+                     mg->m->opts->source, mg->m->path ? mg->m->path : "?", line);
         return -1;
     }
     free(msg);
@@ -368,6 +411,8 @@ void testbed_mount_sample(struct testbed_mount_guest *mg, struct testbed_guest_s
     s->guest_pages = g.guest_pages;
     if (mg->m->fs.client)
         (void)tmem_client_stats(mg->m->fs.client, &s->client);
+    if (mg->remote_client)
+        testbed_host_remote_sample(mg->host, mg->remote_client, &s->remote);
 }
 
 uint64_t testbed_mount_committed(struct testbed_mount_guest *mg)
@@ -476,6 +521,7 @@ void testbed_mount_stop(struct testbed_mount_guest *mg, struct testbed_guest_sam
     /* the client goes: not while the capacity changes (host.h) */
     testbed_host_lock(mg->host);
     (void)tmemfs_mount_close(mg->m);
+    testbed_mount_detach(mg); /* its pools' keys went with the client */
     testbed_host_unlock(mg->host);
     mg->mounted = false;
 }

@@ -5,7 +5,10 @@
  *
  * Life: testbed_mount_prepare (options parsed and checked, nothing
  * mounted) -> testbed_mount_start at the guest's start time (mount, the
- * client's weight and cap set, the workload started: `sh -c COMMAND` with
+ * client attached to the host's remote tier before the mount serves when
+ * the guest's remote_kinds say so (its cleancache pool's evicted and
+ * refused pages go there), the client's weight and cap set, the workload
+ * started: `sh -c COMMAND` with
  * the mount as its working directory, in a process group of its own, its
  * output in a log file; with repeat, run again each time it ends well,
  * until the guest stops) -> testbed_mount_stop (the workload's process
@@ -53,9 +56,11 @@ int testbed_mount_prepare(const struct scenario *sc, const struct scenario_guest
                           struct testbed_mount_guest **out, char *err, size_t errlen);
 
 /*
- * Mount on the host's store, set the client's weight and cap, start the
- * workload (its output appended to log_path). Returns 0, or -1 with one
- * line in err (nothing left mounted).
+ * Mount on the host's store (the client attached to the host's remote
+ * tier first, testbed_host_remote_attach, under the host's policy lock),
+ * set the client's weight and cap, start the workload (its output
+ * appended to log_path). Returns 0, or -1 with one line in err (nothing
+ * left mounted or attached).
  */
 int testbed_mount_start(struct testbed_mount_guest *mg, struct testbed_host *host,
                         const char *log_path, char *err, size_t errlen);
@@ -77,7 +82,9 @@ uint64_t testbed_mount_committed(struct testbed_mount_guest *mg);
 /*
  * Stop: the workload's process group gets SIGTERM, then SIGKILL; the
  * workload thread is joined; the last counters go to *last; the mount is
- * stopped and torn down under the host's policy lock. Idempotent.
+ * stopped and torn down (its pool's remote keys deleted with the client,
+ * which is then detached from the remote tier) under the host's policy
+ * lock. Idempotent.
  */
 void testbed_mount_stop(struct testbed_mount_guest *mg, struct testbed_guest_sample *last);
 

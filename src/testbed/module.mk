@@ -42,5 +42,5 @@ DEMO_CMDS := tools/testbed/demo.sh $(DEMO_CMDS)
 
 # The remote tier in the testbed (docs/remote.md, "In the testbed"): two
 # testbed processes sharing one private redis-server (make demo-remote:
-# the top Makefile).
-TEST_SCRIPTS += tests/remote/two_testbeds.sh
+# the top Makefile); a mount guest's cleancache pool on the tier.
+TEST_SCRIPTS += tests/remote/two_testbeds.sh tests/remote/remote_mount.sh

@@ -8,7 +8,9 @@
  * failure counters, and for a swap guest the simulated time: the remote
  * round trips made inside its tmem calls (already part of its measured
  * tmem time, so of its simulated time) against the swap-device I/O the
- * pages the tier served or took would have cost instead.
+ * pages the tier served or took would have cost instead; for a mount
+ * guest the round trips made inside its cleancache calls against the
+ * backing reads its remote hits replaced.
  *
  * No state; no locks (the tier's calls are thread-safe).
  */
@@ -125,6 +127,17 @@ void testbed_report_remote_guest(FILE *f, const struct testbed_run *r, size_t k,
                 (double)cost / 1e6, (double)device / 1e6,
                 (double)(device > cost ? device - cost : cost - device) / 1e6,
                 device >= cost ? "saved" : "lost");
+    } else if (g->mount) {
+        /* cleancache puts replace no device write: only hits are priced */
+        uint64_t cost = testbed_remote_cost_ns(rs);
+        uint64_t device = testbed_remote_device_ns(rs, testbed_mount_page_size(g->mount), true,
+                                                   testbed_mount_profile(g->mount));
+
+        fprintf(f, "  remote time: %.3f ms of round trips in its cleancache calls; the backing "
+                   "reads its remote hits replaced on %s: %.3f ms: %.3f ms %s\n",
+                (double)cost / 1e6, testbed_mount_profile(g->mount)->name, (double)device / 1e6,
+                (double)(device > cost ? device - cost : cost - device) / 1e6,
+                device >= cost ? "saved" : "lost");
     }
 }
 
@@ -213,11 +226,14 @@ json_t *testbed_report_remote_guest_json(const struct testbed_run *r, size_t k,
         json_decref(o);
         return NULL;
     }
-    if (o && g->swap) {
+    if (o && (g->swap || g->mount)) {
         uint64_t cost = testbed_remote_cost_ns(&s->remote);
-        uint64_t device = testbed_remote_device_ns(&s->remote, testbed_swap_page_size(g->swap),
-                                                   g->sg->swap.write_through,
-                                                   testbed_swap_profile(g->swap));
+        uint64_t device =
+            g->swap ? testbed_remote_device_ns(&s->remote, testbed_swap_page_size(g->swap),
+                                               g->sg->swap.write_through,
+                                               testbed_swap_profile(g->swap))
+                    : testbed_remote_device_ns(&s->remote, testbed_mount_page_size(g->mount),
+                                               true, testbed_mount_profile(g->mount));
 
         if (stats_json_set(o, "charged_ns", stats_json_u64(cost)) ||
             stats_json_set(o, "device_ns_replaced", stats_json_u64(device))) {

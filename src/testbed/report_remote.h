@@ -1,6 +1,6 @@
 /*
  * report_remote.h - the remote tier's part of a testbed report
- * (report.h): per host the whole tier, per swap or stress guest its own
+ * (report.h): per host the whole tier, per guest using it its own
  * client (docs/remote.md, "In the testbed", lists every field).
  *
  * Thread safety: one thread, after testbed_run_execute (the hosts' tiers

@@ -63,7 +63,7 @@ struct testbed_guest_sample {
     uint64_t tmem_ns;
     /* stress guests: their workload's counters (stress_counters.h) */
     struct testbed_stress_counters stress;
-    /* swap and stress guests on a host with a remote tier */
+    /* guests attached to their host's remote tier */
     struct testbed_remote_sample remote;
 };
 

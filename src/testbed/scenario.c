@@ -473,7 +473,7 @@ static const struct scenario_guest_key {
     { "fault_swap_write", FOR_SWAP }, { "fault_swap_read", FOR_SWAP },
     { "threads", FOR_STRESS },  { "pages", FOR_STRESS },    { "rate", FOR_STRESS },
     { "check_every", FOR_STRESS },
-    { "remote_kinds", FOR_SWAP | FOR_STRESS }, { "remote_cap", FOR_SWAP | FOR_STRESS },
+    { "remote_kinds", FOR_ANY }, { "remote_cap", FOR_ANY },
 };
 
 /* The kind's name, as `kind =` takes it. */
@@ -1206,7 +1206,16 @@ static void scenario_finish_guest_remote(struct scenario_parser *p, struct scena
         return;
     }
     if (g->kind == SCENARIO_GUEST_MOUNT) {
-        g->remote_kinds = 0; /* tmemfs mounts do not use it (docs/remote.md) */
+        /* a mount's only pool is its cleancache pool: private, ephemeral */
+        if (raw->have_remote_kinds && (g->remote_kinds & TMEM_TIER_PERSISTENT)) {
+            scenario_fail(p, scenario_key_line(s, "remote_kinds"), "guest %s: remote_kinds = "
+                          "%s: a mount guest has only an ephemeral (cleancache) pool (use "
+                          "ephemeral or none)", s->title,
+                          scenario_remote_kinds_name(g->remote_kinds));
+            return;
+        }
+        if (!raw->have_remote_kinds)
+            g->remote_kinds = h->remote_kinds & TMEM_TIER_EPHEMERAL;
         return;
     }
     if (!raw->have_remote_kinds)

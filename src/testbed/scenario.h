@@ -16,8 +16,8 @@
  *                                 ephemeral_ttl, capacity, prefix, acls,
  *                                 timeout, shared_pools (no only)
  *   a host's `remote = NAME` and `remote_kinds = ephemeral | persistent |
- *   both | none` (default both); a swap or stress guest's `remote_kinds`
- *   (default its host's) and `remote_cap`
+ *   both | none` (default both); a guest's `remote_kinds` (default its
+ *   host's; a mount guest's: ephemeral or none) and `remote_cap`
  *   [guest NAME]     kind = mount | swap | stress; host, weight, cap, start, stop;
  *       mount:  source, mountpoint, options (tmemfs -o list), workload (a
  *               shell command run with the mount as its working directory),
@@ -163,7 +163,7 @@ struct scenario_guest {
     struct scenario_stress stress; /* kind == SCENARIO_GUEST_STRESS */
     unsigned remote_kinds; /* TMEM_TIER_* bits it uses its host's remote tier for
                               (its host's remote_kinds unless given; 0 with no tier;
-                              mount guests: 0) */
+                              mount guests: TMEM_TIER_EPHEMERAL at most) */
     uint64_t remote_cap;   /* its own budget there (bytes, default unlimited) */
 };
 
