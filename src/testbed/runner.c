@@ -224,10 +224,20 @@ int testbed_run_prepare(struct testbed_run *r, const struct scenario *sc, const 
 static void testbed_run_fail_guest(struct testbed_run *r, struct testbed_guest *g,
                                    const char *why)
 {
+    char prefix[128]; /* "guest NAME: " (names: at most 63 characters) */
+    size_t len;
+
     if (g->failed)
         return;
     g->failed = true;
     r->failed = true;
+    /* the guests' own messages may name the guest already ("guest NAME: "
+     * from the runner's guest modules, "NAME: " from swapsim): not twice */
+    len = (size_t)snprintf(prefix, sizeof(prefix), "guest %s: ", g->sg->name);
+    if (strncmp(why, prefix, len) == 0)
+        why += len;
+    else if (strncmp(why, prefix + 6, len - 6) == 0)
+        why += len - 6;
     snprintf(g->failure, sizeof(g->failure), "%s", why);
     testbed_status_failure(&r->status, "FAILED: guest %s: %s", g->sg->name, why);
 }
