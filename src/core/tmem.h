@@ -115,13 +115,28 @@ const char *tmem_compressor_name(enum tmem_compressor c);
  *    in a slab outside the pool), nor are same-filled and deduplicated
  *    pages, which hold no data of their own. docs/core.md says what
  *    zsmalloc fragmentation this leaves out.
+ *  - TMEM_BUDGET_ZSPAGES: page data only, in whole zspages, as zswap's
+ *    pool size really is (zs_get_total_pages): each RAW or COMPRESSED
+ *    record's data (a dedup owner's once) is one object of len + 8 bytes
+ *    (zsmalloc's handle) in a zspage of its size class (1 to
+ *    zspage_max_pages pages, holding a fixed number of objects); an
+ *    object goes to the fullest non-full zspage of its class, a freed one
+ *    leaves a hole, a zspage is given back only when empty, and nothing
+ *    compacts. The budget's use is the live zspages' pages times the
+ *    page size. tmem_zspage_class_of and tmem_zspage_totals show the
+ *    classes and zspages; docs/core.md has the rules.
  * Only the store's budget changes: tmem_stats's byte gauges and the
  * clients' caps keep the allocator's count either way.
  */
 enum tmem_budget {
     TMEM_BUDGET_ALLOCATOR = 0,
     TMEM_BUDGET_ZSMALLOC,
+    TMEM_BUDGET_ZSPAGES,
 };
+/* CONFIG_ZSMALLOC_CHAIN_SIZE: the longest zspage, in pages (Linux 6.3 on;
+ * 4 before) */
+#define TMEM_ZSPAGE_MAX_PAGES_DEFAULT 8u
+#define TMEM_ZSPAGE_MAX_PAGES_LIMIT 16u
 #define TMEM_ZSMALLOC_MIN_ALLOC 32u   /* ZS_MIN_ALLOC_SIZE */
 /* ZS_SIZE_CLASS_DELTA: PAGE_SIZE >> CLASS_BITS (8), 16 bytes at 4 KiB */
 #define TMEM_ZSMALLOC_CLASS_DELTA(page_size) ((page_size) >> 8)
@@ -135,6 +150,9 @@ struct tmem_config {
     /* What the budget counts (enum tmem_budget above; default
      * TMEM_BUDGET_ALLOCATOR). */
     enum tmem_budget budget;
+    /* TMEM_BUDGET_ZSPAGES: the longest zspage in pages, 1 to
+     * TMEM_ZSPAGE_MAX_PAGES_LIMIT; 0 means TMEM_ZSPAGE_MAX_PAGES_DEFAULT. */
+    uint32_t zspage_max_pages;
     /* Page size in bytes: a power of two from 512 to 32768. Default 4096. */
     uint32_t page_size;
     /* How pages are compressed (zswap's `compressor` parameter): lz4
@@ -421,11 +439,60 @@ uint64_t tmem_capacity(const struct tmem *tm);
 /*
  * What the budget counts now, in bytes (tmem_config.budget): with
  * TMEM_BUDGET_ALLOCATOR the store's data_bytes + metadata_bytes, with
- * TMEM_BUDGET_ZSMALLOC its page data at zsmalloc's classes. This is the
+ * TMEM_BUDGET_ZSMALLOC its page data at zsmalloc's classes, with
+ * TMEM_BUDGET_ZSPAGES the pages of its live zspages. This is the
  * value puts are admitted against and eviction and pressure bring under
  * the capacity. Thread-safe; cheap (two atomic reads, no allocator call).
  */
 uint64_t tmem_budget_used(const struct tmem *tm);
+
+/* A zspage size class of a TMEM_BUDGET_ZSPAGES store. */
+struct tmem_zspage_class_info {
+    uint32_t size;             /* its object size (the largest size merged in) */
+    uint32_t pages_per_zspage; /* pages of each of its zspages */
+    uint32_t objs_per_zspage;  /* objects each zspage holds */
+    uint64_t zspages;          /* live zspages now */
+    uint64_t objects;          /* objects in them now */
+};
+
+/*
+ * The class that len bytes of stored data (1 .. page size; a raw page is
+ * the page size) go to, into *out; and, when inuse is not NULL, the used
+ * objects of its zspages by slot (a slot's zspage number, reused after the
+ * zspage is freed; 0 = free slot), at most max_inuse of them, with the
+ * number of slots in *slots (may be NULL). 0, or -EINVAL (no zspage
+ * budget, len out of range, NULL tm or out). Thread-safe.
+ */
+int tmem_zspage_class_of(struct tmem *tm, uint32_t len, struct tmem_zspage_class_info *out,
+                         uint32_t *inuse, uint32_t max_inuse, uint32_t *slots);
+
+/* The zspages of a TMEM_BUDGET_ZSPAGES store, summed over its classes. */
+struct tmem_zspage_totals {
+    uint32_t classes;           /* size classes after merging */
+    uint64_t zspages;           /* live zspages */
+    uint64_t pool_pages;        /* their pages: tmem_budget_used / page size */
+    uint64_t objects;           /* objects (stored pages with data of their own) */
+    uint64_t compactable_pages; /* pages zs_compact could give back at most:
+                                   zspages beyond what the objects need if
+                                   packed, times their pages (nothing compacts) */
+};
+/* 0, or -EINVAL (no zspage budget, or NULL). Thread-safe; a store in use
+ * gives a snapshot class by class. */
+int tmem_zspage_totals(struct tmem *tm, struct tmem_zspage_totals *out);
+
+/*
+ * Compact the zspages of a TMEM_BUDGET_ZSPAGES store as zsmalloc's
+ * zs_compact would: in each class, objects move from the emptiest zspages
+ * into the fullest until less than one zspage's worth of slots is free;
+ * emptied zspages are freed (the budget's use falls). Nothing calls it by
+ * itself (zswap never does; zsmalloc's own shrinker does not run under a
+ * memory cgroup's limit). Waits for every call on the store to finish
+ * and holds them off meanwhile (as tmem_check; so not from a pressure
+ * callback or a tier op, nor with a client's call running in the same
+ * thread). Returns the pages freed,
+ * -EINVAL (no zspage budget, NULL) or -ENOMEM (its working memory).
+ */
+long tmem_zspage_compact(struct tmem *tm);
 
 /*
  * Evict ephemeral pages and call pressure callbacks until the store fits its

@@ -5,8 +5,9 @@
  * Models the hypervisor deciding, moment by moment, how much memory tmem
  * may use. Usage = data bytes + metadata bytes, as charged by
  * tmem_memory.c at allocator size classes (or, with tmem_config.budget
- * TMEM_BUDGET_ZSMALLOC, page data alone at zsmalloc's classes, as zswap
- * counts its pool: tmem_usage). A put first reserves what it is
+ * TMEM_BUDGET_ZSMALLOC, page data alone at zsmalloc's classes; with
+ * TMEM_BUDGET_ZSPAGES, the zspages holding it, as zswap counts its pool:
+ * tmem_usage). A put first reserves what it is
  * about to allocate (its data at the allocator's size class, its record,
  * and a slab chunk if the slab is full); while usage + reservations would
  * pass the capacity, the least recently used ephemeral page is evicted; when

@@ -39,7 +39,12 @@
  *    metadata bytes = the sums of what it holds (at the allocator's sizes),
  *    and, with jemalloc, its arenas' own count; no bytes reserved; the
  *    slabs' live records = the handles, detached owners and objects; the
- *    store's statistics identity.
+ *    store's statistics identity;
+ *  - zspages (budget TMEM_BUDGET_ZSPAGES, tmem_zspage_census_*): every
+ *    record with data is one object in a live zspage of its size class,
+ *    counted once; each zspage's count of used objects is what was found
+ *    in it, it is on its fullness group's list; the side table maps no
+ *    other record; the budget's use is the live zspages' pages.
  *
  * Working memory (the handle and user lists) comes from malloc, not from
  * the store, so checking changes no gauge.
@@ -147,6 +152,7 @@ struct tmem_checker {
     uint64_t detached;            /* owners no handle holds */
     uint64_t data_bytes, payload_bytes, metadata_bytes; /* the store's, as found */
     uint64_t budget_data_bytes;   /* the store's data at zsmalloc's classes */
+    struct tmem_zspage_census *zspages; /* budget ZSPAGES: objects found per zspage */
     uint64_t objects;
     struct tmem_client *lru_client; /* the client whose LRU is being walked */
     unsigned char *page;          /* a page_size buffer for decompressing */
@@ -366,6 +372,8 @@ static int tmem_check_handle(void *arg, uint32_t object_id, uint32_t index, uint
         ck->data_bytes += size;
         ck->payload_bytes += len;
         ck->budget_data_bytes += tmem_memory_zsmalloc_size(tm, len);
+        if (ck->zspages && (rc = tmem_zspage_census_count(tm, ck->zspages, id, len, ck->r)))
+            return rc;
         if (atomic_load_explicit(&p->refs, memory_order_relaxed) &&
             tmem_id_list_add(&ck->users, id))
             return tmem_check_nomem(ck);
@@ -577,6 +585,8 @@ static int tmem_check_owner(void *arg, uint32_t id, uint32_t refs)
     ck->data_bytes += tmem_memory_size_class(ck->tm, len);
     ck->payload_bytes += len;
     ck->budget_data_bytes += tmem_memory_zsmalloc_size(ck->tm, len);
+    if (ck->zspages)
+        return tmem_zspage_census_count(ck->tm, ck->zspages, id, len, ck->r);
     return 0;
 }
 
@@ -644,6 +654,8 @@ static int tmem_check_store(struct tmem_checker *ck)
                                "what it holds makes %llu",
                                (unsigned long long)atomic_load(&tm->budget_data_bytes),
                                (unsigned long long)ck->budget_data_bytes);
+    if (ck->zspages && (rc = tmem_zspage_census_verify(tm, ck->zspages, ck->r)))
+        return rc;
     if (atomic_load(&tm->reserved))
         return tmem_check_fail(ck->r, "%llu bytes reserved with no put running",
                                (unsigned long long)atomic_load(&tm->reserved));
@@ -688,7 +700,10 @@ int tmem_check(struct tmem *tm, char *why, size_t whylen)
     for (struct tmem_client *c = tm->clients; c; c = c->next)
         pthread_rwlock_wrlock(&c->lock);
     ck.page = malloc(tm->cfg.page_size);
-    rc = ck.page ? tmem_check_clients(&ck) : tmem_check_nomem(&ck);
+    if (tm->zspages) /* after every lock: the zspage counts are still now */
+        ck.zspages = tmem_zspage_census_new(tm);
+    rc = ck.page && (ck.zspages || !tm->zspages) ? tmem_check_clients(&ck)
+                                                   : tmem_check_nomem(&ck);
     if (!rc)
         rc = tmem_check_pools(&ck);
     if (!rc)
@@ -704,6 +719,7 @@ int tmem_check(struct tmem *tm, char *why, size_t whylen)
     pthread_mutex_unlock(&tm->clients_lock);
     pthread_rwlock_unlock(&tm->check_lock);
     free(ck.page);
+    tmem_zspage_census_free(ck.zspages);
     free(ck.pools);
     free(ck.handles.ids);
     free(ck.users.ids);

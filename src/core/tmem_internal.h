@@ -44,6 +44,10 @@
  *   5. a slab shard's lock    record allocation in that shard (tmem_slab.c)
  *   6. a tcache shard's lock  innermost: held around one jemalloc call
  *                             (tmem_memory.c); nothing is taken under it
+ *      a zspage class's lock, innermost too (tmem_zspage.c, budget ZSPAGES):
+ *      the zspage side table's   taken under a stripe lock (3) with nothing
+ *      growth lock               else of 4-6 held, never both at once;
+ *                                nothing is taken under them
  * The tier (tmem_tier.c) is called with none of these held, except its
  * `evicted` op, called by the evictor with the victim's stripe locked
  * (it only copies the page into the tier's own queue).
@@ -70,6 +74,7 @@
 #include "core/tmem_dedup.h"
 #include "core/tmem_memory.h"
 #include "core/tmem_slab.h"
+#include "core/tmem_zspage.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -374,7 +379,10 @@ struct tmem {
     atomic_bool full;               /* hysteresis latch */
     _Atomic uint64_t budget_data_bytes; /* cfg.budget ZSMALLOC: page data at
                                        zsmalloc's classes (tmem_memory_zsmalloc_size);
-                                       0 otherwise */
+                                       ZSPAGES: the live zspages' bytes
+                                       (tmem_zspage.c); 0 otherwise */
+    struct tmem_zspages *zspages;   /* cfg.budget ZSPAGES: the zspage model
+                                       (tmem_zspage.c); NULL otherwise */
     struct tmem_gauges gauges;      /* store-wide DATA, METADATA and PAYLOAD bytes
                                        (pages by kind: the sum over pools) */
     struct tmem_counters orphan_counters; /* events with no client: evictions in

@@ -45,8 +45,10 @@
  * page data charged as zsmalloc would hold it (tmem_memory_zsmalloc_size:
  * the length rounded up to zsmalloc's 16-byte class step, a raw page a
  * whole page), kept beside the gauges by tmem_charge_page_data, and no
- * metadata: zswap's pool limit counts the zsmalloc pool alone. The
- * gauges themselves stay the allocator's count either way.
+ * metadata: zswap's pool limit counts the zsmalloc pool alone. With
+ * TMEM_BUDGET_ZSPAGES it is the pages of the zspages tmem_zspage.c
+ * places the data in (the same counter, changed as zspages come and go).
+ * The gauges themselves stay the allocator's count either way.
  *
  * Fault injection (tmem_config.fault, TMEM_FAULT; common/fault.h): every
  * allocation of the store, metadata or data, is taken by
@@ -376,7 +378,7 @@ size_t tmem_memory_zsmalloc_size(const struct tmem *tm, size_t len)
 
 uint64_t tmem_usage(const struct tmem *tm)
 {
-    if (tm->cfg.budget == TMEM_BUDGET_ZSMALLOC)
+    if (tm->cfg.budget == TMEM_BUDGET_ZSMALLOC || tm->cfg.budget == TMEM_BUDGET_ZSPAGES)
         return atomic_load_explicit(&((struct tmem *)tm)->budget_data_bytes,
                                     memory_order_relaxed);
     return tmem_load(&tm->gauges.g[TMEM_G_DATA_BYTES]) +

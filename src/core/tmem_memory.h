@@ -94,7 +94,7 @@ uint64_t tmem_memory_allocator_bytes(struct tmem *tm);
 size_t tmem_memory_zsmalloc_size(const struct tmem *tm, size_t len);
 
 /* What the budget counts now (tmem_config.budget): the store's DATA +
- * METADATA bytes, or its data at zsmalloc's classes. */
+ * METADATA bytes, its data at zsmalloc's classes, or its zspages' bytes. */
 uint64_t tmem_usage(const struct tmem *tm);
 
 #endif /* TMEM_MEMORY_H */

@@ -107,7 +107,11 @@ static void tmem_put_plan_abandon(struct tmem *tm, struct tmem_put_plan *plan)
  * for a private pool of a client with a cap, the page's bytes under the
  * cap (its record and data: tmem_page_bytes). Then in the store: its data
  * at the allocator's size class, and a slab chunk if the record slab is
- * full (with TMEM_BUDGET_ZSMALLOC: its data at zsmalloc's size only). A
+ * full (with TMEM_BUDGET_ZSMALLOC: its data at zsmalloc's size only; with
+ * TMEM_BUDGET_ZSPAGES: a new zspage's bytes when its class has no zspage
+ * with a free slot now, else nothing; two puts racing for the last slot
+ * may take the store one zspage past its limit, as zswap's own check
+ * before zs_malloc can). A
  * store without a limit reserves nothing (plan->reserved stays 0):
  * no put can be refused, and when the capacity drops while the put runs,
  * the put trims after it lands, exactly as it does for its index nodes.
@@ -132,6 +136,8 @@ static enum tmem_reserve_result tmem_put_reserve(struct tmem *tm, struct tmem_po
         return TMEM_RESERVED;
     if (tm->cfg.budget == TMEM_BUDGET_ZSMALLOC) /* page data only, at zsmalloc's size */
         plan->reserved = has_data ? tmem_memory_zsmalloc_size(tm, plan->len) : 0;
+    else if (tm->cfg.budget == TMEM_BUDGET_ZSPAGES) /* a new zspage, if one is needed */
+        plan->reserved = has_data ? tmem_zspage_charge_estimate(tm, plan->len) : 0;
     else
         plan->reserved = tmem_slab_growth_bytes(&tm->pages) + data;
     r = tmem_reserve(tm, plan->reserved);
@@ -238,6 +244,8 @@ static int tmem_put_insert(struct tmem *tm, struct tmem_pool *pool, struct tmem_
     struct tmem_object *obj;
     uint32_t old;
 
+    if (stored_len && tm->zspages && tmem_zspage_store(tm, id, stored_len) != 0)
+        goto fail_unplaced;
     if (stored_len)
         tmem_charge_page_data(tm, st, stored_len, 1);
     if (!object_id)
@@ -262,6 +270,10 @@ static int tmem_put_insert(struct tmem *tm, struct tmem_pool *pool, struct tmem_
     return 0;
 fail:
     tmem_page_free_unlinked(tm, st, id);
+    return -ENOMEM;
+fail_unplaced: /* its data has no zspage object and was never charged */
+    tmem_memory_free_data(tm, (void *)(uintptr_t)tmem_page_value(p), stored_len);
+    tmem_slab_free(&tm->pages, id);
     return -ENOMEM;
 }
 

@@ -15,7 +15,9 @@
  * ("detached"). Store DATA/PAYLOAD bytes change through the stripe's
  * pending sums (tmem_charge_page_data), applied once at the unlock; so
  * does the data at zsmalloc's classes when the budget counts that
- * (tmem_config.budget TMEM_BUDGET_ZSMALLOC).
+ * (tmem_config.budget TMEM_BUDGET_ZSMALLOC). With TMEM_BUDGET_ZSPAGES
+ * the data's zspage object is freed with the data (tmem_zspage.c), which
+ * changes the budget at once when its zspage empties.
  *
  * Called by the page operations (tmem_ops.c), eviction (tmem_capacity.c)
  * and pool destruction (tmem_store.c); it calls down into the LRU, dedup,
@@ -76,6 +78,8 @@ static void tmem_page_free_data_record(struct tmem *tm, struct tmem_stripe *st, 
 {
     struct tmem_page *p = tmem_page_record(tm, id);
     uint32_t len = tmem_page_stored_len(tm, p);
+    if (tm->zspages)
+        tmem_zspage_release(tm, id);
     tmem_charge_page_data(tm, st, len, -1);
     tmem_memory_free_data(tm, tmem_page_data(p), len);
     tmem_slab_free(&tm->pages, id);

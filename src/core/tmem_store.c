@@ -76,7 +76,12 @@ static int tmem_config_check(struct tmem_config *cfg, uint32_t *shift)
         cfg->accept_threshold_percent = 90;
     if (cfg->accept_threshold_percent > 100)
         return -EINVAL;
-    if (cfg->budget != TMEM_BUDGET_ALLOCATOR && cfg->budget != TMEM_BUDGET_ZSMALLOC)
+    if (cfg->budget != TMEM_BUDGET_ALLOCATOR && cfg->budget != TMEM_BUDGET_ZSMALLOC &&
+        cfg->budget != TMEM_BUDGET_ZSPAGES)
+        return -EINVAL;
+    if (cfg->zspage_max_pages == 0)
+        cfg->zspage_max_pages = TMEM_ZSPAGE_MAX_PAGES_DEFAULT;
+    if (cfg->zspage_max_pages > TMEM_ZSPAGE_MAX_PAGES_LIMIT)
         return -EINVAL;
     return 0;
 }
@@ -146,11 +151,12 @@ struct tmem *tmem_create(const struct tmem_config *cfg)
         goto fail_free;
     if (tmem_slab_init(&tm->pages, tm, sizeof(struct tmem_page)) ||
         tmem_slab_init(&tm->objects, tm, sizeof(struct tmem_object)) || tmem_dedup_init(tm) ||
-        tmem_latency_store_init(tm))
+        tmem_latency_store_init(tm) || tmem_zspage_init(tm))
         goto fail_memory;
     return tm;
 
 fail_memory:
+    tmem_latency_store_fini(tm);
     tmem_memory_fini(tm);
 fail_free:
     free(tm);
@@ -166,6 +172,7 @@ void tmem_destroy(struct tmem *tm)
     while (tm->clients)
         tmem_client_destroy(tm->clients);
     tmem_latency_store_fini(tm);
+    tmem_zspage_fini(tm);
     tmem_dedup_fini(tm);
     tmem_slab_fini(&tm->objects);
     tmem_slab_fini(&tm->pages);

@@ -59,9 +59,15 @@ static void usage(FILE *f)
 "                        loads, zero pages kept by the swap layer, at the pool\n"
 "                        limit refusal and writeback of the oldest entries to\n"
 "                        the accept threshold, the budget counted as zswap's\n"
-"                        zsmalloc pool, no same-filled pages, no dedup, raw\n"
-"                        pages only when compression does not shrink them;\n"
+"                        zsmalloc pool (--zswap-pool), no same-filled pages,\n"
+"                        no dedup, raw pages only when compression does not\n"
+"                        shrink them;\n"
 "                        compressor lzo unless --compressor says otherwise\n"
+"  --zswap-pool zspages|bytes  zswap: what the pool limit counts: zspages\n"
+"                        (default, as the kernel: the pages of zsmalloc's\n"
+"                        zspages, holes left by freed objects included) or\n"
+"                        bytes (each stored page at its length rounded up to\n"
+"                        zsmalloc's 16-byte class, no fragmentation)\n"
 "  --accept-threshold PCT  zswap's accept_threshold_percent (default 90): after\n"
 "                        the limit, stores are refused (and zswap writes back)\n"
 "                        until usage is below PCT%% of the capacity; also\n"
@@ -132,7 +138,7 @@ enum {
     O_WORKLOAD, O_TRACE, O_RECORD, O_ACCESSES, O_ALPHA, O_WRITES, O_UNMAPS, O_PHASEPAGES, O_PHASELEN,
     O_CONTENT, O_SEED, O_DEVICE, O_COST, O_NOBASE, O_JSON, O_CSV, O_SAMPLE, O_BENCH, O_QUIET,
     O_HELP, O_MODEL, O_ACCEPT, O_CONCURRENT, O_WBPACE, O_FAULTWRITE, O_FAULTREAD,
-    O_SECONDCHANCE, O_ROTATIONCOST,
+    O_SECONDCHANCE, O_ROTATIONCOST, O_ZSWAPPOOL,
 };
 
 static const struct option options[] = {
@@ -181,6 +187,7 @@ static const struct option options[] = {
     {"writeback-pace", required_argument, NULL, O_WBPACE},
     {"zswap-second-chance", required_argument, NULL, O_SECONDCHANCE},
     {"rotation-cost", required_argument, NULL, O_ROTATIONCOST},
+    {"zswap-pool", required_argument, NULL, O_ZSWAPPOOL},
     {NULL, 0, NULL, 0},
 };
 
@@ -238,6 +245,7 @@ struct cli {
     bool compressor_set;     /* --compressor / --no-compress given */
     uint32_t accept;         /* --accept-threshold (0: not given) */
     bool worker_set;         /* --zswap-second-chance or --rotation-cost given */
+    const char *zswap_pool;  /* --zswap-pool (NULL: not given) */
 };
 
 /* An output file (--json, --csv), opened before the run so that a path
@@ -423,6 +431,11 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
             cfg->guest.no_second_chance = strcmp(a, "off") == 0;
             cli->worker_set = true;
             break;
+        case O_ZSWAPPOOL:
+            if (strcmp(a, "zspages") != 0 && strcmp(a, "bytes") != 0)
+                return bad("zswap-pool", a, "expected zspages or bytes");
+            cli->zswap_pool = a;
+            break;
         case O_ROTATIONCOST:
             if (number_parse_u64(a, 10, 0, 100, &v))
                 return bad("rotation-cost", a,
@@ -514,6 +527,10 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
         fprintf(stderr, "tmem-swapsim: --writeback-pace needs --model zswap (see --help)\n");
         return EXIT_USAGE;
     }
+    if (cli->model != SWAPSIM_MODEL_ZSWAP && cli->zswap_pool) {
+        fprintf(stderr, "tmem-swapsim: --zswap-pool needs --model zswap (see --help)\n");
+        return EXIT_USAGE;
+    }
     if (cli->model != SWAPSIM_MODEL_ZSWAP && cli->worker_set) {
         fprintf(stderr, "tmem-swapsim: --zswap-second-chance and --rotation-cost need "
                         "--model zswap (see --help)\n");
@@ -528,6 +545,8 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
             cfg->tmem.compressor = compressor;
             cfg->tmem.compress_level = level;
         }
+        if (cli->zswap_pool && strcmp(cli->zswap_pool, "bytes") == 0)
+            cfg->tmem.budget = TMEM_BUDGET_ZSMALLOC;
     }
     if (cli->accept)
         cfg->tmem.accept_threshold_percent = cli->accept;

@@ -230,7 +230,9 @@ static json_t *json_config(const struct swapsim_config *cfg, const struct swapsi
     bad |= stats_json_set(config, "compressor",
                           stats_json_string(tmem_compressor_name(cfg->tmem.compressor)));
     bad |= stats_json_set(config, "budget", stats_json_string(
-        cfg->tmem.budget == TMEM_BUDGET_ZSMALLOC ? "zsmalloc" : "allocator"));
+        cfg->tmem.budget == TMEM_BUDGET_ZSPAGES    ? "zspages"
+        : cfg->tmem.budget == TMEM_BUDGET_ZSMALLOC ? "zsmalloc"
+                                                   : "allocator"));
     bad |= stats_json_set(config, "hysteresis", json_boolean(cfg->tmem.hysteresis));
     bad |= stats_json_set(config, "accept_threshold_percent",
                           stats_json_u64(cfg->tmem.accept_threshold_percent

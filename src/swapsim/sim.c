@@ -78,7 +78,7 @@ void swapsim_config_set_model(struct swapsim_config *cfg, enum swapsim_model mod
     if (model != SWAPSIM_MODEL_ZSWAP)
         return;
     cfg->guest.exclusive_loads = true;          /* zswap_load frees the entry */
-    cfg->tmem.budget = TMEM_BUDGET_ZSMALLOC;    /* zswap_total_pages: the zpool */
+    cfg->tmem.budget = TMEM_BUDGET_ZSPAGES;     /* zswap_total_pages: zspages */
     cfg->tmem.same_filled = false;              /* gone from zswap in 6.12 */
     cfg->tmem.dedup = false;                    /* zswap has none */
     cfg->tmem.compress_threshold = cfg->tmem.page_size ? cfg->tmem.page_size : 4096;

@@ -615,7 +615,8 @@ void swapsim_config_init(struct swapsim_config *cfg);
 /*
  * Set cfg->guest.model and configure the store as that model needs. For
  * SWAPSIM_MODEL_ZSWAP: exclusive loads; the budget counted as zswap counts
- * its pool (TMEM_BUDGET_ZSMALLOC); no same-filled pages and no dedup (zswap
+ * its pool (TMEM_BUDGET_ZSPAGES: whole zspages; main.c's --zswap-pool bytes
+ * sets TMEM_BUDGET_ZSMALLOC afterwards); no same-filled pages and no dedup (zswap
  * has neither); a page stored raw only when its compressed form is not
  * smaller than the page (compress_threshold = page size); hysteresis on;
  * the compressor lzo. The caller may change the compressor and the accept

@@ -203,6 +203,8 @@ expect 2 "--model zswap and --write-through cannot be used together" -- --model 
 expect 2 "--compressor 'lzo2': expected lz4, lzo, zstd" -- --compressor lzo2
 expect 2 "--writeback-pace needs --model zswap" -- --writeback-pace 50
 expect 2 "--writeback-pace 'x': expected entries per 100 swap-outs" -- --model zswap --writeback-pace x
+expect 2 "--zswap-pool 'pages': expected zspages or bytes" -- --model zswap --zswap-pool pages
+expect 2 "--zswap-pool needs --model zswap" -- --zswap-pool bytes
 "$BIN" --model zswap --ram 4M --wss 16M --accesses 100000 --workload zipf --zipf-alpha 0.99 \
     --writes 30 --seed 3 --capacity 512K --accept-threshold 80 --json "$tmp/zs.json" \
     --no-baseline >"$tmp/zs.out" 2>"$tmp/zs.err" || fail "zswap run failed: $(cat "$tmp/zs.err")"
@@ -210,7 +212,7 @@ python3 - "$tmp/zs.json" <<'PY' || fail "zswap JSON: $(head -c 400 "$tmp/zs.json
 import json, sys
 d = json.load(open(sys.argv[1]))
 c, t = d["config"], d["total"]
-assert c["model"] == "zswap" and c["compressor"] == "lzo" and c["budget"] == "zsmalloc", c
+assert c["model"] == "zswap" and c["compressor"] == "lzo" and c["budget"] == "zspages", c
 assert c["accept_threshold_percent"] == 80 and c["hysteresis"] is True, c
 assert c["writeback_pace"] == 0, c
 for k in ("swpout_zero", "swpin_zero", "written_back_pages", "pool_limit_hit",
@@ -228,6 +230,9 @@ grep -q "frontswap mode zswap" "$tmp/zs.out" || fail "text report does not name 
 "$BIN" --model zswap --compressor lz4 --ram 1M --wss 4M --accesses 20000 --json "$tmp/zs4.json" \
     --no-baseline >/dev/null 2>&1 || fail "--model zswap --compressor lz4 failed"
 grep -q '"compressor": "lz4"' "$tmp/zs4.json" || fail "--compressor after --model zswap not kept"
+"$BIN" --model zswap --zswap-pool bytes --ram 1M --wss 4M --accesses 20000 --json "$tmp/zsb.json" \
+    --no-baseline >/dev/null 2>&1 || fail "--model zswap --zswap-pool bytes failed"
+grep -q '"budget": "zsmalloc"' "$tmp/zsb.json" || fail "--zswap-pool bytes: budget not the 16-byte count"
 
 # SIGINT / SIGTERM: the run stops at the next access, the reports are
 # written with what it has (marked interrupted), exit 128 + the signal

@@ -34,8 +34,8 @@ struct fixture {
  * zswap model. The guest config asks for nothing else: exclusive loads
  * are left off here, the model must imply them. frontswap false: the
  * baseline (no store). */
-static void setup(struct fixture *fx, uint64_t capacity, uint32_t ram, uint32_t vpages,
-                  enum content content, bool frontswap)
+static void setup_pool(struct fixture *fx, uint64_t capacity, uint32_t ram, uint32_t vpages,
+                       enum content content, bool frontswap, bool bytes_pool)
 {
     struct swapsim_guest_config gc;
     char err[256] = "";
@@ -44,6 +44,8 @@ static void setup(struct fixture *fx, uint64_t capacity, uint32_t ram, uint32_t 
     swapsim_config_init(&fx->cfg);
     swapsim_config_set_model(&fx->cfg, SWAPSIM_MODEL_ZSWAP);
     fx->cfg.tmem.capacity_bytes = capacity;
+    if (bytes_pool) /* what tmem-swapsim --zswap-pool bytes sets */
+        fx->cfg.tmem.budget = TMEM_BUDGET_ZSMALLOC;
     if (frontswap) {
         fx->tm = tmem_create(&fx->cfg.tmem);
         assert_non_null(fx->tm);
@@ -59,6 +61,13 @@ static void setup(struct fixture *fx, uint64_t capacity, uint32_t ram, uint32_t 
     gc.mix.dup_permille = 0;
     gc.mix.compressible_permille = content == COMPRESSIBLE ? 1000 : 0;
     assert_int_equal(swapsim_guest_create(&gc, fx->client, &fx->g, err, sizeof(err)), 0);
+}
+
+/* The model's own pool count (zspages). */
+static void setup(struct fixture *fx, uint64_t capacity, uint32_t ram, uint32_t vpages,
+                  enum content content, bool frontswap)
+{
+    setup_pool(fx, capacity, ram, vpages, content, frontswap, false);
 }
 
 static void teardown(struct fixture *fx)
@@ -221,7 +230,7 @@ static void test_zswap_limit_counts_page_data_only(void **state)
 
     (void)state;
     setup(&fx, 16 * PS, 4, 64, RANDOM, true);
-    assert_int_equal(fx.cfg.tmem.budget, TMEM_BUDGET_ZSMALLOC);
+    assert_int_equal(fx.cfg.tmem.budget, TMEM_BUDGET_ZSPAGES); /* a raw page: a 1-page zspage */
     write_range(fx.g, 0, 20); /* 16 swap-outs */
     c = counters(fx.g);
     assert_int_equal(c.swap_outs, 16);
@@ -231,6 +240,54 @@ static void test_zswap_limit_counts_page_data_only(void **state)
     assert_int_equal(tmem_budget_used(fx.tm), 16 * PS);
     check(fx.g);
     teardown(&fx);
+}
+
+/* Rule 3, zspages (zs_get_total_pages): the pool counts zsmalloc's whole
+ * zspages, not the bytes stored. 48 compressible pages swapped out: the
+ * budget's use is the live zspages' pages (tmem_zspage_totals), a whole
+ * number of pages, and more than the same run counts with --zswap-pool
+ * bytes (TMEM_BUDGET_ZSMALLOC: each page at its 16-byte class), which is
+ * itself at least the stored bytes; freeing every other page (unmapped:
+ * its entry invalidated) changes the zspage count by whole pages only,
+ * while the bytes count falls by what was freed. */
+static void test_zswap_limit_counts_zspages(void **state)
+{
+    uint64_t used[2][2], payload[2][2];
+
+    (void)state;
+    for (int bytes = 0; bytes < 2; bytes++) {
+        struct fixture fx;
+        struct tmem_zspage_totals t;
+
+        setup_pool(&fx, TMEM_CAPACITY_UNLIMITED, 4, 64, COMPRESSIBLE, true, bytes);
+        write_range(fx.g, 0, 52); /* 48 swap-outs */
+        assert_int_equal(counters(fx.g).succ_stores, 48);
+        assert_int_equal(pool_stats(&fx).pages_compressed, 48);
+        for (int half = 0; half < 2; half++) {
+            if (half)
+                for (uint32_t v = 0; v < 48; v += 2)
+                    touch(fx.g, v, SWAPSIM_UNMAP); /* freed: zswap_invalidate */
+            used[bytes][half] = tmem_budget_used(fx.tm);
+            payload[bytes][half] = pool_stats(&fx).compressed_payload_bytes;
+            if (bytes) {
+                assert_int_equal(tmem_zspage_totals(fx.tm, &t), -EINVAL);
+                continue;
+            }
+            assert_int_equal(tmem_zspage_totals(fx.tm, &t), 0);
+            assert_int_equal(t.pool_pages * PS, used[0][half]);
+            assert_int_equal(t.objects, half ? 24 : 48);
+        }
+        assert_int_equal(pool_stats(&fx).pages_compressed, 24);
+        check(fx.g);
+        teardown(&fx);
+    }
+    assert_int_equal(payload[0][0], payload[1][0]); /* the same pages */
+    assert_int_equal(payload[0][1], payload[1][1]);
+    assert_true(used[1][0] >= payload[1][0] && used[1][0] < payload[1][0] + 48 * 24);
+    assert_true(used[0][0] > used[1][0]);
+    assert_true(used[0][1] > used[1][1]);
+    assert_int_equal((used[0][0] - used[0][1]) % PS, 0);
+    assert_true(used[1][0] - used[1][1] >= payload[1][0] - payload[1][1]);
 }
 
 /* Rule 4 (zswap since 6.16: incompressible pages stored as they are): a
@@ -693,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_zswap_zero_pages_bypass_store_and_disk),
         cmocka_unit_test(test_zswap_same_filled_nonzero_pages_are_ordinary),
         cmocka_unit_test(test_zswap_limit_counts_page_data_only),
+        cmocka_unit_test(test_zswap_limit_counts_zspages),
         cmocka_unit_test(test_zswap_incompressible_pages_stored_raw),
         cmocka_unit_test(test_zswap_limit_refuses_and_writes_back_oldest),
         cmocka_unit_test(test_zswap_writeback_follows_accept_threshold),

@@ -17,7 +17,8 @@
 #            back against the stores it refuses).
 #   swapsim  tmem-swapsim --model zswap --compressor C --accept-threshold T
 #            --reclaim lru (default) --zswap-second-chance on (default;
-#            --second-chance, --rotation-cost pass the worker's options
+#            --second-chance, --rotation-cost pass the worker's options,
+#            --zswap-pool the pool count, --swapsim-arg anything else
 #            on) with the same stream (same options and
 #            seed) and a store capacity equal to zswap's pool limit:
 #            totalram_pages * max_pool_percent / 100 pages (mm/zswap.c,
@@ -55,7 +56,7 @@ ram=256M wss=4G accesses=2000000 alpha=0.99 writes=30 seed=1 content=
 pool_percents=1,2,5,20 compressor=lzo accept=90 swappiness=
 swap_dir=/var/tmp out=anchor-out dry_run=0 repeat=1 sample_every=
 pace=measured reclaim=lru swapsim_ram=measured reuse_kernel=
-second_chance=on rotation_cost=
+second_chance=on rotation_cost= zswap_pool= swapsim_extra=()
 workload_bin=$top/build/tools/anchor/anchor_workload
 swapsim_bin=$top/build/tmem-swapsim
 
@@ -87,6 +88,11 @@ pool compression ratio for each zswap pool percent.
                          paced worker, in hundredths of a writeback (default:
                          swapsim's, 0; the measured pace counts writebacks only)
   --reclaim clock|lru    swapsim's page replacement (default $reclaim)
+  --zswap-pool zspages|bytes
+                         swapsim's --zswap-pool: what its pool limit counts
+                         (default: swapsim's, zspages, as the kernel; bytes:
+                         the 16-byte-class count without fragmentation)
+  --swapsim-arg ARG      pass ARG on to tmem-swapsim as it is (repeatable)
   --swapsim-ram SIZE|measured
                          swapsim's RAM (default $swapsim_ram: the mean number
                          of the data's pages in the kernel's RAM, mapped or
@@ -144,6 +150,8 @@ while [[ $# -gt 0 ]]; do
         --reclaim) need_value "$@"; reclaim=$2; shift 2;;
         --second-chance) need_value "$@"; second_chance=$2; shift 2;;
         --rotation-cost) need_value "$@"; rotation_cost=$2; shift 2;;
+        --zswap-pool) need_value "$@"; zswap_pool=$2; shift 2;;
+        --swapsim-arg) need_value "$@"; swapsim_extra+=("$2"); shift 2;;
         --swapsim-ram) need_value "$@"; swapsim_ram=$2; shift 2;;
         --repeat) need_value "$@"; repeat=$2; shift 2;;
         --reuse-kernel) need_value "$@"; reuse_kernel=$2; shift 2;;
@@ -188,6 +196,8 @@ done
 [[ $reclaim == clock || $reclaim == lru ]] || bad_arg --reclaim "$reclaim" "expected clock or lru"
 [[ $second_chance == on || $second_chance == off ]] ||
     bad_arg --second-chance "$second_chance" "expected on or off"
+[[ -z $zswap_pool || $zswap_pool == zspages || $zswap_pool == bytes ]] ||
+    bad_arg --zswap-pool "$zswap_pool" "expected zspages or bytes"
 [[ -z $rotation_cost || ($rotation_cost =~ ^[0-9]+$ && $rotation_cost -le 100) ]] ||
     bad_arg --rotation-cost "$rotation_cost" "expected hundredths of a writeback, 0 to 100"
 if [[ -n $swapsim_ram && $swapsim_ram != measured ]]; then
@@ -364,6 +374,12 @@ grep -q -- '--model frontswap|zswap' <<<"$swapsim_help" ||
 swapsim_mode=(--model zswap --compressor "$compressor" --accept-threshold "$accept" --reclaim "$reclaim"
               --zswap-second-chance "$second_chance")
 [[ -z $rotation_cost ]] || swapsim_mode+=(--rotation-cost "$rotation_cost")
+if [[ -n $zswap_pool ]]; then
+    grep -q -- '--zswap-pool' <<<"$swapsim_help" ||
+        die "$swapsim_bin has no --zswap-pool: rebuild it (make)"
+    swapsim_mode+=(--zswap-pool "$zswap_pool")
+fi
+swapsim_mode+=("${swapsim_extra[@]}")
 grep -q -- '--zswap-second-chance' <<<"$swapsim_help" ||
     die "$swapsim_bin has no --zswap-second-chance: rebuild it (make)"
 if [[ $pace != measured ]]; then swapsim_mode+=(--writeback-pace "$pace"); fi
