@@ -1429,6 +1429,7 @@ static int migrate_slot(struct swapsim_guest *g, struct migrate_state *m, uint32
         m->sent[s] = m->refused[s] = 0;
         return 0;
     case -ENOSPC:
+    case -ENOMEM: /* an allocation failure is a refusal too (tmem.h) */
         /* a refused put leaves no older copy at the destination either */
         m->st->pages_refused++;
         m->sent[s] = 0;

@@ -412,10 +412,14 @@ static void *testbed_stress_thread(void *arg)
         if (rate && ++n % 16 == 0) { /* hold the pace: n operations by t0 + n / rate */
             double ahead = t0 + (double)n / (double)rate - testbed_stress_now();
 
-            if (ahead > 0) {
-                struct timespec ts = { (time_t)ahead, (long)((ahead - (double)(time_t)ahead) * 1e9) };
+            /* in slices of at most 50 ms: a slow pace (16 / rate seconds
+             * ahead) must not hold the stop up */
+            while (ahead > 0 && !atomic_load_explicit(&st->stop, memory_order_relaxed)) {
+                double slice = ahead < 0.05 ? ahead : 0.05;
+                struct timespec ts = { 0, (long)(slice * 1e9) };
 
                 nanosleep(&ts, NULL);
+                ahead = t0 + (double)n / (double)rate - testbed_stress_now();
             }
         }
     }

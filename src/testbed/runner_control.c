@@ -339,9 +339,15 @@ static int testbed_control_snapshot(struct testbed_run *r, const json_t *args, b
 
     testbed_run_control_lock(r);
     g = testbed_run_running_guest(r, control_arg_string(args, "guest"), err, errlen);
-    if (!g)
+    if (!g) {
         rc = -EINVAL;
-    else if (save)
+    } else if (g->migrating) {
+        /* its pages are moving to another client: a save would miss some,
+         * a restore would fill the client the migration is leaving */
+        error_text_set(err, errlen, "guest %s is migrating: %s it once the migration has "
+                       "ended (tmemctl list shows it)", g->sg->name, save ? "save" : "restore");
+        rc = -EBUSY;
+    } else if (save)
         rc = control_snapshot_save(testbed_guest_client(g), g->sg->name,
                                    control_arg_string(args, "file"), result, err, errlen);
     else

@@ -13,7 +13,8 @@
  *      with exclusive loads;
  *  (c) nothing is lost when the destination refuses: refused pages go to
  *      the swap file at the stop (pages_to_swapfile), and every page
- *      still verifies;
+ *      still verifies; an allocation failure there (-ENOMEM) is such a
+ *      refusal, not an error;
  *  (d) bad requests change nothing: frontswap off, a destination store of
  *      another page size.
  */
@@ -251,6 +252,43 @@ static void test_refused_pages_go_to_the_swap_file(void **state)
     finish(&h);
 }
 
+/* Rule (c) again, with allocation failures: a destination whose
+ * allocations fail now and then (tmem_config.fault) answers some puts
+ * with -ENOMEM; that is a refusal (tmem.h), so those pages go to the swap
+ * file at the stop like the ones refused for room, and nothing fails. */
+static void test_allocation_failures_at_the_destination_are_refusals(void **state)
+{
+    struct two_hosts h;
+    struct swapsim_migrate_stats st;
+    struct tmem_fault_counts fc;
+    struct tmem_config tc;
+    char err[256] = "";
+    (void)state;
+
+    setup(&h, TMEM_CAPACITY_UNLIMITED, false);
+    tmem_client_destroy(h.dst_client);
+    tmem_destroy(h.dst);
+    tmem_config_init(&tc);
+    tc.fault.fail_probability = 0.02;
+    tc.fault.seed = 11;
+    h.dst = tmem_create(&tc);
+    assert_non_null(h.dst);
+    h.dst_client = tmem_client_create(h.dst, "guest@dst");
+    assert_non_null(h.dst_client);
+    run_accesses(h.g, 8, 20000);
+    uint64_t held = counters(h.g).frontswap_pages;
+    assert_int_equal(swapsim_guest_migrate(h.g, h.dst_client, NULL, &st, err, sizeof(err)), 0);
+    assert_int_equal(tmem_fault_counts(h.dst, &fc), 0);
+    assert_true(fc.injected > 0);
+    assert_true(st.pages_refused > 0);
+    assert_int_equal(st.pages_moved + st.pages_to_swapfile, held);
+    assert_int_equal(counters(h.g).frontswap_pages, st.pages_moved);
+    check_invariants(h.g);
+    run_accesses(h.g, 9, 20000);
+    check_invariants(h.g);
+    finish(&h);
+}
+
 /* Rule (d): frontswap off, or another page size: an error, nothing moved. */
 static void test_bad_requests_change_nothing(void **state)
 {
@@ -292,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_changes_during_the_rounds_are_sent_again),
         cmocka_unit_test(test_changes_during_the_rounds_exclusive_loads),
         cmocka_unit_test(test_refused_pages_go_to_the_swap_file),
+        cmocka_unit_test(test_allocation_failures_at_the_destination_are_refusals),
         cmocka_unit_test(test_bad_requests_change_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,9 @@
 #     3 s makes about 3000, not the hundreds of thousands it makes free);
 #  3. tmemctl-free failure path: a stress guest's mismatch fails the run
 #     (exit 1, RESULT: FAILED) - checked by mutation (docs/testbed.md),
-#     not here, as no scenario can make the core wrong.
+#     not here, as no scenario can make the core wrong;
+#  4. a slow pace (rate = 1: 16 s between bursts) does not hold the stop
+#     up: a 1 s run ends in well under the pace's sleep.
 # Bad stress keys are in tests/testbed/bad/stress-*.ini.
 . "$(dirname "$0")/testbed-lib.bash"
 tb_begin
@@ -96,3 +98,24 @@ tb_run "$W/rate.ini" "$W/rate"
 ops=$(tb_last "$W/rate/samples.csv" guest.slow.stress_ops)
 [ "$ops" -ge 1500 ] && [ "$ops" -le 4000 ] || tb_fail "run 2: $ops operations in 3 s at rate 1000 (expected about 3000)"
 tb_pass "rate = 1000 for 3 s: $ops operations"
+
+# 4. a slow pace does not hold the stop up: at rate = 1 a thread makes its
+#    first 16 operations and then sleeps for its pace (about 16 s); the
+#    stop (the run's end at 1 s) must wake it, not wait that sleep out.
+cat >"$W/slow.ini" <<INI
+[run]
+duration = 1s
+plots = no
+
+[guest crawl]
+kind = stress
+threads = 2
+pages = 16
+rate = 1
+INI
+t0=$(date +%s%N)
+tb_run "$W/slow.ini" "$W/slow"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$TB_RC" = 0 ] || { cat "$W/slow.err" >&2; tb_fail "run 4: exit $TB_RC"; }
+[ "$ms" -lt 6000 ] || tb_fail "run 4: a 1 s run at rate = 1 took $ms ms: the stop waited for the pace's sleep"
+tb_pass "rate = 1: the stop ends the run in $ms ms"
