@@ -432,6 +432,7 @@ int remote_cluster_run(struct remote_cluster *cl, unsigned n, const struct remot
 
     if (n == 0)
         return 0;
+    memset(replies, 0, n * sizeof(*replies)); /* remote_route_free reads them */
     for (unsigned i = 0; i < n; i++)
         if (remote_cmd_is(&cmds[i], "WAIT")) {
             if (r.wait >= 0)
@@ -450,7 +451,6 @@ int remote_cluster_run(struct remote_cluster *cl, unsigned n, const struct remot
         rc = -ENOMEM;
         goto out;
     }
-    memset(replies, 0, n * sizeof(*replies));
     for (unsigned i = 0; i < n; i++) {
         r.pending[i] = true;
         if (remote_cmd_keyless(&cmds[i])) {

@@ -215,18 +215,56 @@ void remote_conn_unlock(struct remote_conn *conn)
     pthread_mutex_unlock(&conn->lock);
 }
 
+/*
+ * Writing to a connection the server closed raises SIGPIPE, which would
+ * kill the process: block it in this thread around the I/O, and take a
+ * SIGPIPE that became pending meanwhile, without touching the process's
+ * own disposition (a library must not).
+ */
+struct remote_sigpipe_guard {
+    sigset_t old;
+    bool was_pending;
+};
+
+static void remote_sigpipe_block(struct remote_sigpipe_guard *g)
+{
+    sigset_t pipe_set, pending;
+
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigpending(&pending);
+    g->was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &g->old);
+}
+
+static void remote_sigpipe_restore(const struct remote_sigpipe_guard *g)
+{
+    sigset_t pipe_set, pending;
+    struct timespec zero = {0, 0};
+
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    sigpending(&pending);
+    if (!g->was_pending && sigismember(&pending, SIGPIPE))
+        sigtimedwait(&pipe_set, NULL, &zero);
+    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
 /* Log in on a fresh context: 0 or -1. */
 static int remote_conn_login(struct remote_conn *conn, redisContext *ctx)
 {
+    struct remote_sigpipe_guard guard;
     redisReply *r;
     int ok;
 
     if (!conn->cfg.password[0])
         return 0;
+    remote_sigpipe_block(&guard); /* a server may close right after accept */
     if (conn->cfg.user[0])
         r = redisCommand(ctx, "AUTH %s %s", conn->cfg.user, conn->cfg.password);
     else
         r = redisCommand(ctx, "AUTH %s", conn->cfg.password);
+    remote_sigpipe_restore(&guard);
     ok = r && r->type == REDIS_REPLY_STATUS;
     if (r)
         freeReplyObject(r);
@@ -276,41 +314,6 @@ static int remote_conn_fail(struct remote_conn *conn, int saved_errno)
     remote_conn_count(conn, timed_out ? REMOTE_CONN_TIMEOUTS : REMOTE_CONN_IO_ERRORS);
     remote_conn_drop(conn);
     return timed_out ? -ETIMEDOUT : -EIO;
-}
-
-/*
- * Writing to a connection the server closed raises SIGPIPE, which would
- * kill the process: block it in this thread around the I/O, and take a
- * SIGPIPE that became pending meanwhile, without touching the process's
- * own disposition (a library must not).
- */
-struct remote_sigpipe_guard {
-    sigset_t old;
-    bool was_pending;
-};
-
-static void remote_sigpipe_block(struct remote_sigpipe_guard *g)
-{
-    sigset_t pipe_set, pending;
-
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    sigpending(&pending);
-    g->was_pending = sigismember(&pending, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, &g->old);
-}
-
-static void remote_sigpipe_restore(const struct remote_sigpipe_guard *g)
-{
-    sigset_t pipe_set, pending;
-    struct timespec zero = {0, 0};
-
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    sigpending(&pending);
-    if (!g->was_pending && sigismember(&pending, SIGPIPE))
-        sigtimedwait(&pipe_set, NULL, &zero);
-    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
 static int remote_conn_run_locked(struct remote_conn *conn, unsigned n,

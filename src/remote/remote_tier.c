@@ -487,8 +487,9 @@ static int remote_op_put(void *arg, const struct tmem_tier_handle *h, const void
 /*
  * A persistent page's get (the connection locked; the page is held
  * remotely as far as the presence filter knows). A persistent page is
- * never a miss because a connection dropped: HGET alone is tried again,
- * reconnecting, for up to persistent_get_ms (a lost reply is harmless,
+ * never a miss because a connection dropped or the server answered with
+ * an error: HGET alone is tried again, reconnecting, for up to
+ * persistent_get_ms (a lost reply is harmless,
  * HGET changes nothing; a pipelined HGET+HDEL whose replies were lost
  * could have deleted the page before the retry looked). Then, when
  * destructive, HDEL; if that fails the deletion waits as a tombstone.
@@ -504,7 +505,15 @@ static int remote_get_persistent(struct remote_tier *rt, struct remote_client *r
     int rc_get = -ENOENT;
 
     remote_cmd_words(&get, 3, (const char *const[]){"HGET", k->object, k->field});
-    while (remote_tier_run(rc, REMOTE_OP_GET, 1, &get, &reply) != 0) {
+    for (;;) {
+        int rc_run = remote_tier_run(rc, REMOTE_OP_GET, 1, &get, &reply);
+
+        if (rc_run == 0 && reply->type != REDIS_REPLY_ERROR)
+            break;
+        /* an error reply is "not now" too (-MASTERDOWN, -LOADING,
+         * -CLUSTERDOWN after a failover): not a miss either */
+        if (rc_run == 0)
+            freeReplyObject(reply);
         if (remote_tier_now() >= deadline) {
             remote_tier_count(rt, REMOTE_TIER_PERSISTENT_GET_FAILURES);
             return -ENOENT;
@@ -529,6 +538,9 @@ static int remote_get_persistent(struct remote_tier *rt, struct remote_client *r
         } else {
             if (dreply->type != REDIS_REPLY_ERROR)
                 remote_tier_gone(rc, h->pool_serial, &h->oid, h->index);
+            else /* refused (-READONLY, ...): the page stays; remember */
+                remote_queue_tombstone(rt, rc, REMOTE_ENTRY_DELETE_PAGE, h->pool_serial,
+                                       &h->oid, h->index);
             freeReplyObject(dreply);
         }
     }
@@ -600,6 +612,9 @@ static int remote_op_get(void *arg, const struct tmem_tier_handle *h, void *page
     if ((destructive && replies[1]->type != REDIS_REPLY_ERROR) ||
         replies[0]->type == REDIS_REPLY_NIL)
         remote_tier_gone(rc, h->pool_serial, &h->oid, h->index);
+    else if (destructive) /* HDEL refused (-READONLY, ...): the page stays */
+        remote_queue_tombstone(rt, rc, REMOTE_ENTRY_DELETE_PAGE, h->pool_serial, &h->oid,
+                               h->index);
     remote_conn_unlock(rc->conn);
     if (replies[0]->type == REDIS_REPLY_STRING) {
         if (replies[0]->len == rt->page_size) {

@@ -54,8 +54,8 @@ struct remote_tier_config {
                                  persistent get's between tries; 0: 20 */
     unsigned persistent_get_ms; /* how long a get of a persistent page held
                                  remotely keeps trying through connection
-                                 failures (reconnecting) before it reports a
-                                 miss; 0: 2000 */
+                                 failures (reconnecting) and error replies
+                                 before it reports a miss; 0: 2000 */
     bool client_acls;         /* one Redis ACL user per client, limited to
                                  {PREFIX:cN:* (needs the admin login) */
     uint64_t capacity_bytes;  /* the tier's own budget: pages stored remotely
@@ -86,8 +86,8 @@ void remote_tier_config_init(struct remote_tier_config *cfg);
       "destroyed pools whose keys could not be deleted (unreachable: never read again)")  \
     X(WRONG_SIZE, remote_wrong_size, "values of the wrong length read back (treated as misses)") \
     X(PERSISTENT_GET_RETRIES, remote_persistent_get_retries,                                \
-      "persistent gets tried again after a connection failure (a page held remotely is "   \
-      "not a miss because a connection dropped)")                                          \
+      "persistent gets tried again after a connection failure or an error reply (a page "  \
+      "held remotely is not a miss because a connection dropped or a server said not now)") \
     X(PERSISTENT_GET_FAILURES, remote_persistent_get_failures,                              \
       "persistent gets that reached no server within persistent_get_ms: reported as a "    \
       "miss (a frontswap guest then counts a failed load, loudly)")

@@ -860,6 +860,116 @@ static void test_connection_drops_never_lose_a_persistent_page(void **state)
     redis_server_destroy(&replica);
 }
 
+/* Destructive gets take the page (exclusive gets; get-get): when the
+ * server returns the page but refuses its HDEL (here -READONLY: the
+ * connection failed over to a replica not yet promoted), the deletion
+ * is remembered as a tombstone like any deletion that could not be
+ * done, so once the replica is promoted a second get misses rather than
+ * return the taken page again; ephemeral and exclusive persistent. */
+static void test_exclusive_get_refused_delete_is_remembered(void **state)
+{
+    struct redis_server main_server, replica;
+    struct remote_tier_config cfg;
+    struct remote_tier_stats rs;
+    struct remote_env e;
+    int eph, pers;
+
+    (void)state;
+    assert_int_equal(redis_server_start(&main_server, NULL), 0);
+    assert_int_equal(redis_server_start(&replica, &main_server), 0);
+    tier_config(&cfg, &main_server, &replica);
+    cfg.replicas = 1;
+    cfg.wait_timeout_ms = 1000;
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_EPHEMERAL | TMEM_TIER_PERSISTENT, 1);
+    eph = tmem_new_pool(e.c[0], 0, NULL);
+    pers = tmem_new_pool(e.c[0], TMEM_POOL_PERSIST | TMEM_POOL_EXCLUSIVE_GETS, NULL);
+    assert_int_equal(put(e.c[0], eph, 1, 0, 70, 1), 0);
+    assert_int_equal(put(e.c[0], pers, 1, 0, 71, 1), 0);
+    /* both pages (an object key and a set per pool) reached the replica */
+    for (int t = 0; t < 200 && redis_server_int(&replica, 1, (const char *const[]){"DBSIZE"}) != 4;
+         t++)
+        usleep(10000);
+    assert_int_equal(redis_server_int(&replica, 1, (const char *const[]){"DBSIZE"}), 4);
+    redis_server_stop(&main_server, true);
+    /* a put whose HSET meets the dead connection: refused; its clean-up
+     * reconnects, to the replica (which refuses the HDEL: a tombstone) */
+    assert_int_equal(put(e.c[0], eph, 2, 0, 72, 1), -ENOSPC);
+    /* the replica serves the pages; it refuses their HDEL (-READONLY) */
+    assert_get_is(e.c[0], eph, 1, 0, 70, 1);
+    assert_get_is(e.c[0], pers, 1, 0, 71, 1);
+    assert_int_equal(redis_server_ok(&replica, 3, (const char *const[]){"REPLICAOF", "NO", "ONE"}),
+                     0);
+    /* taken: never returned twice */
+    assert_get_misses(e.c[0], eph, 1, 0);
+    assert_get_misses(e.c[0], pers, 1, 0);
+    assert_int_equal(remote_tier_drain(e.rt, 5000), 0); /* the deletions went */
+    assert_get_misses(e.c[0], eph, 1, 0);
+    assert_get_misses(e.c[0], pers, 1, 0);
+    assert_int_equal(redis_server_int(&replica, 1, (const char *const[]){"DBSIZE"}), 2);
+    remote_tier_stats(e.rt, &rs);
+    assert_true(rs.c[REMOTE_TIER_TOMBSTONES] >= 3);
+    remote_env_close(&e);
+    redis_server_destroy(&replica);
+    redis_server_destroy(&main_server);
+}
+
+/* A persistent page held remotely is not a miss because its server
+ * answered "not now": the connection failed over to a replica that does
+ * not serve while its master is away (replica-serve-stale-data no:
+ * -MASTERDOWN; a loading server's -LOADING and a cluster's -CLUSTERDOWN
+ * are alike). The get tries HGET again, as after a dropped connection,
+ * for up to persistent_get_ms, and gets the page once an operator
+ * promoted the replica (here 300 ms later). */
+struct promoter {
+    struct redis_server *replica;
+    int ok;
+};
+
+static void *promoter_main(void *arg)
+{
+    struct promoter *p = arg;
+
+    usleep(300 * 1000);
+    p->ok = redis_server_ok(p->replica, 3, (const char *const[]){"REPLICAOF", "NO", "ONE"});
+    return NULL;
+}
+
+static void test_persistent_get_waits_through_error_replies(void **state)
+{
+    struct redis_server main_server, replica;
+    struct remote_tier_config cfg;
+    struct remote_tier_stats rs;
+    struct remote_env e;
+    struct promoter p = {.replica = &replica, .ok = -1};
+    pthread_t t;
+    int pool;
+
+    (void)state;
+    assert_int_equal(redis_server_start(&main_server, NULL), 0);
+    assert_int_equal(redis_server_start(&replica, &main_server), 0);
+    assert_int_equal(redis_server_ok(&replica, 4,
+                                     (const char *const[]){"CONFIG", "SET",
+                                                           "replica-serve-stale-data", "no"}),
+                     0);
+    tier_config(&cfg, &main_server, &replica);
+    cfg.replicas = 1;
+    cfg.wait_timeout_ms = 1000;
+    remote_env_open(&e, 0, &cfg, TMEM_TIER_PERSISTENT, 1);
+    pool = tmem_new_pool(e.c[0], TMEM_POOL_PERSIST, NULL);
+    assert_int_equal(put(e.c[0], pool, 1, 0, 80, 1), 0); /* on the replica too (WAIT) */
+    redis_server_stop(&main_server, true);
+    assert_int_equal(pthread_create(&t, NULL, promoter_main, &p), 0);
+    assert_get_is(e.c[0], pool, 1, 0, 80, 1);
+    pthread_join(t, NULL);
+    assert_int_equal(p.ok, 0);
+    remote_tier_stats(e.rt, &rs);
+    assert_true(rs.c[REMOTE_TIER_PERSISTENT_GET_RETRIES] >= 1);
+    assert_int_equal(rs.c[REMOTE_TIER_PERSISTENT_GET_FAILURES], 0);
+    remote_env_close(&e);
+    redis_server_destroy(&replica);
+    redis_server_destroy(&main_server);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -877,6 +987,8 @@ int main(void)
         cmocka_unit_test(test_remote_capacity_and_held_gauge),
         cmocka_unit_test(test_remote_latency_inside_tmem_time),
         cmocka_unit_test(test_connection_drops_never_lose_a_persistent_page),
+        cmocka_unit_test(test_exclusive_get_refused_delete_is_remembered),
+        cmocka_unit_test(test_persistent_get_waits_through_error_replies),
     };
     if (getenv("TEST_FILTER")) /* run only the tests whose names match */
         cmocka_set_test_filter(getenv("TEST_FILTER"));
