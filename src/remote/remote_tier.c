@@ -993,6 +993,28 @@ static int remote_tier_create_user(struct remote_tier *rt, struct remote_client 
     return err ? -EIO : 0;
 }
 
+/* Delete the ACL users of the clients in the list (those that have one)
+ * on every server, through one admin connection: a tier leaves no user
+ * behind (a process that dies leaves its users; their keys are gone or
+ * expire, and a user can only reach its own prefix). Best effort. */
+static void remote_tier_delete_users(struct remote_tier *rt, struct remote_client *list)
+{
+    struct remote_conn *admin = NULL;
+    struct remote_cmd cmd;
+
+    for (struct remote_client *rc = list; rc; rc = rc->next) {
+        if (!rc->user[0])
+            continue;
+        if (!admin && !(admin = remote_conn_create(&rt->cfg.server)))
+            return;
+        remote_cmd_words(&cmd, 3, (const char *const[]){"ACL", "DELUSER", rc->user});
+        remote_conn_lock(admin);
+        (void)remote_conn_broadcast(admin, &cmd, NULL);
+        remote_conn_unlock(admin);
+    }
+    remote_conn_destroy(admin);
+}
+
 int remote_tier_attach(struct remote_tier *rt, struct tmem_client *c, unsigned kinds)
 {
     struct remote_client *rc;
@@ -1055,6 +1077,10 @@ int remote_tier_attach(struct remote_tier *rt, struct tmem_client *c, unsigned k
     return 0;
 fail:
     remote_conn_destroy(rc->conn);
+    if (rc->user[0]) {
+        rc->next = NULL;
+        remote_tier_delete_users(rt, rc); /* created before the failure */
+    }
     remote_presence_free(&rc->presence);
     free(rc);
     return err;
@@ -1203,6 +1229,8 @@ void remote_tier_destroy(struct remote_tier *rt)
         next = e->next;
         free(e);
     }
+    if (rt->cfg.client_acls)
+        remote_tier_delete_users(rt, rt->clients);
     while (rt->clients) {
         struct remote_client *rc = rt->clients;
 
