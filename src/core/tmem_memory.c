@@ -55,6 +55,9 @@
  * tmem_memory_take, which first asks the switch whether this one is to
  * fail (one predictable branch when it is off) and counts every failure,
  * injected or real, in tm->alloc_failures (statistics: alloc_failures).
+ * With TMEM_BUDGET_ZSPAGES a new zspage and a new side-table chunk of
+ * the zspage model (tmem_zspage.c, malloc'ed) ask the same switch and
+ * count their failures the same way.
  * The codec's per-thread zstd/lzo work areas (malloc, shared by every
  * store of the thread) and the working memory of tmem_check, tmem_pool_walk
  * and a pressure round are not the store's and are not failed.

@@ -109,9 +109,10 @@ static void tmem_put_plan_abandon(struct tmem *tm, struct tmem_put_plan *plan)
  * at the allocator's size class, and a slab chunk if the record slab is
  * full (with TMEM_BUDGET_ZSMALLOC: its data at zsmalloc's size only; with
  * TMEM_BUDGET_ZSPAGES: a new zspage's bytes when its class has no zspage
- * with a free slot now, else nothing; two puts racing for the last slot
- * may take the store one zspage past its limit, as zswap's own check
- * before zs_malloc can). A
+ * with a free slot now, else nothing; puts racing for a class's last
+ * free slot each reserve nothing, and each but the first makes a new
+ * zspage: up to one zspage past the limit per put in flight, as zswap's
+ * own check before zs_malloc allows per CPU; the put trims after). A
  * store without a limit reserves nothing (plan->reserved stays 0):
  * no put can be refused, and when the capacity drops while the put runs,
  * the put trims after it lands, exactly as it does for its index nodes.

@@ -50,7 +50,12 @@
  * before the store. The model's own bookkeeping (records, side table) is
  * the simulator's, like tmem_check's working memory: it is malloc'ed
  * outside the store's allocator and budget (the kernel does not count
- * struct zspage against zswap's pool either).
+ * struct zspage against zswap's pool either). Its allocations can fail
+ * all the same, as zs_malloc's alloc_zspage can: a new zspage and a new
+ * side-table chunk are each a site of the store's fault switch
+ * (tm->fault, TMEM_FAULT), and a failure, injected or real, is counted in
+ * tm->alloc_failures; tmem_zspage_store then changes nothing and the put
+ * fails with -ENOMEM, its data never charged (tmem_ops.c).
  *
  * The budget's use (tm->budget_data_bytes) changes when a zspage is
  * created or freed, by its pages times the page size, atomically.
@@ -232,20 +237,40 @@ void tmem_zspage_fini(struct tmem *tm)
 
 /* ------------------------------------------------------------ side table */
 
-/* The side-table entry of page_id, or NULL when its chunk does not exist
- * (create: make it; NULL then means ENOMEM). */
-static uint32_t *tmem_zspage_side_entry(struct tmem_zspages *z, uint32_t page_id, bool create)
+/* An allocation failure of the model, injected or real: counted in
+ * alloc_failures, as tmem_memory_take counts the store's own. */
+static void tmem_zspage_count_failure(struct tmem *tm)
 {
+    atomic_fetch_add_explicit(&tm->alloc_failures, 1, memory_order_relaxed);
+}
+
+/* An allocation of the model is about to be made (a new zspage or a side
+ * table chunk): false when the fault switch fails it (counted). */
+static bool tmem_zspage_may_allocate(struct tmem *tm)
+{
+    if (!fault_hit(&tm->fault))
+        return true;
+    tmem_zspage_count_failure(tm);
+    return false;
+}
+
+/* The side-table entry of page_id, or NULL when its chunk does not exist
+ * (create: make it; NULL then means ENOMEM, counted). */
+static uint32_t *tmem_zspage_side_entry(struct tmem *tm, uint32_t page_id, bool create)
+{
+    struct tmem_zspages *z = tm->zspages;
     uint32_t c = page_id >> TMEM_ZSPAGE_SIDE_SHIFT;
     uint32_t *chunk = atomic_load_explicit(&z->side[c], memory_order_acquire);
 
     if (!chunk && create) {
         pthread_mutex_lock(&z->side_lock);
         chunk = atomic_load_explicit(&z->side[c], memory_order_relaxed);
-        if (!chunk) {
+        if (!chunk && tmem_zspage_may_allocate(tm)) {
             chunk = calloc(TMEM_ZSPAGE_SIDE_CHUNK, sizeof(*chunk));
             if (chunk)
                 atomic_store_explicit(&z->side[c], chunk, memory_order_release);
+            else
+                tmem_zspage_count_failure(tm);
         }
         pthread_mutex_unlock(&z->side_lock);
     }
@@ -278,11 +303,15 @@ static void tmem_zspage_regroup(struct tmem_zspage_class *k, uint32_t slot)
     index_list_push_head(&k->groups[g], tmem_zspage_links, k, slot);
 }
 
-/* A free slot for a new zspage (class locked), or NONE on ENOMEM. */
-static uint32_t tmem_zspage_new_slot(struct tmem_zspage_class *k)
+/* A free slot for a new zspage (class locked), or NONE on ENOMEM (the
+ * zspage's pages, as alloc_zspage can fail, or the records' growth:
+ * counted). */
+static uint32_t tmem_zspage_new_slot(struct tmem *tm, struct tmem_zspage_class *k)
 {
     uint32_t slot;
 
+    if (!tmem_zspage_may_allocate(tm))
+        return TMEM_ZSPAGE_NONE;
     if (!index_list_is_empty(&k->free_slots)) {
         slot = k->free_slots.head;
         index_list_remove(&k->free_slots, tmem_zspage_links, k, slot);
@@ -296,8 +325,10 @@ static uint32_t tmem_zspage_new_slot(struct tmem_zspage_class *k)
         if (k->slots == cap)
             return TMEM_ZSPAGE_NONE;
         grown = realloc(k->zspages, cap * sizeof(*grown));
-        if (!grown)
+        if (!grown) {
+            tmem_zspage_count_failure(tm);
             return TMEM_ZSPAGE_NONE;
+        }
         k->zspages = grown;
         k->slots_capacity = cap;
     }
@@ -314,7 +345,7 @@ static uint64_t tmem_zspage_bytes(const struct tmem *tm, const struct tmem_zspag
 int tmem_zspage_store(struct tmem *tm, uint32_t page_id, uint32_t len)
 {
     struct tmem_zspages *z = tm->zspages;
-    uint32_t *entry = tmem_zspage_side_entry(z, page_id, true);
+    uint32_t *entry = tmem_zspage_side_entry(tm, page_id, true);
     struct tmem_zspage_class *k = tmem_zspage_class_for(tm, len);
     uint32_t slot = TMEM_ZSPAGE_NONE;
 
@@ -326,7 +357,7 @@ int tmem_zspage_store(struct tmem *tm, uint32_t page_id, uint32_t len)
         if (!index_list_is_empty(&k->groups[g]))
             slot = k->groups[g].head;
     if (slot == TMEM_ZSPAGE_NONE) {
-        slot = tmem_zspage_new_slot(k);
+        slot = tmem_zspage_new_slot(tm, k);
         if (slot == TMEM_ZSPAGE_NONE) {
             pthread_mutex_unlock(&k->lock);
             return -ENOMEM;
@@ -348,7 +379,7 @@ int tmem_zspage_store(struct tmem *tm, uint32_t page_id, uint32_t len)
 void tmem_zspage_release(struct tmem *tm, uint32_t page_id)
 {
     struct tmem_zspages *z = tm->zspages;
-    uint32_t *entry = tmem_zspage_side_entry(z, page_id, false);
+    uint32_t *entry = tmem_zspage_side_entry(tm, page_id, false);
     struct tmem_zspage_class *k;
     uint32_t slot;
 
@@ -504,7 +535,7 @@ static uint64_t tmem_zspage_compact_class(struct tmem *tm, uint32_t ki,
         for (uint32_t i = 0; i < move; i++) {
             uint32_t id = o->ids[(size_t)src * n + --k->zspages[src].inuse];
             o->ids[(size_t)dst * n + k->zspages[dst].inuse++] = id;
-            *tmem_zspage_side_entry(z, id, false) = (ki + 1) << TMEM_ZSPAGE_SLOT_BITS | dst;
+            *tmem_zspage_side_entry(tm, id, false) = (ki + 1) << TMEM_ZSPAGE_SLOT_BITS | dst;
         }
         freed += tmem_zspage_putback(tm, k, src);
         if (k->zspages[dst].inuse == n) {
@@ -621,7 +652,7 @@ int tmem_zspage_census_count(struct tmem *tm, struct tmem_zspage_census *c, uint
                              uint32_t len, struct tmem_check_report *r)
 {
     struct tmem_zspages *z = tm->zspages;
-    uint32_t *entry = tmem_zspage_side_entry(z, page_id, false);
+    uint32_t *entry = tmem_zspage_side_entry(tm, page_id, false);
     uint32_t want = (uint32_t)(tmem_zspage_class_for(tm, len) - z->classes), k, slot;
 
     if (!entry || !*entry)

@@ -14,7 +14,14 @@
  * zsmalloc holds it (tmem_zspage.c): a class's zspage length as
  * calculate_zspage_chain_size picks it, merged classes, fullest-first
  * placement, holes that keep a zspage until it is empty, the budget's use
- * the live zspages' pages, and a checker that counts every object.
+ * the live zspages' pages, a checker that counts every object, and no
+ * half-stored page when any allocation of a put fails (a new zspage
+ * included). Mutations checked against
+ * test_zspage_allocation_failures_leave_no_half_page (each failed it, then
+ * was undone): the budget charged for a zspage whose creation failed; the
+ * record not freed when tmem_zspage_store fails (tmem_put_insert); the
+ * data charged before it is placed; an injected zspage failure not
+ * counted in alloc_failures.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +32,7 @@
 #include <errno.h>
 #include <lzo/lzo1x.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -584,8 +592,183 @@ static void test_zspage_dedup_is_one_object(void **state)
     tu_store_close(tm);
 }
 
+/* Rule (docs/core.md "Failure behaviour"): with the zspage budget a put
+ * whose allocation fails, wherever it fails (its data, record, object,
+ * tree node, a new zspage, a side-table chunk: every one is a site of the
+ * fault switch), returns -ENOMEM and leaves no half-stored page: no
+ * zspage object without a record, no record without its object, the
+ * budget the live zspages' pages (tmem_check), alloc_failures the
+ * switch's count, and the older copy under the handle gone. A fixed
+ * workload (a persistent and an ephemeral pool, pages of many classes,
+ * repeated contents so that dedup shares owners, flushes, a capacity
+ * that refuses and evicts) runs once to count its allocations, then once
+ * per allocation with that one failing; every persistent page whose put
+ * succeeded reads back exactly, every failed put's handle misses, and
+ * with everything flushed the budget's use is 0. */
+#define ZF_INDICES 24u
+#define ZF_OPS 160
+
+struct zf_run {
+    struct tmem *tm;
+    struct tmem_client *c;
+    int pool[2];                 /* 0 persistent, 1 ephemeral */
+    int content[2][ZF_INDICES];  /* what was put last (-1: nothing) */
+    unsigned char *page, *got;
+    uint64_t enomem;
+};
+
+/* Content k: 24 pages of 6 compressibilities (4 seeds each: repeats share). */
+static void zf_fill(unsigned char *page, int k)
+{
+    static const unsigned percent[] = {3, 12, 30, 55, 80, 100};
+    tu_fill_partly_random(page, PS, 500 + (uint64_t)(k % 4), percent[k / 4]);
+}
+
+static void zf_check(struct zf_run *r, const char *what)
+{
+    char why[512];
+    if (tmem_check(r->tm, why, sizeof(why)) != 0)
+        fail_msg("%s: tmem_check: %s", what, why);
+}
+
+static void zf_step(struct zf_run *r, uint64_t *x, const char *what)
+{
+    struct tmem_oid oid = tu_oid(11, 0, 0);
+    uint32_t op, which, index;
+    int rc;
+
+    *x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+    op = (uint32_t)(*x % 10);
+    which = (uint32_t)(*x >> 8) % 2;
+    index = (uint32_t)(*x >> 16) % ZF_INDICES;
+    if (op < 6) {
+        int k = (int)((*x >> 24) % 24);
+        zf_fill(r->page, k);
+        rc = tmem_put(r->c, r->pool[which], &oid, index, r->page);
+        if (rc != 0 && rc != -ENOMEM && rc != -ENOSPC)
+            fail_msg("%s: put returned %d", what, rc);
+        r->enomem += rc == -ENOMEM;
+        r->content[which][index] = rc == 0 ? k : -1;
+    } else if (op < 9) {
+        rc = tmem_get(r->c, r->pool[which], &oid, index, r->got);
+        if (rc == 0) {
+            if (r->content[which][index] < 0)
+                fail_msg("%s: pool %u index %u: a get hit where nothing was put", what,
+                         which, index);
+            zf_fill(r->page, r->content[which][index]);
+            TU_ASSERT_PAGE_EQ(r->got, r->page, PS, what);
+            if (which == 1) /* a private ephemeral pool's gets are exclusive */
+                r->content[which][index] = -1;
+        } else if (which == 0 && r->content[0][index] >= 0) {
+            fail_msg("%s: persistent index %u lost (get %d)", what, index, rc);
+        }
+    } else {
+        (void)tmem_flush_page(r->c, r->pool[which], &oid, index);
+        r->content[which][index] = -1;
+    }
+}
+
+/* One run with the switch `fault`; *counts: the switch's counts. False
+ * when the failure hit tmem_create or the client or pools (checked). */
+static bool zf_run_workload(const struct tmem_fault *fault, const char *what,
+                            struct tmem_fault_counts *counts)
+{
+    struct tmem_config cfg;
+    struct zf_run r = {0};
+    struct tmem_oid oid = tu_oid(11, 0, 0);
+    struct tmem_stats st;
+    uint64_t x = 88172645463325252ull, injected = 0;
+    bool made = false;
+
+    tmem_config_init(&cfg);
+    cfg.budget = TMEM_BUDGET_ZSPAGES;
+    cfg.compressor = TMEM_COMPRESSOR_LZO;
+    cfg.compress_threshold = PS;
+    cfg.same_filled = false;
+    cfg.dedup = true;
+    cfg.capacity_bytes = 24 * PS;
+    cfg.fault = *fault;
+    memset(counts, 0, sizeof(*counts));
+    r.tm = tmem_create(&cfg);
+    if (!r.tm)
+        return false;
+    r.c = tmem_client_create(r.tm, "zf");
+    r.pool[0] = r.c ? tmem_new_pool(r.c, TMEM_POOL_PERSIST, NULL) : -1;
+    r.pool[1] = r.c ? tmem_new_pool(r.c, 0, NULL) : -1;
+    if (r.pool[0] < 0 || r.pool[1] < 0)
+        goto out;
+    made = true;
+    r.page = tu_page_alloc(PS);
+    r.got = tu_page_alloc(PS);
+    memset(r.content, -1, sizeof(r.content));
+    for (int i = 0; i < ZF_OPS; i++) {
+        zf_step(&r, &x, what);
+        assert_int_equal(tmem_fault_counts(r.tm, counts), 0);
+        if (counts->injected != injected || i % 40 == 39) {
+            injected = counts->injected;
+            zf_check(&r, what);
+        }
+    }
+    assert_int_equal(tmem_stats(r.tm, &st), 0);
+    if (st.failed_puts_alloc != r.enomem || st.alloc_failures != counts->injected)
+        fail_msg("%s: failed_puts_alloc %llu for %llu -ENOMEM puts, alloc_failures %llu for "
+                 "%llu injected", what, (unsigned long long)st.failed_puts_alloc,
+                 (unsigned long long)r.enomem, (unsigned long long)st.alloc_failures,
+                 (unsigned long long)counts->injected);
+    for (uint32_t i = 0; i < ZF_INDICES; i++) {
+        if (r.content[0][i] < 0)
+            continue;
+        if (tmem_get(r.c, r.pool[0], &oid, i, r.got) != 0)
+            fail_msg("%s: persistent index %u lost", what, i);
+        zf_fill(r.page, r.content[0][i]);
+        TU_ASSERT_PAGE_EQ(r.got, r.page, PS, what);
+    }
+    (void)tmem_flush_object(r.c, r.pool[0], &oid);
+    (void)tmem_flush_object(r.c, r.pool[1], &oid);
+    zf_check(&r, what);
+    if (tmem_budget_used(r.tm) != 0)
+        fail_msg("%s: everything flushed, the budget still counts %llu bytes", what,
+                 (unsigned long long)tmem_budget_used(r.tm));
+out:
+    assert_int_equal(tmem_fault_counts(r.tm, counts), 0);
+    free(r.page);
+    free(r.got);
+    tmem_destroy(r.tm);
+    return made;
+}
+
+static void test_zspage_allocation_failures_leave_no_half_page(void **state)
+{
+    struct tmem_fault fault = {.fail_nth = TMEM_FAULT_COUNT_ONLY};
+    struct tmem_fault_counts counts;
+    uint64_t total, sites_hit = 0;
+    char what[128];
+
+    (void)state;
+    assert_true(zf_run_workload(&fault, "counting", &counts));
+    total = counts.allocations;
+    print_message("zspage budget: %llu allocations, each failed in turn\n",
+                  (unsigned long long)total);
+    assert_true(total > 40);
+    for (uint64_t n = 1; n <= total; n++) {
+        fault.fail_nth = n;
+        snprintf(what, sizeof(what), "allocation %llu of %llu failing", (unsigned long long)n,
+                 (unsigned long long)total);
+        if (zf_run_workload(&fault, what, &counts))
+            sites_hit += counts.injected;
+    }
+    assert_true(sites_hit > total / 2);
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        fault = (struct tmem_fault){.fail_probability = 0.05, .seed = seed};
+        snprintf(what, sizeof(what), "p=0.05 seed %llu", (unsigned long long)seed);
+        zf_run_workload(&fault, what, &counts);
+    }
+}
+
 /* Rule: the zspage model under threads (TSan's case): 4 threads put and
- * flush pages of varied sizes into their own pools of one store, with
+ * flush pages of varied sizes into their own pools of one store (two
+ * persistent, two ephemeral: evictions free objects from other threads'
+ * stripes), with
  * dedup on and contents shared between threads (a dedup owner's object is
  * freed by whichever thread drops the last reference), under a budget
  * tight enough to refuse; every few hundred operations one of them runs
@@ -608,7 +791,7 @@ static void *zs_worker_main(void *arg)
 
     if (!c || !page)
         return NULL;
-    pool = tmem_new_pool(c, TMEM_POOL_PERSIST, NULL);
+    pool = tmem_new_pool(c, w->id % 2 ? 0u : TMEM_POOL_PERSIST, NULL);
     for (int i = 0; i < 6000 && pool >= 0; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         uint32_t index = (uint32_t)(x % 256);
@@ -670,6 +853,7 @@ int main(void)
         cmocka_unit_test(test_zspage_compaction_packs_a_class),
         cmocka_unit_test(test_zspage_dedup_is_one_object),
         cmocka_unit_test(test_zspage_model_under_threads),
+        cmocka_unit_test(test_zspage_allocation_failures_leave_no_half_page),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
