@@ -1,7 +1,7 @@
 # tools/fuzz: libFuzzer targets for the project's parsers, run by `make fuzz`.
 #   fuzz_scenario        scenario files (src/testbed/scenario.c, libinih)
 #   fuzz_pressure        [pressure] keys and schedule files (src/testbed/pressure.c)
-#   fuzz_size_duration   the size and time grammars (src/common)
+#   fuzz_size_duration   the size, time, number and fault grammars (src/common)
 #   fuzz_swapsim         tmem-swapsim trace files and --schedule text
 #   fuzz_trace           page traces, binary and text (src/trace/trace.c)
 #   fuzz_convert         the trace converters (src/trace/convert*.c)
