@@ -6,7 +6,7 @@
 # Usage: tools/install-deps.sh [extra-package ...]
 set -eu
 
-packages="pkg-config make gcc libfuse3-dev fuse3 liblz4-dev libjemalloc-dev libcmocka-dev libxxhash-dev libzstd-dev liblzo2-dev libjansson-dev libinih-dev gnuplot-nox python3 fio attr redis-server libhiredis-dev $*"
+packages="pkg-config make gcc libfuse3-dev fuse3 liblz4-dev libjemalloc-dev libcmocka-dev libxxhash-dev libzstd-dev liblzo2-dev libjansson-dev libinih-dev gnuplot-nox python3 fio attr redis-server libhiredis-dev jq $*"
 
 missing=""
 for p in $packages; do

@@ -12,9 +12,10 @@
 #    and the latency charged: the swap guest's measured tmem time (its
 #    simulated time's tmem part) is at least the remote round trips made
 #    inside its calls, which are > 0;
-#  - isolation at the store: with process A's guest login (written to its
-#    output folder) B's keys answer NOPERM, A's own key pattern does not,
-#    and KEYS is refused;
+#  - isolation at the store, while both run: with process A's guest login
+#    (written to its output folder) B's keys answer NOPERM, A's own key
+#    pattern does not, and KEYS is refused; once A's run ended its login
+#    is gone (the tier deletes its users: WRONGPASS);
 #  - no key without a TTL is left once both processes ended;
 #  - a bad server line is refused at --check with FILE:LINE, exit 2.
 # Needs redis-server and jq (tools/install-deps.sh); no root, no FUSE.
@@ -36,6 +37,22 @@ for p in a b; do
 done
 "$TESTBED_BIN" --quiet --no-control "$W/a.ini" >"$W/a.log" 2>&1 & A=$!
 "$TESTBED_BIN" --quiet --no-control "$W/b.ini" >"$W/b.log" 2>&1 & B=$!
+# Private at the store, while both run: A's guest login against B's keys.
+for _ in $(seq 1 100); do
+    [ -s "$W/out-a/remote-worker.login" ] && [ -s "$W/out-b/remote-worker.login" ] && break
+    sleep 0.05
+done
+login() { awk -v k="$2" '$1 == k { print $2 }' "$W/out-$1/remote-worker.login"; }
+ua=$(login a user) pa=$(login a password) xa=$(login a prefix) xb=$(login b prefix)
+[ -n "$ua" ] && [ -n "$pa" ] && [ -n "$xb" ] || fail "no login file in out-a or out-b"
+as_a() { REDISCLI_AUTH=$pa redis-cli -s "$REDIS_SOCK" --user "$ua" "$@" 2>&1; }
+out=$(as_a HGET "{$xb:1}:0.0.0" 0)
+echo "$out" | grep -q NOPERM || fail "A's credentials read B's key: $out"
+out=$(as_a HGET "{$xa:1}:0.0.0" 0)
+echo "$out" | grep -q -e NOPERM -e WRONGPASS && fail "A's credentials refused on A's own keys: $out"
+out=$(as_a KEYS '*')
+echo "$out" | grep -q NOPERM || fail "A's credentials may list keys: $out"
+echo "ok: A's Redis login gets NOPERM on B's keys and on KEYS"
 wait $A; rc_a=$?
 wait $B; rc_b=$?
 [ $rc_a = 0 ] || { cat "$W/a.log" >&2; fail "process a: exit $rc_a"; }
@@ -66,18 +83,11 @@ for k in $(redis_private_cli KEYS '*'); do
 done
 echo "ok: no key without a TTL left on the server ($(redis_private_cli DBSIZE) keys)"
 
-# Private at the store: A's guest login against B's keys.
-login() { awk -v k="$2" '$1 == k { print $2 }' "$W/out-$1/remote-worker.login"; }
-ua=$(login a user) pa=$(login a password) xa=$(login a prefix) xb=$(login b prefix)
-[ -n "$ua" ] && [ -n "$pa" ] && [ -n "$xb" ] || fail "no login file in out-a or out-b"
-as_a() { REDISCLI_AUTH=$pa redis-cli -s "$REDIS_SOCK" --user "$ua" "$@" 2>&1; }
-out=$(as_a HGET "{$xb:1}:0.0.0" 0)
-echo "$out" | grep -q NOPERM || fail "A's credentials read B's key: $out"
-out=$(as_a HGET "{$xa:1}:0.0.0" 0)
-echo "$out" | grep -q NOPERM && fail "A's credentials refused on A's own keys: $out"
-out=$(as_a KEYS '*')
-echo "$out" | grep -q NOPERM || fail "A's credentials may list keys: $out"
-echo "ok: A's Redis login gets NOPERM on B's keys and on KEYS"
+# The runs deleted their guests' Redis users when they ended: A's login
+# no longer works at all.
+out=$(as_a PING)
+echo "$out" | grep -q WRONGPASS || fail "A's login still works after its run ended: $out"
+echo "ok: the users went with their runs (A's login: WRONGPASS)"
 
 # A bad server line: refused before anything runs.
 sed 's|^server = .*|server = host:notaport|' "$W/a.ini" >"$W/bad.ini"

@@ -36,5 +36,5 @@ for p in a b; do
     [ -f "$s" ] || { cat "$work/$p.log"; continue; }
     grep -E '^(host|guest) |^  remote|^  verified|^  simulated|^RESULT' "$s"
 done
-echo "--- keys still on the server: $(redis_private_cli DBSIZE) (pools are deleted when guests stop); ACL users: $(redis_private_cli ACL USERS | tr '\n' ' ')"
+echo "--- keys still on the server: $(redis_private_cli DBSIZE) (pools are deleted when guests stop); ACL users left (each run deletes its own): $(redis_private_cli ACL USERS | tr '\n' ' ')"
 [ $rc_a = 0 ] && [ $rc_b = 0 ]
