@@ -31,14 +31,15 @@ UUID=0123456789abcdef0123456789abcdef
 mkdir -p "$W/src"
 head -c $((K * 4096)) /dev/urandom >"$W/src/big"
 
-# stop_daemon PID SIG: send SIG, wait (5 s at most) for the exit status.
+# stop_daemon PID SIG [LOG]: send SIG, wait (5 s at most) for the exit
+# status; on a failure the daemon's LOG is shown.
 stop_daemon() {
-    local pid=$1 sig=$2 i rc
+    local pid=$1 sig=$2 log=${3:-} i rc
     kill "-$sig" "$pid" || tmemfs_fail "kill -$sig $pid failed"
     for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
     kill -0 "$pid" 2>/dev/null && tmemfs_fail "daemon $pid still running 5 s after SIG$sig"
     wait "$pid"; rc=$?
-    [ "$rc" -eq 0 ] || tmemfs_fail "daemon exited $rc after SIG$sig"
+    [ "$rc" -eq 0 ] || { [ -n "$log" ] && cat "$log" >&2; tmemfs_fail "daemon exited $rc after SIG$sig"; }
 }
 
 # check_json_lines LOG MNT...: one tmemfs-stats-json line per MNT, in
@@ -173,7 +174,7 @@ run_mix2() { # name seed ops opts...
         cmp "$f" "$W/ma-$name/dir/$(basename "$f")" || tmemfs_fail "$name: backing $f differs from A"
         cmp "$f" "$W/mb-$name/dir/$(basename "$f")" || tmemfs_fail "$name: backing $f differs from B"
     done
-    stop_daemon "$TMEMFS_MULTI_PID" TERM
+    stop_daemon "$TMEMFS_MULTI_PID" TERM "$W/$name.log"
     tmemfs_pass "$name: $ops ops over two mounts matched the model (succ_gets A=$sa B=$sb, invalidates=$inv)"
 }
 run_mix2 shared-clock-mt 11 4000 -o shared_uuid=$UUID
@@ -183,7 +184,7 @@ run_mix2 shared-lru-st 12 3000 -o shared_uuid=$UUID -s -o policy=lru -o compress
 # SIGHUP, single-threaded loops.
 tmemfs_mount_multi "$W/s4.log" -s -o shared_uuid=$UUID -- "$W/src" "$W/a4" "$W/src" "$W/b4"
 cmp "$W/src/big" "$W/a4/big" && cmp "$W/src/big" "$W/b4/big" || tmemfs_fail "content differs (-s)"
-stop_daemon "$TMEMFS_MULTI_PID" HUP
+stop_daemon "$TMEMFS_MULTI_PID" HUP "$W/s4.log"
 mountpoint -q "$W/a4" || mountpoint -q "$W/b4" && tmemfs_fail "SIGHUP left a mount behind"
 check_json_lines "$W/s4.log" "$W/a4" "$W/b4"
 # SIGINT to a daemonized (no -f) two-mount process.
