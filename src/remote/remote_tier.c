@@ -329,8 +329,10 @@ static bool remote_tier_reserve(struct remote_client *rc)
     return true;
 }
 
-/* HDEL one page: 1 removed, 0 not there, or a tombstone queued (0). */
-static int remote_delete_page(struct remote_client *rc, uint64_t serial,
+/* HDEL one page, its round trip timed as op: 1 removed, 0 not there, or
+ * a tombstone queued (0: no answer, or an error reply such as -READONLY
+ * left the page where it was). */
+static int remote_delete_page(struct remote_client *rc, enum remote_op op, uint64_t serial,
                               const struct tmem_oid *oid, uint32_t index)
 {
     struct remote_keys k;
@@ -340,7 +342,7 @@ static int remote_delete_page(struct remote_client *rc, uint64_t serial,
 
     remote_keys_make(rc, serial, oid, index, &k);
     remote_cmd_words(&cmd, 3, (const char *const[]){"HDEL", k.object, k.field});
-    if (remote_tier_run(rc, REMOTE_OP_FLUSH, 1, &cmd, &reply) != 0) {
+    if (remote_tier_run(rc, op, 1, &cmd, &reply) != 0) {
         remote_queue_tombstone(rc->rt, rc, REMOTE_ENTRY_DELETE_PAGE, serial, oid, index);
         return 0;
     }
@@ -479,7 +481,7 @@ static int remote_op_put(void *arg, const struct tmem_tier_handle *h, const void
     }
     /* refused: no copy of the handle may stay (put-put-get) */
     if (rc_put && remote_presence_has(&rc->presence, h->pool_serial, &h->oid, h->index))
-        remote_delete_page(rc, h->pool_serial, &h->oid, h->index);
+        remote_delete_page(rc, REMOTE_OP_FLUSH, h->pool_serial, &h->oid, h->index);
     remote_conn_unlock(rc->conn);
     return rc_put;
 }
@@ -492,7 +494,8 @@ static int remote_op_put(void *arg, const struct tmem_tier_handle *h, const void
  * persistent_get_ms (a lost reply is harmless,
  * HGET changes nothing; a pipelined HGET+HDEL whose replies were lost
  * could have deleted the page before the retry looked). Then, when
- * destructive, HDEL; if that fails the deletion waits as a tombstone.
+ * destructive, HDEL (remote_delete_page: if it fails, the deletion waits
+ * as a tombstone).
  * Returns 0 (page filled) or -ENOENT.
  */
 static int remote_get_persistent(struct remote_tier *rt, struct remote_client *rc,
@@ -500,8 +503,8 @@ static int remote_get_persistent(struct remote_tier *rt, struct remote_client *r
                                  void *page, bool destructive)
 {
     uint64_t deadline = remote_tier_now() + (uint64_t)rt->cfg.persistent_get_ms * 1000000u;
-    struct remote_cmd get, del;
-    redisReply *reply, *dreply;
+    struct remote_cmd get;
+    redisReply *reply;
     int rc_get = -ENOENT;
 
     remote_cmd_words(&get, 3, (const char *const[]){"HGET", k->object, k->field});
@@ -530,20 +533,8 @@ static int remote_get_persistent(struct remote_tier *rt, struct remote_client *r
     if (reply->type == REDIS_REPLY_NIL)
         remote_tier_gone(rc, h->pool_serial, &h->oid, h->index);
     freeReplyObject(reply);
-    if (rc_get == 0 && destructive) {
-        remote_cmd_words(&del, 3, (const char *const[]){"HDEL", k->object, k->field});
-        if (remote_tier_run(rc, REMOTE_OP_GET, 1, &del, &dreply) != 0) {
-            remote_queue_tombstone(rt, rc, REMOTE_ENTRY_DELETE_PAGE, h->pool_serial, &h->oid,
-                                   h->index);
-        } else {
-            if (dreply->type != REDIS_REPLY_ERROR)
-                remote_tier_gone(rc, h->pool_serial, &h->oid, h->index);
-            else /* refused (-READONLY, ...): the page stays; remember */
-                remote_queue_tombstone(rt, rc, REMOTE_ENTRY_DELETE_PAGE, h->pool_serial,
-                                       &h->oid, h->index);
-            freeReplyObject(dreply);
-        }
-    }
+    if (rc_get == 0 && destructive) /* part of the get: timed as one */
+        (void)remote_delete_page(rc, REMOTE_OP_GET, h->pool_serial, &h->oid, h->index);
     return rc_get;
 }
 
@@ -581,7 +572,7 @@ static int remote_op_get(void *arg, const struct tmem_tier_handle *h, void *page
     if (e) {
         if (delete_after) {
             remote_conn_lock(rc->conn);
-            remote_delete_page(rc, h->pool_serial, &h->oid, h->index);
+            remote_delete_page(rc, REMOTE_OP_FLUSH, h->pool_serial, &h->oid, h->index);
             remote_conn_unlock(rc->conn);
         }
         return rc_get;
@@ -639,7 +630,7 @@ static int remote_op_flush_page(void *arg, const struct tmem_tier_handle *h)
     pthread_mutex_unlock(&rt->queue_lock);
     remote_conn_lock(rc->conn);
     if (remote_presence_has(&rc->presence, h->pool_serial, &h->oid, h->index))
-        removed = remote_delete_page(rc, h->pool_serial, &h->oid, h->index) > 0;
+        removed = remote_delete_page(rc, REMOTE_OP_FLUSH, h->pool_serial, &h->oid, h->index) > 0;
     remote_conn_unlock(rc->conn);
     return queued || removed ? 0 : -ENOENT;
 }
