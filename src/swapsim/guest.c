@@ -34,15 +34,18 @@
  * file and freed. A wake-up steps until the store's budget use
  * (tmem_budget_used) is below the accept threshold of its capacity or 16
  * failures (zswap_worker_step_once, zswap_worker_run). Without a pace a
- * wake-up runs in full at the refusal; with one it goes on at the
+ * wake-up runs in full when it starts; with one it goes on at the
  * following swap-outs, pace/100 steps each (a rotation costs
  * rotation_cost/100 of a step), while the store's hysteresis refuses
  * every store (the kernel's worker runs beside reclaim, not before it);
  * a store refused while it runs queues another wake-up after it, as
- * queue_work does. With no_second_chance the worker is the older model:
- * it writes back the oldest entries without rotating until below the
- * threshold (zswap_writeback). The pressure callback writes back to the
- * threshold at once in this model, rotating but never giving up.
+ * queue_work does. With worker_delay a wake-up queued by a refusal
+ * starts that many swap-outs later, and the refusals meanwhile queue
+ * nothing (queue_work on a pending work item). With no_second_chance
+ * the worker is the older model: it writes back the oldest entries
+ * without rotating until below the threshold (zswap_writeback). The
+ * pressure callback writes back to the threshold at once in this model,
+ * rotating but never giving up.
  *
  * Migration (swapsim_guest_migrate) moves frontswap to a pool on another
  * store while the guest runs: frontswap notes every slot whose state
@@ -155,6 +158,8 @@ struct swapsim_guest {
     struct swapsim_counters ctr;
     uint64_t seen_no_room;       /* zswap: the pool's failed_puts_no_room so far */
     bool worker_running;         /* zswap: a shrink worker wake-up is under way */
+    bool worker_pending;         /* worker_delay: a wake-up is queued, not yet started */
+    uint32_t worker_delay_left;  /* worker_delay: swap-outs before it starts */
     bool worker_requeued;        /* zswap: a store was refused meanwhile: another follows */
     uint32_t worker_failures;    /* zswap: rotations in this wake-up */
     uint64_t worker_credit;      /* writeback_pace: its progress, in hundredths of a step */
@@ -564,17 +569,34 @@ static int zswap_shrink_step(struct swapsim_guest *g)
     return 1;
 }
 
-/* A refused store queues the worker (zswap_store -> queue_work): a new
- * wake-up, or, while one runs, another one after it. */
+/* Start a wake-up now. */
+static void zswap_worker_start(struct swapsim_guest *g)
+{
+    g->worker_pending = false;
+    g->worker_running = true;
+    g->worker_failures = 0;
+    g->ctr.shrink_worker_runs++;
+}
+
+/* A refused store queues the worker (zswap_store -> queue_work): while a
+ * wake-up runs, another one after it; while one is pending (worker_delay:
+ * queued, not yet started) nothing, as queue_work on a pending work item
+ * does nothing; otherwise a new wake-up, at once or, with worker_delay,
+ * pending for that many swap-outs. */
 static void zswap_worker_queue(struct swapsim_guest *g)
 {
     if (g->worker_running) {
         g->worker_requeued = true;
         return;
     }
-    g->worker_running = true;
-    g->worker_failures = 0;
-    g->ctr.shrink_worker_runs++;
+    if (g->worker_pending)
+        return;
+    if (g->cfg.worker_delay) {
+        g->worker_pending = true;
+        g->worker_delay_left = g->cfg.worker_delay;
+        return;
+    }
+    zswap_worker_start(g);
 }
 
 /* One step of the running wake-up, then its end test (shrink_worker's
@@ -598,7 +620,7 @@ static int zswap_worker_step_once(struct swapsim_guest *g)
         g->worker_running = false;
         if (g->worker_requeued) {
             g->worker_requeued = false;
-            zswap_worker_queue(g);
+            zswap_worker_start(g); /* queued while it ran: no delay */
             /* The queued run starts at once on the kernel's workqueue: below
              * the threshold its do-while examines one entry and stops, long
              * before reclaim has refilled the pool; take that step now, not
@@ -636,14 +658,17 @@ static int zswap_worker_run(struct swapsim_guest *g)
     return 0;
 }
 
-/* zswap with a writeback pace: at a swap-out, the running shrink worker
- * takes the steps it has had time for (writeback_pace hundredths of a
- * step a swap-out): with the second chance zswap_worker_run, without it
+/* zswap, at each swap-out: a pending wake-up's delay counts down (it
+ * starts at 0); with a writeback pace the running shrink worker takes the
+ * steps it has had time for (writeback_pace hundredths of a step a
+ * swap-out): with the second chance zswap_worker_run, without it
  * writebacks until below the threshold. Returns 0 or -errno. */
 static int zswap_worker_step(struct swapsim_guest *g)
 {
     long n;
 
+    if (g->worker_pending && --g->worker_delay_left == 0)
+        zswap_worker_start(g); /* the workqueue runs it now */
     if (!g->worker_running)
         return 0;
     if (!g->cfg.no_second_chance) {
@@ -825,7 +850,7 @@ again:
     g->pt_slot[v] = s;
     g->ctr.swap_outs++;
     if (is_zswap(g) && g->pool >= 0 && !hooked) {
-        ret = zswap_worker_step(g); /* a paced worker's progress meanwhile */
+        ret = zswap_worker_step(g); /* the worker's progress meanwhile */
         if (ret != 0)
             return ret;
     }
@@ -1027,6 +1052,11 @@ int swapsim_guest_create(const struct swapsim_guest_config *gc, struct tmem_clie
     }
     if (gc->model == SWAPSIM_MODEL_ZSWAP && gc->write_through) {
         error_text_set(err, errlen, "guest: the zswap model has no write-through mode");
+        return -EINVAL;
+    }
+    if (gc->worker_delay && gc->no_second_chance) {
+        error_text_set(err, errlen,
+                       "guest: a worker delay needs the second-chance worker (its wake-ups)");
         return -EINVAL;
     }
     if (gc->rotation_cost > 100) {
@@ -1602,6 +1632,7 @@ int swapsim_guest_migrate(struct swapsim_guest *g, struct tmem_client *dest,
     g->seen_no_room = 0;
     g->worker_running = false;
     g->worker_requeued = false;
+    g->worker_pending = false;
     g->worker_credit = 0;
     tmem_client_set_pressure_callback(source, NULL, NULL);
     tmem_destroy_pool(source, source_pool);

@@ -84,6 +84,9 @@ static void usage(FILE *f)
 "                        until below the threshold\n"
 "  --rotation-cost N     zswap with --writeback-pace: a rotation costs the worker\n"
 "                        N/100 of a step (0 to 100, default 0)\n"
+"  --worker-delay N      zswap: a wake-up starts N swap-outs after the refusal\n"
+"                        that queued it; refusals meanwhile queue nothing (the\n"
+"                        workqueue's latency; default 0: at once)\n"
 "Frontswap modes:\n"
 "  --exclusive-loads     a load frees the tmem copy (page returns dirty)\n"
 "  --write-through       every frontswap page is also written to the swap file\n"
@@ -138,7 +141,7 @@ enum {
     O_WORKLOAD, O_TRACE, O_RECORD, O_ACCESSES, O_ALPHA, O_WRITES, O_UNMAPS, O_PHASEPAGES, O_PHASELEN,
     O_CONTENT, O_SEED, O_DEVICE, O_COST, O_NOBASE, O_JSON, O_CSV, O_SAMPLE, O_BENCH, O_QUIET,
     O_HELP, O_MODEL, O_ACCEPT, O_CONCURRENT, O_WBPACE, O_FAULTWRITE, O_FAULTREAD,
-    O_SECONDCHANCE, O_ROTATIONCOST, O_ZSWAPPOOL,
+    O_SECONDCHANCE, O_ROTATIONCOST, O_WORKERDELAY, O_ZSWAPPOOL,
 };
 
 static const struct option options[] = {
@@ -187,6 +190,7 @@ static const struct option options[] = {
     {"writeback-pace", required_argument, NULL, O_WBPACE},
     {"zswap-second-chance", required_argument, NULL, O_SECONDCHANCE},
     {"rotation-cost", required_argument, NULL, O_ROTATIONCOST},
+    {"worker-delay", required_argument, NULL, O_WORKERDELAY},
     {"zswap-pool", required_argument, NULL, O_ZSWAPPOOL},
     {NULL, 0, NULL, 0},
 };
@@ -244,7 +248,7 @@ struct cli {
     enum swapsim_model model;
     bool compressor_set;     /* --compressor / --no-compress given */
     uint32_t accept;         /* --accept-threshold (0: not given) */
-    bool worker_set;         /* --zswap-second-chance or --rotation-cost given */
+    bool worker_set;         /* --zswap-second-chance, --rotation-cost or --worker-delay */
     const char *zswap_pool;  /* --zswap-pool (NULL: not given) */
 };
 
@@ -443,6 +447,12 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
             cfg->guest.rotation_cost = (uint32_t)v;
             cli->worker_set = true;
             break;
+        case O_WORKERDELAY:
+            if (number_parse_u64(a, 10, 0, 1000000, &v))
+                return bad("worker-delay", a, "expected swap-outs, 0 to 1000000");
+            cfg->guest.worker_delay = (uint32_t)v;
+            cli->worker_set = true;
+            break;
         case O_NODEDUP:
             cfg->tmem.dedup = false;
             break;
@@ -532,8 +542,8 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
         return EXIT_USAGE;
     }
     if (cli->model != SWAPSIM_MODEL_ZSWAP && cli->worker_set) {
-        fprintf(stderr, "tmem-swapsim: --zswap-second-chance and --rotation-cost need "
-                        "--model zswap (see --help)\n");
+        fprintf(stderr, "tmem-swapsim: --zswap-second-chance, --rotation-cost and "
+                        "--worker-delay need --model zswap (see --help)\n");
         return EXIT_USAGE;
     }
     if (cli->model == SWAPSIM_MODEL_ZSWAP) {

@@ -241,6 +241,7 @@ static json_t *json_config(const struct swapsim_config *cfg, const struct swapsi
     bad |= stats_json_set(config, "second_chance",
                           json_boolean(!cfg->guest.no_second_chance));
     bad |= stats_json_set(config, "rotation_cost", stats_json_u64(cfg->guest.rotation_cost));
+    bad |= stats_json_set(config, "worker_delay", stats_json_u64(cfg->guest.worker_delay));
     bad |= stats_json_set(config, "concurrent", json_boolean(cfg->concurrent && res->guests > 1));
     bad |= stats_json_set(config, "capacity_bytes", stats_json_limit(cfg->tmem.capacity_bytes));
     bad |= stats_json_set(config, "events", stats_json_u64(cfg->nevents));

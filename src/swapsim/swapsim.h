@@ -331,6 +331,11 @@ struct swapsim_guest_config {
                                  referenced entry costs the paced worker, in
                                  hundredths of a step (0..100; default
                                  SWAPSIM_ROTATION_COST_DEFAULT) */
+    uint32_t worker_delay;    /* zswap, second chance: swap-outs between the
+                                 refusal that queues a wake-up and its start
+                                 (the workqueue's latency); refusals meanwhile
+                                 queue nothing, as queue_work on a pending
+                                 work item (0, default: it starts at once) */
     bool no_second_chance;    /* zswap: the worker without the second chance
                                  (the model before it): it writes back the
                                  oldest entries, never rotates, never gives

@@ -10,10 +10,15 @@
 #  - a swap device active, no cgroup v1 memory controller, no zswap:
 #    refused with one line, exit 1 (the script's test hooks point its checks
 #    at fake files);
+#  - worker-trace.awk summarises a made-up trace of zswap's shrink worker
+#    (wake-ups, the delay from queueing to start in the workload's
+#    swap-outs, the wake-ups that wrote and the swap-outs meanwhile, the
+#    workload's own write bios), skipping lines it cannot read;
 #  - --dry-run prints every setting it would change with its saved value
 #    and exits 0;
 #  - none of these changes a zswap parameter, vm.page-cluster,
-#    vm.swappiness, the swaps or the debugfs mount (compared before/after);
+#    vm.swappiness, the swaps, the debugfs or tracefs mount (compared
+#    before/after);
 #  - with the anchor_workload binary given ($1): --sample-every N records
 #    one sample per N accesses, each with the mapped pages of the address
 #    space (1..its size) and the vmstat counters, and the replay verifies
@@ -33,6 +38,7 @@ snapshot() {
       sysctl -n vm.page-cluster vm.swappiness
       cat /proc/swaps
       mountpoint -q /sys/kernel/debug && echo debugfs-mounted
+      mountpoint -q /sys/kernel/tracing && echo tracefs-mounted
       ls -d /sys/fs/cgroup/memory/tmem-anchor-* /sys/fs/cgroup/memory/*/*/tmem-anchor-* 2>/dev/null
       ls /var/tmp/tmem-anchor-* 2>/dev/null; } 2>/dev/null
 }
@@ -63,6 +69,46 @@ expect 2 "--writeback-pace 'fast'" -- "$script" --writeback-pace fast --dry-run
 expect 2 "--reclaim 'fifo'" -- "$script" --reclaim fifo --dry-run
 expect 2 "--repeat '0'" -- "$script" --repeat 0 --dry-run
 expect 2 "--swapsim-ram '1X'" -- "$script" --swapsim-ram 1X --dry-run
+expect 2 "--worker-delay 'soon'" -- "$script" --worker-delay soon --dry-run
+expect 2 "--trace-worker 'yes'" -- "$script" --trace-worker yes --dry-run
+
+# worker-trace.awk on a made-up trace: wake-up 1 queued after 1 swap-out,
+# started 3 swap-outs later (2 refused: write bios), wrote nothing; wake-up
+# 2 queued, started 1 swap-out later, wrote 2 bios (kworker) while the
+# workload swapped out once (refused: 1 bio), 0.5 s long. Noise: a line
+# that is no event, another program's bio and write_folio, a command
+# name with a space.
+cat >"$tmp/trace" <<'TRACE'
+# tracer: nop
+ anchor_workloa-100     [000] ..... 10.000000: mm_vmscan_write_folio: page=0 pfn=0x1 flags=RECLAIM_WB_ANON
+ anchor_workloa-100     [000] d..1. 10.000001: workqueue_queue_work: work struct=0 function=shrink_worker workqueue=zswap-shrink req_cpu=256 cpu=-1
+ anchor_workloa-100     [000] ..... 10.000002: mm_vmscan_write_folio: page=0 pfn=0x2 flags=RECLAIM_WB_ANON
+ anchor_workloa-100     [000] ..... 10.000003: block_bio_queue: 254,0 WS 8 + 8 [anchor_workloa]
+ anchor_workloa-100     [000] ..... 10.000004: mm_vmscan_write_folio: page=0 pfn=0x3 flags=RECLAIM_WB_ANON
+ anchor_workloa-100     [000] ..... 10.000005: block_bio_queue: 254,0 WS 16 + 8 [anchor_workloa]
+ my prog-77             [001] ..... 10.000006: mm_vmscan_write_folio: page=0 pfn=0x9 flags=RECLAIM_WB_ANON
+ my prog-77             [001] ..... 10.000006: block_bio_queue: 254,0 WS 99 + 8 [my prog]
+ anchor_workloa-100     [000] ..... 10.000007: mm_vmscan_write_folio: page=0 pfn=0x4 flags=RECLAIM_WB_ANON
+ kworker/u8:1-50        [001] ..... 10.000010: workqueue_execute_start: work struct 0: function shrink_worker
+ kworker/u8:1-50        [001] ..... 10.000020: workqueue_execute_end: work struct 0: function shrink_worker
+garbage that is not a trace line
+ anchor_workloa-100     [000] d..1. 10.100000: workqueue_queue_work: work struct=0 function=shrink_worker workqueue=zswap-shrink req_cpu=256 cpu=-1
+ anchor_workloa-100     [000] ..... 10.100001: mm_vmscan_write_folio: page=0 pfn=0x5 flags=RECLAIM_WB_ANON
+ kworker/u8:1-50        [001] ..... 10.200000: workqueue_execute_start: work struct 0: function shrink_worker
+ kworker/u8:1-50        [001] ..... 10.200001: block_bio_queue: 254,0 WS 24 + 8 [kworker/u8:1]
+ anchor_workloa-100     [000] ..... 10.300000: mm_vmscan_write_folio: page=0 pfn=0x6 flags=RECLAIM_WB_ANON
+ anchor_workloa-100     [000] ..... 10.300001: block_bio_queue: 254,0 WS 32 + 8 [anchor_workloa]
+ kworker/u8:1-50        [001] ..... 10.400000: block_bio_queue: 254,0 WS 40 + 8 [kworker/u8:1]
+ kworker/u8:1-50        [001] ..... 10.700000: workqueue_execute_end: work struct 0: function shrink_worker
+TRACE
+want='{"queued":2,"wakeups":2,"swapouts":6,"workload_write_bios":3,"delay_mean":2,"delay_median":1,"refused_per_wakeup":1.5,"writeback_wakeups":1,"writeback_wakeup_swapouts":1,"worker_write_bios":2,"longest_wakeup_s":0.5}'
+got=$(awk -v workload=anchor_workl -f "$here/../../tools/anchor/worker-trace.awk" "$tmp/trace" | jq -c . 2>&1)
+if [ "$got" = "$want" ]; then
+    echo "ok: worker-trace.awk: $got"
+else
+    echo "FAIL: worker-trace.awk gave $got, want $want"
+    fail=1
+fi
 expect 2 "--reuse-kernel '$tmp'.*no kernel-1-1.json" -- "$script" --reuse-kernel "$tmp" --pool-percents 1
 
 if [ -n "$workload" ]; then
@@ -97,7 +143,7 @@ else
             "$script" --dry-run --pool-percents 3 >"$tmp/out" 2>"$tmp/err"
             rc=$?
             for k in zswap.enabled zswap.compressor zswap.max_pool_percent \
-                     zswap.accept_threshold_percent vm.page-cluster vm.swappiness debugfs swap cgroup; do
+                     zswap.accept_threshold_percent vm.page-cluster vm.swappiness debugfs tracefs swap cgroup; do
                 grep -q "^saved: $k " "$tmp/out" || { echo "FAIL: --dry-run does not print saved $k"; fail=1; }
             done
             if [ "$rc" -ne 0 ] || ! grep -q "dry run: nothing changed" "$tmp/out"; then

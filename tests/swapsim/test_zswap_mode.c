@@ -386,24 +386,34 @@ static void test_zswap_limit_refuses_and_writes_back_oldest(void **state)
     teardown(&fx);
 }
 
+/* Replace the fixture's guest with a 4-frame, 64-page zswap guest of
+ * random pages on the same store, with the given accept threshold (0:
+ * the default) and worker delay. */
+static void recreate_random(struct fixture *fx, uint32_t accept_percent, uint32_t worker_delay)
+{
+    struct swapsim_guest_config gc;
+    char err[256] = "";
+
+    swapsim_guest_destroy(fx->g);
+    swapsim_guest_config_init(&gc, 4, 64);
+    gc.model = SWAPSIM_MODEL_ZSWAP;
+    gc.accept_threshold_percent = accept_percent;
+    gc.worker_delay = worker_delay;
+    gc.quiet = true;
+    gc.mix.zero_permille = gc.mix.dup_permille = gc.mix.compressible_permille = 0;
+    assert_int_equal(swapsim_guest_create(&gc, fx->client, &fx->g, err, sizeof(err)), 0);
+}
+
 /* Rule 5, the threshold: with --accept-threshold 50 the shrink worker
  * writes back down below half the limit: 10 -> 4 pages (6 written back). */
 static void test_zswap_writeback_follows_accept_threshold(void **state)
 {
     struct fixture fx;
-    struct swapsim_guest_config gc;
-    char err[256] = "";
     struct swapsim_counters c;
 
     (void)state;
     setup(&fx, 10 * PS, 4, 64, RANDOM, true);
-    swapsim_guest_destroy(fx.g);
-    swapsim_guest_config_init(&gc, 4, 64);
-    gc.model = SWAPSIM_MODEL_ZSWAP;
-    gc.accept_threshold_percent = 50;
-    gc.quiet = true;
-    gc.mix.zero_permille = gc.mix.dup_permille = gc.mix.compressible_permille = 0;
-    assert_int_equal(swapsim_guest_create(&gc, fx.client, &fx.g, err, sizeof(err)), 0);
+    recreate_random(&fx, 50, 0);
     write_range(fx.g, 0, 15);
     c = counters(fx.g);
     assert_int_equal(c.pool_limit_hit, 1);
@@ -633,8 +643,51 @@ static void test_zswap_worker_queued_only_by_refused_store(void **state)
     teardown(&fx);
 }
 
+/* Rule 5e, the workqueue's latency (worker_delay; queue_work on a
+ * pending work item does nothing): with a delay of 3 swap-outs, the
+ * refused store that finds the worker idle queues a wake-up that starts at
+ * the third swap-out after it; the stores refused meanwhile queue nothing.
+ * 40-page limit, random pages, no pace: the 41st swap-out is refused and
+ * queues it; the 42nd and 43rd are refused too, no wake-up; at the 44th it
+ * starts (16 rotations, gives up), and that swap-out's refused store
+ * queues the next one, 3 swap-outs later again. */
+static void test_zswap_worker_delay_coalesces_refusals(void **state)
+{
+    struct fixture fx;
+    struct swapsim_counters c;
+
+    (void)state;
+    setup(&fx, 40 * PS, 4, 64, RANDOM, true);
+    recreate_random(&fx, 0, 3);
+    write_range(fx.g, 0, 45); /* 41 swap-outs: the 41st refused, queued */
+    c = counters(fx.g);
+    assert_int_equal(c.failed_stores, 1);
+    assert_int_equal(c.shrink_worker_runs, 0);
+    write_range(fx.g, 45, 47); /* 42nd, 43rd: refused, the wake-up pending */
+    c = counters(fx.g);
+    assert_int_equal(c.failed_stores, 3);
+    assert_int_equal(c.shrink_worker_runs, 0);
+    assert_int_equal(c.writeback_rotated, 0);
+    touch(fx.g, 47, SWAPSIM_WRITE); /* 44th: it starts, then this one is refused */
+    c = counters(fx.g);
+    assert_int_equal(c.failed_stores, 4);
+    assert_int_equal(c.shrink_worker_runs, 1);
+    assert_int_equal(c.writeback_rotated, 16);
+    assert_int_equal(c.shrink_worker_gave_up, 1);
+    write_range(fx.g, 48, 50); /* 45th, 46th: the next one pending */
+    assert_int_equal(counters(fx.g).shrink_worker_runs, 1);
+    touch(fx.g, 50, SWAPSIM_WRITE); /* 47th: the second wake-up */
+    c = counters(fx.g);
+    assert_int_equal(c.shrink_worker_runs, 2);
+    assert_int_equal(c.writeback_rotated, 32);
+    assert_int_equal(c.written_back_pages, 0);
+    check(fx.g);
+    teardown(&fx);
+}
+
 /* A small zswap run (swapsim_run: 1 MiB of RAM, 4 MiB of address space,
- * 40000 accesses, a 256 KiB pool), the paced second-chance worker. */
+ * 40000 accesses, a 256 KiB pool), the paced second-chance worker with a
+ * workqueue delay. */
 static void config_repeat(struct swapsim_config *cfg)
 {
     swapsim_config_init(cfg);
@@ -643,6 +696,7 @@ static void config_repeat(struct swapsim_config *cfg)
     cfg->guest.vpages = 1024;
     cfg->guest.quiet = true;
     cfg->guest.writeback_pace = 60;
+    cfg->guest.worker_delay = 5;
     cfg->gen.vpages = 1024;
     cfg->gen.accesses = 40000;
     cfg->gen.seed = cfg->guest.seed = 7;
@@ -650,8 +704,8 @@ static void config_repeat(struct swapsim_config *cfg)
     cfg->baseline = false;
 }
 
-/* Rule 5d, determinism kept: the second chance, its failure budget and
- * its queueing are per-guest state of the run, so the same configuration
+/* Rule 5d, determinism kept: the second chance, its failure budget, its
+ * queueing and its delay are per-guest state of the run, so the same configuration
  * run twice gives every counter the same, and the run did rotate, give up
  * and write back. */
 static void test_zswap_second_chance_repeats(void **state)
@@ -718,8 +772,9 @@ static void test_zswap_no_swap_readahead(void **state)
     teardown(&fx);
 }
 
-/* The model refuses write-through (zswap has no such mode) and an accept
- * threshold above 100 %, each with a message. */
+/* The model refuses write-through (zswap has no such mode), an accept
+ * threshold above 100 % and a worker delay without the second-chance
+ * worker (whose wake-ups it delays), each with a message. */
 static void test_zswap_model_bad_configs_refused(void **state)
 {
     struct swapsim_guest_config gc;
@@ -738,6 +793,11 @@ static void test_zswap_model_bad_configs_refused(void **state)
     gc.accept_threshold_percent = 101;
     assert_int_equal(swapsim_guest_create(&gc, client, &g, err, sizeof(err)), -EINVAL);
     assert_non_null(strstr(err, "accept threshold"));
+    gc.accept_threshold_percent = 0;
+    gc.worker_delay = 2;
+    gc.no_second_chance = true;
+    assert_int_equal(swapsim_guest_create(&gc, client, &g, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "worker delay"));
     assert_null(g);
     tmem_client_destroy(client);
     tmem_destroy(tm);
@@ -758,6 +818,7 @@ int main(void)
         cmocka_unit_test(test_zswap_second_chance_rotates_once_before_writeback),
         cmocka_unit_test(test_zswap_worker_gives_up_after_16_failures),
         cmocka_unit_test(test_zswap_worker_queued_only_by_refused_store),
+        cmocka_unit_test(test_zswap_worker_delay_coalesces_refusals),
         cmocka_unit_test(test_zswap_second_chance_repeats),
         cmocka_unit_test(test_zswap_compressor_is_lzo),
         cmocka_unit_test(test_zswap_no_swap_readahead),

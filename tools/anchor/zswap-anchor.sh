@@ -22,9 +22,17 @@
 #            on) with the same stream (same options and
 #            seed) and a store capacity equal to zswap's pool limit:
 #            totalram_pages * max_pool_percent / 100 pages (mm/zswap.c,
-#            zswap_max_pages), in bytes. By default its RAM and writeback
-#            pace are the kernel runs' measured ones at that pool size
-#            (--swapsim-ram, --writeback-pace: a number overrides).
+#            zswap_max_pages), in bytes. By default its RAM, its worker's
+#            delay and its writeback pace are the kernel runs' measured
+#            ones at that pool size (--swapsim-ram, --worker-delay,
+#            --writeback-pace: a number overrides).
+#   worker   with --trace-worker on (default) each kernel run also records
+#            zswap's shrink worker through tracefs events (workqueue
+#            queue/start/end of shrink_worker, reclaim's write_folio, write
+#            bios) and worker-trace.awk summarises it (worker-P-RUN.json):
+#            wake-ups, the swap-outs between a wake-up's queueing and its
+#            start (swapsim's --worker-delay), and the swap-outs during the
+#            wake-ups that wrote back (the pace while it writes back).
 # One table row per kernel run, also written as CSV and JSON under --out.
 # --reuse-kernel DIR runs the swapsim side only, against DIR's kernel runs
 # (no root, no host change).
@@ -34,6 +42,8 @@
 #   /sys/module/zswap/parameters/{enabled,compressor,max_pool_percent,
 #   accept_threshold_percent,shrinker_enabled}, vm.page-cluster,
 #   vm.swappiness (only with --swappiness), debugfs (mounted if it was not),
+#   with --trace-worker on: tracefs (mounted if it was not), its
+#   buffer_size_kb and five events' enable and filter,
 #   a swap file (created, swapon/swapoff, removed), a memory cgroup (created
 #   under this shell's own memory cgroup, removed).
 # Refuses (one line, exit 1) unless root, when any swap is active, when the
@@ -51,12 +61,17 @@ PROC_SWAPS=${ZSWAP_ANCHOR_PROC_SWAPS:-/proc/swaps}
 CGROUP_ROOT=${ZSWAP_ANCHOR_CGROUP_ROOT:-/sys/fs/cgroup/memory}
 ZSWAP_PARAMS=${ZSWAP_ANCHOR_ZSWAP_PARAMS:-/sys/module/zswap/parameters}
 DEBUGFS=/sys/kernel/debug
+TRACEFS=${ZSWAP_ANCHOR_TRACEFS:-/sys/kernel/tracing}
+# the events --trace-worker records (worker-trace.awk reads them)
+trace_events=(workqueue/workqueue_queue_work workqueue/workqueue_execute_start
+              workqueue/workqueue_execute_end vmscan/mm_vmscan_write_folio block/block_bio_queue)
 
 ram=256M wss=4G accesses=2000000 alpha=0.99 writes=30 seed=1 content=
 pool_percents=1,2,5,20 compressor=lzo accept=90 swappiness=
 swap_dir=/var/tmp out=anchor-out dry_run=0 repeat=1 sample_every=
 pace=measured reclaim=lru swapsim_ram=measured reuse_kernel=
 second_chance=on rotation_cost= zswap_pool= swapsim_extra=()
+trace_worker=on worker_delay=measured
 workload_bin=$top/build/tools/anchor/anchor_workload
 swapsim_bin=$top/build/tmem-swapsim
 
@@ -79,9 +94,19 @@ pool compression ratio for each zswap pool percent.
   --writeback-pace N|measured
                          swapsim's zswap shrink-worker pace: entries written
                          back per 100 swap-outs while refusing, 0 = all at
-                         once (default $pace: the kernel's own
-                         100 * zswpwb / (pswpout - zswpwb) at that pool size,
-                         mean of its runs)
+                         once (default $pace: with a worker trace the
+                         kernel's zswpwb per 100 swap-outs during the wake-ups
+                         that wrote back; without one 100 * zswpwb / (pswpout
+                         - zswpwb); at that pool size, mean of its runs)
+  --worker-delay N|measured
+                         swapsim's --worker-delay: swap-outs between a refused
+                         store that queues the worker and the wake-up's start
+                         (default $worker_delay: the traced kernel runs' mean
+                         at that pool size; 0 without a trace)
+  --trace-worker on|off  record the kernel's shrink worker through tracefs
+                         events during each kernel run (default $trace_worker);
+                         its delay and its pace while writing back then go to
+                         swapsim (off: the pace from the counters, delay 0)
   --second-chance on|off swapsim's --zswap-second-chance (default $second_chance:
                          the kernel's referenced bit and 16-failure budget)
   --rotation-cost N      swapsim's --rotation-cost: what a rotation costs its
@@ -150,6 +175,8 @@ while [[ $# -gt 0 ]]; do
         --reclaim) need_value "$@"; reclaim=$2; shift 2;;
         --second-chance) need_value "$@"; second_chance=$2; shift 2;;
         --rotation-cost) need_value "$@"; rotation_cost=$2; shift 2;;
+        --worker-delay) need_value "$@"; worker_delay=$2; shift 2;;
+        --trace-worker) need_value "$@"; trace_worker=$2; shift 2;;
         --zswap-pool) need_value "$@"; zswap_pool=$2; shift 2;;
         --swapsim-arg) need_value "$@"; swapsim_extra+=("$2"); shift 2;;
         --swapsim-ram) need_value "$@"; swapsim_ram=$2; shift 2;;
@@ -196,6 +223,9 @@ done
 [[ $reclaim == clock || $reclaim == lru ]] || bad_arg --reclaim "$reclaim" "expected clock or lru"
 [[ $second_chance == on || $second_chance == off ]] ||
     bad_arg --second-chance "$second_chance" "expected on or off"
+[[ $worker_delay == measured || ($worker_delay =~ ^[0-9]+$ && $worker_delay -le 1000000) ]] ||
+    bad_arg --worker-delay "$worker_delay" "expected a number of swap-outs, or measured"
+[[ $trace_worker == on || $trace_worker == off ]] || bad_arg --trace-worker "$trace_worker" "expected on or off"
 [[ -z $zswap_pool || $zswap_pool == zspages || $zswap_pool == bytes ]] ||
     bad_arg --zswap-pool "$zswap_pool" "expected zspages or bytes"
 [[ -z $rotation_cost || ($rotation_cost =~ ^[0-9]+$ && $rotation_cost -le 100) ]] ||
@@ -253,6 +283,9 @@ for n in "${zswap_names[@]}"; do
 done
 for n in "${sysctl_names[@]}"; do saved[$n]=$(sysctl -n "$n"); done
 if mountpoint -q "$DEBUGFS"; then saved[debugfs]=mounted; else saved[debugfs]=unmounted; fi
+if [[ $trace_worker == on ]]; then
+    if mountpoint -q "$TRACEFS"; then saved[tracefs]=mounted; else saved[tracefs]=unmounted; fi
+fi
 saved[swap]=none
 saved[cgroup]=none
 
@@ -263,6 +296,7 @@ current_value() {
         zswap.*) cat "$ZSWAP_PARAMS/${1#zswap.}";;
         vm.*) sysctl -n "$1";;
         debugfs) if mountpoint -q "$DEBUGFS"; then echo mounted; else echo unmounted; fi;;
+        tracefs) if mountpoint -q "$TRACEFS"; then echo mounted; else echo unmounted; fi;;
         swap) v=$(tail -n +2 "$PROC_SWAPS" | awk '{print $1}' | paste -sd, -); echo "${v:-none}";;
         cgroup) v=$(compgen -G "$cg_parent/tmem-anchor-*" | paste -sd, -); echo "${v:-none}";;
     esac
@@ -286,6 +320,10 @@ echo "  vm.page-cluster=0${swappiness:+ vm.swappiness=$swappiness}"
 echo "  swap file $swap_file ($((2 * wss_bytes)) bytes, swapon/swapoff, removed)"
 echo "  memory cgroup $cg (limit $ram_bytes bytes + the program's own memory, removed)"
 [[ ${saved[debugfs]} == mounted ]] || echo "  debugfs mounted on $DEBUGFS (unmounted again)"
+if [[ $trace_worker == on ]]; then
+    [[ ${saved[tracefs]} == mounted ]] || echo "  tracefs mounted on $TRACEFS (unmounted again)"
+    echo "  tracefs: buffer_size_kb=65536, and the filter and enable of the events ${trace_events[*]##*/} (recorded when first read, restored)"
+fi
 print_settings saved
 if [[ $dry_run -eq 1 ]]; then
     echo "$PROG: dry run: nothing changed"
@@ -318,6 +356,8 @@ restore() {
         sysctl -q -w "$n=${saved[$n]}" >/dev/null
         echo "restored: $n = $(sysctl -n "$n")"
     done
+    local trace_bad=0
+    trace_restore || trace_bad=1
     if [[ ${saved[debugfs]} == unmounted ]] && mountpoint -q "$DEBUGFS"; then
         umount "$DEBUGFS" && echo "restored: debugfs unmounted"
     fi
@@ -327,9 +367,100 @@ restore() {
             { echo "$PROG: NOT RESTORED: $k is '$(current_value "$k")', was '${saved[$k]}'" >&2; bad=1; }
     done
     print_settings after
-    [[ $bad -eq 0 ]] && echo "$PROG: every setting is as it was"
+    [[ $bad -eq 0 && $trace_bad -eq 0 ]] && echo "$PROG: every setting is as it was"
 }
 trap restore EXIT
+
+# ------------------------------------------------------------ worker trace
+# tracefs settings as found (recorded by trace_setup before it changes
+# them: when tracefs was not mounted they can only be read once it is).
+declare -A trace_saved
+trace_reader=
+trace_on=0
+trace_read() { # $1: a key of trace_saved
+    case $1 in
+        # an unused buffer reads "7 (expanded: 1408)": its size once used
+        buffer_size_kb) sed -n 's/.*expanded: \([0-9]*\).*/\1/p; t; s/ .*//; p' "$TRACEFS/buffer_size_kb";;
+        */enable|*/filter) head -n 1 "$TRACEFS/events/$1";;
+    esac
+}
+# Mount tracefs if needed, record its settings, set the filters. Leaves
+# trace_on 0 (with a warning) where the events or shrink_worker are missing.
+trace_setup() {
+    local e fn
+    [[ $trace_worker == on ]] || return 0
+    if [[ ${saved[tracefs]} == unmounted ]]; then
+        mount -t tracefs nodev "$TRACEFS" 2>/dev/null ||
+            { echo "$PROG: warning: cannot mount tracefs on $TRACEFS: no worker trace" >&2; return 0; }
+    fi
+    fn=$(awk '$3 == "shrink_worker" { print $1; exit }' /proc/kallsyms)
+    for e in "${trace_events[@]}"; do
+        [[ -f $TRACEFS/events/$e/enable ]] ||
+            { echo "$PROG: warning: no tracefs event $e: no worker trace" >&2; return 0; }
+    done
+    [[ -n $fn && $fn != 0000000000000000 ]] ||
+        { echo "$PROG: warning: shrink_worker not in /proc/kallsyms: no worker trace" >&2; return 0; }
+    trace_saved[buffer_size_kb]=$(trace_read buffer_size_kb)
+    for e in "${trace_events[@]}"; do
+        trace_saved[$e/enable]=$(trace_read "$e/enable")
+        trace_saved[$e/filter]=$(trace_read "$e/filter")
+    done
+    for e in "${!trace_saved[@]}"; do
+        if [[ -z ${trace_saved[$e]} ]]; then
+            echo "$PROG: warning: cannot read $TRACEFS's $e: no worker trace" >&2
+            trace_saved=()
+            return 0
+        fi
+    done
+    echo 65536 >"$TRACEFS/buffer_size_kb"
+    for e in "${trace_events[@]:0:3}"; do echo "function == 0x$fn" >"$TRACEFS/events/$e/filter"; done
+    echo 'rwbs ~ "*W*"' >"$TRACEFS/events/block/block_bio_queue/filter"
+    trace_on=1
+}
+# Record trace_pipe into $1 while the workload runs (trace_stop ends it).
+trace_start() {
+    local e
+    [[ $trace_on -eq 1 ]] || return 0
+    echo >"$TRACEFS/trace"
+    for e in "${trace_events[@]}"; do echo 1 >"$TRACEFS/events/$e/enable"; done
+    cat "$TRACEFS/trace_pipe" >"$1" &
+    trace_reader=$!
+}
+trace_stop() {
+    local e
+    [[ -n $trace_reader ]] || return 0
+    for e in "${trace_events[@]}"; do echo 0 >"$TRACEFS/events/$e/enable"; done
+    sleep 1 # trace_pipe drains what is left
+    kill "$trace_reader" 2>/dev/null; wait "$trace_reader" 2>/dev/null || true
+    trace_reader=
+    echo >"$TRACEFS/trace"
+}
+trace_restore() {
+    local k v bad=0
+    trace_stop
+    if [[ ${#trace_saved[@]} -gt 0 ]]; then
+        for k in "${!trace_saved[@]}"; do
+            v=${trace_saved[$k]}
+            case $k in
+                buffer_size_kb) echo "$v" >"$TRACEFS/buffer_size_kb";;
+                */filter) if [[ $v == none ]]; then echo 0; else echo "$v"; fi >"$TRACEFS/events/$k";;
+                *) echo "$v" >"$TRACEFS/events/$k";;
+            esac
+        done
+        for k in $(printf '%s\n' "${!trace_saved[@]}" | sort); do
+            v=$(trace_read "$k")
+            echo "restored: tracing.$k = $v"
+            # the kernel rounds a buffer size up (1408 reads back as 1410)
+            [[ $v == "${trace_saved[$k]}" ]] ||
+                { [[ $k == buffer_size_kb ]] && ((v >= trace_saved[$k] && v - trace_saved[$k] <= 8)); } ||
+                { echo "$PROG: NOT RESTORED: tracing.$k is '$v', was '${trace_saved[$k]}'" >&2; bad=1; }
+        done
+    fi
+    if [[ ${saved[tracefs]:-} == unmounted ]] && mountpoint -q "$TRACEFS"; then
+        umount "$TRACEFS" && echo "restored: tracefs unmounted"
+    fi
+    return $bad
+}
 trap 'echo "$PROG: interrupted" >&2; exit 130' INT
 trap 'echo "$PROG: terminated" >&2; exit 143' TERM
 
@@ -337,6 +468,7 @@ trap 'echo "$PROG: terminated" >&2; exit 143' TERM
 mkdir -p "$out"
 if [[ ${saved[debugfs]} == unmounted ]]; then mount -t debugfs none "$DEBUGFS"; fi
 zswap_debug=$DEBUGFS/zswap # appears once zswap has been enabled
+trace_setup
 
 workload_args=(--wss "$wss_bytes" --accesses "$accesses" --workload zipf --zipf-alpha "$alpha"
                --writes "$writes" --seed "$seed")
@@ -387,7 +519,7 @@ echo "$PROG: swapsim mode: ${swapsim_mode[*]}${swapsim_ram:+, RAM: $swapsim_ram}
 
 # ------------------------------------------------------------ the runs
 csv=$out/rows.csv
-echo "pool_percent,run,capacity_bytes,kernel_served_share,swapsim_served_share,kernel_major_faults,swapsim_major_faults,kernel_swap_outs,swapsim_swap_outs,kernel_disk_writes,swapsim_disk_writes,kernel_writebacks,swapsim_writebacks,kernel_pool_ratio,swapsim_pool_ratio,kernel_swpout_zero,swapsim_swpout_zero,kernel_swpin_zero,swapsim_swpin_zero,kernel_pool_limit_hit,swapsim_pool_limit_hit,kernel_data_pages,kernel_mapped_pages,swapsim_ram_pages,kernel_pace,swapsim_pace,kernel_wall_s,swapsim_wall_s,mismatches" >"$csv"
+echo "pool_percent,run,capacity_bytes,kernel_served_share,swapsim_served_share,kernel_major_faults,swapsim_major_faults,kernel_swap_outs,swapsim_swap_outs,kernel_disk_writes,swapsim_disk_writes,kernel_writebacks,swapsim_writebacks,kernel_pool_ratio,swapsim_pool_ratio,kernel_swpout_zero,swapsim_swpout_zero,kernel_swpin_zero,swapsim_swpin_zero,kernel_pool_limit_hit,swapsim_pool_limit_hit,kernel_data_pages,kernel_mapped_pages,swapsim_ram_pages,kernel_pace,swapsim_pace,kernel_wall_s,swapsim_wall_s,mismatches,kernel_wakeups,swapsim_wakeups,kernel_worker_delay,swapsim_worker_delay,kernel_writeback_wakeup_pace" >"$csv"
 table_head="| pool % | run | capacity | served share k / s | major faults k / s | swap-outs k / s | disk writes k / s | of which writeback k / s | pool ratio k / s | zero out k / s | zero in k / s |"
 rows=()
 fmt() { awk -v x="$1" 'BEGIN { if (x ~ /^[0-9.e+-]+$/) printf "%.3f", x; else printf "%s", x }'; }
@@ -427,6 +559,9 @@ for p in "${percents[@]}"; do
         kjson=$out/kernel-$p-$r.json
         if [[ -n $reuse_kernel ]]; then
             [[ $reuse_kernel/kernel-$p-$r.json -ef $kjson ]] || cp "$reuse_kernel/kernel-$p-$r.json" "$kjson"
+            if [[ -f $reuse_kernel/worker-$p-$r.json && ! $reuse_kernel/worker-$p-$r.json -ef $out/worker-$p-$r.json ]]; then
+                cp "$reuse_kernel/worker-$p-$r.json" "$out/worker-$p-$r.json"
+            fi
             kernel_rows+=("$(kernel_numbers "$kjson")")
             continue
         fi
@@ -443,9 +578,17 @@ for p in "${percents[@]}"; do
         swapon "$swap_file"
         mkdir "$cg"
         echo "$limit" >"$cg/memory.limit_in_bytes"
+        trace_start "$out/trace-$p-$r.txt"
         run_in_cgroup "$workload_bin" "${workload_args[@]}" --cgroup "$cg" --zswap-stats "$zswap_debug" \
             --sample-every "$sample_every" --json "$kjson" ||
             die "the workload failed under the kernel (see above; $kjson)"
+        if [[ -n $trace_reader ]]; then
+            trace_stop
+            comm=$(basename "$workload_bin")
+            awk -v workload="${comm:0:12}" -f "$here/worker-trace.awk" "$out/trace-$p-$r.txt" \
+                >"$out/worker-$p-$r.json" || die "worker-trace.awk failed on $out/trace-$p-$r.txt"
+            rm -f "$out/trace-$p-$r.txt"
+        fi
         swapoff "$swap_file"
         rmdir "$cg"
         kernel_rows+=("$(kernel_numbers "$kjson")")
@@ -464,17 +607,43 @@ for p in "${percents[@]}"; do
     elif [[ -n $swapsim_ram ]]; then
         ss_ram=$swapsim_ram_bytes
     fi
+    # the worker traces of this size's kernel runs, if every run has one:
+    # the delay (swap-outs from queueing to start) and the pace while it
+    # writes back (zswpwb per 100 swap-outs during the wake-ups that wrote)
+    delays=() wakeup_paces=() traced=1
+    for ((r = 1; r <= repeat; r++)); do
+        wjson=$out/worker-$p-$r.json
+        [[ -f $wjson ]] || { traced=0; break; }
+        delays+=("$(jq .delay_mean "$wjson")")
+        read -r _ _ _ _ k_wb _ <<<"${kernel_rows[r - 1]}"
+        w_so=$(jq .writeback_wakeup_swapouts "$wjson")
+        ((w_so == 0)) || wakeup_paces+=("$(awk -v wb="$k_wb" -v so="$w_so" 'BEGIN { print 100 * wb / so }')")
+    done
     ss_pace=()
-    # measured: the kernel's writebacks per 100 refused stores; at least 1
-    # when it refused any (0 would be swapsim's synchronous worker, while a
-    # kernel that refused without writing back wrote back nothing)
-    [[ $pace != measured ]] || ss_pace=(--writeback-pace "$(mean "${paces[@]}" |
-        awk -v refused="$refused" '{ p = int($1 + 0.5); if (refused && p < 1) p = 1; print p }')")
+    # measured: with a trace, the pace while writing back; without one (or
+    # when the kernel never wrote back) its writebacks per 100 refused
+    # stores; at least 1 when it refused any (0 would be swapsim's
+    # synchronous worker, while a kernel that refused without writing back
+    # wrote back nothing)
+    if [[ $pace == measured ]]; then
+        if ((traced && ${#wakeup_paces[@]} > 0)); then
+            ss_pace=(--writeback-pace "$(mean "${wakeup_paces[@]}" | awk '{ print int($1 + 0.5) }')")
+        else
+            ss_pace=(--writeback-pace "$(mean "${paces[@]}" |
+                awk -v refused="$refused" '{ p = int($1 + 0.5); if (refused && p < 1) p = 1; print p }')")
+        fi
+    fi
+    ss_delay=()
+    if [[ $worker_delay != measured ]]; then
+        ss_delay=(--worker-delay "$worker_delay")
+    elif ((traced)); then
+        ss_delay=(--worker-delay "$(mean "${delays[@]}" | awk '{ print int($1 + 0.5) }')")
+    fi
 
     sjson=$out/swapsim-$p.json
     ss_args=(--ram "$ss_ram" --wss "$wss_bytes" --swap "$swap_bytes" --accesses "$accesses" --workload zipf
              --zipf-alpha "$alpha" --writes "$writes" --seed "$seed" --capacity "$capacity"
-             "${swapsim_mode[@]}" "${ss_pace[@]}" --swap-dir "$swap_dir" --no-baseline --quiet
+             "${swapsim_mode[@]}" "${ss_pace[@]}" "${ss_delay[@]}" --swap-dir "$swap_dir" --no-baseline --quiet
              --sample-every $((accesses - 1)) --json "$sjson")
     [[ -z $content ]] || ss_args+=(--content "$content")
     echo "$PROG: $swapsim_bin ${ss_args[*]}"
@@ -483,14 +652,15 @@ for p in "${percents[@]}"; do
     # pool ratio from what the store held at the end of the run. Served:
     # the loads of faults only: `loads` also counts the worker's writeback
     # loads (one per written_back_pages), zswpin does not.
-    read -r s_share s_major s_outs s_writes s_wb s_ratio s_zout s_zin s_hit s_rampages s_pace s_wall < <(jq -r '
+    read -r s_share s_major s_outs s_writes s_wb s_ratio s_zout s_zin s_hit s_rampages s_pace s_wall \
+        s_wakeups s_delay < <(jq -r '
         ([.samples[] | select(.at < '"$accesses"')] | last | .counters) as $c | .store_at_end as $e |
         ($c.loads - $c.written_back_pages) as $served |
         [ (if ($served + $c.pswpin) > 0 then $served / ($served + $c.pswpin) else 0 end),
           $c.major_faults, $c.swap_outs, $c.pswpout, $c.written_back_pages,
           (if ($e.budget_used_bytes // 0) > 0 then $e.pages * '"$page"' / $e.budget_used_bytes else 0 end),
           $c.swpout_zero, $c.swpin_zero, $c.pool_limit_hit, .config.ram_pages, .config.writeback_pace,
-          .wall_seconds ] | @tsv' "$sjson")
+          .wall_seconds, $c.shrink_worker_runs, (.config.worker_delay // 0) ] | @tsv' "$sjson")
 
     for ((r = 1; r <= repeat; r++)); do
         read -r k_share k_major k_outs k_writes k_wb k_ratio k_zout k_zin k_hit k_res k_pace k_wall mism k_mapped \
@@ -499,7 +669,15 @@ for p in "${percents[@]}"; do
         rows+=("$row")
         echo "$row"
         echo "$PROG: kernel run $r: data pages in RAM $k_res ($k_mapped mapped; swapsim RAM $s_rampages pages), writeback pace $(fmt "$k_pace") per 100 refused (swapsim $s_pace), pool_limit_hit $k_hit (swapsim $s_hit)"
-        echo "$p,$r,$capacity,$(fmt "$k_share"),$(fmt "$s_share"),$k_major,$s_major,$k_outs,$s_outs,$k_writes,$s_writes,$k_wb,$s_wb,$(fmt "$k_ratio"),$(fmt "$s_ratio"),$k_zout,$s_zout,$k_zin,$s_zin,$k_hit,$s_hit,$k_res,$k_mapped,$s_rampages,$(fmt "$k_pace"),$s_pace,$(fmt "$k_wall"),$(fmt "$s_wall"),$mism" >>"$csv"
+        k_wakeups= k_delay= k_wpace=
+        if [[ -f $out/worker-$p-$r.json ]]; then
+            read -r k_wakeups k_delay k_median k_refused_per w_wakeups w_so w_bios k_longest < <(jq -r \
+                '[.wakeups, .delay_mean, .delay_median, .refused_per_wakeup, .writeback_wakeups,
+                  .writeback_wakeup_swapouts, .worker_write_bios, .longest_wakeup_s] | @tsv' "$out/worker-$p-$r.json")
+            ((w_so == 0)) || k_wpace=$(awk -v wb="$k_wb" -v so="$w_so" 'BEGIN { printf "%.1f", 100 * wb / so }')
+            echo "$PROG: kernel run $r: shrink worker: $k_wakeups wake-ups (swapsim $s_wakeups), $k_refused_per refused stores per wake-up, delay $k_delay swap-outs mean, $k_median median (swapsim $s_delay); $w_wakeups wrote back, during $w_so swap-outs: ${k_wpace:-no} writebacks per 100 (swapsim pace $s_pace), $((w_bios - k_wb)) refused stores from the worker's own reclaim; longest wake-up $k_longest s"
+        fi
+        echo "$p,$r,$capacity,$(fmt "$k_share"),$(fmt "$s_share"),$k_major,$s_major,$k_outs,$s_outs,$k_writes,$s_writes,$k_wb,$s_wb,$(fmt "$k_ratio"),$(fmt "$s_ratio"),$k_zout,$s_zout,$k_zin,$s_zin,$k_hit,$s_hit,$k_res,$k_mapped,$s_rampages,$(fmt "$k_pace"),$s_pace,$(fmt "$k_wall"),$(fmt "$s_wall"),$mism,$k_wakeups,$s_wakeups,$k_delay,$s_delay,$k_wpace" >>"$csv"
         ((mism == 0)) || die "the workload saw $mism page(s) with wrong content under the kernel"
     done
 done
