@@ -546,6 +546,11 @@ static int parse_args(int argc, char **argv, struct swapsim_config *cfg, struct 
                         "--worker-delay need --model zswap (see --help)\n");
         return EXIT_USAGE;
     }
+    if (cfg->guest.worker_delay && cfg->guest.no_second_chance) {
+        fprintf(stderr, "tmem-swapsim: --worker-delay needs --zswap-second-chance on (it delays "
+                        "that worker's wake-ups)\n");
+        return EXIT_USAGE;
+    }
     if (cli->model == SWAPSIM_MODEL_ZSWAP) {
         /* the model's store, keeping a compressor the user chose */
         enum tmem_compressor compressor = cfg->tmem.compressor;

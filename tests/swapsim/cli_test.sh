@@ -205,6 +205,9 @@ expect 2 "--writeback-pace needs --model zswap" -- --writeback-pace 50
 expect 2 "--writeback-pace 'x': expected entries per 100 swap-outs" -- --model zswap --writeback-pace x
 expect 2 "--zswap-pool 'pages': expected zspages or bytes" -- --model zswap --zswap-pool pages
 expect 2 "--zswap-pool needs --model zswap" -- --zswap-pool bytes
+expect 2 "--worker-delay 'soon': expected swap-outs" -- --model zswap --worker-delay soon
+expect 2 "--worker-delay need --model zswap" -- --worker-delay 3
+expect 2 "--worker-delay needs --zswap-second-chance on" -- --model zswap --zswap-second-chance off --worker-delay 3
 "$BIN" --model zswap --ram 4M --wss 16M --accesses 100000 --workload zipf --zipf-alpha 0.99 \
     --writes 30 --seed 3 --capacity 512K --accept-threshold 80 --json "$tmp/zs.json" \
     --no-baseline >"$tmp/zs.out" 2>"$tmp/zs.err" || fail "zswap run failed: $(cat "$tmp/zs.err")"
@@ -214,7 +217,7 @@ d = json.load(open(sys.argv[1]))
 c, t = d["config"], d["total"]
 assert c["model"] == "zswap" and c["compressor"] == "lzo" and c["budget"] == "zspages", c
 assert c["accept_threshold_percent"] == 80 and c["hysteresis"] is True, c
-assert c["writeback_pace"] == 0, c
+assert c["writeback_pace"] == 0 and c["worker_delay"] == 0, c
 for k in ("swpout_zero", "swpin_zero", "written_back_pages", "pool_limit_hit",
           "stored_incompressible_pages"):
     assert k in t, k
@@ -227,6 +230,18 @@ assert s["pages_same_filled"] == 0 and s["pages_deduplicated"] == 0, s
 assert 0 < s["budget_used_bytes"] <= 512 * 1024, s
 PY
 grep -q "frontswap mode zswap" "$tmp/zs.out" || fail "text report does not name the zswap model"
+# --worker-delay reaches the guest: the same run with a delay has fewer
+# wake-ups (refusals share them) and says so in its JSON config
+"$BIN" --model zswap --ram 4M --wss 16M --accesses 100000 --workload zipf --zipf-alpha 0.99 \
+    --writes 30 --seed 3 --capacity 512K --accept-threshold 80 --worker-delay 8 --json "$tmp/zsd.json" \
+    --no-baseline >/dev/null 2>"$tmp/zsd.err" || fail "zswap --worker-delay run failed: $(cat "$tmp/zsd.err")"
+python3 - "$tmp/zs.json" "$tmp/zsd.json" <<'PY' || fail "--worker-delay 8 did not reach the worker"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+assert b["config"]["worker_delay"] == 8, b["config"]
+assert 0 < b["total"]["shrink_worker_runs"] < a["total"]["shrink_worker_runs"], (a["total"], b["total"])
+assert b["total"]["mismatches"] == 0
+PY
 "$BIN" --model zswap --compressor lz4 --ram 1M --wss 4M --accesses 20000 --json "$tmp/zs4.json" \
     --no-baseline >/dev/null 2>&1 || fail "--model zswap --compressor lz4 failed"
 grep -q '"compressor": "lz4"' "$tmp/zs4.json" || fail "--compressor after --model zswap not kept"
