@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/number.h"
 #include "swapsim/swapsim.h"
 #include "swapsim/swapsim_internal.h"
 #include "trace/trace.h"
@@ -43,18 +44,23 @@ struct text_reader {
     char buf[4096];
 };
 
-static int parse_u64(const char **p, uint64_t *out)
+/* The number that is the word at *p (up to a space or the end): decimal
+ * or 0x hex, the project's one grammar (common/number.h). Returns 0 and
+ * moves *p past it, -EINVAL if the word does not start with a digit,
+ * -ERANGE if it does but is no such number (a stray character, above
+ * 2^64 - 1). */
+static int parse_word_u64(const char **p, uint64_t *out)
 {
     const char *s = *p;
-    char *end;
+    size_t n = 0;
+
     if (!isdigit((unsigned char)*s))
         return -EINVAL;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno != 0 || end == s)
-        return -EINVAL;
-    *out = v;
-    *p = end;
+    while (s[n] && !isspace((unsigned char)s[n]))
+        n++;
+    if (number_parse_u64_span(s, n, 0, 0, UINT64_MAX, out) != 0)
+        return -ERANGE;
+    *p = s + n;
     return 0;
 }
 
@@ -81,10 +87,16 @@ static int text_next(struct swapsim_workload *w, struct swapsim_access *acc)
         if (*p == '\0')
             continue;
         const char *q = p;
-        if (parse_u64(&q, &vpage) != 0) {
+        int r = parse_word_u64(&q, &vpage);
+        if (r == -EINVAL) {
             snprintf(w->error, sizeof(w->error),
                      "%s:%llu: expected a virtual page number, got '%.40s'", t->path,
                      (unsigned long long)t->line, p);
+            return -EINVAL;
+        }
+        if (r != 0) {
+            snprintf(w->error, sizeof(w->error), "%s:%llu: bad virtual page number '%.40s'",
+                     t->path, (unsigned long long)t->line, p);
             return -EINVAL;
         }
         if (vpage >= t->vpages) {
@@ -92,11 +104,6 @@ static int text_next(struct swapsim_workload *w, struct swapsim_access *acc)
                      "%s:%llu: virtual page %llu out of range (address space is %u pages)",
                      t->path, (unsigned long long)t->line, (unsigned long long)vpage,
                      t->vpages);
-            return -EINVAL;
-        }
-        if (*q && !isspace((unsigned char)*q)) {
-            snprintf(w->error, sizeof(w->error), "%s:%llu: bad virtual page number '%.40s'",
-                     t->path, (unsigned long long)t->line, p);
             return -EINVAL;
         }
         while (isspace((unsigned char)*q))
@@ -114,7 +121,7 @@ static int text_next(struct swapsim_workload *w, struct swapsim_access *acc)
             q++;
         if (*q) {
             const char *ts_start = q;
-            if (parse_u64(&q, &ts) != 0 || (*q && !isspace((unsigned char)*q))) {
+            if (parse_word_u64(&q, &ts) != 0) {
                 snprintf(w->error, sizeof(w->error), "%s:%llu: bad timestamp '%.40s'", t->path,
                          (unsigned long long)t->line, ts_start);
                 return -EINVAL;

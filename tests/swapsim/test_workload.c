@@ -219,7 +219,7 @@ static char *write_file(const char *text)
 
 static void test_text_trace_reads_documented_format(void **state)
 {
-    char *path = write_file("# a comment\n\n5 R\n0x10 w 1234\n  7 F   # unmap\n3 r\n");
+    char *path = write_file("# a comment\n\n5 R\n0x10 w 1234\n  7 F   # unmap\n3 r\n010 R 0x20\n");
     struct swapsim_workload *w;
     struct swapsim_access a;
     char err[512];
@@ -236,6 +236,10 @@ static void test_text_trace_reads_documented_format(void **state)
     assert_int_equal(a.vpage, 7);
     assert_int_equal(a.op, SWAPSIM_UNMAP);
     assert_int_equal(swapsim_workload_next(w, &a), 1);
+    /* decimal, not octal: 010 is page 10 (strtoull's base 0 read 8) */
+    assert_int_equal(swapsim_workload_next(w, &a), 1);
+    assert_int_equal(a.vpage, 10);
+    assert_int_equal(a.timestamp, 32);
     assert_int_equal(swapsim_workload_next(w, &a), 0);
     swapsim_workload_destroy(w);
     unlink(path);
@@ -269,6 +273,9 @@ static void test_bad_trace_lines_name_file_and_line(void **state)
     expect_trace_error("1 R 12 extra\n", 100, ":1: unexpected text");
     expect_trace_error("1\n", 100, ":1: bad operation '(missing)'");
     expect_trace_error("1x R\n", 100, ":1: bad virtual page number");
+    expect_trace_error("99999999999999999999 R\n", 100, ":1: bad virtual page number");
+    expect_trace_error("1 R 99999999999999999999\n", 100, ":1: bad timestamp");
+    expect_trace_error("1 R 0x\n", 100, ":1: bad timestamp");
 }
 
 static void test_unreadable_or_binary_trace_is_refused(void **state)
