@@ -609,15 +609,18 @@ for p in "${percents[@]}"; do
     fi
     # the worker traces of this size's kernel runs, if every run has one:
     # the delay (swap-outs from queueing to start) and the pace while it
-    # writes back (zswpwb per 100 swap-outs during the wake-ups that wrote)
-    delays=() wakeup_paces=() traced=1
+    # writes back (zswpwb per 100 swap-outs during the wake-ups that wrote;
+    # run_wpace[r], empty for a run without a trace or without a writeback)
+    delays=() wakeup_paces=() run_wpace=() traced=1
     for ((r = 1; r <= repeat; r++)); do
         wjson=$out/worker-$p-$r.json
-        [[ -f $wjson ]] || { traced=0; break; }
+        run_wpace[r]=
+        [[ -f $wjson ]] || { traced=0; continue; }
         delays+=("$(jq .delay_mean "$wjson")")
         read -r _ _ _ _ k_wb _ <<<"${kernel_rows[r - 1]}"
         w_so=$(jq .writeback_wakeup_swapouts "$wjson")
-        ((w_so == 0)) || wakeup_paces+=("$(awk -v wb="$k_wb" -v so="$w_so" 'BEGIN { print 100 * wb / so }')")
+        ((w_so == 0)) || run_wpace[r]=$(awk -v wb="$k_wb" -v so="$w_so" 'BEGIN { print 100 * wb / so }')
+        [[ -z ${run_wpace[r]} ]] || wakeup_paces+=("${run_wpace[r]}")
     done
     ss_pace=()
     # measured: with a trace, the pace while writing back; without one (or
@@ -674,7 +677,7 @@ for p in "${percents[@]}"; do
             read -r k_wakeups k_delay k_median k_refused_per w_wakeups w_so w_bios k_longest < <(jq -r \
                 '[.wakeups, .delay_mean, .delay_median, .refused_per_wakeup, .writeback_wakeups,
                   .writeback_wakeup_swapouts, .worker_write_bios, .longest_wakeup_s] | @tsv' "$out/worker-$p-$r.json")
-            ((w_so == 0)) || k_wpace=$(awk -v wb="$k_wb" -v so="$w_so" 'BEGIN { printf "%.1f", 100 * wb / so }')
+            [[ -z ${run_wpace[r]} ]] || k_wpace=$(printf '%.1f' "${run_wpace[r]}")
             echo "$PROG: kernel run $r: shrink worker: $k_wakeups wake-ups (swapsim $s_wakeups), $k_refused_per refused stores per wake-up, delay $k_delay swap-outs mean, $k_median median (swapsim $s_delay); $w_wakeups wrote back, during $w_so swap-outs: ${k_wpace:-no} writebacks per 100 (swapsim pace $s_pace), $((w_bios - k_wb)) refused stores from the worker's own reclaim; longest wake-up $k_longest s"
         fi
         echo "$p,$r,$capacity,$(fmt "$k_share"),$(fmt "$s_share"),$k_major,$s_major,$k_outs,$s_outs,$k_writes,$s_writes,$k_wb,$s_wb,$(fmt "$k_ratio"),$(fmt "$s_ratio"),$k_zout,$s_zout,$k_zin,$s_zin,$k_hit,$s_hit,$k_res,$k_mapped,$s_rampages,$(fmt "$k_pace"),$s_pace,$(fmt "$k_wall"),$(fmt "$s_wall"),$mism,$k_wakeups,$s_wakeups,$k_delay,$s_delay,$k_wpace" >>"$csv"
