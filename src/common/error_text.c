@@ -1,6 +1,7 @@
 /*
  * error_text.c - one-line error messages into a caller's buffer
- * (error_text.h). No state.
+ * (error_text.h): vsnprintf, then every control character replaced by
+ * '?'. No state.
  */
 #include "common/error_text.h"
 
@@ -16,4 +17,9 @@ void error_text_set(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     (void)vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+    /* quoted input may bring control characters (a JSON "\n" in a
+     * command name, say): the message stays one line */
+    for (char *c = err; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c == 0x7f)
+            *c = '?';
 }

@@ -1,7 +1,10 @@
 /*
  * error_text.h - the one way a function hands its caller a one-line error
  * message: printf into the caller's buffer err[errlen] (truncated to fit,
- * always NUL-terminated; nothing when err is NULL or errlen is 0).
+ * always NUL-terminated; nothing when err is NULL or errlen is 0). Every
+ * control character of the result (bytes 0x01-0x1f and 0x7f: a newline
+ * or an escape inside quoted input, say) is replaced by '?', so the
+ * message is one line whatever text it quotes.
  * Pure; thread-safe.
  */
 #ifndef COMMON_ERROR_TEXT_H

@@ -83,6 +83,9 @@ static void test_bad_requests(void **state)
     BAD("{\"tmemctl\": 1, \"id\": 1, \"command\": 3}", "\"command\" must be a string");
     BAD("{\"tmemctl\": 1, \"id\": 1, \"command\": \"List\"}", "bad command name \"List\"");
     BAD("{\"tmemctl\": 1, \"id\": 1, \"command\": \"\"}", "bad command name");
+    /* a JSON escape puts a newline in the name: the error stays one line
+     * (make fuzz found this) */
+    BAD("{\"tmemctl\": 1, \"id\": 1, \"command\": \"s\\nul\"}", "bad command name \"s?ul\"");
     BAD("{\"tmemctl\": 1, \"id\": 1, \"command\": \"a-very-long-command-name-beyond-31\"}",
         "bad command name");
     BAD("{\"tmemctl\": 1, \"id\": 1, \"command\": \"list\", \"x\": 1, \"x\": 2}", "duplicate");
@@ -115,6 +118,8 @@ static void test_args_check(void **state)
     expect_args("{\"guest\": \"a\", \"every\": 2}", -EINVAL, "missing argument \"weight\"");
     expect_args("{\"guest\": \"a\", \"weight\": 3, \"colour\": 1}", -EINVAL,
                 "unknown argument \"colour\"");
+    expect_args("{\"guest\": \"a\", \"weight\": 3, \"col\\nour\": 1}", -EINVAL,
+                "unknown argument \"col?our\"");
     expect_args("{\"guest\": \"a\", \"weight\": \"3\"}", -EINVAL,
                 "argument \"weight\" must be an integer");
     expect_args("{\"guest\": 1, \"weight\": 3}", -EINVAL, "argument \"guest\" must be a string");
