@@ -828,7 +828,9 @@ static void test_connection_drops_never_lose_a_persistent_page(void **state)
     assert_true(pool[0] >= 0 && pool[1] >= 0);
     atomic_init(&k.stop, false);
     assert_int_equal(pthread_create(&t, NULL, killer_main, &k), 0);
-    for (int step = 0; step < 3000; step++) {
+    /* 3000 steps, and on until the gets have hit 101 times (while the
+     * killer is busy most puts may be refused), up to 30000 */
+    for (int step = 0; step < 30000 && (step < 3000 || hits <= 100); step++) {
         int p = (int)tu_rng_below(&rng, 2);
         uint32_t i = (uint32_t)tu_rng_below(&rng, 32);
         uint64_t r = tu_rng_below(&rng, 10);
